@@ -1,0 +1,90 @@
+//! Builds the router and its state, and serves it until shut down.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use axum::routing::get;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Limits;
+use crate::graphql::{self, FupinSchema};
+use crate::http::{self, REQUEST_ID};
+
+/// Shared by every request; cheap to clone. Holds no data of its own, so any
+/// number of replicas can serve behind a load balancer.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: FupinSchema,
+    pub db: DatabaseConnection,
+    pub limits: Limits,
+}
+
+pub fn router(db: DatabaseConnection, limits: Limits) -> Router {
+    let state = AppState {
+        schema: graphql::schema(Some(db.clone()), &limits),
+        db,
+        limits,
+    };
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    Router::new()
+        .route("/graphql", get(http::get).post(http::post))
+        .route("/healthz", get(http::healthz))
+        .route("/readyz", get(http::readyz))
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(http::panic_response))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Serves on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    db: DatabaseConnection,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(db, limits))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+    // Give the load balancer a moment to notice before connections close.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}

@@ -1,0 +1,106 @@
+//! The one error type of the API. Every error a client sees carries
+//! `extensions.code`; internal details are logged once and never sent.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::{DbErr, SqlErr};
+
+/// Machine-readable error codes, as sent in `extensions.code`.
+pub mod code {
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const INTERNAL: &str = "INTERNAL";
+    pub const TIMEOUT: &str = "TIMEOUT";
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    pub const TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
+    pub const DOCUMENT_TOO_LARGE: &str = "DOCUMENT_TOO_LARGE";
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+}
+
+/// An error raised by a resolver or a service. It has no `Display` on purpose:
+/// the only way out to a client is `From<ApiError> for async_graphql::Error`,
+/// which always sets a code.
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    Unauthenticated,
+    Forbidden(String),
+    NotFound(String),
+    /// Bad input; `field` names the argument or input field at fault.
+    BadUserInput {
+        field: Option<String>,
+        message: String,
+    },
+    Conflict(String),
+    /// Anything the client cannot fix; the detail is logged, not sent.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::NotFound(what.into())
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        match err {
+            ApiError::Unauthenticated => async_graphql::Error::new("authentication required")
+                .extend_with(|_, e| e.set("code", code::UNAUTHENTICATED)),
+            ApiError::Forbidden(message) => async_graphql::Error::new(message)
+                .extend_with(|_, e| e.set("code", code::FORBIDDEN)),
+            ApiError::NotFound(what) => async_graphql::Error::new(format!("{what} not found"))
+                .extend_with(|_, e| e.set("code", code::NOT_FOUND)),
+            ApiError::BadUserInput { field, message } => async_graphql::Error::new(message)
+                .extend_with(|_, e| {
+                    e.set("code", code::BAD_USER_INPUT);
+                    if let Some(field) = &field {
+                        e.set("field", field.as_str());
+                    }
+                }),
+            ApiError::Conflict(message) => {
+                async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code::CONFLICT))
+            }
+            ApiError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                async_graphql::Error::new("internal error")
+                    .extend_with(|_, e| e.set("code", code::INTERNAL))
+            }
+        }
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(detail)) => {
+                tracing::info!(%detail, "unique constraint violated");
+                ApiError::Conflict("a record with the same unique value already exists".into())
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(detail)) => {
+                tracing::info!(%detail, "foreign key constraint violated");
+                ApiError::BadUserInput {
+                    field: None,
+                    message: "a referenced record does not exist".into(),
+                }
+            }
+            _ => ApiError::Internal(err.to_string()),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,165 @@
+//! Enterprises, cooperatives, family farms and large households (经营主体).
+
+use async_graphql::{Context, ID, InputObject, Object};
+use entity::enums::{EnterpriseKind, Industry};
+use entity::{enterprise, project};
+use sea_orm::{ColumnTrait, Condition, QueryFilter};
+
+use super::project::{Project, ProjectFilter};
+use super::region::{Village, find_region, village_in};
+use super::relay::{
+    Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id_of, global_id, page_cost, paginate,
+};
+use super::{db, loaders, page, search_prefix, viewer};
+use crate::access;
+use crate::error::{ApiError, ApiResult};
+
+const BY_ID: SortKey<enterprise::Entity> = SortKey {
+    name: "id",
+    column: enterprise::Column::Id,
+    key_type: KeyType::Int,
+    descending: false,
+    value_of: |m| m.id.to_string(),
+};
+
+/// Which enterprises to list (经营主体筛选条件).
+#[derive(InputObject, Default)]
+pub struct EnterpriseFilter {
+    /// Only those registered in this county, township or village (所属区域).
+    region_id: Option<ID>,
+    /// Only these kinds (主体类型).
+    kind: Option<Vec<EnterpriseKind>>,
+    /// Only these industries (所属产业).
+    industry: Option<Vec<Industry>>,
+    /// A name prefix, or a whole unified social credit code (名称或统一社会信用代码).
+    search: Option<String>,
+}
+
+/// Lists enterprises within `within`, narrowed by a client's filter.
+pub async fn list(
+    ctx: &Context<'_>,
+    within: Condition,
+    filter: Option<EnterpriseFilter>,
+    args: PageArgs,
+) -> ApiResult<Conn<Enterprise>> {
+    use enterprise::Column as E;
+    let page = page(ctx, args)?;
+    let filter = filter.unwrap_or_default();
+    let mut condition = within;
+    if let Some(id) = &filter.region_id {
+        let kinds = [NodeKind::County, NodeKind::Township, NodeKind::Village];
+        let region = find_region(ctx, id, "filter.regionId", &kinds).await?;
+        condition = condition.add(village_in(E::VillageId, &region));
+    }
+    if let Some(kind) = filter.kind {
+        condition = condition.add(E::Kind.is_in(kind));
+    }
+    if let Some(industry) = filter.industry {
+        condition = condition.add(E::Industry.is_in(industry));
+    }
+    if let Some(search) = &filter.search {
+        let prefix = search_prefix(search, "filter.search")?;
+        condition = condition.add(
+            Condition::any()
+                .add(E::CreditCode.eq(prefix.to_uppercase()))
+                .add(
+                    Condition::all()
+                        .add(E::Name.gte(prefix))
+                        .add(E::Name.lt(format!("{prefix}\u{10FFFF}"))),
+                ),
+        );
+    }
+    let select = access::select::<enterprise::Entity>(viewer(ctx)?).filter(condition);
+    paginate(db(ctx)?, select, &BY_ID, page, Enterprise).await
+}
+
+/// An enterprise, cooperative, family farm or large household (经营主体).
+pub struct Enterprise(pub enterprise::Model);
+
+#[Object]
+impl Enterprise {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Enterprise, self.0.id)
+    }
+    /// Registered name (名称).
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Unified social credit code (统一社会信用代码).
+    async fn credit_code(&self) -> &str {
+        &self.0.credit_code
+    }
+    /// Kind of entity (主体类型).
+    async fn kind(&self) -> EnterpriseKind {
+        self.0.kind
+    }
+    /// Industry (所属产业).
+    async fn industry(&self) -> Industry {
+        self.0.industry
+    }
+    /// The village it is registered in (所在村), if in the county.
+    async fn village(&self, ctx: &Context<'_>) -> ApiResult<Option<Village>> {
+        let Some(village) = self.0.village_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.regions.load_one(village).await?.map(Village))
+    }
+    /// Projects it implements (实施的项目).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProjectFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<Project>> {
+        let within = Condition::all().add(project::Column::ImplementerEnterpriseId.eq(self.0.id));
+        super::project::list(
+            ctx,
+            within,
+            filter,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
+}
+
+#[derive(Default)]
+pub struct EnterpriseQuery;
+
+#[Object]
+impl EnterpriseQuery {
+    /// Enterprises and cooperatives (经营主体), in registration order.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn enterprises(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<EnterpriseFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<Enterprise>> {
+        list(
+            ctx,
+            Condition::all(),
+            filter,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
+
+    /// One enterprise by ID.
+    async fn enterprise(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Enterprise> {
+        let (_, raw) = decode_id_of(&id, "id", &[NodeKind::Enterprise])?;
+        loaders(ctx)?
+            .enterprises
+            .load_one(raw)
+            .await?
+            .map(Enterprise)
+            .ok_or_else(|| ApiError::not_found("Enterprise"))
+    }
+}

@@ -1,0 +1,261 @@
+//! DataLoaders, created per request (a cache shared across requests would serve
+//! one viewer's rows to another). Every relation resolves through one of these,
+//! so a page of N rows costs one statement per relation, not N.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::{
+    enterprise, household, household_cause, household_income, member, poverty_line, project,
+    project_village, region,
+};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder,
+};
+
+use crate::access::{self, Scoped, Viewer};
+use crate::error::ApiError;
+
+/// An entity with an `i64` primary key `id`.
+pub trait Keyed: Scoped {
+    fn id_column() -> Self::Column;
+    fn id_of(model: &Self::Model) -> i64;
+}
+
+/// An entity listed under a parent row, in a stable order.
+pub trait Child: Scoped {
+    fn parent_column() -> Self::Column;
+    fn parent_of(model: &Self::Model) -> i64;
+    fn order_column() -> Self::Column;
+    /// Rows that belong to the listing at all (e.g. only active members).
+    fn listed() -> Condition {
+        Condition::all()
+    }
+}
+
+macro_rules! keyed {
+    ($($module:ident),+) => {
+        $(impl Keyed for $module::Entity {
+            fn id_column() -> Self::Column { $module::Column::Id }
+            fn id_of(model: &Self::Model) -> i64 { model.id }
+        })+
+    };
+}
+keyed!(region, household, member, enterprise, project);
+
+impl Child for member::Entity {
+    fn parent_column() -> Self::Column {
+        member::Column::HouseholdId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.household_id
+    }
+    fn order_column() -> Self::Column {
+        member::Column::Id
+    }
+    fn listed() -> Condition {
+        Condition::all().add(member::Column::IsActive.eq(true))
+    }
+}
+
+impl Child for household_cause::Entity {
+    fn parent_column() -> Self::Column {
+        household_cause::Column::HouseholdId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.household_id
+    }
+    fn order_column() -> Self::Column {
+        household_cause::Column::Cause
+    }
+}
+
+impl Child for household_income::Entity {
+    fn parent_column() -> Self::Column {
+        household_income::Column::HouseholdId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.household_id
+    }
+    fn order_column() -> Self::Column {
+        household_income::Column::Year
+    }
+}
+
+/// Rows of `E` by primary key, within the viewer's scope.
+pub struct ById<E> {
+    db: DatabaseConnection,
+    viewer: Viewer,
+    entity: PhantomData<fn() -> E>,
+}
+
+impl<E> Loader<i64> for ById<E>
+where
+    E: Keyed,
+    E::Model: FromQueryResult + Clone + Send + Sync,
+{
+    type Value = E::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, E::Model>, ApiError> {
+        let rows = access::select::<E>(&self.viewer)
+            .filter(E::id_column().is_in(keys.iter().copied()))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|row| (E::id_of(&row), row)).collect())
+    }
+}
+
+/// Rows of `E` grouped by parent ID, within the viewer's scope.
+pub struct ByParent<E> {
+    db: DatabaseConnection,
+    viewer: Viewer,
+    entity: PhantomData<fn() -> E>,
+}
+
+impl<E> Loader<i64> for ByParent<E>
+where
+    E: Child,
+    E::Model: FromQueryResult + Clone + Send + Sync,
+{
+    type Value = Vec<E::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<E::Model>>, ApiError> {
+        let rows = access::select::<E>(&self.viewer)
+            .filter(E::parent_column().is_in(keys.iter().copied()))
+            .filter(E::listed())
+            .order_by_asc(E::order_column())
+            .all(&self.db)
+            .await?;
+        let mut groups: HashMap<i64, Vec<E::Model>> = HashMap::new();
+        for row in rows {
+            groups.entry(E::parent_of(&row)).or_default().push(row);
+        }
+        Ok(groups)
+    }
+}
+
+/// The villages each project covers.
+pub struct VillagesByProject {
+    db: DatabaseConnection,
+    viewer: Viewer,
+}
+
+impl Loader<i64> for VillagesByProject {
+    type Value = Vec<region::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<region::Model>>, ApiError> {
+        let links = access::select::<project_village::Entity>(&self.viewer)
+            .filter(project_village::Column::ProjectId.is_in(keys.iter().copied()))
+            .all(&self.db)
+            .await?;
+        let villages: HashMap<i64, region::Model> = access::select::<region::Entity>(&self.viewer)
+            .filter(region::Column::Id.is_in(links.iter().map(|l| l.village_id)))
+            .order_by_asc(region::Column::Code)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v))
+            .collect();
+        let mut groups: HashMap<i64, Vec<region::Model>> = HashMap::new();
+        for link in links {
+            if let Some(village) = villages.get(&link.village_id) {
+                groups
+                    .entry(link.project_id)
+                    .or_default()
+                    .push(village.clone());
+            }
+        }
+        for group in groups.values_mut() {
+            group.sort_by(|a, b| a.code.cmp(&b.code));
+        }
+        Ok(groups)
+    }
+}
+
+/// The poverty line of each year.
+pub struct PovertyLineByYear {
+    db: DatabaseConnection,
+}
+
+impl Loader<i32> for PovertyLineByYear {
+    type Value = poverty_line::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, poverty_line::Model>, ApiError> {
+        let rows = poverty_line::Entity::find()
+            .filter(poverty_line::Column::Year.is_in(keys.iter().copied()))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|row| (row.year, row)).collect())
+    }
+}
+
+/// All loaders of one request.
+pub struct Loaders {
+    pub regions: DataLoader<ById<region::Entity>>,
+    pub households: DataLoader<ById<household::Entity>>,
+    pub members: DataLoader<ById<member::Entity>>,
+    pub enterprises: DataLoader<ById<enterprise::Entity>>,
+    pub projects: DataLoader<ById<project::Entity>>,
+    pub household_members: DataLoader<ByParent<member::Entity>>,
+    pub household_causes: DataLoader<ByParent<household_cause::Entity>>,
+    pub household_incomes: DataLoader<ByParent<household_income::Entity>>,
+    pub project_villages: DataLoader<VillagesByProject>,
+    pub poverty_lines: DataLoader<PovertyLineByYear>,
+}
+
+impl Loaders {
+    pub fn new(db: &DatabaseConnection, viewer: &Viewer) -> Self {
+        fn by_id<E>(db: &DatabaseConnection, viewer: &Viewer) -> DataLoader<ById<E>>
+        where
+            E: Keyed,
+            E::Model: FromQueryResult + Clone + Send + Sync,
+        {
+            DataLoader::new(
+                ById {
+                    db: db.clone(),
+                    viewer: viewer.clone(),
+                    entity: PhantomData,
+                },
+                tokio::spawn,
+            )
+        }
+        fn by_parent<E>(db: &DatabaseConnection, viewer: &Viewer) -> DataLoader<ByParent<E>>
+        where
+            E: Child,
+            E::Model: FromQueryResult + Clone + Send + Sync,
+        {
+            DataLoader::new(
+                ByParent {
+                    db: db.clone(),
+                    viewer: viewer.clone(),
+                    entity: PhantomData,
+                },
+                tokio::spawn,
+            )
+        }
+        Self {
+            regions: by_id(db, viewer),
+            households: by_id(db, viewer),
+            members: by_id(db, viewer),
+            enterprises: by_id(db, viewer),
+            projects: by_id(db, viewer),
+            household_members: by_parent(db, viewer),
+            household_causes: by_parent(db, viewer),
+            household_incomes: by_parent(db, viewer),
+            project_villages: DataLoader::new(
+                VillagesByProject {
+                    db: db.clone(),
+                    viewer: viewer.clone(),
+                },
+                tokio::spawn,
+            ),
+            poverty_lines: DataLoader::new(PovertyLineByYear { db: db.clone() }, tokio::spawn),
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The GraphQL schema: root objects merged per domain area, limits, and the
+//! helpers resolvers use to reach the request's database, viewer and loaders.
+
+pub mod enterprise;
+pub mod household;
+pub mod loader;
+pub mod money;
+pub mod node;
+pub mod project;
+pub mod region;
+pub mod relay;
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, ErrorExtensionValues, MergedObject, Positioned,
+    Schema, ServerError, ServerResult, Variables,
+};
+use sea_orm::DatabaseConnection;
+
+use crate::access::Viewer;
+use crate::config::Limits;
+use crate::error::{ApiError, ApiResult, code};
+use loader::Loaders;
+use relay::{Page, PageArgs};
+
+/// The root query: one part per domain area.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    node::NodeQuery,
+    region::RegionQuery,
+    household::HouseholdQuery,
+    enterprise::EnterpriseQuery,
+    project::ProjectQuery,
+);
+
+pub type FupinSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// What one request carries into resolvers.
+pub struct RequestData {
+    pub viewer: Viewer,
+    pub loaders: Loaders,
+}
+
+impl RequestData {
+    pub fn new(db: &DatabaseConnection, viewer: Viewer) -> Self {
+        let loaders = Loaders::new(db, &viewer);
+        Self { viewer, loaders }
+    }
+}
+
+/// Builds the schema. Without a database it still describes itself, which is
+/// all `export-schema` and the SDL test need.
+pub fn schema(db: Option<DatabaseConnection>, limits: &Limits) -> FupinSchema {
+    let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(DocumentLimits {
+            max_document_bytes: limits.max_document_bytes,
+            max_aliases: limits.max_aliases,
+        })
+        .data(limits.clone());
+    if let Some(db) = db {
+        builder = builder.data(db);
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    schema(None, &Limits::default()).sdl()
+}
+
+fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> ApiResult<&'a T> {
+    ctx.data::<T>().map_err(|e| ApiError::Internal(e.message))
+}
+
+pub(crate) fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
+    data::<DatabaseConnection>(ctx)
+}
+
+pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
+    Ok(&data::<RequestData>(ctx)?.viewer)
+}
+
+pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> ApiResult<&'a Loaders> {
+    Ok(&data::<RequestData>(ctx)?.loaders)
+}
+
+/// Validates page arguments against the configured maximum page size.
+pub(crate) fn page(ctx: &Context<'_>, args: PageArgs) -> ApiResult<Page> {
+    Page::from_args(args, data::<Limits>(ctx)?.max_page_size)
+}
+
+/// Longest accepted search prefix, in characters.
+const MAX_SEARCH_CHARS: usize = 64;
+
+/// A trimmed, non-empty search prefix of bounded length.
+pub(crate) fn search_prefix<'a>(text: &'a str, field: &str) -> ApiResult<&'a str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ApiError::bad_input(field, "the search text is empty"));
+    }
+    if text.chars().count() > MAX_SEARCH_CHARS {
+        return Err(ApiError::bad_input(
+            field,
+            format!("the search text may be at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    Ok(text)
+}
+
+/// Refuses documents that are too large or use too many aliases; async-graphql
+/// has built-in depth and complexity limits but none for these.
+struct DocumentLimits {
+    max_document_bytes: usize,
+    max_aliases: usize,
+}
+
+impl ExtensionFactory for DocumentLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(DocumentLimits {
+            max_document_bytes: self.max_document_bytes,
+            max_aliases: self.max_aliases,
+        })
+    }
+}
+
+pub(crate) fn coded_error(message: impl Into<String>, error_code: &str) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", error_code);
+    error.extensions = Some(extensions);
+    error
+}
+
+#[async_trait::async_trait]
+impl Extension for DocumentLimits {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        if query.len() > self.max_document_bytes {
+            return Err(coded_error(
+                format!(
+                    "the query document may be at most {} bytes",
+                    self.max_document_bytes
+                ),
+                code::DOCUMENT_TOO_LARGE,
+            ));
+        }
+        let document = next.run(ctx, query, variables).await.map_err(|mut error| {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code::GRAPHQL_PARSE_FAILED);
+            error
+        })?;
+        let aliases = count_aliases(&document);
+        if aliases > self.max_aliases {
+            return Err(coded_error(
+                format!(
+                    "the query uses {aliases} aliases; at most {} are allowed",
+                    self.max_aliases
+                ),
+                code::TOO_MANY_ALIASES,
+            ));
+        }
+        Ok(document)
+    }
+}
+
+/// Aliased fields in every operation and fragment of a document.
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    fn in_set(set: &Positioned<SelectionSet>) -> usize {
+        set.node
+            .items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => {
+                    usize::from(field.node.alias.is_some()) + in_set(&field.node.selection_set)
+                }
+                Selection::InlineFragment(fragment) => in_set(&fragment.node.selection_set),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = document
+        .operations
+        .iter()
+        .map(|(_, op)| in_set(&op.node.selection_set))
+        .sum();
+    let fragments: usize = document
+        .fragments
+        .values()
+        .map(|f| in_set(&f.node.selection_set))
+        .sum();
+    operations + fragments
+}

@@ -1,0 +1,81 @@
+//! The Relay `Node` interface and `node(id:)`: any object with a global ID.
+
+use async_graphql::{Context, ID, Interface, Object};
+
+use super::enterprise::Enterprise;
+use super::household::{Household, Member};
+use super::loaders;
+use super::project::Project;
+use super::region::{County, Township, Village, region_node};
+use super::relay::{NodeKind, decode_id};
+use crate::error::{ApiError, ApiResult};
+
+/// An object with a global ID, fetchable with `node(id:)`.
+#[derive(Interface)]
+#[graphql(field(
+    name = "id",
+    ty = "ID",
+    desc = "Global ID: opaque, stable, unique across all types."
+))]
+pub enum Node {
+    County(County),
+    Township(Township),
+    Village(Village),
+    Household(Household),
+    Member(Member),
+    Enterprise(Enterprise),
+    Project(Project),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object by its global ID (按全局ID查询).
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Node> {
+        let (kind, raw) = decode_id(&id, "id")?;
+        let loaders = loaders(ctx)?;
+        let node = match kind {
+            NodeKind::County | NodeKind::Township | NodeKind::Village => loaders
+                .regions
+                .load_one(raw)
+                .await?
+                .map(region_node)
+                .filter(|node| node_kind(node) == kind),
+            NodeKind::Household => loaders
+                .households
+                .load_one(raw)
+                .await?
+                .map(|m| Household(m).into()),
+            NodeKind::Member => loaders
+                .members
+                .load_one(raw)
+                .await?
+                .map(|m| Member(m).into()),
+            NodeKind::Enterprise => loaders
+                .enterprises
+                .load_one(raw)
+                .await?
+                .map(|m| Enterprise(m).into()),
+            NodeKind::Project => loaders
+                .projects
+                .load_one(raw)
+                .await?
+                .map(|m| Project(m).into()),
+        };
+        node.ok_or_else(|| ApiError::not_found(kind.type_name()))
+    }
+}
+
+fn node_kind(node: &Node) -> NodeKind {
+    match node {
+        Node::County(_) => NodeKind::County,
+        Node::Township(_) => NodeKind::Township,
+        Node::Village(_) => NodeKind::Village,
+        Node::Household(_) => NodeKind::Household,
+        Node::Member(_) => NodeKind::Member,
+        Node::Enterprise(_) => NodeKind::Enterprise,
+        Node::Project(_) => NodeKind::Project,
+    }
+}

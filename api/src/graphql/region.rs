@@ -1,0 +1,407 @@
+//! The county, its townships and villages (行政区划): types, queries and the
+//! region filters other areas use (a subtree is a division-code prefix).
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use entity::enums::RegionLevel;
+use entity::{enterprise, household, project, project_village, region};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, QueryFilter};
+
+use super::enterprise::{Enterprise, EnterpriseFilter};
+use super::household::{Household, HouseholdFilter, HouseholdOrder};
+use super::money::Money;
+use super::project::{Project, ProjectFilter};
+use super::relay::{
+    Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id_of, global_id, page_cost, paginate,
+};
+use super::{db, loaders, page, viewer};
+use crate::access;
+use crate::error::{ApiError, ApiResult};
+
+/// Regions are paged in division-code order.
+const BY_CODE: SortKey<region::Entity> = SortKey {
+    name: "code",
+    column: region::Column::Code,
+    key_type: KeyType::Text,
+    descending: false,
+    value_of: |m| m.code.clone(),
+};
+
+fn node_kind(level: RegionLevel) -> NodeKind {
+    match level {
+        RegionLevel::County => NodeKind::County,
+        RegionLevel::Township => NodeKind::Township,
+        RegionLevel::Village => NodeKind::Village,
+    }
+}
+
+/// The code prefix shared by a region and everything under it.
+pub fn code_prefix(region: &region::Model) -> &str {
+    let digits = match region.level {
+        RegionLevel::County => 6,
+        RegionLevel::Township => 9,
+        RegionLevel::Village => 12,
+    };
+    &region.code[..digits.min(region.code.len())]
+}
+
+/// Regions whose code starts with `prefix`, as an index range (codes are digits).
+fn code_under(prefix: &str) -> Condition {
+    Condition::all()
+        .add(region::Column::Code.gte(prefix))
+        .add(region::Column::Code.lt(format!("{prefix}:")))
+}
+
+/// Loads the region a global ID names; wrong levels and unseen rows are NOT_FOUND.
+pub async fn find_region(
+    ctx: &Context<'_>,
+    id: &ID,
+    field: &str,
+    kinds: &[NodeKind],
+) -> ApiResult<region::Model> {
+    let (kind, raw) = decode_id_of(id, field, kinds)?;
+    loaders(ctx)?
+        .regions
+        .load_one(raw)
+        .await?
+        .filter(|r| node_kind(r.level) == kind)
+        .ok_or_else(|| ApiError::not_found(kind.type_name()))
+}
+
+/// Condition on a `village_id` column: the village is in the subtree of `region`.
+pub fn village_in(column: impl ColumnTrait, region: &region::Model) -> Condition {
+    let villages = Query::select()
+        .column(region::Column::Id)
+        .from(region::Entity)
+        .and_where(region::Column::Level.eq(RegionLevel::Village))
+        .cond_where(code_under(code_prefix(region)))
+        .to_owned();
+    Condition::all().add(column.in_subquery(villages))
+}
+
+/// Wraps a region row in its GraphQL type by level.
+pub fn region_node(model: region::Model) -> super::node::Node {
+    match model.level {
+        RegionLevel::County => County(model).into(),
+        RegionLevel::Township => Township(model).into(),
+        RegionLevel::Village => Village(model).into(),
+    }
+}
+
+/// The county (县): the root of the region hierarchy.
+pub struct County(pub region::Model);
+
+#[Object]
+impl County {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::County, self.0.id)
+    }
+    /// 12-digit statistical division code (统计用区划代码).
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Name (县名称).
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Townships of the county, in code order (乡镇).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn townships(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<Township>> {
+        let select = access::select::<region::Entity>(viewer(ctx)?)
+            .filter(region::Column::ParentId.eq(self.0.id));
+        let page = page(ctx, PageArgs::new(first, after, last, before))?;
+        paginate(db(ctx)?, select, &BY_CODE, page, Township).await
+    }
+}
+
+/// A township or town (乡镇).
+pub struct Township(pub region::Model);
+
+#[Object]
+impl Township {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Township, self.0.id)
+    }
+    /// 12-digit statistical division code (统计用区划代码).
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Name (乡镇名称).
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The county it belongs to (所属县).
+    async fn county(&self, ctx: &Context<'_>) -> ApiResult<Option<County>> {
+        let Some(parent) = self.0.parent_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.regions.load_one(parent).await?.map(County))
+    }
+    /// Villages of the township, in code order (行政村).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn villages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<Village>> {
+        let select = access::select::<region::Entity>(viewer(ctx)?)
+            .filter(region::Column::ParentId.eq(self.0.id));
+        let page = page(ctx, PageArgs::new(first, after, last, before))?;
+        paginate(db(ctx)?, select, &BY_CODE, page, Village).await
+    }
+}
+
+/// Latitude and longitude (WGS 84) of a village's committee (村委会坐标).
+#[derive(SimpleObject)]
+pub struct Location {
+    /// Latitude in degrees (纬度).
+    latitude: f64,
+    /// Longitude in degrees (经度).
+    longitude: f64,
+}
+
+/// A village's collective economy income for one year (村集体经济收入).
+#[derive(SimpleObject)]
+pub struct CollectiveIncome {
+    /// The year the income was earned (年度).
+    year: i32,
+    /// Amount in yuan (金额).
+    amount: Money,
+}
+
+/// An administrative village (行政村).
+pub struct Village(pub region::Model);
+
+#[Object]
+impl Village {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Village, self.0.id)
+    }
+    /// 12-digit statistical division code (统计用区划代码).
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Name (村名称).
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The township it belongs to (所属乡镇).
+    async fn township(&self, ctx: &Context<'_>) -> ApiResult<Option<Township>> {
+        let Some(parent) = self.0.parent_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.regions.load_one(parent).await?.map(Township))
+    }
+    /// Whether it is a designated poverty village (是否贫困村).
+    async fn is_poverty_village(&self) -> bool {
+        self.0.is_poverty_village
+    }
+    /// Year the poverty village exited (出列年度), if it has.
+    async fn exit_year(&self) -> Option<i32> {
+        self.0.exit_year
+    }
+    /// Rural registered population (农村户籍人口).
+    async fn rural_population(&self) -> Option<i32> {
+        self.0.rural_population
+    }
+    /// Coordinates of the village committee (坐标).
+    async fn location(&self) -> Option<Location> {
+        Some(Location {
+            latitude: self.0.latitude?,
+            longitude: self.0.longitude?,
+        })
+    }
+    /// Latest recorded collective economy income (村集体经济收入).
+    async fn collective_income(&self) -> Option<CollectiveIncome> {
+        Some(CollectiveIncome {
+            year: self.0.collective_income_year?,
+            amount: Money(self.0.collective_income_fen?),
+        })
+    }
+    /// Poor households of the village (贫困户), filtered and ordered like `Query.households`.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn households(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<HouseholdFilter>,
+        order_by: Option<HouseholdOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<Household>> {
+        let within = Condition::all().add(household::Column::VillageId.eq(self.0.id));
+        super::household::list(
+            ctx,
+            within,
+            filter,
+            order_by,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
+    /// Enterprises and cooperatives registered in the village (经营主体).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn enterprises(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<EnterpriseFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<Enterprise>> {
+        let within = Condition::all().add(enterprise::Column::VillageId.eq(self.0.id));
+        super::enterprise::list(
+            ctx,
+            within,
+            filter,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
+    /// Assistance projects covering the village (覆盖本村的项目).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProjectFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<Project>> {
+        let covering = Query::select()
+            .column(project_village::Column::ProjectId)
+            .from(project_village::Entity)
+            .and_where(project_village::Column::VillageId.eq(self.0.id))
+            .to_owned();
+        let within = Condition::all().add(project::Column::Id.in_subquery(covering));
+        super::project::list(
+            ctx,
+            within,
+            filter,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
+}
+
+/// Which villages to list (村筛选条件).
+#[derive(InputObject, Default)]
+pub struct VillageFilter {
+    /// Only villages in this county or township (所属区域).
+    region_id: Option<ID>,
+    /// Only designated poverty villages, or only the others (是否贫困村).
+    is_poverty_village: Option<bool>,
+    /// Only poverty villages that have exited, or only those that have not (是否出列).
+    exited: Option<bool>,
+    /// Name prefix (村名).
+    name: Option<String>,
+}
+
+#[derive(Default)]
+pub struct RegionQuery;
+
+#[Object]
+impl RegionQuery {
+    /// The county (县).
+    async fn county(&self, ctx: &Context<'_>) -> ApiResult<County> {
+        access::select::<region::Entity>(viewer(ctx)?)
+            .filter(region::Column::Level.eq(RegionLevel::County))
+            .one(db(ctx)?)
+            .await?
+            .map(County)
+            .ok_or_else(|| ApiError::not_found("County"))
+    }
+
+    /// Townships of the county, in code order (乡镇).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn townships(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<Township>> {
+        let select = access::select::<region::Entity>(viewer(ctx)?)
+            .filter(region::Column::Level.eq(RegionLevel::Township));
+        let page = page(ctx, PageArgs::new(first, after, last, before))?;
+        paginate(db(ctx)?, select, &BY_CODE, page, Township).await
+    }
+
+    /// One township by ID.
+    async fn township(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Township> {
+        find_region(ctx, &id, "id", &[NodeKind::Township])
+            .await
+            .map(Township)
+    }
+
+    /// Villages, in code order (行政村).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn villages(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<VillageFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<Village>> {
+        let filter = filter.unwrap_or_default();
+        let mut condition = Condition::all().add(region::Column::Level.eq(RegionLevel::Village));
+        if let Some(id) = &filter.region_id {
+            let region = find_region(
+                ctx,
+                id,
+                "filter.regionId",
+                &[NodeKind::County, NodeKind::Township],
+            )
+            .await?;
+            condition = condition.add(code_under(code_prefix(&region)));
+        }
+        if let Some(poor) = filter.is_poverty_village {
+            condition = condition.add(region::Column::IsPovertyVillage.eq(poor));
+        }
+        if let Some(exited) = filter.exited {
+            condition = condition
+                .add(region::Column::IsPovertyVillage.eq(true))
+                .add(if exited {
+                    region::Column::ExitYear.is_not_null()
+                } else {
+                    region::Column::ExitYear.is_null()
+                });
+        }
+        if let Some(name) = &filter.name {
+            let name = super::search_prefix(name, "filter.name")?;
+            condition = condition
+                .add(region::Column::Name.gte(name))
+                .add(region::Column::Name.lt(format!("{name}\u{10FFFF}")));
+        }
+        let select = access::select::<region::Entity>(viewer(ctx)?).filter(condition);
+        let page = page(ctx, PageArgs::new(first, after, last, before))?;
+        paginate(db(ctx)?, select, &BY_CODE, page, Village).await
+    }
+
+    /// One village by ID.
+    async fn village(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Village> {
+        find_region(ctx, &id, "id", &[NodeKind::Village])
+            .await
+            .map(Village)
+    }
+}

@@ -1,0 +1,319 @@
+//! GraphQL over HTTP, written out rather than taken from async-graphql-axum: its
+//! stock extractor runs mutations sent by GET and reads `text/plain` bodies as
+//! JSON (a cross-site request forgery hole). Here GET runs queries only, POST
+//! takes `application/json` only, batching is off unless configured, and every
+//! error a client sees has a code.
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, Value};
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse};
+use sea_orm::DatabaseConnection;
+
+use crate::access::Viewer;
+use crate::app::AppState;
+use crate::error::code;
+use crate::graphql::{RequestData, coded_error};
+
+const JSON: &str = "application/json";
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The media type a client asked for; it decides status codes for request errors.
+#[derive(Clone, Copy)]
+enum Media {
+    Json,
+    GraphqlResponse,
+}
+
+impl Media {
+    fn from_accept(headers: &HeaderMap) -> Media {
+        let accept = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if accept.contains(GRAPHQL_RESPONSE) {
+            Media::GraphqlResponse
+        } else {
+            Media::Json
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Media::Json => "application/json; charset=utf-8",
+            Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+        }
+    }
+}
+
+/// `GET /graphql`: GraphiQL for a browser, or a query in the URL.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> axum::response::Response {
+    let Some(raw) = raw.filter(|q| !q.is_empty()) else {
+        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+    };
+    let media = Media::from_accept(&headers);
+    let request = match async_graphql::http::parse_query_string(&raw) {
+        Ok(request) => request,
+        Err(err) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                code::BAD_REQUEST,
+                err.to_string(),
+            );
+        }
+    };
+    if is_mutation(&request) {
+        let mut response = request_error(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            code::METHOD_NOT_ALLOWED,
+            "mutations must be sent with POST".into(),
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, &headers, media, BatchRequest::Single(request)).await
+}
+
+/// `POST /graphql`: one operation, or a batch when batching is configured.
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> axum::response::Response {
+    let media = Media::from_accept(&headers);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case(JSON) {
+        return request_error(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code::UNSUPPORTED_MEDIA_TYPE,
+            format!("send the request as {JSON}, not `{content_type}`"),
+        );
+    }
+    let limit = state.limits.max_body_bytes;
+    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return request_error(
+                media,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                code::PAYLOAD_TOO_LARGE,
+                format!("the request body may be at most {limit} bytes"),
+            );
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(err) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                code::BAD_REQUEST,
+                format!("malformed JSON body: {err}"),
+            );
+        }
+    };
+    if let BatchRequest::Batch(requests) = &batch {
+        let max = state.limits.max_batch;
+        let refusal = if max == 0 {
+            Some("batched requests are not enabled on this server".to_owned())
+        } else if requests.len() > max {
+            Some(format!(
+                "a batch may hold at most {max} operations, got {}",
+                requests.len()
+            ))
+        } else if requests.is_empty() {
+            Some("the batch is empty".to_owned())
+        } else {
+            None
+        };
+        if let Some(message) = refusal {
+            return request_error(media, StatusCode::BAD_REQUEST, code::BAD_REQUEST, message);
+        }
+    }
+    execute(&state, &headers, media, batch).await
+}
+
+/// Whether the operation a GET request selects is a mutation.
+fn is_mutation(request: &Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let selected = match (&document.operations, &request.operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name.as_str()),
+        (DocumentOperations::Multiple(ops), None) => ops.values().next().filter(|_| ops.len() == 1),
+    };
+    selected.is_some_and(|op| op.node.ty == OperationType::Mutation)
+}
+
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: Media,
+    batch: BatchRequest,
+) -> axum::response::Response {
+    let request_id = headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let viewer = Viewer::County;
+    let db: &DatabaseConnection = &state.db;
+    let batch = match batch {
+        BatchRequest::Single(request) => {
+            BatchRequest::Single(request.data(RequestData::new(db, viewer)))
+        }
+        BatchRequest::Batch(requests) => BatchRequest::Batch(
+            requests
+                .into_iter()
+                .map(|r| r.data(RequestData::new(db, viewer.clone())))
+                .collect(),
+        ),
+    };
+    let outcome = tokio::time::timeout(
+        state.limits.request_timeout(),
+        state.schema.execute_batch(batch),
+    )
+    .await;
+    let mut response = match outcome {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = state.limits.request_timeout_ms,
+                "request timed out"
+            );
+            return request_error(
+                media,
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::TIMEOUT,
+                format!(
+                    "the request took longer than {} ms and was abandoned",
+                    state.limits.request_timeout_ms
+                ),
+            );
+        }
+    };
+    let request_error = match &mut response {
+        BatchResponse::Single(single) => finish(single, &request_id),
+        BatchResponse::Batch(all) => all
+            .iter_mut()
+            .fold(false, |any, r| finish(r, &request_id) || any),
+    };
+    let status = match (media, &response) {
+        (Media::GraphqlResponse, BatchResponse::Single(_)) if request_error => {
+            StatusCode::BAD_REQUEST
+        }
+        _ => StatusCode::OK,
+    };
+    json(status, media, &response)
+}
+
+/// Gives every error a code, and internal ones the request ID; reports whether
+/// the response is a request error (the operation never ran).
+fn finish(response: &mut Response, request_id: &str) -> bool {
+    let not_executed = response.data == Value::Null && !response.errors.is_empty();
+    for error in &mut response.errors {
+        let existing = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .and_then(|v| {
+                if let Value::String(s) = v {
+                    Some(s.clone())
+                } else {
+                    None
+                }
+            });
+        let error_code = existing.unwrap_or_else(|| fallback_code(error, not_executed).to_owned());
+        if error_code == code::INTERNAL {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("requestId", request_id);
+        }
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", error_code);
+    }
+    not_executed
+}
+
+/// Codes for errors async-graphql raises itself: limits, parsing and validation.
+fn fallback_code(error: &ServerError, not_executed: bool) -> &'static str {
+    match error.message.as_str() {
+        "Query is nested too deep." => code::QUERY_TOO_DEEP,
+        "Query is too complex." => code::QUERY_TOO_COMPLEX,
+        _ if not_executed => code::GRAPHQL_VALIDATION_FAILED,
+        _ => code::BAD_USER_INPUT,
+    }
+}
+
+fn request_error(
+    media: Media,
+    status: StatusCode,
+    error_code: &str,
+    message: String,
+) -> axum::response::Response {
+    let response = Response::from_errors(vec![coded_error(message, error_code)]);
+    json(status, media, &response)
+}
+
+fn json(
+    status: StatusCode,
+    media: Media,
+    body: &impl serde::Serialize,
+) -> axum::response::Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [(header::CONTENT_TYPE, media.content_type())],
+            bytes,
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "response serialisation failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// `GET /healthz`: the process is up.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `GET /readyz`: the database answers.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(err) => {
+            tracing::warn!(error = %err, "database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}
+
+/// Body of a response to a panic: a code and nothing else.
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    tracing::error!("a request handler panicked");
+    let response = Response::from_errors(vec![coded_error("internal error", code::INTERNAL)]);
+    json(StatusCode::INTERNAL_SERVER_ERROR, Media::Json, &response)
+}

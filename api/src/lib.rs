@@ -1,0 +1,11 @@
+//! Fupin (扶贫): the GraphQL API of a county's precision poverty alleviation register.
+
+pub mod access;
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod seed;
+pub mod telemetry;

@@ -1,0 +1,1065 @@
+//! The demo county: a realistic, deterministic register generated from a seed,
+//! written in batches so that a million households load in minutes.
+
+mod codes;
+mod names;
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate, Utc};
+use entity::enums::*;
+use entity::{
+    enterprise, household, household_cause, household_income, member, poverty_line, project,
+    project_village, region,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::distr::{Distribution, weighted::WeightedIndex};
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    IntoActiveModel, PaginatorTrait, TransactionTrait,
+};
+
+pub use codes::{is_valid_credit_code, is_valid_id_number};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct SeedOptions {
+    pub households: u32,
+    pub seed: u64,
+    /// Draw a progress bar on the terminal.
+    pub progress: bool,
+}
+
+/// Households in the demo county `serve --demo` loads.
+pub const DEMO_HOUSEHOLDS: u32 = 2_000;
+/// The seed of the demo county.
+pub const DEMO_SEED: u64 = 2015;
+
+const COUNTY_CODE: &str = "522699";
+const COUNTY_NAME: &str = "清水江县";
+/// Income years on the generated cards; the register's reference year is the last.
+const FIRST_INCOME_YEAR: i32 = 2016;
+const REFERENCE_YEAR: i32 = 2020;
+/// The national poverty line in current yuan (domain brief).
+const POVERTY_LINES: [(i32, i64); 6] = [
+    (2015, 2_800),
+    (2016, 2_952),
+    (2017, 3_335),
+    (2018, 3_535),
+    (2019, 3_747),
+    (2020, 4_000),
+];
+/// Rows per INSERT statement: under SQLite's 32,766 bound parameters for the widest table.
+const ROWS_PER_STATEMENT: usize = 1_000;
+/// Households per transaction.
+const HOUSEHOLDS_PER_BATCH: usize = 2_000;
+
+/// Counts of what was written.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SeedReport {
+    pub townships: usize,
+    pub villages: usize,
+    pub households: usize,
+    pub members: usize,
+    pub enterprises: usize,
+    pub projects: usize,
+}
+
+/// Whether the register has any region yet.
+pub async fn is_empty(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    Ok(region::Entity::find().count(db).await? == 0)
+}
+
+/// Generates the county into an empty database. Refuses a database that has data.
+pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedReport, DbErr> {
+    if !is_empty(db).await? {
+        return Err(DbErr::Custom(
+            "the database already holds a register; seed only into an empty database".into(),
+        ));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let now = Utc::now();
+    let mut report = SeedReport::default();
+
+    let txn = db.begin().await?;
+    insert_all(
+        &txn,
+        POVERTY_LINES
+            .iter()
+            .map(|&(year, yuan)| poverty_line::Model {
+                year,
+                annual_fen: yuan * 100,
+            }),
+    )
+    .await?;
+    let plan = RegionPlan::new(options.households, &mut rng, now);
+    report.townships = plan.townships.len();
+    report.villages = plan.villages.len();
+    insert_all(&txn, std::iter::once(plan.county.clone())).await?;
+    insert_all(&txn, plan.townships.iter().cloned()).await?;
+    insert_all(&txn, plan.villages.iter().map(|v| v.model.clone())).await?;
+    let enterprises = enterprises(&plan, &mut rng, now);
+    report.enterprises = enterprises.len();
+    let (projects, links) = projects(&plan, &enterprises, &mut rng, now);
+    report.projects = projects.len();
+    insert_all(&txn, enterprises.into_iter()).await?;
+    insert_all(&txn, projects.into_iter()).await?;
+    insert_all(&txn, links.into_iter()).await?;
+    txn.commit().await?;
+
+    let bar = if options.progress {
+        let bar = ProgressBar::new(u64::from(options.households));
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {human_pos}/{human_len} households ({per_sec}, eta {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut people = People::new();
+    let mut batch = Batch::default();
+    let mut next_household_id = 1;
+    for village in &plan.villages {
+        for sequence in 1..=village.households {
+            let card = people.household(&mut rng, village, sequence, next_household_id, now);
+            next_household_id += 1;
+            report.members += card.members.len();
+            batch.push(card);
+            if batch.households.len() >= HOUSEHOLDS_PER_BATCH {
+                bar.inc(batch.households.len() as u64);
+                std::mem::take(&mut batch).write(db).await?;
+            }
+        }
+    }
+    bar.inc(batch.households.len() as u64);
+    batch.write(db).await?;
+    bar.finish_and_clear();
+    report.households = (next_household_id - 1) as usize;
+    reset_sequences(db).await?;
+    Ok(report)
+}
+
+/// Inserts rows in multi-row statements.
+async fn insert_all<M, A>(
+    db: &impl ConnectionTrait,
+    rows: impl Iterator<Item = M>,
+) -> Result<(), DbErr>
+where
+    M: IntoActiveModel<A>,
+    A: ActiveModelTrait + Send,
+{
+    let rows: Vec<A> = rows.map(IntoActiveModel::into_active_model).collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        <A::Entity as EntityTrait>::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// IDs were given explicitly; move PostgreSQL's sequences past them.
+async fn reset_sequences(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    for table in ["region", "household", "member", "enterprise", "project"] {
+        db.execute_unprepared(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Picks by weight; the weights are constants, so construction cannot fail.
+fn weighted<'a, T>(rng: &mut impl Rng, choices: &'a [(T, u32)]) -> &'a T {
+    let weights = choices.iter().map(|(_, w)| *w);
+    let index = WeightedIndex::new(weights).map_or(0, |dist| dist.sample(rng));
+    &choices[index].0
+}
+
+fn pick<'a>(rng: &mut impl Rng, list: &[&'a str]) -> &'a str {
+    list.choose(rng).copied().unwrap_or_default()
+}
+
+fn place_name(rng: &mut impl Rng) -> String {
+    format!("{}{}", pick(rng, names::PLACE), pick(rng, names::PLACE))
+}
+
+fn yuan(amount: f64) -> i64 {
+    (amount * 100.0).round() as i64
+}
+
+struct VillagePlan {
+    model: region::Model,
+    township_name: String,
+    households: u32,
+}
+
+struct RegionPlan {
+    county: region::Model,
+    townships: Vec<region::Model>,
+    villages: Vec<VillagePlan>,
+}
+
+impl RegionPlan {
+    fn new(households: u32, rng: &mut ChaCha8Rng, now: chrono::DateTime<Utc>) -> Self {
+        let village_count = households.div_ceil(150).clamp(6, 4_000);
+        let township_count = (village_count / 12).clamp(3, 40);
+        let blank = |id: i64, code: String, name: String, level, parent_id| region::Model {
+            id,
+            code,
+            name,
+            level,
+            parent_id,
+            is_poverty_village: false,
+            exit_year: None,
+            rural_population: None,
+            latitude: None,
+            longitude: None,
+            collective_income_fen: None,
+            collective_income_year: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let county = blank(
+            1,
+            format!("{COUNTY_CODE}000000"),
+            COUNTY_NAME.into(),
+            RegionLevel::County,
+            None,
+        );
+        let mut next_id = 2;
+        let mut townships = Vec::new();
+        for t in 0..township_count {
+            // Towns (镇) take codes 1xx, townships (乡) 2xx.
+            let is_town = t < township_count.div_ceil(2);
+            let number = if is_town {
+                100 + t
+            } else {
+                200 + t - township_count.div_ceil(2)
+            };
+            let suffix = if is_town { "镇" } else { "乡" };
+            let name = format!("{}{suffix}", place_name(rng));
+            townships.push(blank(
+                next_id,
+                format!("{COUNTY_CODE}{number:03}000"),
+                name,
+                RegionLevel::Township,
+                Some(1),
+            ));
+            next_id += 1;
+        }
+        let mut villages = Vec::new();
+        for v in 0..village_count {
+            let township = &townships[(v % township_count) as usize];
+            let sequence = 201 + v / township_count;
+            let code = format!("{}{sequence:03}", &township.code[..9]);
+            let mut model = blank(
+                next_id,
+                code,
+                format!("{}村", place_name(rng)),
+                RegionLevel::Village,
+                Some(township.id),
+            );
+            next_id += 1;
+            model.is_poverty_village = rng.random_bool(0.35);
+            if model.is_poverty_village && rng.random_bool(0.8) {
+                model.exit_year = Some(rng.random_range(2016..=REFERENCE_YEAR));
+            }
+            model.latitude = Some(26.2 + rng.random_range(-0.4..0.4));
+            model.longitude = Some(107.5 + rng.random_range(-0.4..0.4));
+            model.collective_income_year = Some(REFERENCE_YEAR);
+            model.collective_income_fen = Some(yuan(rng.random_range(20_000.0..500_000.0)));
+            let count = households / village_count + u32::from(v < households % village_count);
+            // Poverty incidence of roughly 5% to 30% of the rural population.
+            let people = f64::from(count) * 3.6;
+            model.rural_population = Some((people / rng.random_range(0.05..0.30)).round() as i32);
+            villages.push(VillagePlan {
+                model,
+                township_name: township.name.clone(),
+                households: count,
+            });
+        }
+        RegionPlan {
+            county,
+            townships,
+            villages,
+        }
+    }
+}
+
+fn enterprises(
+    plan: &RegionPlan,
+    rng: &mut ChaCha8Rng,
+    now: chrono::DateTime<Utc>,
+) -> Vec<enterprise::Model> {
+    let count = (plan.villages.len() / 2).max(4);
+    let mut used = std::collections::HashSet::new();
+    (0..count)
+        .map(|i| {
+            let village = &plan.villages[rng.random_range(0..plan.villages.len())].model;
+            let product = pick(rng, names::PRODUCTS);
+            let (kind, prefix, name) = match *weighted(rng, &[(0, 45), (1, 30), (2, 15), (3, 10)]) {
+                0 => (
+                    EnterpriseKind::Cooperative,
+                    "93",
+                    format!(
+                        "{}{}{product}专业合作社",
+                        COUNTY_NAME.trim_end_matches('县'),
+                        village.name
+                    ),
+                ),
+                1 => (
+                    EnterpriseKind::Enterprise,
+                    "91",
+                    format!("{}{}{product}开发有限公司", COUNTY_NAME, place_name(rng)),
+                ),
+                2 => (
+                    EnterpriseKind::FamilyFarm,
+                    "92",
+                    format!(
+                        "{}{}{product}家庭农场",
+                        village.name,
+                        pick(rng, names::SURNAMES)
+                    ),
+                ),
+                _ => (
+                    EnterpriseKind::LargeHousehold,
+                    "92",
+                    format!(
+                        "{}{}{product}种养大户",
+                        village.name,
+                        pick(rng, names::SURNAMES)
+                    ),
+                ),
+            };
+            let industry = match product {
+                "生猪" | "肉牛" | "香猪" | "土鸡" | "蜂蜜" => Industry::Livestock,
+                "稻鱼" => Industry::Fishery,
+                "油茶" | "竹" => Industry::Forestry,
+                _ if kind == EnterpriseKind::Enterprise => Industry::AgroProcessing,
+                _ => Industry::Planting,
+            };
+            let credit_code = loop {
+                let body: String = (0..9)
+                    .map(|_| {
+                        codes::CREDIT_CHARSET[rng.random_range(0..codes::CREDIT_CHARSET.len())]
+                            as char
+                    })
+                    .collect();
+                let code =
+                    codes::credit_code(&format!("{prefix}{COUNTY_CODE}{body}")).unwrap_or_default();
+                if used.insert(code.clone()) {
+                    break code;
+                }
+            };
+            enterprise::Model {
+                id: i as i64 + 1,
+                name,
+                credit_code,
+                kind,
+                industry,
+                village_id: Some(village.id),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            }
+        })
+        .collect()
+}
+
+fn projects(
+    plan: &RegionPlan,
+    enterprises: &[enterprise::Model],
+    rng: &mut ChaCha8Rng,
+    now: chrono::DateTime<Utc>,
+) -> (Vec<project::Model>, Vec<project_village::Model>) {
+    let kinds: [(ProjectKind, u32, &str, f64, f64); 10] = [
+        (
+            ProjectKind::Industry,
+            30,
+            "产业发展",
+            100_000.0,
+            2_000_000.0,
+        ),
+        (
+            ProjectKind::Road,
+            15,
+            "通组公路硬化",
+            300_000.0,
+            5_000_000.0,
+        ),
+        (
+            ProjectKind::DrinkingWater,
+            10,
+            "人饮安全巩固提升",
+            80_000.0,
+            800_000.0,
+        ),
+        (ProjectKind::Power, 5, "农网改造", 200_000.0, 1_500_000.0),
+        (
+            ProjectKind::WaterConservancy,
+            8,
+            "小型水利设施",
+            100_000.0,
+            1_200_000.0,
+        ),
+        (
+            ProjectKind::HousingRenovation,
+            10,
+            "农村危房改造",
+            200_000.0,
+            2_000_000.0,
+        ),
+        (ProjectKind::Education, 6, "教育资助", 50_000.0, 600_000.0),
+        (
+            ProjectKind::Training,
+            7,
+            "实用技术培训",
+            20_000.0,
+            200_000.0,
+        ),
+        (
+            ProjectKind::Finance,
+            5,
+            "扶贫小额信贷贴息",
+            50_000.0,
+            500_000.0,
+        ),
+        (
+            ProjectKind::Relocation,
+            4,
+            "易地扶贫搬迁配套",
+            1_000_000.0,
+            8_000_000.0,
+        ),
+    ];
+    let weights: Vec<(usize, u32)> = kinds.iter().enumerate().map(|(i, k)| (i, k.1)).collect();
+    let count = plan.villages.len() * 3 / 2;
+    let mut projects = Vec::with_capacity(count);
+    let mut links = Vec::new();
+    for i in 0..count {
+        let (kind, _, label, low, high) = kinds[*weighted(rng, &weights)];
+        let first = rng.random_range(0..plan.villages.len());
+        let covered = rng.random_range(1..=3usize).min(plan.villages.len());
+        let year = rng.random_range(2016..=REFERENCE_YEAR + 1);
+        let status = match REFERENCE_YEAR + 1 - year {
+            0 => *weighted(
+                rng,
+                &[
+                    (ProjectStatus::Library, 3),
+                    (ProjectStatus::Approved, 2),
+                    (ProjectStatus::InProgress, 2),
+                ],
+            ),
+            1 => *weighted(
+                rng,
+                &[
+                    (ProjectStatus::InProgress, 2),
+                    (ProjectStatus::Completed, 2),
+                    (ProjectStatus::Accepted, 3),
+                ],
+            ),
+            _ => *weighted(
+                rng,
+                &[(ProjectStatus::Completed, 1), (ProjectStatus::Accepted, 9)],
+            ),
+        };
+        let by_enterprise = kind == ProjectKind::Industry && rng.random_bool(0.5);
+        let enterprise =
+            by_enterprise.then(|| &enterprises[rng.random_range(0..enterprises.len())]);
+        let implementer = match enterprise {
+            Some(e) => e.name.clone(),
+            None => pick(rng, names::DEPARTMENTS).to_owned(),
+        };
+        let start =
+            NaiveDate::from_ymd_opt(year, rng.random_range(3..=6), rng.random_range(1..=28));
+        let started = status != ProjectStatus::Library && status != ProjectStatus::Approved;
+        let end = start.and_then(|s| s.checked_add_days(Days::new(rng.random_range(60..300))));
+        let village = &plan.villages[first].model;
+        projects.push(project::Model {
+            id: i as i64 + 1,
+            name: format!("{year}年{}{label}项目", village.name),
+            kind,
+            status,
+            year,
+            implementer,
+            implementer_enterprise_id: enterprise.map(|e| e.id),
+            budget_fen: yuan(rng.random_range(low..high)).div_euclid(100_000) * 100_000,
+            start_date: start.filter(|_| started),
+            end_date: end.filter(|_| started),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        });
+        for offset in 0..covered {
+            let village = &plan.villages[(first + offset) % plan.villages.len()].model;
+            links.push(project_village::Model {
+                project_id: i as i64 + 1,
+                village_id: village.id,
+            });
+        }
+    }
+    (projects, links)
+}
+
+/// A household's card and its dependent rows.
+struct Card {
+    household: household::Model,
+    causes: Vec<household_cause::Model>,
+    members: Vec<member::Model>,
+    incomes: Vec<household_income::Model>,
+}
+
+#[derive(Default)]
+struct Batch {
+    households: Vec<household::Model>,
+    causes: Vec<household_cause::Model>,
+    members: Vec<member::Model>,
+    incomes: Vec<household_income::Model>,
+}
+
+impl Batch {
+    fn push(&mut self, card: Card) {
+        self.households.push(card.household);
+        self.causes.extend(card.causes);
+        self.members.extend(card.members);
+        self.incomes.extend(card.incomes);
+    }
+
+    async fn write(self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        let txn = db.begin().await?;
+        insert_all(&txn, self.households.into_iter()).await?;
+        insert_all(&txn, self.causes.into_iter()).await?;
+        insert_all(&txn, self.members.into_iter()).await?;
+        insert_all(&txn, self.incomes.into_iter()).await?;
+        txn.commit().await
+    }
+}
+
+/// Hands out members with unique ID numbers.
+struct People {
+    next_member_id: i64,
+    /// Sequence numbers used per birth date and gender (GB 11643: odd for men).
+    used_sequences: HashMap<(NaiveDate, bool), u16>,
+    ethnicities: Vec<(&'static str, u32)>,
+}
+
+struct Person {
+    relation: Relation,
+    gender: Gender,
+    age: i32,
+}
+
+impl People {
+    fn new() -> Self {
+        Self {
+            next_member_id: 1,
+            used_sequences: HashMap::new(),
+            ethnicities: vec![("01", 55), ("06", 20), ("12", 15), ("09", 5), ("25", 5)],
+        }
+    }
+
+    fn id_number(&mut self, rng: &mut ChaCha8Rng, age: i32, male: bool) -> String {
+        let mut birth = NaiveDate::from_ymd_opt(REFERENCE_YEAR - age, 1, 1)
+            .and_then(|d| d.checked_add_days(Days::new(rng.random_range(0..365))))
+            .unwrap_or_default();
+        loop {
+            let used = self.used_sequences.entry((birth, male)).or_insert(0);
+            if *used < 499 {
+                *used += 1;
+                let sequence = u32::from(*used) * 2 - u32::from(male);
+                return codes::id_number(&format!(
+                    "{COUNTY_CODE}{}{sequence:03}",
+                    birth.format("%Y%m%d")
+                ));
+            }
+            birth = birth.succ_opt().unwrap_or(birth);
+        }
+    }
+
+    fn household(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        village: &VillagePlan,
+        sequence: u32,
+        id: i64,
+        now: chrono::DateTime<Utc>,
+    ) -> Card {
+        let status = *weighted(
+            rng,
+            &[
+                (HouseholdStatus::Enrolled, 30),
+                (HouseholdStatus::LiftedOut, 64),
+                (HouseholdStatus::Returned, 3),
+                (HouseholdStatus::Removed, 3),
+            ],
+        );
+        let main_cause = *weighted(
+            rng,
+            &[
+                (PovertyCause::Illness, 30),
+                (PovertyCause::Disability, 12),
+                (PovertyCause::LackOfSkills, 12),
+                (PovertyCause::LackOfLabour, 10),
+                (PovertyCause::Education, 9),
+                (PovertyCause::LackOfFunds, 9),
+                (PovertyCause::Disaster, 4),
+                (PovertyCause::LackOfLand, 4),
+                (PovertyCause::LackOfWater, 3),
+                (PovertyCause::PoorTransport, 3),
+                (PovertyCause::LackOfMotivation, 3),
+                (PovertyCause::Other, 1),
+            ],
+        );
+        let attribute = *weighted(
+            rng,
+            &[
+                (HouseholdAttribute::General, 70),
+                (HouseholdAttribute::MinimumLivingGuarantee, 22),
+                (HouseholdAttribute::ExtremePovertySupport, 8),
+            ],
+        );
+        let enrolled_year = *weighted(
+            rng,
+            &[
+                (2014, 70),
+                (2015, 10),
+                (2016, 8),
+                (2017, 6),
+                (2018, 4),
+                (2019, 2),
+            ],
+        );
+        let lifted_out_year = matches!(
+            status,
+            HouseholdStatus::LiftedOut | HouseholdStatus::Returned
+        )
+        .then(|| rng.random_range(enrolled_year + 1..=REFERENCE_YEAR));
+        let monitoring = match status {
+            HouseholdStatus::LiftedOut if rng.random_bool(0.08) => {
+                Some(MonitoringCategory::Unstable)
+            }
+            HouseholdStatus::LiftedOut if rng.random_bool(0.04) => {
+                Some(MonitoringCategory::Marginal)
+            }
+            HouseholdStatus::Returned if rng.random_bool(0.4) => {
+                Some(MonitoringCategory::SuddenDifficulty)
+            }
+            _ => None,
+        };
+        let poor_now = matches!(
+            status,
+            HouseholdStatus::Enrolled | HouseholdStatus::Returned
+        );
+        let dilapidated_grade = (poor_now && rng.random_bool(0.15)).then(|| {
+            if rng.random_bool(0.6) {
+                DilapidatedGrade::C
+            } else {
+                DilapidatedGrade::D
+            }
+        });
+        let secure = |rng: &mut ChaCha8Rng| !poor_now || rng.random_bool(0.9);
+        let mut causes: Vec<PovertyCause> = Vec::new();
+        for _ in 0..rng.random_range(0..=2) {
+            let cause = *weighted(
+                rng,
+                &[
+                    (PovertyCause::LackOfSkills, 4),
+                    (PovertyCause::LackOfFunds, 4),
+                    (PovertyCause::Illness, 3),
+                    (PovertyCause::LackOfLabour, 2),
+                    (PovertyCause::PoorTransport, 2),
+                    (PovertyCause::LackOfMotivation, 1),
+                ],
+            );
+            if cause != main_cause && !causes.contains(&cause) {
+                causes.push(cause);
+            }
+        }
+        let surname = pick(rng, names::SURNAMES);
+        let ethnicity = *weighted(rng, &self.ethnicities);
+        let people = family(rng, main_cause == PovertyCause::LackOfLabour);
+        let mut members = Vec::with_capacity(people.len());
+        for (index, person) in people.iter().enumerate() {
+            let male = person.gender == Gender::Male;
+            let own_surname = if matches!(
+                person.relation,
+                Relation::Spouse | Relation::DaughterInLaw | Relation::SonInLaw | Relation::Mother
+            ) {
+                pick(rng, names::SURNAMES)
+            } else {
+                surname
+            };
+            let given = if male {
+                names::MALE_GIVEN
+            } else {
+                names::FEMALE_GIVEN
+            };
+            let name = if rng.random_bool(0.6) {
+                format!("{own_surname}{}{}", pick(rng, given), pick(rng, given))
+            } else {
+                format!("{own_surname}{}", pick(rng, given))
+            };
+            let age = person.age;
+            let student_status = match age {
+                3..=5 => StudentStatus::Preschool,
+                6..=11 => StudentStatus::Primary,
+                12..=14 => StudentStatus::JuniorMiddle,
+                15..=17 if rng.random_bool(0.7) => StudentStatus::SeniorHigh,
+                15..=17 if rng.random_bool(0.6) => StudentStatus::Vocational,
+                18..=21 if rng.random_bool(0.15) => StudentStatus::College,
+                _ => StudentStatus::NotStudent,
+            };
+            let education = match age {
+                0..=6 => Education::Illiterate,
+                7..=12 => Education::Primary,
+                13..=15 => Education::JuniorMiddle,
+                _ if student_status == StudentStatus::College => Education::SeniorHigh,
+                _ if age > 60 => *weighted(
+                    rng,
+                    &[
+                        (Education::Illiterate, 45),
+                        (Education::Primary, 45),
+                        (Education::JuniorMiddle, 10),
+                    ],
+                ),
+                _ => *weighted(
+                    rng,
+                    &[
+                        (Education::Illiterate, 8),
+                        (Education::Primary, 30),
+                        (Education::JuniorMiddle, 42),
+                        (Education::SeniorHigh, 12),
+                        (Education::Vocational, 5),
+                        (Education::College, 3),
+                    ],
+                ),
+            };
+            // The cause of poverty shows in someone's health.
+            let sick_by_cause = index == 0 || rng.random_bool(0.2);
+            let health = match main_cause {
+                PovertyCause::Illness if sick_by_cause => {
+                    if rng.random_bool(0.6) {
+                        Health::ChronicIllness
+                    } else {
+                        Health::SeriousIllness
+                    }
+                }
+                PovertyCause::Disability if sick_by_cause => Health::Disabled,
+                _ => {
+                    let elderly = u32::from(age > 60) * 15;
+                    *weighted(
+                        rng,
+                        &[
+                            (Health::Healthy, 80 - elderly),
+                            (Health::ChronicIllness, 10 + elderly),
+                            (Health::SeriousIllness, 3),
+                            (Health::Disabled, 4),
+                        ],
+                    )
+                }
+            };
+            let disability_grade = (health == Health::Disabled).then(|| rng.random_range(1..=4));
+            let labour_ability = if age < 16 || student_status != StudentStatus::NotStudent {
+                LabourAbility::None
+            } else if disability_grade.is_some_and(|g| g <= 2) || health == Health::SeriousIllness {
+                if rng.random_bool(0.7) {
+                    LabourAbility::Lost
+                } else {
+                    LabourAbility::Weak
+                }
+            } else if age > 65 {
+                if rng.random_bool(0.5) {
+                    LabourAbility::Weak
+                } else {
+                    LabourAbility::Lost
+                }
+            } else {
+                *weighted(
+                    rng,
+                    &[
+                        (LabourAbility::Skilled, 15),
+                        (LabourAbility::Ordinary, 70),
+                        (LabourAbility::Weak, 15),
+                    ],
+                )
+            };
+            let can_migrate = matches!(
+                labour_ability,
+                LabourAbility::Skilled | LabourAbility::Ordinary
+            ) && (18..=50).contains(&age);
+            let migrant_work = if can_migrate && rng.random_bool(0.45) {
+                *weighted(
+                    rng,
+                    &[
+                        (MigrantWork::WithinCounty, 30),
+                        (MigrantWork::WithinProvince, 35),
+                        (MigrantWork::OutsideProvince, 35),
+                    ],
+                )
+            } else {
+                MigrantWork::None
+            };
+            let migrant_months = if migrant_work == MigrantWork::None {
+                0
+            } else {
+                rng.random_range(3..=12)
+            };
+            let adult = age >= 16 && student_status == StudentStatus::NotStudent;
+            let id_number = self.id_number(rng, age, male);
+            members.push(member::Model {
+                id: self.next_member_id,
+                household_id: id,
+                name,
+                gender: person.gender,
+                id_number,
+                relation: person.relation,
+                ethnicity: ethnicity.to_owned(),
+                education,
+                student_status,
+                health,
+                disability_grade,
+                labour_ability,
+                migrant_work,
+                migrant_months,
+                basic_medical_insurance: rng.random_bool(0.99),
+                serious_illness_insurance: rng.random_bool(0.97),
+                basic_pension: adult && rng.random_bool(0.9),
+                is_active: true,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            });
+            self.next_member_id += 1;
+        }
+        let size = members.len() as i32;
+        let migrants = members
+            .iter()
+            .filter(|m| m.migrant_work != MigrantWork::None)
+            .count();
+        let incomes = (FIRST_INCOME_YEAR.max(enrolled_year)..=REFERENCE_YEAR)
+            .map(|year| {
+                let line = POVERTY_LINES
+                    .iter()
+                    .find(|(y, _)| *y == year)
+                    .map_or(4_000, |(_, l)| *l) as f64;
+                let above = match (status, lifted_out_year) {
+                    (HouseholdStatus::Removed, _) => true,
+                    (HouseholdStatus::Returned, Some(lifted)) => {
+                        year >= lifted && year < REFERENCE_YEAR
+                    }
+                    (_, Some(lifted)) => year >= lifted,
+                    (_, None) => rng.random_bool(0.15),
+                };
+                let ratio = if above {
+                    rng.random_range(1.05..2.2)
+                } else {
+                    rng.random_range(0.5..0.99)
+                };
+                income(
+                    rng,
+                    id,
+                    year,
+                    yuan(line * ratio) * i64::from(size),
+                    size,
+                    migrants,
+                    attribute,
+                    now,
+                )
+            })
+            .collect();
+        let number = format!("{}{sequence:05}", village.model.code);
+        let group = rng.random_range(1..=12);
+        let house = rng.random_range(1..=80);
+        Card {
+            household: household::Model {
+                id,
+                number,
+                village_id: village.model.id,
+                address: format!(
+                    "{}{}{}{group}组{house}号",
+                    COUNTY_NAME, village.township_name, village.model.name
+                ),
+                phone: rng.random_bool(0.7).then(|| {
+                    format!(
+                        "1{}{:09}",
+                        pick(rng, &["3", "5", "8", "9"]),
+                        rng.random_range(0..1_000_000_000u32)
+                    )
+                }),
+                attribute,
+                standard: *weighted(
+                    rng,
+                    &[
+                        (IdentificationStandard::National, 85),
+                        (IdentificationStandard::Provincial, 12),
+                        (IdentificationStandard::Municipal, 3),
+                    ],
+                ),
+                status,
+                enrolled_year,
+                lifted_out_year,
+                monitoring,
+                main_cause,
+                cultivated_land_mu: (rng.random_range(0.3..6.0f64) * 10.0).round() / 10.0,
+                housing_area_m2: f64::from(rng.random_range(30..150)),
+                dilapidated_grade,
+                safe_drinking_water: secure(rng),
+                production_electricity: !poor_now || rng.random_bool(0.97),
+                household_electricity: !poor_now || rng.random_bool(0.99),
+                road_distance_km: (rng.random_range(0.0..5.0f64) * 10.0).round() / 10.0,
+                joined_cooperative: rng.random_bool(0.35),
+                food_secure: secure(rng),
+                clothing_secure: secure(rng),
+                compulsory_education_secure: secure(rng),
+                basic_medical_secure: secure(rng),
+                housing_secure: dilapidated_grade.is_none() && secure(rng),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+            causes: causes
+                .into_iter()
+                .map(|cause| household_cause::Model {
+                    household_id: id,
+                    cause,
+                })
+                .collect(),
+            members,
+            incomes,
+        }
+    }
+}
+
+/// The people of one household: a head, usually a spouse, children, sometimes
+/// grandchildren or parents. Households short of labour are old or small.
+fn family(rng: &mut ChaCha8Rng, short_of_labour: bool) -> Vec<Person> {
+    let size = *weighted(
+        rng,
+        &[
+            (1usize, 12),
+            (2, 18),
+            (3, 22),
+            (4, 24),
+            (5, 15),
+            (6, 7),
+            (7, 2),
+        ],
+    );
+    let size = if short_of_labour { size.min(3) } else { size };
+    let head_age = if short_of_labour {
+        rng.random_range(60..88)
+    } else {
+        rng.random_range(28..80)
+    };
+    let head_male = rng.random_bool(0.85);
+    let gender_of = |male: bool| if male { Gender::Male } else { Gender::Female };
+    let mut people = vec![Person {
+        relation: Relation::Head,
+        gender: gender_of(head_male),
+        age: head_age,
+    }];
+    if size >= 2 && rng.random_bool(0.85) {
+        let age = (head_age + rng.random_range(-5..=5)).max(20);
+        people.push(Person {
+            relation: Relation::Spouse,
+            gender: gender_of(!head_male),
+            age,
+        });
+    }
+    if head_age < 45 && people.len() < size && rng.random_bool(0.3) {
+        let age = head_age + rng.random_range(22..=30);
+        people.push(Person {
+            relation: Relation::Mother,
+            gender: Gender::Female,
+            age,
+        });
+    }
+    let mut married_son = false;
+    while people.len() < size {
+        let child_age = (head_age - rng.random_range(20..=38)).max(0);
+        let male = rng.random_bool(0.52);
+        if married_son && child_age < 18 {
+            let relation = if male {
+                Relation::Grandson
+            } else {
+                Relation::Granddaughter
+            };
+            people.push(Person {
+                relation,
+                gender: gender_of(male),
+                age: rng.random_range(0..=12),
+            });
+        } else {
+            let relation = if male {
+                Relation::Son
+            } else {
+                Relation::Daughter
+            };
+            people.push(Person {
+                relation,
+                gender: gender_of(male),
+                age: child_age,
+            });
+            if male && child_age >= 22 && people.len() < size {
+                married_son = true;
+                let age = (child_age + rng.random_range(-3..=3)).max(20);
+                people.push(Person {
+                    relation: Relation::DaughterInLaw,
+                    gender: Gender::Female,
+                    age,
+                });
+            }
+        }
+    }
+    people
+}
+
+/// A year's income whose components add up to `net_fen`.
+#[allow(clippy::too_many_arguments)]
+fn income(
+    rng: &mut ChaCha8Rng,
+    household_id: i64,
+    year: i32,
+    net_fen: i64,
+    size: i32,
+    migrants: usize,
+    attribute: HouseholdAttribute,
+    now: chrono::DateTime<Utc>,
+) -> household_income::Model {
+    let cost = net_fen * rng.random_range(5..15) / 100;
+    let gross = net_fen + cost;
+    let wage_share = (migrants as f64 * 0.25).min(0.7) + rng.random_range(0.0..0.1);
+    let transfer_share = match attribute {
+        HouseholdAttribute::General => rng.random_range(0.05..0.2),
+        _ => rng.random_range(0.3..0.6),
+    };
+    let property_share = rng.random_range(0.0..0.08);
+    let total = wage_share + transfer_share + property_share;
+    let scale = if total > 0.95 { 0.95 / total } else { 1.0 };
+    let part = |share: f64| (gross as f64 * share * scale) as i64;
+    let wage_fen = part(wage_share);
+    let transfer_fen = part(transfer_share);
+    let property_fen = part(property_share);
+    let production_fen = gross - wage_fen - transfer_fen - property_fen;
+    household_income::Model {
+        household_id,
+        year,
+        wage_fen,
+        production_fen,
+        property_fen,
+        transfer_fen,
+        production_cost_fen: cost,
+        household_size: size,
+        per_capita_net_fen: household_income::per_capita_net_fen(net_fen, size),
+        version: 1,
+        updated_at: now,
+    }
+}

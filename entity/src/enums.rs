@@ -1,0 +1,323 @@
+//! Enumerations stored as checked strings (the migration derives each CHECK list
+//! from `Iterable`), and exposed unchanged as GraphQL enums.
+
+use sea_orm::entity::prelude::*;
+
+/// Declares an enum that is both a sea-orm string ActiveEnum and a GraphQL enum;
+/// the doc comments become the schema descriptions.
+macro_rules! db_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+        pub enum $name {
+            $($(#[$vmeta])* #[sea_orm(string_value = $value)] $variant,)+
+        }
+    };
+}
+
+db_enum! {
+    /// Level of an administrative region (行政区划级别).
+    RegionLevel {
+        /// County (县).
+        County = "county",
+        /// Township or town (乡镇).
+        Township = "township",
+        /// Administrative village (行政村).
+        Village = "village",
+    }
+}
+
+db_enum! {
+    /// Attribute of a poor household (贫困户属性).
+    HouseholdAttribute {
+        /// General poor household (一般贫困户).
+        General = "general",
+        /// Minimum-living-guarantee poor household (低保贫困户).
+        MinimumLivingGuarantee = "dibao",
+        /// Extreme-poverty support household (特困供养贫困户).
+        ExtremePovertySupport = "tekun",
+    }
+}
+
+db_enum! {
+    /// Standard under which the household was identified (识别标准).
+    IdentificationStandard {
+        /// National standard (国家标准).
+        National = "national",
+        /// Provincial standard (省定标准).
+        Provincial = "provincial",
+        /// Municipal standard (市定标准).
+        Municipal = "municipal",
+    }
+}
+
+db_enum! {
+    /// Poverty status of a household (贫困状态).
+    HouseholdStatus {
+        /// Enrolled, not yet lifted out (未脱贫).
+        Enrolled = "enrolled",
+        /// Lifted out of poverty (已脱贫).
+        LiftedOut = "lifted_out",
+        /// Returned to poverty after being lifted out (返贫).
+        Returned = "returned",
+        /// Removed from the register as wrongly included (清退).
+        Removed = "removed",
+    }
+}
+
+db_enum! {
+    /// Category of monitoring for return to poverty (防返贫监测对象类别).
+    MonitoringCategory {
+        /// Unstable lifted-out household (脱贫不稳定户).
+        Unstable = "unstable",
+        /// Marginal household at risk of poverty (边缘易致贫户).
+        Marginal = "marginal",
+        /// Household in sudden severe difficulty (突发严重困难户).
+        SuddenDifficulty = "sudden_difficulty",
+    }
+}
+
+db_enum! {
+    /// Cause of poverty (致贫原因).
+    PovertyCause {
+        /// Illness (因病).
+        Illness = "illness",
+        /// Disability (因残).
+        Disability = "disability",
+        /// Education costs (因学).
+        Education = "education",
+        /// Disaster (因灾).
+        Disaster = "disaster",
+        /// Lack of land (缺土地).
+        LackOfLand = "lack_of_land",
+        /// Lack of water (缺水).
+        LackOfWater = "lack_of_water",
+        /// Lack of skills (缺技术).
+        LackOfSkills = "lack_of_skills",
+        /// Lack of labour (缺劳力).
+        LackOfLabour = "lack_of_labour",
+        /// Lack of funds (缺资金).
+        LackOfFunds = "lack_of_funds",
+        /// Poor transport (交通条件落后).
+        PoorTransport = "poor_transport",
+        /// Lack of self-motivation (自身发展动力不足).
+        LackOfMotivation = "lack_of_motivation",
+        /// Other (其他).
+        Other = "other",
+    }
+}
+
+db_enum! {
+    /// Grade of a dilapidated house (危房等级): C is partly unsafe, D wholly unsafe.
+    DilapidatedGrade {
+        /// Grade C: local danger (C级危房).
+        C = "c",
+        /// Grade D: whole house unsafe (D级危房).
+        D = "d",
+    }
+}
+
+db_enum! {
+    /// Gender (性别).
+    Gender {
+        /// Male (男).
+        Male = "male",
+        /// Female (女).
+        Female = "female",
+    }
+}
+
+db_enum! {
+    /// Relation of a member to the head of household (与户主关系).
+    Relation {
+        /// The head of household (户主).
+        Head = "head",
+        /// Spouse (配偶).
+        Spouse = "spouse",
+        /// Son (之子).
+        Son = "son",
+        /// Daughter (之女).
+        Daughter = "daughter",
+        /// Daughter-in-law (之儿媳).
+        DaughterInLaw = "daughter_in_law",
+        /// Son-in-law (之女婿).
+        SonInLaw = "son_in_law",
+        /// Grandson (之孙子).
+        Grandson = "grandson",
+        /// Granddaughter (之孙女).
+        Granddaughter = "granddaughter",
+        /// Father (之父).
+        Father = "father",
+        /// Mother (之母).
+        Mother = "mother",
+        /// Other relation (其他).
+        Other = "other",
+    }
+}
+
+db_enum! {
+    /// Highest education attained (文化程度).
+    Education {
+        /// Illiterate or semi-literate (文盲或半文盲).
+        Illiterate = "illiterate",
+        /// Primary school (小学).
+        Primary = "primary",
+        /// Junior middle school (初中).
+        JuniorMiddle = "junior_middle",
+        /// Senior high school (高中).
+        SeniorHigh = "senior_high",
+        /// Secondary or higher vocational school (中专/职高).
+        Vocational = "vocational",
+        /// College and above (大专及以上).
+        College = "college",
+    }
+}
+
+db_enum! {
+    /// Current school stage (在校生状况).
+    StudentStatus {
+        /// Not a student (非在校生).
+        NotStudent = "not_student",
+        /// Preschool (学前教育).
+        Preschool = "preschool",
+        /// Primary school (小学).
+        Primary = "primary",
+        /// Junior middle school (初中).
+        JuniorMiddle = "junior_middle",
+        /// Senior high school (高中).
+        SeniorHigh = "senior_high",
+        /// Vocational school (中职/高职).
+        Vocational = "vocational",
+        /// College or university (大专及以上).
+        College = "college",
+    }
+}
+
+db_enum! {
+    /// Health condition (健康状况).
+    Health {
+        /// Healthy (健康).
+        Healthy = "healthy",
+        /// Chronic illness (长期慢性病).
+        ChronicIllness = "chronic_illness",
+        /// Serious illness (大病).
+        SeriousIllness = "serious_illness",
+        /// Disabled (残疾); the grade is on `disabilityGrade`.
+        Disabled = "disabled",
+    }
+}
+
+db_enum! {
+    /// Labour ability (劳动技能).
+    LabourAbility {
+        /// Skilled labour (技能劳动力).
+        Skilled = "skilled",
+        /// Ordinary labour (普通劳动力).
+        Ordinary = "ordinary",
+        /// Weak or half labour (弱劳动力或半劳动力).
+        Weak = "weak",
+        /// Lost the ability to work (丧失劳动力).
+        Lost = "lost",
+        /// No labour, e.g. children and students (无劳动力).
+        None = "none",
+    }
+}
+
+db_enum! {
+    /// Where a member works as a migrant worker (务工状况).
+    MigrantWork {
+        /// Not a migrant worker (未外出务工).
+        None = "none",
+        /// Works within the county (县内务工).
+        WithinCounty = "within_county",
+        /// Works within the province, outside the county (省内县外务工).
+        WithinProvince = "within_province",
+        /// Works outside the province (省外务工).
+        OutsideProvince = "outside_province",
+    }
+}
+
+db_enum! {
+    /// Kind of business entity (经营主体类型).
+    EnterpriseKind {
+        /// Enterprise (企业).
+        Enterprise = "enterprise",
+        /// Farmers' professional cooperative (农民专业合作社).
+        Cooperative = "cooperative",
+        /// Family farm (家庭农场).
+        FamilyFarm = "family_farm",
+        /// Large specialised household (种养大户).
+        LargeHousehold = "large_household",
+    }
+}
+
+db_enum! {
+    /// Industry of an enterprise (所属产业).
+    Industry {
+        /// Crop planting (种植业).
+        Planting = "planting",
+        /// Livestock breeding (养殖业).
+        Livestock = "livestock",
+        /// Forestry (林业).
+        Forestry = "forestry",
+        /// Fishery (渔业).
+        Fishery = "fishery",
+        /// Processing of farm products (农产品加工).
+        AgroProcessing = "agro_processing",
+        /// Rural tourism (乡村旅游).
+        RuralTourism = "rural_tourism",
+        /// E-commerce (电子商务).
+        Ecommerce = "ecommerce",
+        /// Manufacturing (制造业).
+        Manufacturing = "manufacturing",
+        /// Construction (建筑业).
+        Construction = "construction",
+        /// Services (服务业).
+        Services = "services",
+        /// Other (其他).
+        Other = "other",
+    }
+}
+
+db_enum! {
+    /// Kind of assistance project (扶贫项目类型).
+    ProjectKind {
+        /// Industry development (产业发展).
+        Industry = "industry",
+        /// Road construction (道路建设).
+        Road = "road",
+        /// Safe drinking water (饮水安全).
+        DrinkingWater = "drinking_water",
+        /// Rural power (农村电力).
+        Power = "power",
+        /// Water conservancy (水利).
+        WaterConservancy = "water_conservancy",
+        /// Renovation of dilapidated houses (危房改造).
+        HousingRenovation = "housing_renovation",
+        /// Education (教育扶贫).
+        Education = "education",
+        /// Skills training (技能培训).
+        Training = "training",
+        /// Financial support, e.g. microcredit (金融扶贫).
+        Finance = "finance",
+        /// Relocation from inhospitable areas (易地扶贫搬迁).
+        Relocation = "relocation",
+    }
+}
+
+db_enum! {
+    /// Stage of a project's lifecycle (项目状态).
+    ProjectStatus {
+        /// In the project library, not yet approved (项目库).
+        Library = "library",
+        /// Approved (已批复).
+        Approved = "approved",
+        /// Under way (实施中).
+        InProgress = "in_progress",
+        /// Completed (已完工).
+        Completed = "completed",
+        /// Accepted after inspection (已验收).
+        Accepted = "accepted",
+    }
+}

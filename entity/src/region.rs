@@ -1,0 +1,38 @@
+//! `region`: the county, its townships and their villages in one table, keyed by
+//! statistical division code (统计用区划代码); a subtree is a code prefix.
+
+use sea_orm::entity::prelude::*;
+
+use crate::enums::RegionLevel;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "region")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// 12-digit division code; county codes end in six zeros, townships in three.
+    #[sea_orm(unique)]
+    pub code: String,
+    pub name: String,
+    pub level: RegionLevel,
+    pub parent_id: Option<i64>,
+    /// Village only: designated poverty village (贫困村).
+    pub is_poverty_village: bool,
+    /// Village only: year the poverty village exited (出列).
+    pub exit_year: Option<i32>,
+    /// Village only: rural registered population (农村户籍人口).
+    pub rural_population: Option<i32>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// Village only: collective economy income (村集体经济收入) in fen, for `collective_income_year`.
+    pub collective_income_fen: Option<i64>,
+    pub collective_income_year: Option<i32>,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

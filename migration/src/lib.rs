@@ -1,0 +1,15 @@
+//! Schema migrations, one module per change, applied in order by `fupin serve`
+//! and `fupin migrate`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_create_filing_card;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_create_filing_card::Migration)]
+    }
+}
