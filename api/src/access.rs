@@ -3,8 +3,8 @@
 //! loaders and `node(id)` all agree on what exists for that caller.
 
 use entity::{
-    enterprise, household, household_cause, household_income, member, project, project_village,
-    region,
+    enterprise, household, household_cause, household_income, member, poverty_line, project,
+    project_village, region,
 };
 use sea_orm::{Condition, EntityTrait, QueryFilter, Select};
 
@@ -40,6 +40,7 @@ macro_rules! county_wide {
 }
 
 county_wide!(
+    poverty_line,
     region,
     household,
     household_cause,

@@ -30,6 +30,10 @@ pub struct Limits {
     /// Longest a request may run before it is abandoned, in milliseconds.
     #[arg(long, env = "FUPIN_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
+    /// How long a DataLoader gathers keys before it queries, in milliseconds: the
+    /// window in which the rows of one page are fetched together.
+    #[arg(long, env = "FUPIN_LOADER_DELAY_MS", default_value_t = 2)]
+    pub loader_delay_ms: u64,
     /// Most operations one batched (JSON array) request may carry; 0 turns batching off.
     #[arg(long, env = "FUPIN_MAX_BATCH", default_value_t = 0)]
     pub max_batch: usize,
@@ -38,6 +42,10 @@ pub struct Limits {
 impl Limits {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    pub fn loader_delay(&self) -> Duration {
+        Duration::from_millis(self.loader_delay_ms)
     }
 }
 

@@ -60,17 +60,20 @@ pub async fn get(
         return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
     };
     let media = Media::from_accept(&headers);
-    let request = match async_graphql::http::parse_query_string(&raw) {
+    let request = match parse_query_string(&raw) {
         Ok(request) => request,
-        Err(err) => {
-            return request_error(
-                media,
-                StatusCode::BAD_REQUEST,
-                code::BAD_REQUEST,
-                err.to_string(),
-            );
+        Err(message) => {
+            return request_error(media, StatusCode::BAD_REQUEST, code::BAD_REQUEST, message);
         }
     };
+    if request.query.trim().is_empty() {
+        return request_error(
+            media,
+            StatusCode::BAD_REQUEST,
+            code::BAD_REQUEST,
+            "the request has no `query`".into(),
+        );
+    }
     if is_mutation(&request) {
         let mut response = request_error(
             media,
@@ -129,6 +132,14 @@ pub async fn post(
             );
         }
     };
+    if batch.iter().any(|r| r.query.trim().is_empty()) {
+        return request_error(
+            media,
+            StatusCode::BAD_REQUEST,
+            code::BAD_REQUEST,
+            "the request has no `query`".into(),
+        );
+    }
     if let BatchRequest::Batch(requests) = &batch {
         let max = state.limits.max_batch;
         let refusal = if max == 0 {
@@ -148,6 +159,37 @@ pub async fn post(
         }
     }
     execute(&state, &headers, media, batch).await
+}
+
+/// The parameters of a GET request, named as GraphQL over HTTP names them
+/// (async-graphql's own parser expects `operation_name`).
+#[derive(serde::Deserialize)]
+struct GetParams {
+    #[serde(default)]
+    query: String,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+fn parse_query_string(raw: &str) -> Result<Request, String> {
+    let params: GetParams =
+        serde_urlencoded::from_str(raw).map_err(|e| format!("malformed query string: {e}"))?;
+    fn json<T: serde::de::DeserializeOwned + Default>(
+        name: &str,
+        text: Option<String>,
+    ) -> Result<T, String> {
+        text.map(|t| {
+            serde_json::from_str(&t).map_err(|e| format!("`{name}` is not valid JSON: {e}"))
+        })
+        .transpose()
+        .map(Option::unwrap_or_default)
+    }
+    let mut request = Request::new(params.query).variables(json("variables", params.variables)?);
+    request.extensions = json("extensions", params.extensions)?;
+    request.operation_name = params.operation_name;
+    Ok(request)
 }
 
 /// Whether the operation a GET request selects is a mutation.
@@ -178,12 +220,12 @@ async fn execute(
     let db: &DatabaseConnection = &state.db;
     let batch = match batch {
         BatchRequest::Single(request) => {
-            BatchRequest::Single(request.data(RequestData::new(db, viewer)))
+            BatchRequest::Single(request.data(RequestData::new(db, viewer, &state.limits)))
         }
         BatchRequest::Batch(requests) => BatchRequest::Batch(
             requests
                 .into_iter()
-                .map(|r| r.data(RequestData::new(db, viewer.clone())))
+                .map(|r| r.data(RequestData::new(db, viewer.clone(), &state.limits)))
                 .collect(),
         ),
     };

@@ -1,1 +1,300 @@
+//! Test support: spawns the real server on a random port against a fresh
+//! database (a temporary SQLite file, or a new PostgreSQL database when
+//! `TEST_POSTGRES_URL` is set) and talks GraphQL to it over HTTP.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use api::config::Limits;
+use api::seed::{SeedOptions, SeedReport};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// Runs each named test function once per database backend. A function takes a
+/// [`Backend`]; the PostgreSQL run is skipped when `TEST_POSTGRES_URL` is unset.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    match $crate::Backend::postgres() {
+                        Some(backend) => super::$name(backend).await,
+                        None => eprintln!("TEST_POSTGRES_URL is not set: PostgreSQL run skipped"),
+                    }
+                }
+            )+
+        }
+    };
+}
+
+/// Where a test's database lives.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    /// The server URL of a PostgreSQL cluster to create test databases in.
+    Postgres(String),
+}
+
+impl Backend {
+    pub fn postgres() -> Option<Backend> {
+        std::env::var("TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .map(Backend::Postgres)
+    }
+}
+
+/// A database created for one test and removed when the test ends.
+struct TestDatabase {
+    url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    async fn create(backend: &Backend) -> TestDatabase {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("fupin-test-{id}.db"));
+                TestDatabase {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    cleanup: Cleanup::File(path),
+                }
+            }
+            Backend::Postgres(admin_url) => {
+                let name = format!("test_{id}");
+                let admin = Database::connect(admin_url.as_str())
+                    .await
+                    .expect("connect to TEST_POSTGRES_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create the test database");
+                admin.close().await.ok();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(base, _)| base);
+                TestDatabase {
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::Postgres {
+                        admin_url: admin_url.clone(),
+                        name,
+                    },
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    std::fs::remove_file(file).ok();
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime: use a thread with its own.
+                std::thread::spawn(move || {
+                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
+                        return;
+                    };
+                    runtime.block_on(async {
+                        if let Ok(admin) = Database::connect(admin_url.as_str()).await {
+                            admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await
+                                .ok();
+                        }
+                    });
+                })
+                .join()
+                .ok();
+            }
+        }
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    /// A connection of the test's own, for setting up and checking data.
+    pub db: DatabaseConnection,
+    statements: Arc<AtomicUsize>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    /// A server with the default limits on an empty, migrated database.
+    pub async fn spawn(backend: &Backend) -> TestApp {
+        Self::spawn_with(backend, Limits::default()).await
+    }
+
+    /// A server with the given limits on an empty, migrated database.
+    pub async fn spawn_with(backend: &Backend, limits: Limits) -> TestApp {
+        if std::env::var("TEST_LOG").is_ok() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("info")
+                .with_test_writer()
+                .try_init();
+        }
+        let database = TestDatabase::create(backend).await;
+        let mut server_db = api::db::connect(&database.url).await.expect("connect");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        server_db.set_metric_callback(move |_i| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            if std::env::var("DEBUG_SQL").is_ok() {
+                eprintln!(
+                    "SQL: {}",
+                    _i.statement.sql.chars().take(150).collect::<String>()
+                );
+            }
+        });
+        api::db::migrate(&server_db).await.expect("migrate");
+        let db = api::db::connect(&database.url).await.expect("connect");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("local address");
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            api::app::serve(listener, server_db, limits, async {
+                stop.await.ok();
+            })
+            .await
+            .expect("server");
+        });
+        TestApp {
+            addr,
+            client: reqwest::Client::new(),
+            db,
+            statements,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            _database: database,
+        }
+    }
+
+    /// A server whose database holds a generated county of `households` households.
+    pub async fn seeded(backend: &Backend, households: u32) -> (TestApp, SeedReport) {
+        let app = Self::spawn(backend).await;
+        let report = app.seed(households, 7).await;
+        (app, report)
+    }
+
+    pub async fn seed(&self, households: u32, seed: u64) -> SeedReport {
+        api::seed::run(
+            &self.db,
+            &SeedOptions {
+                households,
+                seed,
+                progress: false,
+            },
+        )
+        .await
+        .expect("seed")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// SQL statements the server has run so far.
+    pub fn statements(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    /// POSTs a GraphQL request and returns the whole JSON response; asserts HTTP 200.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        let body: Value = response.json().await.expect("JSON response");
+        assert_eq!(status, 200, "unexpected status, body: {body}");
+        body
+    }
+
+    /// Like [`graphql`](Self::graphql), and asserts there were no errors; returns `data`.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// The `extensions.code` of each error of a response.
+    pub fn error_codes(body: &Value) -> Vec<String> {
+        body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| {
+                        e["extensions"]["code"]
+                            .as_str()
+                            .unwrap_or("<none>")
+                            .to_owned()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            shutdown.send(()).ok();
+        }
+        if let Some(server) = self.server.take() {
+            server.await.ok();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// The global ID of a row, as the API encodes it.
+pub fn global_id(type_name: &str, id: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
+}

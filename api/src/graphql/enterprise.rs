@@ -73,9 +73,9 @@ pub async fn list(
     paginate(db(ctx)?, select, &BY_ID, page, Enterprise).await
 }
 
-/// An enterprise, cooperative, family farm or large household (经营主体).
 pub struct Enterprise(pub enterprise::Model);
 
+/// An enterprise, cooperative, family farm or large household (经营主体).
 #[Object]
 impl Enterprise {
     /// Global ID.

@@ -1,18 +1,20 @@
-//! DataLoaders, created per request (a cache shared across requests would serve
-//! one viewer's rows to another). Every relation resolves through one of these,
-//! so a page of N rows costs one statement per relation, not N.
+//! DataLoaders, created per request: their caches live as long as one request,
+//! since a cache shared across requests would serve one viewer's rows to another.
+//! Every relation resolves through one of these, so a page of N rows costs one
+//! statement per relation, not N.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use std::time::Duration;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     enterprise, household, household_cause, household_income, member, poverty_line, project,
     project_village, region,
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder,
+    ColumnTrait, Condition, DatabaseConnection, FromQueryResult, QueryFilter, QueryOrder,
 };
 
 use crate::access::{self, Scoped, Viewer};
@@ -91,6 +93,16 @@ pub struct ById<E> {
     entity: PhantomData<fn() -> E>,
 }
 
+impl<E> ById<E> {
+    fn new(db: &DatabaseConnection, viewer: &Viewer) -> Self {
+        Self {
+            db: db.clone(),
+            viewer: viewer.clone(),
+            entity: PhantomData,
+        }
+    }
+}
+
 impl<E> Loader<i64> for ById<E>
 where
     E: Keyed,
@@ -113,6 +125,16 @@ pub struct ByParent<E> {
     db: DatabaseConnection,
     viewer: Viewer,
     entity: PhantomData<fn() -> E>,
+}
+
+impl<E> ByParent<E> {
+    fn new(db: &DatabaseConnection, viewer: &Viewer) -> Self {
+        Self {
+            db: db.clone(),
+            viewer: viewer.clone(),
+            entity: PhantomData,
+        }
+    }
 }
 
 impl<E> Loader<i64> for ByParent<E>
@@ -155,7 +177,6 @@ impl Loader<i64> for VillagesByProject {
             .await?;
         let villages: HashMap<i64, region::Model> = access::select::<region::Entity>(&self.viewer)
             .filter(region::Column::Id.is_in(links.iter().map(|l| l.village_id)))
-            .order_by_asc(region::Column::Code)
             .all(&self.db)
             .await?
             .into_iter()
@@ -180,6 +201,7 @@ impl Loader<i64> for VillagesByProject {
 /// The poverty line of each year.
 pub struct PovertyLineByYear {
     db: DatabaseConnection,
+    viewer: Viewer,
 }
 
 impl Loader<i32> for PovertyLineByYear {
@@ -187,7 +209,7 @@ impl Loader<i32> for PovertyLineByYear {
     type Error = ApiError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, poverty_line::Model>, ApiError> {
-        let rows = poverty_line::Entity::find()
+        let rows = access::select::<poverty_line::Entity>(&self.viewer)
             .filter(poverty_line::Column::Year.is_in(keys.iter().copied()))
             .all(&self.db)
             .await?;
@@ -195,67 +217,55 @@ impl Loader<i32> for PovertyLineByYear {
     }
 }
 
+type Cached<L> = DataLoader<L, HashMapCache>;
+
 /// All loaders of one request.
 pub struct Loaders {
-    pub regions: DataLoader<ById<region::Entity>>,
-    pub households: DataLoader<ById<household::Entity>>,
-    pub members: DataLoader<ById<member::Entity>>,
-    pub enterprises: DataLoader<ById<enterprise::Entity>>,
-    pub projects: DataLoader<ById<project::Entity>>,
-    pub household_members: DataLoader<ByParent<member::Entity>>,
-    pub household_causes: DataLoader<ByParent<household_cause::Entity>>,
-    pub household_incomes: DataLoader<ByParent<household_income::Entity>>,
-    pub project_villages: DataLoader<VillagesByProject>,
-    pub poverty_lines: DataLoader<PovertyLineByYear>,
+    pub regions: Cached<ById<region::Entity>>,
+    pub households: Cached<ById<household::Entity>>,
+    pub members: Cached<ById<member::Entity>>,
+    pub enterprises: Cached<ById<enterprise::Entity>>,
+    pub projects: Cached<ById<project::Entity>>,
+    pub household_members: Cached<ByParent<member::Entity>>,
+    pub household_causes: Cached<ByParent<household_cause::Entity>>,
+    pub household_incomes: Cached<ByParent<household_income::Entity>>,
+    pub project_villages: Cached<VillagesByProject>,
+    pub poverty_lines: Cached<PovertyLineByYear>,
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, viewer: &Viewer) -> Self {
-        fn by_id<E>(db: &DatabaseConnection, viewer: &Viewer) -> DataLoader<ById<E>>
+    /// Loaders that gather keys for `delay` before each query.
+    pub fn new(db: &DatabaseConnection, viewer: &Viewer, delay: Duration) -> Self {
+        fn cached<K, L>(loader: L, delay: Duration) -> Cached<L>
         where
-            E: Keyed,
-            E::Model: FromQueryResult + Clone + Send + Sync,
+            K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+            L: Loader<K>,
         {
-            DataLoader::new(
-                ById {
-                    db: db.clone(),
-                    viewer: viewer.clone(),
-                    entity: PhantomData,
-                },
-                tokio::spawn,
-            )
-        }
-        fn by_parent<E>(db: &DatabaseConnection, viewer: &Viewer) -> DataLoader<ByParent<E>>
-        where
-            E: Child,
-            E::Model: FromQueryResult + Clone + Send + Sync,
-        {
-            DataLoader::new(
-                ByParent {
-                    db: db.clone(),
-                    viewer: viewer.clone(),
-                    entity: PhantomData,
-                },
-                tokio::spawn,
-            )
+            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(delay)
         }
         Self {
-            regions: by_id(db, viewer),
-            households: by_id(db, viewer),
-            members: by_id(db, viewer),
-            enterprises: by_id(db, viewer),
-            projects: by_id(db, viewer),
-            household_members: by_parent(db, viewer),
-            household_causes: by_parent(db, viewer),
-            household_incomes: by_parent(db, viewer),
-            project_villages: DataLoader::new(
+            regions: cached(ById::new(db, viewer), delay),
+            households: cached(ById::new(db, viewer), delay),
+            members: cached(ById::new(db, viewer), delay),
+            enterprises: cached(ById::new(db, viewer), delay),
+            projects: cached(ById::new(db, viewer), delay),
+            household_members: cached(ByParent::new(db, viewer), delay),
+            household_causes: cached(ByParent::new(db, viewer), delay),
+            household_incomes: cached(ByParent::new(db, viewer), delay),
+            project_villages: cached(
                 VillagesByProject {
                     db: db.clone(),
                     viewer: viewer.clone(),
                 },
-                tokio::spawn,
+                delay,
             ),
-            poverty_lines: DataLoader::new(PovertyLineByYear { db: db.clone() }, tokio::spawn),
+            poverty_lines: cached(
+                PovertyLineByYear {
+                    db: db.clone(),
+                    viewer: viewer.clone(),
+                },
+                delay,
+            ),
         }
     }
 }

@@ -45,8 +45,8 @@ pub struct RequestData {
 }
 
 impl RequestData {
-    pub fn new(db: &DatabaseConnection, viewer: Viewer) -> Self {
-        let loaders = Loaders::new(db, &viewer);
+    pub fn new(db: &DatabaseConnection, viewer: Viewer, limits: &Limits) -> Self {
+        let loaders = Loaders::new(db, &viewer, limits.loader_delay());
         Self { viewer, loaders }
     }
 }

@@ -2,8 +2,7 @@
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 
-/// Exact amount of money in yuan (元), sent as a decimal string with two fraction
-/// digits, e.g. "3535.00". Never a float; stored as integer fen (分).
+/// An exact amount of money, in fen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Money(pub i64);
 
@@ -36,6 +35,8 @@ impl std::fmt::Display for Money {
     }
 }
 
+/// Exact amount of money in yuan (元), sent as a decimal string with two fraction
+/// digits, e.g. "3535.00". Never a float; stored as integer fen (分).
 #[Scalar(name = "Money")]
 impl ScalarType for Money {
     fn parse(value: Value) -> InputValueResult<Self> {

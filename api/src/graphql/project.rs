@@ -72,9 +72,9 @@ pub async fn list(
     paginate(db(ctx)?, select, &BY_ID, page, Project).await
 }
 
-/// An assistance project (扶贫项目).
 pub struct Project(pub project::Model);
 
+/// An assistance project (扶贫项目).
 #[Object]
 impl Project {
     /// Global ID.

@@ -88,9 +88,9 @@ pub fn region_node(model: region::Model) -> super::node::Node {
     }
 }
 
-/// The county (县): the root of the region hierarchy.
 pub struct County(pub region::Model);
 
+/// The county (县): the root of the region hierarchy.
 #[Object]
 impl County {
     /// Global ID.
@@ -122,9 +122,9 @@ impl County {
     }
 }
 
-/// A township or town (乡镇).
 pub struct Township(pub region::Model);
 
+/// A township or town (乡镇).
 #[Object]
 impl Township {
     /// Global ID.
@@ -181,9 +181,9 @@ pub struct CollectiveIncome {
     amount: Money,
 }
 
-/// An administrative village (行政村).
 pub struct Village(pub region::Model);
 
+/// An administrative village (行政村).
 #[Object]
 impl Village {
     /// Global ID.

@@ -54,6 +54,8 @@ const POVERTY_LINES: [(i32, i64); 6] = [
 ];
 /// Rows per INSERT statement: under SQLite's 32,766 bound parameters for the widest table.
 const ROWS_PER_STATEMENT: usize = 1_000;
+/// Batches PostgreSQL writes at once, while generation continues; SQLite has one writer.
+const POSTGRES_WRITERS: usize = 3;
 /// Households per transaction.
 const HOUSEHOLDS_PER_BATCH: usize = 2_000;
 
@@ -122,6 +124,11 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     };
     let mut people = People::new();
     let mut batch = Batch::default();
+    let mut writers = tokio::task::JoinSet::new();
+    let concurrent_writers = match db.get_database_backend() {
+        DbBackend::Postgres => POSTGRES_WRITERS,
+        _ => 1,
+    };
     let mut next_household_id = 1;
     for village in &plan.villages {
         for sequence in 1..=village.households {
@@ -130,13 +137,19 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
             report.members += card.members.len();
             batch.push(card);
             if batch.households.len() >= HOUSEHOLDS_PER_BATCH {
-                bar.inc(batch.households.len() as u64);
-                std::mem::take(&mut batch).write(db).await?;
+                if writers.len() >= concurrent_writers
+                    && let Some(written) = writers.join_next().await
+                {
+                    bar.inc(written.map_err(|e| DbErr::Custom(e.to_string()))??);
+                }
+                writers.spawn(std::mem::take(&mut batch).write(db.clone()));
             }
         }
     }
-    bar.inc(batch.households.len() as u64);
-    batch.write(db).await?;
+    writers.spawn(batch.write(db.clone()));
+    while let Some(written) = writers.join_next().await {
+        bar.inc(written.map_err(|e| DbErr::Custom(e.to_string()))??);
+    }
     bar.finish_and_clear();
     report.households = (next_household_id - 1) as usize;
     reset_sequences(db).await?;
@@ -533,13 +546,16 @@ impl Batch {
         self.incomes.extend(card.incomes);
     }
 
-    async fn write(self, db: &DatabaseConnection) -> Result<(), DbErr> {
+    /// Writes the batch in one transaction; returns how many households it held.
+    async fn write(self, db: DatabaseConnection) -> Result<u64, DbErr> {
+        let households = self.households.len() as u64;
         let txn = db.begin().await?;
         insert_all(&txn, self.households.into_iter()).await?;
         insert_all(&txn, self.causes.into_iter()).await?;
         insert_all(&txn, self.members.into_iter()).await?;
         insert_all(&txn, self.incomes.into_iter()).await?;
-        txn.commit().await
+        txn.commit().await?;
+        Ok(households)
     }
 }
 

@@ -10,7 +10,7 @@ use entity::enums::{
     StudentStatus,
 };
 use entity::{ethnicity, household, household_income, member, poverty_line};
-use sea_orm::{Condition, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{Condition, QueryFilter, QueryOrder};
 
 pub use filter::{HouseholdFilter, HouseholdOrder};
 
@@ -38,9 +38,9 @@ pub async fn list(
     paginate(db(ctx)?, select, &key, page, Household).await
 }
 
-/// A poor household's filing card (建档立卡贫困户).
 pub struct Household(pub household::Model);
 
+/// A poor household's filing card (建档立卡贫困户).
 #[Object]
 impl Household {
     /// Global ID.
@@ -230,9 +230,9 @@ pub struct Guarantees {
     all_met: bool,
 }
 
-/// A household's income for one year (年度收入). Amounts in yuan.
 pub struct HouseholdIncome(household_income::Model);
 
+/// A household's income for one year (年度收入). Amounts in yuan.
 #[Object]
 impl HouseholdIncome {
     /// The year (年度).
@@ -292,9 +292,9 @@ pub struct Ethnicity {
     name: String,
 }
 
-/// A member of a poor household (家庭成员).
 pub struct Member(pub member::Model);
 
+/// A member of a poor household (家庭成员).
 #[Object]
 impl Member {
     /// Global ID.
@@ -384,9 +384,9 @@ impl Member {
     }
 }
 
-/// The poverty line of one year (贫困标准).
 pub struct PovertyLine(poverty_line::Model);
 
+/// The poverty line of one year (贫困标准).
 #[Object]
 impl PovertyLine {
     /// The year (年度).
@@ -440,7 +440,7 @@ impl HouseholdQuery {
 
     /// The poverty line of every recorded year, oldest first (历年贫困标准).
     async fn poverty_lines(&self, ctx: &Context<'_>) -> ApiResult<Vec<PovertyLine>> {
-        let lines = poverty_line::Entity::find()
+        let lines = access::select::<poverty_line::Entity>(viewer(ctx)?)
             .order_by_asc(poverty_line::Column::Year)
             .all(db(ctx)?)
             .await?;
