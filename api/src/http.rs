@@ -252,16 +252,18 @@ async fn execute(
             );
         }
     };
+    // A batch is answered 200: its operations succeed or fail one by one.
     let request_error = match &mut response {
         BatchResponse::Single(single) => finish(single, &request_id),
-        BatchResponse::Batch(all) => all
-            .iter_mut()
-            .fold(false, |any, r| finish(r, &request_id) || any),
-    };
-    let status = match (media, &response) {
-        (Media::GraphqlResponse, BatchResponse::Single(_)) if request_error => {
-            StatusCode::BAD_REQUEST
+        BatchResponse::Batch(all) => {
+            all.iter_mut().for_each(|r| {
+                finish(r, &request_id);
+            });
+            false
         }
+    };
+    let status = match media {
+        Media::GraphqlResponse if request_error => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
     json(status, media, &response)

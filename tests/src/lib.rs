@@ -57,8 +57,8 @@ impl Backend {
 }
 
 /// A database created for one test and removed when the test ends.
-struct TestDatabase {
-    url: String,
+pub struct TestDatabase {
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -68,7 +68,7 @@ enum Cleanup {
 }
 
 impl TestDatabase {
-    async fn create(backend: &Backend) -> TestDatabase {
+    pub async fn create(backend: &Backend) -> TestDatabase {
         let id = uuid::Uuid::new_v4().simple().to_string();
         match backend {
             Backend::Sqlite => {
