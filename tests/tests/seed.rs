@@ -40,7 +40,10 @@ async fn the_same_seed_gives_the_same_county(backend: Backend) {
     let c = other.query(REGISTER, json!({})).await;
     assert_eq!(a["households"]["totalCount"], 150);
     assert_eq!(a, b, "the same seed must give the same register");
-    assert_ne!(a["households"]["nodes"], c["households"]["nodes"], "another seed gives another register");
+    assert_ne!(
+        a["households"]["nodes"], c["households"]["nodes"],
+        "another seed gives another register"
+    );
 }
 
 async fn the_county_is_plausible_and_valid(backend: Backend) {
@@ -61,11 +64,16 @@ async fn the_county_is_plausible_and_valid(backend: Backend) {
     assert_eq!(top, PovertyCause::Illness);
 
     // Most lifted out, some still enrolled, a few returned or removed.
-    let share = |status: HouseholdStatus| households.iter().filter(|h| h.status == status).count() as f64 / 2_000.0;
+    let share = |status: HouseholdStatus| {
+        households.iter().filter(|h| h.status == status).count() as f64 / 2_000.0
+    };
     assert!(share(HouseholdStatus::LiftedOut) > 0.5);
     assert!(share(HouseholdStatus::Enrolled) > 0.15);
     let returned = share(HouseholdStatus::Returned);
-    assert!(returned > 0.0 && returned < 0.1, "a few returned: {returned}");
+    assert!(
+        returned > 0.0 && returned < 0.1,
+        "a few returned: {returned}"
+    );
     assert!(share(HouseholdStatus::Removed) > 0.0);
 
     // Every household has one head; ID numbers are valid, unique and agree with gender.
@@ -75,31 +83,63 @@ async fn the_county_is_plausible_and_valid(backend: Backend) {
         if m.relation == Relation::Head {
             *heads.entry(m.household_id).or_default() += 1;
         }
-        assert!(is_valid_id_number(&m.id_number), "invalid ID number {}", m.id_number);
+        assert!(
+            is_valid_id_number(&m.id_number),
+            "invalid ID number {}",
+            m.id_number
+        );
         assert!(ids.insert(m.id_number.clone()), "duplicate ID number");
         let odd = (m.id_number.as_bytes()[16] - b'0') % 2 == 1;
-        assert_eq!(odd, m.gender == Gender::Male, "the 17th digit gives the gender");
+        assert_eq!(
+            odd,
+            m.gender == Gender::Male,
+            "the 17th digit gives the gender"
+        );
     }
     assert_eq!(heads.len(), 2_000);
     assert!(heads.values().all(|n| *n == 1));
 
     // Credit codes are valid.
-    for e in enterprise::Entity::find().all(db).await.expect("enterprises") {
-        assert!(is_valid_credit_code(&e.credit_code), "invalid credit code {}", e.credit_code);
+    for e in enterprise::Entity::find()
+        .all(db)
+        .await
+        .expect("enterprises")
+    {
+        assert!(
+            is_valid_credit_code(&e.credit_code),
+            "invalid credit code {}",
+            e.credit_code
+        );
     }
 
     // Incomes sit around the line: the poor below it, the lifted out above it.
-    let line_2020 = poverty_line::Entity::find_by_id(2020).one(db).await.expect("query").expect("2020 line").annual_fen;
-    let status: HashMap<i64, HouseholdStatus> = households.iter().map(|h| (h.id, h.status)).collect();
+    let line_2020 = poverty_line::Entity::find_by_id(2020)
+        .one(db)
+        .await
+        .expect("query")
+        .expect("2020 line")
+        .annual_fen;
+    let status: HashMap<i64, HouseholdStatus> =
+        households.iter().map(|h| (h.id, h.status)).collect();
     let size: HashMap<i64, i32> = members.iter().fold(HashMap::new(), |mut sizes, m| {
         *sizes.entry(m.household_id).or_default() += 1;
         sizes
     });
     let (mut enrolled_below, mut enrolled, mut lifted_above, mut lifted) = (0, 0, 0, 0);
-    for income in household_income::Entity::find().all(db).await.expect("incomes") {
+    for income in household_income::Entity::find()
+        .all(db)
+        .await
+        .expect("incomes")
+    {
         assert_eq!(income.household_size, size[&income.household_id]);
-        assert!(income.per_capita_net_fen > line_2020 / 3, "incomes stay around the line");
-        assert!(income.per_capita_net_fen < line_2020 * 3, "incomes stay around the line");
+        assert!(
+            income.per_capita_net_fen > line_2020 / 3,
+            "incomes stay around the line"
+        );
+        assert!(
+            income.per_capita_net_fen < line_2020 * 3,
+            "incomes stay around the line"
+        );
         if income.year != 2020 {
             continue;
         }
@@ -115,13 +155,27 @@ async fn the_county_is_plausible_and_valid(backend: Backend) {
             _ => {}
         }
     }
-    assert!(enrolled_below * 10 > enrolled * 7, "most enrolled households are below the line");
-    assert_eq!(lifted_above, lifted, "lifted-out households are above the line");
+    assert!(
+        enrolled_below * 10 > enrolled * 7,
+        "most enrolled households are below the line"
+    );
+    assert_eq!(
+        lifted_above, lifted,
+        "lifted-out households are above the line"
+    );
 }
 
 async fn seeding_refuses_a_database_that_has_data(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 20).await;
-    let again = api::seed::run(&app.db, &SeedOptions { households: 20, seed: 1, progress: false }).await;
+    let again = api::seed::run(
+        &app.db,
+        &SeedOptions {
+            households: 20,
+            seed: 1,
+            progress: false,
+        },
+    )
+    .await;
     assert!(again.is_err());
     let data = app.query("{ households { totalCount } }", json!({})).await;
     assert_eq!(data["households"]["totalCount"], 20);
