@@ -2,11 +2,15 @@
 //! with the page.
 
 use api::config::Limits;
+use entity::enums::RegionLevel;
+use entity::{household, project_village, region};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use tests::{Backend, TestApp, on_both_backends};
 
 on_both_backends!(
-    a_page_of_households_with_members_and_village_costs_a_constant_number_of_statements
+    a_page_of_households_with_members_and_village_costs_a_constant_number_of_statements,
+    nested_connections_under_a_list_are_fetched_together,
 );
 
 const QUERY: &str = r#"query($n: Int) {
@@ -46,4 +50,83 @@ async fn a_page_of_households_with_members_and_village_costs_a_constant_number_o
     // members' households are already in the cache.
     assert!(hundred <= 8, "a page of 100 cost {hundred} statements");
     assert_eq!(ten, hundred, "the cost does not grow with the page");
+}
+
+const NESTED: &str = r#"query($n: Int) {
+  villages(first: $n) {
+    nodes {
+      id
+      households(first: 3, orderBy: { field: NUMBER }) { totalCount nodes { number } }
+      enterprises(first: 2) { totalCount nodes { name } }
+      projects(first: 2) { totalCount nodes { name villages { id } } }
+    }
+  }
+}"#;
+
+async fn nested_connections_under_a_list_are_fetched_together(backend: Backend) {
+    let limits = Limits {
+        loader_delay_ms: 50,
+        ..Limits::default()
+    };
+    let app = TestApp::spawn_with(&backend, limits).await;
+    app.seed(3_000, 7).await;
+    let villages = region::Entity::find()
+        .filter(region::Column::Level.eq(RegionLevel::Village))
+        .order_by_asc(region::Column::Code)
+        .all(&app.db)
+        .await
+        .expect("villages");
+    assert!(villages.len() >= 20);
+
+    let before = app.statements();
+    app.query(NESTED, json!({ "n": 5 })).await;
+    let five = app.statements() - before;
+    let before = app.statements();
+    let data = app.query(NESTED, json!({ "n": 20 })).await;
+    let twenty = app.statements() - before;
+    assert_eq!(
+        five, twenty,
+        "the cost does not grow with the number of villages"
+    );
+
+    // And every village gets its own page and count.
+    for (shown, village) in data["villages"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .zip(&villages)
+    {
+        let households = household::Entity::find()
+            .filter(household::Column::VillageId.eq(village.id))
+            .order_by_asc(household::Column::Number)
+            .all(&app.db)
+            .await
+            .expect("households");
+        assert_eq!(shown["households"]["totalCount"], households.len());
+        let numbers: Vec<&str> = shown["households"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|h| h["number"].as_str().expect("number"))
+            .collect();
+        let expected: Vec<&str> = households
+            .iter()
+            .take(3)
+            .map(|h| h.number.as_str())
+            .collect();
+        assert_eq!(numbers, expected);
+        let projects = project_village::Entity::find()
+            .filter(project_village::Column::VillageId.eq(village.id))
+            .count(&app.db)
+            .await
+            .expect("count");
+        assert_eq!(shown["projects"]["totalCount"], projects);
+        for project in shown["projects"]["nodes"].as_array().expect("nodes") {
+            let covers = project["villages"].as_array().expect("villages");
+            assert!(
+                covers.iter().any(|v| v["id"] == shown["id"]),
+                "a village's projects cover it"
+            );
+        }
+    }
 }

@@ -1,16 +1,17 @@
 //! Enterprises, cooperatives, family farms and large households (经营主体).
 
 use async_graphql::{Context, ID, InputObject, Object};
+use entity::enterprise;
 use entity::enums::{EnterpriseKind, Industry};
-use entity::{enterprise, project};
 use sea_orm::{ColumnTrait, Condition, QueryFilter};
 
-use super::project::{Project, ProjectFilter};
+use super::project::{Project, ProjectFilter, ProjectsOf};
 use super::region::{Village, find_region, village_in};
 use super::relay::{
-    Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id_of, global_id, page_cost, paginate,
+    Conn, KeyType, NodeKind, PageArgs, ParentColumn, SortKey, decode_id_of, global_id, page_cost,
+    paginate,
 };
-use super::{db, loaders, page, search_prefix, viewer};
+use super::{db, loaders, page, paginate_nested, search_prefix, viewer};
 use crate::access;
 use crate::error::{ApiError, ApiResult};
 
@@ -35,17 +36,16 @@ pub struct EnterpriseFilter {
     search: Option<String>,
 }
 
-/// Lists enterprises within `within`, narrowed by a client's filter.
+/// Enterprises named by a client's filter: all of them, or those of one village.
 pub async fn list(
     ctx: &Context<'_>,
-    within: Condition,
+    village: Option<i64>,
     filter: Option<EnterpriseFilter>,
     args: PageArgs,
 ) -> ApiResult<Conn<Enterprise>> {
     use enterprise::Column as E;
-    let page = page(ctx, args)?;
     let filter = filter.unwrap_or_default();
-    let mut condition = within;
+    let mut condition = Condition::all();
     if let Some(id) = &filter.region_id {
         let kinds = [NodeKind::County, NodeKind::Township, NodeKind::Village];
         let region = find_region(ctx, id, "filter.regionId", &kinds).await?;
@@ -70,7 +70,16 @@ pub async fn list(
         );
     }
     let select = access::select::<enterprise::Entity>(viewer(ctx)?).filter(condition);
-    paginate(db(ctx)?, select, &BY_ID, page, Enterprise).await
+    match village {
+        Some(village) => {
+            let parent = ParentColumn {
+                table: "enterprise",
+                column: "village_id",
+            };
+            paginate_nested(ctx, select, parent, village, BY_ID, args, Enterprise).await
+        }
+        None => paginate(db(ctx)?, select, &BY_ID, page(ctx, args)?, Enterprise).await,
+    }
 }
 
 pub struct Enterprise(pub enterprise::Model);
@@ -116,10 +125,9 @@ impl Enterprise {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Conn<Project>> {
-        let within = Condition::all().add(project::Column::ImplementerEnterpriseId.eq(self.0.id));
         super::project::list(
             ctx,
-            within,
+            Some(ProjectsOf::Enterprise(self.0.id)),
             filter,
             PageArgs::new(first, after, last, before),
         )
@@ -143,13 +151,7 @@ impl EnterpriseQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Conn<Enterprise>> {
-        list(
-            ctx,
-            Condition::all(),
-            filter,
-            PageArgs::new(first, after, last, before),
-        )
-        .await
+        list(ctx, None, filter, PageArgs::new(first, after, last, before)).await
     }
 
     /// One enterprise by ID.

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use std::time::Duration;
 
@@ -14,9 +15,11 @@ use entity::{
     project_village, region,
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, FromQueryResult, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder,
 };
 
+use super::relay::{self, NestedPage};
 use crate::access::{self, Scoped, Viewer};
 use crate::error::ApiError;
 
@@ -160,6 +163,102 @@ where
     }
 }
 
+/// One page of a nested list for each parent, a batch per distinct page shape.
+pub struct PagesByParent<E> {
+    db: DatabaseConnection,
+    entity: PhantomData<fn() -> E>,
+}
+
+/// Key of a nested page: the parent's ID and the page's shape.
+pub type NestedKey<E> = (i64, Arc<NestedPage<E>>);
+
+/// Groups keys by shape, so that each shape is fetched once for all its parents.
+fn by_shape<E: EntityTrait>(keys: &[NestedKey<E>]) -> Vec<(Arc<NestedPage<E>>, Vec<i64>)> {
+    let mut shapes: Vec<(Arc<NestedPage<E>>, Vec<i64>)> = Vec::new();
+    for (parent, shape) in keys {
+        match shapes.iter_mut().find(|(s, _)| s == shape) {
+            Some((_, parents)) => parents.push(*parent),
+            None => shapes.push((shape.clone(), vec![*parent])),
+        }
+    }
+    shapes
+}
+
+impl<E> Loader<NestedKey<E>> for PagesByParent<E>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Clone + Send + Sync,
+{
+    type Value = Vec<E::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[NestedKey<E>],
+    ) -> Result<HashMap<NestedKey<E>, Vec<E::Model>>, ApiError> {
+        let mut pages = HashMap::new();
+        for (shape, parents) in by_shape(keys) {
+            let mut rows = relay::nested_rows(&self.db, &shape, &parents).await?;
+            for parent in parents {
+                pages.insert(
+                    (parent, shape.clone()),
+                    rows.remove(&parent).unwrap_or_default(),
+                );
+            }
+        }
+        Ok(pages)
+    }
+}
+
+/// The size of a nested list for each parent.
+pub struct CountsByParent<E> {
+    db: DatabaseConnection,
+    entity: PhantomData<fn() -> E>,
+}
+
+impl<E: EntityTrait> Loader<NestedKey<E>> for CountsByParent<E> {
+    type Value = u64;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[NestedKey<E>]) -> Result<HashMap<NestedKey<E>, u64>, ApiError> {
+        let mut totals = HashMap::new();
+        for (shape, parents) in by_shape(keys) {
+            let counts = relay::nested_counts(&self.db, &shape, &parents).await?;
+            for parent in parents {
+                totals.insert(
+                    (parent, shape.clone()),
+                    counts.get(&parent).copied().unwrap_or(0),
+                );
+            }
+        }
+        Ok(totals)
+    }
+}
+
+/// An entity listed as a nested connection under parent rows.
+pub trait Nested: EntityTrait
+where
+    Self::Model: FromQueryResult + Clone + Send + Sync,
+{
+    fn pages(loaders: &Loaders) -> &Cached<PagesByParent<Self>>;
+    fn counts(loaders: &Loaders) -> &Cached<CountsByParent<Self>>;
+}
+
+macro_rules! nested {
+    ($($module:ident => $pages:ident, $counts:ident);+ $(;)?) => {
+        $(impl Nested for $module::Entity {
+            fn pages(loaders: &Loaders) -> &Cached<PagesByParent<Self>> { &loaders.$pages }
+            fn counts(loaders: &Loaders) -> &Cached<CountsByParent<Self>> { &loaders.$counts }
+        })+
+    };
+}
+nested!(
+    region => region_pages, region_counts;
+    household => household_pages, household_counts;
+    enterprise => enterprise_pages, enterprise_counts;
+    project => project_pages, project_counts;
+);
+
 /// The villages each project covers.
 pub struct VillagesByProject {
     db: DatabaseConnection,
@@ -231,6 +330,14 @@ pub struct Loaders {
     pub household_incomes: Cached<ByParent<household_income::Entity>>,
     pub project_villages: Cached<VillagesByProject>,
     pub poverty_lines: Cached<PovertyLineByYear>,
+    pub region_pages: Cached<PagesByParent<region::Entity>>,
+    pub region_counts: Cached<CountsByParent<region::Entity>>,
+    pub household_pages: Cached<PagesByParent<household::Entity>>,
+    pub household_counts: Cached<CountsByParent<household::Entity>>,
+    pub enterprise_pages: Cached<PagesByParent<enterprise::Entity>>,
+    pub enterprise_counts: Cached<CountsByParent<enterprise::Entity>>,
+    pub project_pages: Cached<PagesByParent<project::Entity>>,
+    pub project_counts: Cached<CountsByParent<project::Entity>>,
 }
 
 impl Loaders {
@@ -256,6 +363,62 @@ impl Loaders {
                 VillagesByProject {
                     db: db.clone(),
                     viewer: viewer.clone(),
+                },
+                delay,
+            ),
+            region_pages: cached(
+                PagesByParent {
+                    db: db.clone(),
+                    entity: PhantomData,
+                },
+                delay,
+            ),
+            region_counts: cached(
+                CountsByParent {
+                    db: db.clone(),
+                    entity: PhantomData,
+                },
+                delay,
+            ),
+            household_pages: cached(
+                PagesByParent {
+                    db: db.clone(),
+                    entity: PhantomData,
+                },
+                delay,
+            ),
+            household_counts: cached(
+                CountsByParent {
+                    db: db.clone(),
+                    entity: PhantomData,
+                },
+                delay,
+            ),
+            enterprise_pages: cached(
+                PagesByParent {
+                    db: db.clone(),
+                    entity: PhantomData,
+                },
+                delay,
+            ),
+            enterprise_counts: cached(
+                CountsByParent {
+                    db: db.clone(),
+                    entity: PhantomData,
+                },
+                delay,
+            ),
+            project_pages: cached(
+                PagesByParent {
+                    db: db.clone(),
+                    entity: PhantomData,
+                },
+                delay,
+            ),
+            project_counts: cached(
+                CountsByParent {
+                    db: db.clone(),
+                    entity: PhantomData,
                 },
                 delay,
             ),

@@ -12,19 +12,20 @@ pub mod relay;
 
 use std::sync::Arc;
 
+use async_graphql::OutputType;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{
     Context, EmptyMutation, EmptySubscription, ErrorExtensionValues, MergedObject, Positioned,
     Schema, ServerError, ServerResult, Variables,
 };
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, FromQueryResult, Select};
 
 use crate::access::Viewer;
 use crate::config::Limits;
 use crate::error::{ApiError, ApiResult, code};
-use loader::Loaders;
-use relay::{Page, PageArgs};
+use loader::{Loaders, Nested};
+use relay::{Conn, NestedPage, Page, PageArgs, ParentColumn, SortKey, TotalCount};
 
 /// The root query: one part per domain area.
 #[derive(MergedObject, Default)]
@@ -41,12 +42,12 @@ pub type FupinSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 /// What one request carries into resolvers.
 pub struct RequestData {
     pub viewer: Viewer,
-    pub loaders: Loaders,
+    pub loaders: Arc<Loaders>,
 }
 
 impl RequestData {
     pub fn new(db: &DatabaseConnection, viewer: Viewer, limits: &Limits) -> Self {
-        let loaders = Loaders::new(db, &viewer, limits.loader_delay());
+        let loaders = Arc::new(Loaders::new(db, &viewer, limits.loader_delay()));
         Self { viewer, loaders }
     }
 }
@@ -85,13 +86,50 @@ pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
     Ok(&data::<RequestData>(ctx)?.viewer)
 }
 
-pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> ApiResult<&'a Loaders> {
+pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> ApiResult<&'a Arc<Loaders>> {
     Ok(&data::<RequestData>(ctx)?.loaders)
 }
 
 /// Validates page arguments against the configured maximum page size.
 pub(crate) fn page(ctx: &Context<'_>, args: PageArgs) -> ApiResult<Page> {
     Page::from_args(args, data::<Limits>(ctx)?.max_page_size)
+}
+
+/// A connection listed under one parent row (a village's households, say). The
+/// pages of all parents of a list are fetched together through DataLoaders.
+pub(crate) async fn paginate_nested<E, N>(
+    ctx: &Context<'_>,
+    select: Select<E>,
+    parent: ParentColumn,
+    parent_id: i64,
+    key: SortKey<E>,
+    args: PageArgs,
+    wrap: impl Fn(E::Model) -> N,
+) -> ApiResult<Conn<N>>
+where
+    E: Nested,
+    E::Model: FromQueryResult + Clone + Send + Sync,
+    N: OutputType,
+{
+    let page = page(ctx, args)?;
+    let shape = Arc::new(NestedPage::new(db(ctx)?, select, parent, key, page));
+    let loaders = loaders(ctx)?.clone();
+    let rows = E::pages(&loaders)
+        .load_one((parent_id, shape.clone()))
+        .await?
+        .unwrap_or_default();
+    let counted = shape.clone();
+    let total = TotalCount::new(move || {
+        let loaders = loaders.clone();
+        let shape = counted.clone();
+        Box::pin(async move {
+            Ok(E::counts(&loaders)
+                .load_one((parent_id, shape))
+                .await?
+                .unwrap_or(0))
+        })
+    });
+    Ok(relay::nested_connection(rows, &shape, total, wrap))
 }
 
 /// Longest accepted search prefix, in characters.

@@ -5,15 +5,16 @@ use chrono::NaiveDate;
 use entity::enums::{ProjectKind, ProjectStatus};
 use entity::{project, project_village};
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, JoinType, QueryFilter, QuerySelect, RelationTrait};
 
 use super::enterprise::Enterprise;
 use super::money::Money;
 use super::region::{Village, find_region, village_in};
 use super::relay::{
-    Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id_of, global_id, page_cost, paginate,
+    Conn, KeyType, NodeKind, PageArgs, ParentColumn, SortKey, decode_id_of, global_id, page_cost,
+    paginate,
 };
-use super::{db, loaders, page, viewer};
+use super::{db, loaders, page, paginate_nested, viewer};
 use crate::access;
 use crate::error::{ApiError, ApiResult};
 
@@ -38,17 +39,25 @@ pub struct ProjectFilter {
     year: Option<i32>,
 }
 
-/// Lists projects within `within`, narrowed by a client's filter.
+/// Whose projects a nested list shows.
+#[derive(Debug, Clone, Copy)]
+pub enum ProjectsOf {
+    /// The projects covering a village.
+    Village(i64),
+    /// The projects an enterprise implements.
+    Enterprise(i64),
+}
+
+/// Projects named by a client's filter: all of them, or those of one owner.
 pub async fn list(
     ctx: &Context<'_>,
-    within: Condition,
+    of: Option<ProjectsOf>,
     filter: Option<ProjectFilter>,
     args: PageArgs,
 ) -> ApiResult<Conn<Project>> {
     use project::Column as P;
-    let page = page(ctx, args)?;
     let filter = filter.unwrap_or_default();
-    let mut condition = within;
+    let mut condition = Condition::all();
     if let Some(id) = &filter.region_id {
         let kinds = [NodeKind::County, NodeKind::Township, NodeKind::Village];
         let region = find_region(ctx, id, "filter.regionId", &kinds).await?;
@@ -69,7 +78,28 @@ pub async fn list(
         condition = condition.add(P::Year.eq(year));
     }
     let select = access::select::<project::Entity>(viewer(ctx)?).filter(condition);
-    paginate(db(ctx)?, select, &BY_ID, page, Project).await
+    match of {
+        Some(ProjectsOf::Village(village)) => {
+            // A project covering several villages is listed under each of them.
+            let covering = select.join(
+                JoinType::InnerJoin,
+                project_village::Relation::Project.def().rev(),
+            );
+            let parent = ParentColumn {
+                table: "project_village",
+                column: "village_id",
+            };
+            paginate_nested(ctx, covering, parent, village, BY_ID, args, Project).await
+        }
+        Some(ProjectsOf::Enterprise(enterprise)) => {
+            let parent = ParentColumn {
+                table: "project",
+                column: "implementer_enterprise_id",
+            };
+            paginate_nested(ctx, select, parent, enterprise, BY_ID, args, Project).await
+        }
+        None => paginate(db(ctx)?, select, &BY_ID, page(ctx, args)?, Project).await,
+    }
 }
 
 pub struct Project(pub project::Model);
@@ -155,13 +185,7 @@ impl ProjectQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Conn<Project>> {
-        list(
-            ctx,
-            Condition::all(),
-            filter,
-            PageArgs::new(first, after, last, before),
-        )
-        .await
+        list(ctx, None, filter, PageArgs::new(first, after, last, before)).await
     }
 
     /// One project by ID.

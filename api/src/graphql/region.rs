@@ -3,20 +3,27 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::enums::RegionLevel;
-use entity::{enterprise, household, project, project_village, region};
+use entity::region;
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, QueryFilter};
 
 use super::enterprise::{Enterprise, EnterpriseFilter};
 use super::household::{Household, HouseholdFilter, HouseholdOrder};
 use super::money::Money;
-use super::project::{Project, ProjectFilter};
+use super::project::{Project, ProjectFilter, ProjectsOf};
 use super::relay::{
-    Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id_of, global_id, page_cost, paginate,
+    Conn, KeyType, NodeKind, PageArgs, ParentColumn, SortKey, decode_id_of, global_id, page_cost,
+    paginate,
 };
-use super::{db, loaders, page, viewer};
+use super::{db, loaders, page, paginate_nested, viewer};
 use crate::access;
 use crate::error::{ApiError, ApiResult};
+
+/// Townships under their county, villages under their township.
+const UNDER_PARENT: ParentColumn = ParentColumn {
+    table: "region",
+    column: "parent_id",
+};
 
 /// Regions are paged in division-code order.
 const BY_CODE: SortKey<region::Entity> = SortKey {
@@ -115,10 +122,18 @@ impl County {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Conn<Township>> {
-        let select = access::select::<region::Entity>(viewer(ctx)?)
-            .filter(region::Column::ParentId.eq(self.0.id));
-        let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &BY_CODE, page, Township).await
+        let select = access::select::<region::Entity>(viewer(ctx)?);
+        let args = PageArgs::new(first, after, last, before);
+        paginate_nested(
+            ctx,
+            select,
+            UNDER_PARENT,
+            self.0.id,
+            BY_CODE,
+            args,
+            Township,
+        )
+        .await
     }
 }
 
@@ -156,10 +171,9 @@ impl Township {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Conn<Village>> {
-        let select = access::select::<region::Entity>(viewer(ctx)?)
-            .filter(region::Column::ParentId.eq(self.0.id));
-        let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &BY_CODE, page, Village).await
+        let select = access::select::<region::Entity>(viewer(ctx)?);
+        let args = PageArgs::new(first, after, last, before);
+        paginate_nested(ctx, select, UNDER_PARENT, self.0.id, BY_CODE, args, Village).await
     }
 }
 
@@ -244,10 +258,9 @@ impl Village {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Conn<Household>> {
-        let within = Condition::all().add(household::Column::VillageId.eq(self.0.id));
         super::household::list(
             ctx,
-            within,
+            Some(self.0.id),
             filter,
             order_by,
             PageArgs::new(first, after, last, before),
@@ -265,10 +278,9 @@ impl Village {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Conn<Enterprise>> {
-        let within = Condition::all().add(enterprise::Column::VillageId.eq(self.0.id));
         super::enterprise::list(
             ctx,
-            within,
+            Some(self.0.id),
             filter,
             PageArgs::new(first, after, last, before),
         )
@@ -285,15 +297,9 @@ impl Village {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Conn<Project>> {
-        let covering = Query::select()
-            .column(project_village::Column::ProjectId)
-            .from(project_village::Entity)
-            .and_where(project_village::Column::VillageId.eq(self.0.id))
-            .to_owned();
-        let within = Condition::all().add(project::Column::Id.in_subquery(covering));
         super::project::list(
             ctx,
-            within,
+            Some(ProjectsOf::Village(self.0.id)),
             filter,
             PageArgs::new(first, after, last, before),
         )

@@ -10,9 +10,12 @@ use async_graphql::{ID, Object, OutputType};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::future::BoxFuture;
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Value,
 };
 
 use crate::error::{ApiError, ApiResult};
@@ -98,7 +101,7 @@ pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
     let items = first
         .or(last)
-        .map_or(DEFAULT_PAGE_SIZE, |n| n.max(0) as usize);
+        .map_or(DEFAULT_PAGE_SIZE, |n| usize::try_from(n).unwrap_or(0));
     items.max(1) * child_complexity + 1
 }
 
@@ -259,41 +262,42 @@ pub type Conn<N> = Connection<
     EnableNodesField,
 >;
 
-/// Runs one page of `select` in keyset order and wraps each row with `wrap`.
-pub async fn paginate<E, N>(
-    db: &DatabaseConnection,
+/// Restricts `select` to the rows after (or before) the page's cursor and
+/// returns the order to scan in.
+fn seek<E: EntityTrait>(
     select: Select<E>,
     key: &SortKey<E>,
-    page: Page,
-    wrap: impl Fn(E::Model) -> N,
-) -> ApiResult<Conn<N>>
-where
-    E: EntityTrait,
-    E::Model: FromQueryResult + Send + Sync,
-    N: OutputType,
-{
-    let total = TotalCount::of(db.clone(), select.clone());
+    page: &Page,
+) -> ApiResult<(Select<E>, Order)> {
     let ascending_scan = page.forward != key.descending;
-    let mut query = select;
+    let mut select = select;
     if let Some(cursor) = &page.cursor {
         let field = if page.forward { "after" } else { "before" };
         let value = key.decode(cursor, field)?;
-        query = if ascending_scan {
-            query.filter(key.column.gt(value))
+        select = if ascending_scan {
+            select.filter(key.column.gt(value))
         } else {
-            query.filter(key.column.lt(value))
+            select.filter(key.column.lt(value))
         };
     }
-    let order = if ascending_scan {
-        Order::Asc
-    } else {
-        Order::Desc
-    };
-    let mut rows = query
-        .order_by(key.column, order)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
+    Ok((
+        select,
+        if ascending_scan {
+            Order::Asc
+        } else {
+            Order::Desc
+        },
+    ))
+}
+
+/// Builds a connection from up to `limit + 1` rows fetched in scan order.
+fn connect<E: EntityTrait, N: OutputType>(
+    mut rows: Vec<E::Model>,
+    key: &SortKey<E>,
+    page: &Page,
+    total: TotalCount,
+    wrap: impl Fn(E::Model) -> N,
+) -> Conn<N> {
     let has_more = rows.len() as u64 > page.limit;
     rows.truncate(page.limit as usize);
     if !page.forward {
@@ -309,25 +313,212 @@ where
         rows.into_iter()
             .map(|row| Edge::new(key.encode(&row), wrap(row))),
     );
-    Ok(connection)
+    connection
 }
 
-type CountFn = dyn Fn() -> BoxFuture<'static, Result<u64, DbErr>> + Send + Sync;
+/// Runs one page of `select` in keyset order and wraps each row with `wrap`.
+pub async fn paginate<E, N>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    key: &SortKey<E>,
+    page: Page,
+    wrap: impl Fn(E::Model) -> N,
+) -> ApiResult<Conn<N>>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+    N: OutputType,
+{
+    let total = TotalCount::of(db.clone(), select.clone());
+    let (query, order) = seek(select, key, &page)?;
+    let rows = query
+        .order_by(key.column, order)
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    Ok(connect(rows, key, &page, total, wrap))
+}
 
-/// `totalCount` of a connection: the query is kept and run only if the field is selected.
+/// The column that ties a nested list's rows to their parent row, e.g.
+/// `household.village_id` under a village.
+#[derive(Debug, Clone, Copy)]
+pub struct ParentColumn {
+    pub table: &'static str,
+    pub column: &'static str,
+}
+
+impl ParentColumn {
+    fn expr(self) -> Expr {
+        Expr::col((Alias::new(self.table), Alias::new(self.column)))
+    }
+
+    fn sql(self) -> String {
+        format!("\"{}\".\"{}\"", self.table, self.column)
+    }
+}
+
+/// One page of a nested list, the same for every parent: the rows of many
+/// parents are fetched in one statement (ROW_NUMBER per parent), not one each.
+pub struct NestedPage<E: EntityTrait> {
+    select: Select<E>,
+    parent: ParentColumn,
+    key: SortKey<E>,
+    page: Page,
+    /// The SQL of the shape, so that equal pages share a batch.
+    signature: String,
+}
+
+impl<E: EntityTrait> NestedPage<E> {
+    /// `select` holds every condition but the parent's.
+    pub fn new(
+        db: &DatabaseConnection,
+        select: Select<E>,
+        parent: ParentColumn,
+        key: SortKey<E>,
+        page: Page,
+    ) -> Self {
+        let signature = format!(
+            "{}|{}|{}|{:?}",
+            db.get_database_backend()
+                .build(&select.clone().into_query()),
+            parent.sql(),
+            key.name,
+            page
+        );
+        Self {
+            select,
+            parent,
+            key,
+            page,
+            signature,
+        }
+    }
+}
+
+impl<E: EntityTrait> PartialEq for NestedPage<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.signature == other.signature
+    }
+}
+
+impl<E: EntityTrait> Eq for NestedPage<E> {}
+
+impl<E: EntityTrait> std::hash::Hash for NestedPage<E> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.signature.hash(state);
+    }
+}
+
+/// Name of the parent ID column added to nested queries.
+const PARENT: &str = "nested_parent";
+/// Name of the per-parent row number added to nested page queries.
+const RANK: &str = "nested_rank";
+
+/// The first `limit + 1` rows of the page for each of `parents`, by parent.
+pub async fn nested_rows<E>(
+    db: &DatabaseConnection,
+    shape: &NestedPage<E>,
+    parents: &[i64],
+) -> ApiResult<HashMap<i64, Vec<E::Model>>>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult,
+{
+    let (select, order) = seek(shape.select.clone(), &shape.key, &shape.page)?;
+    let direction = if order == Order::Asc { "ASC" } else { "DESC" };
+    let key_sql = format!(
+        "\"{}\".\"{}\"",
+        E::default().table_name(),
+        shape.key.column.as_str()
+    );
+    let mut inner = select
+        .filter(shape.parent.expr().is_in(parents.iter().copied()))
+        .into_query();
+    inner
+        .expr_as(shape.parent.expr(), Alias::new(PARENT))
+        .expr_as(
+            Expr::cust(format!(
+                "ROW_NUMBER() OVER (PARTITION BY {} ORDER BY {key_sql} {direction})",
+                shape.parent.sql()
+            )),
+            Alias::new(RANK),
+        );
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("nested"))
+        .and_where(Expr::col(Alias::new(RANK)).lte(shape.page.limit + 1))
+        .order_by(Alias::new(PARENT), Order::Asc)
+        .order_by(Alias::new(RANK), Order::Asc)
+        .to_owned();
+    let mut pages: HashMap<i64, Vec<E::Model>> = HashMap::new();
+    for row in db.query_all(&outer).await? {
+        let parent: i64 = row.try_get("", PARENT)?;
+        pages
+            .entry(parent)
+            .or_default()
+            .push(E::Model::from_query_result(&row, "")?);
+    }
+    Ok(pages)
+}
+
+/// The number of rows of the list for each of `parents`.
+pub async fn nested_counts<E: EntityTrait>(
+    db: &DatabaseConnection,
+    shape: &NestedPage<E>,
+    parents: &[i64],
+) -> ApiResult<HashMap<i64, u64>> {
+    let mut query = shape
+        .select
+        .clone()
+        .filter(shape.parent.expr().is_in(parents.iter().copied()))
+        .into_query();
+    query
+        .clear_selects()
+        .expr_as(shape.parent.expr(), Alias::new(PARENT))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("nested_count"))
+        .add_group_by([shape.parent.expr()]);
+    let mut counts = HashMap::new();
+    for row in db.query_all(&query).await? {
+        let parent: i64 = row.try_get("", PARENT)?;
+        let count: i64 = row.try_get("", "nested_count")?;
+        counts.insert(parent, u64::try_from(count).unwrap_or(0));
+    }
+    Ok(counts)
+}
+
+/// Builds the connection of one parent from the rows its batch fetched.
+pub fn nested_connection<E: EntityTrait, N: OutputType>(
+    rows: Vec<E::Model>,
+    shape: &NestedPage<E>,
+    total: TotalCount,
+    wrap: impl Fn(E::Model) -> N,
+) -> Conn<N> {
+    connect(rows, &shape.key, &shape.page, total, wrap)
+}
+
+type CountFn = dyn Fn() -> BoxFuture<'static, ApiResult<u64>> + Send + Sync;
+
+/// `totalCount` of a connection: the count is kept as a future to make, and
+/// made only if the field is selected.
 pub struct TotalCount(Arc<CountFn>);
 
 impl TotalCount {
+    pub fn new(
+        count: impl Fn() -> BoxFuture<'static, ApiResult<u64>> + Send + Sync + 'static,
+    ) -> Self {
+        Self(Arc::new(count))
+    }
+
     fn of<E>(db: DatabaseConnection, select: Select<E>) -> Self
     where
         E: EntityTrait,
         E::Model: FromQueryResult + Send + Sync,
     {
-        Self(Arc::new(move || {
+        Self::new(move || {
             let db = db.clone();
             let select = select.clone();
-            Box::pin(async move { select.count(&db).await })
-        }))
+            Box::pin(async move { Ok(select.count(&db).await?) })
+        })
     }
 }
 
@@ -335,6 +526,6 @@ impl TotalCount {
 impl TotalCount {
     /// Number of items in the whole list, across all pages (总数).
     async fn total_count(&self) -> ApiResult<u64> {
-        Ok((self.0)().await?)
+        (self.0)().await
     }
 }

@@ -10,32 +10,41 @@ use entity::enums::{
     StudentStatus,
 };
 use entity::{ethnicity, household, household_income, member, poverty_line};
-use sea_orm::{Condition, QueryFilter, QueryOrder};
+use sea_orm::{QueryFilter, QueryOrder};
 
 pub use filter::{HouseholdFilter, HouseholdOrder};
 
 use super::money::Money;
 use super::region::Village;
-use super::relay::{Conn, NodeKind, PageArgs, decode_id_of, global_id, page_cost, paginate};
-use super::{db, loaders, page, viewer};
+use super::relay::{
+    Conn, NodeKind, PageArgs, ParentColumn, decode_id_of, global_id, page_cost, paginate,
+};
+use super::{db, loaders, page, paginate_nested, viewer};
 use crate::access;
 use crate::error::{ApiError, ApiResult};
 
-/// Lists households within `within`, narrowed by a client's filter and order.
+/// Households named by a client's filter and order: the whole register, or the
+/// households of one village.
 pub async fn list(
     ctx: &Context<'_>,
-    within: Condition,
+    village: Option<i64>,
     filter: Option<HouseholdFilter>,
     order_by: Option<HouseholdOrder>,
     args: PageArgs,
 ) -> ApiResult<Conn<Household>> {
-    let page = page(ctx, args)?;
     let condition = filter::condition(ctx, filter.unwrap_or_default()).await?;
-    let select = access::select::<household::Entity>(viewer(ctx)?)
-        .filter(within)
-        .filter(condition);
+    let select = access::select::<household::Entity>(viewer(ctx)?).filter(condition);
     let key = order_by.unwrap_or_default().sort_key();
-    paginate(db(ctx)?, select, &key, page, Household).await
+    match village {
+        Some(village) => {
+            let parent = ParentColumn {
+                table: "household",
+                column: "village_id",
+            };
+            paginate_nested(ctx, select, parent, village, key, args, Household).await
+        }
+        None => paginate(db(ctx)?, select, &key, page(ctx, args)?, Household).await,
+    }
 }
 
 pub struct Household(pub household::Model);
@@ -419,7 +428,7 @@ impl HouseholdQuery {
     ) -> ApiResult<Conn<Household>> {
         list(
             ctx,
-            Condition::all(),
+            None,
             filter,
             order_by,
             PageArgs::new(first, after, last, before),
