@@ -67,12 +67,7 @@ pub async fn get(
         }
     };
     if request.query.trim().is_empty() {
-        return request_error(
-            media,
-            StatusCode::BAD_REQUEST,
-            code::BAD_REQUEST,
-            "the request has no `query`".into(),
-        );
+        return no_query(media);
     }
     if is_mutation(&request) {
         let mut response = request_error(
@@ -133,12 +128,7 @@ pub async fn post(
         }
     };
     if batch.iter().any(|r| r.query.trim().is_empty()) {
-        return request_error(
-            media,
-            StatusCode::BAD_REQUEST,
-            code::BAD_REQUEST,
-            "the request has no `query`".into(),
-        );
+        return no_query(media);
     }
     if let BatchRequest::Batch(requests) = &batch {
         let max = state.limits.max_batch;
@@ -308,6 +298,15 @@ fn fallback_code(error: &ServerError, not_executed: bool) -> &'static str {
         _ if not_executed => code::GRAPHQL_VALIDATION_FAILED,
         _ => code::BAD_USER_INPUT,
     }
+}
+
+fn no_query(media: Media) -> axum::response::Response {
+    request_error(
+        media,
+        StatusCode::BAD_REQUEST,
+        code::BAD_REQUEST,
+        "the request has no `query`".into(),
+    )
 }
 
 fn request_error(

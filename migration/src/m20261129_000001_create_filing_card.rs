@@ -156,6 +156,7 @@ impl MigrationTrait for Migration {
             ("household_status", H::Status),
             ("household_attribute", H::Attribute),
             ("household_main_cause", H::MainCause),
+            ("household_monitoring", H::Monitoring),
         ] {
             manager
                 .create_index(

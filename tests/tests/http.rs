@@ -2,6 +2,7 @@
 //! always carry a code and never a 500.
 
 use api::config::Limits;
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, on_both_backends};
 
@@ -17,6 +18,7 @@ on_both_backends!(
     graphql_response_media_type_gets_400_for_request_errors,
     health_and_readiness_answer,
     every_response_carries_a_request_id,
+    an_internal_error_shows_only_a_code_and_the_request_id,
 );
 
 async fn graphiql_is_served_to_a_browser(backend: Backend) {
@@ -275,4 +277,36 @@ async fn every_response_carries_a_request_id(backend: Backend) {
         .await
         .expect("request");
     assert_eq!(mine.headers()["x-request-id"], "trace-me-123");
+}
+
+async fn an_internal_error_shows_only_a_code_and_the_request_id(backend: Backend) {
+    let app = TestApp::spawn(&backend).await;
+    // A database in a state the server cannot work with.
+    app.db
+        .execute_unprepared("DROP TABLE poverty_line")
+        .await
+        .expect("drop");
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "{ povertyLines { year } }" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(TestApp::error_codes(&body), ["INTERNAL"]);
+    assert_eq!(body["errors"][0]["message"], "internal error");
+    assert_eq!(
+        body["errors"][0]["extensions"]["requestId"],
+        request_id.as_str()
+    );
+    assert!(
+        !body.to_string().contains("poverty_line"),
+        "no internals leak: {body}"
+    );
 }
