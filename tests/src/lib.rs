@@ -8,9 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use api::config::Limits;
 use api::seed::{SeedOptions, SeedReport};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use entity::enums::RegionLevel;
+use entity::region;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
+};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 /// Runs each named test function once per database backend. A function takes a
 /// [`Backend`]; the PostgreSQL run is skipped when `TEST_POSTGRES_URL` is unset.
@@ -148,8 +152,7 @@ pub struct TestApp {
     /// A connection of the test's own, for setting up and checking data.
     pub db: DatabaseConnection,
     statements: Arc<AtomicUsize>,
-    shutdown: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<()>>,
+    server: tokio::task::JoinHandle<()>,
     _database: TestDatabase,
 }
 
@@ -186,21 +189,17 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("local address");
-        let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            api::app::serve(listener, server_db, limits, async {
-                stop.await.ok();
-            })
-            .await
-            .expect("server");
+            api::app::serve(listener, server_db, limits, std::future::pending())
+                .await
+                .expect("server");
         });
         TestApp {
             addr,
             client: reqwest::Client::new(),
             db,
             statements,
-            shutdown: Some(shutdown),
-            server: Some(server),
+            server,
             _database: database,
         }
     }
@@ -273,23 +272,11 @@ impl TestApp {
             })
             .unwrap_or_default()
     }
-
-    /// Stops the server and waits for it to finish.
-    pub async fn stop(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            shutdown.send(()).ok();
-        }
-        if let Some(server) = self.server.take() {
-            server.await.ok();
-        }
-    }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            server.abort();
-        }
+        self.server.abort();
     }
 }
 
@@ -297,4 +284,23 @@ impl Drop for TestApp {
 pub fn global_id(type_name: &str, id: i64) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
+}
+
+/// Every region of a level, in division-code order, read straight from the database.
+pub async fn regions(db: &DatabaseConnection, level: RegionLevel) -> Vec<region::Model> {
+    region::Entity::find()
+        .filter(region::Column::Level.eq(level))
+        .order_by_asc(region::Column::Code)
+        .all(db)
+        .await
+        .expect("regions")
+}
+
+/// The first region of a level in division-code order.
+pub async fn first_region(db: &DatabaseConnection, level: RegionLevel) -> region::Model {
+    regions(db, level)
+        .await
+        .into_iter()
+        .next()
+        .expect("a region of that level")
 }

@@ -3,10 +3,10 @@
 
 use api::config::Limits;
 use entity::enums::RegionLevel;
-use entity::{household, project_village, region};
+use entity::{household, project_village};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
-use tests::{Backend, TestApp, on_both_backends};
+use tests::{Backend, TestApp, on_both_backends, regions};
 
 on_both_backends!(
     a_page_of_households_with_members_and_village_costs_a_constant_number_of_statements,
@@ -70,12 +70,7 @@ async fn nested_connections_under_a_list_are_fetched_together(backend: Backend) 
     };
     let app = TestApp::spawn_with(&backend, limits).await;
     app.seed(3_000, 7).await;
-    let villages = region::Entity::find()
-        .filter(region::Column::Level.eq(RegionLevel::Village))
-        .order_by_asc(region::Column::Code)
-        .all(&app.db)
-        .await
-        .expect("villages");
+    let villages = regions(&app.db, RegionLevel::Village).await;
     assert!(villages.len() >= 20);
 
     let before = app.statements();

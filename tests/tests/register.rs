@@ -8,7 +8,7 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, global_id, on_both_backends};
+use tests::{Backend, TestApp, first_region, global_id, on_both_backends, regions};
 
 on_both_backends!(
     paging_forward_and_backward_visits_every_household_once,
@@ -210,13 +210,7 @@ async fn filters_agree_with_the_database(backend: Backend) {
     );
 
     // Region: a township's households are those of its villages.
-    let township = region::Entity::find()
-        .filter(region::Column::Level.eq(RegionLevel::Township))
-        .order_by_asc(region::Column::Code)
-        .one(db)
-        .await
-        .expect("query")
-        .expect("a township");
+    let township = first_region(db, RegionLevel::Township).await;
     let villages: Vec<i64> = region::Entity::find()
         .filter(region::Column::ParentId.eq(township.id))
         .all(db)
@@ -465,18 +459,8 @@ async fn a_household_shows_its_whole_filing_card(backend: Backend) {
 async fn node_fetches_every_kind_by_global_id(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 40).await;
     let db = &app.db;
-    let township = region::Entity::find()
-        .filter(region::Column::Level.eq(RegionLevel::Township))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("township");
-    let village = region::Entity::find()
-        .filter(region::Column::Level.eq(RegionLevel::Village))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("village");
+    let township = first_region(db, RegionLevel::Township).await;
+    let village = first_region(db, RegionLevel::Village).await;
     let household = household::Entity::find()
         .one(db)
         .await
@@ -531,12 +515,7 @@ async fn node_fetches_every_kind_by_global_id(backend: Backend) {
 
 async fn unknown_and_malformed_ids_are_clear_errors(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 20).await;
-    let village = region::Entity::find()
-        .filter(region::Column::Level.eq(RegionLevel::Village))
-        .one(&app.db)
-        .await
-        .expect("q")
-        .expect("village");
+    let village = first_region(&app.db, RegionLevel::Village).await;
     let cases = [
         (
             "query($id: ID!) { node(id: $id) { id } }",
@@ -599,13 +578,7 @@ async fn relations_run_in_both_directions(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 200).await;
     let db = &app.db;
     // Village -> households, and each household -> its village.
-    let village = region::Entity::find()
-        .filter(region::Column::Level.eq(RegionLevel::Village))
-        .order_by_asc(region::Column::Code)
-        .one(db)
-        .await
-        .expect("q")
-        .expect("village");
+    let village = first_region(db, RegionLevel::Village).await;
     let count = household::Entity::find()
         .filter(household::Column::VillageId.eq(village.id))
         .count(db)
@@ -711,11 +684,7 @@ async fn relations_run_in_both_directions(backend: Backend) {
     assert_eq!(data["enterprise"]["projects"]["totalCount"], implemented);
 
     // County -> townships -> villages, and back up.
-    let townships = region::Entity::find()
-        .filter(region::Column::Level.eq(RegionLevel::Township))
-        .count(db)
-        .await
-        .expect("count");
+    let townships = regions(db, RegionLevel::Township).await.len() as u64;
     let data = app.query("{ county { townships(first: 100) { totalCount nodes { county { code } villages { totalCount } } } } }", json!({})).await;
     assert_eq!(data["county"]["townships"]["totalCount"], townships);
     let villages: u64 = data["county"]["townships"]["nodes"]
@@ -724,11 +693,7 @@ async fn relations_run_in_both_directions(backend: Backend) {
         .iter()
         .map(|t| t["villages"]["totalCount"].as_u64().expect("count"))
         .sum();
-    let all_villages = region::Entity::find()
-        .filter(region::Column::Level.eq(RegionLevel::Village))
-        .count(db)
-        .await
-        .expect("count");
+    let all_villages = regions(db, RegionLevel::Village).await.len() as u64;
     assert_eq!(villages, all_villages);
 
     // Enterprises and projects at the top level, with filters.
@@ -773,12 +738,7 @@ async fn villages_can_be_filtered_by_region_and_designation(backend: Backend) {
         assert!(v["exitYear"].is_i64());
         assert_eq!(v["isPovertyVillage"], true);
     }
-    let township = region::Entity::find()
-        .filter(region::Column::Level.eq(RegionLevel::Township))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("township");
+    let township = first_region(db, RegionLevel::Township).await;
     let under = region::Entity::find()
         .filter(region::Column::ParentId.eq(township.id))
         .count(db)
@@ -794,12 +754,7 @@ async fn villages_can_be_filtered_by_region_and_designation(backend: Backend) {
             global_id("Township", township.id).as_str()
         );
     }
-    let one = region::Entity::find()
-        .filter(region::Column::Level.eq(RegionLevel::Village))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("village");
+    let one = first_region(db, RegionLevel::Village).await;
     let data = app
         .query(
             "query($n: String) { villages(filter: { name: $n }) { nodes { name } } }",

@@ -152,7 +152,7 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     }
     bar.finish_and_clear();
     report.households = (next_household_id - 1) as usize;
-    reset_sequences(db).await?;
+    finish_postgres(db).await?;
     Ok(report)
 }
 
@@ -174,11 +174,13 @@ where
     Ok(())
 }
 
-/// IDs were given explicitly; move PostgreSQL's sequences past them.
-async fn reset_sequences(db: &DatabaseConnection) -> Result<(), DbErr> {
+/// IDs were given explicitly: move PostgreSQL's sequences past them, and give
+/// the planner statistics of the freshly loaded tables.
+async fn finish_postgres(db: &DatabaseConnection) -> Result<(), DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
+    db.execute_unprepared("ANALYZE").await?;
     for table in ["region", "household", "member", "enterprise", "project"] {
         db.execute_unprepared(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
