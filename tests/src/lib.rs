@@ -174,14 +174,8 @@ impl TestApp {
         let mut server_db = api::db::connect(&database.url).await.expect("connect");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
-        server_db.set_metric_callback(move |_i| {
+        server_db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::SeqCst);
-            if std::env::var("DEBUG_SQL").is_ok() {
-                eprintln!(
-                    "SQL: {}",
-                    _i.statement.sql.chars().take(150).collect::<String>()
-                );
-            }
         });
         api::db::migrate(&server_db).await.expect("migrate");
         let db = api::db::connect(&database.url).await.expect("connect");

@@ -6,7 +6,7 @@ use super::enterprise::Enterprise;
 use super::household::{Household, Member};
 use super::loaders;
 use super::project::Project;
-use super::region::{County, Township, Village, region_node};
+use super::region::{County, Township, Village, node_kind, region_node};
 use super::relay::{NodeKind, decode_id};
 use crate::error::{ApiError, ApiResult};
 
@@ -41,8 +41,8 @@ impl NodeQuery {
                 .regions
                 .load_one(raw)
                 .await?
-                .map(region_node)
-                .filter(|node| node_kind(node) == kind),
+                .filter(|region| node_kind(region.level) == kind)
+                .map(region_node),
             NodeKind::Household => loaders
                 .households
                 .load_one(raw)
@@ -65,17 +65,5 @@ impl NodeQuery {
                 .map(|m| Project(m).into()),
         };
         node.ok_or_else(|| ApiError::not_found(kind.type_name()))
-    }
-}
-
-fn node_kind(node: &Node) -> NodeKind {
-    match node {
-        Node::County(_) => NodeKind::County,
-        Node::Township(_) => NodeKind::Township,
-        Node::Village(_) => NodeKind::Village,
-        Node::Household(_) => NodeKind::Household,
-        Node::Member(_) => NodeKind::Member,
-        Node::Enterprise(_) => NodeKind::Enterprise,
-        Node::Project(_) => NodeKind::Project,
     }
 }

@@ -34,7 +34,8 @@ const BY_CODE: SortKey<region::Entity> = SortKey {
     value_of: |m| m.code.clone(),
 };
 
-fn node_kind(level: RegionLevel) -> NodeKind {
+/// The global-ID type of a region of this level.
+pub fn node_kind(level: RegionLevel) -> NodeKind {
     match level {
         RegionLevel::County => NodeKind::County,
         RegionLevel::Township => NodeKind::Township,
@@ -43,7 +44,7 @@ fn node_kind(level: RegionLevel) -> NodeKind {
 }
 
 /// The code prefix shared by a region and everything under it.
-pub fn code_prefix(region: &region::Model) -> &str {
+fn code_prefix(region: &region::Model) -> &str {
     let digits = match region.level {
         RegionLevel::County => 6,
         RegionLevel::Township => 9,

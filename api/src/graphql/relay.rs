@@ -352,6 +352,8 @@ impl ParentColumn {
         Expr::col((Alias::new(self.table), Alias::new(self.column)))
     }
 
+    /// Quoted by hand for the window clause: the names are our own constants, and
+    /// sea-query's placeholders in custom expressions differ between backends.
     fn sql(self) -> String {
         format!("\"{}\".\"{}\"", self.table, self.column)
     }
