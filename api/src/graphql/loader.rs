@@ -169,6 +169,15 @@ pub struct PagesByParent<E> {
     entity: PhantomData<fn() -> E>,
 }
 
+impl<E> PagesByParent<E> {
+    fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            db: db.clone(),
+            entity: PhantomData,
+        }
+    }
+}
+
 /// Key of a nested page: the parent's ID and the page's shape.
 pub type NestedKey<E> = (i64, Arc<NestedPage<E>>);
 
@@ -214,6 +223,15 @@ where
 pub struct CountsByParent<E> {
     db: DatabaseConnection,
     entity: PhantomData<fn() -> E>,
+}
+
+impl<E> CountsByParent<E> {
+    fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            db: db.clone(),
+            entity: PhantomData,
+        }
+    }
 }
 
 impl<E: EntityTrait> Loader<NestedKey<E>> for CountsByParent<E> {
@@ -366,62 +384,14 @@ impl Loaders {
                 },
                 delay,
             ),
-            region_pages: cached(
-                PagesByParent {
-                    db: db.clone(),
-                    entity: PhantomData,
-                },
-                delay,
-            ),
-            region_counts: cached(
-                CountsByParent {
-                    db: db.clone(),
-                    entity: PhantomData,
-                },
-                delay,
-            ),
-            household_pages: cached(
-                PagesByParent {
-                    db: db.clone(),
-                    entity: PhantomData,
-                },
-                delay,
-            ),
-            household_counts: cached(
-                CountsByParent {
-                    db: db.clone(),
-                    entity: PhantomData,
-                },
-                delay,
-            ),
-            enterprise_pages: cached(
-                PagesByParent {
-                    db: db.clone(),
-                    entity: PhantomData,
-                },
-                delay,
-            ),
-            enterprise_counts: cached(
-                CountsByParent {
-                    db: db.clone(),
-                    entity: PhantomData,
-                },
-                delay,
-            ),
-            project_pages: cached(
-                PagesByParent {
-                    db: db.clone(),
-                    entity: PhantomData,
-                },
-                delay,
-            ),
-            project_counts: cached(
-                CountsByParent {
-                    db: db.clone(),
-                    entity: PhantomData,
-                },
-                delay,
-            ),
+            region_pages: cached(PagesByParent::new(db), delay),
+            region_counts: cached(CountsByParent::new(db), delay),
+            household_pages: cached(PagesByParent::new(db), delay),
+            household_counts: cached(CountsByParent::new(db), delay),
+            enterprise_pages: cached(PagesByParent::new(db), delay),
+            enterprise_counts: cached(CountsByParent::new(db), delay),
+            project_pages: cached(PagesByParent::new(db), delay),
+            project_counts: cached(CountsByParent::new(db), delay),
             poverty_lines: cached(
                 PovertyLineByYear {
                     db: db.clone(),
