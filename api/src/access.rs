@@ -2,18 +2,171 @@
 //! from [`select`], which applies the viewer's scope in SQL, so lists, counts,
 //! loaders and `node(id)` all agree on what exists for that caller.
 
+use entity::enums::{RegionLevel, Role};
 use entity::{
-    enterprise, household, household_cause, household_income, member, poverty_line, project,
-    project_village, region,
+    app_user, enterprise, household, household_cause, household_income, member, poverty_line,
+    project, project_village, region,
 };
-use sea_orm::{Condition, EntityTrait, QueryFilter, Select};
+use sea_orm::sea_query::{Expr, Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
 
-/// Who is asking. Authentication and roles arrive with issue 3; until then
-/// every caller reads the register as the county office does.
+use crate::auth::{self, AuthConfig};
+use crate::error::{ApiError, ApiResult};
+
+/// Who is asking.
 #[derive(Debug, Clone)]
 pub enum Viewer {
-    /// No scope restriction.
-    County,
+    /// No token: the public sees villages, aggregates and public project data.
+    Public,
+    User(User),
+}
+
+/// A signed-in user, with the scope of their role resolved.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub role: Role,
+    /// Division-code prefix of a township officer's township or a village cadre's village.
+    pub region_prefix: Option<String>,
+    pub enterprise_id: Option<i64>,
+}
+
+impl Viewer {
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Viewer::Public => None,
+            Viewer::User(user) => Some(user.role),
+        }
+    }
+
+    pub fn user(&self) -> ApiResult<&User> {
+        match self {
+            Viewer::Public => Err(ApiError::Unauthenticated),
+            Viewer::User(user) => Ok(user),
+        }
+    }
+}
+
+/// The code prefix shared by a region and everything under it.
+pub fn code_prefix(region: &region::Model) -> &str {
+    let digits = match region.level {
+        RegionLevel::County => 6,
+        RegionLevel::Township => 9,
+        RegionLevel::Village => 12,
+    };
+    &region.code[..digits.min(region.code.len())]
+}
+
+/// Regions whose code starts with `prefix`: an index range, as codes are digits.
+pub fn code_under(prefix: &str) -> Condition {
+    Condition::all()
+        .add(region::Column::Code.gte(prefix))
+        .add(region::Column::Code.lt(format!("{prefix}:")))
+}
+
+/// The IDs of the villages under a code prefix.
+pub fn villages_under(prefix: &str) -> SelectStatement {
+    Query::select()
+        .column(region::Column::Id)
+        .from(region::Entity)
+        .and_where(region::Column::Level.eq(RegionLevel::Village))
+        .cond_where(code_under(prefix))
+        .to_owned()
+}
+
+/// Resolves a bearer token to a viewer: signature and claims, then the user's
+/// row, which must be active with the same token version.
+pub async fn viewer_from_token(
+    db: &DatabaseConnection,
+    config: &AuthConfig,
+    token: &str,
+) -> ApiResult<Viewer> {
+    let claims = auth::decode_access_token(config, token)?;
+    let id: i64 = claims.sub.parse().map_err(|_| ApiError::Unauthenticated)?;
+    let user = app_user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    if !user.is_active || user.token_version != claims.tv || user.role != claims.role {
+        return Err(ApiError::Unauthenticated);
+    }
+    viewer_of(db, &user).await
+}
+
+/// The viewer a user's row describes.
+pub async fn viewer_of(db: &DatabaseConnection, user: &app_user::Model) -> ApiResult<Viewer> {
+    let region_prefix = match user.region_id {
+        Some(id) => {
+            let region = region::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::Internal(format!("user {} has a missing region", user.id))
+                })?;
+            Some(code_prefix(&region).to_owned())
+        }
+        None => None,
+    };
+    Ok(Viewer::User(User {
+        id: user.id,
+        role: user.role,
+        region_prefix,
+        enterprise_id: user.enterprise_id,
+    }))
+}
+
+/// How much of the register of households a viewer reaches.
+enum Reach<'a> {
+    All,
+    /// The households of the villages under a code prefix.
+    Under(&'a str),
+    Nothing,
+}
+
+fn reach(viewer: &Viewer) -> Reach<'_> {
+    let Viewer::User(user) = viewer else {
+        return Reach::Nothing;
+    };
+    match user.role {
+        Role::CountyAdmin | Role::Auditor | Role::ProvincialSystem => Reach::All,
+        Role::TownshipOfficer | Role::VillageCadre => match &user.region_prefix {
+            Some(prefix) => Reach::Under(prefix),
+            None => Reach::Nothing,
+        },
+        // Helper cadres reach their paired households once pairing exists;
+        // enterprises reach households through benefit links, likewise later.
+        Role::HelperCadre | Role::Enterprise => Reach::Nothing,
+    }
+}
+
+fn nothing() -> Condition {
+    Condition::all().add(Expr::cust("1 = 0"))
+}
+
+/// The IDs of the households a viewer reaches, when it reaches some but not all.
+fn households_reached(viewer: &Viewer) -> Option<Condition> {
+    match reach(viewer) {
+        Reach::All => None,
+        Reach::Under(prefix) => Some(
+            Condition::all().add(household::Column::VillageId.in_subquery(villages_under(prefix))),
+        ),
+        Reach::Nothing => Some(nothing()),
+    }
+}
+
+/// Rows tied to a household through `column`, for the households a viewer reaches.
+fn through_household(viewer: &Viewer, column: impl ColumnTrait) -> Condition {
+    match households_reached(viewer) {
+        None => Condition::all(),
+        Some(condition) => {
+            let ids = Query::select()
+                .column(household::Column::Id)
+                .from(household::Entity)
+                .cond_where(condition)
+                .to_owned();
+            Condition::all().add(column.in_subquery(ids))
+        }
+    }
 }
 
 /// An entity whose rows are visible to a viewer only within its scope.
@@ -27,26 +180,39 @@ pub fn select<E: Scoped>(viewer: &Viewer) -> Select<E> {
     E::find().filter(E::scope(viewer))
 }
 
-macro_rules! county_wide {
+impl Scoped for household::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        households_reached(viewer).unwrap_or_else(Condition::all)
+    }
+}
+
+impl Scoped for member::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        through_household(viewer, member::Column::HouseholdId)
+    }
+}
+
+impl Scoped for household_cause::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        through_household(viewer, household_cause::Column::HouseholdId)
+    }
+}
+
+impl Scoped for household_income::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        through_household(viewer, household_income::Column::HouseholdId)
+    }
+}
+
+/// Public data: the regions, the poverty line, enterprises and projects.
+macro_rules! public {
     ($($module:ident),+) => {
         $(impl Scoped for $module::Entity {
-            fn scope(viewer: &Viewer) -> Condition {
-                match viewer {
-                    Viewer::County => Condition::all(),
-                }
+            fn scope(_: &Viewer) -> Condition {
+                Condition::all()
             }
         })+
     };
 }
 
-county_wide!(
-    poverty_line,
-    region,
-    household,
-    household_cause,
-    household_income,
-    member,
-    enterprise,
-    project,
-    project_village
-);
+public!(region, poverty_line, enterprise, project, project_village);

@@ -12,6 +12,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::auth::AuthConfig;
 use crate::config::Limits;
 use crate::graphql::{self, FupinSchema};
 use crate::http::{self, REQUEST_ID};
@@ -23,13 +24,15 @@ pub struct AppState {
     pub schema: FupinSchema,
     pub db: DatabaseConnection,
     pub limits: Limits,
+    pub auth: AuthConfig,
 }
 
-pub fn router(db: DatabaseConnection, limits: Limits) -> Router {
+pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Router {
     let state = AppState {
-        schema: graphql::schema(Some(db.clone()), &limits),
+        schema: graphql::schema(Some(db.clone()), &limits, Some(auth.clone())),
         db,
         limits,
+        auth,
     };
     let request_id = HeaderName::from_static(REQUEST_ID);
     Router::new()
@@ -51,9 +54,10 @@ pub async fn serve(
     listener: TcpListener,
     db: DatabaseConnection,
     limits: Limits,
+    auth: AuthConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(db, limits))
+    axum::serve(listener, router(db, limits, auth))
         .with_graceful_shutdown(shutdown)
         .await
 }

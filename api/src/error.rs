@@ -11,6 +11,7 @@ pub mod code {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     pub const CONFLICT: &str = "CONFLICT";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const INTERNAL: &str = "INTERNAL";
     pub const TIMEOUT: &str = "TIMEOUT";
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
@@ -39,6 +40,8 @@ pub enum ApiError {
         message: String,
     },
     Conflict(String),
+    /// Too many attempts; try again later.
+    RateLimited(String),
     /// Anything the client cannot fix; the detail is logged, not sent.
     Internal(String),
 }
@@ -75,6 +78,8 @@ impl From<ApiError> for async_graphql::Error {
             ApiError::Conflict(message) => {
                 async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code::CONFLICT))
             }
+            ApiError::RateLimited(message) => async_graphql::Error::new(message)
+                .extend_with(|_, e| e.set("code", code::RATE_LIMITED)),
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 async_graphql::Error::new("internal error")

@@ -13,9 +13,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use sea_orm::DatabaseConnection;
 
-use crate::access::Viewer;
+use crate::access::{self, Viewer};
 use crate::app::AppState;
-use crate::error::code;
+use crate::error::{ApiError, code};
 use crate::graphql::{RequestData, coded_error};
 
 const JSON: &str = "application/json";
@@ -206,8 +206,24 @@ async fn execute(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let viewer = Viewer::County;
     let db: &DatabaseConnection = &state.db;
+    let viewer = match bearer_token(headers) {
+        Ok(None) => Viewer::Public,
+        Ok(Some(token)) => match access::viewer_from_token(db, &state.auth, token).await {
+            Ok(viewer) => viewer,
+            Err(ApiError::Internal(detail)) => {
+                tracing::error!(error = %detail, "resolving a token failed");
+                return request_error(
+                    media,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    code::INTERNAL,
+                    "internal error".into(),
+                );
+            }
+            Err(_) => return unauthenticated(media),
+        },
+        Err(()) => return unauthenticated(media),
+    };
     let batch = match batch {
         BatchRequest::Single(request) => {
             BatchRequest::Single(request.data(RequestData::new(db, viewer, &state.limits)))
@@ -298,6 +314,33 @@ fn fallback_code(error: &ServerError, not_executed: bool) -> &'static str {
         _ if not_executed => code::GRAPHQL_VALIDATION_FAILED,
         _ => code::BAD_USER_INPUT,
     }
+}
+
+/// The bearer token of the request, if it has an Authorization header; a header
+/// that is not a bearer token is an error, never silently anonymous.
+fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, ()> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ())?;
+    let (scheme, token) = value.split_once(' ').ok_or(())?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(());
+    }
+    Ok(Some(token.trim()))
+}
+
+fn unauthenticated(media: Media) -> axum::response::Response {
+    let mut response = request_error(
+        media,
+        StatusCode::UNAUTHORIZED,
+        code::UNAUTHENTICATED,
+        "the access token is invalid, expired or revoked".into(),
+    );
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
 }
 
 fn no_query(media: Media) -> axum::response::Response {

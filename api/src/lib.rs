@@ -1,7 +1,9 @@
 //! Fupin (扶贫): the GraphQL API of a county's precision poverty alleviation register.
 
 pub mod access;
+pub mod account;
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;

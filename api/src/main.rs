@@ -1,10 +1,14 @@
 //! `fupin`: serve the API, seed a demo county, migrate, export the schema.
 
 use anyhow::Context;
+use api::account::{self, NewUser};
+use api::auth::AuthConfig;
 use api::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Limits};
 use api::seed::{self, SeedOptions};
 use api::{app, db, graphql, telemetry};
 use clap::{Parser, Subcommand};
+use entity::enums::Role;
+use migration::sea_orm::{ActiveEnum, Iterable};
 use migration::{Migrator, MigratorTrait};
 
 #[derive(Parser)]
@@ -28,11 +32,27 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "FUPIN_BIND", default_value = DEFAULT_BIND)]
         bind: String,
-        /// Load the demo county first, if the database is empty.
+        /// Load the demo county first, if the database is empty, and give the
+        /// demo users a new password (printed).
         #[arg(long)]
         demo: bool,
+        /// Secret that signs access tokens (HS256), at least 32 bytes. Required,
+        /// except with --demo.
+        #[arg(long, env = "FUPIN_JWT_SECRET", hide_env_values = true)]
+        jwt_secret: Option<String>,
+        /// Issuer (`iss`) of the access tokens this service signs.
+        #[arg(long, env = "FUPIN_JWT_ISSUER", default_value = "fupin")]
+        jwt_issuer: String,
+        /// Audience (`aud`) of the access tokens this service signs and accepts.
+        #[arg(long, env = "FUPIN_JWT_AUDIENCE", default_value = "fupin-api")]
+        jwt_audience: String,
         #[command(flatten)]
         limits: Limits,
+    },
+    /// Manage users: bootstrap the first county administrator.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
     },
     /// Generate a deterministic demo county into an empty database.
     Seed {
@@ -50,6 +70,50 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     ExportSchema,
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// county_admin, township_officer, village_cadre, helper_cadre, enterprise,
+        /// auditor or provincial_system.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Division code of the township (township_officer) or village (village_cadre).
+        #[arg(long)]
+        region: Option<String>,
+        /// Unified social credit code of the enterprise (enterprise).
+        #[arg(long)]
+        enterprise: Option<String>,
+    },
+    /// Disable a user and revoke their tokens.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a new password (read from standard input), unlock, revoke tokens.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::iter()
+        .find(|role| role.to_value() == text)
+        .ok_or_else(|| format!("unknown role `{text}`"))
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 #[derive(Subcommand)]
@@ -78,27 +142,57 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| "cannot connect to the database named by DATABASE_URL")?;
     match cli.command {
-        Command::Serve { bind, demo, limits } => {
+        Command::Serve {
+            bind,
+            demo,
+            jwt_secret,
+            jwt_issuer,
+            jwt_audience,
+            limits,
+        } => {
+            let auth = match jwt_secret {
+                Some(secret) => AuthConfig::new(secret.as_bytes(), &jwt_issuer, &jwt_audience)
+                    .map_err(|e| anyhow::anyhow!("FUPIN_JWT_SECRET: {e}"))?,
+                None if demo => {
+                    tracing::warn!(
+                        "no FUPIN_JWT_SECRET: signing with a random secret, tokens end with this process"
+                    );
+                    AuthConfig::ephemeral(&jwt_issuer, &jwt_audience)
+                }
+                None => anyhow::bail!(
+                    "set FUPIN_JWT_SECRET (at least 32 bytes) to sign access tokens, or run with --demo"
+                ),
+            };
             db::migrate(&db).await.context("migrations failed")?;
-            if demo && seed::is_empty(&db).await? {
-                tracing::info!(
-                    households = seed::DEMO_HOUSEHOLDS,
-                    "loading the demo county"
-                );
-                let options = SeedOptions {
-                    households: seed::DEMO_HOUSEHOLDS,
-                    seed: seed::DEMO_SEED,
-                    progress: false,
-                };
-                seed::run(&db, &options)
+            if demo {
+                if seed::is_empty(&db).await? {
+                    tracing::info!(
+                        households = seed::DEMO_HOUSEHOLDS,
+                        "loading the demo county"
+                    );
+                    let options = SeedOptions {
+                        households: seed::DEMO_HOUSEHOLDS,
+                        seed: seed::DEMO_SEED,
+                        progress: false,
+                    };
+                    seed::run(&db, &options)
+                        .await
+                        .context("loading the demo county failed")?;
+                }
+                let password = seed::demo_users(&db)
                     .await
-                    .context("loading the demo county failed")?;
+                    .map_err(|e| anyhow::anyhow!("demo users: {e:?}"))?;
+                // The operator needs this to try the demo; it is demo data only.
+                println!(
+                    "demo users {} have the password: {password}",
+                    seed::DEMO_USERNAMES.join(", ")
+                );
             }
             let listener = tokio::net::TcpListener::bind(&bind)
                 .await
                 .with_context(|| format!("cannot listen on {bind}"))?;
             tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
-            app::serve(listener, db, limits, app::shutdown_signal()).await?;
+            app::serve(listener, db, limits, auth, app::shutdown_signal()).await?;
         }
         Command::Seed {
             households,
@@ -113,6 +207,39 @@ async fn main() -> anyhow::Result<()> {
             };
             let report = seed::run(&db, &options).await.context("seeding failed")?;
             tracing::info!(?report, seconds = started.elapsed().as_secs_f64(), "seeded");
+        }
+        Command::User { action } => {
+            db::migrate(&db).await.context("migrations failed")?;
+            let user = match action {
+                UserAction::Create {
+                    username,
+                    role,
+                    region,
+                    enterprise,
+                } => {
+                    let password = read_password()?;
+                    let new = NewUser {
+                        username,
+                        password,
+                        role,
+                        region_code: region,
+                        enterprise_credit_code: enterprise,
+                    };
+                    account::create_user(&db, new).await
+                }
+                UserAction::Disable { username } => account::disable_user(&db, &username).await,
+                UserAction::ResetPassword { username } => {
+                    let password = read_password()?;
+                    account::reset_password(&db, &username, &password).await
+                }
+            }
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            println!(
+                "{}\t{}\t{}",
+                user.username,
+                user.role.to_value(),
+                if user.is_active { "active" } else { "disabled" }
+            );
         }
         Command::Migrate { action } => match action {
             MigrateAction::Up => Migrator::up(&db, None).await?,

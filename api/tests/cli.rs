@@ -11,6 +11,7 @@ on_both_backends!(
     serve_demo_loads_and_serves_the_demo_county_once,
     serve_without_demo_never_seeds,
     migrate_reports_applies_and_rolls_back,
+    the_first_administrator_is_made_on_the_command_line,
 );
 
 fn fupin(database_url: &str) -> Command {
@@ -18,7 +19,8 @@ fn fupin(database_url: &str) -> Command {
     command
         .env("DATABASE_URL", database_url)
         .env("FUPIN_LOG_FORMAT", "json")
-        .env("RUST_LOG", "info");
+        .env("RUST_LOG", "info")
+        .env_remove("FUPIN_JWT_SECRET");
     command
 }
 
@@ -26,6 +28,8 @@ fn fupin(database_url: &str) -> Command {
 struct Server {
     child: Child,
     address: String,
+    /// The demo users' password, when started with `--demo`.
+    demo_password: Option<String>,
 }
 
 impl Server {
@@ -34,12 +38,26 @@ impl Server {
         command.args(["serve", "--bind", "127.0.0.1:0"]);
         if demo {
             command.arg("--demo");
+        } else {
+            command.env("FUPIN_JWT_SECRET", "a-secret-for-the-cli-tests-0123456789");
         }
         let mut child = command
             .stderr(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .spawn()
             .expect("start fupin");
+        let demo_password = demo.then(|| {
+            let stdout = child.stdout.take().expect("stdout");
+            let line = BufReader::new(stdout)
+                .lines()
+                .next()
+                .expect("a line")
+                .expect("text");
+            line.rsplit_once(": ")
+                .expect("the password is printed")
+                .1
+                .to_owned()
+        });
         let stderr = child.stderr.take().expect("stderr");
         let mut address = None;
         for line in BufReader::new(stderr).lines() {
@@ -55,19 +73,37 @@ impl Server {
         Server {
             child,
             address: address.expect("the server logs its address"),
+            demo_password,
         }
     }
 
-    async fn query(&self, query: &str) -> Value {
-        reqwest::Client::new()
+    async fn query(&self, query: &str, token: Option<&str>) -> Value {
+        let mut request = reqwest::Client::new()
             .post(format!("http://{}/graphql", self.address))
-            .json(&json!({ "query": query }))
+            .json(&json!({ "query": query }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
             .send()
             .await
             .expect("request")
             .json()
             .await
             .expect("JSON")
+    }
+
+    /// Logs in as a demo user.
+    async fn login(&self, username: &str) -> String {
+        let password = self.demo_password.as_deref().expect("a demo server");
+        let mutation = format!(
+            r#"mutation {{ login(username: "{username}", password: "{password}") {{ accessToken }} }}"#
+        );
+        let body = self.query(&mutation, None).await;
+        body["data"]["login"]["accessToken"]
+            .as_str()
+            .expect("a token")
+            .to_owned()
     }
 }
 
@@ -81,18 +117,37 @@ impl Drop for Server {
 async fn serve_demo_loads_and_serves_the_demo_county_once(backend: Backend) {
     let database = TestDatabase::create(&backend).await;
     let server = Server::start(&database.url, true);
+    let admin = server.login("admin").await;
     let body = server
-        .query("{ county { name } households { totalCount } }")
+        .query(
+            "{ county { name } households { totalCount } }",
+            Some(&admin),
+        )
         .await;
     assert_eq!(body["data"]["county"]["name"], "清水江县");
     assert_eq!(
         body["data"]["households"]["totalCount"],
         api::seed::DEMO_HOUSEHOLDS
     );
+    // Every demo person can sign in; the public sees no household.
+    for username in api::seed::DEMO_USERNAMES
+        .iter()
+        .filter(|u| **u != "province")
+    {
+        server.login(username).await;
+    }
+    let public = server.query("{ households { totalCount } }", None).await;
+    assert_eq!(public["data"]["households"]["totalCount"], 0);
+    let first_password = server.demo_password.clone();
     drop(server);
-    // A second start finds the county there and loads nothing more.
+    // A second start finds the county there, loads nothing more, and gives the
+    // demo users a new password.
     let server = Server::start(&database.url, true);
-    let body = server.query("{ households { totalCount } }").await;
+    assert_ne!(server.demo_password, first_password);
+    let admin = server.login("admin").await;
+    let body = server
+        .query("{ households { totalCount } }", Some(&admin))
+        .await;
     assert_eq!(
         body["data"]["households"]["totalCount"],
         api::seed::DEMO_HOUSEHOLDS
@@ -102,11 +157,17 @@ async fn serve_demo_loads_and_serves_the_demo_county_once(backend: Backend) {
 async fn serve_without_demo_never_seeds(backend: Backend) {
     let database = TestDatabase::create(&backend).await;
     let server = Server::start(&database.url, false);
-    let body = server
-        .query("{ households { totalCount } villages { totalCount } }")
-        .await;
-    assert_eq!(body["data"]["households"]["totalCount"], 0);
+    let body = server.query("{ villages { totalCount } }", None).await;
     assert_eq!(body["data"]["villages"]["totalCount"], 0);
+    drop(server);
+    let disable = fupin(&database.url)
+        .args(["user", "disable", "--username", "admin"])
+        .output()
+        .expect("run fupin");
+    assert!(
+        !disable.status.success(),
+        "no demo user exists without --demo"
+    );
 }
 
 async fn migrate_reports_applies_and_rolls_back(backend: Backend) {
@@ -131,6 +192,108 @@ async fn migrate_reports_applies_and_rolls_back(backend: Backend) {
     assert!(run(&["migrate", "status"]).contains("Pending"));
     run(&["migrate", "up"]);
     run(&["seed", "--households", "30", "--seed", "3"]);
+}
+
+async fn the_first_administrator_is_made_on_the_command_line(backend: Backend) {
+    let database = TestDatabase::create(&backend).await;
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = fupin(&database.url)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run fupin");
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stdin.as_bytes())
+            .expect("write");
+        child.wait_with_output().expect("output")
+    };
+    let created = run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "chief",
+            "--role",
+            "county_admin",
+        ],
+        "a long enough password\n",
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&created.stdout),
+        "chief\tcounty_admin\tactive\n"
+    );
+    let weak = run(
+        &["user", "create", "--username", "weak", "--role", "auditor"],
+        "short\n",
+    );
+    assert!(!weak.status.success(), "a short password is refused");
+    let scoped = run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "nowhere",
+            "--role",
+            "village_cadre",
+        ],
+        "a long enough password\n",
+    );
+    assert!(!scoped.status.success(), "a village cadre needs a village");
+
+    let server = Server::start(&database.url, false);
+    let login = |password: &str| {
+        format!(
+            r#"mutation {{ login(username: "chief", password: "{password}") {{ accessToken account {{ role }} }} }}"#
+        )
+    };
+    let body = server.query(&login("a long enough password"), None).await;
+    assert_eq!(body["data"]["login"]["account"]["role"], "COUNTY_ADMIN");
+    let token = body["data"]["login"]["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let me = server.query("{ me { username } }", Some(&token)).await;
+    assert_eq!(me["data"]["me"]["username"], "chief");
+
+    let reset = run(
+        &["user", "reset-password", "--username", "chief"],
+        "another long password\n",
+    );
+    assert!(reset.status.success());
+    let old = server.query("{ me { username } }", Some(&token)).await;
+    assert_eq!(
+        old["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "a reset revokes tokens"
+    );
+    let body = server.query(&login("another long password"), None).await;
+    assert!(body["data"]["login"]["accessToken"].is_string());
+
+    let disabled = run(&["user", "disable", "--username", "chief"], "");
+    assert!(disabled.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&disabled.stdout),
+        "chief\tcounty_admin\tdisabled\n"
+    );
+    let body = server.query(&login("another long password"), None).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+}
+
+#[test]
+fn serve_refuses_to_start_without_a_jwt_secret() {
+    let output = Command::new(env!("CARGO_BIN_EXE_fupin"))
+        .env("DATABASE_URL", "sqlite::memory:")
+        .env_remove("FUPIN_JWT_SECRET")
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .output()
+        .expect("run fupin");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("FUPIN_JWT_SECRET"));
 }
 
 #[test]

@@ -8,8 +8,9 @@ use sea_orm::entity::prelude::*;
 macro_rules! db_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal,)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum, async_graphql::Enum, serde::Serialize, serde::Deserialize)]
         #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vmeta])* #[sea_orm(string_value = $value)] $variant,)+
         }
@@ -319,5 +320,25 @@ db_enum! {
         Completed = "completed",
         /// Accepted after inspection (已验收).
         Accepted = "accepted",
+    }
+}
+
+db_enum! {
+    /// Role of a user of the service (用户角色); what it may see and do follows from it.
+    Role {
+        /// County poverty alleviation office (县扶贫办): manages everything in the county.
+        CountyAdmin = "county_admin",
+        /// Township officer (乡镇干部): the households of one township.
+        TownshipOfficer = "township_officer",
+        /// Village cadre (村干部): the households of one village.
+        VillageCadre = "village_cadre",
+        /// Helper cadre (帮扶责任人): the households paired with them.
+        HelperCadre = "helper_cadre",
+        /// Enterprise user (企业用户): their own enterprise.
+        Enterprise = "enterprise",
+        /// Auditor from discipline inspection, finance or audit (纪委/财政/审计): reads everything, changes nothing.
+        Auditor = "auditor",
+        /// A provincial system's service account (省级系统).
+        ProvincialSystem = "provincial_system",
     }
 }

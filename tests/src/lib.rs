@@ -6,13 +6,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use api::auth::AuthConfig;
 use api::config::Limits;
 use api::seed::{SeedOptions, SeedReport};
-use entity::enums::RegionLevel;
-use entity::region;
+use entity::enums::{RegionLevel, Role};
+use entity::{app_user, enterprise, region};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::{Value, json};
 
@@ -145,10 +146,20 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The secret test servers sign tokens with.
+pub const TEST_JWT_SECRET: &[u8] = b"test-secret-that-is-long-enough-for-hs256";
+
+/// The signing configuration of test servers.
+pub fn test_auth() -> AuthConfig {
+    AuthConfig::new(TEST_JWT_SECRET, "fupin", "fupin-api").expect("test secret")
+}
+
 /// A running server and a client for it.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    /// Token of a county administrator, sent by [`graphql`](Self::graphql) and [`query`](Self::query).
+    pub admin_token: String,
     /// A connection of the test's own, for setting up and checking data.
     pub db: DatabaseConnection,
     statements: Arc<AtomicUsize>,
@@ -183,14 +194,23 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("local address");
+        let admin = create_user(&db, "admin", Role::CountyAdmin, None, None).await;
+        let admin_token = token_of(&admin);
         let server = tokio::spawn(async move {
-            api::app::serve(listener, server_db, limits, std::future::pending())
-                .await
-                .expect("server");
+            api::app::serve(
+                listener,
+                server_db,
+                limits,
+                test_auth(),
+                std::future::pending(),
+            )
+            .await
+            .expect("server");
         });
         TestApp {
             addr,
             client: reqwest::Client::new(),
+            admin_token,
             db,
             statements,
             server,
@@ -227,15 +247,23 @@ impl TestApp {
         self.statements.load(Ordering::SeqCst)
     }
 
-    /// POSTs a GraphQL request and returns the whole JSON response; asserts HTTP 200.
+    /// POSTs a GraphQL request as the county administrator and returns the whole
+    /// JSON response; asserts HTTP 200.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let response = self
+        self.graphql_as(Some(&self.admin_token), query, variables)
+            .await
+    }
+
+    /// POSTs a GraphQL request with a token (or none, as the public); asserts HTTP 200.
+    pub async fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
             .client
             .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request");
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
         let status = response.status();
         let body: Value = response.json().await.expect("JSON response");
         assert_eq!(status, 200, "unexpected status, body: {body}");
@@ -244,9 +272,39 @@ impl TestApp {
 
     /// Like [`graphql`](Self::graphql), and asserts there were no errors; returns `data`.
     pub async fn query(&self, query: &str, variables: Value) -> Value {
-        let body = self.graphql(query, variables).await;
+        self.query_as(Some(&self.admin_token), query, variables)
+            .await
+    }
+
+    /// Like [`graphql_as`](Self::graphql_as), and asserts there were no errors; returns `data`.
+    pub async fn query_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.graphql_as(token, query, variables).await;
         assert!(body.get("errors").is_none(), "unexpected errors: {body}");
         body["data"].clone()
+    }
+
+    /// A token for a new user of `role`, scoped to the first township, village
+    /// or enterprise of the register as the role needs.
+    pub async fn token_for(&self, role: Role) -> String {
+        let region = match role {
+            Role::TownshipOfficer => Some(first_region(&self.db, RegionLevel::Township).await.id),
+            Role::VillageCadre => Some(first_region(&self.db, RegionLevel::Village).await.id),
+            _ => None,
+        };
+        let enterprise = match role {
+            Role::Enterprise => Some(
+                enterprise::Entity::find()
+                    .order_by_asc(enterprise::Column::Id)
+                    .one(&self.db)
+                    .await
+                    .expect("query")
+                    .expect("an enterprise")
+                    .id,
+            ),
+            _ => None,
+        };
+        let username = format!("{}-{}", role.to_value(), uuid::Uuid::new_v4().simple());
+        token_of(&create_user(&self.db, &username, role, region, enterprise).await)
     }
 
     /// The `extensions.code` of each error of a response.
@@ -272,6 +330,45 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
     }
+}
+
+/// Inserts a user with the password [`TEST_PASSWORD`].
+pub async fn create_user(
+    db: &DatabaseConnection,
+    username: &str,
+    role: Role,
+    region_id: Option<i64>,
+    enterprise_id: Option<i64>,
+) -> app_user::Model {
+    let now = chrono::Utc::now();
+    app_user::ActiveModel {
+        username: Set(username.to_owned()),
+        password_hash: Set(api::auth::hash_password(TEST_PASSWORD).expect("hash")),
+        role: Set(role),
+        region_id: Set(region_id),
+        enterprise_id: Set(enterprise_id),
+        is_active: Set(true),
+        token_version: Set(1),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("insert user")
+}
+
+/// The password of users made by [`create_user`].
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+/// An access token for a user, signed as the test server signs.
+pub fn token_of(user: &app_user::Model) -> String {
+    api::auth::issue_access_token(&test_auth(), user, None)
+        .expect("token")
+        .0
 }
 
 /// The global ID of a row, as the API encodes it.

@@ -17,7 +17,7 @@ fn checked_in_schema_matches_the_server() {
 
 #[tokio::test]
 async fn every_type_field_argument_and_enum_value_has_a_description() {
-    let schema = api::graphql::schema(None, &api::config::Limits::default());
+    let schema = api::graphql::schema(None, &api::config::Limits::default(), None);
     let query = r#"{ __schema { types {
         name kind description
         fields { name description args { name description } }

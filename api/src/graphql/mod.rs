@@ -1,6 +1,7 @@
 //! The GraphQL schema: root objects merged per domain area, limits, and the
 //! helpers resolvers use to reach the request's database, viewer and loaders.
 
+pub mod account;
 pub mod enterprise;
 pub mod household;
 pub mod loader;
@@ -16,12 +17,13 @@ use async_graphql::OutputType;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ErrorExtensionValues, MergedObject, Positioned,
-    Schema, ServerError, ServerResult, Variables,
+    Context, EmptySubscription, ErrorExtensionValues, MergedObject, Positioned, Schema,
+    ServerError, ServerResult, Variables,
 };
 use sea_orm::{DatabaseConnection, FromQueryResult, Select};
 
 use crate::access::Viewer;
+use crate::auth::AuthConfig;
 use crate::config::Limits;
 use crate::error::{ApiError, ApiResult, code};
 use loader::{Loaders, Nested};
@@ -31,13 +33,18 @@ use relay::{Conn, NestedPage, Page, PageArgs, ParentColumn, SortKey, TotalCount}
 #[derive(MergedObject, Default)]
 pub struct Query(
     node::NodeQuery,
+    account::AccountQuery,
     region::RegionQuery,
     household::HouseholdQuery,
     enterprise::EnterpriseQuery,
     project::ProjectQuery,
 );
 
-pub type FupinSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+/// The root mutation: one part per domain area.
+#[derive(MergedObject, Default)]
+pub struct Mutation(account::AccountMutation);
+
+pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// What one request carries into resolvers.
 pub struct RequestData {
@@ -54,8 +61,12 @@ impl RequestData {
 
 /// Builds the schema. Without a database it still describes itself, which is
 /// all `export-schema` and the SDL test need.
-pub fn schema(db: Option<DatabaseConnection>, limits: &Limits) -> FupinSchema {
-    let mut builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+pub fn schema(
+    db: Option<DatabaseConnection>,
+    limits: &Limits,
+    auth: Option<AuthConfig>,
+) -> FupinSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(DocumentLimits {
@@ -66,15 +77,18 @@ pub fn schema(db: Option<DatabaseConnection>, limits: &Limits) -> FupinSchema {
     if let Some(db) = db {
         builder = builder.data(db);
     }
+    if let Some(auth) = auth {
+        builder = builder.data(auth);
+    }
     builder.finish()
 }
 
 /// The SDL of the schema, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    schema(None, &Limits::default()).sdl()
+    schema(None, &Limits::default(), None).sdl()
 }
 
-fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> ApiResult<&'a T> {
+pub(crate) fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> ApiResult<&'a T> {
     ctx.data::<T>().map_err(|e| ApiError::Internal(e.message))
 }
 

@@ -4,7 +4,6 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::enums::RegionLevel;
 use entity::region;
-use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, QueryFilter};
 
 use super::enterprise::{Enterprise, EnterpriseFilter};
@@ -43,23 +42,6 @@ pub fn node_kind(level: RegionLevel) -> NodeKind {
     }
 }
 
-/// The code prefix shared by a region and everything under it.
-fn code_prefix(region: &region::Model) -> &str {
-    let digits = match region.level {
-        RegionLevel::County => 6,
-        RegionLevel::Township => 9,
-        RegionLevel::Village => 12,
-    };
-    &region.code[..digits.min(region.code.len())]
-}
-
-/// Regions whose code starts with `prefix`, as an index range (codes are digits).
-fn code_under(prefix: &str) -> Condition {
-    Condition::all()
-        .add(region::Column::Code.gte(prefix))
-        .add(region::Column::Code.lt(format!("{prefix}:")))
-}
-
 /// Loads the region a global ID names; wrong levels and unseen rows are NOT_FOUND.
 pub async fn find_region(
     ctx: &Context<'_>,
@@ -78,13 +60,7 @@ pub async fn find_region(
 
 /// Condition on a `village_id` column: the village is in the subtree of `region`.
 pub fn village_in(column: impl ColumnTrait, region: &region::Model) -> Condition {
-    let villages = Query::select()
-        .column(region::Column::Id)
-        .from(region::Entity)
-        .and_where(region::Column::Level.eq(RegionLevel::Village))
-        .cond_where(code_under(code_prefix(region)))
-        .to_owned();
-    Condition::all().add(column.in_subquery(villages))
+    Condition::all().add(column.in_subquery(access::villages_under(access::code_prefix(region))))
 }
 
 /// Wraps a region row in its GraphQL type by level.
@@ -380,7 +356,7 @@ impl RegionQuery {
                 &[NodeKind::County, NodeKind::Township],
             )
             .await?;
-            condition = condition.add(code_under(code_prefix(&region)));
+            condition = condition.add(access::code_under(access::code_prefix(&region)));
         }
         if let Some(poor) = filter.is_poverty_village {
             condition = condition.add(region::Column::IsPovertyVillage.eq(poor));

@@ -59,6 +59,69 @@ const POSTGRES_WRITERS: usize = 3;
 /// Households per transaction.
 const HOUSEHOLDS_PER_BATCH: usize = 2_000;
 
+/// The demo users, one per role; `serve --demo` gives them a fresh password.
+pub const DEMO_USERNAMES: [&str; 7] = [
+    "admin",
+    "township",
+    "village",
+    "helper",
+    "enterprise",
+    "auditor",
+    "province",
+];
+
+/// Creates the demo users (or resets their password) and returns the password.
+pub async fn demo_users(db: &DatabaseConnection) -> Result<String, crate::error::ApiError> {
+    use crate::account::{self, NewUser};
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+
+    let password = crate::auth::random_password();
+    let first_region = |level| {
+        region::Entity::find()
+            .filter(region::Column::Level.eq(level))
+            .order_by_asc(region::Column::Code)
+            .one(db)
+    };
+    let township = first_region(RegionLevel::Township).await?.map(|r| r.code);
+    let village = first_region(RegionLevel::Village).await?.map(|r| r.code);
+    let firm = enterprise::Entity::find()
+        .order_by_asc(enterprise::Column::Id)
+        .one(db)
+        .await?
+        .map(|e| e.credit_code);
+    let roles = [
+        (Role::CountyAdmin, None, None),
+        (Role::TownshipOfficer, township, None),
+        (Role::VillageCadre, village, None),
+        (Role::HelperCadre, None, None),
+        (Role::Enterprise, None, firm),
+        (Role::Auditor, None, None),
+        (Role::ProvincialSystem, None, None),
+    ];
+    for (username, (role, region_code, enterprise_credit_code)) in
+        DEMO_USERNAMES.into_iter().zip(roles)
+    {
+        let exists = entity::app_user::Entity::find()
+            .filter(entity::app_user::Column::Username.eq(username))
+            .one(db)
+            .await?
+            .is_some();
+        if exists {
+            account::reset_password(db, username, &password).await?;
+        } else {
+            let new = NewUser {
+                username: username.into(),
+                password: password.clone(),
+                role,
+                region_code,
+                enterprise_credit_code,
+            };
+            account::create_user(db, new).await?;
+        }
+    }
+    Ok(password)
+}
+
 /// Counts of what was written.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SeedReport {

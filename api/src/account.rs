@@ -1,0 +1,422 @@
+//! Users and sessions: creating and disabling users, logging in with lockout,
+//! rotating refresh tokens with reuse detection, logging out, changing passwords.
+//! Used by the GraphQL mutations and by `fupin user`.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use entity::enums::Role;
+use entity::{app_user, enterprise, login_attempt, refresh_token, region};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+
+use crate::auth::{self, AuthConfig};
+use crate::error::{ApiError, ApiResult};
+
+/// Failed logins in a row after which an account locks.
+pub const LOCK_AFTER_FAILURES: i32 = 5;
+/// How long a locked account stays locked.
+pub const LOCK_DURATION: Duration = Duration::from_secs(15 * 60);
+/// Extra wait per failed login in a row, up to the lock: slows guessing down.
+const DELAY_PER_FAILURE: Duration = Duration::from_millis(200);
+
+/// The tokens a successful login or refresh hands out.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub user: app_user::Model,
+}
+
+/// What a new user is.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    /// Division code of the township or village, for township and village staff.
+    pub region_code: Option<String>,
+    /// Credit code of the enterprise, for enterprise users.
+    pub enterprise_credit_code: Option<String>,
+}
+
+/// Creates a user; the scope must fit the role.
+pub async fn create_user(db: &impl ConnectionTrait, new: NewUser) -> ApiResult<app_user::Model> {
+    let username = new.username.trim().to_owned();
+    if username.is_empty() || username.chars().count() > 64 {
+        return Err(ApiError::bad_input(
+            "username",
+            "a username has 1 to 64 characters",
+        ));
+    }
+    auth::check_password_strength(&new.password)?;
+    let region_id = match (new.role, &new.region_code) {
+        (Role::TownshipOfficer | Role::VillageCadre, Some(code)) => {
+            let level = if new.role == Role::TownshipOfficer {
+                entity::enums::RegionLevel::Township
+            } else {
+                entity::enums::RegionLevel::Village
+            };
+            let region = region::Entity::find()
+                .filter(region::Column::Code.eq(code.as_str()))
+                .filter(region::Column::Level.eq(level))
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_input(
+                        "region",
+                        format!("no {level:?} has the code {code}").to_lowercase(),
+                    )
+                })?;
+            Some(region.id)
+        }
+        (Role::TownshipOfficer | Role::VillageCadre, None) => {
+            return Err(ApiError::bad_input(
+                "region",
+                "township officers and village cadres need a region",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::bad_input(
+                "region",
+                "only township and village staff have a region",
+            ));
+        }
+        (_, None) => None,
+    };
+    let enterprise_id = match (new.role, &new.enterprise_credit_code) {
+        (Role::Enterprise, Some(code)) => Some(
+            enterprise::Entity::find()
+                .filter(enterprise::Column::CreditCode.eq(code.as_str()))
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_input(
+                        "enterprise",
+                        format!("no enterprise has the credit code {code}"),
+                    )
+                })?
+                .id,
+        ),
+        (Role::Enterprise, None) => {
+            return Err(ApiError::bad_input(
+                "enterprise",
+                "enterprise users need an enterprise",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::bad_input(
+                "enterprise",
+                "only enterprise users have an enterprise",
+            ));
+        }
+        (_, None) => None,
+    };
+    let now = Utc::now();
+    let user = app_user::ActiveModel {
+        username: Set(username),
+        password_hash: Set(auth::hash_password(&new.password)?),
+        role: Set(new.role),
+        region_id: Set(region_id),
+        enterprise_id: Set(enterprise_id),
+        is_active: Set(true),
+        token_version: Set(1),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Ok(user.insert(db).await?)
+}
+
+/// A user by ID.
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> ApiResult<app_user::Model> {
+    app_user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("User"))
+}
+
+async fn find_by_username(db: &impl ConnectionTrait, username: &str) -> ApiResult<app_user::Model> {
+    app_user::Entity::find()
+        .filter(app_user::Column::Username.eq(username))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("User"))
+}
+
+/// Disables a user and revokes every token they hold.
+pub async fn disable_user(db: &DatabaseConnection, username: &str) -> ApiResult<app_user::Model> {
+    let txn = db.begin().await?;
+    let user = find_by_username(&txn, username).await?;
+    let mut active: app_user::ActiveModel = user.into();
+    active.is_active = Set(false);
+    revoke_everything(&txn, &mut active).await?;
+    let user = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Sets a new password, unlocks the account and revokes every token.
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    username: &str,
+    password: &str,
+) -> ApiResult<app_user::Model> {
+    auth::check_password_strength(password)?;
+    let txn = db.begin().await?;
+    let user = find_by_username(&txn, username).await?;
+    let mut active: app_user::ActiveModel = user.into();
+    active.password_hash = Set(auth::hash_password(password)?);
+    active.failed_logins = Set(0);
+    active.locked_until = Set(None);
+    revoke_everything(&txn, &mut active).await?;
+    let user = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Raises the token version (access tokens die) and revokes refresh tokens.
+async fn revoke_everything(
+    db: &impl ConnectionTrait,
+    user: &mut app_user::ActiveModel,
+) -> ApiResult<()> {
+    let id = *user.id.as_ref();
+    user.token_version = Set(user.token_version.as_ref() + 1);
+    user.version = Set(user.version.as_ref() + 1);
+    user.updated_at = Set(Utc::now());
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(refresh_token::Column::UserId.eq(id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn record_attempt(
+    db: &impl ConnectionTrait,
+    username: &str,
+    user_id: Option<i64>,
+    failure: Option<&str>,
+) -> ApiResult<()> {
+    login_attempt::ActiveModel {
+        username: Set(username.chars().take(64).collect()),
+        user_id: Set(user_id),
+        succeeded: Set(failure.is_none()),
+        failure: Set(failure.map(str::to_owned)),
+        at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Which accounts a login entry point accepts: people log in with a password,
+/// provincial systems with client credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    Password,
+    ClientSecret,
+}
+
+/// Checks a username and password (or client ID and secret) and opens a session.
+/// Every attempt is recorded; failures slow down, then lock the account.
+pub async fn login(
+    db: &DatabaseConnection,
+    config: &AuthConfig,
+    username: &str,
+    secret: &str,
+    kind: Credentials,
+) -> ApiResult<Tokens> {
+    let wrong = || ApiError::Unauthenticated;
+    let user = app_user::Entity::find()
+        .filter(app_user::Column::Username.eq(username))
+        .one(db)
+        .await?
+        .filter(|u| (u.role == Role::ProvincialSystem) == (kind == Credentials::ClientSecret));
+    let Some(user) = user else {
+        // Spend the time a real check takes, so that names cannot be probed.
+        auth::verify_password(auth::dummy_password_hash(), secret);
+        record_attempt(db, username, None, Some("bad_credentials")).await?;
+        return Err(wrong());
+    };
+    let now = Utc::now();
+    if user.locked_until.is_some_and(|until| until > now) {
+        record_attempt(db, username, Some(user.id), Some("locked")).await?;
+        return Err(ApiError::RateLimited(
+            "too many failed logins: the account is locked for a while".into(),
+        ));
+    }
+    if !auth::verify_password(&user.password_hash, secret) {
+        let failures = user.failed_logins + 1;
+        let mut update = app_user::Entity::update_many()
+            .col_expr(
+                app_user::Column::FailedLogins,
+                Expr::col(app_user::Column::FailedLogins).add(1),
+            )
+            .filter(app_user::Column::Id.eq(user.id));
+        if failures >= LOCK_AFTER_FAILURES {
+            let until = now + chrono::Duration::from_std(LOCK_DURATION).unwrap_or_default();
+            update = update
+                .col_expr(app_user::Column::LockedUntil, Expr::value(until))
+                .col_expr(app_user::Column::FailedLogins, Expr::value(0));
+        }
+        update.exec(db).await?;
+        record_attempt(db, username, Some(user.id), Some("bad_credentials")).await?;
+        tokio::time::sleep(DELAY_PER_FAILURE * failures.clamp(0, LOCK_AFTER_FAILURES) as u32).await;
+        return Err(wrong());
+    }
+    if !user.is_active {
+        record_attempt(db, username, Some(user.id), Some("disabled")).await?;
+        return Err(wrong());
+    }
+    let txn = db.begin().await?;
+    app_user::Entity::update_many()
+        .col_expr(app_user::Column::FailedLogins, Expr::value(0))
+        .col_expr(
+            app_user::Column::LockedUntil,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .filter(app_user::Column::Id.eq(user.id))
+        .exec(&txn)
+        .await?;
+    record_attempt(&txn, username, Some(user.id), None).await?;
+    let family = uuid::Uuid::new_v4().to_string();
+    let tokens = open_session(&txn, config, user, family).await?;
+    txn.commit().await?;
+    Ok(tokens)
+}
+
+/// Issues an access token and a new refresh token in `family`.
+async fn open_session(
+    db: &impl ConnectionTrait,
+    config: &AuthConfig,
+    user: app_user::Model,
+    family: String,
+) -> ApiResult<Tokens> {
+    let (refresh, hash) = auth::new_refresh_token();
+    let now = Utc::now();
+    refresh_token::ActiveModel {
+        user_id: Set(user.id),
+        family: Set(family),
+        token_hash: Set(hash),
+        issued_at: Set(now),
+        expires_at: Set(now + chrono::Duration::from_std(config.refresh_ttl).unwrap_or_default()),
+        used_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let (access, expires_in) = auth::issue_access_token(config, &user, None)?;
+    Ok(Tokens {
+        access_token: access,
+        expires_in,
+        refresh_token: refresh,
+        user,
+    })
+}
+
+/// Exchanges a refresh token for new tokens. A token used twice means it was
+/// stolen: its whole family is revoked.
+pub async fn refresh(
+    db: &DatabaseConnection,
+    config: &AuthConfig,
+    token: &str,
+) -> ApiResult<Tokens> {
+    let stored = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(auth::hash_token(token)))
+        .one(db)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    // Claim the token: only one exchange can succeed, even when two race.
+    let claimed = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::Id.eq(stored.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !claimed {
+        revoke_family(&txn, &stored.family).await?;
+        txn.commit().await?;
+        tracing::warn!(
+            user.id = stored.user_id,
+            "a used refresh token came back: its family is revoked"
+        );
+        return Err(ApiError::Unauthenticated);
+    }
+    if stored.expires_at <= now {
+        return Err(ApiError::Unauthenticated);
+    }
+    let user = app_user::Entity::find_by_id(stored.user_id)
+        .one(&txn)
+        .await?
+        .filter(|u| u.is_active)
+        .ok_or(ApiError::Unauthenticated)?;
+    let tokens = open_session(&txn, config, user, stored.family).await?;
+    txn.commit().await?;
+    Ok(tokens)
+}
+
+async fn revoke_family(db: &impl ConnectionTrait, family: &str) -> ApiResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(refresh_token::Column::Family.eq(family))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends the session a refresh token belongs to.
+pub async fn logout(db: &DatabaseConnection, token: &str) -> ApiResult<()> {
+    let stored = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(auth::hash_token(token)))
+        .one(db)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    revoke_family(db, &stored.family).await
+}
+
+/// Changes the caller's password after checking the current one; every other
+/// token of the user is revoked and a new session opened.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    config: &AuthConfig,
+    user_id: i64,
+    current: &str,
+    new: &str,
+) -> ApiResult<Tokens> {
+    auth::check_password_strength(new)?;
+    let txn = db.begin().await?;
+    let user = app_user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    if !auth::verify_password(&user.password_hash, current) {
+        return Err(ApiError::bad_input(
+            "currentPassword",
+            "the current password is wrong",
+        ));
+    }
+    let mut active: app_user::ActiveModel = user.into();
+    active.password_hash = Set(auth::hash_password(new)?);
+    revoke_everything(&txn, &mut active).await?;
+    let user = active.update(&txn).await?;
+    let tokens = open_session(&txn, config, user, uuid::Uuid::new_v4().to_string()).await?;
+    txn.commit().await?;
+    Ok(tokens)
+}

@@ -1,0 +1,173 @@
+//! Signing in and out (登录): login, client credentials, refresh, logout,
+//! change password, and `me`.
+
+use async_graphql::{Context, Object, SimpleObject};
+use entity::app_user;
+use entity::enums::Role;
+
+use super::enterprise::Enterprise;
+use super::node::Node;
+use super::region::region_node;
+use super::{data, db, loaders, viewer};
+use crate::account::{self, Credentials, Tokens};
+use crate::auth::AuthConfig;
+use crate::error::{ApiError, ApiResult};
+
+/// The tokens of a session (会话令牌).
+#[derive(SimpleObject)]
+pub struct TokenPayload {
+    /// Access token (JWT) to send as `Authorization: Bearer <token>`.
+    access_token: String,
+    /// Always `Bearer`.
+    token_type: &'static str,
+    /// Seconds until the access token expires.
+    expires_in: i64,
+    /// Opaque refresh token: exchange it with `refresh` for new tokens. Each
+    /// refresh token works once; using one twice ends the whole session.
+    refresh_token: String,
+    /// The signed-in account.
+    account: Account,
+}
+
+impl From<Tokens> for TokenPayload {
+    fn from(tokens: Tokens) -> Self {
+        TokenPayload {
+            access_token: tokens.access_token,
+            token_type: "Bearer",
+            expires_in: tokens.expires_in,
+            refresh_token: tokens.refresh_token,
+            account: Account(tokens.user),
+        }
+    }
+}
+
+/// A user account (用户账号).
+pub struct Account(app_user::Model);
+
+/// A user account (用户账号).
+#[Object]
+impl Account {
+    /// Login name, or a service account's client ID (用户名).
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+    /// Role (角色).
+    async fn role(&self) -> Role {
+        self.0.role
+    }
+    /// The township or village a township officer or village cadre works in (所辖区域).
+    async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Node>> {
+        let Some(id) = self.0.region_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.regions.load_one(id).await?.map(region_node))
+    }
+    /// The enterprise of an enterprise user (所属企业).
+    async fn enterprise(&self, ctx: &Context<'_>) -> ApiResult<Option<Enterprise>> {
+        let Some(id) = self.0.enterprise_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?
+            .enterprises
+            .load_one(id)
+            .await?
+            .map(Enterprise))
+    }
+    /// Whether the account may sign in (是否启用).
+    async fn is_active(&self) -> bool {
+        self.0.is_active
+    }
+}
+
+fn auth<'a>(ctx: &Context<'a>) -> ApiResult<&'a AuthConfig> {
+    data::<AuthConfig>(ctx)
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The signed-in account (当前用户).
+    async fn me(&self, ctx: &Context<'_>) -> ApiResult<Account> {
+        let user = viewer(ctx)?.user()?;
+        account::find(db(ctx)?, user.id).await.map(Account)
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Signs in with a username and password (登录). Failed attempts slow down
+    /// and then lock the account for a while; every attempt is recorded.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> ApiResult<TokenPayload> {
+        account::login(
+            db(ctx)?,
+            auth(ctx)?,
+            &username,
+            &password,
+            Credentials::Password,
+        )
+        .await
+        .map(TokenPayload::from)
+    }
+
+    /// Exchanges a provincial system's client ID and secret for tokens (客户端凭证).
+    async fn client_credentials(
+        &self,
+        ctx: &Context<'_>,
+        client_id: String,
+        client_secret: String,
+    ) -> ApiResult<TokenPayload> {
+        account::login(
+            db(ctx)?,
+            auth(ctx)?,
+            &client_id,
+            &client_secret,
+            Credentials::ClientSecret,
+        )
+        .await
+        .map(TokenPayload::from)
+    }
+
+    /// Exchanges a refresh token for new tokens (刷新令牌).
+    async fn refresh(&self, ctx: &Context<'_>, refresh_token: String) -> ApiResult<TokenPayload> {
+        account::refresh(db(ctx)?, auth(ctx)?, &refresh_token)
+            .await
+            .map(TokenPayload::from)
+    }
+
+    /// Ends the session a refresh token belongs to (退出登录).
+    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> ApiResult<bool> {
+        account::logout(db(ctx)?, &refresh_token)
+            .await
+            .map(|()| true)
+    }
+
+    /// Changes the caller's password (修改密码). Every other session ends;
+    /// the answer carries the tokens of a new one.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> ApiResult<TokenPayload> {
+        let user = viewer(ctx)?.user().map_err(|_| ApiError::Unauthenticated)?;
+        account::change_password(
+            db(ctx)?,
+            auth(ctx)?,
+            user.id,
+            &current_password,
+            &new_password,
+        )
+        .await
+        .map(TokenPayload::from)
+    }
+}

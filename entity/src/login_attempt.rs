@@ -1,0 +1,22 @@
+//! `login_attempt`: every login, failed or not (登录记录). Append-only.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "login_attempt")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// The name given, whether or not such a user exists.
+    pub username: String,
+    pub user_id: Option<i64>,
+    pub succeeded: bool,
+    /// Why it failed: `bad_credentials`, `locked`, `disabled`.
+    pub failure: Option<String>,
+    pub at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
