@@ -9,5 +9,6 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod policy;
 pub mod seed;
 pub mod telemetry;

@@ -69,6 +69,7 @@ pub fn schema(
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
+        .extension(crate::policy::PolicyGuard)
         .extension(DocumentLimits {
             max_document_bytes: limits.max_document_bytes,
             max_aliases: limits.max_aliases,

@@ -69,8 +69,8 @@ impl Household {
             .map(Village))
     }
     /// Home address (家庭住址).
-    async fn address(&self) -> &str {
-        &self.0.address
+    async fn address(&self) -> Option<&str> {
+        Some(&self.0.address)
     }
     /// Contact phone number (联系电话).
     async fn phone(&self) -> Option<&str> {
@@ -174,13 +174,15 @@ impl Household {
         Ok(members.map_or(0, |m| m.len()))
     }
     /// Income by year, oldest first (年度收入).
-    async fn incomes(&self, ctx: &Context<'_>) -> ApiResult<Vec<HouseholdIncome>> {
+    async fn incomes(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<HouseholdIncome>>> {
         let incomes = loaders(ctx)?.household_incomes.load_one(self.0.id).await?;
-        Ok(incomes
-            .unwrap_or_default()
-            .into_iter()
-            .map(HouseholdIncome)
-            .collect())
+        Ok(Some(
+            incomes
+                .unwrap_or_default()
+                .into_iter()
+                .map(HouseholdIncome)
+                .collect(),
+        ))
     }
     /// Income of one year (某年收入), if recorded.
     async fn income(&self, ctx: &Context<'_>, year: i32) -> ApiResult<Option<HouseholdIncome>> {
@@ -327,8 +329,8 @@ impl Member {
         self.0.gender
     }
     /// Resident ID number (居民身份证号).
-    async fn id_number(&self) -> &str {
-        &self.0.id_number
+    async fn id_number(&self) -> Option<&str> {
+        Some(&self.0.id_number)
     }
     /// Date of birth, from the ID number (出生日期).
     async fn birth_date(&self) -> Option<NaiveDate> {
@@ -356,8 +358,8 @@ impl Member {
         self.0.student_status
     }
     /// Health condition (健康状况).
-    async fn health(&self) -> Health {
-        self.0.health
+    async fn health(&self) -> Option<Health> {
+        Some(self.0.health)
     }
     /// Disability grade, 1 the most severe to 4 (残疾等级), when disabled.
     async fn disability_grade(&self) -> Option<i16> {

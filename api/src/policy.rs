@@ -1,0 +1,330 @@
+//! Who may read which field, and who may call which mutation: the one
+//! statement of the field-level policy. Rows are scoped in `access`; this file
+//! says, for the rows a reader reaches, which fields it sees in full, masked, or
+//! not at all. [`PolicyGuard`] enforces it on every field resolution, whatever
+//! path a query takes to the field (aliases, fragments, `node`, nested lists).
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+};
+use async_graphql::{PathSegment, QueryPathSegment, ServerError, ServerResult, Value};
+use entity::enums::Role;
+
+use crate::access::Viewer;
+use crate::error::code;
+use crate::graphql::{RequestData, coded_error};
+
+/// What a reader gets of a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The value as stored.
+    Full,
+    /// The value with most characters replaced by `*`.
+    Masked,
+    /// Nothing: null, with a FORBIDDEN error at the field's path.
+    Hidden,
+}
+
+use Access::{Full as F, Hidden as H, Masked as M};
+
+/// The readers, in the order of every policy row: the public, then each role.
+pub const READERS: [&str; 8] = [
+    "public",
+    "county_admin",
+    "township_officer",
+    "village_cadre",
+    "helper_cadre",
+    "enterprise",
+    "auditor",
+    "provincial_system",
+];
+
+fn reader_index(viewer: &Viewer) -> usize {
+    match viewer.role() {
+        None => 0,
+        Some(Role::CountyAdmin) => 1,
+        Some(Role::TownshipOfficer) => 2,
+        Some(Role::VillageCadre) => 3,
+        Some(Role::HelperCadre) => 4,
+        Some(Role::Enterprise) => 5,
+        Some(Role::Auditor) => 6,
+        Some(Role::ProvincialSystem) => 7,
+    }
+}
+
+/// Anyone who can reach the row sees the field (rows are scoped in `access`).
+const ROW: [Access; 8] = [H, F, F, F, F, F, F, F];
+/// Identity numbers: in full for the county office, auditors and the province.
+const IDENTITY: [Access; 8] = [H, F, M, M, M, H, F, F];
+/// What a masked identity would give away (a birth date is in the ID number).
+const IDENTITY_DERIVED: [Access; 8] = [H, F, H, H, H, H, F, F];
+/// Names: enterprises see them masked.
+const NAME: [Access; 8] = [H, F, F, F, F, M, F, F];
+/// Contact details: the township sees them masked.
+const CONTACT: [Access; 8] = [H, F, M, F, F, H, F, F];
+/// Health and disability: not for helper cadres or enterprises.
+const HEALTH: [Access; 8] = [H, F, F, F, H, H, F, F];
+/// Incomes: not for enterprises.
+const INCOME: [Access; 8] = [H, F, F, F, F, H, F, F];
+/// Anyone may call it, signed in or not.
+const ANYONE: [Access; 8] = [F, F, F, F, F, F, F, F];
+/// Any signed-in caller.
+const SIGNED_IN: [Access; 8] = [H, F, F, F, F, F, F, F];
+
+/// How a masked value is shown.
+#[derive(Debug, Clone, Copy)]
+pub enum Mask {
+    /// `520102********1234`: region and last four kept.
+    IdNumber,
+    /// `138****5678`: first three and last four kept.
+    Phone,
+    /// `张*`: the surname kept.
+    Name,
+}
+
+impl Mask {
+    pub fn apply(self, text: &str) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let (keep_start, keep_end) = match self {
+            Mask::IdNumber => (6, 4),
+            Mask::Phone => (3, 4),
+            Mask::Name => (1, 0),
+        };
+        chars
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i < keep_start || i + keep_end >= chars.len() {
+                    *c
+                } else {
+                    '*'
+                }
+            })
+            .collect()
+    }
+}
+
+/// One row of the policy: a field of a type, what each reader gets, and how masking looks.
+pub struct Rule {
+    pub type_name: &'static str,
+    pub field: &'static str,
+    pub access: [Access; 8],
+    pub mask: Option<Mask>,
+}
+
+const fn rule(type_name: &'static str, field: &'static str, access: [Access; 8]) -> Rule {
+    Rule {
+        type_name,
+        field,
+        access,
+        mask: None,
+    }
+}
+
+const fn masked(
+    type_name: &'static str,
+    field: &'static str,
+    access: [Access; 8],
+    mask: Mask,
+) -> Rule {
+    Rule {
+        type_name,
+        field,
+        access,
+        mask: Some(mask),
+    }
+}
+
+/// The types that describe people; every one of their fields has a rule.
+pub const SENSITIVE_TYPES: [&str; 6] = [
+    "Household",
+    "Member",
+    "HouseholdIncome",
+    "LivingConditions",
+    "Guarantees",
+    "Ethnicity",
+];
+
+/// The policy. Fields of other types are public within the rows a reader reaches.
+pub const POLICY: &[Rule] = &[
+    rule("Household", "id", ROW),
+    rule("Household", "number", ROW),
+    rule("Household", "village", ROW),
+    rule("Household", "address", CONTACT),
+    masked("Household", "phone", CONTACT, Mask::Phone),
+    rule("Household", "attribute", ROW),
+    rule("Household", "identificationStandard", ROW),
+    rule("Household", "status", ROW),
+    rule("Household", "enrolledYear", ROW),
+    rule("Household", "liftedOutYear", ROW),
+    rule("Household", "monitoring", ROW),
+    rule("Household", "mainCause", ROW),
+    rule("Household", "otherCauses", ROW),
+    rule("Household", "conditions", ROW),
+    rule("Household", "guarantees", ROW),
+    rule("Household", "members", ROW),
+    rule("Household", "head", ROW),
+    rule("Household", "size", ROW),
+    rule("Household", "incomes", INCOME),
+    rule("Household", "income", INCOME),
+    rule("Household", "version", ROW),
+    rule("Member", "id", ROW),
+    rule("Member", "household", ROW),
+    masked("Member", "name", NAME, Mask::Name),
+    rule("Member", "gender", ROW),
+    masked("Member", "idNumber", IDENTITY, Mask::IdNumber),
+    rule("Member", "birthDate", IDENTITY_DERIVED),
+    rule("Member", "relation", ROW),
+    rule("Member", "ethnicity", ROW),
+    rule("Member", "education", ROW),
+    rule("Member", "studentStatus", ROW),
+    rule("Member", "health", HEALTH),
+    rule("Member", "disabilityGrade", HEALTH),
+    rule("Member", "labourAbility", ROW),
+    rule("Member", "migrantWork", ROW),
+    rule("Member", "migrantMonths", ROW),
+    rule("Member", "basicMedicalInsurance", ROW),
+    rule("Member", "seriousIllnessInsurance", ROW),
+    rule("Member", "basicPension", ROW),
+    rule("Member", "version", ROW),
+    rule("HouseholdIncome", "year", INCOME),
+    rule("HouseholdIncome", "wage", INCOME),
+    rule("HouseholdIncome", "production", INCOME),
+    rule("HouseholdIncome", "property", INCOME),
+    rule("HouseholdIncome", "transfer", INCOME),
+    rule("HouseholdIncome", "productionCost", INCOME),
+    rule("HouseholdIncome", "net", INCOME),
+    rule("HouseholdIncome", "householdSize", INCOME),
+    rule("HouseholdIncome", "perCapitaNet", INCOME),
+    rule("HouseholdIncome", "povertyLine", INCOME),
+    rule("HouseholdIncome", "abovePovertyLine", INCOME),
+    rule("LivingConditions", "cultivatedLandMu", ROW),
+    rule("LivingConditions", "housingAreaM2", ROW),
+    rule("LivingConditions", "isDilapidated", ROW),
+    rule("LivingConditions", "dilapidatedGrade", ROW),
+    rule("LivingConditions", "safeDrinkingWater", ROW),
+    rule("LivingConditions", "productionElectricity", ROW),
+    rule("LivingConditions", "householdElectricity", ROW),
+    rule("LivingConditions", "roadDistanceKm", ROW),
+    rule("LivingConditions", "joinedCooperative", ROW),
+    rule("Guarantees", "food", ROW),
+    rule("Guarantees", "clothing", ROW),
+    rule("Guarantees", "compulsoryEducation", ROW),
+    rule("Guarantees", "basicMedical", ROW),
+    rule("Guarantees", "safeHousing", ROW),
+    rule("Guarantees", "safeDrinkingWater", ROW),
+    rule("Guarantees", "allMet", ROW),
+    rule("Ethnicity", "code", ROW),
+    rule("Ethnicity", "name", ROW),
+    rule("Mutation", "login", ANYONE),
+    rule("Mutation", "clientCredentials", ANYONE),
+    rule("Mutation", "refresh", ANYONE),
+    rule("Mutation", "logout", ANYONE),
+    rule("Mutation", "changePassword", SIGNED_IN),
+    rule("Query", "me", SIGNED_IN),
+];
+
+/// The rule of a field, if it has one.
+pub fn rule_of(type_name: &str, field: &str) -> Option<&'static Rule> {
+    POLICY
+        .iter()
+        .find(|r| r.type_name == type_name && r.field == field)
+}
+
+/// The policy as a Markdown table, as the README carries it.
+pub fn markdown_table() -> String {
+    let symbol = |access: Access| match access {
+        Access::Full => "✓",
+        Access::Masked => "masked",
+        Access::Hidden => "—",
+    };
+    let mut table = format!(
+        "| field | {} |\n|---|{}\n",
+        READERS.join(" | "),
+        "---|".repeat(READERS.len())
+    );
+    for rule in POLICY {
+        let cells: Vec<&str> = rule.access.iter().map(|a| symbol(*a)).collect();
+        table.push_str(&format!(
+            "| `{}.{}` | {} |\n",
+            rule.type_name,
+            rule.field,
+            cells.join(" | ")
+        ));
+    }
+    table
+}
+
+/// Enforces [`POLICY`] on every field a query resolves.
+pub struct PolicyGuard;
+
+impl ExtensionFactory for PolicyGuard {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PolicyGuard)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for PolicyGuard {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let Some(rule) = rule_of(info.parent_type, info.name) else {
+            return next.run(ctx, info).await;
+        };
+        let viewer = ctx
+            .data_opt::<RequestData>()
+            .map_or(&Viewer::Public, |d| &d.viewer);
+        let field = format!("{}.{}", rule.type_name, rule.field);
+        match rule.access[reader_index(viewer)] {
+            Access::Full => next.run(ctx, info).await,
+            Access::Hidden => {
+                let error_code = if viewer.role().is_none() {
+                    code::UNAUTHENTICATED
+                } else {
+                    code::FORBIDDEN
+                };
+                Err(field_error(
+                    &info,
+                    format!("your role may not read `{field}`"),
+                    error_code,
+                ))
+            }
+            Access::Masked => {
+                let unmaskable = field_error(
+                    &info,
+                    format!("`{field}` cannot be shown masked"),
+                    code::FORBIDDEN,
+                );
+                match (next.run(ctx, info).await?, rule.mask) {
+                    (Some(Value::String(text)), Some(mask)) => {
+                        Ok(Some(Value::String(mask.apply(&text))))
+                    }
+                    (value @ (None | Some(Value::Null)), _) => Ok(value),
+                    (Some(_), _) => Err(unmaskable),
+                }
+            }
+        }
+    }
+}
+
+/// An error located at the field being resolved, with its response path.
+fn field_error(info: &ResolveInfo<'_>, message: String, error_code: &str) -> ServerError {
+    let mut path: Vec<PathSegment> = std::iter::once(info.path_node)
+        .chain(info.path_node.parents())
+        .map(|node| match node.segment {
+            QueryPathSegment::Name(name) => PathSegment::Field(name.to_owned()),
+            QueryPathSegment::Index(index) => PathSegment::Index(index),
+        })
+        .collect();
+    path.reverse();
+    let mut error = coded_error(message, error_code);
+    error.locations = vec![info.field.name.pos];
+    error.path = path;
+    error
+}

@@ -1,0 +1,287 @@
+//! Every role sees exactly its rows and its fields, whatever the query shape.
+
+use entity::enums::{RegionLevel, Role};
+use entity::{household, member};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use tests::{Backend, TestApp, first_region, global_id, on_both_backends};
+
+on_both_backends!(
+    each_role_sees_the_households_of_its_scope,
+    rows_outside_the_scope_do_not_exist_on_any_path,
+    sensitive_fields_are_masked_or_hidden_on_every_path,
+    the_public_sees_places_and_projects_but_never_a_person,
+);
+
+async fn villages_of(app: &TestApp, level: RegionLevel) -> Vec<i64> {
+    let region = first_region(&app.db, level).await;
+    let prefix_len = if level == RegionLevel::Township {
+        9
+    } else {
+        12
+    };
+    let prefix = &region.code[..prefix_len];
+    tests::regions(&app.db, RegionLevel::Village)
+        .await
+        .into_iter()
+        .filter(|v| v.code.starts_with(prefix))
+        .map(|v| v.id)
+        .collect()
+}
+
+async fn households_in(app: &TestApp, villages: &[i64]) -> u64 {
+    household::Entity::find()
+        .filter(household::Column::VillageId.is_in(villages.to_vec()))
+        .count(&app.db)
+        .await
+        .expect("count")
+}
+
+async fn each_role_sees_the_households_of_its_scope(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 300).await;
+    let township = households_in(&app, &villages_of(&app, RegionLevel::Township).await).await;
+    let village = households_in(&app, &villages_of(&app, RegionLevel::Village).await).await;
+    assert!(township > village && village > 0);
+    let expectations = [
+        (Role::CountyAdmin, 300),
+        (Role::Auditor, 300),
+        (Role::ProvincialSystem, 300),
+        (Role::TownshipOfficer, township),
+        (Role::VillageCadre, village),
+        (Role::HelperCadre, 0),
+        (Role::Enterprise, 0),
+    ];
+    let query = "{ households(first: 100) { totalCount nodes { village { id } } } members: households { totalCount } }";
+    for (role, expected) in expectations {
+        let token = app.token_for(role).await;
+        let data = app.query_as(Some(&token), query, json!({})).await;
+        assert_eq!(data["households"]["totalCount"], expected, "{role:?}");
+        let shown = data["households"]["nodes"].as_array().expect("nodes").len() as u64;
+        assert_eq!(shown, expected.min(100), "{role:?}");
+    }
+    let public = app.query_as(None, query, json!({})).await;
+    assert_eq!(public["households"]["totalCount"], 0);
+}
+
+async fn rows_outside_the_scope_do_not_exist_on_any_path(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 300).await;
+    let mine = villages_of(&app, RegionLevel::Village).await;
+    let outside = household::Entity::find()
+        .filter(household::Column::VillageId.is_not_in(mine.clone()))
+        .order_by_asc(household::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a household elsewhere");
+    let outside_member = member::Entity::find()
+        .filter(member::Column::HouseholdId.eq(outside.id))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a member");
+    let cadre = app.token_for(Role::VillageCadre).await;
+    let id = global_id("Household", outside.id);
+    for query in [
+        "query($id: ID!) { household(id: $id) { number } }",
+        "query($id: ID!) { node(id: $id) { id } }",
+        "query($id: ID!) { node(id: $id) { ... on Household { number } } }",
+        "query($id: ID!) { a: node(id: $id) { ...H } } fragment H on Household { number }",
+    ] {
+        let body = app
+            .graphql_as(Some(&cadre), query, json!({ "id": id }))
+            .await;
+        assert_eq!(TestApp::error_codes(&body), ["NOT_FOUND"], "{query}");
+    }
+    let body = app
+        .graphql_as(
+            Some(&cadre),
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": global_id("Member", outside_member.id) }),
+        )
+        .await;
+    assert_eq!(TestApp::error_codes(&body), ["NOT_FOUND"]);
+    // Through another village, a township, search and filters: nothing of it.
+    let other_village = global_id("Village", outside.village_id);
+    let data = app
+        .query_as(
+            Some(&cadre),
+            "query($v: ID!, $n: String) { village(id: $v) { households { totalCount } }
+               households(filter: { regionId: $v }) { totalCount }
+               bySearch: households(filter: { search: $n }) { totalCount } }",
+            json!({ "v": other_village, "n": outside.number }),
+        )
+        .await;
+    assert_eq!(data["village"]["households"]["totalCount"], 0);
+    assert_eq!(data["households"]["totalCount"], 0);
+    assert_eq!(data["bySearch"]["totalCount"], 0);
+    // The county administrator sees it on every one of those paths.
+    let body = app
+        .query(
+            "query($id: ID!) { household(id: $id) { number } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(body["household"]["number"], outside.number.as_str());
+}
+
+const MEMBER_FIELDS: &str = "name idNumber birthDate health disabilityGrade";
+
+fn member_paths() -> Vec<String> {
+    vec![
+        format!("query($h: ID!) {{ household(id: $h) {{ members {{ {MEMBER_FIELDS} }} }} }}"),
+        format!("query($m: ID!) {{ node(id: $m) {{ ... on Member {{ {MEMBER_FIELDS} }} }} }}"),
+        format!(
+            "query($m: ID!) {{ x: node(id: $m) {{ ...M }} }} fragment M on Member {{ {MEMBER_FIELDS} }}"
+        ),
+        format!(
+            "query($h: ID!) {{ node(id: $h) {{ ... on Household {{ head {{ {MEMBER_FIELDS} }} }} }} }}"
+        ),
+        format!("{{ households(first: 1) {{ nodes {{ members {{ {MEMBER_FIELDS} }} }} }} }}"),
+        format!(
+            "{{ villages(first: 10) {{ nodes {{ households(first: 20) {{ nodes {{ members {{ {MEMBER_FIELDS} }} }} }} }} }} }}"
+        ),
+    ]
+}
+
+/// Every member object a response holds, wherever it sits.
+fn members_in(value: &Value, out: &mut Vec<Value>) {
+    match value {
+        Value::Object(map) if map.contains_key("idNumber") => out.push(value.clone()),
+        Value::Object(map) => map.values().for_each(|v| members_in(v, out)),
+        Value::Array(items) => items.iter().for_each(|v| members_in(v, out)),
+        _ => {}
+    }
+}
+
+async fn sensitive_fields_are_masked_or_hidden_on_every_path(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 120).await;
+    let village = villages_of(&app, RegionLevel::Village).await;
+    let home = household::Entity::find()
+        .filter(household::Column::VillageId.is_in(village))
+        .order_by_asc(household::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a household in the first village");
+    let head = member::Entity::find()
+        .filter(member::Column::HouseholdId.eq(home.id))
+        .order_by_asc(member::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a member");
+    let vars = json!({ "h": global_id("Household", home.id), "m": global_id("Member", head.id) });
+    let masked_id = format!("{}********{}", &head.id_number[..6], &head.id_number[14..]);
+
+    let admin = app.admin_token.clone();
+    let cadre = app.token_for(Role::VillageCadre).await;
+    for query in member_paths() {
+        // The county office sees everything in full.
+        let body = app.graphql_as(Some(&admin), &query, vars.clone()).await;
+        assert!(body.get("errors").is_none(), "{query}: {body}");
+        let mut members = Vec::new();
+        members_in(&body["data"], &mut members);
+        assert!(!members.is_empty(), "{query}");
+        let shown = members
+            .iter()
+            .find(|m| m["name"] == head.name.as_str())
+            .expect("the member");
+        assert_eq!(shown["idNumber"], head.id_number.as_str(), "{query}");
+
+        // A village cadre sees the ID number masked, and not the birth date it holds.
+        let body = app.graphql_as(Some(&cadre), &query, vars.clone()).await;
+        let mut members = Vec::new();
+        members_in(&body["data"], &mut members);
+        assert!(!members.is_empty(), "{query}: {body}");
+        for m in &members {
+            let id = m["idNumber"].as_str().expect("a masked ID number");
+            assert!(id.contains("********") && id.len() == 18, "{query}: {id}");
+            assert!(m["birthDate"].is_null(), "{query}");
+            assert!(
+                m["health"].is_string(),
+                "village cadres see health: {query}"
+            );
+        }
+        assert!(
+            members.iter().any(|m| m["idNumber"] == masked_id.as_str()),
+            "{query}"
+        );
+        let codes = TestApp::error_codes(&body);
+        assert!(
+            !codes.is_empty() && codes.iter().all(|c| c == "FORBIDDEN"),
+            "{query}: {codes:?}"
+        );
+        let paths: Vec<&Value> = body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| &e["path"])
+            .collect();
+        assert!(
+            paths
+                .iter()
+                .all(|p| p.as_array().and_then(|p| p.last()) == Some(&json!("birthDate"))),
+            "{paths:?}"
+        );
+    }
+
+    // A township officer sees phone numbers masked.
+    let officer = app.token_for(Role::TownshipOfficer).await;
+    let phoned = household::Entity::find()
+        .filter(household::Column::Phone.is_not_null())
+        .filter(household::Column::VillageId.is_in(villages_of(&app, RegionLevel::Township).await))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a household with a phone");
+    let phone = phoned.phone.clone().unwrap_or_default();
+    let data = app
+        .query_as(
+            Some(&officer),
+            "query($h: ID!) { household(id: $h) { phone } }",
+            json!({ "h": global_id("Household", phoned.id) }),
+        )
+        .await;
+    assert_eq!(
+        data["household"]["phone"],
+        format!("{}****{}", &phone[..3], &phone[7..])
+    );
+}
+
+async fn the_public_sees_places_and_projects_but_never_a_person(backend: Backend) {
+    let (app, report) = TestApp::seeded(&backend, 100).await;
+    let data = app
+        .query_as(
+            None,
+            "{ villages { totalCount } projects { totalCount } enterprises { totalCount } povertyLines { year }
+               households { totalCount } county { townships { nodes { villages(first: 2) { nodes { households { totalCount } } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["villages"]["totalCount"], report.villages);
+    assert_eq!(data["projects"]["totalCount"], report.projects);
+    assert_eq!(data["households"]["totalCount"], 0);
+    for township in data["county"]["townships"]["nodes"]
+        .as_array()
+        .expect("nodes")
+    {
+        for village in township["villages"]["nodes"].as_array().expect("nodes") {
+            assert_eq!(village["households"]["totalCount"], 0);
+        }
+    }
+    let member = member::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a member");
+    let body = app
+        .graphql_as(
+            None,
+            "query($m: ID!) { node(id: $m) { ... on Member { name idNumber } } }",
+            json!({ "m": global_id("Member", member.id) }),
+        )
+        .await;
+    assert_eq!(TestApp::error_codes(&body), ["NOT_FOUND"]);
+    let me = app.graphql_as(None, "{ me { username } }", json!({})).await;
+    assert_eq!(TestApp::error_codes(&me), ["UNAUTHENTICATED"]);
+}

@@ -1,0 +1,60 @@
+//! The field policy is complete, and the README states it as it is.
+
+use std::collections::HashSet;
+
+use api::policy::{POLICY, SENSITIVE_TYPES, markdown_table, rule_of};
+use async_graphql::Request;
+
+const START: &str =
+    "<!-- policy table: generated from api/src/policy.rs, checked by tests/tests/policy.rs -->\n";
+const END: &str = "<!-- end of policy table -->";
+
+#[test]
+fn the_readme_carries_the_policy_as_it_is() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let table = markdown_table();
+    let section = readme
+        .split_once(START)
+        .and_then(|(_, rest)| rest.split_once(END))
+        .map(|(section, _)| section);
+    assert!(
+        section == Some(table.as_str()),
+        "the README's policy table differs from api/src/policy.rs; it should read:\n{START}{table}{END}"
+    );
+}
+
+#[tokio::test]
+async fn every_field_of_a_sensitive_type_has_a_rule_and_every_rule_a_field() {
+    let schema = api::graphql::schema(None, &api::config::Limits::default(), None);
+    let response = schema
+        .execute(Request::new(
+            "{ __schema { types { name fields { name } } } }",
+        ))
+        .await
+        .data
+        .into_json()
+        .expect("JSON");
+    let mut fields = HashSet::new();
+    for t in response["__schema"]["types"].as_array().expect("types") {
+        let type_name = t["name"].as_str().unwrap_or_default();
+        for f in t["fields"].as_array().into_iter().flatten() {
+            let field = f["name"].as_str().unwrap_or_default();
+            fields.insert((type_name.to_owned(), field.to_owned()));
+            if SENSITIVE_TYPES.contains(&type_name) {
+                assert!(
+                    rule_of(type_name, field).is_some(),
+                    "`{type_name}.{field}` has no policy rule"
+                );
+            }
+        }
+    }
+    for rule in POLICY {
+        assert!(
+            fields.contains(&(rule.type_name.to_owned(), rule.field.to_owned())),
+            "the rule for `{}.{}` names no field of the schema",
+            rule.type_name,
+            rule.field
+        );
+    }
+}
