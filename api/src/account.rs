@@ -257,17 +257,20 @@ pub async fn login(
     }
     if !auth::verify_password(&user.password_hash, secret) {
         let failures = user.failed_logins + 1;
+        let locks = failures >= LOCK_AFTER_FAILURES;
         let mut update = app_user::Entity::update_many()
             .col_expr(
                 app_user::Column::FailedLogins,
-                Expr::col(app_user::Column::FailedLogins).add(1),
+                if locks {
+                    Expr::value(0)
+                } else {
+                    Expr::col(app_user::Column::FailedLogins).add(1)
+                },
             )
             .filter(app_user::Column::Id.eq(user.id));
-        if failures >= LOCK_AFTER_FAILURES {
+        if locks {
             let until = now + chrono::Duration::from_std(LOCK_DURATION).unwrap_or_default();
-            update = update
-                .col_expr(app_user::Column::LockedUntil, Expr::value(until))
-                .col_expr(app_user::Column::FailedLogins, Expr::value(0));
+            update = update.col_expr(app_user::Column::LockedUntil, Expr::value(until));
         }
         update.exec(db).await?;
         record_attempt(db, username, Some(user.id), Some("bad_credentials")).await?;
