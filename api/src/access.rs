@@ -5,7 +5,7 @@
 use entity::enums::{RegionLevel, Role};
 use entity::{
     app_user, enterprise, household, household_cause, household_income, member, poverty_line,
-    project, project_village, region,
+    project, project_village, region, reveal,
 };
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
@@ -201,6 +201,29 @@ impl Scoped for household_cause::Entity {
 impl Scoped for household_income::Entity {
     fn scope(viewer: &Viewer) -> Condition {
         through_household(viewer, household_income::Column::HouseholdId)
+    }
+}
+
+/// Accounts: the county office and auditors see all of them; anyone else only their own.
+impl Scoped for app_user::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        match viewer {
+            Viewer::User(user) if matches!(user.role, Role::CountyAdmin | Role::Auditor) => {
+                Condition::all()
+            }
+            Viewer::User(user) => Condition::all().add(app_user::Column::Id.eq(user.id)),
+            Viewer::Public => nothing(),
+        }
+    }
+}
+
+/// Reveals: for the county office and auditors.
+impl Scoped for reveal::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        match viewer.role() {
+            Some(Role::CountyAdmin | Role::Auditor) => Condition::all(),
+            _ => nothing(),
+        }
     }
 }
 

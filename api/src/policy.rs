@@ -41,6 +41,11 @@ pub const READERS: [&str; 8] = [
     "provincial_system",
 ];
 
+/// What `viewer` gets of the field `rule` governs.
+pub fn access_of(viewer: &Viewer, rule: &Rule) -> Access {
+    rule.access[reader_index(viewer)]
+}
+
 fn reader_index(viewer: &Viewer) -> usize {
     match viewer.role() {
         None => 0,
@@ -72,6 +77,10 @@ const INCOME: [Access; 8] = [H, F, F, F, F, H, F, F];
 const ANYONE: [Access; 8] = [F, F, F, F, F, F, F, F];
 /// Any signed-in caller.
 const SIGNED_IN: [Access; 8] = [H, F, F, F, F, F, F, F];
+/// The county office alone.
+const ADMIN: [Access; 8] = [H, F, H, H, H, H, H, H];
+/// The county office and auditors.
+const OVERSIGHT: [Access; 8] = [H, F, H, H, H, H, F, H];
 
 /// How a masked value is shown.
 #[derive(Debug, Clone, Copy)]
@@ -223,7 +232,13 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "refresh", ANYONE),
     rule("Mutation", "logout", ANYONE),
     rule("Mutation", "changePassword", SIGNED_IN),
+    rule("Mutation", "reveal", SIGNED_IN),
+    rule("Mutation", "createUser", ADMIN),
+    rule("Mutation", "disableUser", ADMIN),
+    rule("Mutation", "resetUserPassword", ADMIN),
     rule("Query", "me", SIGNED_IN),
+    rule("Query", "reveals", OVERSIGHT),
+    rule("Query", "users", OVERSIGHT),
 ];
 
 /// The rule of a field, if it has one.
@@ -281,7 +296,7 @@ impl Extension for PolicyGuard {
             .data_opt::<RequestData>()
             .map_or(&Viewer::Public, |d| &d.viewer);
         let field = format!("{}.{}", rule.type_name, rule.field);
-        match rule.access[reader_index(viewer)] {
+        match access_of(viewer, rule) {
             Access::Full => next.run(ctx, info).await,
             Access::Hidden => {
                 let error_code = if viewer.role().is_none() {

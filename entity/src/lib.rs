@@ -15,3 +15,4 @@ pub mod project;
 pub mod project_village;
 pub mod refresh_token;
 pub mod region;
+pub mod reveal;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_create_filing_card;
 mod m20261129_000002_create_auth;
+mod m20261129_000003_create_reveal;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_create_filing_card::Migration),
             Box::new(m20261129_000002_create_auth::Migration),
+            Box::new(m20261129_000003_create_reveal::Migration),
         ]
     }
 }

@@ -42,7 +42,7 @@ impl From<Tokens> for TokenPayload {
 }
 
 /// A user account (用户账号).
-pub struct Account(app_user::Model);
+pub struct Account(pub app_user::Model);
 
 /// A user account (用户账号).
 #[Object]

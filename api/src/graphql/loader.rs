@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    enterprise, household, household_cause, household_income, member, poverty_line, project,
-    project_village, region,
+    app_user, enterprise, household, household_cause, household_income, member, poverty_line,
+    project, project_village, region,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
@@ -48,7 +48,7 @@ macro_rules! keyed {
         })+
     };
 }
-keyed!(region, household, member, enterprise, project);
+keyed!(region, household, member, enterprise, project, app_user);
 
 impl Child for member::Entity {
     fn parent_column() -> Self::Column {
@@ -343,6 +343,7 @@ pub struct Loaders {
     pub members: Cached<ById<member::Entity>>,
     pub enterprises: Cached<ById<enterprise::Entity>>,
     pub projects: Cached<ById<project::Entity>>,
+    pub users: Cached<ById<app_user::Entity>>,
     pub household_members: Cached<ByParent<member::Entity>>,
     pub household_causes: Cached<ByParent<household_cause::Entity>>,
     pub household_incomes: Cached<ByParent<household_income::Entity>>,
@@ -374,6 +375,7 @@ impl Loaders {
             members: cached(ById::new(db, viewer), delay),
             enterprises: cached(ById::new(db, viewer), delay),
             projects: cached(ById::new(db, viewer), delay),
+            users: cached(ById::new(db, viewer), delay),
             household_members: cached(ByParent::new(db, viewer), delay),
             household_causes: cached(ByParent::new(db, viewer), delay),
             household_incomes: cached(ByParent::new(db, viewer), delay),

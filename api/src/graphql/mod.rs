@@ -7,6 +7,7 @@ pub mod household;
 pub mod loader;
 pub mod money;
 pub mod node;
+pub mod oversight;
 pub mod project;
 pub mod region;
 pub mod relay;
@@ -34,6 +35,7 @@ use relay::{Conn, NestedPage, Page, PageArgs, ParentColumn, SortKey, TotalCount}
 pub struct Query(
     node::NodeQuery,
     account::AccountQuery,
+    oversight::OversightQuery,
     region::RegionQuery,
     household::HouseholdQuery,
     enterprise::EnterpriseQuery,
@@ -42,7 +44,7 @@ pub struct Query(
 
 /// The root mutation: one part per domain area.
 #[derive(MergedObject, Default)]
-pub struct Mutation(account::AccountMutation);
+pub struct Mutation(account::AccountMutation, oversight::OversightMutation);
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;
 

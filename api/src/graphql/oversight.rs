@@ -1,0 +1,238 @@
+//! Revealing masked values with a stated purpose (查看敏感信息), the record of
+//! reveals, and the county administrator's management of users.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::enums::Role;
+use entity::{app_user, household, member, reveal};
+use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
+
+use super::account::Account;
+use super::relay::{
+    Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id, global_id, page_cost, paginate,
+};
+use super::{db, loaders, page, viewer};
+use crate::access;
+use crate::account::{self, NewUser};
+use crate::error::{ApiError, ApiResult};
+use crate::policy::{self, Access};
+
+/// Shortest purpose accepted for a reveal, in characters.
+const MIN_PURPOSE_CHARS: usize = 4;
+
+/// Newest first.
+const NEWEST_REVEAL_FIRST: SortKey<reveal::Entity> = SortKey {
+    name: "reveal-desc",
+    column: reveal::Column::Id,
+    key_type: KeyType::Int,
+    descending: true,
+    value_of: |m| m.id.to_string(),
+};
+
+const USERS_BY_ID: SortKey<app_user::Entity> = SortKey {
+    name: "id",
+    column: app_user::Column::Id,
+    key_type: KeyType::Int,
+    descending: false,
+    value_of: |m| m.id.to_string(),
+};
+
+pub struct Reveal(reveal::Model);
+
+/// One masked value a reader saw in full, and why (查看记录).
+#[Object]
+impl Reveal {
+    /// Who looked (查看人).
+    async fn reader(&self, ctx: &Context<'_>) -> ApiResult<Option<Account>> {
+        Ok(loaders(ctx)?
+            .users
+            .load_one(self.0.user_id)
+            .await?
+            .map(Account))
+    }
+    /// Global ID of the record looked at (被查看记录).
+    async fn target_id(&self) -> ID {
+        let kind = if self.0.target_type == "Household" {
+            NodeKind::Household
+        } else {
+            NodeKind::Member
+        };
+        global_id(kind, self.0.target_id)
+    }
+    /// The field revealed, e.g. `idNumber` (字段).
+    async fn field(&self) -> &str {
+        &self.0.field
+    }
+    /// The purpose the reader stated (查看事由).
+    async fn purpose(&self) -> &str {
+        &self.0.purpose
+    }
+    /// When (查看时间).
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+/// A new user (新用户).
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    /// Login name, or a service account's client ID.
+    username: String,
+    /// Initial password or client secret, at least 10 characters.
+    password: String,
+    /// The role, which decides what the user may see and do (角色).
+    role: Role,
+    /// Division code of the township or village, for township officers and village cadres.
+    region_code: Option<String>,
+    /// Unified social credit code of the enterprise, for enterprise users.
+    enterprise_credit_code: Option<String>,
+}
+
+#[derive(Default)]
+pub struct OversightQuery;
+
+#[Object]
+impl OversightQuery {
+    /// Every reveal of a masked value, newest first (查看记录): for the county office and auditors.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn reveals(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<Reveal>> {
+        let select = access::select::<reveal::Entity>(viewer(ctx)?);
+        let page = page(ctx, PageArgs::new(first, after, last, before))?;
+        paginate(db(ctx)?, select, &NEWEST_REVEAL_FIRST, page, Reveal).await
+    }
+
+    /// User accounts (用户): for the county office and auditors.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<Account>> {
+        let select = access::select::<app_user::Entity>(viewer(ctx)?);
+        let page = page(ctx, PageArgs::new(first, after, last, before))?;
+        paginate(db(ctx)?, select, &USERS_BY_ID, page, Account).await
+    }
+}
+
+#[derive(Default)]
+pub struct OversightMutation;
+
+#[Object]
+impl OversightMutation {
+    /// Shows one record's masked value in full, for a stated purpose (查看完整信息).
+    /// Only a reader who sees the field masked needs it; each reveal is recorded.
+    async fn reveal(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        field: String,
+        purpose: String,
+    ) -> ApiResult<String> {
+        let viewer = viewer(ctx)?;
+        let user = viewer.user()?;
+        let purpose = purpose.trim().to_owned();
+        if purpose.chars().count() < MIN_PURPOSE_CHARS {
+            return Err(ApiError::bad_input(
+                "purpose",
+                "state why you need to see the value",
+            ));
+        }
+        let (kind, raw) = decode_id(&id, "id")?;
+        let rule = policy::rule_of(kind.type_name(), &field)
+            .filter(|rule| rule.mask.is_some())
+            .ok_or_else(|| {
+                ApiError::bad_input(
+                    "field",
+                    format!("`{field}` of a {} is never masked", kind.type_name()),
+                )
+            })?;
+        if policy::access_of(viewer, rule) == Access::Hidden {
+            return Err(ApiError::Forbidden(format!(
+                "your role may not read `{}.{field}`",
+                kind.type_name()
+            )));
+        }
+        let db = db(ctx)?;
+        let value = match (kind, field.as_str()) {
+            (NodeKind::Member, "idNumber" | "name") => {
+                let row = access::select::<member::Entity>(viewer)
+                    .filter(member::Column::Id.eq(raw))
+                    .one(db)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("Member"))?;
+                if field == "name" {
+                    row.name
+                } else {
+                    row.id_number
+                }
+            }
+            (NodeKind::Household, "phone") => access::select::<household::Entity>(viewer)
+                .filter(household::Column::Id.eq(raw))
+                .one(db)
+                .await?
+                .ok_or_else(|| ApiError::not_found("Household"))?
+                .phone
+                .unwrap_or_default(),
+            _ => {
+                return Err(ApiError::bad_input(
+                    "field",
+                    format!("`{field}` cannot be revealed"),
+                ));
+            }
+        };
+        reveal::ActiveModel {
+            user_id: Set(user.id),
+            target_type: Set(kind.type_name().to_owned()),
+            target_id: Set(raw),
+            field: Set(field),
+            purpose: Set(purpose),
+            at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        Ok(value)
+    }
+
+    /// Creates a user (新建用户): the county office only.
+    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> ApiResult<Account> {
+        let new = NewUser {
+            username: input.username,
+            password: input.password,
+            role: input.role,
+            region_code: input.region_code,
+            enterprise_credit_code: input.enterprise_credit_code,
+        };
+        account::create_user(db(ctx)?, new).await.map(Account)
+    }
+
+    /// Disables a user and ends all their sessions (停用用户): the county office only.
+    async fn disable_user(&self, ctx: &Context<'_>, username: String) -> ApiResult<Account> {
+        account::disable_user(db(ctx)?, &username)
+            .await
+            .map(Account)
+    }
+
+    /// Sets a user's password, unlocks the account and ends all their sessions
+    /// (重置密码): the county office only.
+    async fn reset_user_password(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        new_password: String,
+    ) -> ApiResult<Account> {
+        account::reset_password(db(ctx)?, &username, &new_password)
+            .await
+            .map(Account)
+    }
+}
