@@ -10,7 +10,7 @@ use entity::{
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
 
-use crate::auth::{self, AuthConfig};
+use crate::auth::{self, AuthConfig, Identity};
 use crate::error::{ApiError, ApiResult};
 
 /// Who is asking.
@@ -75,13 +75,20 @@ pub fn villages_under(prefix: &str) -> SelectStatement {
 }
 
 /// Resolves a bearer token to a viewer: signature and claims, then the user's
-/// row, which must be active with the same token version.
+/// row, which must be active with the same token version. A provider's token
+/// maps onto a local account made or updated from its claims.
 pub async fn viewer_from_token(
     db: &DatabaseConnection,
     config: &AuthConfig,
     token: &str,
 ) -> ApiResult<Viewer> {
-    let claims = auth::decode_access_token(config, token)?;
+    let claims = match auth::identify(config, token)? {
+        Identity::Local(claims) => claims,
+        Identity::External(identity) => {
+            let user = crate::account::external_user(db, &identity).await?;
+            return viewer_of(db, &user).await;
+        }
+    };
     let id: i64 = claims.sub.parse().map_err(|_| ApiError::Unauthenticated)?;
     let user = app_user::Entity::find_by_id(id)
         .one(db)

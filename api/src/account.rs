@@ -13,7 +13,7 @@ use sea_orm::{
     Set, TransactionTrait,
 };
 
-use crate::auth::{self, AuthConfig};
+use crate::auth::{self, AuthConfig, ExternalIdentity};
 use crate::error::{ApiError, ApiResult};
 
 /// Failed logins in a row after which an account locks.
@@ -54,68 +54,13 @@ pub async fn create_user(db: &impl ConnectionTrait, new: NewUser) -> ApiResult<a
         ));
     }
     auth::check_password_strength(&new.password)?;
-    let region_id = match (new.role, &new.region_code) {
-        (Role::TownshipOfficer | Role::VillageCadre, Some(code)) => {
-            let level = if new.role == Role::TownshipOfficer {
-                entity::enums::RegionLevel::Township
-            } else {
-                entity::enums::RegionLevel::Village
-            };
-            let region = region::Entity::find()
-                .filter(region::Column::Code.eq(code.as_str()))
-                .filter(region::Column::Level.eq(level))
-                .one(db)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::bad_input(
-                        "region",
-                        format!("no {level:?} has the code {code}").to_lowercase(),
-                    )
-                })?;
-            Some(region.id)
-        }
-        (Role::TownshipOfficer | Role::VillageCadre, None) => {
-            return Err(ApiError::bad_input(
-                "region",
-                "township officers and village cadres need a region",
-            ));
-        }
-        (_, Some(_)) => {
-            return Err(ApiError::bad_input(
-                "region",
-                "only township and village staff have a region",
-            ));
-        }
-        (_, None) => None,
-    };
-    let enterprise_id = match (new.role, &new.enterprise_credit_code) {
-        (Role::Enterprise, Some(code)) => Some(
-            enterprise::Entity::find()
-                .filter(enterprise::Column::CreditCode.eq(code.as_str()))
-                .one(db)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::bad_input(
-                        "enterprise",
-                        format!("no enterprise has the credit code {code}"),
-                    )
-                })?
-                .id,
-        ),
-        (Role::Enterprise, None) => {
-            return Err(ApiError::bad_input(
-                "enterprise",
-                "enterprise users need an enterprise",
-            ));
-        }
-        (_, Some(_)) => {
-            return Err(ApiError::bad_input(
-                "enterprise",
-                "only enterprise users have an enterprise",
-            ));
-        }
-        (_, None) => None,
-    };
+    let (region_id, enterprise_id) = resolve_scope(
+        db,
+        new.role,
+        new.region_code.as_deref(),
+        new.enterprise_credit_code.as_deref(),
+    )
+    .await?;
     let now = Utc::now();
     let user = app_user::ActiveModel {
         username: Set(username),
@@ -142,6 +87,150 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> ApiResult<app_user::Mod
         .await?
         .ok_or_else(|| ApiError::not_found("User"))
 }
+
+/// The region and enterprise IDs a role's scope names; the scope must fit the role.
+async fn resolve_scope(
+    db: &impl ConnectionTrait,
+    role: Role,
+    region_code: Option<&str>,
+    enterprise_credit_code: Option<&str>,
+) -> ApiResult<(Option<i64>, Option<i64>)> {
+    let region_id = match (role, region_code) {
+        (Role::TownshipOfficer | Role::VillageCadre, Some(code)) => {
+            let level = if role == Role::TownshipOfficer {
+                entity::enums::RegionLevel::Township
+            } else {
+                entity::enums::RegionLevel::Village
+            };
+            let region = region::Entity::find()
+                .filter(region::Column::Code.eq(code))
+                .filter(region::Column::Level.eq(level))
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_input(
+                        "region",
+                        format!("no {level:?} has the code {code}").to_lowercase(),
+                    )
+                })?;
+            Some(region.id)
+        }
+        (Role::TownshipOfficer | Role::VillageCadre, None) => {
+            return Err(ApiError::bad_input(
+                "region",
+                "township officers and village cadres need a region",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::bad_input(
+                "region",
+                "only township and village staff have a region",
+            ));
+        }
+        (_, None) => None,
+    };
+    let enterprise_id = match (role, enterprise_credit_code) {
+        (Role::Enterprise, Some(code)) => Some(
+            enterprise::Entity::find()
+                .filter(enterprise::Column::CreditCode.eq(code))
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_input(
+                        "enterprise",
+                        format!("no enterprise has the credit code {code}"),
+                    )
+                })?
+                .id,
+        ),
+        (Role::Enterprise, None) => {
+            return Err(ApiError::bad_input(
+                "enterprise",
+                "enterprise users need an enterprise",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::bad_input(
+                "enterprise",
+                "only enterprise users have an enterprise",
+            ));
+        }
+        (_, None) => None,
+    };
+    Ok((region_id, enterprise_id))
+}
+
+/// The local account of a person signed in through an external identity
+/// provider: made on first sight, kept in step with the token's role and scope,
+/// and refused once disabled. It has no usable password.
+pub async fn external_user(
+    db: &impl ConnectionTrait,
+    identity: &ExternalIdentity,
+) -> ApiResult<app_user::Model> {
+    let issuer = &auth::hash_token(&identity.issuer)[..16];
+    let username = format!("ext:{issuer}:{}", identity.subject);
+    if username.chars().count() > 64 {
+        return Err(ApiError::Unauthenticated);
+    }
+    let scope = resolve_scope(
+        db,
+        identity.role,
+        identity.region_code.as_deref(),
+        identity.enterprise_credit_code.as_deref(),
+    )
+    .await
+    .map_err(|_| {
+        tracing::info!(issuer = %identity.issuer, "an external token's scope does not fit its role");
+        ApiError::Unauthenticated
+    })?;
+    let now = Utc::now();
+    let existing = app_user::Entity::find()
+        .filter(app_user::Column::Username.eq(username.as_str()))
+        .one(db)
+        .await?;
+    let user = match existing {
+        None => {
+            app_user::ActiveModel {
+                username: Set(username),
+                password_hash: Set(EXTERNAL_PASSWORD_HASH.into()),
+                role: Set(identity.role),
+                region_id: Set(scope.0),
+                enterprise_id: Set(scope.1),
+                is_active: Set(true),
+                token_version: Set(1),
+                failed_logins: Set(0),
+                locked_until: Set(None),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?
+        }
+        Some(user)
+            if (user.role, user.region_id, user.enterprise_id)
+                != (identity.role, scope.0, scope.1) =>
+        {
+            let version = user.version + 1;
+            let mut changed: app_user::ActiveModel = user.into();
+            changed.role = Set(identity.role);
+            changed.region_id = Set(scope.0);
+            changed.enterprise_id = Set(scope.1);
+            changed.version = Set(version);
+            changed.updated_at = Set(now);
+            changed.update(db).await?
+        }
+        Some(user) => user,
+    };
+    if !user.is_active {
+        return Err(ApiError::Unauthenticated);
+    }
+    Ok(user)
+}
+
+/// Not a PHC string: no password ever verifies against it.
+const EXTERNAL_PASSWORD_HASH: &str = "!external";
 
 async fn find_by_username(db: &impl ConnectionTrait, username: &str) -> ApiResult<app_user::Model> {
     app_user::Entity::find()

@@ -2,6 +2,8 @@
 //! Access tokens are short-lived HS256 JWTs; refresh tokens are opaque random
 //! strings of which only a SHA-256 hash is stored.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use argon2::Argon2;
@@ -28,6 +30,171 @@ pub struct AuthConfig {
     pub audience: String,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    /// Identity providers whose tokens are accepted too.
+    pub external: Vec<ExternalIssuer>,
+}
+
+/// An identity provider (the province's) whose tokens are accepted: checked
+/// with its public key, their claims mapped onto a role and a scope.
+#[derive(Clone)]
+pub struct ExternalIssuer {
+    pub issuer: String,
+    audience: String,
+    algorithm: Algorithm,
+    key: DecodingKey,
+    role_claim: String,
+    region_claim: String,
+    enterprise_claim: String,
+    /// The provider's role names mapped onto ours; our own names are accepted as they are.
+    roles: HashMap<String, Role>,
+}
+
+/// How an external issuer is configured, one entry of the JSON file that
+/// `FUPIN_EXTERNAL_ISSUERS` names.
+#[derive(Deserialize)]
+struct ExternalIssuerEntry {
+    issuer: String,
+    audience: String,
+    /// `RS256` or `ES256`.
+    algorithm: String,
+    /// Path of the provider's public key, PEM.
+    public_key_pem: PathBuf,
+    #[serde(default = "default_role_claim")]
+    role_claim: String,
+    #[serde(default = "default_region_claim")]
+    region_claim: String,
+    #[serde(default = "default_enterprise_claim")]
+    enterprise_claim: String,
+    #[serde(default)]
+    roles: HashMap<String, Role>,
+}
+
+fn default_role_claim() -> String {
+    "role".into()
+}
+
+fn default_region_claim() -> String {
+    "region_code".into()
+}
+
+fn default_enterprise_claim() -> String {
+    "credit_code".into()
+}
+
+impl ExternalIssuer {
+    /// Reads the issuers of a JSON file: an array of entries.
+    pub fn load_all(path: &Path) -> Result<Vec<ExternalIssuer>, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let entries: Vec<ExternalIssuerEntry> =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        entries
+            .into_iter()
+            .map(|entry| Self::from_entry(entry, base))
+            .collect()
+    }
+
+    fn from_entry(entry: ExternalIssuerEntry, base: &Path) -> Result<ExternalIssuer, String> {
+        let pem_path = base.join(&entry.public_key_pem);
+        let pem = std::fs::read(&pem_path).map_err(|e| format!("{}: {e}", pem_path.display()))?;
+        let (algorithm, key) = match entry.algorithm.as_str() {
+            "RS256" => (Algorithm::RS256, DecodingKey::from_rsa_pem(&pem)),
+            "ES256" => (Algorithm::ES256, DecodingKey::from_ec_pem(&pem)),
+            other => {
+                return Err(format!(
+                    "issuer {}: algorithm {other} is not RS256 or ES256",
+                    entry.issuer
+                ));
+            }
+        };
+        let key = key.map_err(|e| format!("{}: {e}", pem_path.display()))?;
+        Ok(ExternalIssuer {
+            issuer: entry.issuer,
+            audience: entry.audience,
+            algorithm,
+            key,
+            role_claim: entry.role_claim,
+            region_claim: entry.region_claim,
+            enterprise_claim: entry.enterprise_claim,
+            roles: entry.roles,
+        })
+    }
+
+    fn validation(&self) -> Validation {
+        let mut validation = Validation::new(self.algorithm);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 30;
+        validation
+    }
+
+    /// The identity a token of this issuer carries, if the token is valid.
+    fn identify(&self, token: &str) -> Option<ExternalIdentity> {
+        let claims = match jsonwebtoken::decode::<serde_json::Value>(
+            token,
+            &self.key,
+            &self.validation(),
+        ) {
+            Ok(data) => data.claims,
+            Err(err) => {
+                tracing::debug!(issuer = %self.issuer, error = %err, "not a valid token of this issuer");
+                return None;
+            }
+        };
+        let text = |name: &str| claims.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        let role_name = text(&self.role_claim)?;
+        let role = self
+            .roles
+            .get(&role_name)
+            .copied()
+            .or_else(|| serde_json::from_value(serde_json::Value::String(role_name)).ok())?;
+        Some(ExternalIdentity {
+            issuer: self.issuer.clone(),
+            subject: text("sub")?,
+            role,
+            region_code: text(&self.region_claim),
+            enterprise_credit_code: text(&self.enterprise_claim),
+        })
+    }
+}
+
+/// Who an external token says its bearer is.
+#[derive(Debug, Clone)]
+pub struct ExternalIdentity {
+    pub issuer: String,
+    pub subject: String,
+    pub role: Role,
+    pub region_code: Option<String>,
+    pub enterprise_credit_code: Option<String>,
+}
+
+/// What a bearer token proves.
+pub enum Identity {
+    /// A token this service signed.
+    Local(Claims),
+    /// A token of a configured identity provider.
+    External(ExternalIdentity),
+}
+
+/// Checks a bearer token: HS256 tokens against our secret, RS256 and ES256
+/// tokens against the configured providers with that algorithm. Nothing else.
+pub fn identify(config: &AuthConfig, token: &str) -> ApiResult<Identity> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::Unauthenticated)?;
+    if header.alg == Algorithm::HS256 {
+        return decode_access_token(config, token).map(Identity::Local);
+    }
+    config
+        .external
+        .iter()
+        .filter(|issuer| issuer.algorithm == header.alg)
+        .find_map(|issuer| issuer.identify(token))
+        .map(Identity::External)
+        .ok_or_else(|| {
+            tracing::info!(algorithm = ?header.alg, "external token refused");
+            ApiError::Unauthenticated
+        })
 }
 
 impl AuthConfig {
@@ -56,7 +223,14 @@ impl AuthConfig {
             audience: audience.to_owned(),
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            external: Vec::new(),
         }
+    }
+
+    /// Also accepts the tokens of these identity providers.
+    pub fn with_external(mut self, issuers: Vec<ExternalIssuer>) -> Self {
+        self.external = issuers;
+        self
     }
 
     fn validation(&self) -> Validation {

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use api::account::{self, NewUser};
-use api::auth::AuthConfig;
+use api::auth::{AuthConfig, ExternalIssuer};
 use api::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Limits};
 use api::seed::{self, SeedOptions};
 use api::{app, db, graphql, telemetry};
@@ -46,6 +46,9 @@ enum Command {
         /// Audience (`aud`) of the access tokens this service signs and accepts.
         #[arg(long, env = "FUPIN_JWT_AUDIENCE", default_value = "fupin-api")]
         jwt_audience: String,
+        /// JSON file of identity providers whose tokens are accepted too (RS256 or ES256).
+        #[arg(long, env = "FUPIN_EXTERNAL_ISSUERS")]
+        external_issuers: Option<std::path::PathBuf>,
         #[command(flatten)]
         limits: Limits,
     },
@@ -148,6 +151,7 @@ async fn main() -> anyhow::Result<()> {
             jwt_secret,
             jwt_issuer,
             jwt_audience,
+            external_issuers,
             limits,
         } => {
             let auth = match jwt_secret {
@@ -162,6 +166,13 @@ async fn main() -> anyhow::Result<()> {
                 None => anyhow::bail!(
                     "set FUPIN_JWT_SECRET (at least 32 bytes) to sign access tokens, or run with --demo"
                 ),
+            };
+            let auth = match external_issuers {
+                Some(path) => auth.with_external(
+                    ExternalIssuer::load_all(&path)
+                        .map_err(|e| anyhow::anyhow!("FUPIN_EXTERNAL_ISSUERS: {e}"))?,
+                ),
+                None => auth,
             };
             db::migrate(&db).await.context("migrations failed")?;
             if demo {

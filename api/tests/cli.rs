@@ -297,6 +297,19 @@ fn serve_refuses_to_start_without_a_jwt_secret() {
 }
 
 #[test]
+fn serve_refuses_an_unreadable_issuers_file() {
+    let output = Command::new(env!("CARGO_BIN_EXE_fupin"))
+        .env("DATABASE_URL", "sqlite::memory:")
+        .env("FUPIN_JWT_SECRET", "a-secret-for-the-cli-tests-0123456789")
+        .env("FUPIN_EXTERNAL_ISSUERS", "/nonexistent/issuers.json")
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .output()
+        .expect("run fupin");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("FUPIN_EXTERNAL_ISSUERS"));
+}
+
+#[test]
 fn export_schema_prints_the_checked_in_sdl() {
     let output = Command::new(env!("CARGO_BIN_EXE_fupin"))
         .arg("export-schema")

@@ -175,9 +175,14 @@ impl TestApp {
 
     /// A server with the given limits on an empty, migrated database.
     pub async fn spawn_with(backend: &Backend, limits: Limits) -> TestApp {
+        Self::spawn_with_auth(backend, limits, test_auth()).await
+    }
+
+    /// A server with the given limits and token configuration.
+    pub async fn spawn_with_auth(backend: &Backend, limits: Limits, auth: AuthConfig) -> TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt()
-                .with_env_filter("info")
+                .with_env_filter(std::env::var("TEST_LOG").unwrap_or_default())
                 .with_test_writer()
                 .try_init();
         }
@@ -197,15 +202,9 @@ impl TestApp {
         let admin = create_user(&db, "admin", Role::CountyAdmin, None, None).await;
         let admin_token = token_of(&admin);
         let server = tokio::spawn(async move {
-            api::app::serve(
-                listener,
-                server_db,
-                limits,
-                test_auth(),
-                std::future::pending(),
-            )
-            .await
-            .expect("server");
+            api::app::serve(listener, server_db, limits, auth, std::future::pending())
+                .await
+                .expect("server");
         });
         TestApp {
             addr,
