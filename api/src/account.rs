@@ -408,7 +408,18 @@ async fn open_session(
     }
     .insert(db)
     .await?;
-    let (access, expires_in) = auth::issue_access_token(config, &user, None)?;
+    let scope = match (user.region_id, user.enterprise_id) {
+        (Some(id), _) => region::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|r| r.code),
+        (None, Some(id)) => enterprise::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|e| e.credit_code),
+        (None, None) => None,
+    };
+    let (access, expires_in) = auth::issue_access_token(config, &user, scope)?;
     Ok(Tokens {
         access_token: access,
         expires_in,

@@ -69,6 +69,8 @@ const IDENTITY_DERIVED: [Access; 8] = [H, F, H, H, H, H, F, F];
 const NAME: [Access; 8] = [H, F, F, F, F, M, F, F];
 /// Contact details: the township sees them masked.
 const CONTACT: [Access; 8] = [H, F, M, F, F, H, F, F];
+/// Home addresses: not for enterprises.
+const ADDRESS: [Access; 8] = [H, F, F, F, F, H, F, F];
 /// Health and disability: not for helper cadres or enterprises.
 const HEALTH: [Access; 8] = [H, F, F, F, H, H, F, F];
 /// Incomes: not for enterprises.
@@ -161,7 +163,7 @@ pub const POLICY: &[Rule] = &[
     rule("Household", "id", ROW),
     rule("Household", "number", ROW),
     rule("Household", "village", ROW),
-    rule("Household", "address", CONTACT),
+    rule("Household", "address", ADDRESS),
     masked("Household", "phone", CONTACT, Mask::Phone),
     rule("Household", "attribute", ROW),
     rule("Household", "identificationStandard", ROW),

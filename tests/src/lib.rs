@@ -394,3 +394,13 @@ pub async fn first_region(db: &DatabaseConnection, level: RegionLevel) -> region
         .next()
         .expect("a region of that level")
 }
+
+/// A viewer of a role, for asking the policy what that role gets.
+pub fn viewer_of_role(role: Role) -> api::access::Viewer {
+    api::access::Viewer::User(api::access::User {
+        id: 0,
+        role,
+        region_prefix: None,
+        enterprise_id: None,
+    })
+}

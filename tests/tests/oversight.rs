@@ -1,6 +1,8 @@
 //! Revealing a masked value is possible with a purpose and always recorded;
 //! the county office manages users.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use entity::enums::{RegionLevel, Role};
 use entity::{household, member};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -151,6 +153,16 @@ async fn only_the_county_office_manages_users(backend: Backend) {
         .query_as(Some(&token), "{ me { username } }", json!({}))
         .await;
     assert_eq!(me["me"]["username"], "cadre-liu");
+    // The token states the role and scope, for clients to read.
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("JSON");
+    assert_eq!(claims["role"], "village_cadre");
+    assert_eq!(claims["scope"], village.code.as_str());
+    assert_eq!(claims["iss"], "fupin");
+    assert_eq!(claims["aud"], "fupin-api");
+    let lifetime = claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat");
+    assert_eq!(lifetime, 900);
 
     let reset = "mutation { resetUserPassword(username: \"cadre-liu\", newPassword: \"another long password\") { username } }";
     app.query(reset, json!({})).await;

@@ -11,6 +11,7 @@ on_both_backends!(
     rows_outside_the_scope_do_not_exist_on_any_path,
     sensitive_fields_are_masked_or_hidden_on_every_path,
     the_public_sees_places_and_projects_but_never_a_person,
+    the_permission_matrix_holds_for_every_role_and_sensitive_field,
 );
 
 async fn villages_of(app: &TestApp, level: RegionLevel) -> Vec<i64> {
@@ -284,4 +285,143 @@ async fn the_public_sees_places_and_projects_but_never_a_person(backend: Backend
     assert_eq!(TestApp::error_codes(&body), ["NOT_FOUND"]);
     let me = app.graphql_as(None, "{ me { username } }", json!({})).await;
     assert_eq!(TestApp::error_codes(&me), ["UNAUTHENTICATED"]);
+}
+
+/// Every role against every sensitive field of the policy, on two paths: what
+/// it gets is exactly what `api::policy::POLICY` says.
+async fn the_permission_matrix_holds_for_every_role_and_sensitive_field(backend: Backend) {
+    use api::policy::{Access, READERS, access_of, rule_of};
+
+    let (app, _) = TestApp::seeded(&backend, 150).await;
+    let village = villages_of(&app, RegionLevel::Village).await;
+    let home = household::Entity::find()
+        .filter(household::Column::VillageId.is_in(village))
+        .filter(household::Column::Phone.is_not_null())
+        .order_by_asc(household::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a household with a phone in the first village");
+    let person = member::Entity::find()
+        .filter(member::Column::HouseholdId.eq(home.id))
+        .order_by_asc(member::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a member");
+    let stored = |type_name: &str, field: &str| -> Value {
+        match (type_name, field) {
+            ("Household", "phone") => json!(home.phone),
+            ("Household", "address") => json!(home.address),
+            ("Member", "name") => json!(person.name),
+            ("Member", "idNumber") => json!(person.id_number),
+            ("Member", "birthDate") => json!(format!(
+                "{}-{}-{}",
+                &person.id_number[6..10],
+                &person.id_number[10..12],
+                &person.id_number[12..14]
+            )),
+            ("Member", "disabilityGrade") => json!(person.disability_grade),
+            _ => Value::Null,
+        }
+    };
+    let fields = [
+        ("Household", "phone"),
+        ("Household", "address"),
+        ("Member", "name"),
+        ("Member", "idNumber"),
+        ("Member", "birthDate"),
+        ("Member", "disabilityGrade"),
+    ];
+    let household_id = global_id("Household", home.id);
+    let member_id = global_id("Member", person.id);
+    let paths = [
+        (
+            "query($h: ID!, $m: ID!) { h: household(id: $h) { phone address } m: node(id: $m) { ... on Member { name idNumber birthDate disabilityGrade } } }",
+            ["h", "m"],
+        ),
+        (
+            "query($h: ID!, $m: ID!) { h: node(id: $h) { ... on Household { phone address } } m: node(id: $m) { ...P } } fragment P on Member { name idNumber birthDate disabilityGrade }",
+            ["h", "m"],
+        ),
+    ];
+    let roles = [
+        Role::CountyAdmin,
+        Role::TownshipOfficer,
+        Role::VillageCadre,
+        Role::HelperCadre,
+        Role::Enterprise,
+        Role::Auditor,
+        Role::ProvincialSystem,
+    ];
+    for role in roles {
+        let token = app.token_for(role).await;
+        let reader = READERS[roles.iter().position(|r| *r == role).expect("role") + 1];
+        let viewer_reaches_rows = matches!(
+            role,
+            Role::CountyAdmin
+                | Role::TownshipOfficer
+                | Role::VillageCadre
+                | Role::Auditor
+                | Role::ProvincialSystem
+        );
+        for (query, [h, m]) in paths {
+            let body = app
+                .graphql_as(
+                    Some(&token),
+                    query,
+                    json!({ "h": household_id, "m": member_id }),
+                )
+                .await;
+            if !viewer_reaches_rows {
+                assert!(
+                    body["data"].is_null()
+                        || (body["data"][h].is_null() && body["data"][m].is_null()),
+                    "{reader}: {body}"
+                );
+                assert!(
+                    TestApp::error_codes(&body).iter().all(|c| c == "NOT_FOUND"),
+                    "{reader}: {body}"
+                );
+                continue;
+            }
+            let errors: Vec<&Value> = body["errors"]
+                .as_array()
+                .map(|e| e.iter().collect())
+                .unwrap_or_default();
+            for (type_name, field) in fields {
+                let rule = rule_of(type_name, field).expect("a rule");
+                let object = if type_name == "Household" {
+                    &body["data"][h]
+                } else {
+                    &body["data"][m]
+                };
+                let shown = &object[field];
+                let expected = stored(type_name, field);
+                let viewer = tests::viewer_of_role(role);
+                let forbidden_here = errors.iter().any(|e| {
+                    e["path"].as_array().and_then(|p| p.last()) == Some(&json!(field))
+                        && e["extensions"]["code"] == "FORBIDDEN"
+                });
+                match access_of(&viewer, rule) {
+                    Access::Full => assert_eq!(shown, &expected, "{reader} {type_name}.{field}"),
+                    Access::Masked => {
+                        let mask = rule.mask.expect("a mask");
+                        assert_eq!(
+                            shown,
+                            &json!(mask.apply(expected.as_str().expect("text"))),
+                            "{reader} {type_name}.{field}"
+                        );
+                    }
+                    Access::Hidden => {
+                        assert!(shown.is_null(), "{reader} {type_name}.{field}: {shown}");
+                        assert!(
+                            forbidden_here,
+                            "{reader} {type_name}.{field}: a FORBIDDEN error at its path"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -58,3 +58,17 @@ async fn every_field_of_a_sensitive_type_has_a_rule_and_every_rule_a_field() {
         );
     }
 }
+
+#[test]
+fn every_field_someone_sees_masked_has_a_mask() {
+    for rule in POLICY {
+        if rule.access.contains(&api::policy::Access::Masked) {
+            assert!(
+                rule.mask.is_some(),
+                "`{}.{}` is masked for someone but has no mask",
+                rule.type_name,
+                rule.field
+            );
+        }
+    }
+}
