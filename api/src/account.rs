@@ -61,11 +61,27 @@ pub async fn create_user(db: &impl ConnectionTrait, new: NewUser) -> ApiResult<a
         new.enterprise_credit_code.as_deref(),
     )
     .await?;
+    let row = new_account(
+        username,
+        auth::hash_password(&new.password)?,
+        new.role,
+        (region_id, enterprise_id),
+    );
+    Ok(row.insert(db).await?)
+}
+
+/// A new, active account row with fresh counters.
+fn new_account(
+    username: String,
+    password_hash: String,
+    role: Role,
+    (region_id, enterprise_id): (Option<i64>, Option<i64>),
+) -> app_user::ActiveModel {
     let now = Utc::now();
-    let user = app_user::ActiveModel {
+    app_user::ActiveModel {
         username: Set(username),
-        password_hash: Set(auth::hash_password(&new.password)?),
-        role: Set(new.role),
+        password_hash: Set(password_hash),
+        role: Set(role),
         region_id: Set(region_id),
         enterprise_id: Set(enterprise_id),
         is_active: Set(true),
@@ -76,8 +92,7 @@ pub async fn create_user(db: &impl ConnectionTrait, new: NewUser) -> ApiResult<a
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    };
-    Ok(user.insert(db).await?)
+    }
 }
 
 /// A user by ID.
@@ -190,21 +205,12 @@ pub async fn external_user(
         .await?;
     let user = match existing {
         None => {
-            app_user::ActiveModel {
-                username: Set(username),
-                password_hash: Set(EXTERNAL_PASSWORD_HASH.into()),
-                role: Set(identity.role),
-                region_id: Set(scope.0),
-                enterprise_id: Set(scope.1),
-                is_active: Set(true),
-                token_version: Set(1),
-                failed_logins: Set(0),
-                locked_until: Set(None),
-                version: Set(1),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
+            new_account(
+                username,
+                EXTERNAL_PASSWORD_HASH.into(),
+                identity.role,
+                scope,
+            )
             .insert(db)
             .await?
         }

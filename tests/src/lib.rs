@@ -12,8 +12,8 @@ use api::seed::{SeedOptions, SeedReport};
 use entity::enums::{RegionLevel, Role};
 use entity::{app_user, enterprise, region};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveEnum, ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder,
 };
 use serde_json::{Value, json};
 
@@ -286,8 +286,8 @@ impl TestApp {
     /// or enterprise of the register as the role needs.
     pub async fn token_for(&self, role: Role) -> String {
         let region = match role {
-            Role::TownshipOfficer => Some(first_region(&self.db, RegionLevel::Township).await.id),
-            Role::VillageCadre => Some(first_region(&self.db, RegionLevel::Village).await.id),
+            Role::TownshipOfficer => Some(first_region(&self.db, RegionLevel::Township).await.code),
+            Role::VillageCadre => Some(first_region(&self.db, RegionLevel::Village).await.code),
             _ => None,
         };
         let enterprise = match role {
@@ -298,7 +298,7 @@ impl TestApp {
                     .await
                     .expect("query")
                     .expect("an enterprise")
-                    .id,
+                    .credit_code,
             ),
             _ => None,
         };
@@ -331,33 +331,26 @@ impl Drop for TestApp {
     }
 }
 
-/// Inserts a user with the password [`TEST_PASSWORD`].
+/// Creates a user as `fupin user create` does, with the password [`TEST_PASSWORD`];
+/// the scope is a division code or a credit code, as the role needs.
 pub async fn create_user(
     db: &DatabaseConnection,
     username: &str,
     role: Role,
-    region_id: Option<i64>,
-    enterprise_id: Option<i64>,
+    region_code: Option<String>,
+    enterprise_credit_code: Option<String>,
 ) -> app_user::Model {
-    let now = chrono::Utc::now();
-    app_user::ActiveModel {
-        username: Set(username.to_owned()),
-        password_hash: Set(api::auth::hash_password(TEST_PASSWORD).expect("hash")),
-        role: Set(role),
-        region_id: Set(region_id),
-        enterprise_id: Set(enterprise_id),
-        is_active: Set(true),
-        token_version: Set(1),
-        failed_logins: Set(0),
-        locked_until: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+    let new = api::account::NewUser {
+        username: username.to_owned(),
+        password: TEST_PASSWORD.to_owned(),
+        role,
+        region_code,
+        enterprise_credit_code,
+    };
+    match api::account::create_user(db, new).await {
+        Ok(user) => user,
+        Err(err) => panic!("creating {username}: {err:?}"),
     }
-    .insert(db)
-    .await
-    .expect("insert user")
 }
 
 /// The password of users made by [`create_user`].
