@@ -316,9 +316,12 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
 }
 
 /// A hash to verify against when the user does not exist, so that a wrong
-/// username takes as long as a wrong password.
+/// username takes as long as a wrong password. Made once, with the same
+/// parameters as every stored hash.
 pub fn dummy_password_hash() -> &'static str {
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$kTqt0Qc4m8AUFp4pbFgz1ZVgfNxiZkpA8UgZk1UsQpo"
+    static DUMMY: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hash_password(&random_password()).unwrap_or_default());
+    &DUMMY
 }
 
 /// A new opaque refresh token and the hash to store for it.
@@ -355,4 +358,23 @@ pub fn random_password() -> String {
         .iter()
         .map(|b| CHARS[usize::from(*b) % CHARS.len()] as char)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_hash_costs_a_real_verification() {
+        assert!(PasswordHash::new(dummy_password_hash()).is_ok());
+        assert!(!verify_password(dummy_password_hash(), "anything"));
+    }
+
+    #[test]
+    fn passwords_verify_against_their_own_hash_only() {
+        let hash = hash_password("a long enough password").expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password(&hash, "a long enough password"));
+        assert!(!verify_password(&hash, "another password"));
+    }
 }
