@@ -4,7 +4,8 @@
 //! not at all. [`PolicyGuard`] enforces it on every field resolution, whatever
 //! path a query takes to the field (aliases, fragments, `node`, nested lists).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
@@ -243,11 +244,21 @@ pub const POLICY: &[Rule] = &[
     rule("Query", "users", OVERSIGHT),
 ];
 
+/// The rules by type and field: looked up on every field a query resolves.
+static RULES: LazyLock<HashMap<&str, HashMap<&str, &Rule>>> = LazyLock::new(|| {
+    let mut rules: HashMap<&str, HashMap<&str, &Rule>> = HashMap::new();
+    for rule in POLICY {
+        rules
+            .entry(rule.type_name)
+            .or_default()
+            .insert(rule.field, rule);
+    }
+    rules
+});
+
 /// The rule of a field, if it has one.
 pub fn rule_of(type_name: &str, field: &str) -> Option<&'static Rule> {
-    POLICY
-        .iter()
-        .find(|r| r.type_name == type_name && r.field == field)
+    RULES.get(type_name)?.get(field).copied()
 }
 
 /// The policy as a Markdown table, as the README carries it.
