@@ -4,8 +4,8 @@
 
 use entity::enums::{RegionLevel, Role};
 use entity::{
-    app_user, enterprise, household, household_cause, household_income, member, poverty_line,
-    project, project_village, region, reveal,
+    app_user, audit_entry, enterprise, household, household_cause, household_income, member,
+    poverty_line, project, project_village, region, reveal,
 };
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
@@ -25,6 +25,7 @@ pub enum Viewer {
 #[derive(Debug, Clone)]
 pub struct User {
     pub id: i64,
+    pub username: String,
     pub role: Role,
     /// Division-code prefix of a township officer's township or a village cadre's village.
     pub region_prefix: Option<String>,
@@ -116,6 +117,7 @@ pub async fn viewer_of(db: &DatabaseConnection, user: &app_user::Model) -> ApiRe
     };
     Ok(Viewer::User(User {
         id: user.id,
+        username: user.username.clone(),
         role: user.role,
         region_prefix,
         enterprise_id: user.enterprise_id,
@@ -224,15 +226,21 @@ impl Scoped for app_user::Entity {
     }
 }
 
-/// Reveals: for the county office and auditors.
-impl Scoped for reveal::Entity {
-    fn scope(viewer: &Viewer) -> Condition {
-        match viewer.role() {
-            Some(Role::CountyAdmin | Role::Auditor) => Condition::all(),
-            _ => nothing(),
-        }
-    }
+/// Reveals and the audit trail: for the county office and auditors.
+macro_rules! oversight {
+    ($($module:ident),+) => {
+        $(impl Scoped for $module::Entity {
+            fn scope(viewer: &Viewer) -> Condition {
+                match viewer.role() {
+                    Some(Role::CountyAdmin | Role::Auditor) => Condition::all(),
+                    _ => nothing(),
+                }
+            }
+        })+
+    };
 }
+
+oversight!(reveal, audit_entry);
 
 /// Public data: the regions, the poverty line, enterprises and projects.
 macro_rules! public {

@@ -7,12 +7,14 @@ use std::time::Duration;
 use chrono::Utc;
 use entity::enums::Role;
 use entity::{app_user, enterprise, login_attempt, refresh_token, region};
+use sea_orm::ActiveEnum;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set, TransactionTrait,
 };
 
+use crate::audit::{self, Actor, Change};
 use crate::auth::{self, AuthConfig, ExternalIdentity};
 use crate::error::{ApiError, ApiResult};
 
@@ -45,7 +47,11 @@ pub struct NewUser {
 }
 
 /// Creates a user; the scope must fit the role.
-pub async fn create_user(db: &impl ConnectionTrait, new: NewUser) -> ApiResult<app_user::Model> {
+pub async fn create_user(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewUser,
+) -> ApiResult<app_user::Model> {
     let username = new.username.trim().to_owned();
     if username.is_empty() || username.chars().count() > 64 {
         return Err(ApiError::bad_input(
@@ -67,7 +73,38 @@ pub async fn create_user(db: &impl ConnectionTrait, new: NewUser) -> ApiResult<a
         new.role,
         (region_id, enterprise_id),
     );
-    Ok(row.insert(db).await?)
+    let txn = db.begin().await?;
+    let user = row.insert(&txn).await?;
+    audit::record(&txn, actor, account_change("user.create", None, &user)).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// What the trail keeps of an account: never its password hash.
+fn snapshot(user: &app_user::Model) -> serde_json::Value {
+    serde_json::json!({
+        "username": user.username,
+        "role": user.role.to_value(),
+        "regionId": user.region_id,
+        "enterpriseId": user.enterprise_id,
+        "isActive": user.is_active,
+        "tokenVersion": user.token_version,
+    })
+}
+
+/// An audit entry for a change of an account.
+fn account_change<'a>(
+    action: &'a str,
+    before: Option<&app_user::Model>,
+    after: &app_user::Model,
+) -> Change<'a> {
+    Change {
+        action,
+        entity_type: "Account",
+        entity_id: after.id,
+        before: before.map(snapshot),
+        after: Some(snapshot(after)),
+    }
 }
 
 /// A new, active account row with fresh counters.
@@ -179,7 +216,7 @@ async fn resolve_scope(
 /// provider: made on first sight, kept in step with the token's role and scope,
 /// and refused once disabled. It has no usable password.
 pub async fn external_user(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     identity: &ExternalIdentity,
 ) -> ApiResult<app_user::Model> {
     let issuer = &auth::hash_token(&identity.issuer)[..16];
@@ -199,36 +236,53 @@ pub async fn external_user(
         ApiError::Unauthenticated
     })?;
     let now = Utc::now();
+    let provider = Actor::system(&format!("idp:{issuer}"));
+    let txn = db.begin().await?;
     let existing = app_user::Entity::find()
         .filter(app_user::Column::Username.eq(username.as_str()))
-        .one(db)
+        .one(&txn)
         .await?;
     let user = match existing {
         None => {
-            new_account(
+            let user = new_account(
                 username,
                 EXTERNAL_PASSWORD_HASH.into(),
                 identity.role,
                 scope,
             )
-            .insert(db)
-            .await?
+            .insert(&txn)
+            .await?;
+            audit::record(
+                &txn,
+                &provider,
+                account_change("user.create_external", None, &user),
+            )
+            .await?;
+            user
         }
         Some(user)
             if (user.role, user.region_id, user.enterprise_id)
                 != (identity.role, scope.0, scope.1) =>
         {
-            let version = user.version + 1;
+            let before = user.clone();
             let mut changed: app_user::ActiveModel = user.into();
             changed.role = Set(identity.role);
             changed.region_id = Set(scope.0);
             changed.enterprise_id = Set(scope.1);
-            changed.version = Set(version);
+            changed.version = Set(before.version + 1);
             changed.updated_at = Set(now);
-            changed.update(db).await?
+            let user = changed.update(&txn).await?;
+            audit::record(
+                &txn,
+                &provider,
+                account_change("user.update_external", Some(&before), &user),
+            )
+            .await?;
+            user
         }
         Some(user) => user,
     };
+    txn.commit().await?;
     if !user.is_active {
         return Err(ApiError::Unauthenticated);
     }
@@ -247,13 +301,23 @@ async fn find_by_username(db: &impl ConnectionTrait, username: &str) -> ApiResul
 }
 
 /// Disables a user and revokes every token they hold.
-pub async fn disable_user(db: &DatabaseConnection, username: &str) -> ApiResult<app_user::Model> {
+pub async fn disable_user(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    username: &str,
+) -> ApiResult<app_user::Model> {
     let txn = db.begin().await?;
-    let user = find_by_username(&txn, username).await?;
-    let mut active: app_user::ActiveModel = user.into();
+    let before = find_by_username(&txn, username).await?;
+    let mut active: app_user::ActiveModel = before.clone().into();
     active.is_active = Set(false);
     revoke_everything(&txn, &mut active).await?;
     let user = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        account_change("user.disable", Some(&before), &user),
+    )
+    .await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -261,18 +325,25 @@ pub async fn disable_user(db: &DatabaseConnection, username: &str) -> ApiResult<
 /// Sets a new password, unlocks the account and revokes every token.
 pub async fn reset_password(
     db: &DatabaseConnection,
+    actor: &Actor,
     username: &str,
     password: &str,
 ) -> ApiResult<app_user::Model> {
     auth::check_password_strength(password)?;
     let txn = db.begin().await?;
-    let user = find_by_username(&txn, username).await?;
-    let mut active: app_user::ActiveModel = user.into();
+    let before = find_by_username(&txn, username).await?;
+    let mut active: app_user::ActiveModel = before.clone().into();
     active.password_hash = Set(auth::hash_password(password)?);
     active.failed_logins = Set(0);
     active.locked_until = Set(None);
     revoke_everything(&txn, &mut active).await?;
     let user = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        account_change("user.reset_password", Some(&before), &user),
+    )
+    .await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -505,10 +576,11 @@ pub async fn logout(db: &DatabaseConnection, token: &str) -> ApiResult<()> {
 pub async fn change_password(
     db: &DatabaseConnection,
     config: &AuthConfig,
-    user_id: i64,
+    actor: &Actor,
     current: &str,
     new: &str,
 ) -> ApiResult<Tokens> {
+    let user_id = actor.user_id.ok_or(ApiError::Unauthenticated)?;
     auth::check_password_strength(new)?;
     let txn = db.begin().await?;
     let user = app_user::Entity::find_by_id(user_id)
@@ -521,10 +593,17 @@ pub async fn change_password(
             "the current password is wrong",
         ));
     }
+    let before = user.clone();
     let mut active: app_user::ActiveModel = user.into();
     active.password_hash = Set(auth::hash_password(new)?);
     revoke_everything(&txn, &mut active).await?;
     let user = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        account_change("user.change_password", Some(&before), &user),
+    )
+    .await?;
     let tokens = open_session(&txn, config, user, uuid::Uuid::new_v4().to_string()).await?;
     txn.commit().await?;
     Ok(tokens)

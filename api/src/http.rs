@@ -225,13 +225,23 @@ async fn execute(
         Err(()) => return unauthenticated(media),
     };
     let batch = match batch {
-        BatchRequest::Single(request) => {
-            BatchRequest::Single(request.data(RequestData::new(db, viewer, &state.limits)))
-        }
+        BatchRequest::Single(request) => BatchRequest::Single(request.data(RequestData::new(
+            db,
+            viewer,
+            &state.limits,
+            &request_id,
+        ))),
         BatchRequest::Batch(requests) => BatchRequest::Batch(
             requests
                 .into_iter()
-                .map(|r| r.data(RequestData::new(db, viewer.clone(), &state.limits)))
+                .map(|r| {
+                    r.data(RequestData::new(
+                        db,
+                        viewer.clone(),
+                        &state.limits,
+                        &request_id,
+                    ))
+                })
                 .collect(),
         ),
     };

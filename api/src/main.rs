@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use api::account::{self, NewUser};
+use api::audit::Actor;
 use api::auth::{AuthConfig, ExternalIssuer};
 use api::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Limits};
 use api::seed::{self, SeedOptions};
@@ -221,6 +222,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::User { action } => {
             db::migrate(&db).await.context("migrations failed")?;
+            let cli = Actor::system("cli");
             let user = match action {
                 UserAction::Create {
                     username,
@@ -236,12 +238,14 @@ async fn main() -> anyhow::Result<()> {
                         region_code: region,
                         enterprise_credit_code: enterprise,
                     };
-                    account::create_user(&db, new).await
+                    account::create_user(&db, &cli, new).await
                 }
-                UserAction::Disable { username } => account::disable_user(&db, &username).await,
+                UserAction::Disable { username } => {
+                    account::disable_user(&db, &cli, &username).await
+                }
                 UserAction::ResetPassword { username } => {
                     let password = read_password()?;
-                    account::reset_password(&db, &username, &password).await
+                    account::reset_password(&db, &cli, &username, &password).await
                 }
             }
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;

@@ -242,6 +242,8 @@ pub const POLICY: &[Rule] = &[
     rule("Query", "me", SIGNED_IN),
     rule("Query", "reveals", OVERSIGHT),
     rule("Query", "users", OVERSIGHT),
+    rule("Query", "auditEntries", OVERSIGHT),
+    rule("Query", "verifyAuditChain", OVERSIGHT),
 ];
 
 /// The rules by type and field: looked up on every field a query resolves.

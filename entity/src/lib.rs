@@ -2,6 +2,7 @@
 //! enumerations they share. Logic lives in `api`; these stay plain data.
 
 pub mod app_user;
+pub mod audit_entry;
 pub mod enterprise;
 pub mod enums;
 pub mod ethnicity;

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_create_filing_card;
 mod m20261129_000002_create_auth;
 mod m20261129_000003_create_reveal;
+mod m20261129_000004_create_audit_entry;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_create_filing_card::Migration),
             Box::new(m20261129_000002_create_auth::Migration),
             Box::new(m20261129_000003_create_reveal::Migration),
+            Box::new(m20261129_000004_create_audit_entry::Migration),
         ]
     }
 }

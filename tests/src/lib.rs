@@ -347,7 +347,7 @@ pub async fn create_user(
         region_code,
         enterprise_credit_code,
     };
-    match api::account::create_user(db, new).await {
+    match api::account::create_user(db, &api::audit::Actor::system("test"), new).await {
         Ok(user) => user,
         Err(err) => panic!("creating {username}: {err:?}"),
     }
@@ -392,6 +392,7 @@ pub async fn first_region(db: &DatabaseConnection, level: RegionLevel) -> region
 pub fn viewer_of_role(role: Role) -> api::access::Viewer {
     api::access::Viewer::User(api::access::User {
         id: 0,
+        username: String::new(),
         role,
         region_prefix: None,
         enterprise_id: None,

@@ -8,10 +8,10 @@ use entity::enums::Role;
 use super::enterprise::Enterprise;
 use super::node::Node;
 use super::region::region_node;
-use super::{data, db, loaders, viewer};
+use super::{actor, data, db, loaders, viewer};
 use crate::account::{self, Credentials, Tokens};
 use crate::auth::AuthConfig;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 /// The tokens of a session (会话令牌).
 #[derive(SimpleObject)]
@@ -159,11 +159,11 @@ impl AccountMutation {
         current_password: String,
         new_password: String,
     ) -> ApiResult<TokenPayload> {
-        let user = viewer(ctx)?.user().map_err(|_| ApiError::Unauthenticated)?;
+        let actor = actor(ctx)?;
         account::change_password(
             db(ctx)?,
             auth(ctx)?,
-            user.id,
+            &actor,
             &current_password,
             &new_password,
         )

@@ -52,12 +52,18 @@ pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;
 pub struct RequestData {
     pub viewer: Viewer,
     pub loaders: Arc<Loaders>,
+    /// The `x-request-id` of the HTTP request, for the audit trail.
+    pub request_id: String,
 }
 
 impl RequestData {
-    pub fn new(db: &DatabaseConnection, viewer: Viewer, limits: &Limits) -> Self {
+    pub fn new(db: &DatabaseConnection, viewer: Viewer, limits: &Limits, request_id: &str) -> Self {
         let loaders = Arc::new(Loaders::new(db, &viewer, limits.loader_delay()));
-        Self { viewer, loaders }
+        Self {
+            viewer,
+            loaders,
+            request_id: request_id.to_owned(),
+        }
     }
 }
 
@@ -101,6 +107,12 @@ pub(crate) fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
 
 pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
     Ok(&data::<RequestData>(ctx)?.viewer)
+}
+
+/// The actor of a change made in this request, for the audit trail.
+pub(crate) fn actor(ctx: &Context<'_>) -> ApiResult<crate::audit::Actor> {
+    let data = data::<RequestData>(ctx)?;
+    crate::audit::Actor::of(&data.viewer, &data.request_id)
 }
 
 pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> ApiResult<&'a Arc<Loaders>> {

@@ -1,19 +1,20 @@
 //! Revealing masked values with a stated purpose (查看敏感信息), the record of
 //! reveals, and the county administrator's management of users.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::enums::Role;
-use entity::{app_user, household, member, reveal};
+use entity::{app_user, audit_entry, household, member, reveal};
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
 
 use super::account::Account;
 use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id, global_id, page_cost, paginate,
 };
-use super::{db, loaders, page, viewer};
+use super::{actor, db, loaders, page, viewer};
 use crate::access;
 use crate::account::{self, NewUser};
+use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::policy::{self, Access};
 
@@ -88,6 +89,100 @@ pub struct CreateUserInput {
     enterprise_credit_code: Option<String>,
 }
 
+/// Newest first.
+const NEWEST_AUDIT_FIRST: SortKey<audit_entry::Entity> = SortKey {
+    name: "audit-desc",
+    column: audit_entry::Column::Id,
+    key_type: KeyType::Int,
+    descending: true,
+    value_of: |m| m.id.to_string(),
+};
+
+pub struct AuditEntry(audit_entry::Model);
+
+/// One change, as the audit trail keeps it (审计记录). Entries are never edited.
+#[Object]
+impl AuditEntry {
+    /// Position in the trail.
+    async fn sequence(&self) -> i64 {
+        self.0.id
+    }
+    /// When (时间).
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// Username of the actor, or the service part that acted (`cli`, `demo`, `idp:...`) (操作人).
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    /// The actor's role (角色).
+    async fn role(&self) -> Option<&str> {
+        self.0.role.as_deref()
+    }
+    /// What was done, e.g. `user.disable` (操作).
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    /// The type of the record changed, e.g. `Account` (对象类型).
+    async fn entity_type(&self) -> &str {
+        &self.0.entity_type
+    }
+    /// The database ID of the record changed (对象编号).
+    async fn entity_id(&self) -> i64 {
+        self.0.entity_id
+    }
+    /// The audited fields before the change (变更前).
+    async fn before(&self) -> Option<Json<serde_json::Value>> {
+        self.0
+            .before
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .map(Json)
+    }
+    /// The audited fields after the change (变更后).
+    async fn after(&self) -> Option<Json<serde_json::Value>> {
+        self.0
+            .after
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .map(Json)
+    }
+    /// The `x-request-id` of the request that made the change (请求编号).
+    async fn request_id(&self) -> Option<&str> {
+        self.0.request_id.as_deref()
+    }
+    /// SHA-256 over the entry and the previous entry's hash (哈希).
+    async fn hash(&self) -> &str {
+        &self.0.hash
+    }
+}
+
+/// Which audit entries to list (审计筛选条件).
+#[derive(InputObject, Default)]
+pub struct AuditFilter {
+    /// Only changes of this type of record, e.g. `Account`.
+    entity_type: Option<String>,
+    /// Only changes of this record (its database ID); with `entityType`.
+    entity_id: Option<i64>,
+    /// Only changes by this actor.
+    actor: Option<String>,
+    /// Only changes at or after this time.
+    from: Option<DateTime<Utc>>,
+    /// Only changes before this time.
+    to: Option<DateTime<Utc>>,
+}
+
+/// The result of walking the audit chain (审计链校验结果).
+#[derive(SimpleObject)]
+pub struct AuditChainReport {
+    /// Entries checked.
+    entries: u64,
+    /// Whether every entry matches its hash and follows the one before it.
+    intact: bool,
+    /// The first entry that does not: where the trail was altered.
+    first_broken_sequence: Option<i64>,
+}
+
 #[derive(Default)]
 pub struct OversightQuery;
 
@@ -106,6 +201,51 @@ impl OversightQuery {
         let select = access::select::<reveal::Entity>(viewer(ctx)?);
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
         paginate(db(ctx)?, select, &NEWEST_REVEAL_FIRST, page, Reveal).await
+    }
+
+    /// The audit trail, newest first (审计日志): for the county office and auditors.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn audit_entries(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<AuditEntry>> {
+        use audit_entry::Column as A;
+        let filter = filter.unwrap_or_default();
+        let mut select = access::select::<audit_entry::Entity>(viewer(ctx)?);
+        if let Some(entity_type) = filter.entity_type {
+            select = select.filter(A::EntityType.eq(entity_type));
+        }
+        if let Some(entity_id) = filter.entity_id {
+            select = select.filter(A::EntityId.eq(entity_id));
+        }
+        if let Some(actor) = filter.actor {
+            select = select.filter(A::Actor.eq(actor));
+        }
+        if let Some(from) = filter.from {
+            select = select.filter(A::At.gte(from));
+        }
+        if let Some(to) = filter.to {
+            select = select.filter(A::At.lt(to));
+        }
+        let page = page(ctx, PageArgs::new(first, after, last, before))?;
+        paginate(db(ctx)?, select, &NEWEST_AUDIT_FIRST, page, AuditEntry).await
+    }
+
+    /// Walks the whole audit trail and reports the first entry altered behind
+    /// the service's back, if any (校验审计链): for the county office and auditors.
+    async fn verify_audit_chain(&self, ctx: &Context<'_>) -> ApiResult<AuditChainReport> {
+        let report = audit::verify(db(ctx)?).await?;
+        Ok(AuditChainReport {
+            entries: report.entries,
+            intact: report.first_broken.is_none(),
+            first_broken_sequence: report.first_broken,
+        })
     }
 
     /// User accounts (用户): for the county office and auditors.
@@ -213,12 +353,14 @@ impl OversightMutation {
             region_code: input.region_code,
             enterprise_credit_code: input.enterprise_credit_code,
         };
-        account::create_user(db(ctx)?, new).await.map(Account)
+        account::create_user(db(ctx)?, &actor(ctx)?, new)
+            .await
+            .map(Account)
     }
 
     /// Disables a user and ends all their sessions (停用用户): the county office only.
     async fn disable_user(&self, ctx: &Context<'_>, username: String) -> ApiResult<Account> {
-        account::disable_user(db(ctx)?, &username)
+        account::disable_user(db(ctx)?, &actor(ctx)?, &username)
             .await
             .map(Account)
     }
@@ -231,7 +373,7 @@ impl OversightMutation {
         username: String,
         new_password: String,
     ) -> ApiResult<Account> {
-        account::reset_password(db(ctx)?, &username, &new_password)
+        account::reset_password(db(ctx)?, &actor(ctx)?, &username, &new_password)
             .await
             .map(Account)
     }

@@ -76,6 +76,7 @@ pub async fn demo_users(db: &DatabaseConnection) -> Result<String, crate::error:
     use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 
     let password = crate::auth::random_password();
+    let demo = crate::audit::Actor::system("demo");
     let first_region = |level| {
         region::Entity::find()
             .filter(region::Column::Level.eq(level))
@@ -107,7 +108,7 @@ pub async fn demo_users(db: &DatabaseConnection) -> Result<String, crate::error:
             .await?
             .is_some();
         if exists {
-            account::reset_password(db, username, &password).await?;
+            account::reset_password(db, &demo, username, &password).await?;
         } else {
             let new = NewUser {
                 username: username.into(),
@@ -116,7 +117,7 @@ pub async fn demo_users(db: &DatabaseConnection) -> Result<String, crate::error:
                 region_code,
                 enterprise_credit_code,
             };
-            account::create_user(db, new).await?;
+            account::create_user(db, &demo, new).await?;
         }
     }
     Ok(password)
