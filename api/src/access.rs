@@ -4,8 +4,8 @@
 
 use entity::enums::{RegionLevel, Role};
 use entity::{
-    app_user, audit_entry, enterprise, household, household_cause, household_income, member,
-    poverty_line, project, project_village, region, reveal,
+    app_user, audit_entry, enterprise, helper_pairing, household, household_cause,
+    household_income, member, poverty_line, project, project_village, region, reveal,
 };
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
@@ -129,6 +129,8 @@ enum Reach<'a> {
     All,
     /// The households of the villages under a code prefix.
     Under(&'a str),
+    /// The households a helper cadre is paired with now.
+    Paired(i64),
     Nothing,
 }
 
@@ -142,9 +144,9 @@ fn reach(viewer: &Viewer) -> Reach<'_> {
             Some(prefix) => Reach::Under(prefix),
             None => Reach::Nothing,
         },
-        // Helper cadres reach their paired households once pairing exists;
-        // enterprises reach households through benefit links, likewise later.
-        Role::HelperCadre | Role::Enterprise => Reach::Nothing,
+        Role::HelperCadre => Reach::Paired(user.id),
+        // Enterprises will reach households through benefit links (issue 5).
+        Role::Enterprise => Reach::Nothing,
     }
 }
 
@@ -159,6 +161,15 @@ fn households_reached(viewer: &Viewer) -> Option<Condition> {
         Reach::Under(prefix) => Some(
             Condition::all().add(household::Column::VillageId.in_subquery(villages_under(prefix))),
         ),
+        Reach::Paired(helper) => {
+            let paired = Query::select()
+                .column(helper_pairing::Column::HouseholdId)
+                .from(helper_pairing::Entity)
+                .and_where(helper_pairing::Column::HelperId.eq(helper))
+                .and_where(helper_pairing::Column::EndedOn.is_null())
+                .to_owned();
+            Some(Condition::all().add(household::Column::Id.in_subquery(paired)))
+        }
         Reach::Nothing => Some(nothing()),
     }
 }
@@ -201,6 +212,12 @@ impl Scoped for member::Entity {
     }
 }
 
+impl Scoped for helper_pairing::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        through_household(viewer, helper_pairing::Column::HouseholdId)
+    }
+}
+
 impl Scoped for household_cause::Entity {
     fn scope(viewer: &Viewer) -> Condition {
         through_household(viewer, household_cause::Column::HouseholdId)
@@ -213,15 +230,20 @@ impl Scoped for household_income::Entity {
     }
 }
 
-/// Accounts: the county office and auditors see all of them; anyone else only their own.
+/// Accounts: the county office and auditors see all of them; township and
+/// village staff also the helper cadres they pair; anyone else only their own.
 impl Scoped for app_user::Entity {
     fn scope(viewer: &Viewer) -> Condition {
-        match viewer {
-            Viewer::User(user) if matches!(user.role, Role::CountyAdmin | Role::Auditor) => {
-                Condition::all()
-            }
-            Viewer::User(user) => Condition::all().add(app_user::Column::Id.eq(user.id)),
-            Viewer::Public => nothing(),
+        let Viewer::User(user) = viewer else {
+            return nothing();
+        };
+        let own = app_user::Column::Id.eq(user.id);
+        match user.role {
+            Role::CountyAdmin | Role::Auditor => Condition::all(),
+            Role::TownshipOfficer | Role::VillageCadre => Condition::any()
+                .add(own)
+                .add(app_user::Column::Role.eq(Role::HelperCadre)),
+            _ => Condition::all().add(own),
         }
     }
 }

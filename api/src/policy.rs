@@ -80,6 +80,8 @@ const INCOME: [Access; 8] = [H, F, F, F, F, H, F, F];
 const ANYONE: [Access; 8] = [F, F, F, F, F, F, F, F];
 /// Any signed-in caller.
 const SIGNED_IN: [Access; 8] = [H, F, F, F, F, F, F, F];
+/// Those who organise assistance within their scope.
+const ORGANISERS: [Access; 8] = [H, F, F, F, H, H, H, H];
 /// The county office alone.
 const ADMIN: [Access; 8] = [H, F, H, H, H, H, H, H];
 /// The county office and auditors.
@@ -181,6 +183,7 @@ pub const POLICY: &[Rule] = &[
     rule("Household", "size", ROW),
     rule("Household", "incomes", INCOME),
     rule("Household", "income", INCOME),
+    rule("Household", "pairings", ROW),
     rule("Household", "version", ROW),
     rule("Member", "id", ROW),
     rule("Member", "household", ROW),
@@ -236,6 +239,8 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "logout", ANYONE),
     rule("Mutation", "changePassword", SIGNED_IN),
     rule("Mutation", "reveal", SIGNED_IN),
+    rule("Mutation", "pairHelper", ORGANISERS),
+    rule("Mutation", "endPairing", ORGANISERS),
     rule("Mutation", "createUser", ADMIN),
     rule("Mutation", "disableUser", ADMIN),
     rule("Mutation", "resetUserPassword", ADMIN),

@@ -6,6 +6,7 @@ pub mod audit_entry;
 pub mod enterprise;
 pub mod enums;
 pub mod ethnicity;
+pub mod helper_pairing;
 pub mod household;
 pub mod household_cause;
 pub mod household_income;

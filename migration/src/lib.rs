@@ -7,6 +7,7 @@ mod m20261129_000001_create_filing_card;
 mod m20261129_000002_create_auth;
 mod m20261129_000003_create_reveal;
 mod m20261129_000004_create_audit_entry;
+mod m20261129_000005_create_helper_pairing;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_create_auth::Migration),
             Box::new(m20261129_000003_create_reveal::Migration),
             Box::new(m20261129_000004_create_audit_entry::Migration),
+            Box::new(m20261129_000005_create_helper_pairing::Migration),
         ]
     }
 }

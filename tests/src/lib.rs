@@ -285,6 +285,11 @@ impl TestApp {
     /// A token for a new user of `role`, scoped to the first township, village
     /// or enterprise of the register as the role needs.
     pub async fn token_for(&self, role: Role) -> String {
+        self.user_for(role).await.1
+    }
+
+    /// A new user of `role` (scoped as [`token_for`](Self::token_for) says) and a token for them.
+    pub async fn user_for(&self, role: Role) -> (app_user::Model, String) {
         let region = match role {
             Role::TownshipOfficer => Some(first_region(&self.db, RegionLevel::Township).await.code),
             Role::VillageCadre => Some(first_region(&self.db, RegionLevel::Village).await.code),
@@ -303,7 +308,9 @@ impl TestApp {
             _ => None,
         };
         let username = format!("{}-{}", role.to_value(), uuid::Uuid::new_v4().simple());
-        token_of(&create_user(&self.db, &username, role, region, enterprise).await)
+        let user = create_user(&self.db, &username, role, region, enterprise).await;
+        let token = token_of(&user);
+        (user, token)
     }
 
     /// The `extensions.code` of each error of a response.

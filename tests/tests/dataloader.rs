@@ -37,9 +37,9 @@ async fn statements_for(app: &TestApp, first: usize) -> usize {
 async fn a_page_of_households_with_members_and_village_costs_a_constant_number_of_statements(
     backend: Backend,
 ) {
-    // A window wide enough that a slow debug build still gathers a whole page.
+    // A window wide enough that a slow debug build on a busy machine still gathers a whole page.
     let limits = Limits {
-        loader_delay_ms: 50,
+        loader_delay_ms: 200,
         ..Limits::default()
     };
     let app = TestApp::spawn_with(&backend, limits).await;
@@ -65,7 +65,7 @@ const NESTED: &str = r#"query($n: Int) {
 
 async fn nested_connections_under_a_list_are_fetched_together(backend: Backend) {
     let limits = Limits {
-        loader_delay_ms: 50,
+        loader_delay_ms: 200,
         ..Limits::default()
     };
     let app = TestApp::spawn_with(&backend, limits).await;

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    app_user, enterprise, household, household_cause, household_income, member, poverty_line,
-    project, project_village, region,
+    app_user, enterprise, helper_pairing, household, household_cause, household_income, member,
+    poverty_line, project, project_village, region,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
@@ -62,6 +62,18 @@ impl Child for member::Entity {
     }
     fn listed() -> Condition {
         Condition::all().add(member::Column::IsActive.eq(true))
+    }
+}
+
+impl Child for helper_pairing::Entity {
+    fn parent_column() -> Self::Column {
+        helper_pairing::Column::HouseholdId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.household_id
+    }
+    fn order_column() -> Self::Column {
+        helper_pairing::Column::Id
     }
 }
 
@@ -346,6 +358,7 @@ pub struct Loaders {
     pub users: Cached<ById<app_user::Entity>>,
     pub household_members: Cached<ByParent<member::Entity>>,
     pub household_causes: Cached<ByParent<household_cause::Entity>>,
+    pub household_pairings: Cached<ByParent<helper_pairing::Entity>>,
     pub household_incomes: Cached<ByParent<household_income::Entity>>,
     pub project_villages: Cached<VillagesByProject>,
     pub poverty_lines: Cached<PovertyLineByYear>,
@@ -378,6 +391,7 @@ impl Loaders {
             users: cached(ById::new(db, viewer), delay),
             household_members: cached(ByParent::new(db, viewer), delay),
             household_causes: cached(ByParent::new(db, viewer), delay),
+            household_pairings: cached(ByParent::new(db, viewer), delay),
             household_incomes: cached(ByParent::new(db, viewer), delay),
             project_villages: cached(
                 VillagesByProject {

@@ -8,6 +8,7 @@ pub mod loader;
 pub mod money;
 pub mod node;
 pub mod oversight;
+pub mod pairing;
 pub mod project;
 pub mod region;
 pub mod relay;
@@ -44,7 +45,11 @@ pub struct Query(
 
 /// The root mutation: one part per domain area.
 #[derive(MergedObject, Default)]
-pub struct Mutation(account::AccountMutation, oversight::OversightMutation);
+pub struct Mutation(
+    account::AccountMutation,
+    oversight::OversightMutation,
+    pairing::PairingMutation,
+);
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -15,6 +15,7 @@ use sea_orm::{QueryFilter, QueryOrder};
 pub use filter::{HouseholdFilter, HouseholdOrder};
 
 use super::money::Money;
+use super::pairing::Pairing;
 use super::region::Village;
 use super::relay::{
     Conn, NodeKind, PageArgs, ParentColumn, decode_id_of, global_id, page_cost, paginate,
@@ -192,6 +193,15 @@ impl Household {
             .into_iter()
             .find(|i| i.year == year)
             .map(HouseholdIncome))
+    }
+    /// Helper cadres paired with the household, past and present (结对帮扶).
+    async fn pairings(&self, ctx: &Context<'_>) -> ApiResult<Vec<Pairing>> {
+        let pairings = loaders(ctx)?.household_pairings.load_one(self.0.id).await?;
+        Ok(pairings
+            .unwrap_or_default()
+            .into_iter()
+            .map(Pairing)
+            .collect())
     }
     /// Version of the record, for detecting concurrent edits (版本号).
     async fn version(&self) -> i32 {

@@ -1,0 +1,166 @@
+//! Pairing assistance (结对帮扶): helper cadres paired with households. A helper
+//! cadre sees exactly the households paired with them.
+
+use async_graphql::{Context, ID, Object};
+use chrono::{NaiveDate, Utc};
+use entity::enums::Role;
+use entity::{app_user, helper_pairing, household};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+
+use super::account::Account;
+use super::household::Household;
+use super::relay::{NodeKind, decode_id_of};
+use super::{actor, db, loaders, viewer};
+use crate::access;
+use crate::audit::{self, Change};
+use crate::error::{ApiError, ApiResult};
+
+pub struct Pairing(pub helper_pairing::Model);
+
+/// A helper cadre paired with a household (结对帮扶关系).
+#[Object]
+impl Pairing {
+    /// The helper cadre (帮扶责任人), when the reader may see their account.
+    async fn helper(&self, ctx: &Context<'_>) -> ApiResult<Option<Account>> {
+        Ok(loaders(ctx)?
+            .users
+            .load_one(self.0.helper_id)
+            .await?
+            .map(Account))
+    }
+    /// The helper's unit (帮扶单位).
+    async fn unit(&self) -> Option<&str> {
+        self.0.unit.as_deref()
+    }
+    /// The household helped (帮扶对象).
+    async fn household(&self, ctx: &Context<'_>) -> ApiResult<Option<Household>> {
+        Ok(loaders(ctx)?
+            .households
+            .load_one(self.0.household_id)
+            .await?
+            .map(Household))
+    }
+    /// First day of the pairing (结对日期).
+    async fn started_on(&self) -> NaiveDate {
+        self.0.started_on
+    }
+    /// Last day, once ended (解除日期).
+    async fn ended_on(&self) -> Option<NaiveDate> {
+        self.0.ended_on
+    }
+}
+
+fn snapshot(pairing: &helper_pairing::Model) -> serde_json::Value {
+    serde_json::json!({
+        "helperId": pairing.helper_id,
+        "householdId": pairing.household_id,
+        "unit": pairing.unit,
+        "startedOn": pairing.started_on,
+        "endedOn": pairing.ended_on,
+    })
+}
+
+/// A household the caller reaches, by global ID.
+async fn reachable_household(ctx: &Context<'_>, id: &ID) -> ApiResult<household::Model> {
+    let (_, raw) = decode_id_of(id, "householdId", &[NodeKind::Household])?;
+    access::select::<household::Entity>(viewer(ctx)?)
+        .filter(household::Column::Id.eq(raw))
+        .one(db(ctx)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Household"))
+}
+
+/// An active helper cadre, by username.
+async fn helper_cadre(ctx: &Context<'_>, username: &str) -> ApiResult<app_user::Model> {
+    app_user::Entity::find()
+        .filter(app_user::Column::Username.eq(username))
+        .one(db(ctx)?)
+        .await?
+        .filter(|u| u.role == Role::HelperCadre && u.is_active)
+        .ok_or_else(|| {
+            ApiError::bad_input(
+                "helperUsername",
+                format!("`{username}` is not an active helper cadre"),
+            )
+        })
+}
+
+#[derive(Default)]
+pub struct PairingMutation;
+
+#[Object]
+impl PairingMutation {
+    /// Pairs a helper cadre with a household of the caller's scope (结对).
+    async fn pair_helper(
+        &self,
+        ctx: &Context<'_>,
+        helper_username: String,
+        household_id: ID,
+        unit: Option<String>,
+    ) -> ApiResult<Pairing> {
+        let actor = actor(ctx)?;
+        let home = reachable_household(ctx, &household_id).await?;
+        let helper = helper_cadre(ctx, &helper_username).await?;
+        let now = Utc::now();
+        let txn = db(ctx)?.begin().await?;
+        let pairing = helper_pairing::ActiveModel {
+            helper_id: Set(helper.id),
+            household_id: Set(home.id),
+            unit: Set(unit.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty())),
+            started_on: Set(now.date_naive()),
+            ended_on: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let change = Change {
+            action: "pairing.create",
+            entity_type: "Pairing",
+            entity_id: pairing.id,
+            before: None,
+            after: Some(snapshot(&pairing)),
+        };
+        audit::record(&txn, &actor, change).await?;
+        txn.commit().await?;
+        Ok(Pairing(pairing))
+    }
+
+    /// Ends the active pairing of a helper cadre with a household (解除结对).
+    async fn end_pairing(
+        &self,
+        ctx: &Context<'_>,
+        helper_username: String,
+        household_id: ID,
+    ) -> ApiResult<Pairing> {
+        let actor = actor(ctx)?;
+        let home = reachable_household(ctx, &household_id).await?;
+        let helper = helper_cadre(ctx, &helper_username).await?;
+        let txn = db(ctx)?.begin().await?;
+        let before = helper_pairing::Entity::find()
+            .filter(helper_pairing::Column::HelperId.eq(helper.id))
+            .filter(helper_pairing::Column::HouseholdId.eq(home.id))
+            .filter(helper_pairing::Column::EndedOn.is_null())
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ApiError::not_found("Pairing"))?;
+        let now = Utc::now();
+        let mut ended: helper_pairing::ActiveModel = before.clone().into();
+        ended.ended_on = Set(Some(now.date_naive()));
+        ended.version = Set(before.version + 1);
+        ended.updated_at = Set(now);
+        let pairing = ended.update(&txn).await?;
+        let change = Change {
+            action: "pairing.end",
+            entity_type: "Pairing",
+            entity_id: pairing.id,
+            before: Some(snapshot(&before)),
+            after: Some(snapshot(&pairing)),
+        };
+        audit::record(&txn, &actor, change).await?;
+        txn.commit().await?;
+        Ok(Pairing(pairing))
+    }
+}
