@@ -40,6 +40,11 @@ pub enum ApiError {
         message: String,
     },
     Conflict(String),
+    /// An edit made from a stale read; `current` is the record as it is now.
+    StaleVersion {
+        message: String,
+        current: serde_json::Value,
+    },
     /// Too many attempts; try again later.
     RateLimited(String),
     /// Anything the client cannot fix; the detail is logged, not sent.
@@ -78,6 +83,13 @@ impl From<ApiError> for async_graphql::Error {
             ApiError::Conflict(message) => {
                 async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code::CONFLICT))
             }
+            ApiError::StaleVersion { message, current } => async_graphql::Error::new(message)
+                .extend_with(|_, e| {
+                    e.set("code", code::CONFLICT);
+                    if let Ok(current) = async_graphql::Value::from_json(current.clone()) {
+                        e.set("current", current);
+                    }
+                }),
             ApiError::RateLimited(message) => async_graphql::Error::new(message)
                 .extend_with(|_, e| e.set("code", code::RATE_LIMITED)),
             ApiError::Internal(detail) => {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod edit;
 pub mod error;
 pub mod graphql;
 pub mod http;

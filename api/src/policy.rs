@@ -268,6 +268,30 @@ pub fn rule_of(type_name: &str, field: &str) -> Option<&'static Rule> {
     RULES.get(type_name)?.get(field).copied()
 }
 
+/// A record's snapshot, keyed by the GraphQL fields of `type_name`, as `viewer`
+/// may see it: what the conflict errors and the audit trail show goes through
+/// the same rules as the fields. Keys of a sensitive type without a rule are dropped.
+pub fn redact(viewer: &Viewer, type_name: &str, snapshot: serde_json::Value) -> serde_json::Value {
+    let serde_json::Value::Object(fields) = snapshot else {
+        return snapshot;
+    };
+    let sensitive = SENSITIVE_TYPES.contains(&type_name);
+    let visible = fields.into_iter().filter_map(|(key, value)| {
+        let Some(rule) = rule_of(type_name, &key) else {
+            return (!sensitive).then_some((key, value));
+        };
+        match (access_of(viewer, rule), rule.mask, value) {
+            (Access::Full, _, value) => Some((key, value)),
+            (Access::Masked, Some(mask), serde_json::Value::String(text)) => {
+                Some((key, serde_json::Value::String(mask.apply(&text))))
+            }
+            (Access::Masked, _, serde_json::Value::Null) => Some((key, serde_json::Value::Null)),
+            _ => None,
+        }
+    });
+    serde_json::Value::Object(visible.collect())
+}
+
 /// The policy as a Markdown table, as the README carries it.
 pub fn markdown_table() -> String {
     let symbol = |access: Access| match access {

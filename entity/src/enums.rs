@@ -64,6 +64,9 @@ db_enum! {
         Returned = "returned",
         /// Removed from the register as wrongly included (清退).
         Removed = "removed",
+        /// On file but not a poor household: an applicant under identification,
+        /// or a marginal household under monitoring (非贫困户).
+        NotPoor = "not_poor",
     }
 }
 
@@ -340,5 +343,175 @@ db_enum! {
         Auditor = "auditor",
         /// A provincial system's service account (省级系统).
         ProvincialSystem = "provincial_system",
+    }
+}
+
+db_enum! {
+    /// What a proposal asks the county to decide (申请事项).
+    ProposalKind {
+        /// Identify the household as poor and enrol it (识别纳入).
+        Identification = "identification",
+        /// Certify the household lifted out of poverty (脱贫退出).
+        Exit = "exit",
+    }
+}
+
+db_enum! {
+    /// Where a proposal stands in "two public notices and one announcement" (两公示一公告).
+    ProposalStage {
+        /// Publicly noticed in the village; objections may be recorded (公示中).
+        Notice = "notice",
+        /// Checked and passed by the township (乡镇审核通过).
+        TownshipChecked = "township_checked",
+        /// Approved by the county and announced (县级审定并公告).
+        Approved = "approved",
+        /// Refused by the township or the county (未通过).
+        Rejected = "rejected",
+        /// Withdrawn by the proposers (撤回).
+        Withdrawn = "withdrawn",
+    }
+}
+
+db_enum! {
+    /// A change of a household's status, as its history records it (状态变更).
+    StatusAction {
+        /// Put on file as a not-poor household (建档).
+        Filed = "filed",
+        /// Identified as poor and enrolled (识别纳入).
+        Enrolled = "enrolled",
+        /// Lifted out of poverty (脱贫).
+        LiftedOut = "lifted_out",
+        /// Returned to poverty (返贫).
+        Returned = "returned",
+        /// Removed as wrongly included (清退).
+        Removed = "removed",
+        /// Entered monitoring for return to poverty (纳入监测).
+        MonitoringStarted = "monitoring_started",
+        /// Its risk marked eliminated (风险消除).
+        RiskEliminated = "risk_eliminated",
+    }
+}
+
+db_enum! {
+    /// A risk that puts a household under monitoring (风险类型).
+    RiskType {
+        /// Illness (因病).
+        Illness = "illness",
+        /// Disability (因残).
+        Disability = "disability",
+        /// Schooling costs (因学).
+        Schooling = "schooling",
+        /// Natural disaster (因自然灾害).
+        Disaster = "disaster",
+        /// Accident (因意外事故).
+        Accident = "accident",
+        /// Failed industry project (因产业项目失败).
+        FailedIndustry = "failed_industry",
+        /// Unstable employment (因务工就业不稳).
+        UnstableEmployment = "unstable_employment",
+        /// Lack of labour (缺劳动力).
+        LackOfLabour = "lack_of_labour",
+        /// Other (其他).
+        Other = "other",
+    }
+}
+
+db_enum! {
+    /// How a household at risk was found (发现方式).
+    FoundBy {
+        /// The household reported itself (农户自主申报).
+        SelfReport = "self_report",
+        /// A cadre's visit (基层干部排查).
+        CadreVisit = "cadre_visit",
+        /// A department's screening of its data (部门筛查预警).
+        DepartmentScreening = "department_screening",
+    }
+}
+
+db_enum! {
+    /// Category of an assistance measure: the "five batches" (五个一批) and the others.
+    MeasureCategory {
+        /// Develop production (发展生产脱贫一批).
+        DevelopProduction = "develop_production",
+        /// Relocation (易地搬迁脱贫一批).
+        Relocation = "relocation",
+        /// Ecological compensation (生态补偿脱贫一批).
+        EcologicalCompensation = "ecological_compensation",
+        /// Education (发展教育脱贫一批).
+        Education = "education",
+        /// Social-security safety net (社会保障兜底一批).
+        SocialSecurity = "social_security",
+        /// Employment (就业扶贫).
+        Employment = "employment",
+        /// Health (健康扶贫).
+        Health = "health",
+        /// Renovation of a dilapidated house (危房改造).
+        HousingRenovation = "housing_renovation",
+        /// Microcredit (小额信贷).
+        Microcredit = "microcredit",
+        /// Public-welfare job (公益岗位).
+        PublicWelfareJob = "public_welfare_job",
+        /// Skills training (技能培训).
+        SkillsTraining = "skills_training",
+        /// Other (其他).
+        Other = "other",
+    }
+}
+
+db_enum! {
+    /// Status of an assistance measure (措施状态); overdue is derived from the deadline.
+    MeasureStatus {
+        /// Planned, not started (计划).
+        Planned = "planned",
+        /// Under way (实施中).
+        InProgress = "in_progress",
+        /// Done (已完成).
+        Done = "done",
+        /// Cancelled (已取消).
+        Cancelled = "cancelled",
+    }
+}
+
+db_enum! {
+    /// Kind of helper unit (帮扶单位类型).
+    HelperUnitKind {
+        /// County department (县直部门).
+        CountyDepartment = "county_department",
+        /// Provincial or municipal body (省市单位).
+        HigherAuthority = "higher_authority",
+        /// Public institution (事业单位).
+        Institution = "institution",
+        /// Enterprise (企业).
+        Enterprise = "enterprise",
+        /// Other (其他).
+        Other = "other",
+    }
+}
+
+db_enum! {
+    /// Role of a village's assistance staff (驻村力量).
+    VillageStaffRole {
+        /// First secretary (第一书记).
+        FirstSecretary = "first_secretary",
+        /// Leader of the resident working team (驻村工作队队长).
+        TeamLeader = "team_leader",
+        /// Member of the resident working team (驻村工作队队员).
+        TeamMember = "team_member",
+    }
+}
+
+db_enum! {
+    /// What a visit did for the household (帮扶内容).
+    HelpKind {
+        /// Explained policies (宣讲政策).
+        PolicyExplained = "policy_explained",
+        /// Solved a problem (解决困难).
+        ProblemSolved = "problem_solved",
+        /// Technical help (技术指导).
+        TechnicalHelp = "technical_help",
+        /// Training (培训).
+        Training = "training",
+        /// Material help: goods or money (物资帮扶).
+        MaterialHelp = "material_help",
     }
 }

@@ -8,7 +8,7 @@ use crate::enums::{
     MonitoringCategory, PovertyCause,
 };
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "household")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -22,8 +22,9 @@ pub struct Model {
     pub attribute: HouseholdAttribute,
     pub standard: IdentificationStandard,
     pub status: HouseholdStatus,
-    /// Year the household was identified and enrolled (识别年度).
-    pub enrolled_year: i32,
+    /// Year the household was identified and enrolled (识别年度); none for a
+    /// household on file that was never enrolled.
+    pub enrolled_year: Option<i32>,
     /// Year it was lifted out (脱贫年度), if it was.
     pub lifted_out_year: Option<i32>,
     pub monitoring: Option<MonitoringCategory>,

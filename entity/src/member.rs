@@ -6,7 +6,7 @@ use crate::enums::{
     Education, Gender, Health, LabourAbility, MigrantWork, Relation as Kinship, StudentStatus,
 };
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "member")]
 pub struct Model {
     #[sea_orm(primary_key)]

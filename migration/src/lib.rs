@@ -8,6 +8,7 @@ mod m20261129_000002_create_auth;
 mod m20261129_000003_create_reveal;
 mod m20261129_000004_create_audit_entry;
 mod m20261129_000005_create_helper_pairing;
+mod m20261129_000006_create_dynamic_management;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_create_reveal::Migration),
             Box::new(m20261129_000004_create_audit_entry::Migration),
             Box::new(m20261129_000005_create_helper_pairing::Migration),
+            Box::new(m20261129_000006_create_dynamic_management::Migration),
         ]
     }
 }

@@ -375,7 +375,7 @@ async fn a_household_shows_its_whole_filing_card(backend: Backend) {
     assert_eq!(h["address"], card.address.as_str());
     assert_eq!(h["size"], size);
     assert_eq!(h["version"], 1);
-    assert_eq!(h["enrolledYear"], card.enrolled_year);
+    assert_eq!(h["enrolledYear"], json!(card.enrolled_year));
     assert_eq!(
         h["conditions"]["isDilapidated"],
         card.dilapidated_grade.is_some()

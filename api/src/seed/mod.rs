@@ -986,7 +986,7 @@ impl People {
                     ],
                 ),
                 status,
-                enrolled_year,
+                enrolled_year: Some(enrolled_year),
                 lifted_out_year,
                 monitoring,
                 main_cause,

@@ -1,5 +1,6 @@
 //! Poor households and their members: the filing card (建档立卡).
 
+pub mod card;
 mod filter;
 
 use async_graphql::{Context, ID, Object, SimpleObject};
@@ -90,7 +91,7 @@ impl Household {
         self.0.status
     }
     /// Year the household was identified and enrolled (识别年度).
-    async fn enrolled_year(&self) -> i32 {
+    async fn enrolled_year(&self) -> Option<i32> {
         self.0.enrolled_year
     }
     /// Year it was lifted out of poverty (脱贫年度), if it was.
@@ -251,7 +252,7 @@ pub struct Guarantees {
     all_met: bool,
 }
 
-pub struct HouseholdIncome(household_income::Model);
+pub struct HouseholdIncome(pub household_income::Model);
 
 /// A household's income for one year (年度收入). Amounts in yuan.
 #[Object]

@@ -1,0 +1,167 @@
+//! The shape every change to the register takes: one write transaction, the
+//! version the client read, and the client's idempotency key, so that two
+//! cadres editing offline never overwrite each other and a request retried
+//! over a weak network never creates a second record.
+
+use chrono::{FixedOffset, NaiveDate, Utc};
+use entity::idempotency_key;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    EntityTrait, QuerySelect, Select, Set, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, ApiResult};
+
+/// The county's time zone (China Standard Time): notices end and deadlines fall on its days.
+const COUNTY_OFFSET_SECONDS: i32 = 8 * 3600;
+
+/// Today in the county.
+pub fn today() -> NaiveDate {
+    let offset = FixedOffset::east_opt(COUNTY_OFFSET_SECONDS).expect("UTC+8 is a valid offset");
+    Utc::now().with_timezone(&offset).date_naive()
+}
+
+/// Begins the transaction of a change. On SQLite it takes the write lock at
+/// once, so that concurrent changes queue instead of failing when they upgrade.
+pub async fn begin(db: &DatabaseConnection) -> ApiResult<DatabaseTransaction> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    Ok(db.begin_with_options(options).await?)
+}
+
+/// Reads rows to change, locked until the transaction ends (`FOR UPDATE` on
+/// PostgreSQL; an SQLite write transaction already excludes other writers).
+pub async fn one_locked<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    select: Select<E>,
+) -> ApiResult<Option<E::Model>> {
+    let select = if txn.get_database_backend() == DbBackend::Postgres {
+        select.lock_exclusive()
+    } else {
+        select
+    };
+    Ok(select.one(txn).await?)
+}
+
+/// Refuses an edit made from a stale read: `current` is what the client should
+/// look at (already shaped by the field policy) before trying again.
+pub fn check_version(
+    entity: &str,
+    stated: i32,
+    actual: i32,
+    current: impl FnOnce() -> Value,
+) -> ApiResult<()> {
+    if stated == actual {
+        return Ok(());
+    }
+    Err(ApiError::StaleVersion {
+        message: format!(
+            "the {entity} was changed by someone else (version {actual}, you edited version {stated}); \
+             review the current record and edit again"
+        ),
+        current: current(),
+    })
+}
+
+/// The outcome of presenting an idempotency key.
+pub enum Claim {
+    /// First use: go on and create, then [`settle`] the key.
+    New,
+    /// The same request was done before: here is what it created.
+    Replay(i64),
+}
+
+/// Presents a client's idempotency key for one create. The key row is written
+/// first, so that a concurrent retry waits for this transaction and then sees
+/// its record instead of creating a second one.
+pub async fn claim(
+    txn: &DatabaseTransaction,
+    user_id: i64,
+    key: Option<&str>,
+    operation: &str,
+    input: &impl Serialize,
+) -> ApiResult<Claim> {
+    let Some(key) = key else {
+        return Ok(Claim::New);
+    };
+    let key = key.trim();
+    if key.is_empty() || key.len() > 100 {
+        return Err(ApiError::bad_input(
+            "idempotencyKey",
+            "an idempotency key has 1 to 100 characters",
+        ));
+    }
+    let fingerprint = fingerprint(operation, input)?;
+    let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
+        user_id: Set(user_id),
+        key: Set(key.to_owned()),
+        operation: Set(operation.to_owned()),
+        fingerprint: Set(fingerprint.clone()),
+        entity_id: Set(None),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            idempotency_key::Column::UserId,
+            idempotency_key::Column::Key,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    if inserted > 0 {
+        return Ok(Claim::New);
+    }
+    // Taken: by an earlier request, or by a concurrent one that has now committed.
+    let found = idempotency_key::Entity::find_by_id((user_id, key.to_owned()))
+        .one(txn)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("idempotency key `{key}` vanished")))?;
+    if found.operation != operation || found.fingerprint != fingerprint {
+        return Err(ApiError::Conflict(format!(
+            "the idempotency key `{key}` was already used for a different request"
+        )));
+    }
+    found.entity_id.map(Claim::Replay).ok_or_else(|| {
+        ApiError::Internal(format!(
+            "idempotency key `{key}` committed without a record"
+        ))
+    })
+}
+
+/// Records what the create behind a claimed key made.
+pub async fn settle(
+    txn: &DatabaseTransaction,
+    user_id: i64,
+    key: Option<&str>,
+    entity_id: i64,
+) -> ApiResult<()> {
+    let Some(key) = key else {
+        return Ok(());
+    };
+    idempotency_key::ActiveModel {
+        user_id: Set(user_id),
+        key: Set(key.trim().to_owned()),
+        entity_id: Set(Some(entity_id)),
+        ..Default::default()
+    }
+    .update(txn)
+    .await?;
+    Ok(())
+}
+
+fn fingerprint(operation: &str, input: &impl Serialize) -> ApiResult<String> {
+    let input = serde_json::to_string(input)
+        .map_err(|e| ApiError::Internal(format!("serialising {operation} input: {e}")))?;
+    Ok(hex::encode(Sha256::digest(
+        format!("{operation}\n{input}").as_bytes(),
+    )))
+}
