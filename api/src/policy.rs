@@ -152,8 +152,9 @@ const fn masked(
 }
 
 /// The types that describe people; every one of their fields has a rule.
-pub const SENSITIVE_TYPES: [&str; 6] = [
+pub const SENSITIVE_TYPES: [&str; 7] = [
     "Household",
+    "CardAsOf",
     "Member",
     "HouseholdIncome",
     "LivingConditions",
@@ -184,6 +185,7 @@ pub const POLICY: &[Rule] = &[
     rule("Household", "incomes", INCOME),
     rule("Household", "income", INCOME),
     rule("Household", "pairings", ROW),
+    rule("Household", "cardAsOf", ROW),
     rule("Household", "version", ROW),
     rule("Member", "id", ROW),
     rule("Member", "household", ROW),
@@ -203,6 +205,7 @@ pub const POLICY: &[Rule] = &[
     rule("Member", "basicMedicalInsurance", ROW),
     rule("Member", "seriousIllnessInsurance", ROW),
     rule("Member", "basicPension", ROW),
+    rule("Member", "active", ROW),
     rule("Member", "version", ROW),
     rule("HouseholdIncome", "year", INCOME),
     rule("HouseholdIncome", "wage", INCOME),
@@ -231,6 +234,14 @@ pub const POLICY: &[Rule] = &[
     rule("Guarantees", "safeHousing", ROW),
     rule("Guarantees", "safeDrinkingWater", ROW),
     rule("Guarantees", "allMet", ROW),
+    rule("CardAsOf", "date", ROW),
+    rule("CardAsOf", "since", ROW),
+    rule("CardAsOf", "status", ROW),
+    rule("CardAsOf", "enrolledYear", ROW),
+    rule("CardAsOf", "liftedOutYear", ROW),
+    rule("CardAsOf", "monitoring", ROW),
+    rule("CardAsOf", "members", ROW),
+    rule("CardAsOf", "incomes", INCOME),
     rule("Ethnicity", "code", ROW),
     rule("Ethnicity", "name", ROW),
     rule("Mutation", "login", ANYONE),

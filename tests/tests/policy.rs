@@ -11,16 +11,23 @@ const END: &str = "<!-- end of policy table -->";
 
 #[test]
 fn the_readme_carries_the_policy_as_it_is() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
-        .expect("README.md");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    let readme = std::fs::read_to_string(path).expect("README.md");
     let table = markdown_table();
-    let section = readme
+    let parts = readme
         .split_once(START)
-        .and_then(|(_, rest)| rest.split_once(END))
-        .map(|(section, _)| section);
+        .and_then(|(before, rest)| Some((before, rest.split_once(END)?)));
+    let section = parts.map(|(_, (section, _))| section);
+    // `FUPIN_BLESS=1` writes the table instead, after a deliberate policy change.
+    if std::env::var_os("FUPIN_BLESS").is_some()
+        && let Some((before, (_, after))) = parts
+    {
+        std::fs::write(path, format!("{before}{START}{table}{END}{after}")).expect("README.md");
+        return;
+    }
     assert!(
         section == Some(table.as_str()),
-        "the README's policy table differs from api/src/policy.rs; it should read:\n{START}{table}{END}"
+        "the README's policy table differs from api/src/policy.rs; it should read (or run with FUPIN_BLESS=1):\n{START}{table}{END}"
     );
 }
 

@@ -1,7 +1,6 @@
 //! The demo county: a realistic, deterministic register generated from a seed,
 //! written in batches so that a million households load in minutes.
 
-mod codes;
 mod names;
 
 use std::collections::HashMap;
@@ -22,7 +21,8 @@ use sea_orm::{
     IntoActiveModel, PaginatorTrait, TransactionTrait,
 };
 
-pub use codes::{is_valid_credit_code, is_valid_id_number};
+use crate::codes;
+pub use crate::codes::{is_valid_credit_code, is_valid_id_number};
 
 /// What to generate.
 #[derive(Debug, Clone)]

@@ -13,6 +13,7 @@ use entity::enums::{
 use entity::{ethnicity, household, household_income, member, poverty_line};
 use sea_orm::{QueryFilter, QueryOrder};
 
+pub use card::CardAsOf;
 pub use filter::{HouseholdFilter, HouseholdOrder};
 
 use super::money::Money;
@@ -203,6 +204,11 @@ impl Household {
             .into_iter()
             .map(Pairing)
             .collect())
+    }
+    /// What the card said at the end of a day (UTC), rebuilt from its
+    /// revisions; null if the household was not on file yet (某日档案).
+    async fn card_as_of(&self, ctx: &Context<'_>, date: NaiveDate) -> ApiResult<Option<CardAsOf>> {
+        card::card_as_of(db(ctx)?, &self.0, date).await
     }
     /// Version of the record, for detecting concurrent edits (版本号).
     async fn version(&self) -> i32 {
@@ -399,6 +405,10 @@ impl Member {
     /// Enrolled in the basic pension scheme (参加城乡居民基本养老保险).
     async fn basic_pension(&self) -> bool {
         self.0.basic_pension
+    }
+    /// Whether the person still belongs to the household; false once they left (是否在户).
+    async fn active(&self) -> bool {
+        self.0.is_active
     }
     /// Version of the record, for detecting concurrent edits (版本号).
     async fn version(&self) -> i32 {

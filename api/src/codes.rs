@@ -1,6 +1,9 @@
 //! Check characters of Chinese identity codes: resident ID numbers (GB 11643)
 //! and unified social credit codes (GB 32100).
 
+use chrono::{Datelike, NaiveDate};
+use entity::enums::Gender;
+
 /// The 18-character ID number for the first 17 digits, with its check character.
 pub fn id_number(first17: &str) -> String {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -18,6 +21,34 @@ pub fn is_valid_id_number(id: &str) -> bool {
     id.len() == 18
         && id.as_bytes()[..17].iter().all(u8::is_ascii_digit)
         && id_number(&id[..17]) == id
+}
+
+/// What a valid resident ID number encodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdFacts {
+    pub birth_date: NaiveDate,
+    pub gender: Gender,
+}
+
+/// Checks a resident ID number (GB 11643): 17 digits and a check character,
+/// a real birth date not after `today`, and the gender in the 17th digit (odd: male).
+pub fn check_id_number(id: &str, today: NaiveDate) -> Result<IdFacts, String> {
+    if id.len() != 18 || !id.as_bytes()[..17].iter().all(u8::is_ascii_digit) {
+        return Err("an ID number is 17 digits and a check character".into());
+    }
+    if id_number(&id[..17]) != id {
+        return Err(format!("`{id}` has a wrong check character (GB 11643)"));
+    }
+    let birth_date = NaiveDate::parse_from_str(&id[6..14], "%Y%m%d")
+        .ok()
+        .filter(|d| *d <= today && d.year() >= 1900)
+        .ok_or_else(|| format!("`{id}` encodes no valid birth date"))?;
+    let gender = if (id.as_bytes()[16] - b'0') % 2 == 1 {
+        Gender::Male
+    } else {
+        Gender::Female
+    };
+    Ok(IdFacts { birth_date, gender })
 }
 
 /// Characters of a credit code, in the order that gives their values.
@@ -50,6 +81,21 @@ mod tests {
         // The sample number printed in GB 11643 itself.
         assert!(is_valid_id_number("11010519491231002X"));
         assert!(!is_valid_id_number("110105194912310021"));
+    }
+
+    #[test]
+    fn id_numbers_give_birth_date_and_gender() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+        let facts = check_id_number("11010519491231002X", today).expect("valid");
+        assert_eq!(
+            facts.birth_date,
+            NaiveDate::from_ymd_opt(1949, 12, 31).expect("date")
+        );
+        assert_eq!(facts.gender, Gender::Female);
+        assert!(check_id_number("110105194912310021", today).is_err());
+        assert!(check_id_number(&id_number("11010520991231001"), today).is_err());
+        assert!(check_id_number(&id_number("11010519491331001"), today).is_err());
+        assert!(check_id_number("1101051949", today).is_err());
     }
 
     #[test]
