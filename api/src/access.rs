@@ -150,6 +150,15 @@ fn reach(viewer: &Viewer) -> Reach<'_> {
     }
 }
 
+/// Whether a viewer's reach takes in the households of a village (to file one there).
+pub fn reaches_village(viewer: &Viewer, village: &region::Model) -> bool {
+    match reach(viewer) {
+        Reach::All => true,
+        Reach::Under(prefix) => village.code.starts_with(prefix),
+        Reach::Paired(_) | Reach::Nothing => false,
+    }
+}
+
 fn nothing() -> Condition {
     Condition::all().add(Expr::cust("1 = 0"))
 }

@@ -321,6 +321,13 @@ fn fallback_code(error: &ServerError, not_executed: bool) -> &'static str {
     match error.message.as_str() {
         "Query is nested too deep." => code::QUERY_TOO_DEEP,
         "Query is too complex." => code::QUERY_TOO_COMPLEX,
+        // A well-formed document given a value its input type refuses (an unknown enum value, say).
+        message
+            if message.starts_with("Invalid value for argument")
+                || message.starts_with("Failed to parse") =>
+        {
+            code::BAD_USER_INPUT
+        }
         _ if not_executed => code::GRAPHQL_VALIDATION_FAILED,
         _ => code::BAD_USER_INPUT,
     }

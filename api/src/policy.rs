@@ -250,6 +250,14 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "logout", ANYONE),
     rule("Mutation", "changePassword", SIGNED_IN),
     rule("Mutation", "reveal", SIGNED_IN),
+    rule("Mutation", "createHousehold", ORGANISERS),
+    rule("Mutation", "updateHousehold", ORGANISERS),
+    rule("Mutation", "addMember", ORGANISERS),
+    rule("Mutation", "updateMember", ORGANISERS),
+    rule("Mutation", "moveMember", ORGANISERS),
+    rule("Mutation", "removeMember", ORGANISERS),
+    rule("Mutation", "changeHead", ORGANISERS),
+    rule("Mutation", "setIncome", ORGANISERS),
     rule("Mutation", "pairHelper", ORGANISERS),
     rule("Mutation", "endPairing", ORGANISERS),
     rule("Mutation", "createUser", ADMIN),
@@ -289,7 +297,8 @@ pub fn redact(viewer: &Viewer, type_name: &str, snapshot: serde_json::Value) -> 
     let sensitive = SENSITIVE_TYPES.contains(&type_name);
     let visible = fields.into_iter().filter_map(|(key, value)| {
         let Some(rule) = rule_of(type_name, &key) else {
-            return (!sensitive).then_some((key, value));
+            // `reason` says why the change was made, not who the person is.
+            return (!sensitive || key == "reason").then_some((key, value));
         };
         match (access_of(viewer, rule), rule.mask, value) {
             (Access::Full, _, value) => Some((key, value)),

@@ -270,7 +270,8 @@ async fn filters_agree_with_the_database(backend: Backend) {
         .await;
     assert_eq!(
         TestApp::error_codes(&not_money),
-        ["GRAPHQL_VALIDATION_FAILED"]
+        ["BAD_USER_INPUT"],
+        "{not_money}"
     );
 
     // Search: a household-number prefix, or the prefix of a member's name.

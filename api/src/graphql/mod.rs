@@ -48,6 +48,7 @@ pub struct Query(
 pub struct Mutation(
     account::AccountMutation,
     oversight::OversightMutation,
+    household::HouseholdMutation,
     pairing::PairingMutation,
 );
 

@@ -1,6 +1,7 @@
 //! Poor households and their members: the filing card (建档立卡).
 
 pub mod card;
+mod edit;
 mod filter;
 
 use async_graphql::{Context, ID, Object, SimpleObject};
@@ -14,6 +15,7 @@ use entity::{ethnicity, household, household_income, member, poverty_line};
 use sea_orm::{QueryFilter, QueryOrder};
 
 pub use card::CardAsOf;
+pub use edit::{HouseholdMutation, household_for_change};
 pub use filter::{HouseholdFilter, HouseholdOrder};
 
 use super::money::Money;
