@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate, Utc};
 use entity::enums::*;
 use entity::{
-    enterprise, household, household_cause, household_income, member, monitoring_line, poverty_line, project,
-    project_village, region,
+    enterprise, household, household_cause, household_income, member, monitoring_line,
+    poverty_line, project, project_village, region,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::distr::{Distribution, weighted::WeightedIndex};

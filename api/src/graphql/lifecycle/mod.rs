@@ -97,7 +97,10 @@ impl Proposal {
     }
     /// Objections received, oldest first (公示异议).
     async fn objections(&self, ctx: &Context<'_>) -> ApiResult<Vec<Objection>> {
-        let objections = loaders(ctx)?.proposal_objections.load_one(self.0.id).await?;
+        let objections = loaders(ctx)?
+            .proposal_objections
+            .load_one(self.0.id)
+            .await?;
         Ok(objections
             .unwrap_or_default()
             .into_iter()
@@ -266,7 +269,11 @@ impl MonitoringCase {
     /// The risks found (风险类型).
     async fn risks(&self, ctx: &Context<'_>) -> ApiResult<Vec<RiskType>> {
         let risks = loaders(ctx)?.case_risks.load_one(self.0.id).await?;
-        Ok(risks.unwrap_or_default().into_iter().map(|r| r.risk).collect())
+        Ok(risks
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.risk)
+            .collect())
     }
     /// The day the risk was found (识别监测日期).
     async fn started_on(&self) -> NaiveDate {
@@ -493,9 +500,8 @@ pub(crate) async fn households_in_region(
         .column(household::Column::Id)
         .from(household::Entity)
         .and_where(
-            household::Column::VillageId.in_subquery(access::villages_under(access::code_prefix(
-                &region,
-            ))),
+            household::Column::VillageId
+                .in_subquery(access::villages_under(access::code_prefix(&region))),
         )
         .to_owned())
 }

@@ -391,9 +391,7 @@ impl MonitoringMutation {
             Some(_) => line.update(&txn).await?,
             None => line.insert(&txn).await?,
         };
-        let snapshot = |l: &monitoring_line::Model| {
-            json!({ "provinceCode": l.province_code, "year": l.year, "annual": Money(l.annual_fen).to_string() })
-        };
+        let snapshot = |l: &monitoring_line::Model| json!({ "provinceCode": l.province_code, "year": l.year, "annual": Money(l.annual_fen).to_string() });
         // The key is (province, year): the entry's ID reads as both, e.g. 522024.
         let entity_id = i64::from(year) + 10_000 * code.parse::<i64>().unwrap_or_default();
         let change = Change {

@@ -516,7 +516,11 @@ impl ProposalMutation {
         let txn = edit::begin(db(ctx)?).await?;
         let before = locked_proposal(&txn, viewer, &proposal_id).await?;
         check_proposal_version(viewer, version, &before)?;
-        require_stage(&before, &[ProposalStage::Notice], "be checked by the township")?;
+        require_stage(
+            &before,
+            &[ProposalStage::Notice],
+            "be checked by the township",
+        )?;
         let mut row = bumped(&before);
         row.stage = Set(if passed {
             ProposalStage::TownshipChecked

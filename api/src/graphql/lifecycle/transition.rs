@@ -130,7 +130,9 @@ pub fn next(from: State, action: Action) -> Result<State, String> {
                 return refuse(match category {
                     Unstable => "UNSTABLE is for households lifted out of poverty",
                     Marginal => "MARGINAL is for households that were never poor",
-                    SuddenDifficulty => "SUDDEN_DIFFICULTY is for lifted-out or not-poor households",
+                    SuddenDifficulty => {
+                        "SUDDEN_DIFFICULTY is for lifted-out or not-poor households"
+                    }
                 });
             }
             Ok(State {
@@ -208,8 +210,14 @@ mod tests {
             next(watched, Action::ReturnToPoverty).map(|s| s.monitoring),
             Ok(Some(Unstable))
         );
-        assert_eq!(next(watched, Action::EliminateRisk).map(|s| s.monitoring), Ok(None));
-        assert_eq!(next(watched, Action::Remove).map(|s| s.monitoring), Ok(None));
+        assert_eq!(
+            next(watched, Action::EliminateRisk).map(|s| s.monitoring),
+            Ok(None)
+        );
+        assert_eq!(
+            next(watched, Action::Remove).map(|s| s.monitoring),
+            Ok(None)
+        );
         assert!(next(state(LiftedOut), Action::EliminateRisk).is_err());
         let marginal = next(state(NotPoor), Action::StartMonitoring(Marginal)).expect("starts");
         assert!(next(marginal, Action::Identify).is_err());
