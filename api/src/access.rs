@@ -5,7 +5,8 @@
 use entity::enums::{RegionLevel, Role};
 use entity::{
     app_user, audit_entry, enterprise, helper_pairing, household, household_cause,
-    household_income, member, poverty_line, project, project_village, region, reveal,
+    household_income, member, monitoring_case, monitoring_line, monitoring_risk, objection,
+    poverty_line, project, project_village, proposal, region, reveal, status_change,
 };
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
@@ -239,6 +240,48 @@ impl Scoped for household_income::Entity {
     }
 }
 
+impl Scoped for proposal::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        through_household(viewer, proposal::Column::HouseholdId)
+    }
+}
+
+impl Scoped for status_change::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        through_household(viewer, status_change::Column::HouseholdId)
+    }
+}
+
+impl Scoped for monitoring_case::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        through_household(viewer, monitoring_case::Column::HouseholdId)
+    }
+}
+
+/// Objections: those to the proposals of the households a viewer reaches.
+impl Scoped for objection::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        let proposals = Query::select()
+            .column(proposal::Column::Id)
+            .from(proposal::Entity)
+            .cond_where(proposal::Entity::scope(viewer))
+            .to_owned();
+        Condition::all().add(objection::Column::ProposalId.in_subquery(proposals))
+    }
+}
+
+/// Risks: those of the monitoring cases of the households a viewer reaches.
+impl Scoped for monitoring_risk::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        let cases = Query::select()
+            .column(monitoring_case::Column::Id)
+            .from(monitoring_case::Entity)
+            .cond_where(monitoring_case::Entity::scope(viewer))
+            .to_owned();
+        Condition::all().add(monitoring_risk::Column::CaseId.in_subquery(cases))
+    }
+}
+
 /// Accounts: the county office and auditors see all of them; township and
 /// village staff also the helper cadres they pair; anyone else only their own.
 impl Scoped for app_user::Entity {
@@ -284,4 +327,11 @@ macro_rules! public {
     };
 }
 
-public!(region, poverty_line, enterprise, project, project_village);
+public!(
+    region,
+    poverty_line,
+    monitoring_line,
+    enterprise,
+    project,
+    project_village
+);

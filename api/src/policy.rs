@@ -87,6 +87,14 @@ const ADMIN: [Access; 8] = [H, F, H, H, H, H, H, H];
 /// The county office and auditors.
 const OVERSIGHT: [Access; 8] = [H, F, H, H, H, H, F, H];
 
+/// The township and the county: checks of what villages propose, returns to poverty.
+const TOWNSHIP_AND_COUNTY: [Access; 8] = [H, F, F, H, H, H, H, H];
+/// Who may know who objected to a public notice: not the village, where the
+/// objector lives next to the household; the township, the county and auditors.
+const OBJECTOR: [Access; 8] = [H, F, F, H, H, H, F, H];
+/// Who sets monitoring lines: the county office and the provincial system.
+const LINE_SETTERS: [Access; 8] = [H, F, H, H, H, H, H, F];
+
 /// How a masked value is shown.
 #[derive(Debug, Clone, Copy)]
 pub enum Mask {
@@ -185,6 +193,9 @@ pub const POLICY: &[Rule] = &[
     rule("Household", "incomes", INCOME),
     rule("Household", "income", INCOME),
     rule("Household", "pairings", ROW),
+    rule("Household", "proposals", ROW),
+    rule("Household", "statusHistory", ROW),
+    rule("Household", "monitoringCases", ROW),
     rule("Household", "cardAsOf", ROW),
     rule("Household", "version", ROW),
     rule("Member", "id", ROW),
@@ -260,6 +271,17 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "setIncome", ORGANISERS),
     rule("Mutation", "pairHelper", ORGANISERS),
     rule("Mutation", "endPairing", ORGANISERS),
+    rule("Mutation", "propose", ORGANISERS),
+    rule("Mutation", "recordObjection", ORGANISERS),
+    rule("Mutation", "resolveObjection", TOWNSHIP_AND_COUNTY),
+    rule("Mutation", "checkProposal", TOWNSHIP_AND_COUNTY),
+    rule("Mutation", "decideProposal", ADMIN),
+    rule("Mutation", "withdrawProposal", ORGANISERS),
+    rule("Mutation", "returnToPoverty", TOWNSHIP_AND_COUNTY),
+    rule("Mutation", "removeHousehold", ADMIN),
+    rule("Mutation", "startMonitoring", ORGANISERS),
+    rule("Mutation", "eliminateRisk", ORGANISERS),
+    rule("Mutation", "setMonitoringLine", LINE_SETTERS),
     rule("Mutation", "createUser", ADMIN),
     rule("Mutation", "disableUser", ADMIN),
     rule("Mutation", "resetUserPassword", ADMIN),
@@ -268,6 +290,10 @@ pub const POLICY: &[Rule] = &[
     rule("Query", "users", OVERSIGHT),
     rule("Query", "auditEntries", OVERSIGHT),
     rule("Query", "verifyAuditChain", OVERSIGHT),
+    rule("Query", "proposals", SIGNED_IN),
+    rule("Query", "monitoringLines", SIGNED_IN),
+    rule("Query", "publicNotices", ANYONE),
+    rule("Objection", "objector", OBJECTOR),
 ];
 
 /// The rules by type and field: looked up on every field a query resolves.

@@ -12,7 +12,8 @@ use std::time::Duration;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     app_user, enterprise, helper_pairing, household, household_cause, household_income, member,
-    poverty_line, project, project_village, region,
+    monitoring_case, monitoring_risk, objection, poverty_line, project, project_village, proposal,
+    region, status_change,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
@@ -48,7 +49,17 @@ macro_rules! keyed {
         })+
     };
 }
-keyed!(region, household, member, enterprise, project, app_user);
+keyed!(
+    region,
+    household,
+    member,
+    enterprise,
+    project,
+    app_user,
+    proposal,
+    objection,
+    monitoring_case
+);
 
 impl Child for member::Entity {
     fn parent_column() -> Self::Column {
@@ -98,6 +109,66 @@ impl Child for household_income::Entity {
     }
     fn order_column() -> Self::Column {
         household_income::Column::Year
+    }
+}
+
+impl Child for proposal::Entity {
+    fn parent_column() -> Self::Column {
+        proposal::Column::HouseholdId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.household_id
+    }
+    fn order_column() -> Self::Column {
+        proposal::Column::Id
+    }
+}
+
+impl Child for status_change::Entity {
+    fn parent_column() -> Self::Column {
+        status_change::Column::HouseholdId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.household_id
+    }
+    fn order_column() -> Self::Column {
+        status_change::Column::Id
+    }
+}
+
+impl Child for monitoring_case::Entity {
+    fn parent_column() -> Self::Column {
+        monitoring_case::Column::HouseholdId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.household_id
+    }
+    fn order_column() -> Self::Column {
+        monitoring_case::Column::Id
+    }
+}
+
+impl Child for objection::Entity {
+    fn parent_column() -> Self::Column {
+        objection::Column::ProposalId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.proposal_id
+    }
+    fn order_column() -> Self::Column {
+        objection::Column::Id
+    }
+}
+
+impl Child for monitoring_risk::Entity {
+    fn parent_column() -> Self::Column {
+        monitoring_risk::Column::CaseId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.case_id
+    }
+    fn order_column() -> Self::Column {
+        monitoring_risk::Column::Risk
     }
 }
 
@@ -356,6 +427,14 @@ pub struct Loaders {
     pub enterprises: Cached<ById<enterprise::Entity>>,
     pub projects: Cached<ById<project::Entity>>,
     pub users: Cached<ById<app_user::Entity>>,
+    pub proposals: Cached<ById<proposal::Entity>>,
+    pub objections: Cached<ById<objection::Entity>>,
+    pub monitoring_cases: Cached<ById<monitoring_case::Entity>>,
+    pub household_proposals: Cached<ByParent<proposal::Entity>>,
+    pub household_status_changes: Cached<ByParent<status_change::Entity>>,
+    pub household_monitoring_cases: Cached<ByParent<monitoring_case::Entity>>,
+    pub proposal_objections: Cached<ByParent<objection::Entity>>,
+    pub case_risks: Cached<ByParent<monitoring_risk::Entity>>,
     pub household_members: Cached<ByParent<member::Entity>>,
     pub household_causes: Cached<ByParent<household_cause::Entity>>,
     pub household_pairings: Cached<ByParent<helper_pairing::Entity>>,
@@ -389,6 +468,14 @@ impl Loaders {
             enterprises: cached(ById::new(db, viewer), delay),
             projects: cached(ById::new(db, viewer), delay),
             users: cached(ById::new(db, viewer), delay),
+            proposals: cached(ById::new(db, viewer), delay),
+            objections: cached(ById::new(db, viewer), delay),
+            monitoring_cases: cached(ById::new(db, viewer), delay),
+            household_proposals: cached(ByParent::new(db, viewer), delay),
+            household_status_changes: cached(ByParent::new(db, viewer), delay),
+            household_monitoring_cases: cached(ByParent::new(db, viewer), delay),
+            proposal_objections: cached(ByParent::new(db, viewer), delay),
+            case_risks: cached(ByParent::new(db, viewer), delay),
             household_members: cached(ByParent::new(db, viewer), delay),
             household_causes: cached(ByParent::new(db, viewer), delay),
             household_pairings: cached(ByParent::new(db, viewer), delay),

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod enterprise;
 pub mod household;
+pub mod lifecycle;
 pub mod loader;
 pub mod money;
 pub mod node;
@@ -41,6 +42,9 @@ pub struct Query(
     household::HouseholdQuery,
     enterprise::EnterpriseQuery,
     project::ProjectQuery,
+    lifecycle::LifecycleQuery,
+    lifecycle::MonitoringQuery,
+    lifecycle::PublicNoticeQuery,
 );
 
 /// The root mutation: one part per domain area.
@@ -50,6 +54,8 @@ pub struct Mutation(
     oversight::OversightMutation,
     household::HouseholdMutation,
     pairing::PairingMutation,
+    lifecycle::ProposalMutation,
+    lifecycle::MonitoringMutation,
 );
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use super::enterprise::Enterprise;
 use super::household::{Household, Member};
+use super::lifecycle::{MonitoringCase, Objection, Proposal};
 use super::loaders;
 use super::project::Project;
 use super::region::{County, Township, Village, node_kind, region_node};
@@ -25,6 +26,9 @@ pub enum Node {
     Member(Member),
     Enterprise(Enterprise),
     Project(Project),
+    Proposal(Proposal),
+    Objection(Objection),
+    MonitoringCase(MonitoringCase),
 }
 
 #[derive(Default)]
@@ -63,6 +67,21 @@ impl NodeQuery {
                 .load_one(raw)
                 .await?
                 .map(|m| Project(m).into()),
+            NodeKind::Proposal => loaders
+                .proposals
+                .load_one(raw)
+                .await?
+                .map(|m| Proposal(m).into()),
+            NodeKind::Objection => loaders
+                .objections
+                .load_one(raw)
+                .await?
+                .map(|m| Objection(m).into()),
+            NodeKind::MonitoringCase => loaders
+                .monitoring_cases
+                .load_one(raw)
+                .await?
+                .map(|m| MonitoringCase(m).into()),
         };
         node.ok_or_else(|| ApiError::not_found(kind.type_name()))
     }

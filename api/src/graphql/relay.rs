@@ -30,10 +30,13 @@ pub enum NodeKind {
     Member,
     Enterprise,
     Project,
+    Proposal,
+    Objection,
+    MonitoringCase,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 7] = [
+    const ALL: [NodeKind; 10] = [
         NodeKind::County,
         NodeKind::Township,
         NodeKind::Village,
@@ -41,6 +44,9 @@ impl NodeKind {
         NodeKind::Member,
         NodeKind::Enterprise,
         NodeKind::Project,
+        NodeKind::Proposal,
+        NodeKind::Objection,
+        NodeKind::MonitoringCase,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -52,6 +58,9 @@ impl NodeKind {
             NodeKind::Member => "Member",
             NodeKind::Enterprise => "Enterprise",
             NodeKind::Project => "Project",
+            NodeKind::Proposal => "Proposal",
+            NodeKind::Objection => "Objection",
+            NodeKind::MonitoringCase => "MonitoringCase",
         }
     }
 }

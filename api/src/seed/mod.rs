@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate, Utc};
 use entity::enums::*;
 use entity::{
-    enterprise, household, household_cause, household_income, member, poverty_line, project,
-    project_village, region,
+    enterprise, household, household_cause, household_income, member, monitoring_line,
+    poverty_line, project, project_village, region,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::distr::{Distribution, weighted::WeightedIndex};
@@ -51,6 +51,15 @@ const POVERTY_LINES: [(i32, i64); 6] = [
     (2018, 3_535),
     (2019, 3_747),
     (2020, 4_000),
+];
+/// The province's monitoring line for return to poverty, in current yuan.
+const MONITORING_LINES: [(i32, i64); 6] = [
+    (2021, 6_000),
+    (2022, 6_300),
+    (2023, 6_600),
+    (2024, 6_900),
+    (2025, 7_200),
+    (2026, 7_500),
 ];
 /// Rows per INSERT statement: under SQLite's 32,766 bound parameters for the widest table.
 const ROWS_PER_STATEMENT: usize = 1_000;
@@ -156,6 +165,17 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
         POVERTY_LINES
             .iter()
             .map(|&(year, yuan)| poverty_line::Model {
+                year,
+                annual_fen: yuan * 100,
+            }),
+    )
+    .await?;
+    insert_all(
+        &txn,
+        MONITORING_LINES
+            .iter()
+            .map(|&(year, yuan)| monitoring_line::Model {
+                province_code: COUNTY_CODE[..2].to_owned(),
                 year,
                 annual_fen: yuan * 100,
             }),

@@ -18,6 +18,7 @@ pub use card::CardAsOf;
 pub use edit::{HouseholdMutation, household_for_change};
 pub use filter::{HouseholdFilter, HouseholdOrder};
 
+use super::lifecycle::{self, MonitoringCase, Proposal, StatusChange};
 use super::money::Money;
 use super::pairing::Pairing;
 use super::region::Village;
@@ -206,6 +207,18 @@ impl Household {
             .into_iter()
             .map(Pairing)
             .collect())
+    }
+    /// Identification and exit proposals, newest first (识别退出申请).
+    async fn proposals(&self, ctx: &Context<'_>) -> ApiResult<Vec<Proposal>> {
+        lifecycle::proposals_of(ctx, self.0.id).await
+    }
+    /// Every change of status or monitoring, oldest first (状态变更记录).
+    async fn status_history(&self, ctx: &Context<'_>) -> ApiResult<Vec<StatusChange>> {
+        lifecycle::history_of(ctx, self.0.id).await
+    }
+    /// Monitoring for return to poverty, past and present, oldest first (防返贫监测记录).
+    async fn monitoring_cases(&self, ctx: &Context<'_>) -> ApiResult<Vec<MonitoringCase>> {
+        lifecycle::monitoring_cases_of(ctx, self.0.id).await
     }
     /// What the card said at the end of a day (UTC), rebuilt from its
     /// revisions; null if the household was not on file yet (某日档案).

@@ -1,0 +1,566 @@
+//! A household's lifecycle (动态管理): identification and exit through "two
+//! public notices and one announcement" (两公示一公告), return to poverty,
+//! removal, and monitoring for return to poverty (防返贫监测). Every change of
+//! status or monitoring goes through [`change_status`]: one history row, a new
+//! card revision, a version bump and an audit entry, in the caller's transaction.
+
+mod monitoring;
+mod proposals;
+mod public;
+pub mod transition;
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::enums::{
+    FoundBy, HouseholdStatus, MonitoringCategory, ProposalKind, ProposalStage, RiskType,
+    StatusAction,
+};
+use entity::{
+    household, monitoring_case, monitoring_line, objection, proposal, region, status_change,
+};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+
+pub use monitoring::{MonitoringMutation, MonitoringQuery};
+pub use proposals::ProposalMutation;
+pub use public::PublicNoticeQuery;
+
+use super::household::{Household, card};
+use super::money::Money;
+use super::relay::{
+    Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id_of, global_id, page_cost, paginate,
+};
+use super::{db, loaders, page, viewer};
+use crate::access::{self, Viewer};
+use crate::audit::{self, Actor, Change};
+use crate::edit;
+use crate::error::{ApiError, ApiResult};
+use crate::policy;
+use transition::{Action, State};
+
+/// Stages in which a proposal is still in progress.
+pub(crate) const OPEN_STAGES: [ProposalStage; 2] =
+    [ProposalStage::Notice, ProposalStage::TownshipChecked];
+
+pub struct Proposal(pub proposal::Model);
+
+/// A proposal to identify a household as poor or to certify its exit, going
+/// through public notice, township check and county decision (识别/退出申请).
+#[Object]
+impl Proposal {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Proposal, self.0.id)
+    }
+    /// What is proposed (申请事项).
+    async fn kind(&self) -> ProposalKind {
+        self.0.kind
+    }
+    /// Where it stands (办理阶段).
+    async fn stage(&self) -> ProposalStage {
+        self.0.stage
+    }
+    /// The household concerned (申请户), when the reader reaches it.
+    async fn household(&self, ctx: &Context<'_>) -> ApiResult<Option<Household>> {
+        Ok(loaders(ctx)?
+            .households
+            .load_one(self.0.household_id)
+            .await?
+            .map(Household))
+    }
+    /// Why, as the public notice shows it (申请理由).
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    /// References to the evidence: documents, photos (佐证材料).
+    async fn evidence(&self) -> Vec<String> {
+        evidence_of(&self.0)
+    }
+    /// For an exit, the year the household is certified lifted out (脱贫年度).
+    async fn exit_year(&self) -> Option<i32> {
+        self.0.exit_year
+    }
+    /// First day of the public notice (公示开始日期).
+    async fn notice_starts_on(&self) -> NaiveDate {
+        self.0.notice_starts_on
+    }
+    /// Last day of the public notice (公示截止日期).
+    async fn notice_ends_on(&self) -> NaiveDate {
+        self.0.notice_ends_on
+    }
+    /// Whether the notice is running today and objections may still come (公示期内).
+    async fn notice_open(&self) -> bool {
+        notice_open(&self.0, edit::today())
+    }
+    /// Objections received, oldest first (公示异议).
+    async fn objections(&self, ctx: &Context<'_>) -> ApiResult<Vec<Objection>> {
+        let objections = loaders(ctx)?
+            .proposal_objections
+            .load_one(self.0.id)
+            .await?;
+        Ok(objections
+            .unwrap_or_default()
+            .into_iter()
+            .map(Objection)
+            .collect())
+    }
+    /// The township's opinion when it checked the proposal (乡镇审核意见).
+    async fn township_opinion(&self) -> Option<&str> {
+        self.0.township_opinion.as_deref()
+    }
+    /// When the township checked it (乡镇审核时间).
+    async fn township_checked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.township_checked_at
+    }
+    /// The county's note on its decision, or the reason a proposal was withdrawn (县级审定意见).
+    async fn decision_note(&self) -> Option<&str> {
+        self.0.decision_note.as_deref()
+    }
+    /// When the county decided or the proposal was withdrawn; an approval is announced then (审定时间).
+    async fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.decided_at
+    }
+    /// Version of the record, for detecting concurrent edits (版本号).
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+fn evidence_of(proposal: &proposal::Model) -> Vec<String> {
+    serde_json::from_str(&proposal.evidence).unwrap_or_default()
+}
+
+fn notice_open(proposal: &proposal::Model, today: NaiveDate) -> bool {
+    OPEN_STAGES.contains(&proposal.stage)
+        && proposal.notice_starts_on <= today
+        && today <= proposal.notice_ends_on
+}
+
+pub struct Objection(pub objection::Model);
+
+/// An objection to a public notice (公示异议), open until the township or county resolves it.
+#[Object]
+impl Objection {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Objection, self.0.id)
+    }
+    /// The proposal objected to (异议所指申请).
+    async fn proposal(&self, ctx: &Context<'_>) -> ApiResult<Option<Proposal>> {
+        Ok(loaders(ctx)?
+            .proposals
+            .load_one(self.0.proposal_id)
+            .await?
+            .map(Proposal))
+    }
+    /// Who objected, if they gave a name (异议人); protected from those they may live next to.
+    async fn objector(&self) -> Option<&str> {
+        self.0.objector.as_deref()
+    }
+    /// What the objection says (异议内容).
+    async fn content(&self) -> &str {
+        &self.0.content
+    }
+    /// The day it was received (受理日期).
+    async fn received_on(&self) -> NaiveDate {
+        self.0.received_on
+    }
+    /// Whether it still awaits resolution (待处理).
+    async fn open(&self) -> bool {
+        self.0.upheld.is_none()
+    }
+    /// Whether it was found right, once resolved (异议是否成立).
+    async fn upheld(&self) -> Option<bool> {
+        self.0.upheld
+    }
+    /// How it was resolved (处理结果).
+    async fn resolution(&self) -> Option<&str> {
+        self.0.resolution.as_deref()
+    }
+    /// When it was resolved (处理时间).
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.0.resolved_at
+    }
+    /// Version of the record, for detecting concurrent edits (版本号).
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+pub struct StatusChange(pub status_change::Model);
+
+/// One change of a household's status or monitoring (状态变更记录).
+#[Object]
+impl StatusChange {
+    /// What happened (变更事项).
+    async fn action(&self) -> StatusAction {
+        self.0.action
+    }
+    /// Status before, if the household was on file (变更前状态).
+    async fn from_status(&self) -> Option<HouseholdStatus> {
+        self.0.from_status
+    }
+    /// Status after (变更后状态).
+    async fn to_status(&self) -> HouseholdStatus {
+        self.0.to_status
+    }
+    /// Monitoring category before (变更前监测类别).
+    async fn from_monitoring(&self) -> Option<MonitoringCategory> {
+        self.0.from_monitoring
+    }
+    /// Monitoring category after (变更后监测类别).
+    async fn to_monitoring(&self) -> Option<MonitoringCategory> {
+        self.0.to_monitoring
+    }
+    /// The year of an enrolment (识别年度) or an exit (脱贫年度).
+    async fn year(&self) -> Option<i32> {
+        self.0.year
+    }
+    /// Why (变更原因).
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    /// The proposal whose decision made the change (依据申请).
+    async fn proposal(&self, ctx: &Context<'_>) -> ApiResult<Option<Proposal>> {
+        let Some(id) = self.0.proposal_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.proposals.load_one(id).await?.map(Proposal))
+    }
+    /// Who made the change (操作人).
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    /// When (变更时间).
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+pub struct MonitoringCase(pub monitoring_case::Model);
+
+/// A household under monitoring for return to poverty, from the day its risk
+/// was found to the day it was eliminated (防返贫监测记录).
+#[Object]
+impl MonitoringCase {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::MonitoringCase, self.0.id)
+    }
+    /// The household monitored (监测户).
+    async fn household(&self, ctx: &Context<'_>) -> ApiResult<Option<Household>> {
+        Ok(loaders(ctx)?
+            .households
+            .load_one(self.0.household_id)
+            .await?
+            .map(Household))
+    }
+    /// Monitoring category (监测类别).
+    async fn category(&self) -> MonitoringCategory {
+        self.0.category
+    }
+    /// How the risk was found (发现方式).
+    async fn found_by(&self) -> FoundBy {
+        self.0.found_by
+    }
+    /// The risks found (风险类型).
+    async fn risks(&self, ctx: &Context<'_>) -> ApiResult<Vec<RiskType>> {
+        let risks = loaders(ctx)?.case_risks.load_one(self.0.id).await?;
+        Ok(risks
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.risk)
+            .collect())
+    }
+    /// The day the risk was found (识别监测日期).
+    async fn started_on(&self) -> NaiveDate {
+        self.0.started_on
+    }
+    /// The day the risk was marked eliminated (风险消除日期), once it was.
+    async fn eliminated_on(&self) -> Option<NaiveDate> {
+        self.0.eliminated_on
+    }
+    /// Why the case was closed (风险消除说明).
+    async fn elimination_note(&self) -> Option<&str> {
+        self.0.elimination_note.as_deref()
+    }
+    /// Version of the record, for detecting concurrent edits (版本号).
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+pub struct MonitoringLine(pub monitoring_line::Model);
+
+/// A province's income line for monitoring return to poverty in one year (防返贫监测收入标准).
+#[Object]
+impl MonitoringLine {
+    /// First two digits of the province's division code (省级区划代码).
+    async fn province_code(&self) -> &str {
+        &self.0.province_code
+    }
+    /// The year (年度).
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+    /// Annual per-capita net income at or below which a household is watched (元/人·年).
+    async fn annual(&self) -> Money {
+        Money(self.0.annual_fen)
+    }
+}
+
+/// The proposals of a household, newest first.
+pub async fn proposals_of(ctx: &Context<'_>, household_id: i64) -> ApiResult<Vec<Proposal>> {
+    let mut rows = loaders(ctx)?
+        .household_proposals
+        .load_one(household_id)
+        .await?
+        .unwrap_or_default();
+    rows.reverse();
+    Ok(rows.into_iter().map(Proposal).collect())
+}
+
+/// The status history of a household, oldest first.
+pub async fn history_of(ctx: &Context<'_>, household_id: i64) -> ApiResult<Vec<StatusChange>> {
+    let rows = loaders(ctx)?
+        .household_status_changes
+        .load_one(household_id)
+        .await?;
+    Ok(rows
+        .unwrap_or_default()
+        .into_iter()
+        .map(StatusChange)
+        .collect())
+}
+
+/// The monitoring cases of a household, oldest first.
+pub async fn monitoring_cases_of(
+    ctx: &Context<'_>,
+    household_id: i64,
+) -> ApiResult<Vec<MonitoringCase>> {
+    let rows = loaders(ctx)?
+        .household_monitoring_cases
+        .load_one(household_id)
+        .await?;
+    Ok(rows
+        .unwrap_or_default()
+        .into_iter()
+        .map(MonitoringCase)
+        .collect())
+}
+
+/// A household the viewer reaches, locked for the rest of the transaction.
+pub(crate) async fn locked_household(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    id: &ID,
+    field: &str,
+) -> ApiResult<household::Model> {
+    let (_, raw) = decode_id_of(id, field, &[NodeKind::Household])?;
+    locked_household_by_id(txn, viewer, raw).await
+}
+
+pub(crate) async fn locked_household_by_id(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    id: i64,
+) -> ApiResult<household::Model> {
+    edit::one_locked(
+        txn,
+        access::select::<household::Entity>(viewer).filter(household::Column::Id.eq(id)),
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("Household"))
+}
+
+/// Refuses an edit of a household made from a stale read.
+pub(crate) fn check_household_version(
+    viewer: &Viewer,
+    stated: i32,
+    household: &household::Model,
+) -> ApiResult<()> {
+    edit::check_version("household", stated, household.version, || {
+        policy::redact(viewer, "Household", card::household_snapshot(household))
+    })
+}
+
+/// The state the status machine leads to, or BAD_USER_INPUT saying why not.
+pub(crate) fn next_state(
+    household: &household::Model,
+    action: Action,
+    field: &str,
+) -> ApiResult<State> {
+    transition::next(
+        State {
+            status: household.status,
+            monitoring: household.monitoring,
+        },
+        action,
+    )
+    .map_err(|why| ApiError::bad_input(field, why))
+}
+
+/// A text the caller must give: trimmed, not empty, of bounded length.
+pub(crate) fn required_text(text: &str, field: &str, max_chars: usize) -> ApiResult<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ApiError::bad_input(field, format!("`{field}` is required")));
+    }
+    if text.chars().count() > max_chars {
+        return Err(ApiError::bad_input(
+            field,
+            format!("`{field}` may be at most {max_chars} characters"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// What a status change is, besides the state it leads to.
+pub(crate) struct StatusChangeOf<'a> {
+    pub action: Action,
+    pub to: State,
+    /// The year of an enrolment or an exit.
+    pub year: Option<i32>,
+    pub reason: &'a str,
+    pub proposal_id: Option<i64>,
+}
+
+/// Applies a status or monitoring change to a locked household: the card
+/// revisions around it, the new row with its version bumped, the history row
+/// and the audit entry, all in `txn`.
+pub(crate) async fn change_status(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    before: &household::Model,
+    change: StatusChangeOf<'_>,
+) -> ApiResult<household::Model> {
+    card::keep_before_change(txn, before.id).await?;
+    let now = Utc::now();
+    let mut row: household::ActiveModel = before.clone().into();
+    row.status = Set(change.to.status);
+    row.monitoring = Set(change.to.monitoring);
+    match change.action {
+        Action::Identify => row.enrolled_year = Set(change.year),
+        Action::Exit => row.lifted_out_year = Set(change.year),
+        _ => {}
+    }
+    row.version = Set(before.version + 1);
+    row.updated_at = Set(now);
+    let after = row.update(txn).await?;
+    card::record_change(txn, before.id).await?;
+    let recorded = change.action.recorded_as();
+    status_change::ActiveModel {
+        household_id: Set(before.id),
+        action: Set(recorded),
+        from_status: Set(Some(before.status)),
+        to_status: Set(after.status),
+        from_monitoring: Set(before.monitoring),
+        to_monitoring: Set(after.monitoring),
+        year: Set(change.year),
+        reason: Set(change.reason.to_owned()),
+        proposal_id: Set(change.proposal_id),
+        actor_id: Set(actor.user_id),
+        actor: Set(actor.name.clone()),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let action = format!("household.{}", recorded.to_value());
+    let audited = Change {
+        action: &action,
+        entity_type: "Household",
+        entity_id: before.id,
+        before: Some(card::household_snapshot(before)),
+        after: Some(card::household_snapshot(&after)),
+    };
+    audit::record(txn, actor, audited).await?;
+    Ok(after)
+}
+
+/// The IDs of the households in the villages under a region, for filters by region.
+pub(crate) async fn households_in_region(
+    ctx: &Context<'_>,
+    region_id: &ID,
+) -> ApiResult<sea_orm::sea_query::SelectStatement> {
+    let (_, raw) = decode_id_of(
+        region_id,
+        "regionId",
+        &[NodeKind::County, NodeKind::Township, NodeKind::Village],
+    )?;
+    let region: region::Model = access::select::<region::Entity>(viewer(ctx)?)
+        .filter(region::Column::Id.eq(raw))
+        .one(db(ctx)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Region"))?;
+    Ok(Query::select()
+        .column(household::Column::Id)
+        .from(household::Entity)
+        .and_where(
+            household::Column::VillageId
+                .in_subquery(access::villages_under(access::code_prefix(&region))),
+        )
+        .to_owned())
+}
+
+/// Proposals, newest first.
+pub(crate) const NEWEST_PROPOSAL_FIRST: SortKey<proposal::Entity> = SortKey {
+    name: "proposal-desc",
+    column: proposal::Column::Id,
+    key_type: KeyType::Int,
+    descending: true,
+    value_of: |m| m.id.to_string(),
+};
+
+#[derive(Default)]
+pub struct LifecycleQuery;
+
+#[Object]
+impl LifecycleQuery {
+    /// Identification and exit proposals of the households the caller reaches,
+    /// newest first (识别退出申请).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn proposals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only proposals at this stage (办理阶段).")] stage: Option<ProposalStage>,
+        #[graphql(desc = "Only proposals of this kind (申请事项).")] kind: Option<ProposalKind>,
+        #[graphql(desc = "Only households under this county, township or village (所属区域).")]
+        region_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<Proposal>> {
+        let mut select = access::select::<proposal::Entity>(viewer(ctx)?);
+        if let Some(stage) = stage {
+            select = select.filter(proposal::Column::Stage.eq(stage));
+        }
+        if let Some(kind) = kind {
+            select = select.filter(proposal::Column::Kind.eq(kind));
+        }
+        if let Some(region_id) = region_id {
+            let households = households_in_region(ctx, &region_id).await?;
+            select = select.filter(proposal::Column::HouseholdId.in_subquery(households));
+        }
+        let page = page(ctx, PageArgs::new(first, after, last, before))?;
+        paginate(db(ctx)?, select, &NEWEST_PROPOSAL_FIRST, page, Proposal).await
+    }
+}
+
+/// The open proposal of a household, if any.
+pub(crate) async fn open_proposal(
+    txn: &DatabaseTransaction,
+    household_id: i64,
+) -> ApiResult<Option<proposal::Model>> {
+    Ok(proposal::Entity::find()
+        .filter(proposal::Column::HouseholdId.eq(household_id))
+        .filter(proposal::Column::Stage.is_in(OPEN_STAGES))
+        .order_by_desc(proposal::Column::Id)
+        .one(txn)
+        .await?)
+}

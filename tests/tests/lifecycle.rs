@@ -1,0 +1,810 @@
+//! A household's lifecycle: the status machine as users meet it, "two public
+//! notices and one announcement", monitoring for return to poverty, the status
+//! history, the audit trail and the card as it stood before a change.
+
+use chrono::{Datelike, Duration, Months, Utc};
+use entity::enums::{
+    HouseholdStatus, LabourAbility, MeasureCategory, MeasureStatus, RegionLevel, Relation, Role,
+};
+use entity::{household, household_income, measure, member, monitoring_case, proposal};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+use serde_json::{Value, json};
+use tests::{Backend, TestApp, first_region, global_id, on_both_backends};
+
+on_both_backends!(
+    every_status_against_every_direct_action,
+    an_identification_goes_through_notice_objection_check_and_decision,
+    an_exit_needs_income_above_the_line_and_every_guarantee,
+    public_notices_show_no_personal_details,
+    monitoring_ends_only_when_the_risk_is_eliminated,
+    a_stale_version_is_a_conflict,
+);
+
+const PROPOSE: &str = "mutation($i: ProposeInput!) { propose(input: $i) { id stage kind version noticeOpen exitYear } }";
+const CHECK: &str = "mutation($p: ID!, $v: Int!, $ok: Boolean!) { checkProposal(proposalId: $p, version: $v, passed: $ok, opinion: \"情况属实\") { stage version townshipOpinion } }";
+const DECIDE: &str = "mutation($p: ID!, $v: Int!, $ok: Boolean!) { decideProposal(proposalId: $p, version: $v, approved: $ok, note: \"同意\") { stage version decidedAt } }";
+const RETURN: &str = "mutation($h: ID!, $v: Int!) { returnToPoverty(householdId: $h, version: $v, reason: \"因病返贫\") { status version } }";
+const REMOVE: &str = "mutation($h: ID!, $v: Int!) { removeHousehold(householdId: $h, version: $v, reason: \"错评，家有财政供养人员\") { status version } }";
+const MONITOR: &str = "mutation($i: StartMonitoringInput!) { startMonitoring(input: $i) { id category risks startedOn household { monitoring version } } }";
+const ELIMINATE: &str = "mutation($h: ID!, $v: Int!) { eliminateRisk(householdId: $h, version: $v, note: \"务工收入稳定\") { eliminatedOn eliminationNote household { monitoring version } } }";
+const HISTORY: &str = "query($h: ID!) { household(id: $h) { status monitoring enrolledYear liftedOutYear version statusHistory { action fromStatus toStatus fromMonitoring toMonitoring year reason actor proposal { id } } } }";
+const AUDIT: &str = "query($t: String!, $id: Int!) { auditEntries(filter: { entityType: $t, entityId: $id }) { nodes { action before after } } }";
+
+/// Puts a household in a status, consistently with the register's constraints,
+/// unmonitored, with every guarantee met.
+async fn set_status(app: &TestApp, id: i64, status: HouseholdStatus) -> household::Model {
+    let home = household::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("household");
+    let mut row = home.into_active_model();
+    row.status = Set(status);
+    row.enrolled_year = Set((status != HouseholdStatus::NotPoor).then_some(2016));
+    row.lifted_out_year = Set(matches!(
+        status,
+        HouseholdStatus::LiftedOut | HouseholdStatus::Returned
+    )
+    .then_some(2019));
+    row.monitoring = Set(None);
+    for guarantee in [
+        &mut row.food_secure,
+        &mut row.clothing_secure,
+        &mut row.compulsory_education_secure,
+        &mut row.basic_medical_secure,
+        &mut row.housing_secure,
+        &mut row.safe_drinking_water,
+    ] {
+        *guarantee = Set(true);
+    }
+    row.update(&app.db).await.expect("update household")
+}
+
+/// Records a year's income of one person's worth `yuan` per capita.
+async fn set_income(app: &TestApp, id: i64, year: i32, yuan: i64) {
+    household_income::Entity::delete_by_id((id, year))
+        .exec(&app.db)
+        .await
+        .expect("delete income");
+    household_income::ActiveModel {
+        household_id: Set(id),
+        year: Set(year),
+        wage_fen: Set(yuan * 100),
+        production_fen: Set(0),
+        property_fen: Set(0),
+        transfer_fen: Set(0),
+        production_cost_fen: Set(0),
+        household_size: Set(1),
+        per_capita_net_fen: Set(yuan * 100),
+        version: Set(1),
+        updated_at: Set(Utc::now()),
+    }
+    .insert(&app.db)
+    .await
+    .expect("insert income");
+}
+
+async fn households_of_first_village(app: &TestApp) -> Vec<household::Model> {
+    let village = first_region(&app.db, RegionLevel::Village).await;
+    household::Entity::find()
+        .filter(household::Column::VillageId.eq(village.id))
+        .order_by_asc(household::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("households")
+}
+
+async fn version_of(app: &TestApp, id: i64) -> i32 {
+    household::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("household")
+        .version
+}
+
+fn days_from_today(days: i64) -> String {
+    (api::edit::today() + Duration::days(days)).to_string()
+}
+
+fn propose_input(id: i64, kind: &str, exit_year: Option<i32>, starts: i64, ends: i64) -> Value {
+    json!({ "i": {
+        "householdId": global_id("Household", id),
+        "kind": kind,
+        "reason": "家庭人均纯收入情况经村民代表评议",
+        "evidence": ["收入核查表.pdf"],
+        "exitYear": exit_year,
+        "noticeStartsOn": days_from_today(starts),
+        "noticeEndsOn": days_from_today(ends),
+    }})
+}
+
+fn assert_refused(body: &Value, code: &str, words: &str) {
+    assert_eq!(TestApp::error_codes(body), [code], "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(words), "`{message}` should say `{words}`");
+}
+
+async fn audit_actions(app: &TestApp, entity_type: &str, id: i64) -> Vec<String> {
+    let trail = app
+        .query(AUDIT, json!({ "t": entity_type, "id": id }))
+        .await;
+    trail["auditEntries"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|e| e["action"].as_str().expect("action").to_owned())
+        .collect()
+}
+
+/// Every status against every action a user takes directly: allowed ones
+/// succeed and change the status, refused ones say why with BAD_USER_INPUT.
+async fn every_status_against_every_direct_action(backend: Backend) {
+    use HouseholdStatus::*;
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let homes = household::Entity::find()
+        .order_by_asc(household::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("households");
+    let statuses = [Enrolled, LiftedOut, Returned, Removed, NotPoor];
+    let actions = [
+        "returnToPoverty",
+        "removeHousehold",
+        "UNSTABLE",
+        "MARGINAL",
+        "SUDDEN_DIFFICULTY",
+        "IDENTIFICATION",
+        "EXIT",
+    ];
+    let allowed = |status: HouseholdStatus, action: &str| -> Option<HouseholdStatus> {
+        match (action, status) {
+            ("returnToPoverty", LiftedOut) => Some(Returned),
+            ("removeHousehold", s) if s != Removed => Some(Removed),
+            ("UNSTABLE", LiftedOut) => Some(LiftedOut),
+            ("MARGINAL", NotPoor) => Some(NotPoor),
+            ("SUDDEN_DIFFICULTY", s @ (LiftedOut | NotPoor)) => Some(s),
+            ("IDENTIFICATION", NotPoor) | ("EXIT", Enrolled | Returned) => Some(status),
+            _ => None,
+        }
+    };
+    let mut homes = homes.into_iter();
+    for status in statuses {
+        for action in actions {
+            let home = homes.next().expect("a household for each cell");
+            let home = set_status(&app, home.id, status).await;
+            set_income(&app, home.id, 2020, 9_000).await;
+            let h = global_id("Household", home.id);
+            let v = home.version;
+            let body = match action {
+                "returnToPoverty" => app.graphql(RETURN, json!({ "h": h, "v": v })).await,
+                "removeHousehold" => app.graphql(REMOVE, json!({ "h": h, "v": v })).await,
+                "IDENTIFICATION" => {
+                    let input = propose_input(home.id, action, None, 0, 7);
+                    app.graphql(PROPOSE, input).await
+                }
+                "EXIT" => {
+                    let input = propose_input(home.id, action, Some(2020), 0, 7);
+                    app.graphql(PROPOSE, input).await
+                }
+                category => {
+                    let input = json!({ "i": {
+                        "householdId": h, "version": v, "category": category,
+                        "risks": ["ILLNESS"], "foundBy": "CADRE_VISIT", "reason": "家中有人患大病",
+                    }});
+                    app.graphql(MONITOR, input).await
+                }
+            };
+            let cell = format!("{status:?} × {action}");
+            match allowed(status, action) {
+                Some(to) => {
+                    assert!(body.get("errors").is_none(), "{cell}: {body}");
+                    let now = household::Entity::find_by_id(home.id)
+                        .one(&app.db)
+                        .await
+                        .expect("query")
+                        .expect("household");
+                    assert_eq!(now.status, to, "{cell}");
+                }
+                None => {
+                    assert_eq!(
+                        TestApp::error_codes(&body),
+                        ["BAD_USER_INPUT"],
+                        "{cell}: {body}"
+                    );
+                    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+                    let named = api::graphql::lifecycle::transition::status_name(status);
+                    assert!(message.contains(named), "{cell}: `{message}`");
+                    assert_eq!(version_of(&app, home.id).await, v, "{cell}: unchanged");
+                }
+            }
+        }
+    }
+}
+
+/// NotPoor → propose → objection → township check → decision refused while
+/// the notice runs and while the objection is open → resolved → approved →
+/// Enrolled, with the history, the audit trail and the objector's privacy.
+async fn an_identification_goes_through_notice_objection_check_and_decision(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let homes = households_of_first_village(&app).await;
+    let home = set_status(&app, homes[0].id, HouseholdStatus::NotPoor).await;
+    let other = set_status(&app, homes[1].id, HouseholdStatus::NotPoor).await;
+    let (_, cadre) = app.user_for(Role::VillageCadre).await;
+    let (_, township) = app.user_for(Role::TownshipOfficer).await;
+
+    let mut input = propose_input(home.id, "IDENTIFICATION", None, -3, 4);
+    input["i"]["reason"] = json!("户主身份证 520102199001011234 家庭困难");
+    let leaky = app.graphql_as(Some(&cadre), PROPOSE, input.clone()).await;
+    assert_refused(&leaky, "BAD_USER_INPUT", "digits");
+    assert_eq!(leaky["errors"][0]["extensions"]["field"], "reason");
+    input["i"]["reason"] = json!("家庭人均纯收入低于标准，经村民代表评议");
+    input["i"]["idempotencyKey"] = json!("identify-1");
+    let proposed = app.query_as(Some(&cadre), PROPOSE, input.clone()).await;
+    let p = proposed["propose"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(proposed["propose"]["stage"], "NOTICE");
+    assert_eq!(proposed["propose"]["noticeOpen"], true);
+    let retried = app.query_as(Some(&cadre), PROPOSE, input.clone()).await;
+    assert_eq!(
+        retried["propose"]["id"],
+        p.as_str(),
+        "a retry returns the first"
+    );
+    input["i"]["idempotencyKey"] = json!("identify-2");
+    let second = app.graphql_as(Some(&cadre), PROPOSE, input).await;
+    assert_refused(&second, "CONFLICT", "already has a proposal in progress");
+
+    let objection = app
+        .query_as(
+            Some(&cadre),
+            "mutation($p: ID!) { recordObjection(input: { proposalId: $p, objector: \"李四\", content: \"该户有经商收入\" }) { id version open } }",
+            json!({ "p": p }),
+        )
+        .await;
+    let o = objection["recordObjection"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let seen = app
+        .graphql_as(
+            Some(&cadre),
+            "query($p: ID!) { node(id: $p) { ... on Proposal { objections { content objector } } } }",
+            json!({ "p": p }),
+        )
+        .await;
+    assert_eq!(
+        seen["data"]["node"]["objections"][0]["content"],
+        "该户有经商收入"
+    );
+    assert!(seen["data"]["node"]["objections"][0]["objector"].is_null());
+    assert_eq!(
+        TestApp::error_codes(&seen),
+        ["FORBIDDEN"],
+        "the village does not learn who objected"
+    );
+
+    let forbidden = app
+        .graphql_as(Some(&cadre), CHECK, json!({ "p": p, "v": 1, "ok": true }))
+        .await;
+    assert_eq!(TestApp::error_codes(&forbidden), ["FORBIDDEN"]);
+    let checked = app
+        .query_as(
+            Some(&township),
+            CHECK,
+            json!({ "p": p, "v": 1, "ok": true }),
+        )
+        .await;
+    assert_eq!(checked["checkProposal"]["stage"], "TOWNSHIP_CHECKED");
+    let v = checked["checkProposal"]["version"]
+        .as_i64()
+        .expect("version");
+
+    let early = app
+        .graphql(DECIDE, json!({ "p": p, "v": v, "ok": true }))
+        .await;
+    assert_refused(&early, "BAD_USER_INPUT", "the public notice runs until");
+    // The notice runs its course.
+    let row = proposal::Entity::find()
+        .filter(proposal::Column::HouseholdId.eq(home.id))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("proposal");
+    let mut ended = row.clone().into_active_model();
+    ended.notice_starts_on = Set(api::edit::today() - Duration::days(10));
+    ended.notice_ends_on = Set(api::edit::today() - Duration::days(1));
+    ended.update(&app.db).await.expect("end the notice");
+
+    let open = app
+        .graphql(DECIDE, json!({ "p": p, "v": v, "ok": true }))
+        .await;
+    assert_refused(&open, "BAD_USER_INPUT", "not resolved");
+    let resolved = app
+        .query_as(
+            Some(&township),
+            "mutation($o: ID!) { resolveObjection(objectionId: $o, version: 1, upheld: false, resolution: \"经核查，经商收入已计入\") { open upheld objector } }",
+            json!({ "o": o }),
+        )
+        .await;
+    assert_eq!(resolved["resolveObjection"]["upheld"], false);
+    assert_eq!(resolved["resolveObjection"]["objector"], "李四");
+    let by_cadre = app
+        .graphql_as(Some(&cadre), DECIDE, json!({ "p": p, "v": v, "ok": true }))
+        .await;
+    assert_eq!(TestApp::error_codes(&by_cadre), ["FORBIDDEN"]);
+    let decided = app
+        .query(DECIDE, json!({ "p": p, "v": v, "ok": true }))
+        .await;
+    assert_eq!(decided["decideProposal"]["stage"], "APPROVED");
+
+    let card = app
+        .query(HISTORY, json!({ "h": global_id("Household", home.id) }))
+        .await;
+    let card = &card["household"];
+    assert_eq!(card["status"], "ENROLLED");
+    assert_eq!(card["enrolledYear"], api::edit::today().year());
+    let history = card["statusHistory"].as_array().expect("history");
+    let last = history.last().expect("a history row");
+    assert_eq!(last["action"], "ENROLLED");
+    assert_eq!(last["fromStatus"], "NOT_POOR");
+    assert_eq!(last["toStatus"], "ENROLLED");
+    assert_eq!(last["actor"], "admin");
+    assert_eq!(last["proposal"]["id"], p.as_str());
+    assert!(
+        last["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("低于标准")
+    );
+    assert_eq!(
+        audit_actions(&app, "Household", home.id).await,
+        ["household.enrolled"]
+    );
+    let proposal_id = row.id;
+    assert_eq!(
+        audit_actions(&app, "Proposal", proposal_id).await,
+        ["proposal.approve", "proposal.check", "proposal.create"]
+    );
+    let objection_id = api::graphql::relay::decode_id(&async_graphql::ID(o.clone()), "id")
+        .expect("objection ID")
+        .1;
+    assert_eq!(
+        audit_actions(&app, "Objection", objection_id).await,
+        ["objection.resolve", "objection.create"]
+    );
+
+    // An upheld objection stops an approval; the proposal can be withdrawn.
+    let proposed = app
+        .query_as(
+            Some(&cadre),
+            PROPOSE,
+            propose_input(other.id, "IDENTIFICATION", None, -10, -1),
+        )
+        .await;
+    let p2 = proposed["propose"]["id"].as_str().expect("id").to_owned();
+    let late = app
+        .graphql_as(
+            Some(&cadre),
+            "mutation($p: ID!) { recordObjection(input: { proposalId: $p, content: \"不实\" }) { id } }",
+            json!({ "p": p2 }),
+        )
+        .await;
+    assert_refused(&late, "BAD_USER_INPUT", "during the notice");
+    let objection = app
+        .query_as(
+            Some(&cadre),
+            "mutation($p: ID!, $d: NaiveDate!) { recordObjection(input: { proposalId: $p, content: \"不实\", receivedOn: $d }) { id } }",
+            json!({ "p": p2, "d": days_from_today(-2) }),
+        )
+        .await;
+    let o2 = objection["recordObjection"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    app.query_as(
+        Some(&township),
+        "mutation($o: ID!) { resolveObjection(objectionId: $o, version: 1, upheld: true, resolution: \"属实\") { upheld } }",
+        json!({ "o": o2 }),
+    )
+    .await;
+    app.query_as(
+        Some(&township),
+        CHECK,
+        json!({ "p": p2, "v": 1, "ok": true }),
+    )
+    .await;
+    let upheld = app
+        .graphql(DECIDE, json!({ "p": p2, "v": 2, "ok": true }))
+        .await;
+    assert_refused(&upheld, "BAD_USER_INPUT", "upheld");
+    let withdrawn = app
+        .query_as(
+            Some(&cadre),
+            "mutation($p: ID!) { withdrawProposal(proposalId: $p, version: 2, reason: \"异议属实\") { stage } }",
+            json!({ "p": p2 }),
+        )
+        .await;
+    assert_eq!(withdrawn["withdrawProposal"]["stage"], "WITHDRAWN");
+    let status = household::Entity::find_by_id(other.id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("household")
+        .status;
+    assert_eq!(status, HouseholdStatus::NotPoor);
+}
+
+/// An exit is refused under the poverty line and with an unmet guarantee, and
+/// goes through once both hold; the card of the day before still says ENROLLED.
+async fn an_exit_needs_income_above_the_line_and_every_guarantee(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let homes = households_of_first_village(&app).await;
+    let home = set_status(&app, homes[0].id, HouseholdStatus::Enrolled).await;
+    let mut filed = home.clone().into_active_model();
+    filed.created_at = Set(Utc::now() - Duration::days(30));
+    filed.food_secure = Set(false);
+    let home = filed.update(&app.db).await.expect("update");
+    set_income(&app, home.id, 2020, 3_000).await;
+    let input = propose_input(home.id, "EXIT", Some(2020), -10, -1);
+
+    let unmet = app.graphql(PROPOSE, input.clone()).await;
+    assert_refused(&unmet, "BAD_USER_INPUT", "food");
+    assert_eq!(unmet["errors"][0]["extensions"]["field"], "exitYear");
+    let mut fed = home.clone().into_active_model();
+    fed.food_secure = Set(true);
+    fed.update(&app.db).await.expect("update");
+    let poor = app.graphql(PROPOSE, input.clone()).await;
+    assert_refused(&poor, "BAD_USER_INPUT", "poverty line of 4000.00");
+    let mut no_year = input.clone();
+    no_year["i"]["exitYear"] = Value::Null;
+    let missing = app.graphql(PROPOSE, no_year).await;
+    assert_refused(&missing, "BAD_USER_INPUT", "exit year");
+
+    set_income(&app, home.id, 2020, 5_000).await;
+    let proposed = app.query(PROPOSE, input).await;
+    let p = proposed["propose"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(proposed["propose"]["exitYear"], 2020);
+    app.query(CHECK, json!({ "p": p, "v": 1, "ok": true }))
+        .await;
+    // Income corrected downwards before the decision: the decision checks again.
+    set_income(&app, home.id, 2020, 3_900).await;
+    let refused = app
+        .graphql(DECIDE, json!({ "p": p, "v": 2, "ok": true }))
+        .await;
+    assert_refused(&refused, "BAD_USER_INPUT", "poverty line");
+    set_income(&app, home.id, 2020, 5_000).await;
+    app.query(DECIDE, json!({ "p": p, "v": 2, "ok": true }))
+        .await;
+
+    let h = global_id("Household", home.id);
+    let before_exit = days_from_today(-2);
+    let card = app
+        .query(
+            "query($h: ID!, $d: NaiveDate!) { household(id: $h) { status liftedOutYear statusHistory { action fromStatus toStatus year } cardAsOf(date: $d) { status liftedOutYear } } }",
+            json!({ "h": h, "d": before_exit }),
+        )
+        .await;
+    assert_eq!(card["household"]["status"], "LIFTED_OUT");
+    assert_eq!(card["household"]["liftedOutYear"], 2020);
+    assert_eq!(card["household"]["cardAsOf"]["status"], "ENROLLED");
+    assert!(card["household"]["cardAsOf"]["liftedOutYear"].is_null());
+    assert_eq!(
+        card["household"]["statusHistory"],
+        json!([{ "action": "LIFTED_OUT", "fromStatus": "ENROLLED", "toStatus": "LIFTED_OUT", "year": 2020 }])
+    );
+    assert_eq!(
+        audit_actions(&app, "Household", home.id).await,
+        ["household.lifted_out"]
+    );
+}
+
+/// Anyone reads the notices without a token: the masked head name, the
+/// village and the reason, and nothing personal.
+async fn public_notices_show_no_personal_details(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let homes = households_of_first_village(&app).await;
+    let home = set_status(&app, homes[0].id, HouseholdStatus::NotPoor).await;
+    let (_, cadre) = app.user_for(Role::VillageCadre).await;
+    let proposed = app
+        .query_as(
+            Some(&cadre),
+            PROPOSE,
+            propose_input(home.id, "IDENTIFICATION", None, 0, 7),
+        )
+        .await;
+    let p = proposed["propose"]["id"].as_str().expect("id").to_owned();
+
+    let body = app
+        .graphql_as(
+            None,
+            "{ publicNotices(first: 20) { totalCount nodes { id kind stage villageName headName reason noticeStartsOn noticeEndsOn noticeOpen announcedOn } } }",
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let notices = &body["data"]["publicNotices"];
+    assert_eq!(notices["totalCount"], 1);
+    let notice = &notices["nodes"][0];
+    assert_eq!(notice["id"], p.as_str());
+    assert_eq!(notice["stage"], "NOTICE");
+    assert_eq!(notice["noticeOpen"], true);
+    assert!(notice["announcedOn"].is_null());
+    assert_eq!(notice["reason"], "家庭人均纯收入情况经村民代表评议");
+    let village = first_region(&app.db, RegionLevel::Village).await;
+    assert_eq!(notice["villageName"], village.name.as_str());
+    let members = member::Entity::find()
+        .filter(member::Column::HouseholdId.eq(home.id))
+        .all(&app.db)
+        .await
+        .expect("members");
+    let head = members
+        .iter()
+        .find(|m| m.relation == Relation::Head)
+        .expect("a head");
+    assert_eq!(
+        notice["headName"],
+        api::policy::Mask::Name.apply(&head.name).as_str()
+    );
+    let text = body.to_string();
+    for person in &members {
+        assert!(
+            !text.contains(&person.name),
+            "{} shown: {text}",
+            person.name
+        );
+        assert!(!text.contains(&person.id_number), "an ID number shown");
+    }
+    if let Some(phone) = &home.phone {
+        assert!(!text.contains(phone), "the phone shown");
+    }
+    assert!(!text.contains(&home.address), "the address shown");
+    assert!(!text.contains("health") && !text.contains("HEALTHY"));
+
+    // Personal fields are not even in the type.
+    let probe = app
+        .graphql_as(
+            None,
+            "{ publicNotices { nodes { household { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(TestApp::error_codes(&probe), ["GRAPHQL_VALIDATION_FAILED"]);
+    let proposals = app
+        .graphql_as(None, "{ proposals { totalCount } }", json!({}))
+        .await;
+    assert_eq!(TestApp::error_codes(&proposals), ["UNAUTHENTICATED"]);
+}
+
+/// Monitoring: a category must fit the status; the risk is eliminated only
+/// after six months, with a measure under way, labour and two years above the line.
+async fn monitoring_ends_only_when_the_risk_is_eliminated(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let homes = households_of_first_village(&app).await;
+    let (_, cadre) = app.user_for(Role::VillageCadre).await;
+    let not_poor = set_status(&app, homes[1].id, HouseholdStatus::NotPoor).await;
+    let monitor = |id: i64, version: i32, category: &str, started: i64| {
+        json!({ "i": {
+            "householdId": global_id("Household", id), "version": version, "category": category,
+            "risks": ["ILLNESS", "UNSTABLE_EMPLOYMENT"], "foundBy": "CADRE_VISIT",
+            "startedOn": days_from_today(started), "reason": "户主患病，务工中断",
+        }})
+    };
+    let wrong = app
+        .graphql_as(
+            Some(&cadre),
+            MONITOR,
+            monitor(not_poor.id, not_poor.version, "UNSTABLE", 0),
+        )
+        .await;
+    assert_refused(&wrong, "BAD_USER_INPUT", "NOT_POOR");
+    let mut twice = monitor(not_poor.id, not_poor.version, "MARGINAL", 0);
+    twice["i"]["risks"] = json!(["ILLNESS", "ILLNESS"]);
+    let twice = app.graphql_as(Some(&cadre), MONITOR, twice).await;
+    assert_refused(&twice, "BAD_USER_INPUT", "once");
+    let future = app
+        .graphql_as(
+            Some(&cadre),
+            MONITOR,
+            monitor(not_poor.id, not_poor.version, "MARGINAL", 1),
+        )
+        .await;
+    assert_refused(&future, "BAD_USER_INPUT", "future");
+
+    let home = set_status(&app, homes[0].id, HouseholdStatus::LiftedOut).await;
+    let started = app
+        .query_as(
+            Some(&cadre),
+            MONITOR,
+            monitor(home.id, home.version, "UNSTABLE", -30),
+        )
+        .await;
+    let case = &started["startMonitoring"];
+    assert_eq!(case["category"], "UNSTABLE");
+    assert_eq!(case["risks"], json!(["ILLNESS", "UNSTABLE_EMPLOYMENT"]));
+    assert_eq!(case["household"]["monitoring"], "UNSTABLE");
+    let version = i32::try_from(case["household"]["version"].as_i64().expect("v")).expect("v");
+    let again = app
+        .graphql_as(
+            Some(&cadre),
+            MONITOR,
+            monitor(home.id, version, "SUDDEN_DIFFICULTY", 0),
+        )
+        .await;
+    assert_refused(&again, "BAD_USER_INPUT", "already monitored");
+
+    let h = global_id("Household", home.id);
+    let eliminate = || app.graphql_as(Some(&cadre), ELIMINATE, json!({ "h": h, "v": version }));
+    assert_refused(&eliminate().await, "BAD_USER_INPUT", "after 6 months");
+    // Seven months pass.
+    let open_case = monitoring_case::Entity::find()
+        .filter(monitoring_case::Column::HouseholdId.eq(home.id))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a case");
+    let mut aged = open_case.clone().into_active_model();
+    aged.started_on = Set(api::edit::today()
+        .checked_sub_months(Months::new(7))
+        .expect("a date"));
+    aged.update(&app.db).await.expect("age the case");
+    assert_refused(
+        &eliminate().await,
+        "BAD_USER_INPUT",
+        "no assistance measure",
+    );
+    let now = Utc::now();
+    measure::ActiveModel {
+        household_id: Set(home.id),
+        category: Set(MeasureCategory::Employment),
+        task: Set("公益岗位就业".into()),
+        standard: Set("月收入不低于1500元".into()),
+        responsible: Set("王帮扶".into()),
+        deadline: Set(api::edit::today() + Duration::days(60)),
+        funds_fen: Set(0),
+        status: Set(MeasureStatus::InProgress),
+        completed_on: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("insert a measure");
+    member::Entity::update_many()
+        .col_expr(
+            member::Column::LabourAbility,
+            sea_orm::sea_query::Expr::value(LabourAbility::Lost),
+        )
+        .filter(member::Column::HouseholdId.eq(home.id))
+        .exec(&app.db)
+        .await
+        .expect("no labour");
+    assert_refused(
+        &eliminate().await,
+        "BAD_USER_INPUT",
+        "no member able to work",
+    );
+    member::Entity::update_many()
+        .col_expr(
+            member::Column::LabourAbility,
+            sea_orm::sea_query::Expr::value(LabourAbility::Ordinary),
+        )
+        .filter(member::Column::HouseholdId.eq(home.id))
+        .filter(member::Column::Relation.eq(Relation::Head))
+        .exec(&app.db)
+        .await
+        .expect("labour again");
+    let year = api::edit::today().year();
+    set_income(&app, home.id, year - 1, 8_000).await;
+    let no_current = app
+        .graphql_as(Some(&cadre), ELIMINATE, json!({ "h": h, "v": version }))
+        .await;
+    assert_refused(
+        &no_current,
+        "BAD_USER_INPUT",
+        &format!("no income recorded for {}", year - 2),
+    );
+    set_income(&app, home.id, year, 6_000).await;
+    let lines = "mutation($y: Int!, $a: Money!) { setMonitoringLine(provinceCode: \"52\", year: $y, annual: $a) { provinceCode year annual } }";
+    for (y, annual) in [(year - 1, "6900"), (year, "7200")] {
+        let set = app.query(lines, json!({ "y": y, "a": annual })).await;
+        assert_eq!(set["setMonitoringLine"]["annual"], format!("{annual}.00"));
+    }
+    let by_cadre = app
+        .graphql_as(Some(&cadre), lines, json!({ "y": year, "a": "1" }))
+        .await;
+    assert_eq!(TestApp::error_codes(&by_cadre), ["FORBIDDEN"]);
+    assert_refused(
+        &eliminate().await,
+        "BAD_USER_INPUT",
+        "monitoring line of 7200.00",
+    );
+    set_income(&app, home.id, year, 9_000).await;
+    let eliminated = app
+        .query_as(Some(&cadre), ELIMINATE, json!({ "h": h, "v": version }))
+        .await;
+    let closed = &eliminated["eliminateRisk"];
+    assert_eq!(closed["eliminatedOn"], days_from_today(0));
+    assert!(closed["household"]["monitoring"].is_null());
+
+    let card = app.query(HISTORY, json!({ "h": h })).await;
+    let history: Vec<(&str, &Value, &Value)> = card["household"]["statusHistory"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().expect("action"),
+                &r["fromMonitoring"],
+                &r["toMonitoring"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("MONITORING_STARTED", &Value::Null, &json!("UNSTABLE")),
+            ("RISK_ELIMINATED", &json!("UNSTABLE"), &Value::Null),
+        ]
+    );
+    assert_eq!(
+        audit_actions(&app, "MonitoringCase", open_case.id).await,
+        ["monitoringCase.eliminate", "monitoringCase.create"]
+    );
+    assert_eq!(
+        audit_actions(&app, "Household", home.id).await,
+        ["household.risk_eliminated", "household.monitoring_started"]
+    );
+    let listed = app
+        .query_as(
+            Some(&cadre),
+            "{ monitoringLines(provinceCode: \"52\") { year annual } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        listed["monitoringLines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .any(|l| l["year"] == year && l["annual"] == "7200.00")
+    );
+}
+
+/// An edit made from a stale read is refused with the record as it is now.
+async fn a_stale_version_is_a_conflict(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let homes = households_of_first_village(&app).await;
+    let home = set_status(&app, homes[0].id, HouseholdStatus::LiftedOut).await;
+    let h = global_id("Household", home.id);
+    let returned = app
+        .query(RETURN, json!({ "h": h, "v": home.version }))
+        .await;
+    assert_eq!(returned["returnToPoverty"]["status"], "RETURNED");
+    let stale = app
+        .graphql(REMOVE, json!({ "h": h, "v": home.version }))
+        .await;
+    assert_eq!(TestApp::error_codes(&stale), ["CONFLICT"], "{stale}");
+    assert_eq!(
+        stale["errors"][0]["extensions"]["current"]["status"],
+        "returned"
+    );
+    let (_, village) = app.user_for(Role::VillageCadre).await;
+    let outside = household::Entity::find()
+        .filter(household::Column::VillageId.ne(home.village_id))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a household elsewhere");
+    let unreachable = app
+        .graphql_as(
+            Some(&village),
+            PROPOSE,
+            propose_input(outside.id, "IDENTIFICATION", None, 0, 7),
+        )
+        .await;
+    assert_eq!(TestApp::error_codes(&unreachable), ["NOT_FOUND"]);
+}
