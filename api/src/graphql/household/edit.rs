@@ -469,7 +469,16 @@ pub async fn household_for_change(
     field: &str,
 ) -> ApiResult<household::Model> {
     let (_, raw) = decode_id_of(id, field, &[NodeKind::Household])?;
-    let select = access::select::<household::Entity>(viewer).filter(household::Column::Id.eq(raw));
+    household_for_change_by_id(txn, viewer, raw).await
+}
+
+/// Like [`household_for_change`], by database ID.
+pub async fn household_for_change_by_id(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    id: i64,
+) -> ApiResult<household::Model> {
+    let select = access::select::<household::Entity>(viewer).filter(household::Column::Id.eq(id));
     edit::one_locked(txn, select)
         .await?
         .ok_or_else(|| ApiError::not_found("Household"))
@@ -494,8 +503,13 @@ async fn member_for_change(
     Ok(member)
 }
 
-fn check_household_version(viewer: &Viewer, h: &household::Model, version: i32) -> ApiResult<()> {
-    edit::check_version("household", version, h.version, || {
+/// Refuses an edit of a household made from a stale read.
+pub fn check_household_version(
+    viewer: &Viewer,
+    stated: i32,
+    h: &household::Model,
+) -> ApiResult<()> {
+    edit::check_version("household", stated, h.version, || {
         redact(viewer, "Household", household_snapshot(h))
     })
 }
@@ -703,7 +717,7 @@ impl HouseholdMutation {
         let actor = actor(ctx)?;
         let txn = edit::begin(db(ctx)?).await?;
         let before = household_for_change(&txn, viewer, &input.id, "id").await?;
-        check_household_version(viewer, &before, input.version)?;
+        check_household_version(viewer, input.version, &before)?;
         card::keep_before_change(&txn, before.id).await?;
         let mut after = before.clone();
         if let Some(address) = &input.address {
@@ -964,7 +978,7 @@ impl HouseholdMutation {
         let actor = actor(ctx)?;
         let txn = edit::begin(db(ctx)?).await?;
         let home = household_for_change(&txn, viewer, &household_id, "householdId").await?;
-        check_household_version(viewer, &home, version)?;
+        check_household_version(viewer, version, &home)?;
         if former_head_relation == Relation::Head {
             return Err(ApiError::bad_input(
                 "formerHeadRelation",

@@ -15,7 +15,9 @@ use entity::{ethnicity, household, household_income, member, poverty_line};
 use sea_orm::{QueryFilter, QueryOrder};
 
 pub use card::CardAsOf;
-pub use edit::{HouseholdMutation, household_for_change};
+pub use edit::{
+    HouseholdMutation, check_household_version, household_for_change, household_for_change_by_id,
+};
 pub use filter::{HouseholdFilter, HouseholdOrder};
 
 use super::lifecycle::{self, MonitoringCase, Proposal, StatusChange};

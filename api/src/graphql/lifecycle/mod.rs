@@ -28,17 +28,18 @@ pub use monitoring::{MonitoringMutation, MonitoringQuery};
 pub use proposals::ProposalMutation;
 pub use public::PublicNoticeQuery;
 
-use super::household::{Household, card};
+use super::household::{
+    Household, card, check_household_version, household_for_change, household_for_change_by_id,
+};
 use super::money::Money;
 use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id_of, global_id, page_cost, paginate,
 };
 use super::{db, loaders, page, viewer};
-use crate::access::{self, Viewer};
+use crate::access;
 use crate::audit::{self, Actor, Change};
 use crate::edit;
 use crate::error::{ApiError, ApiResult};
-use crate::policy;
 use transition::{Action, State};
 
 /// Stages in which a proposal is still in progress.
@@ -350,41 +351,6 @@ pub async fn monitoring_cases_of(
         .into_iter()
         .map(MonitoringCase)
         .collect())
-}
-
-/// A household the viewer reaches, locked for the rest of the transaction.
-pub(crate) async fn locked_household(
-    txn: &DatabaseTransaction,
-    viewer: &Viewer,
-    id: &ID,
-    field: &str,
-) -> ApiResult<household::Model> {
-    let (_, raw) = decode_id_of(id, field, &[NodeKind::Household])?;
-    locked_household_by_id(txn, viewer, raw).await
-}
-
-pub(crate) async fn locked_household_by_id(
-    txn: &DatabaseTransaction,
-    viewer: &Viewer,
-    id: i64,
-) -> ApiResult<household::Model> {
-    edit::one_locked(
-        txn,
-        access::select::<household::Entity>(viewer).filter(household::Column::Id.eq(id)),
-    )
-    .await?
-    .ok_or_else(|| ApiError::not_found("Household"))
-}
-
-/// Refuses an edit of a household made from a stale read.
-pub(crate) fn check_household_version(
-    viewer: &Viewer,
-    stated: i32,
-    household: &household::Model,
-) -> ApiResult<()> {
-    edit::check_version("household", stated, household.version, || {
-        policy::redact(viewer, "Household", card::household_snapshot(household))
-    })
 }
 
 /// The state the status machine leads to, or BAD_USER_INPUT saying why not.

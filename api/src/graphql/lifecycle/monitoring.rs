@@ -24,7 +24,7 @@ use super::super::{actor, db, viewer};
 use super::transition::Action;
 use super::{
     MonitoringCase, MonitoringLine, StatusChangeOf, change_status, check_household_version,
-    locked_household, next_state, required_text,
+    household_for_change, next_state, required_text,
 };
 use crate::access;
 use crate::audit::{self, Actor, Change};
@@ -270,7 +270,7 @@ impl MonitoringMutation {
             txn.commit().await?;
             return Ok(MonitoringCase(first));
         }
-        let home = locked_household(&txn, viewer, &input.household_id, "householdId").await?;
+        let home = household_for_change(&txn, viewer, &input.household_id, "householdId").await?;
         check_household_version(viewer, input.version, &home)?;
         let to = next_state(&home, Action::StartMonitoring(input.category), "category")?;
         let now = Utc::now();
@@ -328,7 +328,7 @@ impl MonitoringMutation {
         let note = required_text(&note, "note", MAX_TEXT)?;
         let today = edit::today();
         let txn = edit::begin(db(ctx)?).await?;
-        let home = locked_household(&txn, viewer, &household_id, "householdId").await?;
+        let home = household_for_change(&txn, viewer, &household_id, "householdId").await?;
         check_household_version(viewer, version, &home)?;
         let to = next_state(&home, Action::EliminateRisk, "householdId")?;
         let case = open_case(&txn, home.id).await?.ok_or_else(|| {

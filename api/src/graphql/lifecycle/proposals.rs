@@ -21,7 +21,7 @@ use super::super::{actor, db, viewer};
 use super::transition::Action;
 use super::{
     OPEN_STAGES, Objection, Proposal, StatusChangeOf, change_status, check_household_version,
-    evidence_of, locked_household, locked_household_by_id, next_state, open_proposal,
+    evidence_of, household_for_change, household_for_change_by_id, next_state, open_proposal,
     required_text,
 };
 use crate::access::{self, Viewer};
@@ -324,7 +324,7 @@ impl ProposalMutation {
             txn.commit().await?;
             return Ok(Proposal(first));
         }
-        let home = locked_household(&txn, viewer, &input.household_id, "householdId").await?;
+        let home = household_for_change(&txn, viewer, &input.household_id, "householdId").await?;
         let action = match input.kind {
             ProposalKind::Identification => Action::Identify,
             ProposalKind::Exit => Action::Exit,
@@ -595,7 +595,7 @@ impl ProposalMutation {
             return Ok(Proposal(after));
         }
         row.stage = Set(ProposalStage::Approved);
-        let home = locked_household_by_id(&txn, viewer, before.household_id).await?;
+        let home = household_for_change_by_id(&txn, viewer, before.household_id).await?;
         let (action, year) = match before.kind {
             ProposalKind::Identification => (Action::Identify, Some(today.year())),
             ProposalKind::Exit => (Action::Exit, before.exit_year),
@@ -687,7 +687,7 @@ async fn direct_change(
     let viewer = viewer(ctx)?;
     let reason = required_text(reason, "reason", MAX_TEXT)?;
     let txn = edit::begin(db(ctx)?).await?;
-    let home = locked_household(&txn, viewer, household_id, "householdId").await?;
+    let home = household_for_change(&txn, viewer, household_id, "householdId").await?;
     check_household_version(viewer, version, &home)?;
     let to = next_state(&home, action, "householdId")?;
     if action == Action::Remove {
