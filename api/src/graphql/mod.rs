@@ -10,6 +10,7 @@ pub mod node;
 pub mod oversight;
 pub mod pairing;
 pub mod project;
+pub mod quality;
 pub mod region;
 pub mod relay;
 
@@ -41,6 +42,7 @@ pub struct Query(
     household::HouseholdQuery,
     enterprise::EnterpriseQuery,
     project::ProjectQuery,
+    quality::QualityQuery,
 );
 
 /// The root mutation: one part per domain area.
