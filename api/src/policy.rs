@@ -82,6 +82,9 @@ const ANYONE: [Access; 8] = [F, F, F, F, F, F, F, F];
 const SIGNED_IN: [Access; 8] = [H, F, F, F, F, F, F, F];
 /// Those who organise assistance within their scope.
 const ORGANISERS: [Access; 8] = [H, F, F, F, H, H, H, H];
+/// Those who answer for the register's accuracy within their scope, and those
+/// who check it: not helper cadres or enterprises.
+const REVIEWERS: [Access; 8] = [H, F, F, F, H, H, F, F];
 /// The county office alone.
 const ADMIN: [Access; 8] = [H, F, H, H, H, H, H, H];
 /// The county office and auditors.
@@ -294,6 +297,7 @@ pub const POLICY: &[Rule] = &[
     rule("Query", "monitoringLines", SIGNED_IN),
     rule("Query", "publicNotices", ANYONE),
     rule("Objection", "objector", OBJECTOR),
+    rule("Query", "dataQuality", REVIEWERS),
 ];
 
 /// The rules by type and field: looked up on every field a query resolves.
@@ -432,4 +436,71 @@ fn field_error(info: &ResolveInfo<'_>, message: String, error_code: &str) -> Ser
     error.locations = vec![info.field.name.pos];
     error.path = path;
     error
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::access::User;
+
+    fn viewer(role: Role) -> Viewer {
+        Viewer::User(User {
+            id: 1,
+            username: "reader".into(),
+            role,
+            region_prefix: Some("520102001".into()),
+            enterprise_id: None,
+        })
+    }
+
+    fn member() -> serde_json::Value {
+        json!({
+            "name": "张三",
+            "idNumber": "520102198001011234",
+            "birthDate": "1980-01-01",
+            "health": "healthy",
+            "version": 3,
+            "passwordHint": "not a field of Member",
+        })
+    }
+
+    #[test]
+    fn a_township_officer_sees_a_member_snapshot_masked() {
+        let seen = redact(&viewer(Role::TownshipOfficer), "Member", member());
+        assert_eq!(
+            seen,
+            json!({
+                "name": "张三",
+                "idNumber": "520102********1234",
+                "health": "healthy",
+                "version": 3,
+            })
+        );
+    }
+
+    #[test]
+    fn a_helper_cadre_does_not_see_health_in_a_snapshot() {
+        let seen = redact(&viewer(Role::HelperCadre), "Member", member());
+        assert_eq!(seen["idNumber"], "520102********1234");
+        assert!(seen.get("health").is_none());
+        assert!(seen.get("birthDate").is_none());
+        assert_eq!(seen["name"], "张三");
+    }
+
+    #[test]
+    fn unknown_keys_are_dropped_only_for_sensitive_types() {
+        let admin = viewer(Role::CountyAdmin);
+        let member = redact(&admin, "Member", member());
+        assert!(member.get("passwordHint").is_none());
+        assert_eq!(member["idNumber"], "520102198001011234");
+        assert_eq!(member["birthDate"], "1980-01-01");
+        let account = json!({ "username": "qian", "isActive": true, "tokenVersion": 2 });
+        assert_eq!(redact(&admin, "Account", account.clone()), account);
+        assert_eq!(
+            redact(&viewer(Role::TownshipOfficer), "Account", account.clone()),
+            account
+        );
+    }
 }

@@ -5,11 +5,12 @@ use entity::audit_entry;
 use entity::enums::Role;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, ModelTrait, QueryOrder, Set};
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, on_both_backends};
+use tests::{Backend, TestApp, global_id, on_both_backends};
 
 on_both_backends!(
     every_change_of_an_account_is_in_the_trail,
     an_entry_altered_or_removed_behind_the_service_is_found,
+    register_entries_are_found_by_record_and_shaped_by_the_field_policy,
 );
 
 const TRAIL: &str = r#"query($t: String, $a: String) {
@@ -156,4 +157,120 @@ async fn an_entry_altered_or_removed_behind_the_service_is_found(backend: Backen
     removed.clone().delete(&app.db).await.expect("delete");
     let report = app.query(VERIFY, json!({})).await;
     assert_eq!(report["verifyAuditChain"]["firstBrokenSequence"], next.id);
+}
+
+const ENTRIES: &str = r#"query($f: AuditFilter) {
+  auditEntries(first: 50, filter: $f) { totalCount nodes { sequence at entityType entityId before after } }
+}"#;
+
+async fn register_entries_are_found_by_record_and_shaped_by_the_field_policy(backend: Backend) {
+    let app = TestApp::spawn(&backend).await;
+    let importer = api::audit::Actor::system("import");
+    let member = json!({
+        "name": "王五",
+        "idNumber": "11010519491231002X",
+        "health": "chronic_illness",
+        "disabilityGrade": null,
+        "importBatch": "2026-03",
+    });
+    let mut changed = member.clone();
+    changed["health"] = json!("healthy");
+    let changes = [
+        ("member.update", "Member", Some(member), changed),
+        (
+            "household.update",
+            "Household",
+            None,
+            json!({ "number": "52269910020100001", "phone": "13812345678", "importBatch": "2026-03" }),
+        ),
+        (
+            "user.create",
+            "Account",
+            None,
+            json!({ "username": "qian", "importBatch": "2026-03" }),
+        ),
+    ];
+    for (action, entity_type, before, after) in changes {
+        api::audit::record(
+            &app.db,
+            &importer,
+            api::audit::Change {
+                action,
+                entity_type,
+                entity_id: 7,
+                before,
+                after: Some(after),
+            },
+        )
+        .await
+        .expect("record");
+    }
+    let auditor = app.token_for(Role::Auditor).await;
+    let entries = |filter: Value| {
+        let (app, auditor) = (&app, &auditor);
+        async move {
+            app.graphql_as(Some(auditor), ENTRIES, json!({ "f": filter }))
+                .await
+        }
+    };
+
+    // One record: by its global ID, or by type and database ID.
+    let by_global = entries(json!({ "entity": global_id("Member", 7) })).await;
+    let by_type = entries(json!({ "entityType": "Member", "entityId": 7 })).await;
+    assert_eq!(by_global["data"], by_type["data"]);
+    let found = &by_global["data"]["auditEntries"];
+    assert_eq!(found["totalCount"], 1);
+    let entry = &found["nodes"][0];
+    assert_eq!(entry["entityType"], "Member");
+    // Auditors see members in full; a key the Member type does not have is dropped.
+    assert_eq!(entry["before"]["idNumber"], "11010519491231002X");
+    assert_eq!(entry["before"]["health"], "chronic_illness");
+    assert_eq!(entry["after"]["health"], "healthy");
+    assert!(entry["before"].get("importBatch").is_none(), "{entry}");
+    assert!(entry["after"].get("importBatch").is_none(), "{entry}");
+    let household = entries(json!({ "entity": global_id("Household", 7) })).await;
+    let household = &household["data"]["auditEntries"]["nodes"][0];
+    assert_eq!(household["after"]["phone"], "13812345678");
+    assert!(household["after"].get("importBatch").is_none());
+    assert!(household["before"].is_null());
+    // Accounts are not a sensitive type: their snapshots are shown as kept.
+    let account = entries(json!({ "entityType": "Account", "entityId": 7 })).await;
+    assert_eq!(
+        account["data"]["auditEntries"]["nodes"][0]["after"],
+        json!({ "username": "qian", "importBatch": "2026-03" })
+    );
+
+    // By actor and time.
+    let all = entries(json!({ "actor": "import" })).await;
+    assert_eq!(all["data"]["auditEntries"]["totalCount"], 3);
+    let first_at = all["data"]["auditEntries"]["nodes"][2]["at"].clone();
+    let since = entries(json!({ "actor": "import", "from": first_at })).await;
+    assert_eq!(since["data"]["auditEntries"]["totalCount"], 3);
+    let until = entries(json!({ "actor": "import", "to": first_at })).await;
+    assert_eq!(until["data"]["auditEntries"]["totalCount"], 0);
+
+    // An ID alone names nothing; a global ID is not combined with a type.
+    let bare = entries(json!({ "entityId": 7 })).await;
+    assert_eq!(TestApp::error_codes(&bare), ["BAD_USER_INPUT"]);
+    let both = entries(json!({ "entity": global_id("Member", 7), "entityType": "Member" })).await;
+    assert_eq!(TestApp::error_codes(&both), ["BAD_USER_INPUT"]);
+
+    // A register entry edited in the database breaks the chain there.
+    let stored = audit_entry::Entity::find()
+        .order_by_asc(audit_entry::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("entries")
+        .into_iter()
+        .find(|e| e.entity_type == "Member")
+        .expect("the member entry");
+    let mut forged = stored.clone().into_active_model();
+    forged.after = Set(stored
+        .after
+        .as_ref()
+        .map(|a| a.replace("healthy", "disabled")));
+    forged.update(&app.db).await.expect("tamper");
+    let report = app.query_as(Some(&auditor), VERIFY, json!({})).await;
+    assert_eq!(report["verifyAuditChain"]["intact"], false);
+    assert_eq!(report["verifyAuditChain"]["firstBrokenSequence"], stored.id);
 }

@@ -11,6 +11,7 @@ pub mod node;
 pub mod oversight;
 pub mod pairing;
 pub mod project;
+pub mod quality;
 pub mod region;
 pub mod relay;
 
@@ -45,6 +46,7 @@ pub struct Query(
     lifecycle::LifecycleQuery,
     lifecycle::MonitoringQuery,
     lifecycle::PublicNoticeQuery,
+    quality::QualityQuery,
 );
 
 /// The root mutation: one part per domain area.

@@ -100,6 +100,21 @@ const NEWEST_AUDIT_FIRST: SortKey<audit_entry::Entity> = SortKey {
 
 pub struct AuditEntry(audit_entry::Model);
 
+impl AuditEntry {
+    /// A stored snapshot as the reader may see it: the same masks and omissions
+    /// as reading the fields of the entry's type.
+    fn snapshot(
+        &self,
+        ctx: &Context<'_>,
+        text: Option<&str>,
+    ) -> ApiResult<Option<Json<serde_json::Value>>> {
+        let viewer = viewer(ctx)?;
+        Ok(text
+            .and_then(|text| serde_json::from_str(text).ok())
+            .map(|value| Json(policy::redact(viewer, &self.0.entity_type, value))))
+    }
+}
+
 /// One change, as the audit trail keeps it (审计记录). Entries are never edited.
 #[Object]
 impl AuditEntry {
@@ -131,21 +146,14 @@ impl AuditEntry {
     async fn entity_id(&self) -> i64 {
         self.0.entity_id
     }
-    /// The audited fields before the change (变更前).
-    async fn before(&self) -> Option<Json<serde_json::Value>> {
-        self.0
-            .before
-            .as_deref()
-            .and_then(|text| serde_json::from_str(text).ok())
-            .map(Json)
+    /// The audited fields before the change, as the field policy lets the reader
+    /// see that type's fields (变更前).
+    async fn before(&self, ctx: &Context<'_>) -> ApiResult<Option<Json<serde_json::Value>>> {
+        self.snapshot(ctx, self.0.before.as_deref())
     }
-    /// The audited fields after the change (变更后).
-    async fn after(&self) -> Option<Json<serde_json::Value>> {
-        self.0
-            .after
-            .as_deref()
-            .and_then(|text| serde_json::from_str(text).ok())
-            .map(Json)
+    /// The audited fields after the change, shaped by the field policy like `before` (变更后).
+    async fn after(&self, ctx: &Context<'_>) -> ApiResult<Option<Json<serde_json::Value>>> {
+        self.snapshot(ctx, self.0.after.as_deref())
     }
     /// The `x-request-id` of the request that made the change (请求编号).
     async fn request_id(&self) -> Option<&str> {
@@ -160,10 +168,13 @@ impl AuditEntry {
 /// Which audit entries to list (审计筛选条件).
 #[derive(InputObject, Default)]
 pub struct AuditFilter {
-    /// Only changes of this type of record, e.g. `Account`.
+    /// Only changes of this type of record, e.g. `Account` (对象类型).
     entity_type: Option<String>,
-    /// Only changes of this record (its database ID); with `entityType`.
+    /// Only changes of this record (its database ID); with `entityType` (对象编号).
     entity_id: Option<i64>,
+    /// Only changes of the record with this global ID, e.g. a household's; instead
+    /// of `entityType` and `entityId` (对象).
+    entity: Option<ID>,
     /// Only changes by this actor.
     actor: Option<String>,
     /// Only changes at or after this time.
@@ -216,7 +227,24 @@ impl OversightQuery {
         before: Option<String>,
     ) -> ApiResult<Conn<AuditEntry>> {
         use audit_entry::Column as A;
-        let filter = filter.unwrap_or_default();
+        let mut filter = filter.unwrap_or_default();
+        if let Some(entity) = &filter.entity {
+            if filter.entity_type.is_some() || filter.entity_id.is_some() {
+                return Err(ApiError::bad_input(
+                    "filter.entity",
+                    "give either `entity` or `entityType` and `entityId`, not both",
+                ));
+            }
+            let (kind, raw) = decode_id(entity, "filter.entity")?;
+            filter.entity_type = Some(kind.type_name().to_owned());
+            filter.entity_id = Some(raw);
+        }
+        if filter.entity_id.is_some() && filter.entity_type.is_none() {
+            return Err(ApiError::bad_input(
+                "filter.entityId",
+                "an ID names a record only with its `entityType`",
+            ));
+        }
         let mut select = access::select::<audit_entry::Entity>(viewer(ctx)?);
         if let Some(entity_type) = filter.entity_type {
             select = select.filter(A::EntityType.eq(entity_type));
