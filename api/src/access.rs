@@ -4,8 +4,9 @@
 
 use entity::enums::{RegionLevel, Role};
 use entity::{
-    app_user, audit_entry, enterprise, helper_pairing, household, household_cause,
-    household_income, member, poverty_line, project, project_village, region, reveal,
+    app_user, audit_entry, enterprise, helper_pairing, helper_unit, household, household_cause,
+    household_income, measure, member, poverty_line, project, project_village, region, reveal,
+    unit_pairing, village_staff, visit, visit_help,
 };
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
@@ -230,6 +231,33 @@ impl Scoped for household_income::Entity {
     }
 }
 
+impl Scoped for measure::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        through_household(viewer, measure::Column::HouseholdId)
+    }
+}
+
+impl Scoped for visit::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        through_household(viewer, visit::Column::HouseholdId)
+    }
+}
+
+/// What a visit did: for those who see the visit.
+impl Scoped for visit_help::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        if households_reached(viewer).is_none() {
+            return Condition::all();
+        }
+        let visits = Query::select()
+            .column(visit::Column::Id)
+            .from(visit::Entity)
+            .cond_where(visit::Entity::scope(viewer))
+            .to_owned();
+        Condition::all().add(visit_help::Column::VisitId.in_subquery(visits))
+    }
+}
+
 /// Accounts: the county office and auditors see all of them; township and
 /// village staff also the helper cadres they pair; anyone else only their own.
 impl Scoped for app_user::Entity {
@@ -264,7 +292,8 @@ macro_rules! oversight {
 
 oversight!(reveal, audit_entry);
 
-/// Public data: the regions, the poverty line, enterprises and projects.
+/// Public data: the regions, the poverty line, enterprises and projects, and
+/// who helps each village (posted on village boards; staff phones are field-guarded).
 macro_rules! public {
     ($($module:ident),+) => {
         $(impl Scoped for $module::Entity {
@@ -275,4 +304,13 @@ macro_rules! public {
     };
 }
 
-public!(region, poverty_line, enterprise, project, project_village);
+public!(
+    region,
+    poverty_line,
+    enterprise,
+    project,
+    project_village,
+    helper_unit,
+    unit_pairing,
+    village_staff
+);

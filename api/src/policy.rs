@@ -87,6 +87,16 @@ const ADMIN: [Access; 8] = [H, F, H, H, H, H, H, H];
 /// The county office and auditors.
 const OVERSIGHT: [Access; 8] = [H, F, H, H, H, H, F, H];
 
+/// Those who carry out assistance: organisers in their scope and helper cadres
+/// for the households paired with them (row scope says which households).
+const ASSISTANCE: [Access; 8] = [H, F, F, F, F, H, H, H];
+/// Those who follow the progress of assistance: organisers, auditors and the province.
+const PROGRESS: [Access; 8] = [H, F, F, F, H, H, F, F];
+/// The county office, and township officers within their township.
+const COUNTY_AND_TOWNSHIP: [Access; 8] = [H, F, F, H, H, H, H, H];
+/// What a family told a visitor of its hardships: not for enterprises.
+const HARDSHIP: [Access; 8] = [H, F, F, F, F, H, F, F];
+
 /// How a masked value is shown.
 #[derive(Debug, Clone, Copy)]
 pub enum Mask {
@@ -152,7 +162,7 @@ const fn masked(
 }
 
 /// The types that describe people; every one of their fields has a rule.
-pub const SENSITIVE_TYPES: [&str; 7] = [
+pub const SENSITIVE_TYPES: [&str; 9] = [
     "Household",
     "CardAsOf",
     "Member",
@@ -160,6 +170,8 @@ pub const SENSITIVE_TYPES: [&str; 7] = [
     "LivingConditions",
     "Guarantees",
     "Ethnicity",
+    "VillageStaff",
+    "Visit",
 ];
 
 /// The policy. Fields of other types are public within the rows a reader reaches.
@@ -186,6 +198,9 @@ pub const POLICY: &[Rule] = &[
     rule("Household", "income", INCOME),
     rule("Household", "pairings", ROW),
     rule("Household", "cardAsOf", ROW),
+    rule("Household", "plan", ROW),
+    rule("Household", "visits", ROW),
+    rule("Household", "lastVisitedOn", ROW),
     rule("Household", "version", ROW),
     rule("Member", "id", ROW),
     rule("Member", "household", ROW),
@@ -244,6 +259,26 @@ pub const POLICY: &[Rule] = &[
     rule("CardAsOf", "incomes", INCOME),
     rule("Ethnicity", "code", ROW),
     rule("Ethnicity", "name", ROW),
+    rule("VillageStaff", "id", ANYONE),
+    rule("VillageStaff", "village", ANYONE),
+    rule("VillageStaff", "role", ANYONE),
+    rule("VillageStaff", "name", ANYONE),
+    rule("VillageStaff", "account", SIGNED_IN),
+    rule("VillageStaff", "unit", ANYONE),
+    masked("VillageStaff", "phone", CONTACT, Mask::Phone),
+    rule("VillageStaff", "startedOn", ANYONE),
+    rule("VillageStaff", "endedOn", ANYONE),
+    rule("VillageStaff", "version", ANYONE),
+    rule("Visit", "id", ROW),
+    rule("Visit", "household", ROW),
+    rule("Visit", "visitor", ROW),
+    rule("Visit", "visitedOn", ROW),
+    rule("Visit", "help", ROW),
+    rule("Visit", "notes", HARDSHIP),
+    rule("Visit", "latitude", ADDRESS),
+    rule("Visit", "longitude", ADDRESS),
+    rule("Visit", "photos", HARDSHIP),
+    rule("Visit", "createdAt", ROW),
     rule("Mutation", "login", ANYONE),
     rule("Mutation", "clientCredentials", ANYONE),
     rule("Mutation", "refresh", ANYONE),
@@ -252,10 +287,20 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "reveal", SIGNED_IN),
     rule("Mutation", "pairHelper", ORGANISERS),
     rule("Mutation", "endPairing", ORGANISERS),
+    rule("Mutation", "addMeasure", ASSISTANCE),
+    rule("Mutation", "updateMeasure", ASSISTANCE),
+    rule("Mutation", "setMeasureStatus", ASSISTANCE),
+    rule("Mutation", "recordVisit", ASSISTANCE),
+    rule("Mutation", "createHelperUnit", ADMIN),
+    rule("Mutation", "pairUnitWithVillage", COUNTY_AND_TOWNSHIP),
+    rule("Mutation", "endUnitPairing", COUNTY_AND_TOWNSHIP),
+    rule("Mutation", "appointVillageStaff", COUNTY_AND_TOWNSHIP),
+    rule("Mutation", "endVillageStaff", COUNTY_AND_TOWNSHIP),
     rule("Mutation", "createUser", ADMIN),
     rule("Mutation", "disableUser", ADMIN),
     rule("Mutation", "resetUserPassword", ADMIN),
     rule("Query", "me", SIGNED_IN),
+    rule("Query", "planCompletion", PROGRESS),
     rule("Query", "reveals", OVERSIGHT),
     rule("Query", "users", OVERSIGHT),
     rule("Query", "auditEntries", OVERSIGHT),

@@ -5,6 +5,9 @@ use async_graphql::{Context, ID, Interface, Object};
 use super::enterprise::Enterprise;
 use super::household::{Household, Member};
 use super::loaders;
+use super::pairing::unit::{HelperUnit, VillageStaff};
+use super::pairing::visit::Visit;
+use super::plan::Measure;
 use super::project::Project;
 use super::region::{County, Township, Village, node_kind, region_node};
 use super::relay::{NodeKind, decode_id};
@@ -25,6 +28,10 @@ pub enum Node {
     Member(Member),
     Enterprise(Enterprise),
     Project(Project),
+    Measure(Measure),
+    Visit(Visit),
+    HelperUnit(HelperUnit),
+    VillageStaff(VillageStaff),
 }
 
 #[derive(Default)]
@@ -63,6 +70,22 @@ impl NodeQuery {
                 .load_one(raw)
                 .await?
                 .map(|m| Project(m).into()),
+            NodeKind::Measure => loaders
+                .measures
+                .load_one(raw)
+                .await?
+                .map(|m| Measure(m).into()),
+            NodeKind::Visit => loaders.visits.load_one(raw).await?.map(|m| Visit(m).into()),
+            NodeKind::HelperUnit => loaders
+                .helper_units
+                .load_one(raw)
+                .await?
+                .map(|m| HelperUnit(m).into()),
+            NodeKind::VillageStaff => loaders
+                .village_staff
+                .load_one(raw)
+                .await?
+                .map(|m| VillageStaff(m).into()),
         };
         node.ok_or_else(|| ApiError::not_found(kind.type_name()))
     }

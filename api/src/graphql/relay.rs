@@ -30,10 +30,14 @@ pub enum NodeKind {
     Member,
     Enterprise,
     Project,
+    Measure,
+    Visit,
+    HelperUnit,
+    VillageStaff,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 7] = [
+    const ALL: [NodeKind; 11] = [
         NodeKind::County,
         NodeKind::Township,
         NodeKind::Village,
@@ -41,6 +45,10 @@ impl NodeKind {
         NodeKind::Member,
         NodeKind::Enterprise,
         NodeKind::Project,
+        NodeKind::Measure,
+        NodeKind::Visit,
+        NodeKind::HelperUnit,
+        NodeKind::VillageStaff,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -52,6 +60,10 @@ impl NodeKind {
             NodeKind::Member => "Member",
             NodeKind::Enterprise => "Enterprise",
             NodeKind::Project => "Project",
+            NodeKind::Measure => "Measure",
+            NodeKind::Visit => "Visit",
+            NodeKind::HelperUnit => "HelperUnit",
+            NodeKind::VillageStaff => "VillageStaff",
         }
     }
 }
