@@ -107,7 +107,7 @@ impl Measure {
     }
 }
 
-/// A household's plan (一户一策帮扶计划): its measures and their progress.
+/// A household's plan, as loaded for one request.
 pub struct Plan {
     /// In time-node order.
     measures: Vec<measure::Model>,
@@ -120,6 +120,7 @@ impl Plan {
     }
 }
 
+/// A household's plan (一户一策帮扶计划): its measures and their progress.
 #[Object]
 impl Plan {
     /// The measures, earliest time node first (帮扶措施).
@@ -442,7 +443,7 @@ async fn measure_by_id(db: &impl ConnectionTrait, id: i64) -> ApiResult<measure:
         .ok_or_else(|| ApiError::not_found("Measure"))
 }
 
-/// Measures of the plans of one region (地区计划完成情况).
+/// The counts of one region's measures.
 pub struct PlanProgress {
     region: region::Model,
     measures: i64,
@@ -451,6 +452,7 @@ pub struct PlanProgress {
     cancelled: i64,
 }
 
+/// Measures of the plans of one region (地区计划完成情况).
 #[Object]
 impl PlanProgress {
     /// The county, township or village (地区).
