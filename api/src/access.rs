@@ -4,9 +4,10 @@
 
 use entity::enums::{RegionLevel, Role};
 use entity::{
-    app_user, audit_entry, enterprise, helper_pairing, household, household_cause,
-    household_income, member, monitoring_case, monitoring_line, monitoring_risk, objection,
-    poverty_line, project, project_village, proposal, region, reveal, status_change,
+    app_user, audit_entry, enterprise, helper_pairing, helper_unit, household, household_cause,
+    household_income, measure, member, monitoring_case, monitoring_line, monitoring_risk,
+    objection, poverty_line, project, project_village, proposal, region, reveal, status_change,
+    unit_pairing, village_staff, visit, visit_help,
 };
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
@@ -282,6 +283,33 @@ impl Scoped for monitoring_risk::Entity {
     }
 }
 
+impl Scoped for measure::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        through_household(viewer, measure::Column::HouseholdId)
+    }
+}
+
+impl Scoped for visit::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        through_household(viewer, visit::Column::HouseholdId)
+    }
+}
+
+/// What a visit did: for those who see the visit.
+impl Scoped for visit_help::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        if households_reached(viewer).is_none() {
+            return Condition::all();
+        }
+        let visits = Query::select()
+            .column(visit::Column::Id)
+            .from(visit::Entity)
+            .cond_where(visit::Entity::scope(viewer))
+            .to_owned();
+        Condition::all().add(visit_help::Column::VisitId.in_subquery(visits))
+    }
+}
+
 /// Accounts: the county office and auditors see all of them; township and
 /// village staff also the helper cadres they pair; anyone else only their own.
 impl Scoped for app_user::Entity {
@@ -316,7 +344,8 @@ macro_rules! oversight {
 
 oversight!(reveal, audit_entry);
 
-/// Public data: the regions, the poverty line, enterprises and projects.
+/// Public data: the regions, the poverty line, enterprises and projects, and
+/// who helps each village (posted on village boards; staff phones are field-guarded).
 macro_rules! public {
     ($($module:ident),+) => {
         $(impl Scoped for $module::Entity {
@@ -333,5 +362,8 @@ public!(
     monitoring_line,
     enterprise,
     project,
-    project_village
+    project_village,
+    helper_unit,
+    unit_pairing,
+    village_staff
 );

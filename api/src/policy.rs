@@ -97,6 +97,13 @@ const TOWNSHIP_AND_COUNTY: [Access; 8] = [H, F, F, H, H, H, H, H];
 const OBJECTOR: [Access; 8] = [H, F, F, H, H, H, F, H];
 /// Who sets monitoring lines: the county office and the provincial system.
 const LINE_SETTERS: [Access; 8] = [H, F, H, H, H, H, H, F];
+/// Those who carry out assistance: organisers in their scope and helper cadres
+/// for the households paired with them (row scope says which households).
+const ASSISTANCE: [Access; 8] = [H, F, F, F, F, H, H, H];
+/// Those who follow the progress of assistance: organisers, auditors and the province.
+const PROGRESS: [Access; 8] = [H, F, F, F, H, H, F, F];
+/// What a family told a visitor of its hardships: not for enterprises.
+const HARDSHIP: [Access; 8] = [H, F, F, F, F, H, F, F];
 
 /// How a masked value is shown.
 #[derive(Debug, Clone, Copy)]
@@ -163,7 +170,7 @@ const fn masked(
 }
 
 /// The types that describe people; every one of their fields has a rule.
-pub const SENSITIVE_TYPES: [&str; 7] = [
+pub const SENSITIVE_TYPES: [&str; 9] = [
     "Household",
     "CardAsOf",
     "Member",
@@ -171,6 +178,8 @@ pub const SENSITIVE_TYPES: [&str; 7] = [
     "LivingConditions",
     "Guarantees",
     "Ethnicity",
+    "VillageStaff",
+    "Visit",
 ];
 
 /// The policy. Fields of other types are public within the rows a reader reaches.
@@ -200,6 +209,9 @@ pub const POLICY: &[Rule] = &[
     rule("Household", "statusHistory", ROW),
     rule("Household", "monitoringCases", ROW),
     rule("Household", "cardAsOf", ROW),
+    rule("Household", "plan", ROW),
+    rule("Household", "visits", ROW),
+    rule("Household", "lastVisitedOn", ROW),
     rule("Household", "version", ROW),
     rule("Member", "id", ROW),
     rule("Member", "household", ROW),
@@ -258,6 +270,26 @@ pub const POLICY: &[Rule] = &[
     rule("CardAsOf", "incomes", INCOME),
     rule("Ethnicity", "code", ROW),
     rule("Ethnicity", "name", ROW),
+    rule("VillageStaff", "id", ANYONE),
+    rule("VillageStaff", "village", ANYONE),
+    rule("VillageStaff", "role", ANYONE),
+    rule("VillageStaff", "name", ANYONE),
+    rule("VillageStaff", "account", SIGNED_IN),
+    rule("VillageStaff", "unit", ANYONE),
+    masked("VillageStaff", "phone", CONTACT, Mask::Phone),
+    rule("VillageStaff", "startedOn", ANYONE),
+    rule("VillageStaff", "endedOn", ANYONE),
+    rule("VillageStaff", "version", ANYONE),
+    rule("Visit", "id", ROW),
+    rule("Visit", "household", ROW),
+    rule("Visit", "visitor", ROW),
+    rule("Visit", "visitedOn", ROW),
+    rule("Visit", "help", ROW),
+    rule("Visit", "notes", HARDSHIP),
+    rule("Visit", "latitude", ADDRESS),
+    rule("Visit", "longitude", ADDRESS),
+    rule("Visit", "photos", HARDSHIP),
+    rule("Visit", "createdAt", ROW),
     rule("Mutation", "login", ANYONE),
     rule("Mutation", "clientCredentials", ANYONE),
     rule("Mutation", "refresh", ANYONE),
@@ -285,10 +317,20 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "startMonitoring", ORGANISERS),
     rule("Mutation", "eliminateRisk", ORGANISERS),
     rule("Mutation", "setMonitoringLine", LINE_SETTERS),
+    rule("Mutation", "addMeasure", ASSISTANCE),
+    rule("Mutation", "updateMeasure", ASSISTANCE),
+    rule("Mutation", "setMeasureStatus", ASSISTANCE),
+    rule("Mutation", "recordVisit", ASSISTANCE),
+    rule("Mutation", "createHelperUnit", ADMIN),
+    rule("Mutation", "pairUnitWithVillage", TOWNSHIP_AND_COUNTY),
+    rule("Mutation", "endUnitPairing", TOWNSHIP_AND_COUNTY),
+    rule("Mutation", "appointVillageStaff", TOWNSHIP_AND_COUNTY),
+    rule("Mutation", "endVillageStaff", TOWNSHIP_AND_COUNTY),
     rule("Mutation", "createUser", ADMIN),
     rule("Mutation", "disableUser", ADMIN),
     rule("Mutation", "resetUserPassword", ADMIN),
     rule("Query", "me", SIGNED_IN),
+    rule("Query", "planCompletion", PROGRESS),
     rule("Query", "reveals", OVERSIGHT),
     rule("Query", "users", OVERSIGHT),
     rule("Query", "auditEntries", OVERSIGHT),

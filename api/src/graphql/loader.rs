@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    app_user, enterprise, helper_pairing, household, household_cause, household_income, member,
-    monitoring_case, monitoring_risk, objection, poverty_line, project, project_village, proposal,
-    region, status_change,
+    app_user, enterprise, helper_pairing, helper_unit, household, household_cause,
+    household_income, measure, member, monitoring_case, monitoring_risk, objection, poverty_line,
+    project, project_village, proposal, region, status_change, unit_pairing, village_staff, visit,
+    visit_help,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
@@ -58,7 +59,11 @@ keyed!(
     app_user,
     proposal,
     objection,
-    monitoring_case
+    monitoring_case,
+    measure,
+    visit,
+    helper_unit,
+    village_staff
 );
 
 impl Child for member::Entity {
@@ -169,6 +174,58 @@ impl Child for monitoring_risk::Entity {
     }
     fn order_column() -> Self::Column {
         monitoring_risk::Column::Risk
+    }
+}
+
+impl Child for measure::Entity {
+    fn parent_column() -> Self::Column {
+        measure::Column::HouseholdId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.household_id
+    }
+    fn order_column() -> Self::Column {
+        measure::Column::Deadline
+    }
+}
+
+impl Child for visit::Entity {
+    fn parent_column() -> Self::Column {
+        visit::Column::HouseholdId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.household_id
+    }
+    fn order_column() -> Self::Column {
+        visit::Column::VisitedOn
+    }
+}
+
+impl Child for visit_help::Entity {
+    fn parent_column() -> Self::Column {
+        visit_help::Column::VisitId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.visit_id
+    }
+    fn order_column() -> Self::Column {
+        visit_help::Column::Kind
+    }
+}
+
+/// A village's staff: those serving now.
+impl Child for village_staff::Entity {
+    fn parent_column() -> Self::Column {
+        village_staff::Column::VillageId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.village_id
+    }
+    fn order_column() -> Self::Column {
+        village_staff::Column::Id
+    }
+    fn listed() -> Condition {
+        Condition::all().add(village_staff::Column::EndedOn.is_null())
     }
 }
 
@@ -398,6 +455,47 @@ impl Loader<i64> for VillagesByProject {
     }
 }
 
+/// Which side of a unit pairing a [`CurrentUnitPairings`] loader is keyed by.
+#[derive(Debug, Clone, Copy)]
+pub enum PairedBy {
+    Unit,
+    Village,
+}
+
+/// The current pairings of helper units with villages, by unit or by village.
+pub struct CurrentUnitPairings {
+    db: DatabaseConnection,
+    viewer: Viewer,
+    by: PairedBy,
+}
+
+impl Loader<i64> for CurrentUnitPairings {
+    type Value = Vec<unit_pairing::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<unit_pairing::Model>>, ApiError> {
+        let column = match self.by {
+            PairedBy::Unit => unit_pairing::Column::UnitId,
+            PairedBy::Village => unit_pairing::Column::VillageId,
+        };
+        let rows = access::select::<unit_pairing::Entity>(&self.viewer)
+            .filter(column.is_in(keys.iter().copied()))
+            .filter(unit_pairing::Column::EndedOn.is_null())
+            .order_by_asc(unit_pairing::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut groups: HashMap<i64, Vec<unit_pairing::Model>> = HashMap::new();
+        for row in rows {
+            let key = match self.by {
+                PairedBy::Unit => row.unit_id,
+                PairedBy::Village => row.village_id,
+            };
+            groups.entry(key).or_default().push(row);
+        }
+        Ok(groups)
+    }
+}
+
 /// The poverty line of each year.
 pub struct PovertyLineByYear {
     db: DatabaseConnection,
@@ -435,6 +533,16 @@ pub struct Loaders {
     pub household_monitoring_cases: Cached<ByParent<monitoring_case::Entity>>,
     pub proposal_objections: Cached<ByParent<objection::Entity>>,
     pub case_risks: Cached<ByParent<monitoring_risk::Entity>>,
+    pub measures: Cached<ById<measure::Entity>>,
+    pub visits: Cached<ById<visit::Entity>>,
+    pub helper_units: Cached<ById<helper_unit::Entity>>,
+    pub village_staff: Cached<ById<village_staff::Entity>>,
+    pub household_measures: Cached<ByParent<measure::Entity>>,
+    pub household_visits: Cached<ByParent<visit::Entity>>,
+    pub visit_helps: Cached<ByParent<visit_help::Entity>>,
+    pub village_serving_staff: Cached<ByParent<village_staff::Entity>>,
+    pub unit_pairings_by_unit: Cached<CurrentUnitPairings>,
+    pub unit_pairings_by_village: Cached<CurrentUnitPairings>,
     pub household_members: Cached<ByParent<member::Entity>>,
     pub household_causes: Cached<ByParent<household_cause::Entity>>,
     pub household_pairings: Cached<ByParent<helper_pairing::Entity>>,
@@ -476,6 +584,30 @@ impl Loaders {
             household_monitoring_cases: cached(ByParent::new(db, viewer), delay),
             proposal_objections: cached(ByParent::new(db, viewer), delay),
             case_risks: cached(ByParent::new(db, viewer), delay),
+            measures: cached(ById::new(db, viewer), delay),
+            visits: cached(ById::new(db, viewer), delay),
+            helper_units: cached(ById::new(db, viewer), delay),
+            village_staff: cached(ById::new(db, viewer), delay),
+            household_measures: cached(ByParent::new(db, viewer), delay),
+            household_visits: cached(ByParent::new(db, viewer), delay),
+            visit_helps: cached(ByParent::new(db, viewer), delay),
+            village_serving_staff: cached(ByParent::new(db, viewer), delay),
+            unit_pairings_by_unit: cached(
+                CurrentUnitPairings {
+                    db: db.clone(),
+                    viewer: viewer.clone(),
+                    by: PairedBy::Unit,
+                },
+                delay,
+            ),
+            unit_pairings_by_village: cached(
+                CurrentUnitPairings {
+                    db: db.clone(),
+                    viewer: viewer.clone(),
+                    by: PairedBy::Village,
+                },
+                delay,
+            ),
             household_members: cached(ByParent::new(db, viewer), delay),
             household_causes: cached(ByParent::new(db, viewer), delay),
             household_pairings: cached(ByParent::new(db, viewer), delay),

@@ -10,6 +10,7 @@ pub mod money;
 pub mod node;
 pub mod oversight;
 pub mod pairing;
+pub mod plan;
 pub mod project;
 pub mod quality;
 pub mod region;
@@ -47,6 +48,8 @@ pub struct Query(
     lifecycle::MonitoringQuery,
     lifecycle::PublicNoticeQuery,
     quality::QualityQuery,
+    plan::PlanQuery,
+    pairing::unit::UnitQuery,
 );
 
 /// The root mutation: one part per domain area.
@@ -58,6 +61,9 @@ pub struct Mutation(
     pairing::PairingMutation,
     lifecycle::ProposalMutation,
     lifecycle::MonitoringMutation,
+    plan::PlanMutation,
+    pairing::unit::UnitMutation,
+    pairing::visit::VisitMutation,
 );
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -191,6 +197,40 @@ pub(crate) fn search_prefix<'a>(text: &'a str, field: &str) -> ApiResult<&'a str
         ));
     }
     Ok(text)
+}
+
+/// A trimmed text that must not be empty and has at most `max_chars` characters.
+pub(crate) fn required_text(text: &str, field: &str, max_chars: usize) -> ApiResult<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ApiError::bad_input(
+            field,
+            format!("`{field}` may not be empty"),
+        ));
+    }
+    bounded_text(text, field, max_chars)
+}
+
+/// A trimmed optional text of at most `max_chars` characters; blank is none.
+pub(crate) fn optional_text(
+    text: Option<&str>,
+    field: &str,
+    max_chars: usize,
+) -> ApiResult<Option<String>> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(text) => bounded_text(text, field, max_chars).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn bounded_text(text: &str, field: &str, max_chars: usize) -> ApiResult<String> {
+    if text.chars().count() > max_chars {
+        return Err(ApiError::bad_input(
+            field,
+            format!("`{field}` may be at most {max_chars} characters"),
+        ));
+    }
+    Ok(text.to_owned())
 }
 
 /// Refuses documents that are too large or use too many aliases; async-graphql

@@ -6,6 +6,9 @@ use super::enterprise::Enterprise;
 use super::household::{Household, Member};
 use super::lifecycle::{MonitoringCase, Objection, Proposal};
 use super::loaders;
+use super::pairing::unit::{HelperUnit, VillageStaff};
+use super::pairing::visit::Visit;
+use super::plan::Measure;
 use super::project::Project;
 use super::region::{County, Township, Village, node_kind, region_node};
 use super::relay::{NodeKind, decode_id};
@@ -29,6 +32,10 @@ pub enum Node {
     Proposal(Proposal),
     Objection(Objection),
     MonitoringCase(MonitoringCase),
+    Measure(Measure),
+    Visit(Visit),
+    HelperUnit(HelperUnit),
+    VillageStaff(VillageStaff),
 }
 
 #[derive(Default)]
@@ -82,6 +89,22 @@ impl NodeQuery {
                 .load_one(raw)
                 .await?
                 .map(|m| MonitoringCase(m).into()),
+            NodeKind::Measure => loaders
+                .measures
+                .load_one(raw)
+                .await?
+                .map(|m| Measure(m).into()),
+            NodeKind::Visit => loaders.visits.load_one(raw).await?.map(|m| Visit(m).into()),
+            NodeKind::HelperUnit => loaders
+                .helper_units
+                .load_one(raw)
+                .await?
+                .map(|m| HelperUnit(m).into()),
+            NodeKind::VillageStaff => loaders
+                .village_staff
+                .load_one(raw)
+                .await?
+                .map(|m| VillageStaff(m).into()),
         };
         node.ok_or_else(|| ApiError::not_found(kind.type_name()))
     }

@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, Condition, QueryFilter};
 use super::enterprise::{Enterprise, EnterpriseFilter};
 use super::household::{Household, HouseholdFilter, HouseholdOrder};
 use super::money::Money;
+use super::pairing::unit::{self, HelperUnit, VillageStaff};
 use super::project::{Project, ProjectFilter, ProjectsOf};
 use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, ParentColumn, SortKey, decode_id_of, global_id, page_cost,
@@ -221,6 +222,21 @@ impl Village {
             year: self.0.collective_income_year?,
             amount: Money(self.0.collective_income_fen?),
         })
+    }
+    /// Helper units helping the village now, by name (帮扶单位).
+    async fn helper_units(&self, ctx: &Context<'_>) -> ApiResult<Vec<HelperUnit>> {
+        unit::helper_units_of(ctx, self.0.id).await
+    }
+    /// The serving first secretary (第一书记), if any.
+    async fn first_secretary(&self, ctx: &Context<'_>) -> ApiResult<Option<VillageStaff>> {
+        let staff = unit::serving_staff_of(ctx, self.0.id).await?;
+        Ok(staff
+            .into_iter()
+            .find(|s| s.0.role == entity::enums::VillageStaffRole::FirstSecretary))
+    }
+    /// The staff serving now, the first secretary first (驻村工作队).
+    async fn resident_team(&self, ctx: &Context<'_>) -> ApiResult<Vec<VillageStaff>> {
+        unit::serving_staff_of(ctx, self.0.id).await
     }
     /// Poor households of the village (贫困户), filtered and ordered like `Query.households`.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]

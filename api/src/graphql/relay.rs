@@ -33,10 +33,14 @@ pub enum NodeKind {
     Proposal,
     Objection,
     MonitoringCase,
+    Measure,
+    Visit,
+    HelperUnit,
+    VillageStaff,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 10] = [
+    const ALL: [NodeKind; 14] = [
         NodeKind::County,
         NodeKind::Township,
         NodeKind::Village,
@@ -47,6 +51,10 @@ impl NodeKind {
         NodeKind::Proposal,
         NodeKind::Objection,
         NodeKind::MonitoringCase,
+        NodeKind::Measure,
+        NodeKind::Visit,
+        NodeKind::HelperUnit,
+        NodeKind::VillageStaff,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -61,6 +69,10 @@ impl NodeKind {
             NodeKind::Proposal => "Proposal",
             NodeKind::Objection => "Objection",
             NodeKind::MonitoringCase => "MonitoringCase",
+            NodeKind::Measure => "Measure",
+            NodeKind::Visit => "Visit",
+            NodeKind::HelperUnit => "HelperUnit",
+            NodeKind::VillageStaff => "VillageStaff",
         }
     }
 }

@@ -23,6 +23,8 @@ pub use filter::{HouseholdFilter, HouseholdOrder};
 use super::lifecycle::{self, MonitoringCase, Proposal, StatusChange};
 use super::money::Money;
 use super::pairing::Pairing;
+use super::pairing::visit::{self, Visit};
+use super::plan::{self, Plan};
 use super::region::Village;
 use super::relay::{
     Conn, NodeKind, PageArgs, ParentColumn, decode_id_of, global_id, page_cost, paginate,
@@ -221,6 +223,18 @@ impl Household {
     /// Monitoring for return to poverty, past and present, oldest first (防返贫监测记录).
     async fn monitoring_cases(&self, ctx: &Context<'_>) -> ApiResult<Vec<MonitoringCase>> {
         lifecycle::monitoring_cases_of(ctx, self.0.id).await
+    }
+    /// The household's plan of measures (一户一策帮扶计划).
+    async fn plan(&self, ctx: &Context<'_>) -> ApiResult<Plan> {
+        plan::plan_of(ctx, self.0.id).await
+    }
+    /// Visits to the household, latest visit day first (走访记录).
+    async fn visits(&self, ctx: &Context<'_>) -> ApiResult<Vec<Visit>> {
+        visit::visits_of(ctx, self.0.id).await
+    }
+    /// The day of the latest visit (最近走访日期), if any.
+    async fn last_visited_on(&self, ctx: &Context<'_>) -> ApiResult<Option<NaiveDate>> {
+        visit::last_visited_on(ctx, self.0.id).await
     }
     /// What the card said at the end of a day (UTC), rebuilt from its
     /// revisions; null if the household was not on file yet (某日档案).

@@ -1,11 +1,15 @@
 //! Pairing assistance (结对帮扶): helper cadres paired with households. A helper
-//! cadre sees exactly the households paired with them.
+//! cadre sees exactly the households paired with them. Helper units and village
+//! staff are in [`unit`], visits in [`visit`].
+
+pub mod unit;
+pub mod visit;
 
 use async_graphql::{Context, ID, Object};
 use chrono::{NaiveDate, Utc};
 use entity::enums::Role;
 use entity::{app_user, helper_pairing, household};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::account::Account;
 use super::household::Household;
@@ -13,6 +17,7 @@ use super::relay::{NodeKind, decode_id_of};
 use super::{actor, db, loaders, viewer};
 use crate::access;
 use crate::audit::{self, Change};
+use crate::edit::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 
 pub struct Pairing(pub helper_pairing::Model);
@@ -61,7 +66,7 @@ fn snapshot(pairing: &helper_pairing::Model) -> serde_json::Value {
 }
 
 /// A household the caller reaches, by global ID.
-async fn reachable_household(ctx: &Context<'_>, id: &ID) -> ApiResult<household::Model> {
+pub(crate) async fn reachable_household(ctx: &Context<'_>, id: &ID) -> ApiResult<household::Model> {
     let (_, raw) = decode_id_of(id, "householdId", &[NodeKind::Household])?;
     access::select::<household::Entity>(viewer(ctx)?)
         .filter(household::Column::Id.eq(raw))
@@ -90,23 +95,43 @@ pub struct PairingMutation;
 
 #[Object]
 impl PairingMutation {
-    /// Pairs a helper cadre with a household of the caller's scope (结对).
+    /// Pairs a helper cadre with a household of the caller's scope (结对). A
+    /// retry with the same idempotency key returns the first pairing.
     async fn pair_helper(
         &self,
         ctx: &Context<'_>,
         helper_username: String,
         household_id: ID,
         unit: Option<String>,
+        #[graphql(
+            desc = "Client-chosen key: a retried request returns the first pairing (幂等键)."
+        )]
+        idempotency_key: Option<String>,
     ) -> ApiResult<Pairing> {
         let actor = actor(ctx)?;
+        let user_id = viewer(ctx)?.user()?.id;
         let home = reachable_household(ctx, &household_id).await?;
         let helper = helper_cadre(ctx, &helper_username).await?;
+        let unit = unit.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+        let request = serde_json::json!({
+            "helperId": helper.id,
+            "householdId": home.id,
+            "unit": unit,
+        });
         let now = Utc::now();
-        let txn = db(ctx)?.begin().await?;
+        let txn = edit::begin(db(ctx)?).await?;
+        let key = idempotency_key.as_deref();
+        if let Claim::Replay(id) = edit::claim(&txn, user_id, key, "pairHelper", &request).await? {
+            return helper_pairing::Entity::find_by_id(id)
+                .one(&txn)
+                .await?
+                .map(Pairing)
+                .ok_or_else(|| ApiError::not_found("Pairing"));
+        }
         let pairing = helper_pairing::ActiveModel {
             helper_id: Set(helper.id),
             household_id: Set(home.id),
-            unit: Set(unit.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty())),
+            unit: Set(unit),
             started_on: Set(now.date_naive()),
             ended_on: Set(None),
             version: Set(1),
@@ -116,6 +141,7 @@ impl PairingMutation {
         }
         .insert(&txn)
         .await?;
+        edit::settle(&txn, user_id, key, pairing.id).await?;
         let change = Change {
             action: "pairing.create",
             entity_type: "Pairing",
@@ -138,12 +164,12 @@ impl PairingMutation {
         let actor = actor(ctx)?;
         let home = reachable_household(ctx, &household_id).await?;
         let helper = helper_cadre(ctx, &helper_username).await?;
-        let txn = db(ctx)?.begin().await?;
-        let before = helper_pairing::Entity::find()
+        let txn = edit::begin(db(ctx)?).await?;
+        let active = helper_pairing::Entity::find()
             .filter(helper_pairing::Column::HelperId.eq(helper.id))
             .filter(helper_pairing::Column::HouseholdId.eq(home.id))
-            .filter(helper_pairing::Column::EndedOn.is_null())
-            .one(&txn)
+            .filter(helper_pairing::Column::EndedOn.is_null());
+        let before = edit::one_locked(&txn, active)
             .await?
             .ok_or_else(|| ApiError::not_found("Pairing"))?;
         let now = Utc::now();
