@@ -3,6 +3,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261129_000001_create_filing_card;
 mod m20261129_000002_create_auth;
 mod m20261129_000003_create_reveal;

@@ -1,6 +1,7 @@
 //! The region hierarchy, the filing card (households, members, causes, incomes),
 //! the poverty line, enterprises and projects.
 
+use crate::columns::{enum_col, enum_col_null};
 use entity::enums::{
     DilapidatedGrade, Education, EnterpriseKind, Gender, Health, HouseholdAttribute,
     HouseholdStatus, IdentificationStandard, Industry, LabourAbility, MigrantWork,
@@ -13,28 +14,10 @@ use entity::{
 };
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::{ActiveEnum, DbBackend, Iterable};
+use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-/// A checked-string column holding one of `E`'s values.
-fn enum_col<E: ActiveEnum<Value = String> + Iterable>(
-    col: impl IntoIden + Clone + 'static,
-) -> ColumnDef {
-    string_len(col.clone(), 32)
-        .check(Expr::col(col).is_in(E::iter().map(|v| v.to_value())))
-        .take()
-}
-
-/// Like [`enum_col`], nullable.
-fn enum_col_null<E: ActiveEnum<Value = String> + Iterable>(
-    col: impl IntoIden + Clone + 'static,
-) -> ColumnDef {
-    string_len_null(col.clone(), 32)
-        .check(Expr::col(col).is_in(E::iter().map(|v| v.to_value())))
-        .take()
-}
 
 /// A money column in fen that may not be negative.
 fn fen(col: impl IntoIden + Clone + 'static) -> ColumnDef {

@@ -2,6 +2,7 @@
 //! idempotency keys, card revisions, status history, proposals with public
 //! notices and objections, monitoring, plans, helper units, village staff and visits.
 
+use crate::columns::{enum_col, enum_col_null};
 use entity::enums::{
     FoundBy, HelpKind, HelperUnitKind, HouseholdStatus, MeasureCategory, MeasureStatus,
     MonitoringCategory, ProposalKind, ProposalStage, RiskType, StatusAction, VillageStaffRole,
@@ -17,23 +18,6 @@ use sea_orm_migration::sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, Iterabl
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-/// A checked-string column holding one of `E`'s values.
-fn enum_col<E: ActiveEnum<Value = String> + Iterable>(
-    col: impl IntoIden + Clone + 'static,
-) -> ColumnDef {
-    string_len(col.clone(), 32)
-        .check(Expr::col(col).is_in(E::iter().map(|v| v.to_value())))
-        .take()
-}
-
-fn enum_col_null<E: ActiveEnum<Value = String> + Iterable>(
-    col: impl IntoIden + Clone + 'static,
-) -> ColumnDef {
-    string_len_null(col.clone(), 32)
-        .check(Expr::col(col).is_in(E::iter().map(|v| v.to_value())))
-        .take()
-}
 
 fn fk(from: impl IntoIden, col: impl IntoIden, to: impl IntoIden) -> ForeignKeyCreateStatement {
     ForeignKey::create()

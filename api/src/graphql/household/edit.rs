@@ -24,7 +24,7 @@ use crate::edit::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::money::Money;
 use crate::graphql::relay::{NodeKind, decode_id_of};
-use crate::graphql::{actor, db, viewer};
+use crate::graphql::{actor, db, required_text, viewer};
 use crate::policy::redact;
 
 /// A person on a filing card (家庭成员信息).
@@ -218,17 +218,6 @@ pub struct IncomeInput {
     household_size: Option<i32>,
 }
 
-fn text(field: &str, value: &str, max_chars: usize) -> ApiResult<String> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > max_chars {
-        return Err(ApiError::bad_input(
-            field,
-            format!("`{field}` needs 1 to {max_chars} characters"),
-        ));
-    }
-    Ok(value.to_owned())
-}
-
 fn phone(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
@@ -260,7 +249,7 @@ fn amount(field: &str, value: f64) -> ApiResult<f64> {
 /// that goes with a disability, months that go with migrant work.
 fn check_member(field: &str, m: &mut member::Model) -> ApiResult<()> {
     let at = |name: &str| format!("{field}.{name}");
-    m.name = text(&at("name"), &m.name, 64)?;
+    m.name = required_text(&m.name, &at("name"), 64)?;
     m.id_number = m.id_number.trim().to_uppercase();
     let facts = check_id_number(&m.id_number, edit::today())
         .map_err(|message| ApiError::bad_input(at("idNumber"), message))?;
@@ -636,7 +625,7 @@ impl HouseholdMutation {
             id: 0,
             number: next_number(&txn, &village).await?,
             village_id: village.id,
-            address: text("address", &input.address, 200)?,
+            address: required_text(&input.address, "address", 200)?,
             phone: phone("phone", input.phone.as_deref())?,
             attribute: input.attribute,
             standard: input.identification_standard,
@@ -721,7 +710,7 @@ impl HouseholdMutation {
         card::keep_before_change(&txn, before.id).await?;
         let mut after = before.clone();
         if let Some(address) = &input.address {
-            after.address = text("address", address, 200)?;
+            after.address = required_text(address, "address", 200)?;
         }
         if let Some(number) = &input.phone {
             after.phone = phone("phone", Some(number))?;
@@ -944,7 +933,7 @@ impl HouseholdMutation {
     ) -> ApiResult<Member> {
         let viewer = viewer(ctx)?;
         let actor = actor(ctx)?;
-        let reason = text("reason", &reason, 200)?;
+        let reason = required_text(&reason, "reason", 200)?;
         let txn = edit::begin(db(ctx)?).await?;
         let before = member_for_change(&txn, viewer, &id, version).await?;
         if before.relation == Relation::Head {

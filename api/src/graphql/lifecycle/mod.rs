@@ -35,7 +35,7 @@ use super::money::Money;
 use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id_of, global_id, page_cost, paginate,
 };
-use super::{db, loaders, page, viewer};
+use super::{db, loaders, page, required_text, viewer};
 use crate::access;
 use crate::audit::{self, Actor, Change};
 use crate::edit;
@@ -367,21 +367,6 @@ pub(crate) fn next_state(
         action,
     )
     .map_err(|why| ApiError::bad_input(field, why))
-}
-
-/// A text the caller must give: trimmed, not empty, of bounded length.
-pub(crate) fn required_text(text: &str, field: &str, max_chars: usize) -> ApiResult<String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(ApiError::bad_input(field, format!("`{field}` is required")));
-    }
-    if text.chars().count() > max_chars {
-        return Err(ApiError::bad_input(
-            field,
-            format!("`{field}` may be at most {max_chars} characters"),
-        ));
-    }
-    Ok(text.to_owned())
 }
 
 /// What a status change is, besides the state it leads to.
