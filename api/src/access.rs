@@ -4,10 +4,11 @@
 
 use entity::enums::{RegionLevel, Role};
 use entity::{
-    app_user, audit_entry, enterprise, helper_pairing, helper_unit, household, household_cause,
-    household_income, measure, member, monitoring_case, monitoring_line, monitoring_risk,
-    objection, poverty_line, project, project_village, proposal, region, reveal, status_change,
-    unit_pairing, village_staff, visit, visit_help,
+    app_user, audit_entry, benefit_link, enterprise, fund_entry, fund_source, helper_pairing,
+    helper_unit, household, household_cause, household_income, measure, member, monitoring_case,
+    monitoring_line, monitoring_risk, objection, poverty_line, project, project_beneficiary,
+    project_stage_change, project_village, proposal, region, reveal, status_change, unit_pairing,
+    village_staff, visit, visit_help,
 };
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
@@ -133,6 +134,8 @@ enum Reach<'a> {
     Under(&'a str),
     /// The households a helper cadre is paired with now.
     Paired(i64),
+    /// The households an enterprise is linked with now, or that its projects benefit.
+    Linked(i64),
     Nothing,
 }
 
@@ -147,8 +150,10 @@ fn reach(viewer: &Viewer) -> Reach<'_> {
             None => Reach::Nothing,
         },
         Role::HelperCadre => Reach::Paired(user.id),
-        // Enterprises will reach households through benefit links (issue 5).
-        Role::Enterprise => Reach::Nothing,
+        Role::Enterprise => match user.enterprise_id {
+            Some(enterprise) => Reach::Linked(enterprise),
+            None => Reach::Nothing,
+        },
     }
 }
 
@@ -157,7 +162,7 @@ pub fn reaches_village(viewer: &Viewer, village: &region::Model) -> bool {
     match reach(viewer) {
         Reach::All => true,
         Reach::Under(prefix) => village.code.starts_with(prefix),
-        Reach::Paired(_) | Reach::Nothing => false,
+        Reach::Paired(_) | Reach::Linked(_) | Reach::Nothing => false,
     }
 }
 
@@ -181,8 +186,41 @@ fn households_reached(viewer: &Viewer) -> Option<Condition> {
                 .to_owned();
             Some(Condition::all().add(household::Column::Id.in_subquery(paired)))
         }
+        Reach::Linked(enterprise) => {
+            let linked = Query::select()
+                .column(benefit_link::Column::HouseholdId)
+                .from(benefit_link::Entity)
+                .and_where(benefit_link::Column::EnterpriseId.eq(enterprise))
+                .cond_where(
+                    Condition::any()
+                        .add(benefit_link::Column::EndedOn.is_null())
+                        .add(benefit_link::Column::EndedOn.gte(crate::edit::today())),
+                )
+                .to_owned();
+            let benefited = Query::select()
+                .column(project_beneficiary::Column::HouseholdId)
+                .from(project_beneficiary::Entity)
+                .and_where(
+                    project_beneficiary::Column::ProjectId.in_subquery(projects_of(enterprise)),
+                )
+                .to_owned();
+            Some(
+                Condition::any()
+                    .add(household::Column::Id.in_subquery(linked))
+                    .add(household::Column::Id.in_subquery(benefited)),
+            )
+        }
         Reach::Nothing => Some(nothing()),
     }
+}
+
+/// The IDs of the projects an enterprise implements.
+fn projects_of(enterprise: i64) -> SelectStatement {
+    Query::select()
+        .column(project::Column::Id)
+        .from(project::Entity)
+        .and_where(project::Column::ImplementerEnterpriseId.eq(enterprise))
+        .to_owned()
 }
 
 /// Rows tied to a household through `column`, for the households a viewer reaches.
@@ -289,6 +327,30 @@ impl Scoped for measure::Entity {
     }
 }
 
+/// Benefit links: an enterprise sees its own, everyone else those of the households they reach.
+impl Scoped for benefit_link::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        match reach(viewer) {
+            Reach::Linked(enterprise) => {
+                Condition::all().add(benefit_link::Column::EnterpriseId.eq(enterprise))
+            }
+            _ => through_household(viewer, benefit_link::Column::HouseholdId),
+        }
+    }
+}
+
+/// Beneficiaries: an enterprise sees those of its own projects, everyone else
+/// those among the households they reach (the public sees only their number).
+impl Scoped for project_beneficiary::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        match reach(viewer) {
+            Reach::Linked(enterprise) => Condition::all()
+                .add(project_beneficiary::Column::ProjectId.in_subquery(projects_of(enterprise))),
+            _ => through_household(viewer, project_beneficiary::Column::HouseholdId),
+        }
+    }
+}
+
 impl Scoped for visit::Entity {
     fn scope(viewer: &Viewer) -> Condition {
         through_household(viewer, visit::Column::HouseholdId)
@@ -344,7 +406,8 @@ macro_rules! oversight {
 
 oversight!(reveal, audit_entry);
 
-/// Public data: the regions, the poverty line, enterprises and projects, and
+/// Public data: the regions, the poverty line, enterprises, projects and their
+/// money ("funds run in the sun": payees who are persons are field-guarded), and
 /// who helps each village (posted on village boards; staff phones are field-guarded).
 macro_rules! public {
     ($($module:ident),+) => {
@@ -363,6 +426,9 @@ public!(
     enterprise,
     project,
     project_village,
+    project_stage_change,
+    fund_source,
+    fund_entry,
     helper_unit,
     unit_pairing,
     village_staff

@@ -16,6 +16,10 @@ pub struct Model {
     pub kind: EnterpriseKind,
     pub industry: Industry,
     pub village_id: Option<i64>,
+    /// Contact person (联系人).
+    pub contact_person: Option<String>,
+    /// Contact telephone (联系电话).
+    pub contact_phone: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -515,3 +515,59 @@ db_enum! {
         MaterialHelp = "material_help",
     }
 }
+
+db_enum! {
+    /// How an enterprise's business benefits a poor household (利益联结方式).
+    BenefitMode {
+        /// Members of the household work for it (就业务工).
+        Employment = "employment",
+        /// It rents the household's land (土地流转).
+        LandRent = "land_rent",
+        /// The household holds shares or receives dividends (入股分红).
+        Dividend = "dividend",
+        /// It buys the household's produce on order (订单收购).
+        OrderPurchase = "order_purchase",
+        /// Company + base + poor households (公司+基地+贫困户).
+        CompanyBaseHouseholds = "company_base_households",
+    }
+}
+
+db_enum! {
+    /// Where a fund comes from (资金来源).
+    FundSourceKind {
+        /// Central special poverty-alleviation funds (中央财政专项扶贫资金).
+        Central = "central",
+        /// Provincial funds (省级财政资金).
+        Provincial = "provincial",
+        /// County funds (县级财政资金).
+        County = "county",
+        /// Integrated agriculture-related funds (统筹整合涉农资金).
+        IntegratedAgricultural = "integrated_agricultural",
+        /// East-west cooperation funds (东西部扶贫协作资金).
+        EastWestCooperation = "east_west_cooperation",
+        /// Donations from society (社会捐赠).
+        SocialDonation = "social_donation",
+        /// Donations from enterprises (企业捐赠).
+        EnterpriseDonation = "enterprise_donation",
+    }
+}
+
+db_enum! {
+    /// What a ledger entry records (资金台账类型).
+    FundEntryKind {
+        /// Funds of a source allocated to a project (资金安排).
+        Allocation = "allocation",
+        /// Funds of a project paid out to a payee (资金拨付).
+        Disbursement = "disbursement",
+    }
+}
+
+db_enum! {
+    /// Who received a disbursement (收款方类型).
+    PayeeKind {
+        /// A private person (个人): never shown to the public beyond a masked name.
+        Person = "person",
+        /// A company, cooperative, unit or village collective (单位).
+        Organisation = "organisation",
+    }
+}

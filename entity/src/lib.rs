@@ -3,10 +3,13 @@
 
 pub mod app_user;
 pub mod audit_entry;
+pub mod benefit_link;
 pub mod card_revision;
 pub mod enterprise;
 pub mod enums;
 pub mod ethnicity;
+pub mod fund_entry;
+pub mod fund_source;
 pub mod helper_pairing;
 pub mod helper_unit;
 pub mod household;
@@ -22,6 +25,8 @@ pub mod monitoring_risk;
 pub mod objection;
 pub mod poverty_line;
 pub mod project;
+pub mod project_beneficiary;
+pub mod project_stage_change;
 pub mod project_village;
 pub mod proposal;
 pub mod refresh_token;

@@ -19,8 +19,25 @@ pub struct Model {
     /// The implementing enterprise, when an enterprise implements it.
     pub implementer_enterprise_id: Option<i64>,
     pub budget_fen: i64,
+    /// Planned start (计划开工日期).
     pub start_date: Option<Date>,
+    /// Planned completion (计划完工日期).
     pub end_date: Option<Date>,
+    /// Performance targets (绩效目标): required to enter the project library.
+    pub performance_targets: Option<String>,
+    /// Poverty-reduction mechanism (带贫减贫机制): how it benefits which poor households.
+    pub benefit_mechanism: Option<String>,
+    /// Progress in percent, 0 to 100 (实施进度).
+    pub progress_percent: i32,
+    pub actual_start_date: Option<Date>,
+    pub actual_end_date: Option<Date>,
+    /// Public notice before approval (批复前公示), first and last day.
+    pub notice_starts_on: Option<Date>,
+    pub notice_ends_on: Option<Date>,
+    pub approved_on: Option<Date>,
+    pub accepted_on: Option<Date>,
+    /// The day the result was announced (验收结果公告), due within 20 working days of acceptance.
+    pub announced_on: Option<Date>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

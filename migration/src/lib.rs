@@ -10,6 +10,7 @@ mod m20261129_000003_create_reveal;
 mod m20261129_000004_create_audit_entry;
 mod m20261129_000005_create_helper_pairing;
 mod m20261129_000006_create_dynamic_management;
+mod m20261129_000007_create_industry_and_funds;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_create_audit_entry::Migration),
             Box::new(m20261129_000005_create_helper_pairing::Migration),
             Box::new(m20261129_000006_create_dynamic_management::Migration),
+            Box::new(m20261129_000007_create_industry_and_funds::Migration),
         ]
     }
 }

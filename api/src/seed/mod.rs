@@ -465,6 +465,12 @@ fn enterprises(
                 kind,
                 industry,
                 village_id: Some(village.id),
+                contact_person: Some(format!(
+                    "{}{}",
+                    pick(rng, names::SURNAMES),
+                    pick(rng, names::MALE_GIVEN)
+                )),
+                contact_phone: Some(format!("139{:08}", rng.random_range(0..100_000_000u32))),
                 version: 1,
                 created_at: now,
                 updated_at: now,
@@ -581,6 +587,15 @@ fn projects(
             NaiveDate::from_ymd_opt(year, rng.random_range(3..=6), rng.random_range(1..=28));
         let started = status != ProjectStatus::Library && status != ProjectStatus::Approved;
         let end = start.and_then(|s| s.checked_add_days(Days::new(rng.random_range(60..300))));
+        let done = matches!(status, ProjectStatus::Completed | ProjectStatus::Accepted);
+        let days_before = |date: Option<NaiveDate>, days: u64| {
+            date.and_then(|d| d.checked_sub_days(Days::new(days)))
+        };
+        let days_after = |date: Option<NaiveDate>, days: u64| {
+            date.and_then(|d| d.checked_add_days(Days::new(days)))
+        };
+        let approved_on = days_before(start, 20).filter(|_| status != ProjectStatus::Library);
+        let accepted_on = days_after(end, 30).filter(|_| status == ProjectStatus::Accepted);
         let village = &plan.villages[first].model;
         projects.push(project::Model {
             id: i as i64 + 1,
@@ -591,8 +606,27 @@ fn projects(
             implementer,
             implementer_enterprise_id: enterprise.map(|e| e.id),
             budget_fen: yuan(rng.random_range(low..high)).div_euclid(100_000) * 100_000,
-            start_date: start.filter(|_| started),
-            end_date: end.filter(|_| started),
+            start_date: start,
+            end_date: end,
+            performance_targets: Some(format!(
+                "覆盖{covered}个村，带动建档立卡贫困户{}户以上增收",
+                rng.random_range(10..80)
+            )),
+            benefit_mechanism: Some(format!(
+                "{label}：受益贫困户优先务工、入股分红，收益按户公示"
+            )),
+            progress_percent: match status {
+                ProjectStatus::InProgress => rng.random_range(10..95),
+                _ if done => 100,
+                _ => 0,
+            },
+            actual_start_date: start.filter(|_| started),
+            actual_end_date: end.filter(|_| done),
+            notice_starts_on: days_before(approved_on.or(start), 15),
+            notice_ends_on: days_before(approved_on.or(start), 5),
+            approved_on,
+            accepted_on,
+            announced_on: days_after(accepted_on, 10),
             version: 1,
             created_at: now,
             updated_at: now,
