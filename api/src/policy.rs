@@ -104,6 +104,8 @@ const ASSISTANCE: [Access; 8] = [H, F, F, F, F, H, H, H];
 const PROGRESS: [Access; 8] = [H, F, F, F, H, H, F, F];
 /// What a family told a visitor of its hardships: not for enterprises.
 const HARDSHIP: [Access; 8] = [H, F, F, F, F, H, F, F];
+/// A person paid from public funds: the public ledger shows the surname only.
+const PAYEE_PERSON: [Access; 8] = [M, F, F, F, M, M, F, F];
 
 /// How a masked value is shown.
 #[derive(Debug, Clone, Copy)]
@@ -340,6 +342,19 @@ pub const POLICY: &[Rule] = &[
     rule("Query", "publicNotices", ANYONE),
     rule("Objection", "objector", OBJECTOR),
     rule("Query", "dataQuality", REVIEWERS),
+    rule("Query", "fundSources", ANYONE),
+    rule("Query", "fundSource", ANYONE),
+    rule("Query", "fundLedger", ANYONE),
+    rule("Query", "fundEntry", ANYONE),
+    rule("Query", "fundUtilisation", ANYONE),
+    masked("FundEntry", "payeePerson", PAYEE_PERSON, Mask::Name),
+    rule("FundEntry", "note", SIGNED_IN),
+    rule("FundEntry", "recordedBy", SIGNED_IN),
+    rule("Mutation", "createFundSource", ADMIN),
+    rule("Mutation", "updateFundSource", ADMIN),
+    rule("Mutation", "allocateFunds", ADMIN),
+    rule("Mutation", "disburseFunds", ADMIN),
+    rule("Mutation", "reverseFundEntry", ADMIN),
 ];
 
 /// The rules by type and field: looked up on every field a query resolves.

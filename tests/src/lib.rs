@@ -376,6 +376,18 @@ pub fn global_id(type_name: &str, id: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
 }
 
+/// The database ID in a global ID the API returned.
+pub fn raw_id(id: &Value) -> i64 {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id.as_str().expect("an ID"))
+        .expect("base64");
+    let text = String::from_utf8(text).expect("UTF-8");
+    text.split_once(':')
+        .and_then(|(_, raw)| raw.parse().ok())
+        .expect("Type:id")
+}
+
 /// Every region of a level, in division-code order, read straight from the database.
 pub async fn regions(db: &DatabaseConnection, level: RegionLevel) -> Vec<region::Model> {
     region::Entity::find()

@@ -9,7 +9,7 @@ use entity::enums::{RegionLevel, Role};
 use entity::{household, measure, region};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, first_region, global_id, on_both_backends};
+use tests::{Backend, TestApp, first_region, global_id, on_both_backends, raw_id};
 
 on_both_backends!(
     measures_are_added_edited_and_completed,
@@ -77,18 +77,6 @@ async fn audit_actions(app: &TestApp, entity_type: &str, entity_id: i64) -> Vec<
         .iter()
         .map(|e| e["action"].as_str().expect("action").to_owned())
         .collect()
-}
-
-/// The database ID in a global ID.
-fn raw_id(id: &Value) -> i64 {
-    use base64::Engine;
-    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(id.as_str().expect("an ID"))
-        .expect("base64");
-    let text = String::from_utf8(text).expect("UTF-8");
-    text.split_once(':')
-        .and_then(|(_, raw)| raw.parse().ok())
-        .expect("Type:id")
 }
 
 async fn measures_are_added_edited_and_completed(backend: Backend) {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    app_user, enterprise, helper_pairing, helper_unit, household, household_cause,
+    app_user, enterprise, fund_entry, fund_source, helper_pairing, helper_unit, household, household_cause,
     household_income, measure, member, monitoring_case, monitoring_risk, objection, poverty_line,
     project, project_village, proposal, region, status_change, unit_pairing, village_staff, visit,
     visit_help,
@@ -21,6 +21,7 @@ use sea_orm::{
     QueryOrder,
 };
 
+use super::funds::{self, Totals};
 use super::relay::{self, NestedPage};
 use crate::access::{self, Scoped, Viewer};
 use crate::error::ApiError;
@@ -63,7 +64,9 @@ keyed!(
     measure,
     visit,
     helper_unit,
-    village_staff
+    village_staff,
+    fund_source,
+    fund_entry
 );
 
 impl Child for member::Entity {
@@ -515,6 +518,69 @@ impl Loader<i32> for PovertyLineByYear {
     }
 }
 
+/// The entry reversing each ledger entry, where there is one.
+pub struct ReversalOf {
+    db: DatabaseConnection,
+    viewer: Viewer,
+}
+
+impl Loader<i64> for ReversalOf {
+    type Value = fund_entry::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, fund_entry::Model>, ApiError> {
+        let rows = access::select::<fund_entry::Entity>(&self.viewer)
+            .filter(fund_entry::Column::ReversesId.is_in(keys.iter().copied()))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| row.reverses_id.map(|id| (id, row)))
+            .collect())
+    }
+}
+
+/// Net ledger totals of each fund source. The ledger is public: sums run over
+/// every entry, whoever asks.
+pub struct TotalsOfSource {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for TotalsOfSource {
+    type Value = Totals;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Totals>, ApiError> {
+        let filter =
+            Condition::all().add(fund_entry::Column::SourceId.is_in(keys.iter().copied()));
+        funds::totals_by(&self.db, fund_entry::Column::SourceId, filter).await
+    }
+}
+
+/// Net ledger totals of each project, by fund source in source order.
+pub struct TotalsOfProject {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for TotalsOfProject {
+    type Value = Vec<(i64, Totals)>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<(i64, Totals)>>, ApiError> {
+        let filter =
+            Condition::all().add(fund_entry::Column::ProjectId.is_in(keys.iter().copied()));
+        let pairs = funds::totals_by_project_and_source(&self.db, filter).await?;
+        let mut groups: HashMap<i64, Vec<(i64, Totals)>> = HashMap::new();
+        for ((project, source), totals) in pairs {
+            groups.entry(project).or_default().push((source, totals));
+        }
+        for group in groups.values_mut() {
+            group.sort_by_key(|(source, _)| *source);
+        }
+        Ok(groups)
+    }
+}
+
 type Cached<L> = DataLoader<L, HashMapCache>;
 
 /// All loaders of one request.
@@ -557,6 +623,11 @@ pub struct Loaders {
     pub enterprise_counts: Cached<CountsByParent<enterprise::Entity>>,
     pub project_pages: Cached<PagesByParent<project::Entity>>,
     pub project_counts: Cached<CountsByParent<project::Entity>>,
+    pub fund_sources: Cached<ById<fund_source::Entity>>,
+    pub fund_entries: Cached<ById<fund_entry::Entity>>,
+    pub fund_reversals: Cached<ReversalOf>,
+    pub source_totals: Cached<TotalsOfSource>,
+    pub project_fund_totals: Cached<TotalsOfProject>,
 }
 
 impl Loaders {
@@ -627,6 +698,17 @@ impl Loaders {
             enterprise_counts: cached(CountsByParent::new(db), delay),
             project_pages: cached(PagesByParent::new(db), delay),
             project_counts: cached(CountsByParent::new(db), delay),
+            fund_sources: cached(ById::new(db, viewer), delay),
+            fund_entries: cached(ById::new(db, viewer), delay),
+            fund_reversals: cached(
+                ReversalOf {
+                    db: db.clone(),
+                    viewer: viewer.clone(),
+                },
+                delay,
+            ),
+            source_totals: cached(TotalsOfSource { db: db.clone() }, delay),
+            project_fund_totals: cached(TotalsOfProject { db: db.clone() }, delay),
             poverty_lines: cached(
                 PovertyLineByYear {
                     db: db.clone(),

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod enterprise;
+pub mod funds;
 pub mod household;
 pub mod lifecycle;
 pub mod loader;
@@ -50,6 +51,8 @@ pub struct Query(
     quality::QualityQuery,
     plan::PlanQuery,
     pairing::unit::UnitQuery,
+    funds::FundQuery,
+    funds::FundUtilisationQuery,
 );
 
 /// The root mutation: one part per domain area.
@@ -64,6 +67,7 @@ pub struct Mutation(
     plan::PlanMutation,
     pairing::unit::UnitMutation,
     pairing::visit::VisitMutation,
+    funds::FundMutation,
 );
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;

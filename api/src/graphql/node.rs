@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use super::enterprise::Enterprise;
+use super::funds::{FundEntry, FundSource};
 use super::household::{Household, Member};
 use super::lifecycle::{MonitoringCase, Objection, Proposal};
 use super::loaders;
@@ -36,6 +37,8 @@ pub enum Node {
     Visit(Visit),
     HelperUnit(HelperUnit),
     VillageStaff(VillageStaff),
+    FundSource(FundSource),
+    FundEntry(FundEntry),
 }
 
 #[derive(Default)]
@@ -105,6 +108,16 @@ impl NodeQuery {
                 .load_one(raw)
                 .await?
                 .map(|m| VillageStaff(m).into()),
+            NodeKind::FundSource => loaders
+                .fund_sources
+                .load_one(raw)
+                .await?
+                .map(|m| FundSource(m).into()),
+            NodeKind::FundEntry => loaders
+                .fund_entries
+                .load_one(raw)
+                .await?
+                .map(|m| FundEntry(m).into()),
         };
         node.ok_or_else(|| ApiError::not_found(kind.type_name()))
     }

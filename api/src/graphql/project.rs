@@ -8,6 +8,7 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, JoinType, QueryFilter, QuerySelect, RelationTrait};
 
 use super::enterprise::Enterprise;
+use super::funds::{ProjectFunds, project_funds};
 use super::money::Money;
 use super::region::{Village, find_region, village_in};
 use super::relay::{
@@ -145,6 +146,10 @@ impl Project {
     /// Budget (预算资金).
     async fn budget(&self) -> Money {
         Money(self.0.budget_fen)
+    }
+    /// Its money: allocated, disbursed, by fund source (项目资金).
+    async fn funds(&self, ctx: &Context<'_>) -> ApiResult<ProjectFunds> {
+        project_funds(ctx, self.0.id).await
     }
     /// Planned or actual start date (开工日期).
     async fn start_date(&self) -> Option<NaiveDate> {

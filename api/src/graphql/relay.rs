@@ -37,10 +37,12 @@ pub enum NodeKind {
     Visit,
     HelperUnit,
     VillageStaff,
+    FundSource,
+    FundEntry,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 14] = [
+    const ALL: [NodeKind; 16] = [
         NodeKind::County,
         NodeKind::Township,
         NodeKind::Village,
@@ -55,6 +57,8 @@ impl NodeKind {
         NodeKind::Visit,
         NodeKind::HelperUnit,
         NodeKind::VillageStaff,
+        NodeKind::FundSource,
+        NodeKind::FundEntry,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -73,6 +77,8 @@ impl NodeKind {
             NodeKind::Visit => "Visit",
             NodeKind::HelperUnit => "HelperUnit",
             NodeKind::VillageStaff => "VillageStaff",
+            NodeKind::FundSource => "FundSource",
+            NodeKind::FundEntry => "FundEntry",
         }
     }
 }
