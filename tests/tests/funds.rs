@@ -23,7 +23,8 @@ on_both_backends!(
 
 const CREATE_SOURCE: &str = "mutation($input: CreateFundSourceInput!) { createFundSource(input: $input) {
     id year kind name documentNumber amount allocated disbursed unallocated utilisation version } }";
-const UPDATE_SOURCE: &str = "mutation($input: UpdateFundSourceInput!) { updateFundSource(input: $input) {
+const UPDATE_SOURCE: &str =
+    "mutation($input: UpdateFundSourceInput!) { updateFundSource(input: $input) {
     id amount version } }";
 const ALLOCATE: &str = "mutation($input: AllocateFundsInput!) { allocateFunds(input: $input) {
     id kind amount entryDate note source { id } project { id } } }";
@@ -140,7 +141,10 @@ async fn sources_allocations_and_disbursements_trace_every_yuan(backend: Backend
     assert_eq!(central["amount"], "100000.00");
     assert_eq!(central["allocated"], "0.00");
     assert!(central["utilisation"].is_null());
-    assert_eq!(source(&app, "100000", Some("src-1")).await["id"], central["id"]);
+    assert_eq!(
+        source(&app, "100000", Some("src-1")).await["id"],
+        central["id"]
+    );
     let reused = app
         .graphql(
             CREATE_SOURCE,
@@ -233,7 +237,10 @@ async fn sources_allocations_and_disbursements_trace_every_yuan(backend: Backend
     );
 
     let funds = app
-        .query(PROJECT_FUNDS, json!({ "id": global_id("Project", road.id) }))
+        .query(
+            PROJECT_FUNDS,
+            json!({ "id": global_id("Project", road.id) }),
+        )
         .await["project"]["funds"]
         .clone();
     assert_eq!(funds["allocated"], "60000.00");
@@ -272,7 +279,10 @@ async fn sources_allocations_and_disbursements_trace_every_yuan(backend: Backend
         )
         .await;
     assert_eq!(TestApp::error_codes(&stale), ["CONFLICT"]);
-    assert_eq!(stale["errors"][0]["extensions"]["current"]["amount"], "120000.00");
+    assert_eq!(
+        stale["errors"][0]["extensions"]["current"]["amount"],
+        "120000.00"
+    );
 
     // Every entry is in the audit trail.
     assert_eq!(
@@ -315,9 +325,7 @@ async fn reversals_correct_the_ledger_without_editing_it(backend: Backend) {
         .query(DISBURSE, disbursement(&central, road.id, "300", None))
         .await["disburseFunds"]
         .clone();
-    let reverse = |id: &Value, days: u64, key: Option<&str>| {
-        json!({ "input": { "id": id, "entryDate": days_ago(days), "reason": "收款单位账号错误，红字冲销", "idempotencyKey": key } })
-    };
+    let reverse = |id: &Value, days: u64, key: Option<&str>| json!({ "input": { "id": id, "entryDate": days_ago(days), "reason": "收款单位账号错误，红字冲销", "idempotencyKey": key } });
 
     // An allocation is reversed only once nothing paid out of it remains.
     let covered = app
@@ -335,13 +343,19 @@ async fn reversals_correct_the_ledger_without_editing_it(backend: Backend) {
     assert_eq!(reversal["amount"], "-300.00");
     assert_eq!(reversal["voucherNumber"], "记-2020-001");
     assert_eq!(reversal["reverses"]["id"], paid["id"]);
-    assert_eq!(reversal["reverses"]["amount"], "300.00", "the entry is unchanged");
+    assert_eq!(
+        reversal["reverses"]["amount"], "300.00",
+        "the entry is unchanged"
+    );
     assert_eq!(reversal["reverses"]["reversedBy"]["id"], reversal["id"]);
     let retried = app
         .query(REVERSE, reverse(&paid["id"], 1, Some("rev-1")))
         .await["reverseFundEntry"]
         .clone();
-    assert_eq!(retried["id"], reversal["id"], "a retry reverses nothing more");
+    assert_eq!(
+        retried["id"], reversal["id"],
+        "a retry reverses nothing more"
+    );
     let twice = app.graphql(REVERSE, reverse(&paid["id"], 1, None)).await;
     assert_eq!(TestApp::error_codes(&twice), ["CONFLICT"]);
     let of_reversal = app
@@ -351,7 +365,10 @@ async fn reversals_correct_the_ledger_without_editing_it(backend: Backend) {
 
     app.query(REVERSE, reverse(&allocated["id"], 1, None)).await;
     let funds = app
-        .query(PROJECT_FUNDS, json!({ "id": global_id("Project", road.id) }))
+        .query(
+            PROJECT_FUNDS,
+            json!({ "id": global_id("Project", road.id) }),
+        )
         .await["project"]["funds"]
         .clone();
     assert_eq!(funds["allocated"], "0.00");
@@ -616,5 +633,9 @@ async fn only_the_county_moves_money(backend: Backend) {
         json!([{ "amount": "500.00", "note": "项目资金安排", "recordedBy": "admin" }])
     );
     let (total, rows) = disbursed_in_db(&app, road.id).await;
-    assert_eq!((total, rows), (0, 0), "nothing was paid by a refused request");
+    assert_eq!(
+        (total, rows),
+        (0, 0),
+        "nothing was paid by a refused request"
+    );
 }

@@ -13,6 +13,7 @@ use tests::{Backend, TestApp, on_both_backends};
 on_both_backends!(
     the_same_seed_gives_the_same_county,
     the_county_is_plausible_and_valid,
+    the_seeded_ledger_keeps_its_invariants,
     seeding_refuses_a_database_that_has_data,
 );
 
@@ -163,6 +164,41 @@ async fn the_county_is_plausible_and_valid(backend: Backend) {
         lifted_above, lifted,
         "lifted-out households are above the line"
     );
+}
+
+async fn the_seeded_ledger_keeps_its_invariants(backend: Backend) {
+    let (app, report) = TestApp::seeded(&backend, 200).await;
+    let data = app
+        .query(
+            "{ projects(first: 100) { nodes { status budget funds { allocated disbursed } } }
+               fundSources(first: 100) { nodes { amount allocated unallocated } } }",
+            json!({}),
+        )
+        .await;
+    let projects = data["projects"]["nodes"].as_array().expect("projects");
+    assert_eq!(projects.len(), report.projects.min(100));
+    let yuan = |v: &serde_json::Value| v.as_str().expect("money").parse::<f64>().expect("yuan");
+    let mut paid = 0;
+    for project in projects {
+        let (allocated, disbursed) = (
+            yuan(&project["funds"]["allocated"]),
+            yuan(&project["funds"]["disbursed"]),
+        );
+        assert!(disbursed <= allocated, "{project}");
+        if project["status"] == "LIBRARY" {
+            assert_eq!(allocated, 0.0, "no money for a project in the library");
+        } else {
+            assert_eq!(allocated, yuan(&project["budget"]), "{project}");
+        }
+        paid += usize::from(disbursed > 0.0);
+    }
+    assert!(paid > 0, "some projects have paid out");
+    let sources = data["fundSources"]["nodes"].as_array().expect("sources");
+    assert!(!sources.is_empty());
+    for source in sources {
+        assert!(yuan(&source["unallocated"]) >= 0.0, "{source}");
+        assert!(yuan(&source["allocated"]) <= yuan(&source["amount"]));
+    }
 }
 
 async fn seeding_refuses_a_database_that_has_data(backend: Backend) {

@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    app_user, enterprise, fund_entry, fund_source, helper_pairing, helper_unit, household, household_cause,
-    household_income, measure, member, monitoring_case, monitoring_risk, objection, poverty_line,
-    project, project_village, proposal, region, status_change, unit_pairing, village_staff, visit,
-    visit_help,
+    app_user, enterprise, fund_entry, fund_source, helper_pairing, helper_unit, household,
+    household_cause, household_income, measure, member, monitoring_case, monitoring_risk,
+    objection, poverty_line, project, project_village, proposal, region, status_change,
+    unit_pairing, village_staff, visit, visit_help,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
@@ -551,8 +551,7 @@ impl Loader<i64> for TotalsOfSource {
     type Error = ApiError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Totals>, ApiError> {
-        let filter =
-            Condition::all().add(fund_entry::Column::SourceId.is_in(keys.iter().copied()));
+        let filter = Condition::all().add(fund_entry::Column::SourceId.is_in(keys.iter().copied()));
         funds::totals_by(&self.db, fund_entry::Column::SourceId, filter).await
     }
 }

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate, Utc};
 use entity::enums::*;
 use entity::{
-    enterprise, household, household_cause, household_income, member, monitoring_line,
-    poverty_line, project, project_village, region,
+    enterprise, fund_entry, fund_source, household, household_cause, household_income, member,
+    monitoring_line, poverty_line, project, project_village, region,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::distr::{Distribution, weighted::WeightedIndex};
@@ -191,9 +191,12 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     report.enterprises = enterprises.len();
     let (projects, links) = projects(&plan, &enterprises, &mut rng, now);
     report.projects = projects.len();
+    let (sources, entries) = funds(&projects, now);
     insert_all(&txn, enterprises.into_iter()).await?;
     insert_all(&txn, projects.into_iter()).await?;
     insert_all(&txn, links.into_iter()).await?;
+    insert_all(&txn, sources.into_iter()).await?;
+    insert_all(&txn, entries.into_iter()).await?;
     txn.commit().await?;
 
     let bar = if options.progress {
@@ -265,7 +268,15 @@ async fn finish_postgres(db: &DatabaseConnection) -> Result<(), DbErr> {
         return Ok(());
     }
     db.execute_unprepared("ANALYZE").await?;
-    for table in ["region", "household", "member", "enterprise", "project"] {
+    for table in [
+        "region",
+        "household",
+        "member",
+        "enterprise",
+        "project",
+        "fund_source",
+        "fund_entry",
+    ] {
         db.execute_unprepared(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
         ))
@@ -640,6 +651,92 @@ fn projects(
         }
     }
     (projects, links)
+}
+
+/// The money of the approved projects: each year's projects draw alternately on
+/// that year's central fund and its integrated agriculture-related fund, each
+/// allocated its budget at approval and paid out as far as it has progressed.
+fn funds(
+    projects: &[project::Model],
+    now: chrono::DateTime<Utc>,
+) -> (Vec<fund_source::Model>, Vec<fund_entry::Model>) {
+    let kinds = [
+        (FundSourceKind::Central, "中央财政专项扶贫资金"),
+        (FundSourceKind::IntegratedAgricultural, "统筹整合涉农资金"),
+    ];
+    let mut sources: Vec<fund_source::Model> = Vec::new();
+    let mut entries = Vec::new();
+    for (i, project) in projects.iter().enumerate() {
+        let Some(approved_on) = project.approved_on else {
+            continue;
+        };
+        let (kind, label) = kinds[i % kinds.len()];
+        let source_id = match sources
+            .iter_mut()
+            .find(|s| s.year == project.year && s.kind == kind)
+        {
+            Some(source) => {
+                source.amount_fen += project.budget_fen;
+                source.id
+            }
+            None => {
+                let id = sources.len() as i64 + 1;
+                sources.push(fund_source::Model {
+                    id,
+                    year: project.year,
+                    kind,
+                    name: format!("{}年{label}", project.year),
+                    document_number: Some(format!("{COUNTY_NAME}财农〔{}〕{id}号", project.year)),
+                    amount_fen: project.budget_fen,
+                    donor_enterprise_id: None,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                });
+                id
+            }
+        };
+        let entry = |kind, amount_fen, entry_date, payee: Option<&str>| fund_entry::Model {
+            id: 0,
+            kind,
+            source_id,
+            project_id: project.id,
+            amount_fen,
+            entry_date,
+            voucher_number: payee.map(|_| format!("记-{}-{:05}", project.year, project.id)),
+            payee: payee.map(str::to_owned),
+            payee_kind: payee.map(|_| PayeeKind::Organisation),
+            reverses_id: None,
+            note: String::new(),
+            recorded_by: None,
+            created_at: now,
+        };
+        entries.push(entry(
+            FundEntryKind::Allocation,
+            project.budget_fen,
+            approved_on,
+            None,
+        ));
+        let paid = project.budget_fen * i64::from(project.progress_percent) / 100;
+        if let Some(paid_on) = project.actual_end_date.or(project.actual_start_date)
+            && paid > 0
+        {
+            entries.push(entry(
+                FundEntryKind::Disbursement,
+                paid,
+                paid_on,
+                Some(&project.implementer),
+            ));
+        }
+    }
+    // Headroom: each fund is a tenth larger than what it allocated.
+    for source in &mut sources {
+        source.amount_fen += source.amount_fen / 10;
+    }
+    for (i, entry) in entries.iter_mut().enumerate() {
+        entry.id = i as i64 + 1;
+    }
+    (sources, entries)
 }
 
 /// A household's card and its dependent rows.

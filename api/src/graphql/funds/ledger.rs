@@ -8,9 +8,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{Datelike, NaiveDate, Utc};
 use entity::enums::{FundEntryKind, FundSourceKind, PayeeKind, ProjectStatus};
 use entity::{enterprise, fund_entry, fund_source, project};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
 use super::{FundEntry, FundSource, entry_snapshot, source_snapshot, totals_by, totals_of};
@@ -407,7 +405,8 @@ impl FundMutation {
         });
         let txn = edit::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) = edit::claim(&txn, user_id, key, "allocateFunds", &request).await?
+        if let Claim::Replay(id) =
+            edit::claim(&txn, user_id, key, "allocateFunds", &request).await?
         {
             return entry_by_id(&txn, id).await;
         }
@@ -465,7 +464,8 @@ impl FundMutation {
         });
         let txn = edit::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) = edit::claim(&txn, user_id, key, "disburseFunds", &request).await?
+        if let Claim::Replay(id) =
+            edit::claim(&txn, user_id, key, "disburseFunds", &request).await?
         {
             return entry_by_id(&txn, id).await;
         }
@@ -520,7 +520,8 @@ impl FundMutation {
             "voucherNumber",
             MAX_VOUCHER_CHARS,
         )?;
-        let request = json!({ "entry": id, "entryDate": date, "reason": reason, "voucher": voucher });
+        let request =
+            json!({ "entry": id, "entryDate": date, "reason": reason, "voucher": voucher });
         let txn = edit::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
         if let Claim::Replay(id) =

@@ -79,10 +79,7 @@ fn sums(groups: &[fund_entry::Column], filter: Condition) -> sea_orm::Select<fun
     // SUM of a bigint is numeric on PostgreSQL: cast back to read it as i64.
     select
         .column(fund_entry::Column::Kind)
-        .expr_as(
-            Expr::cust("CAST(SUM(amount_fen) AS BIGINT)"),
-            "total",
-        )
+        .expr_as(Expr::cust("CAST(SUM(amount_fen) AS BIGINT)"), "total")
         .filter(filter)
         .group_by(fund_entry::Column::Kind)
 }
@@ -93,8 +90,7 @@ pub async fn totals_by(
     group: fund_entry::Column,
     filter: Condition,
 ) -> ApiResult<HashMap<i64, Totals>> {
-    let rows: Vec<(i64, FundEntryKind, i64)> =
-        sums(&[group], filter).into_tuple().all(db).await?;
+    let rows: Vec<(i64, FundEntryKind, i64)> = sums(&[group], filter).into_tuple().all(db).await?;
     let mut totals: HashMap<i64, Totals> = HashMap::new();
     for (key, kind, fen) in rows {
         totals.entry(key).or_default().add(kind, fen);
@@ -414,10 +410,12 @@ pub async fn project_funds(ctx: &Context<'_>, project_id: i64) -> ApiResult<Proj
         .load_one(project_id)
         .await?
         .unwrap_or_default();
-    let total = by_source.iter().fold(Totals::default(), |sum, (_, t)| Totals {
-        allocated: sum.allocated + t.allocated,
-        disbursed: sum.disbursed + t.disbursed,
-    });
+    let total = by_source
+        .iter()
+        .fold(Totals::default(), |sum, (_, t)| Totals {
+            allocated: sum.allocated + t.allocated,
+            disbursed: sum.disbursed + t.disbursed,
+        });
     Ok(ProjectFunds { by_source, total })
 }
 

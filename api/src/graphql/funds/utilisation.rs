@@ -115,10 +115,7 @@ impl FundUtilisationQuery {
         };
         let mut by_part: HashMap<String, HashSet<i64>> = HashMap::new();
         let mut projects = HashSet::new();
-        for row in db
-            .query_all(&coverage(&prefix, part_len, year))
-            .await?
-        {
+        for row in db.query_all(&coverage(&prefix, part_len, year)).await? {
             let part: String = row.try_get("", "part")?;
             let project: i64 = row.try_get("", "project_id")?;
             by_part.entry(part).or_default().insert(project);
