@@ -64,6 +64,8 @@ pub struct Mutation(
     plan::PlanMutation,
     pairing::unit::UnitMutation,
     pairing::visit::VisitMutation,
+    project::ProjectEditMutation,
+    project::ProjectLifecycleMutation,
 );
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;
