@@ -20,7 +20,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 pub use edit::ProjectEditMutation;
-pub use lifecycle::ProjectLifecycleMutation;
+pub use lifecycle::{ProjectLifecycleMutation, announcement_due_on};
 
 use super::enterprise::Enterprise;
 use super::household::{Household, HouseholdOrder};
