@@ -266,8 +266,7 @@ async fn every_step_is_allowed_only_in_its_stages(backend: Backend) {
             assert_eq!(after["status"], stage);
             assert_eq!(after["history"].as_array().expect("history").len(), history);
         }
-        let mut version = version;
-        for (i, name) in allowed.iter().enumerate() {
+        for (version, (i, name)) in (version..).zip(allowed.iter().enumerate()) {
             let data = app.query(step(name), step_vars(&id, version)).await;
             let result = data
                 .as_object()
@@ -282,7 +281,6 @@ async fn every_step_is_allowed_only_in_its_stages(backend: Backend) {
             };
             assert_eq!(result["status"], expected, "{name} in {stage}");
             assert_eq!(result["version"], version + 1);
-            version += 1;
         }
     }
     // The whole way, as the history and the audit trail keep it.
