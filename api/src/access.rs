@@ -166,6 +166,34 @@ pub fn reaches_village(viewer: &Viewer, village: &region::Model) -> bool {
     }
 }
 
+/// Whether a viewer answers for a project covering `villages`: the county
+/// office for any project, a township officer when every village is in its
+/// township ("townships propose for their villages").
+pub fn answers_for_villages(viewer: &Viewer, villages: &[region::Model]) -> bool {
+    let Viewer::User(user) = viewer else {
+        return false;
+    };
+    match (user.role, &user.region_prefix) {
+        (Role::CountyAdmin, _) => true,
+        (Role::TownshipOfficer, Some(prefix)) => {
+            !villages.is_empty() && villages.iter().all(|v| v.code.starts_with(prefix))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a viewer is a user of the enterprise that implements a project.
+pub fn implements(viewer: &Viewer, project: &project::Model) -> bool {
+    match viewer {
+        Viewer::User(user) => {
+            user.role == Role::Enterprise
+                && user.enterprise_id.is_some()
+                && user.enterprise_id == project.implementer_enterprise_id
+        }
+        Viewer::Public => false,
+    }
+}
+
 fn nothing() -> Condition {
     Condition::all().add(Expr::cust("1 = 0"))
 }

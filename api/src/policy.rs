@@ -102,6 +102,10 @@ const LINE_SETTERS: [Access; 8] = [H, F, H, H, H, H, H, F];
 const ASSISTANCE: [Access; 8] = [H, F, F, F, F, H, H, H];
 /// Those who follow the progress of assistance: organisers, auditors and the province.
 const PROGRESS: [Access; 8] = [H, F, F, F, H, H, F, F];
+/// Those who carry out a project: the county office, the township of the
+/// project and the implementing enterprise (`access::answers_for_villages`
+/// and `access::implements` say which projects).
+const PROJECT_WORK: [Access; 8] = [H, F, F, H, H, F, H, H];
 /// What a family told a visitor of its hardships: not for enterprises.
 const HARDSHIP: [Access; 8] = [H, F, F, F, F, H, F, F];
 /// A person paid from public funds: the public ledger shows the surname only.
@@ -355,6 +359,18 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "allocateFunds", ADMIN),
     rule("Mutation", "disburseFunds", ADMIN),
     rule("Mutation", "reverseFundEntry", ADMIN),
+    rule("Mutation", "createProject", TOWNSHIP_AND_COUNTY),
+    rule("Mutation", "updateProject", TOWNSHIP_AND_COUNTY),
+    rule("Mutation", "setProjectBeneficiaries", TOWNSHIP_AND_COUNTY),
+    rule("Mutation", "publishProjectNotice", TOWNSHIP_AND_COUNTY),
+    rule("Mutation", "approveProject", ADMIN),
+    rule("Mutation", "startProject", PROJECT_WORK),
+    rule("Mutation", "reportProjectProgress", PROJECT_WORK),
+    rule("Mutation", "completeProject", PROJECT_WORK),
+    rule("Mutation", "acceptProject", ADMIN),
+    rule("Mutation", "announceProject", TOWNSHIP_AND_COUNTY),
+    rule("Project", "beneficiaries", SIGNED_IN),
+    rule("ProjectStageChange", "actor", SIGNED_IN),
 ];
 
 /// The rules by type and field: looked up on every field a query resolves.

@@ -13,12 +13,12 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     app_user, enterprise, fund_entry, fund_source, helper_pairing, helper_unit, household,
     household_cause, household_income, measure, member, monitoring_case, monitoring_risk,
-    objection, poverty_line, project, project_village, proposal, region, status_change,
-    unit_pairing, village_staff, visit, visit_help,
+    objection, poverty_line, project, project_beneficiary, project_stage_change, project_village,
+    proposal, region, status_change, unit_pairing, village_staff, visit, visit_help,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 
 use super::funds::{self, Totals};
@@ -229,6 +229,19 @@ impl Child for village_staff::Entity {
     }
     fn listed() -> Condition {
         Condition::all().add(village_staff::Column::EndedOn.is_null())
+    }
+}
+
+/// A project's history, oldest step first.
+impl Child for project_stage_change::Entity {
+    fn parent_column() -> Self::Column {
+        project_stage_change::Column::ProjectId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.project_id
+    }
+    fn order_column() -> Self::Column {
+        project_stage_change::Column::Id
     }
 }
 
@@ -458,6 +471,31 @@ impl Loader<i64> for VillagesByProject {
     }
 }
 
+/// How many households each project benefits: a number anyone may know, so
+/// counted over every beneficiary row, not only those the viewer reaches.
+pub struct BeneficiaryCounts {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for BeneficiaryCounts {
+    type Value = i64;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, i64>, ApiError> {
+        use project_beneficiary::Column as B;
+        let counts: Vec<(i64, i64)> = project_beneficiary::Entity::find()
+            .select_only()
+            .column(B::ProjectId)
+            .column_as(B::HouseholdId.count(), "beneficiaries")
+            .filter(B::ProjectId.is_in(keys.iter().copied()))
+            .group_by(B::ProjectId)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(counts.into_iter().collect())
+    }
+}
+
 /// Which side of a unit pairing a [`CurrentUnitPairings`] loader is keyed by.
 #[derive(Debug, Clone, Copy)]
 pub enum PairedBy {
@@ -613,6 +651,8 @@ pub struct Loaders {
     pub household_pairings: Cached<ByParent<helper_pairing::Entity>>,
     pub household_incomes: Cached<ByParent<household_income::Entity>>,
     pub project_villages: Cached<VillagesByProject>,
+    pub project_history: Cached<ByParent<project_stage_change::Entity>>,
+    pub project_beneficiary_counts: Cached<BeneficiaryCounts>,
     pub poverty_lines: Cached<PovertyLineByYear>,
     pub region_pages: Cached<PagesByParent<region::Entity>>,
     pub region_counts: Cached<CountsByParent<region::Entity>>,
@@ -689,6 +729,8 @@ impl Loaders {
                 },
                 delay,
             ),
+            project_history: cached(ByParent::new(db, viewer), delay),
+            project_beneficiary_counts: cached(BeneficiaryCounts { db: db.clone() }, delay),
             region_pages: cached(PagesByParent::new(db), delay),
             region_counts: cached(CountsByParent::new(db), delay),
             household_pages: cached(PagesByParent::new(db), delay),

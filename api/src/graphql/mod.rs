@@ -68,6 +68,8 @@ pub struct Mutation(
     pairing::unit::UnitMutation,
     pairing::visit::VisitMutation,
     funds::FundMutation,
+    project::ProjectEditMutation,
+    project::ProjectLifecycleMutation,
 );
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;
