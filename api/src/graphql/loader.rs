@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    app_user, enterprise, helper_pairing, helper_unit, household, household_cause,
+    app_user, benefit_link, enterprise, helper_pairing, helper_unit, household, household_cause,
     household_income, measure, member, monitoring_case, monitoring_risk, objection, poverty_line,
     project, project_village, proposal, region, status_change, unit_pairing, village_staff, visit,
     visit_help,
@@ -63,7 +63,8 @@ keyed!(
     measure,
     visit,
     helper_unit,
-    village_staff
+    village_staff,
+    benefit_link
 );
 
 impl Child for member::Entity {
@@ -226,6 +227,19 @@ impl Child for village_staff::Entity {
     }
     fn listed() -> Condition {
         Condition::all().add(village_staff::Column::EndedOn.is_null())
+    }
+}
+
+/// A household's benefit links, earliest first.
+impl Child for benefit_link::Entity {
+    fn parent_column() -> Self::Column {
+        benefit_link::Column::HouseholdId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.household_id
+    }
+    fn order_column() -> Self::Column {
+        benefit_link::Column::StartedOn
     }
 }
 
@@ -415,6 +429,7 @@ nested!(
     household => household_pages, household_counts;
     enterprise => enterprise_pages, enterprise_counts;
     project => project_pages, project_counts;
+    benefit_link => benefit_link_pages, benefit_link_counts;
 );
 
 /// The villages each project covers.
@@ -557,6 +572,11 @@ pub struct Loaders {
     pub enterprise_counts: Cached<CountsByParent<enterprise::Entity>>,
     pub project_pages: Cached<PagesByParent<project::Entity>>,
     pub project_counts: Cached<CountsByParent<project::Entity>>,
+    pub benefit_links: Cached<ById<benefit_link::Entity>>,
+    pub household_benefit_links: Cached<ByParent<benefit_link::Entity>>,
+    pub benefit_link_pages: Cached<PagesByParent<benefit_link::Entity>>,
+    pub benefit_link_counts: Cached<CountsByParent<benefit_link::Entity>>,
+    pub enterprise_benefits: Cached<crate::graphql::enterprise::figures::BenefitByYear>,
 }
 
 impl Loaders {
@@ -627,6 +647,14 @@ impl Loaders {
             enterprise_counts: cached(CountsByParent::new(db), delay),
             project_pages: cached(PagesByParent::new(db), delay),
             project_counts: cached(CountsByParent::new(db), delay),
+            benefit_links: cached(ById::new(db, viewer), delay),
+            household_benefit_links: cached(ByParent::new(db, viewer), delay),
+            benefit_link_pages: cached(PagesByParent::new(db), delay),
+            benefit_link_counts: cached(CountsByParent::new(db), delay),
+            enterprise_benefits: cached(
+                crate::graphql::enterprise::figures::BenefitByYear::new(db),
+                delay,
+            ),
             poverty_lines: cached(
                 PovertyLineByYear {
                     db: db.clone(),

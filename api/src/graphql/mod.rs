@@ -64,6 +64,7 @@ pub struct Mutation(
     plan::PlanMutation,
     pairing::unit::UnitMutation,
     pairing::visit::VisitMutation,
+    enterprise::EnterpriseMutation,
 );
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use super::enterprise::Enterprise;
+use super::enterprise::link::BenefitLink;
 use super::household::{Household, Member};
 use super::lifecycle::{MonitoringCase, Objection, Proposal};
 use super::loaders;
@@ -36,6 +37,7 @@ pub enum Node {
     Visit(Visit),
     HelperUnit(HelperUnit),
     VillageStaff(VillageStaff),
+    BenefitLink(BenefitLink),
 }
 
 #[derive(Default)]
@@ -105,6 +107,11 @@ impl NodeQuery {
                 .load_one(raw)
                 .await?
                 .map(|m| VillageStaff(m).into()),
+            NodeKind::BenefitLink => loaders
+                .benefit_links
+                .load_one(raw)
+                .await?
+                .map(|m| BenefitLink(m).into()),
         };
         node.ok_or_else(|| ApiError::not_found(kind.type_name()))
     }

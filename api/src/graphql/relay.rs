@@ -37,10 +37,11 @@ pub enum NodeKind {
     Visit,
     HelperUnit,
     VillageStaff,
+    BenefitLink,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 14] = [
+    const ALL: [NodeKind; 15] = [
         NodeKind::County,
         NodeKind::Township,
         NodeKind::Village,
@@ -55,6 +56,7 @@ impl NodeKind {
         NodeKind::Visit,
         NodeKind::HelperUnit,
         NodeKind::VillageStaff,
+        NodeKind::BenefitLink,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -73,6 +75,7 @@ impl NodeKind {
             NodeKind::Visit => "Visit",
             NodeKind::HelperUnit => "HelperUnit",
             NodeKind::VillageStaff => "VillageStaff",
+            NodeKind::BenefitLink => "BenefitLink",
         }
     }
 }
