@@ -26,6 +26,8 @@ use crate::error::{ApiError, ApiResult};
 
 /// Targeted poverty alleviation began in 2014: no figures before it.
 const FIRST_YEAR: i32 = 2014;
+/// Entries of a ranking when `first` is not given.
+const DEFAULT_RANKING: i32 = 20;
 /// Most entries a ranking may have.
 const MAX_RANKING: i32 = 100;
 
@@ -258,16 +260,22 @@ impl RankingQuery {
         #[graphql(desc = "The year (年度).")] year: i32,
         #[graphql(
             desc = "The figure to rank by (排名依据).",
-            default_with = "EnterpriseRankBy::HouseholdsLinked"
+            default_with = "Some(EnterpriseRankBy::HouseholdsLinked)"
         )]
-        by: EnterpriseRankBy,
+        by: Option<EnterpriseRankBy>,
         #[graphql(
             desc = "Only enterprises registered in this county, township or village (所属区域)."
         )]
         region_id: Option<ID>,
-        #[graphql(desc = "How many, 1 to 100 (条数).", default = 20)] first: i32,
+        #[graphql(
+            desc = "How many, 1 to 100 (条数).",
+            default_with = "Some(DEFAULT_RANKING)"
+        )]
+        first: Option<i32>,
     ) -> ApiResult<Vec<EnterpriseRank>> {
         let year = check_year(year)?;
+        let by = by.unwrap_or(EnterpriseRankBy::HouseholdsLinked);
+        let first = first.unwrap_or(DEFAULT_RANKING);
         if !(1..=MAX_RANKING).contains(&first) {
             return Err(ApiError::bad_input(
                 "first",

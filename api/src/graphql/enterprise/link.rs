@@ -200,10 +200,7 @@ fn check_income(income: Money, field: &str) -> ApiResult<i64> {
 
 /// Refuses a link whose period overlaps another link of the same enterprise,
 /// household and mode (two open ones overlap always). Run with the household locked.
-async fn check_no_overlap(
-    txn: &DatabaseTransaction,
-    link: &benefit_link::Model,
-) -> ApiResult<()> {
+async fn check_no_overlap(txn: &DatabaseTransaction, link: &benefit_link::Model) -> ApiResult<()> {
     use benefit_link::Column as L;
     let mut others = benefit_link::Entity::find()
         .filter(L::EnterpriseId.eq(link.enterprise_id))
@@ -258,7 +255,11 @@ async fn link_to_change(
         .ok_or_else(|| ApiError::not_found("BenefitLink"))
 }
 
-fn check_link_version(viewer: &Viewer, stated: i32, current: &benefit_link::Model) -> ApiResult<()> {
+fn check_link_version(
+    viewer: &Viewer,
+    stated: i32,
+    current: &benefit_link::Model,
+) -> ApiResult<()> {
     edit::check_version("benefit link", stated, current.version, || {
         policy::redact(viewer, "BenefitLink", snapshot(current))
     })
@@ -357,8 +358,11 @@ impl LinkMutation {
             .transpose()?;
         let annual_income_fen = check_income(input.annual_income, "annualIncome")?;
         let note = optional_text(input.note.as_deref(), "note", MAX_NOTE_CHARS)?;
-        let (_, enterprise_id) =
-            decode_id_of(&input.enterprise_id, "enterpriseId", &[NodeKind::Enterprise])?;
+        let (_, enterprise_id) = decode_id_of(
+            &input.enterprise_id,
+            "enterpriseId",
+            &[NodeKind::Enterprise],
+        )?;
         let firm = access::select::<enterprise::Entity>(viewer)
             .filter(enterprise::Column::Id.eq(enterprise_id))
             .one(db(ctx)?)
