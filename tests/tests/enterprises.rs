@@ -3,6 +3,7 @@
 //! the links' lifecycle, what an enterprise sees of its linked households, and
 //! the yearly figures and ranking against a hand computation.
 
+use api::config::Limits;
 use chrono::{Days, NaiveDate, Utc};
 use entity::enums::{FundSourceKind, RegionLevel, Role};
 use entity::{enterprise, fund_source, household};
@@ -741,7 +742,13 @@ async fn an_enterprise_sees_its_linked_households_with_names_masked(backend: Bac
 }
 
 async fn figures_and_ranking_follow_a_hand_computation(backend: Backend) {
-    let (app, _) = TestApp::seeded(&backend, 40).await;
+    // A loader window wide enough that a slow debug build gathers a whole page.
+    let limits = Limits {
+        loader_delay_ms: 200,
+        ..Limits::default()
+    };
+    let app = TestApp::spawn_with(&backend, limits).await;
+    app.seed(40, 7).await;
     let village = first_region(&app.db, RegionLevel::Village).await;
     let far = village_of_second_township(&app).await;
     let homes = households_of_village(&app, village.id).await;
@@ -833,6 +840,23 @@ async fn figures_and_ranking_follow_a_hand_computation(backend: Backend) {
     assert_eq!(got("b", "y23"), expect(1, "800.00", "60000.00"));
     assert_eq!(got("b", "y22"), expect(0, "0.00", "30000.00"));
     assert_eq!(got("c", "y23"), expect(1, "600.00", "5000.00"));
+
+    // A page of enterprises with their figures costs the same whatever its size.
+    let page = "query($n: Int!) { enterprises(first: $n) { nodes { name benefit(year: 2023) { householdsLinked } } } }";
+    let mut costs = Vec::new();
+    for n in [2, 6] {
+        let before = app.statements();
+        let data = app.query_as(None, page, json!({ "n": n })).await;
+        assert_eq!(
+            data["enterprises"]["nodes"]
+                .as_array()
+                .expect("nodes")
+                .len(),
+            n
+        );
+        costs.push(app.statements() - before);
+    }
+    assert_eq!(costs[0], costs[1], "figures load in one statement per page");
 
     // The ranking: highest first, ties by registration, zeros left out.
     let ranking = |by: &str, region: Option<i64>, first: Option<i64>| {
