@@ -182,6 +182,33 @@ pub fn answers_for_villages(viewer: &Viewer, villages: &[region::Model]) -> bool
     }
 }
 
+/// Whether a viewer may change an enterprise's record (`village`: where it is
+/// registered): the county office any, a township officer those registered in
+/// its township, an enterprise user its own.
+pub fn manages_enterprise(
+    viewer: &Viewer,
+    enterprise: &enterprise::Model,
+    village: Option<&region::Model>,
+) -> bool {
+    let Viewer::User(user) = viewer else {
+        return false;
+    };
+    match user.role {
+        Role::Enterprise => user.enterprise_id == Some(enterprise.id),
+        _ => registers_enterprises_in(viewer, village),
+    }
+}
+
+/// Whether a viewer may register an enterprise in `village` (or in none): the
+/// county office anywhere, a township officer in a village of its township.
+pub fn registers_enterprises_in(viewer: &Viewer, village: Option<&region::Model>) -> bool {
+    match viewer.role() {
+        Some(Role::CountyAdmin) => true,
+        Some(Role::TownshipOfficer) => village.is_some_and(|v| reaches_village(viewer, v)),
+        _ => false,
+    }
+}
+
 /// Whether a viewer is a user of the enterprise that implements a project.
 pub fn implements(viewer: &Viewer, project: &project::Model) -> bool {
     match viewer {

@@ -69,7 +69,59 @@ pub fn credit_code(first17: &str) -> Option<String> {
 
 /// Whether a credit code is 18 characters with a valid check character.
 pub fn is_valid_credit_code(code: &str) -> bool {
-    code.len() == 18 && credit_code(&code[..17]).as_deref() == Some(code)
+    check_credit_code(code).is_ok()
+}
+
+/// What is wrong with a unified social credit code (GB 32100).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreditCodeError {
+    /// Not 18 characters: how many it has.
+    Length(usize),
+    /// A character outside the code's alphabet, and its 1-based position.
+    Character(char, usize),
+    /// The 18th character is not the check character of the first 17: the right one.
+    CheckCharacter(char),
+}
+
+impl CreditCodeError {
+    /// The problem in a sentence, for a client.
+    pub fn message(&self) -> String {
+        match self {
+            CreditCodeError::Length(n) => {
+                format!("a unified social credit code has 18 characters, not {n}")
+            }
+            CreditCodeError::Character(c, at) => format!(
+                "`{c}` (character {at}) may not appear in a unified social credit code: \
+                 digits and capital letters other than I, O, S, V and Z"
+            ),
+            CreditCodeError::CheckCharacter(expected) => format!(
+                "wrong check character: by GB 32100 the 18th character should be `{expected}`"
+            ),
+        }
+    }
+}
+
+/// Checks a unified social credit code (GB 32100): 18 characters of its
+/// alphabet, the last one the check character of the first 17.
+pub fn check_credit_code(code: &str) -> Result<(), CreditCodeError> {
+    let chars: Vec<char> = code.chars().collect();
+    if chars.len() != 18 {
+        return Err(CreditCodeError::Length(chars.len()));
+    }
+    if let Some((at, c)) = chars
+        .iter()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii() || !CREDIT_CHARSET.contains(&(**c as u8)))
+    {
+        return Err(CreditCodeError::Character(*c, at + 1));
+    }
+    let expected = credit_code(&code[..17])
+        .and_then(|full| full.chars().last())
+        .ok_or(CreditCodeError::Length(chars.len()))?;
+    if chars[17] != expected {
+        return Err(CreditCodeError::CheckCharacter(expected));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -105,5 +157,27 @@ mod tests {
         assert!(is_valid_credit_code("914403001922038216"));
         assert!(!is_valid_credit_code("914403001922038217"));
         assert!(credit_code("9352269IOA6DXXXX1").is_none());
+    }
+
+    #[test]
+    fn credit_code_checks_name_the_problem() {
+        assert_eq!(check_credit_code("9144030071526726XG"), Ok(()));
+        assert_eq!(
+            check_credit_code("91440300715267"),
+            Err(CreditCodeError::Length(14))
+        );
+        assert_eq!(
+            check_credit_code("91440300715267I6XG"),
+            Err(CreditCodeError::Character('I', 15))
+        );
+        assert_eq!(
+            check_credit_code("914403007152672张XG"),
+            Err(CreditCodeError::Character('张', 16))
+        );
+        assert_eq!(
+            check_credit_code("914403001922038217"),
+            Err(CreditCodeError::CheckCharacter('6'))
+        );
+        assert!(!is_valid_credit_code("91440300192203821张"));
     }
 }

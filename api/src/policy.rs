@@ -111,6 +111,14 @@ const HARDSHIP: [Access; 8] = [H, F, F, F, F, H, F, F];
 /// A person paid from public funds: the public ledger shows the surname only.
 const PAYEE_PERSON: [Access; 8] = [M, F, F, F, M, M, F, F];
 
+/// Who edits an enterprise's record: the county office, township officers and
+/// enterprise users (row ownership is checked in `access::manages_enterprise`).
+const ENTERPRISE_EDITORS: [Access; 8] = [H, F, F, H, H, F, H, H];
+/// An enterprise's telephone: "the enterprise itself" cannot be told apart
+/// from other enterprises here, so all enterprise users see it; not village
+/// or helper cadres, nor the public.
+const ENTERPRISE_PHONE: [Access; 8] = [H, F, F, H, H, F, F, F];
+
 /// How a masked value is shown.
 #[derive(Debug, Clone, Copy)]
 pub enum Mask {
@@ -176,7 +184,7 @@ const fn masked(
 }
 
 /// The types that describe people; every one of their fields has a rule.
-pub const SENSITIVE_TYPES: [&str; 9] = [
+pub const SENSITIVE_TYPES: [&str; 10] = [
     "Household",
     "CardAsOf",
     "Member",
@@ -186,6 +194,7 @@ pub const SENSITIVE_TYPES: [&str; 9] = [
     "Ethnicity",
     "VillageStaff",
     "Visit",
+    "BenefitLink",
 ];
 
 /// The policy. Fields of other types are public within the rows a reader reaches.
@@ -218,6 +227,7 @@ pub const POLICY: &[Rule] = &[
     rule("Household", "plan", ROW),
     rule("Household", "visits", ROW),
     rule("Household", "lastVisitedOn", ROW),
+    rule("Household", "benefitLinks", ROW),
     rule("Household", "version", ROW),
     rule("Member", "id", ROW),
     rule("Member", "household", ROW),
@@ -296,6 +306,27 @@ pub const POLICY: &[Rule] = &[
     rule("Visit", "longitude", ADDRESS),
     rule("Visit", "photos", HARDSHIP),
     rule("Visit", "createdAt", ROW),
+    rule("Enterprise", "contactPerson", SIGNED_IN),
+    rule("Enterprise", "contactPhone", ENTERPRISE_PHONE),
+    rule("Enterprise", "benefitLinks", SIGNED_IN),
+    // Links are scoped to the households a reader reaches, or to an enterprise's
+    // own: it sees the income it brings; the notes may tell a family's hardships.
+    rule("BenefitLink", "id", ROW),
+    rule("BenefitLink", "enterprise", ROW),
+    rule("BenefitLink", "household", ROW),
+    rule("BenefitLink", "mode", ROW),
+    rule("BenefitLink", "startedOn", ROW),
+    rule("BenefitLink", "endedOn", ROW),
+    rule("BenefitLink", "annualIncome", ROW),
+    rule("BenefitLink", "note", HARDSHIP),
+    rule("BenefitLink", "active", ROW),
+    rule("BenefitLink", "version", ROW),
+    rule("Mutation", "createEnterprise", TOWNSHIP_AND_COUNTY),
+    rule("Mutation", "updateEnterprise", ENTERPRISE_EDITORS),
+    rule("Mutation", "recordBenefitLink", ORGANISERS),
+    rule("Mutation", "updateBenefitLink", ORGANISERS),
+    rule("Mutation", "endBenefitLink", ORGANISERS),
+    rule("Query", "enterpriseRanking", ANYONE),
     rule("Mutation", "login", ANYONE),
     rule("Mutation", "clientCredentials", ANYONE),
     rule("Mutation", "refresh", ANYONE),

@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    app_user, enterprise, fund_entry, fund_source, helper_pairing, helper_unit, household,
-    household_cause, household_income, measure, member, monitoring_case, monitoring_risk,
-    objection, poverty_line, project, project_beneficiary, project_stage_change, project_village,
-    proposal, region, status_change, unit_pairing, village_staff, visit, visit_help,
+    app_user, benefit_link, enterprise, fund_entry, fund_source, helper_pairing, helper_unit,
+    household, household_cause, household_income, measure, member, monitoring_case,
+    monitoring_risk, objection, poverty_line, project, project_beneficiary, project_stage_change,
+    project_village, proposal, region, status_change, unit_pairing, village_staff, visit,
+    visit_help,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
@@ -66,7 +67,8 @@ keyed!(
     helper_unit,
     village_staff,
     fund_source,
-    fund_entry
+    fund_entry,
+    benefit_link
 );
 
 impl Child for member::Entity {
@@ -242,6 +244,19 @@ impl Child for project_stage_change::Entity {
     }
     fn order_column() -> Self::Column {
         project_stage_change::Column::Id
+    }
+}
+
+/// A household's benefit links, earliest first.
+impl Child for benefit_link::Entity {
+    fn parent_column() -> Self::Column {
+        benefit_link::Column::HouseholdId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.household_id
+    }
+    fn order_column() -> Self::Column {
+        benefit_link::Column::StartedOn
     }
 }
 
@@ -431,6 +446,7 @@ nested!(
     household => household_pages, household_counts;
     enterprise => enterprise_pages, enterprise_counts;
     project => project_pages, project_counts;
+    benefit_link => benefit_link_pages, benefit_link_counts;
 );
 
 /// The villages each project covers.
@@ -667,6 +683,11 @@ pub struct Loaders {
     pub fund_reversals: Cached<ReversalOf>,
     pub source_totals: Cached<TotalsOfSource>,
     pub project_fund_totals: Cached<TotalsOfProject>,
+    pub benefit_links: Cached<ById<benefit_link::Entity>>,
+    pub household_benefit_links: Cached<ByParent<benefit_link::Entity>>,
+    pub benefit_link_pages: Cached<PagesByParent<benefit_link::Entity>>,
+    pub benefit_link_counts: Cached<CountsByParent<benefit_link::Entity>>,
+    pub enterprise_benefits: Cached<crate::graphql::enterprise::figures::BenefitByYear>,
 }
 
 impl Loaders {
@@ -750,6 +771,14 @@ impl Loaders {
             ),
             source_totals: cached(TotalsOfSource { db: db.clone() }, delay),
             project_fund_totals: cached(TotalsOfProject { db: db.clone() }, delay),
+            benefit_links: cached(ById::new(db, viewer), delay),
+            household_benefit_links: cached(ByParent::new(db, viewer), delay),
+            benefit_link_pages: cached(PagesByParent::new(db), delay),
+            benefit_link_counts: cached(CountsByParent::new(db), delay),
+            enterprise_benefits: cached(
+                crate::graphql::enterprise::figures::BenefitByYear::new(db),
+                delay,
+            ),
             poverty_lines: cached(
                 PovertyLineByYear {
                     db: db.clone(),

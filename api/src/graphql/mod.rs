@@ -70,6 +70,7 @@ pub struct Mutation(
     funds::FundMutation,
     project::ProjectEditMutation,
     project::ProjectLifecycleMutation,
+    enterprise::EnterpriseMutation,
 );
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Interface, Object};
 
 use super::enterprise::Enterprise;
+use super::enterprise::link::BenefitLink;
 use super::funds::{FundEntry, FundSource};
 use super::household::{Household, Member};
 use super::lifecycle::{MonitoringCase, Objection, Proposal};
@@ -39,6 +40,7 @@ pub enum Node {
     VillageStaff(VillageStaff),
     FundSource(FundSource),
     FundEntry(FundEntry),
+    BenefitLink(BenefitLink),
 }
 
 #[derive(Default)]
@@ -118,6 +120,11 @@ impl NodeQuery {
                 .load_one(raw)
                 .await?
                 .map(|m| FundEntry(m).into()),
+            NodeKind::BenefitLink => loaders
+                .benefit_links
+                .load_one(raw)
+                .await?
+                .map(|m| BenefitLink(m).into()),
         };
         node.ok_or_else(|| ApiError::not_found(kind.type_name()))
     }

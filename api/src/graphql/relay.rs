@@ -39,10 +39,11 @@ pub enum NodeKind {
     VillageStaff,
     FundSource,
     FundEntry,
+    BenefitLink,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 16] = [
+    const ALL: [NodeKind; 17] = [
         NodeKind::County,
         NodeKind::Township,
         NodeKind::Village,
@@ -59,6 +60,7 @@ impl NodeKind {
         NodeKind::VillageStaff,
         NodeKind::FundSource,
         NodeKind::FundEntry,
+        NodeKind::BenefitLink,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -79,6 +81,7 @@ impl NodeKind {
             NodeKind::VillageStaff => "VillageStaff",
             NodeKind::FundSource => "FundSource",
             NodeKind::FundEntry => "FundEntry",
+            NodeKind::BenefitLink => "BenefitLink",
         }
     }
 }

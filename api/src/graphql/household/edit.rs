@@ -218,7 +218,8 @@ pub struct IncomeInput {
     household_size: Option<i32>,
 }
 
-fn phone(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+/// A contact phone: 7 to 20 characters of digits and hyphens; blank is none.
+pub fn phone(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };

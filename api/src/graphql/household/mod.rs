@@ -17,9 +17,11 @@ use sea_orm::{QueryFilter, QueryOrder};
 pub use card::CardAsOf;
 pub use edit::{
     HouseholdMutation, check_household_version, household_for_change, household_for_change_by_id,
+    phone,
 };
 pub use filter::{HouseholdFilter, HouseholdOrder};
 
+use super::enterprise::link::{self, BenefitLink};
 use super::lifecycle::{self, MonitoringCase, Proposal, StatusChange};
 use super::money::Money;
 use super::pairing::Pairing;
@@ -231,6 +233,10 @@ impl Household {
     /// Visits to the household, latest visit day first (走访记录).
     async fn visits(&self, ctx: &Context<'_>) -> ApiResult<Vec<Visit>> {
         visit::visits_of(ctx, self.0.id).await
+    }
+    /// Benefit links of enterprises with the household, past and present, earliest first (利益联结).
+    async fn benefit_links(&self, ctx: &Context<'_>) -> ApiResult<Vec<BenefitLink>> {
+        link::links_of_household(ctx, self.0.id).await
     }
     /// The day of the latest visit (最近走访日期), if any.
     async fn last_visited_on(&self, ctx: &Context<'_>) -> ApiResult<Option<NaiveDate>> {

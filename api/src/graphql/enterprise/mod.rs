@@ -1,10 +1,18 @@
-//! Enterprises, cooperatives, family farms and large households (经营主体).
+//! Enterprises, cooperatives, family farms and large households (经营主体):
+//! the type and its queries here; registration and editing in [`edit`], benefit
+//! links with poor households in [`link`], yearly figures and the ranking in [`figures`].
 
-use async_graphql::{Context, ID, InputObject, Object};
+pub mod edit;
+pub mod figures;
+pub mod link;
+
+use async_graphql::{Context, ID, InputObject, MergedObject, Object};
 use entity::enterprise;
 use entity::enums::{EnterpriseKind, Industry};
 use sea_orm::{ColumnTrait, Condition, QueryFilter};
 
+use self::figures::EnterpriseBenefit;
+use self::link::BenefitLink;
 use super::project::{Project, ProjectFilter, ProjectsOf};
 use super::region::{Village, find_region, village_in};
 use super::relay::{
@@ -114,6 +122,46 @@ impl Enterprise {
         };
         Ok(loaders(ctx)?.regions.load_one(village).await?.map(Village))
     }
+    /// Contact person (联系人): not for the public.
+    async fn contact_person(&self) -> Option<&str> {
+        self.0.contact_person.as_deref()
+    }
+    /// Contact telephone (联系电话): for the county, townships, enterprises,
+    /// auditors and the province.
+    async fn contact_phone(&self) -> Option<&str> {
+        self.0.contact_phone.as_deref()
+    }
+    /// Version of the record, for detecting concurrent edits (版本号).
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Its benefit links with poor households that the reader sees: an
+    /// enterprise user its own, others those of the households they reach
+    /// (利益联结); in recording order.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn benefit_links(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only links open today (true) or not (false) (是否有效).")] active: Option<
+            bool,
+        >,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<BenefitLink>> {
+        let args = PageArgs::new(first, after, last, before);
+        link::links_of_enterprise(ctx, self.0.id, active, args).await
+    }
+    /// What it brought poor households in a year: public figures over all its
+    /// links and donations (年度带贫成效).
+    async fn benefit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The year, 2014 or later (年度).")] year: i32,
+    ) -> ApiResult<EnterpriseBenefit> {
+        figures::benefit_of(ctx, self.0.id, year).await
+    }
     /// Projects it implements (实施的项目).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn projects(
@@ -135,11 +183,19 @@ impl Enterprise {
     }
 }
 
+/// Queries of enterprises: lists, one by ID, and the ranking.
+#[derive(MergedObject, Default)]
+pub struct EnterpriseQuery(ListQuery, figures::RankingQuery);
+
+/// Changes to enterprises and their benefit links.
+#[derive(MergedObject, Default)]
+pub struct EnterpriseMutation(edit::EditMutation, link::LinkMutation);
+
 #[derive(Default)]
-pub struct EnterpriseQuery;
+pub struct ListQuery;
 
 #[Object]
-impl EnterpriseQuery {
+impl ListQuery {
     /// Enterprises and cooperatives (经营主体), in registration order.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn enterprises(
