@@ -6,7 +6,9 @@ use std::collections::HashSet;
 
 use chrono::{Days, Utc};
 use entity::enums::{FundEntryKind, FundSourceKind, PayeeKind, ProjectStatus};
-use entity::{fund_entry, fund_source, member, project, project_beneficiary};
+use entity::{
+    enterprise, fund_entry, fund_source, household, member, project, project_beneficiary,
+};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, global_id, on_both_backends};
@@ -17,7 +19,10 @@ on_both_backends!(the_public_sees_projects_and_money_without_personal_data);
 const PUBLIC_QUERIES: &[&str] = &[
     r#"{ projects(first: 100) { totalCount nodes {
         id name kind status year implementer implementerEnterprise { name creditCode kind industry }
-        budget startDate endDate version
+        budget plannedStartDate plannedEndDate version performanceTargets benefitMechanism
+        actualStartDate actualEndDate progressPercent noticeStartsOn noticeEndsOn approvedOn
+        acceptedOn announcedOn announcementDueOn announcementOverdue beneficiaryCount
+        history { fromStatus toStatus effectiveOn note at }
         villages { id code name township { name } }
         funds { allocated disbursed undisbursed utilisation
                 bySource { allocated disbursed source { name kind year amount documentNumber } } } } } }"#,
@@ -29,7 +34,18 @@ const PUBLIC_QUERIES: &[&str] = &[
     r#"{ enterprises(first: 100) { nodes { id name creditCode kind industry village { name }
         projects(first: 5) { nodes { name } } } } }"#,
     r#"{ publicNotices(first: 100) { nodes { kind stage villageName headName reason } } }"#,
+    r#"{ enterpriseRanking(year: 2020, first: 100) { rank householdsLinked incomeBrought investment
+        enterprise { name benefit(year: 2020) { householdsLinked incomeBrought investment } } } }"#,
 ];
+
+async fn home_village(app: &TestApp, household: i64) -> i64 {
+    household::Entity::find_by_id(household)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("the household")
+        .village_id
+}
 
 /// Every string in a response, at any depth.
 fn strings(value: &Value, out: &mut Vec<String>) {
@@ -67,6 +83,44 @@ async fn the_public_sees_projects_and_money_without_personal_data(backend: Backe
     .insert(&app.db)
     .await
     .expect("beneficiary");
+    // A project entered and noticed through the API, with the payee's household
+    // as its beneficiary, and a benefit link to the same household.
+    let village = global_id("Village", home_village(&app, payee.household_id).await);
+    let household = global_id("Household", payee.household_id);
+    let entered = app
+        .query(
+            "mutation($input: CreateProjectInput!) { createProject(input: $input) { id version } }",
+            json!({ "input": {
+                "name": "2020年危房改造到户项目", "kind": "HOUSING_RENOVATION",
+                "year": 2020, "villageIds": [village], "implementer": "县住房和城乡建设局",
+                "budget": "30000", "performanceTargets": "完成危房改造1户",
+                "benefitMechanism": "直接补助到户", "beneficiaryHouseholdIds": [household],
+            } }),
+        )
+        .await["createProject"]
+        .clone();
+    app.query(
+        "mutation($id: ID!, $from: NaiveDate!, $to: NaiveDate!) {
+            publishProjectNotice(id: $id, version: 1, startsOn: $from, endsOn: $to) { id } }",
+        json!({ "id": entered["id"], "from": api::edit::today(), "to": api::edit::today() + Days::new(6) }),
+    )
+    .await;
+    let firm = enterprise::Entity::find()
+        .order_by_asc(enterprise::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("an enterprise");
+    app.query(
+        "mutation($input: RecordBenefitLinkInput!) { recordBenefitLink(input: $input) { id } }",
+        json!({ "input": {
+            "enterpriseId": global_id("Enterprise", firm.id), "householdId": household,
+            "mode": "EMPLOYMENT", "startedOn": "2020-03-01", "annualIncome": "6000",
+            "note": format!("{}在基地务工", payee.name),
+        } }),
+    )
+    .await;
+
     let now = Utc::now();
     let source = fund_source::ActiveModel {
         year: Set(2020),
@@ -111,7 +165,12 @@ async fn the_public_sees_projects_and_money_without_personal_data(backend: Backe
         strings(&body, &mut seen);
     }
     // Fields the public may not read are refused, and leak nothing either.
-    let refused = ["{ fundLedger(first: 100) { nodes { note recordedBy } } }"];
+    let refused = [
+        "{ fundLedger(first: 100) { nodes { note recordedBy } } }",
+        "{ enterprises(first: 100) { nodes { contactPerson contactPhone } } }",
+        "{ enterprises(first: 100) { nodes { benefitLinks { nodes { household { id } annualIncome note } } } } }",
+        "{ projects(first: 100) { nodes { beneficiaries { nodes { id } } history { actor } } } }",
+    ];
     for query in refused {
         let body = app.graphql_as(None, query, json!({})).await;
         assert!(
@@ -154,6 +213,21 @@ async fn the_public_sees_projects_and_money_without_personal_data(backend: Backe
             assert!(!leaked, "the name {} reached the public: {text}", m.name);
         }
     }
+
+    // The aggregates the public reads count the household, without naming it.
+    let counted = app
+        .graphql_as(
+            None,
+            "query($id: ID!, $e: ID!) { node(id: $id) { ... on Project { beneficiaryCount history { toStatus } } }
+                enterprise(id: $e) { benefit(year: 2020) { householdsLinked incomeBrought } } }",
+            json!({ "id": entered["id"], "e": global_id("Enterprise", firm.id) }),
+        )
+        .await;
+    assert_eq!(counted["data"]["node"]["beneficiaryCount"], 1, "{counted}");
+    assert_eq!(
+        counted["data"]["enterprise"]["benefit"],
+        json!({ "householdsLinked": 1, "incomeBrought": "6000.00" })
+    );
 
     // What the public sees of the money adds up to the ledger.
     let funds = app

@@ -5,8 +5,9 @@
 
 use chrono::{Days, NaiveDate, Utc};
 use entity::enums::{FundEntryKind, ProjectKind, ProjectStatus, RegionLevel, Role};
-use entity::{fund_entry, project, project_village, region};
+use entity::{fund_entry, project, project_stage_change, project_village, region};
 use futures::future::join_all;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, Statement,
 };
@@ -19,6 +20,7 @@ on_both_backends!(
     concurrent_entries_never_overspend,
     utilisation_adds_up_by_project_region_and_source,
     only_the_county_moves_money,
+    a_project_goes_from_the_library_to_acceptance_with_every_yuan_traced,
 );
 
 const CREATE_SOURCE: &str = "mutation($input: CreateFundSourceInput!) { createFundSource(input: $input) {
@@ -623,8 +625,8 @@ async fn only_the_county_moves_money(backend: Backend) {
     let ledger = app
         .query_as(
             Some(auditor.as_str()),
-            "{ fundLedger { nodes { amount note recordedBy } } }",
-            json!({}),
+            "query($p: ID!) { fundLedger(filter: { projectId: $p }) { nodes { amount note recordedBy } } }",
+            json!({ "p": global_id("Project", road.id) }),
         )
         .await["fundLedger"]["nodes"]
         .clone();
@@ -637,5 +639,122 @@ async fn only_the_county_moves_money(backend: Backend) {
         (total, rows),
         (0, 0),
         "nothing was paid by a refused request"
+    );
+}
+
+async fn a_project_goes_from_the_library_to_acceptance_with_every_yuan_traced(backend: Backend) {
+    let app = TestApp::seeded(&backend, 20).await.0;
+    let village = village_ids(&app).await[0].id;
+    let entered = app
+        .query(
+            "mutation($input: CreateProjectInput!) { createProject(input: $input) { id status } }",
+            json!({ "input": {
+                "name": "2026年通组路硬化项目", "kind": "ROAD", "year": 2026,
+                "villageIds": [global_id("Village", village)], "implementer": "县交通运输局",
+                "budget": "800000", "performanceTargets": "硬化通组路3公里",
+                "benefitMechanism": "贫困户优先参与务工", "idempotencyKey": "road-2026",
+            } }),
+        )
+        .await["createProject"]
+        .clone();
+    assert_eq!(entered["status"], "LIBRARY");
+    let id = entered["id"].clone();
+    // Entered three weeks ago, so that its notice has run by today.
+    project_stage_change::Entity::update_many()
+        .col_expr(
+            project_stage_change::Column::EffectiveOn,
+            Expr::value(days_ago(21)),
+        )
+        .filter(project_stage_change::Column::ProjectId.eq(raw_id(&id)))
+        .exec(&app.db)
+        .await
+        .expect("backdate");
+    let central = source(&app, "800000", None).await;
+    let early = app
+        .graphql(ALLOCATE, allocation(&central, raw_id(&id), "800000"))
+        .await;
+    assert_eq!(error_field(&early), "projectId", "no money before approval");
+
+    let step = |mutation: &str, version: i64, extra: &str| {
+        format!(
+            "mutation($id: ID!) {{ {mutation}(id: $id, version: {version}{extra}) {{ status version }} }}"
+        )
+    };
+    let notice = format!(
+        ", startsOn: \"{}\", endsOn: \"{}\"",
+        days_ago(12),
+        days_ago(6)
+    );
+    app.query(
+        &step("publishProjectNotice", 1, &notice),
+        json!({ "id": id }),
+    )
+    .await;
+    let on = |days: u64| format!(", on: \"{}\"", days_ago(days));
+    app.query(&step("approveProject", 2, &on(5)), json!({ "id": id }))
+        .await;
+    app.query(ALLOCATE, allocation(&central, raw_id(&id), "800000"))
+        .await;
+    app.query(&step("startProject", 3, &on(4)), json!({ "id": id }))
+        .await;
+    for (amount, voucher) in [("300000", "记-2026-011"), ("499999.99", "记-2026-012")] {
+        let mut paid = disbursement(&central, raw_id(&id), amount, None);
+        paid["input"]["voucherNumber"] = json!(voucher);
+        app.query(DISBURSE, paid).await;
+    }
+    app.query(&step("completeProject", 4, &on(2)), json!({ "id": id }))
+        .await;
+    app.query(&step("acceptProject", 5, &on(1)), json!({ "id": id }))
+        .await;
+    let announced = app
+        .query(&step("announceProject", 6, &on(0)), json!({ "id": id }))
+        .await["announceProject"]
+        .clone();
+    assert_eq!(announced["status"], "ACCEPTED");
+
+    // The public follows it, yuan by yuan: one fen was never paid out.
+    let public = app
+        .graphql_as(
+            None,
+            "query($id: ID!) { project(id: $id) { status acceptedOn announcedOn announcementOverdue
+                history { toStatus }
+                funds { allocated disbursed undisbursed bySource { source { name } allocated disbursed } } }
+              fundLedger(filter: { projectId: $id }) { nodes { kind amount voucherNumber payeeOrganisation } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(public.get("errors").is_none(), "{public}");
+    let project = &public["data"]["project"];
+    assert_eq!(project["acceptedOn"], json!(days_ago(1)));
+    assert_eq!(project["announcedOn"], json!(days_ago(0)));
+    assert_eq!(project["announcementOverdue"], false);
+    let stages: Vec<&Value> = project["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| &h["toStatus"])
+        .collect();
+    for stage in [
+        "LIBRARY",
+        "APPROVED",
+        "IN_PROGRESS",
+        "COMPLETED",
+        "ACCEPTED",
+    ] {
+        assert!(stages.contains(&&json!(stage)), "{stage} in {stages:?}");
+    }
+    assert_eq!(
+        project["funds"],
+        json!({ "allocated": "800000.00", "disbursed": "799999.99", "undisbursed": "0.01",
+                "bySource": [{ "source": { "name": "2020年中央财政专项扶贫资金" },
+                               "allocated": "800000.00", "disbursed": "799999.99" }] })
+    );
+    assert_eq!(
+        public["data"]["fundLedger"]["nodes"],
+        json!([
+            { "kind": "ALLOCATION", "amount": "800000.00", "voucherNumber": null, "payeeOrganisation": null },
+            { "kind": "DISBURSEMENT", "amount": "300000.00", "voucherNumber": "记-2026-011", "payeeOrganisation": "县路桥建设有限公司" },
+            { "kind": "DISBURSEMENT", "amount": "499999.99", "voucherNumber": "记-2026-012", "payeeOrganisation": "县路桥建设有限公司" },
+        ])
     );
 }
