@@ -313,6 +313,22 @@ impl TestApp {
         (user, token)
     }
 
+    /// The actions of the audit trail of one record, newest first.
+    pub async fn audit_actions(&self, entity_type: &str, entity_id: i64) -> Vec<String> {
+        let data = self
+            .query(
+                "query($t: String, $id: Int) { auditEntries(first: 100, filter: { entityType: $t, entityId: $id }) { nodes { action } } }",
+                json!({ "t": entity_type, "id": entity_id }),
+            )
+            .await;
+        data["auditEntries"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|e| e["action"].as_str().expect("action").to_owned())
+            .collect()
+    }
+
     /// The `extensions.code` of each error of a response.
     pub fn error_codes(body: &Value) -> Vec<String> {
         body["errors"]
@@ -374,6 +390,21 @@ pub fn token_of(user: &app_user::Model) -> String {
 pub fn global_id(type_name: &str, id: i64) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
+}
+
+/// The input field the first error of a response names.
+pub fn error_field(body: &Value) -> &Value {
+    &body["errors"][0]["extensions"]["field"]
+}
+
+/// The message of the first error of a response.
+pub fn error_message(body: &Value) -> &str {
+    body["errors"][0]["message"].as_str().unwrap_or_default()
+}
+
+/// A day before today in the county.
+pub fn days_ago(days: u64) -> chrono::NaiveDate {
+    api::edit::today() - chrono::Days::new(days)
 }
 
 /// The database ID in a global ID the API returned.

@@ -10,7 +10,8 @@ use entity::{enterprise, fund_source, household};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{Value, json};
 use tests::{
-    Backend, TestApp, create_user, first_region, global_id, on_both_backends, regions, token_of,
+    Backend, TestApp, create_user, error_field, error_message, first_region, global_id,
+    on_both_backends, raw_id, regions, token_of,
 };
 
 on_both_backends!(
@@ -66,41 +67,6 @@ fn enterprise_input(
         "contactPhone": "13812345678",
         "idempotencyKey": key,
     } })
-}
-
-fn error_field(body: &Value) -> &Value {
-    &body["errors"][0]["extensions"]["field"]
-}
-
-fn error_message(body: &Value) -> &str {
-    body["errors"][0]["message"].as_str().unwrap_or_default()
-}
-
-/// The database ID in a global ID.
-fn raw_id(id: &Value) -> i64 {
-    use base64::Engine;
-    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(id.as_str().expect("an ID"))
-        .expect("base64");
-    let text = String::from_utf8(text).expect("UTF-8");
-    text.split_once(':')
-        .and_then(|(_, raw)| raw.parse().ok())
-        .expect("Type:id")
-}
-
-async fn audit_actions(app: &TestApp, entity_type: &str, entity_id: i64) -> Vec<String> {
-    let data = app
-        .query(
-            "query($t: String, $id: Int) { auditEntries(first: 50, filter: { entityType: $t, entityId: $id }) { nodes { action } } }",
-            json!({ "t": entity_type, "id": entity_id }),
-        )
-        .await;
-    data["auditEntries"]["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .map(|e| e["action"].as_str().expect("action").to_owned())
-        .collect()
 }
 
 async fn households_of_village(app: &TestApp, village: i64) -> Vec<household::Model> {
@@ -248,7 +214,8 @@ async fn credit_codes_are_checked_and_unique(backend: Backend) {
     assert_eq!(error_field(&body), "name");
 
     assert_eq!(
-        audit_actions(&app, "Enterprise", raw_id(&created["id"])).await,
+        app.audit_actions("Enterprise", raw_id(&created["id"]))
+            .await,
         ["enterprise.create"]
     );
 }
@@ -414,7 +381,7 @@ async fn enterprises_edit_their_own_record_only(backend: Backend) {
     assert_eq!(own["enterprise"]["version"], 3);
 
     assert_eq!(
-        audit_actions(&app, "Enterprise", raw_id(&a)).await,
+        app.audit_actions("Enterprise", raw_id(&a)).await,
         [
             "enterprise.update",
             "enterprise.update",
@@ -649,7 +616,7 @@ async fn benefit_links_are_recorded_changed_and_ended(backend: Backend) {
     assert_eq!(TestApp::error_codes(&node), ["NOT_FOUND"]);
 
     assert_eq!(
-        audit_actions(&app, "BenefitLink", raw_id(&link["id"])).await,
+        app.audit_actions("BenefitLink", raw_id(&link["id"])).await,
         [
             "benefit_link.end",
             "benefit_link.update",

@@ -3,7 +3,7 @@
 //! reversing entries, utilisation adds up by project, region and source, and
 //! the database itself refuses to edit the ledger.
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, Utc};
 use entity::enums::{FundEntryKind, ProjectKind, ProjectStatus, RegionLevel, Role};
 use entity::{fund_entry, project, project_stage_change, project_village, region};
 use futures::future::join_all;
@@ -12,7 +12,9 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, Statement,
 };
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, global_id, on_both_backends, raw_id, regions};
+use tests::{
+    Backend, TestApp, days_ago, error_field, global_id, on_both_backends, raw_id, regions,
+};
 
 on_both_backends!(
     sources_allocations_and_disbursements_trace_every_yuan,
@@ -38,10 +40,6 @@ const PROJECT_FUNDS: &str = "query($id: ID!) { project(id: $id) { funds {
     allocated disbursed undisbursed utilisation bySource { source { id } allocated disbursed } } } }";
 const SOURCE: &str = "query($id: ID!) { fundSource(id: $id) {
     amount allocated disbursed unallocated utilisation version } }";
-
-fn days_ago(days: u64) -> NaiveDate {
-    api::edit::today() - Days::new(days)
-}
 
 /// A project straight in the database, covering `villages`.
 async fn project_in(
@@ -110,25 +108,6 @@ fn disbursement(source: &Value, project: i64, amount: &str, key: Option<&str>) -
         "amount": amount, "entryDate": days_ago(5), "voucherNumber": "记-2020-001",
         "payee": "县路桥建设有限公司", "payeeKind": "ORGANISATION", "idempotencyKey": key,
     } })
-}
-
-fn error_field(body: &Value) -> &Value {
-    &body["errors"][0]["extensions"]["field"]
-}
-
-async fn audit_actions(app: &TestApp, entity_type: &str, entity_id: i64) -> Vec<String> {
-    let data = app
-        .query(
-            "query($t: String, $id: Int) { auditEntries(first: 50, filter: { entityType: $t, entityId: $id }) { nodes { action } } }",
-            json!({ "t": entity_type, "id": entity_id }),
-        )
-        .await;
-    data["auditEntries"]["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .map(|e| e["action"].as_str().expect("action").to_owned())
-        .collect()
 }
 
 async fn sources_allocations_and_disbursements_trace_every_yuan(backend: Backend) {
@@ -288,15 +267,17 @@ async fn sources_allocations_and_disbursements_trace_every_yuan(backend: Backend
 
     // Every entry is in the audit trail.
     assert_eq!(
-        audit_actions(&app, "FundEntry", raw_id(&paid["id"])).await,
+        app.audit_actions("FundEntry", raw_id(&paid["id"])).await,
         ["fund.disburse"]
     );
     assert_eq!(
-        audit_actions(&app, "FundEntry", raw_id(&allocated["id"])).await,
+        app.audit_actions("FundEntry", raw_id(&allocated["id"]))
+            .await,
         ["fund.allocate"]
     );
     assert_eq!(
-        audit_actions(&app, "FundSource", raw_id(&central["id"])).await,
+        app.audit_actions("FundSource", raw_id(&central["id"]))
+            .await,
         ["fund_source.update", "fund_source.create"]
     );
 
@@ -392,7 +373,8 @@ async fn reversals_correct_the_ledger_without_editing_it(backend: Backend) {
         .collect();
     assert_eq!(amounts, ["1000.00", "300.00", "-300.00", "-1000.00"]);
     assert_eq!(
-        audit_actions(&app, "FundEntry", raw_id(&reversal["id"])).await,
+        app.audit_actions("FundEntry", raw_id(&reversal["id"]))
+            .await,
         ["fund.reverse"]
     );
 }

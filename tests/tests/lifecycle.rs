@@ -30,7 +30,6 @@ const REMOVE: &str = "mutation($h: ID!, $v: Int!) { removeHousehold(householdId:
 const MONITOR: &str = "mutation($i: StartMonitoringInput!) { startMonitoring(input: $i) { id category risks startedOn household { monitoring version } } }";
 const ELIMINATE: &str = "mutation($h: ID!, $v: Int!) { eliminateRisk(householdId: $h, version: $v, note: \"务工收入稳定\") { eliminatedOn eliminationNote household { monitoring version } } }";
 const HISTORY: &str = "query($h: ID!) { household(id: $h) { status monitoring enrolledYear liftedOutYear version statusHistory { action fromStatus toStatus fromMonitoring toMonitoring year reason actor proposal { id } } } }";
-const AUDIT: &str = "query($t: String!, $id: Int!) { auditEntries(filter: { entityType: $t, entityId: $id }) { nodes { action before after } } }";
 
 /// Puts a household in a status, consistently with the register's constraints,
 /// unmonitored, with every guarantee met.
@@ -125,18 +124,6 @@ fn assert_refused(body: &Value, code: &str, words: &str) {
     assert_eq!(TestApp::error_codes(body), [code], "{body}");
     let message = body["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(message.contains(words), "`{message}` should say `{words}`");
-}
-
-async fn audit_actions(app: &TestApp, entity_type: &str, id: i64) -> Vec<String> {
-    let trail = app
-        .query(AUDIT, json!({ "t": entity_type, "id": id }))
-        .await;
-    trail["auditEntries"]["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .map(|e| e["action"].as_str().expect("action").to_owned())
-        .collect()
 }
 
 /// Every status against every action a user takes directly: allowed ones
@@ -359,19 +346,19 @@ async fn an_identification_goes_through_notice_objection_check_and_decision(back
             .contains("低于标准")
     );
     assert_eq!(
-        audit_actions(&app, "Household", home.id).await,
+        app.audit_actions("Household", home.id).await,
         ["household.enrolled"]
     );
     let proposal_id = row.id;
     assert_eq!(
-        audit_actions(&app, "Proposal", proposal_id).await,
+        app.audit_actions("Proposal", proposal_id).await,
         ["proposal.approve", "proposal.check", "proposal.create"]
     );
     let objection_id = api::graphql::relay::decode_id(&async_graphql::ID(o.clone()), "id")
         .expect("objection ID")
         .1;
     assert_eq!(
-        audit_actions(&app, "Objection", objection_id).await,
+        app.audit_actions("Objection", objection_id).await,
         ["objection.resolve", "objection.create"]
     );
 
@@ -495,7 +482,7 @@ async fn an_exit_needs_income_above_the_line_and_every_guarantee(backend: Backen
         json!([{ "action": "LIFTED_OUT", "fromStatus": "ENROLLED", "toStatus": "LIFTED_OUT", "year": 2020 }])
     );
     assert_eq!(
-        audit_actions(&app, "Household", home.id).await,
+        app.audit_actions("Household", home.id).await,
         ["household.lifted_out"]
     );
 }
@@ -751,11 +738,11 @@ async fn monitoring_ends_only_when_the_risk_is_eliminated(backend: Backend) {
         ]
     );
     assert_eq!(
-        audit_actions(&app, "MonitoringCase", open_case.id).await,
+        app.audit_actions("MonitoringCase", open_case.id).await,
         ["monitoringCase.eliminate", "monitoringCase.create"]
     );
     assert_eq!(
-        audit_actions(&app, "Household", home.id).await,
+        app.audit_actions("Household", home.id).await,
         ["household.risk_eliminated", "household.monitoring_started"]
     );
     let listed = app

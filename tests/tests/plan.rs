@@ -9,7 +9,7 @@ use entity::enums::{RegionLevel, Role};
 use entity::{household, measure, region};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, first_region, global_id, on_both_backends, raw_id};
+use tests::{Backend, TestApp, error_field, first_region, global_id, on_both_backends, raw_id};
 
 on_both_backends!(
     measures_are_added_edited_and_completed,
@@ -58,25 +58,6 @@ async fn households_of_village(app: &TestApp, village: i64) -> Vec<household::Mo
         .all(&app.db)
         .await
         .expect("households")
-}
-
-fn error_field(body: &Value) -> &Value {
-    &body["errors"][0]["extensions"]["field"]
-}
-
-async fn audit_actions(app: &TestApp, entity_type: &str, entity_id: i64) -> Vec<String> {
-    let data = app
-        .query(
-            "query($t: String, $id: Int) { auditEntries(first: 50, filter: { entityType: $t, entityId: $id }) { nodes { action } } }",
-            json!({ "t": entity_type, "id": entity_id }),
-        )
-        .await;
-    data["auditEntries"]["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .map(|e| e["action"].as_str().expect("action").to_owned())
-        .collect()
 }
 
 async fn measures_are_added_edited_and_completed(backend: Backend) {
@@ -217,7 +198,7 @@ async fn measures_are_added_edited_and_completed(backend: Backend) {
     }
 
     assert_eq!(
-        audit_actions(&app, "Measure", raw_id(&first["id"])).await,
+        app.audit_actions("Measure", raw_id(&first["id"])).await,
         [
             "measure.status",
             "measure.status",

@@ -7,7 +7,10 @@ use entity::enums::{RegionLevel, Role};
 use entity::{enterprise, household, project, project_stage_change, region};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, create_user, global_id, on_both_backends, regions, token_of};
+use tests::{
+    Backend, TestApp, create_user, days_ago, error_field, error_message, global_id,
+    on_both_backends, raw_id, regions, token_of,
+};
 
 on_both_backends!(
     every_step_is_allowed_only_in_its_stages,
@@ -86,10 +89,6 @@ fn today() -> NaiveDate {
     api::edit::today()
 }
 
-fn days_ago(days: u64) -> NaiveDate {
-    today() - Days::new(days)
-}
-
 fn step_vars(id: &Value, version: i64) -> Value {
     json!({ "id": id, "v": version, "s": days_ago(10), "e": days_ago(5), "p": 50, "hs": [] })
 }
@@ -128,18 +127,6 @@ async fn households_of(app: &TestApp, village: i64) -> Vec<household::Model> {
         .all(&app.db)
         .await
         .expect("households")
-}
-
-/// The database ID in a global ID.
-fn raw_id(id: &Value) -> i64 {
-    use base64::Engine;
-    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(id.as_str().expect("an ID"))
-        .expect("base64");
-    let text = String::from_utf8(text).expect("UTF-8");
-    text.split_once(':')
-        .and_then(|(_, raw)| raw.parse().ok())
-        .expect("Type:id")
 }
 
 /// Moves a project's entry into the library back in time, as if entered `days` ago.
@@ -200,27 +187,9 @@ async fn project_in(app: &TestApp, village: i64, stage: &str) -> Value {
 
 /// The audit trail of a project, oldest entry first.
 async fn audit_actions(app: &TestApp, id: &Value) -> Vec<String> {
-    let data = app
-        .query(
-            "query($id: Int) { auditEntries(first: 50, filter: { entityType: \"Project\", entityId: $id }) { nodes { action } } }",
-            json!({ "id": raw_id(id) }),
-        )
-        .await;
-    data["auditEntries"]["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .rev()
-        .map(|e| e["action"].as_str().expect("action").to_owned())
-        .collect()
-}
-
-fn error_field(body: &Value) -> &Value {
-    &body["errors"][0]["extensions"]["field"]
-}
-
-fn error_message(body: &Value) -> &str {
-    body["errors"][0]["message"].as_str().unwrap_or_default()
+    let mut actions = app.audit_actions("Project", raw_id(id)).await;
+    actions.reverse();
+    actions
 }
 
 async fn every_step_is_allowed_only_in_its_stages(backend: Backend) {

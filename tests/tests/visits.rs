@@ -2,12 +2,12 @@
 //! idempotency key however often or concurrently it is sent; its input is
 //! checked, and only those who reach the household see it.
 
-use chrono::{Days, NaiveDate};
+use chrono::Days;
 use entity::enums::{RegionLevel, Role};
 use entity::{household, visit, visit_help};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, first_region, global_id, on_both_backends};
+use tests::{Backend, TestApp, days_ago, first_region, global_id, on_both_backends};
 
 on_both_backends!(
     a_retried_visit_is_recorded_once,
@@ -20,10 +20,6 @@ const RECORD: &str = "mutation($input: RecordVisitInput!) { recordVisit(input: $
     id visitedOn help notes latitude longitude photos visitor { username } household { number } } }";
 const VISITS: &str = "query($h: ID!) { household(id: $h) { lastVisitedOn visits { id visitedOn help notes visitor { username } } } }";
 const PAIR: &str = "mutation($u: String!, $h: ID!) { pairHelper(helperUsername: $u, householdId: $h) { startedOn } }";
-
-fn days_ago(days: u64) -> NaiveDate {
-    api::edit::today() - Days::new(days)
-}
 
 fn visit_input(household: i64, key: &str) -> Value {
     json!({ "input": {
