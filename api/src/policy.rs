@@ -382,6 +382,7 @@ pub const POLICY: &[Rule] = &[
     rule("Query", "fundLedger", ANYONE),
     rule("Query", "fundEntry", ANYONE),
     rule("Query", "fundUtilisation", ANYONE),
+    rule("Query", "statistics", ANYONE),
     masked("FundEntry", "payeePerson", PAYEE_PERSON, Mask::Name),
     rule("FundEntry", "note", SIGNED_IN),
     rule("FundEntry", "recordedBy", SIGNED_IN),

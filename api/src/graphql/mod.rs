@@ -16,6 +16,7 @@ pub mod project;
 pub mod quality;
 pub mod region;
 pub mod relay;
+pub mod statistics;
 
 use std::sync::Arc;
 
@@ -53,6 +54,7 @@ pub struct Query(
     pairing::unit::UnitQuery,
     funds::FundQuery,
     funds::FundUtilisationQuery,
+    statistics::StatisticsQuery,
 );
 
 /// The root mutation: one part per domain area.

@@ -87,6 +87,82 @@ fn coverage(prefix: &str, part_len: usize, year: Option<i32>) -> SelectStatement
     query
 }
 
+/// The projects covering a region, grouped by the code prefix of `part_len`
+/// digits of the villages they cover, and the ledger totals of each.
+pub struct Coverage {
+    pub by_part: HashMap<String, HashSet<i64>>,
+    pub projects: HashSet<i64>,
+    pub totals: HashMap<i64, Totals>,
+}
+
+impl Coverage {
+    /// The projects of `year` (all years if none) covering a village under `prefix`.
+    pub async fn of(
+        db: &impl ConnectionTrait,
+        prefix: &str,
+        part_len: usize,
+        year: Option<i32>,
+    ) -> ApiResult<Self> {
+        let mut by_part: HashMap<String, HashSet<i64>> = HashMap::new();
+        let mut projects = HashSet::new();
+        for row in db.query_all(&coverage(prefix, part_len, year)).await? {
+            let part: String = row.try_get("", "part")?;
+            let project: i64 = row.try_get("", "project_id")?;
+            by_part.entry(part).or_default().insert(project);
+            projects.insert(project);
+        }
+        let covering = Query::select()
+            .column(project_village::Column::ProjectId)
+            .from_subquery(coverage(prefix, part_len, year), Alias::new("coverage"))
+            .to_owned();
+        let totals = totals_by(
+            db,
+            fund_entry::Column::ProjectId,
+            Condition::all().add(fund_entry::Column::ProjectId.in_subquery(covering)),
+        )
+        .await?;
+        Ok(Self {
+            by_part,
+            projects,
+            totals,
+        })
+    }
+
+    /// The projects covering the part of the region under `part`.
+    pub fn of_part(&self, part: &str) -> HashSet<i64> {
+        self.by_part.get(part).cloned().unwrap_or_default()
+    }
+
+    /// The summed totals of some of the projects.
+    pub fn sum(&self, ids: &HashSet<i64>) -> Totals {
+        ids.iter().fold(Totals::default(), |sum, id| {
+            let t = self.totals.get(id).copied().unwrap_or_default();
+            Totals {
+                allocated: sum.allocated + t.allocated,
+                disbursed: sum.disbursed + t.disbursed,
+            }
+        })
+    }
+}
+
+/// The digits of a region's code its children are told apart by: a county's
+/// townships by 9, a township's villages (and a village itself) by 12.
+pub fn child_part_len(level: RegionLevel) -> usize {
+    match level {
+        RegionLevel::County => 9,
+        RegionLevel::Township | RegionLevel::Village => 12,
+    }
+}
+
+/// The level of a region's children, if it has any.
+pub fn child_level(level: RegionLevel) -> Option<RegionLevel> {
+    match level {
+        RegionLevel::County => Some(RegionLevel::Township),
+        RegionLevel::Township => Some(RegionLevel::Village),
+        RegionLevel::Village => None,
+    }
+}
+
 #[derive(Default)]
 pub struct FundUtilisationQuery;
 
@@ -104,44 +180,10 @@ impl FundUtilisationQuery {
         let region = find_region(ctx, &region_id, "regionId", &kinds).await?;
         let db = db(ctx)?;
         let prefix = access::code_prefix(&region).to_owned();
-        let child_level = match region.level {
-            RegionLevel::County => Some(RegionLevel::Township),
-            RegionLevel::Township => Some(RegionLevel::Village),
-            RegionLevel::Village => None,
-        };
-        let part_len = match child_level {
-            Some(RegionLevel::Township) => 9,
-            _ => 12,
-        };
-        let mut by_part: HashMap<String, HashSet<i64>> = HashMap::new();
-        let mut projects = HashSet::new();
-        for row in db.query_all(&coverage(&prefix, part_len, year)).await? {
-            let part: String = row.try_get("", "part")?;
-            let project: i64 = row.try_get("", "project_id")?;
-            by_part.entry(part).or_default().insert(project);
-            projects.insert(project);
-        }
-        let covering = Query::select()
-            .column(project_village::Column::ProjectId)
-            .from_subquery(coverage(&prefix, part_len, year), Alias::new("coverage"))
-            .to_owned();
-        let totals = totals_by(
-            db,
-            fund_entry::Column::ProjectId,
-            Condition::all().add(fund_entry::Column::ProjectId.in_subquery(covering)),
-        )
-        .await?;
-        let sum = |ids: &HashSet<i64>| {
-            ids.iter().fold(Totals::default(), |sum, id| {
-                let t = totals.get(id).copied().unwrap_or_default();
-                Totals {
-                    allocated: sum.allocated + t.allocated,
-                    disbursed: sum.disbursed + t.disbursed,
-                }
-            })
-        };
+        let coverage =
+            Coverage::of(db, &prefix, child_part_len(region.level), year).await?;
         let mut children = Vec::new();
-        if let Some(level) = child_level {
+        if let Some(level) = child_level(region.level) {
             let regions = access::select::<region::Entity>(viewer(ctx)?)
                 .filter(region::Column::Level.eq(level))
                 .filter(access::code_under(&prefix))
@@ -149,22 +191,19 @@ impl FundUtilisationQuery {
                 .all(db)
                 .await?;
             for child in regions {
-                let ids = by_part
-                    .get(access::code_prefix(&child))
-                    .cloned()
-                    .unwrap_or_default();
+                let ids = coverage.of_part(access::code_prefix(&child));
                 children.push(FundUtilisation {
                     region: child,
                     projects: ids.len(),
-                    totals: sum(&ids),
+                    totals: coverage.sum(&ids),
                     children: Vec::new(),
                 });
             }
         }
         Ok(FundUtilisation {
             region,
-            projects: projects.len(),
-            totals: sum(&projects),
+            projects: coverage.projects.len(),
+            totals: coverage.sum(&coverage.projects),
             children,
         })
     }

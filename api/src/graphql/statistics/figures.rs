@@ -1,0 +1,455 @@
+//! The figures of a region, gathered with one grouped statement per figure:
+//! every row is grouped by the code prefix of the child region it lies in, so
+//! that one pass gives the figures of every child, and the region's own are
+//! their sum (projects, which may span children, are counted once instead).
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use entity::enums::{
+    HouseholdAttribute, HouseholdStatus, MeasureStatus, PovertyCause, ProjectStatus, RegionLevel,
+    StatusAction,
+};
+use entity::{
+    helper_pairing, household, household_income, measure, member, project, region, status_change,
+    visit,
+};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
+use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::access;
+use crate::edit;
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::funds::{Coverage, Totals};
+
+/// Households still registered as poor or lifted out: those the figures of
+/// causes, attributes, income, plans and pairing are about.
+pub const REGISTERED: [HouseholdStatus; 3] = [
+    HouseholdStatus::Enrolled,
+    HouseholdStatus::LiftedOut,
+    HouseholdStatus::Returned,
+];
+
+/// Households counted as poor for the poverty incidence: not yet lifted out, or returned.
+pub const POOR: [HouseholdStatus; 2] = [HouseholdStatus::Enrolled, HouseholdStatus::Returned];
+
+/// Days after which a household without a visit counts as not visited.
+pub const VISIT_DAYS: u64 = 90;
+
+/// Income sums of the households with an income record for the year, in fen.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IncomeSums {
+    pub households: i64,
+    pub people: i64,
+    pub net: i64,
+    pub wage: i64,
+    pub production: i64,
+    pub property: i64,
+    pub transfer: i64,
+}
+
+/// Measures whose time node falls in the year.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MeasureCounts {
+    pub total: i64,
+    pub done: i64,
+    pub cancelled: i64,
+    pub overdue: i64,
+}
+
+/// The figures of one region (or one child region) for one year.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    pub households: HashMap<HouseholdStatus, i64>,
+    pub people: HashMap<HouseholdStatus, i64>,
+    pub rural_population: i64,
+    pub exits: i64,
+    pub returns: i64,
+    pub by_cause: HashMap<PovertyCause, i64>,
+    pub by_attribute: HashMap<HouseholdAttribute, i64>,
+    pub income: IncomeSums,
+    pub measures: MeasureCounts,
+    pub paired: i64,
+    pub not_visited: i64,
+    pub projects: HashMap<ProjectStatus, i64>,
+    pub funds: Totals,
+}
+
+impl Figures {
+    /// Households of the given statuses.
+    pub fn households_in(&self, statuses: &[HouseholdStatus]) -> i64 {
+        statuses.iter().filter_map(|s| self.households.get(s)).sum()
+    }
+
+    /// People of households of the given statuses.
+    pub fn people_in(&self, statuses: &[HouseholdStatus]) -> i64 {
+        statuses.iter().filter_map(|s| self.people.get(s)).sum()
+    }
+
+    /// Adds a child's household figures (not its projects: they may be shared).
+    fn add(&mut self, other: &Figures) {
+        fn merge<K: Copy + Eq + std::hash::Hash>(into: &mut HashMap<K, i64>, from: &HashMap<K, i64>) {
+            for (key, n) in from {
+                *into.entry(*key).or_default() += n;
+            }
+        }
+        merge(&mut self.households, &other.households);
+        merge(&mut self.people, &other.people);
+        merge(&mut self.by_cause, &other.by_cause);
+        merge(&mut self.by_attribute, &other.by_attribute);
+        self.rural_population += other.rural_population;
+        self.exits += other.exits;
+        self.returns += other.returns;
+        let (a, b) = (&mut self.income, other.income);
+        a.households += b.households;
+        a.people += b.people;
+        a.net += b.net;
+        a.wage += b.wage;
+        a.production += b.production;
+        a.property += b.property;
+        a.transfer += b.transfer;
+        let (a, b) = (&mut self.measures, other.measures);
+        a.total += b.total;
+        a.done += b.done;
+        a.cancelled += b.cancelled;
+        a.overdue += b.overdue;
+        self.paired += other.paired;
+        self.not_visited += other.not_visited;
+    }
+}
+
+/// What is being counted: the region under `prefix`, told apart by the
+/// first `part_len` digits of village codes, for `year`.
+struct Scope<'a> {
+    prefix: &'a str,
+    part_len: usize,
+    year: i32,
+}
+
+fn part(part_len: usize) -> SimpleExpr {
+    // Our own constant, written into the SQL so that SELECT and GROUP BY carry
+    // the same expression on PostgreSQL.
+    Expr::cust(format!("SUBSTR(\"region\".\"code\", 1, {part_len})"))
+}
+
+fn col<C: sea_orm::IdenStatic + Copy + 'static, E: EntityTrait>(entity: E, column: C) -> Expr {
+    Expr::col((entity, column))
+}
+
+/// `SELECT part ... FROM household JOIN region` for the households under the scope.
+fn households(scope: &Scope) -> SelectStatement {
+    Query::select()
+        .expr_as(part(scope.part_len), Alias::new("part"))
+        .from(household::Entity)
+        .inner_join(
+            region::Entity,
+            col(region::Entity, region::Column::Id)
+                .equals((household::Entity, household::Column::VillageId)),
+        )
+        .cond_where(access::code_under(scope.prefix))
+        .add_group_by([part(scope.part_len)])
+        .to_owned()
+}
+
+fn registered() -> SimpleExpr {
+    col(household::Entity, household::Column::Status)
+        .is_in(REGISTERED.map(|s| s.to_value()))
+        .into()
+}
+
+fn count() -> SimpleExpr {
+    Expr::cust("COUNT(*)")
+}
+
+/// SUM of a column, as BIGINT on both databases (PostgreSQL sums bigints as numeric).
+fn sum(column: &str) -> SimpleExpr {
+    Expr::cust(format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)"))
+}
+
+fn enum_of<E: ActiveEnum<Value = String>>(text: String) -> ApiResult<E> {
+    E::try_from_value(&text).map_err(|e| ApiError::Internal(format!("stored value `{text}`: {e}")))
+}
+
+/// The first instant of a day in the county, in UTC.
+fn county_midnight(day: NaiveDate) -> chrono::DateTime<Utc> {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    offset
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .single()
+        .map_or_else(|| Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN)), |t| t.with_timezone(&Utc))
+}
+
+/// Gathers the figures of each child part of a region; the caller sums them.
+async fn by_part(
+    db: &impl ConnectionTrait,
+    scope: &Scope<'_>,
+) -> ApiResult<HashMap<String, Figures>> {
+    let mut parts: HashMap<String, Figures> = HashMap::new();
+    let year_start = NaiveDate::from_ymd_opt(scope.year, 1, 1)
+        .ok_or_else(|| ApiError::bad_input("year", format!("{} is not a year", scope.year)))?;
+    let next_year = NaiveDate::from_ymd_opt(scope.year + 1, 1, 1)
+        .ok_or_else(|| ApiError::bad_input("year", format!("{} is not a year", scope.year)))?;
+    let status = col(household::Entity, household::Column::Status);
+
+    // Households and people by status.
+    let query = households(scope)
+        .expr_as(status.clone(), Alias::new("status"))
+        .expr_as(count(), Alias::new("n"))
+        .add_group_by([status.clone().into()])
+        .to_owned();
+    for row in db.query_all(&query).await? {
+        let figures = parts.entry(row.try_get("", "part")?).or_default();
+        let status: HouseholdStatus = enum_of(row.try_get("", "status")?)?;
+        figures.households.insert(status, row.try_get("", "n")?);
+    }
+    let query = households(scope)
+        .inner_join(
+            member::Entity,
+            col(member::Entity, member::Column::HouseholdId)
+                .equals((household::Entity, household::Column::Id)),
+        )
+        .and_where(col(member::Entity, member::Column::IsActive).eq(true))
+        .expr_as(status.clone(), Alias::new("status"))
+        .expr_as(count(), Alias::new("n"))
+        .add_group_by([status.clone().into()])
+        .to_owned();
+    for row in db.query_all(&query).await? {
+        let figures = parts.entry(row.try_get("", "part")?).or_default();
+        let status: HouseholdStatus = enum_of(row.try_get("", "status")?)?;
+        figures.people.insert(status, row.try_get("", "n")?);
+    }
+
+    // Rural registered population, from the villages.
+    let query = Query::select()
+        .expr_as(part(scope.part_len), Alias::new("part"))
+        .expr_as(sum("\"region\".\"rural_population\""), Alias::new("n"))
+        .from(region::Entity)
+        .and_where(col(region::Entity, region::Column::Level).eq(RegionLevel::Village.to_value()))
+        .cond_where(access::code_under(scope.prefix))
+        .add_group_by([part(scope.part_len)])
+        .to_owned();
+    for row in db.query_all(&query).await? {
+        parts.entry(row.try_get("", "part")?).or_default().rural_population =
+            row.try_get("", "n")?;
+    }
+
+    // Exits of the year (by exit year) and returns in the year (by the day recorded).
+    let query = households(scope)
+        .and_where(col(household::Entity, household::Column::LiftedOutYear).eq(scope.year))
+        .expr_as(count(), Alias::new("n"))
+        .to_owned();
+    for row in db.query_all(&query).await? {
+        parts.entry(row.try_get("", "part")?).or_default().exits = row.try_get("", "n")?;
+    }
+    let query = households(scope)
+        .inner_join(
+            status_change::Entity,
+            col(status_change::Entity, status_change::Column::HouseholdId)
+                .equals((household::Entity, household::Column::Id)),
+        )
+        .and_where(
+            col(status_change::Entity, status_change::Column::Action)
+                .eq(StatusAction::Returned.to_value()),
+        )
+        .and_where(col(status_change::Entity, status_change::Column::At).gte(county_midnight(year_start)))
+        .and_where(col(status_change::Entity, status_change::Column::At).lt(county_midnight(next_year)))
+        .expr_as(
+            Expr::cust("COUNT(DISTINCT \"household\".\"id\")"),
+            Alias::new("n"),
+        )
+        .to_owned();
+    for row in db.query_all(&query).await? {
+        parts.entry(row.try_get("", "part")?).or_default().returns = row.try_get("", "n")?;
+    }
+
+    // Registered households by main cause and by attribute.
+    for (column, alias) in [
+        (household::Column::MainCause, "cause"),
+        (household::Column::Attribute, "attribute"),
+    ] {
+        let key = col(household::Entity, column);
+        let query = households(scope)
+            .cond_where(registered())
+            .expr_as(key.clone(), Alias::new(alias))
+            .expr_as(count(), Alias::new("n"))
+            .add_group_by([key.into()])
+            .to_owned();
+        for row in db.query_all(&query).await? {
+            let figures = parts.entry(row.try_get("", "part")?).or_default();
+            let value: String = row.try_get("", alias)?;
+            let n: i64 = row.try_get("", "n")?;
+            if alias == "cause" {
+                figures.by_cause.insert(enum_of(value)?, n);
+            } else {
+                figures.by_attribute.insert(enum_of(value)?, n);
+            }
+        }
+    }
+
+    // Income of the year of registered households.
+    let query = households(scope)
+        .cond_where(registered())
+        .inner_join(
+            household_income::Entity,
+            col(household_income::Entity, household_income::Column::HouseholdId)
+                .equals((household::Entity, household::Column::Id)),
+        )
+        .and_where(col(household_income::Entity, household_income::Column::Year).eq(scope.year))
+        .expr_as(count(), Alias::new("households"))
+        .expr_as(sum("\"household_income\".\"household_size\""), Alias::new("people"))
+        .expr_as(
+            sum("\"household_income\".\"wage_fen\" + \"household_income\".\"production_fen\" \
+                 + \"household_income\".\"property_fen\" + \"household_income\".\"transfer_fen\" \
+                 - \"household_income\".\"production_cost_fen\""),
+            Alias::new("net"),
+        )
+        .expr_as(sum("\"household_income\".\"wage_fen\""), Alias::new("wage"))
+        .expr_as(sum("\"household_income\".\"production_fen\""), Alias::new("production"))
+        .expr_as(sum("\"household_income\".\"property_fen\""), Alias::new("property"))
+        .expr_as(sum("\"household_income\".\"transfer_fen\""), Alias::new("transfer"))
+        .to_owned();
+    for row in db.query_all(&query).await? {
+        parts.entry(row.try_get("", "part")?).or_default().income = IncomeSums {
+            households: row.try_get("", "households")?,
+            people: row.try_get("", "people")?,
+            net: row.try_get("", "net")?,
+            wage: row.try_get("", "wage")?,
+            production: row.try_get("", "production")?,
+            property: row.try_get("", "property")?,
+            transfer: row.try_get("", "transfer")?,
+        };
+    }
+
+    // Measures due in the year: done, cancelled, and overdue today.
+    let measure_status = col(measure::Entity, measure::Column::Status);
+    let deadline = col(measure::Entity, measure::Column::Deadline);
+    let count_when = |condition: SimpleExpr| {
+        Expr::cust_with_expr("CAST(COALESCE(SUM(CASE WHEN $1 THEN 1 ELSE 0 END), 0) AS BIGINT)", condition)
+    };
+    let closed = [MeasureStatus::Done, MeasureStatus::Cancelled].map(|s| s.to_value());
+    let query = households(scope)
+        .inner_join(
+            measure::Entity,
+            col(measure::Entity, measure::Column::HouseholdId)
+                .equals((household::Entity, household::Column::Id)),
+        )
+        .and_where(deadline.clone().gte(year_start))
+        .and_where(deadline.clone().lt(next_year))
+        .expr_as(count(), Alias::new("total"))
+        .expr_as(
+            count_when(measure_status.clone().eq(MeasureStatus::Done.to_value()).into()),
+            Alias::new("done"),
+        )
+        .expr_as(
+            count_when(measure_status.clone().eq(MeasureStatus::Cancelled.to_value()).into()),
+            Alias::new("cancelled"),
+        )
+        .expr_as(
+            count_when(
+                measure_status
+                    .is_not_in(closed)
+                    .and(deadline.lt(edit::today()))
+                    .into(),
+            ),
+            Alias::new("overdue"),
+        )
+        .to_owned();
+    for row in db.query_all(&query).await? {
+        parts.entry(row.try_get("", "part")?).or_default().measures = MeasureCounts {
+            total: row.try_get("", "total")?,
+            done: row.try_get("", "done")?,
+            cancelled: row.try_get("", "cancelled")?,
+            overdue: row.try_get("", "overdue")?,
+        };
+    }
+
+    // Registered households with a helper now, and without a visit in 90 days.
+    let paired = Query::select()
+        .column(helper_pairing::Column::HouseholdId)
+        .from(helper_pairing::Entity)
+        .and_where(helper_pairing::Column::EndedOn.is_null())
+        .to_owned();
+    let query = households(scope)
+        .cond_where(registered())
+        .and_where(col(household::Entity, household::Column::Id).in_subquery(paired))
+        .expr_as(count(), Alias::new("n"))
+        .to_owned();
+    for row in db.query_all(&query).await? {
+        parts.entry(row.try_get("", "part")?).or_default().paired = row.try_get("", "n")?;
+    }
+    let since = edit::today() - Days::new(VISIT_DAYS);
+    let visited = Query::select()
+        .column(visit::Column::HouseholdId)
+        .from(visit::Entity)
+        .and_where(visit::Column::VisitedOn.gte(since))
+        .to_owned();
+    let query = households(scope)
+        .cond_where(registered())
+        .and_where(col(household::Entity, household::Column::Id).not_in_subquery(visited))
+        .expr_as(count(), Alias::new("n"))
+        .to_owned();
+    for row in db.query_all(&query).await? {
+        parts.entry(row.try_get("", "part")?).or_default().not_visited = row.try_get("", "n")?;
+    }
+    Ok(parts)
+}
+
+/// The figures of a region and of each of its children (by code prefix).
+pub struct Gathered {
+    pub total: Figures,
+    pub children: HashMap<String, Figures>,
+}
+
+/// Gathers the figures of the region under `prefix` for `year`, its children
+/// told apart by `part_len` digits.
+pub async fn gather(
+    db: &impl ConnectionTrait,
+    prefix: &str,
+    part_len: usize,
+    year: i32,
+) -> ApiResult<Gathered> {
+    let scope = Scope {
+        prefix,
+        part_len,
+        year,
+    };
+    let mut children = by_part(db, &scope).await?;
+    let coverage = Coverage::of(db, prefix, part_len, Some(year)).await?;
+    let statuses: HashMap<i64, ProjectStatus> = project::Entity::find()
+        .select_only()
+        .column(project::Column::Id)
+        .column(project::Column::Status)
+        .filter(project::Column::Id.is_in(coverage.projects.iter().copied()))
+        .into_tuple::<(i64, ProjectStatus)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let by_status = |ids: &std::collections::HashSet<i64>| {
+        let mut counts: HashMap<ProjectStatus, i64> = HashMap::new();
+        for status in ids.iter().filter_map(|id| statuses.get(id)) {
+            *counts.entry(*status).or_default() += 1;
+        }
+        counts
+    };
+    let mut total = Figures::default();
+    for (part, figures) in &mut children {
+        let ids = coverage.of_part(part);
+        figures.projects = by_status(&ids);
+        figures.funds = coverage.sum(&ids);
+        total.add(figures);
+    }
+    for part in coverage.by_part.keys() {
+        children.entry(part.clone()).or_insert_with(|| {
+            let ids = coverage.of_part(part);
+            Figures {
+                projects: by_status(&ids),
+                funds: coverage.sum(&ids),
+                ..Figures::default()
+            }
+        });
+    }
+    total.projects = by_status(&coverage.projects);
+    total.funds = coverage.sum(&coverage.projects);
+    Ok(Gathered { total, children })
+}

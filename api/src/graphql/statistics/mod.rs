@@ -1,0 +1,393 @@
+//! Statistics of a region for a year (统计监测): the county, a township or a
+//! village, with the same figures for each of its children. They are
+//! aggregates over the whole register, the same whoever asks; for the public,
+//! any count of fewer than five households (and what is derived from it) is
+//! suppressed, so that no one can be singled out.
+
+mod figures;
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::Datelike;
+use entity::enums::{HouseholdAttribute, HouseholdStatus, PovertyCause, ProjectStatus};
+use entity::region;
+use sea_orm::{ColumnTrait, Iterable, QueryFilter, QueryOrder};
+
+use self::figures::{Figures, POOR, REGISTERED};
+use super::funds::{child_level, child_part_len};
+use super::money::Money;
+use super::node::Node;
+use super::region::{find_region, region_node};
+use super::relay::NodeKind;
+use super::{db, viewer};
+use crate::access;
+use crate::edit;
+use crate::error::{ApiError, ApiResult};
+
+/// Cells of fewer households than this are suppressed for the public.
+pub const MIN_CELL: i64 = 5;
+/// Targeted poverty alleviation began in 2014.
+const FIRST_YEAR: i32 = 2014;
+/// Poverty incidence under which a village or county may exit: 3% in the
+/// western provinces (this county's is one), 2% elsewhere.
+const EXIT_THRESHOLD_WEST: f64 = 0.03;
+const EXIT_THRESHOLD: f64 = 0.02;
+/// Province codes of the western region (西部地区).
+const WESTERN_PROVINCES: [&str; 12] = [
+    "15", "45", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
+];
+
+/// The statistics of one region.
+pub struct Statistics {
+    region: region::Model,
+    year: i32,
+    /// Whether small cells are suppressed (a caller without a token).
+    suppress: bool,
+    figures: Figures,
+    children: Vec<Statistics>,
+}
+
+impl Statistics {
+    /// A count as the caller may see it.
+    fn cell(&self, n: i64) -> Option<i64> {
+        (!self.suppress || n == 0 || n >= MIN_CELL).then_some(n)
+    }
+
+    /// A figure derived from `households` households, as the caller may see it.
+    fn derived<T>(&self, households: i64, value: Option<T>) -> Option<T> {
+        self.cell(households).and(value)
+    }
+
+    fn poor_household_count(&self) -> i64 {
+        self.figures.households_in(&POOR)
+    }
+
+    fn incidence(&self) -> Option<f64> {
+        let population = self.figures.rural_population;
+        (population > 0).then(|| self.figures.people_in(&POOR) as f64 / population as f64)
+    }
+
+    fn threshold(&self) -> f64 {
+        if WESTERN_PROVINCES.contains(&&self.region.code[..2.min(self.region.code.len())]) {
+            EXIT_THRESHOLD_WEST
+        } else {
+            EXIT_THRESHOLD
+        }
+    }
+
+    fn per_capita(&self, fen: i64) -> Option<Money> {
+        let income = self.figures.income;
+        self.derived(
+            income.households,
+            (income.people > 0).then(|| Money(fen / income.people)),
+        )
+    }
+}
+
+/// Households and people of one status (按状态统计).
+#[derive(SimpleObject)]
+pub struct StatusFigure {
+    /// The status (贫困状态).
+    status: HouseholdStatus,
+    /// Households (户数); null when suppressed.
+    households: Option<i64>,
+    /// People in them (人数); null when suppressed.
+    people: Option<i64>,
+}
+
+/// Registered households with one main cause of poverty (按主要致贫原因).
+#[derive(SimpleObject)]
+pub struct CauseFigure {
+    /// The main cause (主要致贫原因).
+    cause: PovertyCause,
+    /// Households (户数); null when suppressed.
+    households: Option<i64>,
+}
+
+/// Registered households of one attribute (按贫困户属性).
+#[derive(SimpleObject)]
+pub struct AttributeFigure {
+    /// The attribute (贫困户属性).
+    attribute: HouseholdAttribute,
+    /// Households (户数); null when suppressed.
+    households: Option<i64>,
+}
+
+/// Projects of one stage (按项目状态).
+#[derive(SimpleObject)]
+pub struct ProjectStatusFigure {
+    /// The stage (项目状态).
+    status: ProjectStatus,
+    /// Projects (项目数).
+    projects: i64,
+}
+
+/// Income of the year of registered households, per person (人均收入).
+#[derive(SimpleObject)]
+pub struct IncomeFigures {
+    /// Households with an income record for the year (有收入记录户数); null when suppressed.
+    households: Option<i64>,
+    /// Per-capita net income (人均纯收入).
+    per_capita_net: Option<Money>,
+    /// Per-capita wage income (人均工资性收入).
+    per_capita_wage: Option<Money>,
+    /// Per-capita production and business income (人均生产经营性收入).
+    per_capita_production: Option<Money>,
+    /// Per-capita property income (人均财产性收入).
+    per_capita_property: Option<Money>,
+    /// Per-capita transfer income (人均转移性收入).
+    per_capita_transfer: Option<Money>,
+}
+
+/// Measures of household plans due in the year (帮扶计划完成情况).
+#[derive(SimpleObject)]
+pub struct PlanFigures {
+    /// Measures whose time node falls in the year (措施数).
+    measures: Option<i64>,
+    /// Done (已完成).
+    done: Option<i64>,
+    /// Cancelled (已取消).
+    cancelled: Option<i64>,
+    /// Past their time node, neither done nor cancelled, today (逾期).
+    overdue: Option<i64>,
+    /// Done over not cancelled, 0 to 1 (完成率).
+    completion_rate: Option<f64>,
+}
+
+/// Pairing and visits of registered households, as of today (结对帮扶覆盖).
+#[derive(SimpleObject)]
+pub struct PairingFigures {
+    /// Registered households (建档立卡户数).
+    households: Option<i64>,
+    /// Of them, with a helper cadre now (已结对).
+    paired: Option<i64>,
+    /// Paired over registered, 0 to 1 (结对覆盖率).
+    coverage: Option<f64>,
+    /// Of them, not visited in the last 90 days (90天内未走访).
+    not_visited_in_90_days: Option<i64>,
+}
+
+/// Money of the projects of the year covering the region (资金使用).
+#[derive(SimpleObject)]
+pub struct FundFigures {
+    /// Allocated, net of reversals (已安排).
+    allocated: Money,
+    /// Disbursed, net of reversals (已拨付).
+    disbursed: Money,
+    /// Disbursed over allocated, 0 to 1 (资金使用率).
+    utilisation: Option<f64>,
+}
+
+/// The statistics of a region for a year (区域统计).
+#[Object]
+impl Statistics {
+    /// The county, township or village (区域).
+    async fn region(&self) -> Node {
+        region_node(self.region.clone())
+    }
+    /// The year (年度).
+    async fn year(&self) -> i32 {
+        self.year
+    }
+    /// Whether counts of fewer than five households are suppressed in this answer (小数抑制).
+    async fn suppressed_small_cells(&self) -> bool {
+        self.suppress
+    }
+    /// Households and people by status, as the register stands now (按状态户数人数).
+    async fn by_status(&self) -> Vec<StatusFigure> {
+        HouseholdStatus::iter()
+            .map(|status| {
+                let households = self.figures.households.get(&status).copied().unwrap_or(0);
+                let people = self.figures.people.get(&status).copied().unwrap_or(0);
+                StatusFigure {
+                    status,
+                    households: self.cell(households),
+                    people: self.derived(households, Some(people)),
+                }
+            })
+            .collect()
+    }
+    /// Poor households: enrolled and not lifted out, or returned (贫困户数).
+    async fn poor_households(&self) -> Option<i64> {
+        self.cell(self.poor_household_count())
+    }
+    /// People in poor households (贫困人口).
+    async fn poor_people(&self) -> Option<i64> {
+        self.derived(
+            self.poor_household_count(),
+            Some(self.figures.people_in(&POOR)),
+        )
+    }
+    /// Rural registered population of the villages (农业户籍人口).
+    async fn rural_population(&self) -> i64 {
+        self.figures.rural_population
+    }
+    /// Poor people over the rural registered population (贫困发生率); null when unknown or suppressed.
+    async fn poverty_incidence(&self) -> Option<f64> {
+        self.derived(self.poor_household_count(), self.incidence())
+    }
+    /// The incidence under which the region may exit: 3% in the west, 2% elsewhere (退出标准).
+    async fn exit_threshold(&self) -> f64 {
+        self.threshold()
+    }
+    /// Whether the incidence is under the exit threshold (是否达到退出标准); null when unknown.
+    async fn meets_exit_threshold(&self) -> Option<bool> {
+        self.incidence().map(|rate| rate < self.threshold())
+    }
+    /// Households whose exit year is this year (当年脱贫户数).
+    async fn exits(&self) -> Option<i64> {
+        self.cell(self.figures.exits)
+    }
+    /// Households that returned to poverty during the year (当年返贫户数).
+    async fn returns(&self) -> Option<i64> {
+        self.cell(self.figures.returns)
+    }
+    /// Registered households by main cause of poverty (按主要致贫原因).
+    async fn by_main_cause(&self) -> Vec<CauseFigure> {
+        PovertyCause::iter()
+            .map(|cause| CauseFigure {
+                cause,
+                households: self.cell(self.figures.by_cause.get(&cause).copied().unwrap_or(0)),
+            })
+            .collect()
+    }
+    /// Registered households by attribute (按贫困户属性).
+    async fn by_attribute(&self) -> Vec<AttributeFigure> {
+        HouseholdAttribute::iter()
+            .map(|attribute| AttributeFigure {
+                attribute,
+                households: self.cell(
+                    self.figures
+                        .by_attribute
+                        .get(&attribute)
+                        .copied()
+                        .unwrap_or(0),
+                ),
+            })
+            .collect()
+    }
+    /// Income of the year of registered households (收入情况).
+    async fn income(&self) -> IncomeFigures {
+        let income = self.figures.income;
+        IncomeFigures {
+            households: self.cell(income.households),
+            per_capita_net: self.per_capita(income.net),
+            per_capita_wage: self.per_capita(income.wage),
+            per_capita_production: self.per_capita(income.production),
+            per_capita_property: self.per_capita(income.property),
+            per_capita_transfer: self.per_capita(income.transfer),
+        }
+    }
+    /// Measures of household plans due in the year (帮扶计划完成情况).
+    async fn plans(&self) -> PlanFigures {
+        let m = self.figures.measures;
+        let registered = self.figures.households_in(&REGISTERED);
+        let planned = m.total - m.cancelled;
+        PlanFigures {
+            measures: self.derived(registered, Some(m.total)),
+            done: self.derived(registered, Some(m.done)),
+            cancelled: self.derived(registered, Some(m.cancelled)),
+            overdue: self.derived(registered, Some(m.overdue)),
+            completion_rate: self.derived(
+                registered,
+                (planned > 0).then(|| m.done as f64 / planned as f64),
+            ),
+        }
+    }
+    /// Pairing and visits of registered households (结对帮扶).
+    async fn pairing(&self) -> PairingFigures {
+        let registered = self.figures.households_in(&REGISTERED);
+        PairingFigures {
+            households: self.cell(registered),
+            paired: self.cell(self.figures.paired),
+            coverage: self.derived(
+                registered,
+                (registered > 0).then(|| self.figures.paired as f64 / registered as f64),
+            ),
+            not_visited_in_90_days: self.cell(self.figures.not_visited),
+        }
+    }
+    /// Projects of the year covering a village of the region, by stage (项目状态).
+    async fn projects_by_status(&self) -> Vec<ProjectStatusFigure> {
+        ProjectStatus::iter()
+            .map(|status| ProjectStatusFigure {
+                status,
+                projects: self.figures.projects.get(&status).copied().unwrap_or(0),
+            })
+            .collect()
+    }
+    /// Money of those projects (资金使用).
+    async fn funds(&self) -> FundFigures {
+        let funds = self.figures.funds;
+        FundFigures {
+            allocated: Money(funds.allocated),
+            disbursed: Money(funds.disbursed),
+            utilisation: (funds.allocated > 0)
+                .then(|| funds.disbursed as f64 / funds.allocated as f64),
+        }
+    }
+    /// The same figures for each township of the county or village of the township (下级区域).
+    async fn children(&self) -> &[Statistics] {
+        &self.children
+    }
+}
+
+#[derive(Default)]
+pub struct StatisticsQuery;
+
+#[Object]
+impl StatisticsQuery {
+    /// Statistics of the county, a township or a village for a year, with the
+    /// same figures for each region under it (统计监测). Anyone may read them;
+    /// without a token, counts of fewer than five households are null.
+    async fn statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The county, a township or a village (区域).")] region_id: ID,
+        #[graphql(desc = "The year (年度).")] year: i32,
+    ) -> ApiResult<Statistics> {
+        let last = edit::today().year();
+        if !(FIRST_YEAR..=last).contains(&year) {
+            return Err(ApiError::bad_input(
+                "year",
+                format!("statistics cover {FIRST_YEAR} to {last}"),
+            ));
+        }
+        let kinds = [NodeKind::County, NodeKind::Township, NodeKind::Village];
+        let region = find_region(ctx, &region_id, "regionId", &kinds).await?;
+        let viewer = viewer(ctx)?;
+        let suppress = viewer.role().is_none();
+        let prefix = access::code_prefix(&region).to_owned();
+        let db = db(ctx)?;
+        let mut gathered =
+            figures::gather(db, &prefix, child_part_len(region.level), year).await?;
+        let mut children = Vec::new();
+        if let Some(level) = child_level(region.level) {
+            let regions = access::select::<region::Entity>(viewer)
+                .filter(region::Column::Level.eq(level))
+                .filter(access::code_under(&prefix))
+                .order_by_asc(region::Column::Code)
+                .all(db)
+                .await?;
+            for child in regions {
+                let figures = gathered
+                    .children
+                    .remove(access::code_prefix(&child))
+                    .unwrap_or_default();
+                children.push(Statistics {
+                    region: child,
+                    year,
+                    suppress,
+                    figures,
+                    children: Vec::new(),
+                });
+            }
+        }
+        Ok(Statistics {
+            region,
+            year,
+            suppress,
+            figures: gathered.total,
+            children,
+        })
+    }
+}
