@@ -180,8 +180,7 @@ impl FundUtilisationQuery {
         let region = find_region(ctx, &region_id, "regionId", &kinds).await?;
         let db = db(ctx)?;
         let prefix = access::code_prefix(&region).to_owned();
-        let coverage =
-            Coverage::of(db, &prefix, child_part_len(region.level), year).await?;
+        let coverage = Coverage::of(db, &prefix, child_part_len(region.level), year).await?;
         let mut children = Vec::new();
         if let Some(level) = child_level(region.level) {
             let regions = access::select::<region::Entity>(viewer(ctx)?)

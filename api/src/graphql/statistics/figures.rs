@@ -14,7 +14,7 @@ use entity::{
     helper_pairing, household, household_income, measure, member, project, region, status_change,
     visit,
 };
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::access;
@@ -88,7 +88,10 @@ impl Figures {
 
     /// Adds a child's household figures (not its projects: they may be shared).
     fn add(&mut self, other: &Figures) {
-        fn merge<K: Copy + Eq + std::hash::Hash>(into: &mut HashMap<K, i64>, from: &HashMap<K, i64>) {
+        fn merge<K: Copy + Eq + std::hash::Hash>(
+            into: &mut HashMap<K, i64>,
+            from: &HashMap<K, i64>,
+        ) {
             for (key, n) in from {
                 *into.entry(*key).or_default() += n;
             }
@@ -152,9 +155,7 @@ fn households(scope: &Scope) -> SelectStatement {
 }
 
 fn registered() -> SimpleExpr {
-    col(household::Entity, household::Column::Status)
-        .is_in(REGISTERED.map(|s| s.to_value()))
-        .into()
+    col(household::Entity, household::Column::Status).is_in(REGISTERED.map(|s| s.to_value()))
 }
 
 fn count() -> SimpleExpr {
@@ -176,7 +177,10 @@ fn county_midnight(day: NaiveDate) -> chrono::DateTime<Utc> {
     offset
         .from_local_datetime(&day.and_time(NaiveTime::MIN))
         .single()
-        .map_or_else(|| Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN)), |t| t.with_timezone(&Utc))
+        .map_or_else(
+            || Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN)),
+            |t| t.with_timezone(&Utc),
+        )
 }
 
 /// Gathers the figures of each child part of a region; the caller sums them.
@@ -195,7 +199,7 @@ async fn by_part(
     let query = households(scope)
         .expr_as(status.clone(), Alias::new("status"))
         .expr_as(count(), Alias::new("n"))
-        .add_group_by([status.clone().into()])
+        .add_group_by([status.clone()])
         .to_owned();
     for row in db.query_all(&query).await? {
         let figures = parts.entry(row.try_get("", "part")?).or_default();
@@ -211,7 +215,7 @@ async fn by_part(
         .and_where(col(member::Entity, member::Column::IsActive).eq(true))
         .expr_as(status.clone(), Alias::new("status"))
         .expr_as(count(), Alias::new("n"))
-        .add_group_by([status.clone().into()])
+        .add_group_by([status.clone()])
         .to_owned();
     for row in db.query_all(&query).await? {
         let figures = parts.entry(row.try_get("", "part")?).or_default();
@@ -229,8 +233,10 @@ async fn by_part(
         .add_group_by([part(scope.part_len)])
         .to_owned();
     for row in db.query_all(&query).await? {
-        parts.entry(row.try_get("", "part")?).or_default().rural_population =
-            row.try_get("", "n")?;
+        parts
+            .entry(row.try_get("", "part")?)
+            .or_default()
+            .rural_population = row.try_get("", "n")?;
     }
 
     // Exits of the year (by exit year) and returns in the year (by the day recorded).
@@ -251,8 +257,12 @@ async fn by_part(
             col(status_change::Entity, status_change::Column::Action)
                 .eq(StatusAction::Returned.to_value()),
         )
-        .and_where(col(status_change::Entity, status_change::Column::At).gte(county_midnight(year_start)))
-        .and_where(col(status_change::Entity, status_change::Column::At).lt(county_midnight(next_year)))
+        .and_where(
+            col(status_change::Entity, status_change::Column::At).gte(county_midnight(year_start)),
+        )
+        .and_where(
+            col(status_change::Entity, status_change::Column::At).lt(county_midnight(next_year)),
+        )
         .expr_as(
             Expr::cust("COUNT(DISTINCT \"household\".\"id\")"),
             Alias::new("n"),
@@ -272,7 +282,7 @@ async fn by_part(
             .cond_where(registered())
             .expr_as(key.clone(), Alias::new(alias))
             .expr_as(count(), Alias::new("n"))
-            .add_group_by([key.into()])
+            .add_group_by([key])
             .to_owned();
         for row in db.query_all(&query).await? {
             let figures = parts.entry(row.try_get("", "part")?).or_default();
@@ -291,22 +301,39 @@ async fn by_part(
         .cond_where(registered())
         .inner_join(
             household_income::Entity,
-            col(household_income::Entity, household_income::Column::HouseholdId)
-                .equals((household::Entity, household::Column::Id)),
+            col(
+                household_income::Entity,
+                household_income::Column::HouseholdId,
+            )
+            .equals((household::Entity, household::Column::Id)),
         )
         .and_where(col(household_income::Entity, household_income::Column::Year).eq(scope.year))
         .expr_as(count(), Alias::new("households"))
-        .expr_as(sum("\"household_income\".\"household_size\""), Alias::new("people"))
         .expr_as(
-            sum("\"household_income\".\"wage_fen\" + \"household_income\".\"production_fen\" \
+            sum("\"household_income\".\"household_size\""),
+            Alias::new("people"),
+        )
+        .expr_as(
+            sum(
+                "\"household_income\".\"wage_fen\" + \"household_income\".\"production_fen\" \
                  + \"household_income\".\"property_fen\" + \"household_income\".\"transfer_fen\" \
-                 - \"household_income\".\"production_cost_fen\""),
+                 - \"household_income\".\"production_cost_fen\"",
+            ),
             Alias::new("net"),
         )
         .expr_as(sum("\"household_income\".\"wage_fen\""), Alias::new("wage"))
-        .expr_as(sum("\"household_income\".\"production_fen\""), Alias::new("production"))
-        .expr_as(sum("\"household_income\".\"property_fen\""), Alias::new("property"))
-        .expr_as(sum("\"household_income\".\"transfer_fen\""), Alias::new("transfer"))
+        .expr_as(
+            sum("\"household_income\".\"production_fen\""),
+            Alias::new("production"),
+        )
+        .expr_as(
+            sum("\"household_income\".\"property_fen\""),
+            Alias::new("property"),
+        )
+        .expr_as(
+            sum("\"household_income\".\"transfer_fen\""),
+            Alias::new("transfer"),
+        )
         .to_owned();
     for row in db.query_all(&query).await? {
         parts.entry(row.try_get("", "part")?).or_default().income = IncomeSums {
@@ -323,9 +350,8 @@ async fn by_part(
     // Measures due in the year: done, cancelled, and overdue today.
     let measure_status = col(measure::Entity, measure::Column::Status);
     let deadline = col(measure::Entity, measure::Column::Deadline);
-    let count_when = |condition: SimpleExpr| {
-        Expr::cust_with_expr("CAST(COALESCE(SUM(CASE WHEN $1 THEN 1 ELSE 0 END), 0) AS BIGINT)", condition)
-    };
+    // SUM of an integer is a bigint on PostgreSQL: no cast needed.
+    let count_when = |condition: SimpleExpr| Func::sum(Expr::case(condition, 1).finally(0));
     let closed = [MeasureStatus::Done, MeasureStatus::Cancelled].map(|s| s.to_value());
     let query = households(scope)
         .inner_join(
@@ -337,19 +363,22 @@ async fn by_part(
         .and_where(deadline.clone().lt(next_year))
         .expr_as(count(), Alias::new("total"))
         .expr_as(
-            count_when(measure_status.clone().eq(MeasureStatus::Done.to_value()).into()),
+            count_when(measure_status.clone().eq(MeasureStatus::Done.to_value())),
             Alias::new("done"),
         )
         .expr_as(
-            count_when(measure_status.clone().eq(MeasureStatus::Cancelled.to_value()).into()),
+            count_when(
+                measure_status
+                    .clone()
+                    .eq(MeasureStatus::Cancelled.to_value()),
+            ),
             Alias::new("cancelled"),
         )
         .expr_as(
             count_when(
                 measure_status
                     .is_not_in(closed)
-                    .and(deadline.lt(edit::today()))
-                    .into(),
+                    .and(deadline.lt(edit::today())),
             ),
             Alias::new("overdue"),
         )
@@ -389,7 +418,10 @@ async fn by_part(
         .expr_as(count(), Alias::new("n"))
         .to_owned();
     for row in db.query_all(&query).await? {
-        parts.entry(row.try_get("", "part")?).or_default().not_visited = row.try_get("", "n")?;
+        parts
+            .entry(row.try_get("", "part")?)
+            .or_default()
+            .not_visited = row.try_get("", "n")?;
     }
     Ok(parts)
 }

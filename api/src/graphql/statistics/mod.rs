@@ -358,8 +358,7 @@ impl StatisticsQuery {
         let suppress = viewer.role().is_none();
         let prefix = access::code_prefix(&region).to_owned();
         let db = db(ctx)?;
-        let mut gathered =
-            figures::gather(db, &prefix, child_part_len(region.level), year).await?;
+        let mut gathered = figures::gather(db, &prefix, child_part_len(region.level), year).await?;
         let mut children = Vec::new();
         if let Some(level) = child_level(region.level) {
             let regions = access::select::<region::Entity>(viewer)

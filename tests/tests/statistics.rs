@@ -1,0 +1,562 @@
+//! Statistics of a region for a year over HTTP: every figure of a hand-built
+//! village whose right answers are known, small cells suppressed for the
+//! public, and the county's figures against a plain recount of the register.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use entity::enums::{
+    FundEntryKind, HouseholdAttribute, HouseholdStatus, MeasureCategory, MeasureStatus,
+    PovertyCause, ProjectKind, ProjectStatus, RegionLevel, Relation, StatusAction,
+};
+use entity::{
+    fund_entry, fund_source, helper_pairing, household, household_income, measure, member, project,
+    project_village, region, status_change, visit,
+};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use serde_json::{Value, json};
+use tests::{Backend, TestApp, days_ago, first_region, global_id, on_both_backends, regions};
+
+on_both_backends!(
+    every_figure_of_a_hand_built_village,
+    the_county_agrees_with_a_plain_recount,
+);
+
+const STATISTICS: &str = "query($r: ID!, $y: Int!) { statistics(regionId: $r, year: $y) {
+    year suppressedSmallCells
+    byStatus { status households people }
+    poorHouseholds poorPeople ruralPopulation povertyIncidence exitThreshold meetsExitThreshold
+    exits returns
+    byMainCause { cause households } byAttribute { attribute households }
+    income { households perCapitaNet perCapitaWage perCapitaProduction perCapitaProperty perCapitaTransfer }
+    plans { measures done cancelled overdue completionRate }
+    pairing { households paired coverage notVisitedIn90Days }
+    projectsByStatus { status projects }
+    funds { allocated disbursed utilisation }
+    children { region { id } byStatus { status households people } poorHouseholds exits } } }";
+
+/// One household of the hand-built village.
+struct Home {
+    status: HouseholdStatus,
+    attribute: HouseholdAttribute,
+    cause: PovertyCause,
+    lifted_out: Option<i32>,
+    members: usize,
+    /// Wage, production, property, transfer income of 2020, in yuan.
+    income: Option<[i64; 4]>,
+}
+
+async fn build_village(app: &TestApp) -> (region::Model, Vec<household::Model>) {
+    let township = first_region(&app.db, RegionLevel::Township).await;
+    let sample_village = regions(&app.db, RegionLevel::Village)
+        .await
+        .into_iter()
+        .find(|v| v.parent_id == Some(township.id))
+        .expect("a village of the township");
+    let mut village = sample_village.clone().into_active_model();
+    village.id = sea_orm::ActiveValue::NotSet;
+    village.code = Set(format!("{}998", &township.code[..9]));
+    village.name = Set("试验村".into());
+    village.rural_population = Set(Some(200));
+    let village = village.insert(&app.db).await.expect("village");
+
+    let sample_home = household::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a household");
+    let sample_member = member::Entity::find()
+        .filter(member::Column::Relation.eq(Relation::Head))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a member");
+    use HouseholdStatus::*;
+    let homes = [
+        Home {
+            status: Enrolled,
+            attribute: HouseholdAttribute::General,
+            cause: PovertyCause::Illness,
+            lifted_out: None,
+            members: 3,
+            income: Some([3000, 2000, 0, 1000]),
+        },
+        Home {
+            status: Enrolled,
+            attribute: HouseholdAttribute::MinimumLivingGuarantee,
+            cause: PovertyCause::Illness,
+            lifted_out: None,
+            members: 2,
+            income: Some([1000, 500, 100, 400]),
+        },
+        Home {
+            status: LiftedOut,
+            attribute: HouseholdAttribute::General,
+            cause: PovertyCause::Disability,
+            lifted_out: Some(2020),
+            members: 4,
+            income: Some([8000, 4000, 0, 0]),
+        },
+        Home {
+            status: Returned,
+            attribute: HouseholdAttribute::General,
+            cause: PovertyCause::LackOfFunds,
+            lifted_out: Some(2019),
+            members: 1,
+            income: None,
+        },
+        Home {
+            status: Removed,
+            attribute: HouseholdAttribute::General,
+            cause: PovertyCause::Other,
+            lifted_out: None,
+            members: 2,
+            income: None,
+        },
+        Home {
+            status: NotPoor,
+            attribute: HouseholdAttribute::General,
+            cause: PovertyCause::Other,
+            lifted_out: None,
+            members: 1,
+            income: None,
+        },
+    ];
+    let mut made = Vec::new();
+    for (i, home) in homes.iter().enumerate() {
+        let mut row = sample_home.clone().into_active_model();
+        row.id = sea_orm::ActiveValue::NotSet;
+        row.number = Set(format!("{}{:05}", village.code, 90_000 + i));
+        row.village_id = Set(village.id);
+        row.status = Set(home.status);
+        row.attribute = Set(home.attribute);
+        row.main_cause = Set(home.cause);
+        row.monitoring = Set(None);
+        row.enrolled_year = Set((home.status != NotPoor).then_some(2015));
+        row.lifted_out_year = Set(home.lifted_out);
+        let saved = row.insert(&app.db).await.expect("household");
+        for m in 0..=home.members {
+            let mut person = sample_member.clone().into_active_model();
+            person.id = sea_orm::ActiveValue::NotSet;
+            person.household_id = Set(saved.id);
+            person.name = Set(format!("试{i}{m}"));
+            person.id_number = Set(api::codes::id_number(&format!(
+                "5226991901{:02}{:02}{:03}",
+                i + 1,
+                m + 1,
+                100 + m
+            )));
+            person.relation = Set(if m == 0 {
+                Relation::Head
+            } else {
+                Relation::Son
+            });
+            // One more member than counted, moved out: inactive members count nowhere.
+            person.is_active = Set(m < home.members);
+            person.insert(&app.db).await.expect("member");
+        }
+        if let Some([wage, production, property, transfer]) = home.income {
+            household_income::ActiveModel {
+                household_id: Set(saved.id),
+                year: Set(2020),
+                wage_fen: Set(wage * 100),
+                production_fen: Set(production * 100),
+                property_fen: Set(property * 100),
+                transfer_fen: Set(transfer * 100),
+                production_cost_fen: Set(0),
+                household_size: Set(home.members as i32),
+                per_capita_net_fen: Set(
+                    (wage + production + property + transfer) * 100 / home.members as i64
+                ),
+                version: Set(1),
+                updated_at: Set(Utc::now()),
+            }
+            .insert(&app.db)
+            .await
+            .expect("income");
+        }
+        made.push(saved);
+    }
+    (village, made)
+}
+
+async fn add_activity(app: &TestApp, village: &region::Model, homes: &[household::Model]) {
+    let now = Utc::now();
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+    // Measures: two of the first household (done, cancelled), one overdue of
+    // the second, one of the third due in another year.
+    for (home, deadline, status) in [
+        (0, day(2020, 6, 30), MeasureStatus::Done),
+        (0, day(2020, 9, 30), MeasureStatus::Cancelled),
+        (1, day(2020, 3, 1), MeasureStatus::Planned),
+        (2, day(2021, 3, 1), MeasureStatus::Planned),
+    ] {
+        measure::ActiveModel {
+            household_id: Set(homes[home].id),
+            category: Set(MeasureCategory::DevelopProduction),
+            task: Set("发展生产".into()),
+            standard: Set("增收".into()),
+            responsible: Set("王建国".into()),
+            deadline: Set(deadline),
+            funds_fen: Set(0),
+            status: Set(status),
+            completed_on: Set((status == MeasureStatus::Done).then_some(deadline)),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("measure");
+    }
+    // Pairings: the first and third now, the second ended.
+    let admin = app.user_for(entity::enums::Role::HelperCadre).await.0;
+    for (home, ended) in [(0, None), (1, Some(day(2020, 5, 1))), (2, None)] {
+        helper_pairing::ActiveModel {
+            helper_id: Set(admin.id),
+            household_id: Set(homes[home].id),
+            unit: Set(None),
+            started_on: Set(day(2019, 1, 1)),
+            ended_on: Set(ended),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("pairing");
+    }
+    // Visits: the first household ten days ago, the third long ago.
+    for (home, on) in [(0, days_ago(10)), (2, days_ago(200))] {
+        visit::ActiveModel {
+            household_id: Set(homes[home].id),
+            visitor_id: Set(admin.id),
+            visited_on: Set(on),
+            notes: Set("走访".into()),
+            latitude: Set(None),
+            longitude: Set(None),
+            photos: Set("[]".into()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("visit");
+    }
+    // The fourth household returned in 2020.
+    status_change::ActiveModel {
+        household_id: Set(homes[3].id),
+        action: Set(StatusAction::Returned),
+        from_status: Set(Some(HouseholdStatus::LiftedOut)),
+        to_status: Set(HouseholdStatus::Returned),
+        from_monitoring: Set(None),
+        to_monitoring: Set(None),
+        year: Set(None),
+        reason: Set("因病返贫".into()),
+        proposal_id: Set(None),
+        actor_id: Set(None),
+        actor: Set("test".into()),
+        at: Set(Utc
+            .with_ymd_and_hms(2020, 6, 1, 2, 0, 0)
+            .single()
+            .expect("a time")),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("status change");
+    // A project of 2020 covering the village: 1000 allocated, 250 paid out.
+    let road = project::ActiveModel {
+        name: Set("2020年试验村通组路".into()),
+        kind: Set(ProjectKind::Road),
+        status: Set(ProjectStatus::InProgress),
+        year: Set(2020),
+        implementer: Set("县交通运输局".into()),
+        budget_fen: Set(100_000),
+        progress_percent: Set(25),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("project");
+    project_village::ActiveModel {
+        project_id: Set(road.id),
+        village_id: Set(village.id),
+    }
+    .insert(&app.db)
+    .await
+    .expect("coverage");
+    let source = fund_source::ActiveModel {
+        year: Set(2020),
+        kind: Set(entity::enums::FundSourceKind::County),
+        name: Set("县级资金".into()),
+        amount_fen: Set(100_000),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("source");
+    for (kind, fen) in [
+        (FundEntryKind::Allocation, 100_000),
+        (FundEntryKind::Disbursement, 25_000),
+    ] {
+        let disbursement = kind == FundEntryKind::Disbursement;
+        fund_entry::ActiveModel {
+            kind: Set(kind),
+            source_id: Set(source.id),
+            project_id: Set(road.id),
+            amount_fen: Set(fen),
+            entry_date: Set(day(2020, 7, 1)),
+            voucher_number: Set(disbursement.then(|| "记-1".to_owned())),
+            payee: Set(disbursement.then(|| "县路桥公司".to_owned())),
+            payee_kind: Set(disbursement.then_some(entity::enums::PayeeKind::Organisation)),
+            note: Set(String::new()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("entry");
+    }
+}
+
+fn by_key<'a>(list: &'a Value, key: &str, value: &str) -> &'a Value {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .find(|item| item[key] == value)
+        .expect("listed")
+}
+
+async fn every_figure_of_a_hand_built_village(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 20).await;
+    let (village, homes) = build_village(&app).await;
+    add_activity(&app, &village, &homes).await;
+    let vars = json!({ "r": global_id("Village", village.id), "y": 2020 });
+    let token = app.token_for(entity::enums::Role::TownshipOfficer).await;
+    let s = app
+        .query_as(Some(token.as_str()), STATISTICS, vars.clone())
+        .await["statistics"]
+        .clone();
+
+    assert_eq!(s["suppressedSmallCells"], false);
+    let status = |name: &str| {
+        let row = by_key(&s["byStatus"], "status", name);
+        (row["households"].clone(), row["people"].clone())
+    };
+    assert_eq!(status("ENROLLED"), (json!(2), json!(5)));
+    assert_eq!(status("LIFTED_OUT"), (json!(1), json!(4)));
+    assert_eq!(status("RETURNED"), (json!(1), json!(1)));
+    assert_eq!(status("REMOVED"), (json!(1), json!(2)));
+    assert_eq!(status("NOT_POOR"), (json!(1), json!(1)));
+    assert_eq!(s["poorHouseholds"], 3);
+    assert_eq!(s["poorPeople"], 6);
+    assert_eq!(s["ruralPopulation"], 200);
+    assert_eq!(s["povertyIncidence"], 0.03);
+    assert_eq!(
+        s["exitThreshold"], 0.03,
+        "the county is in Guizhou, in the west"
+    );
+    assert_eq!(s["meetsExitThreshold"], false, "3% is not under 3%");
+    assert_eq!(s["exits"], 1);
+    assert_eq!(s["returns"], 1);
+    assert_eq!(
+        by_key(&s["byMainCause"], "cause", "ILLNESS")["households"],
+        2
+    );
+    assert_eq!(
+        by_key(&s["byMainCause"], "cause", "DISABILITY")["households"],
+        1
+    );
+    assert_eq!(
+        by_key(&s["byMainCause"], "cause", "LACK_OF_FUNDS")["households"],
+        1
+    );
+    assert_eq!(
+        by_key(&s["byMainCause"], "cause", "OTHER")["households"],
+        0,
+        "removed and not-poor households are not registered"
+    );
+    assert_eq!(
+        by_key(&s["byAttribute"], "attribute", "GENERAL")["households"],
+        3
+    );
+    assert_eq!(
+        by_key(&s["byAttribute"], "attribute", "MINIMUM_LIVING_GUARANTEE")["households"],
+        1
+    );
+    // 20,000 yuan of net income over 9 people.
+    assert_eq!(
+        s["income"],
+        json!({ "households": 3, "perCapitaNet": "2222.22", "perCapitaWage": "1333.33",
+                "perCapitaProduction": "722.22", "perCapitaProperty": "11.11", "perCapitaTransfer": "155.55" })
+    );
+    assert_eq!(
+        s["plans"],
+        json!({ "measures": 3, "done": 1, "cancelled": 1, "overdue": 1, "completionRate": 0.5 })
+    );
+    assert_eq!(
+        s["pairing"],
+        json!({ "households": 4, "paired": 2, "coverage": 0.5, "notVisitedIn90Days": 3 })
+    );
+    assert_eq!(
+        by_key(&s["projectsByStatus"], "status", "IN_PROGRESS")["projects"],
+        1
+    );
+    assert_eq!(
+        s["funds"],
+        json!({ "allocated": "1000.00", "disbursed": "250.00", "utilisation": 0.25 })
+    );
+    assert_eq!(s["children"], json!([]), "a village has no children");
+
+    // Its township lists it among its villages with the same figures.
+    let township = app
+        .query_as(
+            Some(token.as_str()),
+            STATISTICS,
+            json!({ "r": global_id("Township", village.parent_id.expect("a township")), "y": 2020 }),
+        )
+        .await["statistics"]
+        .clone();
+    let ours = township["children"]
+        .as_array()
+        .expect("villages")
+        .iter()
+        .find(|c| c["region"]["id"] == global_id("Village", village.id))
+        .expect("the village is listed");
+    assert_eq!(ours["byStatus"], s["byStatus"]);
+    assert_eq!(ours["exits"], 1);
+
+    // The public sees the same statistics with every cell under five households null.
+    let public = app.graphql_as(None, STATISTICS, vars).await;
+    assert!(public.get("errors").is_none(), "{public}");
+    let p = &public["data"]["statistics"];
+    assert_eq!(p["suppressedSmallCells"], true);
+    for row in p["byStatus"].as_array().expect("statuses") {
+        assert!(
+            row["households"].is_null() && row["people"].is_null(),
+            "{row}"
+        );
+    }
+    assert!(p["poorHouseholds"].is_null());
+    assert!(p["poorPeople"].is_null());
+    assert!(p["povertyIncidence"].is_null());
+    assert!(p["exits"].is_null() && p["returns"].is_null());
+    assert_eq!(
+        p["income"],
+        json!({ "households": null, "perCapitaNet": null, "perCapitaWage": null,
+                "perCapitaProduction": null, "perCapitaProperty": null, "perCapitaTransfer": null })
+    );
+    assert!(p["pairing"]["paired"].is_null() && p["pairing"]["coverage"].is_null());
+    assert_eq!(
+        by_key(&p["byMainCause"], "cause", "OTHER")["households"],
+        0,
+        "an empty cell singles no one out"
+    );
+    assert_eq!(p["ruralPopulation"], 200);
+    assert_eq!(p["funds"], s["funds"], "money is not about persons");
+    assert_eq!(p["projectsByStatus"], s["projectsByStatus"]);
+}
+
+async fn the_county_agrees_with_a_plain_recount(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 120).await;
+    let county = first_region(&app.db, RegionLevel::County).await;
+    let s = app
+        .query(
+            STATISTICS,
+            json!({ "r": global_id("County", county.id), "y": 2020 }),
+        )
+        .await["statistics"]
+        .clone();
+
+    // Recount from the rows themselves.
+    let homes = household::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("households");
+    let members = member::Entity::find()
+        .filter(member::Column::IsActive.eq(true))
+        .all(&app.db)
+        .await
+        .expect("members");
+    let status_of: HashMap<i64, HouseholdStatus> = homes.iter().map(|h| (h.id, h.status)).collect();
+    let mut households: HashMap<HouseholdStatus, i64> = HashMap::new();
+    for h in &homes {
+        *households.entry(h.status).or_default() += 1;
+    }
+    let mut people: HashMap<HouseholdStatus, i64> = HashMap::new();
+    for m in &members {
+        *people.entry(status_of[&m.household_id]).or_default() += 1;
+    }
+    for row in s["byStatus"].as_array().expect("statuses") {
+        let status: HouseholdStatus = serde_json::from_value(json!(
+            row["status"].as_str().expect("status").to_lowercase()
+        ))
+        .expect("a status");
+        assert_eq!(
+            row["households"],
+            households.get(&status).copied().unwrap_or(0),
+            "{row}"
+        );
+        assert_eq!(
+            row["people"],
+            people.get(&status).copied().unwrap_or(0),
+            "{row}"
+        );
+    }
+    let exits = homes
+        .iter()
+        .filter(|h| h.lifted_out_year == Some(2020))
+        .count();
+    assert_eq!(s["exits"], exits);
+    let registered = |h: &&household::Model| {
+        matches!(
+            h.status,
+            HouseholdStatus::Enrolled | HouseholdStatus::LiftedOut | HouseholdStatus::Returned
+        )
+    };
+    let registered_ids: std::collections::HashSet<i64> =
+        homes.iter().filter(registered).map(|h| h.id).collect();
+    let incomes: Vec<household_income::Model> = household_income::Entity::find()
+        .filter(household_income::Column::Year.eq(2020))
+        .all(&app.db)
+        .await
+        .expect("incomes")
+        .into_iter()
+        .filter(|i| registered_ids.contains(&i.household_id))
+        .collect();
+    let net: i64 = incomes.iter().map(|i| i.net_fen()).sum();
+    let size: i64 = incomes.iter().map(|i| i64::from(i.household_size)).sum();
+    let per_capita = net / size;
+    assert_eq!(
+        s["income"]["perCapitaNet"],
+        format!("{}.{:02}", per_capita / 100, per_capita % 100)
+    );
+    assert_eq!(s["income"]["households"], incomes.len());
+    let villages = regions(&app.db, RegionLevel::Village).await;
+    let population: i64 = villages
+        .iter()
+        .filter_map(|v| v.rural_population)
+        .map(i64::from)
+        .sum();
+    assert_eq!(s["ruralPopulation"], population);
+    // The children add up to the county.
+    let children = s["children"].as_array().expect("townships");
+    assert_eq!(
+        children.len(),
+        regions(&app.db, RegionLevel::Township).await.len()
+    );
+    let exits_of_children: i64 = children
+        .iter()
+        .map(|c| c["exits"].as_i64().expect("exits"))
+        .sum();
+    assert_eq!(exits_of_children, exits as i64);
+}
