@@ -4,11 +4,11 @@
 
 use entity::enums::{RegionLevel, Role};
 use entity::{
-    app_user, audit_entry, benefit_link, enterprise, fund_entry, fund_source, helper_pairing,
-    helper_unit, household, household_cause, household_income, measure, member, monitoring_case,
-    monitoring_line, monitoring_risk, objection, poverty_line, project, project_beneficiary,
-    project_stage_change, project_village, proposal, region, reveal, status_change, unit_pairing,
-    village_staff, visit, visit_help,
+    app_user, assessment_indicator, assessment_result, audit_entry, benefit_link, enterprise,
+    field_check, fund_entry, fund_source, helper_pairing, helper_unit, household, household_cause,
+    household_income, measure, member, monitoring_case, monitoring_line, monitoring_risk,
+    objection, poverty_line, project, project_beneficiary, project_stage_change, project_village,
+    proposal, region, reveal, status_change, unit_pairing, village_staff, visit, visit_help,
 };
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
@@ -445,6 +445,39 @@ impl Scoped for app_user::Entity {
     }
 }
 
+/// Rows about one township (assessment results, field checks): the county
+/// office, auditors and the province see all, a township officer its own.
+fn of_own_township(viewer: &Viewer, column: impl ColumnTrait) -> Condition {
+    let Viewer::User(user) = viewer else {
+        return nothing();
+    };
+    match (user.role, &user.region_prefix) {
+        (Role::CountyAdmin | Role::Auditor | Role::ProvincialSystem, _) => Condition::all(),
+        (Role::TownshipOfficer, Some(prefix)) => {
+            let own = Query::select()
+                .column(region::Column::Id)
+                .from(region::Entity)
+                .and_where(region::Column::Level.eq(RegionLevel::Township))
+                .cond_where(code_under(prefix))
+                .to_owned();
+            Condition::all().add(column.in_subquery(own))
+        }
+        _ => nothing(),
+    }
+}
+
+impl Scoped for assessment_result::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        of_own_township(viewer, assessment_result::Column::TownshipId)
+    }
+}
+
+impl Scoped for field_check::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        of_own_township(viewer, field_check::Column::TownshipId)
+    }
+}
+
 /// Reveals and the audit trail: for the county office and auditors.
 macro_rules! oversight {
     ($($module:ident),+) => {
@@ -484,6 +517,7 @@ public!(
     project_stage_change,
     fund_source,
     fund_entry,
+    assessment_indicator,
     helper_unit,
     unit_pairing,
     village_staff

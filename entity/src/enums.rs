@@ -571,3 +571,39 @@ db_enum! {
         Organisation = "organisation",
     }
 }
+
+db_enum! {
+    /// An indicator of the assessment of townships (考核指标).
+    IndicatorKind {
+        /// Households lifted out in the year over those poor at its start (脱贫率).
+        ExitRate = "exit_rate",
+        /// Measures done over measures due in the year, not cancelled (帮扶计划完成率).
+        PlanCompletion = "plan_completion",
+        /// Registered households with a helper cadre (结对帮扶覆盖率).
+        PairingCoverage = "pairing_coverage",
+        /// Funds disbursed over funds allocated (资金使用率).
+        FundUtilisation = "fund_utilisation",
+        /// Households found wrongly lifted out by field checks; at most the target (错退率).
+        WrongfulExitRate = "wrongful_exit_rate",
+        /// Poor households found left out by field checks; at most the target (漏评率).
+        MissedInclusionRate = "missed_inclusion_rate",
+        /// People surveyed who recognise the results (群众认可度).
+        PublicRecognition = "public_recognition",
+        /// Households surveyed satisfied with their helpers (帮扶满意度).
+        HelperSatisfaction = "helper_satisfaction",
+    }
+}
+
+db_enum! {
+    /// What a field check or survey counted (核查类型).
+    CheckKind {
+        /// Lifted-out households checked, and those found still poor (错退核查).
+        WrongfulExit = "wrongful_exit",
+        /// Households checked that are not registered, and those found poor (漏评核查).
+        MissedInclusion = "missed_inclusion",
+        /// People surveyed, and those who recognise the results (群众认可度调查).
+        Recognition = "recognition",
+        /// Households surveyed, and those satisfied with their helpers (帮扶满意度调查).
+        Satisfaction = "satisfaction",
+    }
+}

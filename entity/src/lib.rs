@@ -2,12 +2,15 @@
 //! enumerations they share. Logic lives in `api`; these stay plain data.
 
 pub mod app_user;
+pub mod assessment_indicator;
+pub mod assessment_result;
 pub mod audit_entry;
 pub mod benefit_link;
 pub mod card_revision;
 pub mod enterprise;
 pub mod enums;
 pub mod ethnicity;
+pub mod field_check;
 pub mod fund_entry;
 pub mod fund_source;
 pub mod helper_pairing;

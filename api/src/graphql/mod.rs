@@ -2,6 +2,7 @@
 //! helpers resolvers use to reach the request's database, viewer and loaders.
 
 pub mod account;
+pub mod assessment;
 pub mod enterprise;
 pub mod funds;
 pub mod household;
@@ -55,6 +56,7 @@ pub struct Query(
     funds::FundQuery,
     funds::FundUtilisationQuery,
     statistics::StatisticsQuery,
+    assessment::AssessmentQuery,
 );
 
 /// The root mutation: one part per domain area.
@@ -70,6 +72,7 @@ pub struct Mutation(
     pairing::unit::UnitMutation,
     pairing::visit::VisitMutation,
     funds::FundMutation,
+    assessment::AssessmentMutation,
     project::ProjectEditMutation,
     project::ProjectLifecycleMutation,
     enterprise::EnterpriseMutation,

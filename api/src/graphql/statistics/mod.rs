@@ -4,7 +4,7 @@
 //! any count of fewer than five households (and what is derived from it) is
 //! suppressed, so that no one can be singled out.
 
-mod figures;
+pub mod figures;
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::Datelike;
