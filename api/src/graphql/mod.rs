@@ -13,6 +13,7 @@ pub mod oversight;
 pub mod pairing;
 pub mod plan;
 pub mod project;
+pub mod publicity;
 pub mod quality;
 pub mod region;
 pub mod relay;
@@ -53,6 +54,7 @@ pub struct Query(
     pairing::unit::UnitQuery,
     funds::FundQuery,
     funds::FundUtilisationQuery,
+    publicity::PolicyQuery,
 );
 
 /// The root mutation: one part per domain area.
@@ -71,6 +73,7 @@ pub struct Mutation(
     project::ProjectEditMutation,
     project::ProjectLifecycleMutation,
     enterprise::EnterpriseMutation,
+    publicity::PolicyMutation,
 );
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;
