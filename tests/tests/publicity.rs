@@ -100,7 +100,7 @@ async fn a_policy_goes_from_draft_to_published_to_withdrawn(backend: Backend) {
     let mut input = new_policy(
         "产业奖补政策",
         &["VILLAGE_CADRE", "TOWNSHIP_OFFICER"],
-        &[township.clone()],
+        std::slice::from_ref(&township),
     );
     input["input"]["idempotencyKey"] = json!("policy-1");
     let created = app.query(CREATE, input.clone()).await["createPolicy"].clone();
