@@ -585,7 +585,7 @@ pub fn addressed_to(viewer: &Viewer) -> ApiResult<Condition> {
 }
 
 /// The regions whose users a policy addressed to `addressed` (townships and
-/// villages) reaches: the mirror of [`regions_reaching`], for counting readers.
+/// villages, at least one) reaches: the mirror of [`regions_reaching`], for counting readers.
 pub fn regions_reached(addressed: &[region::Model]) -> Condition {
     addressed.iter().fold(Condition::any(), |reached, region| {
         let prefix = code_prefix(region);

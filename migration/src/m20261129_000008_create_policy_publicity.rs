@@ -114,6 +114,16 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("policy_role_role")
+                    .table(policy_role::Entity)
+                    .col(PRo::Role)
+                    .col(PRo::PolicyId)
+                    .take(),
+            )
+            .await?;
         use policy_region::Column as PRe;
         manager
             .create_table(
@@ -132,6 +142,16 @@ impl MigrationTrait for Migration {
                         PRe::RegionId,
                         region::Entity,
                     ))
+                    .take(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("policy_region_region")
+                    .table(policy_region::Entity)
+                    .col(PRe::RegionId)
+                    .col(PRe::PolicyId)
                     .take(),
             )
             .await?;

@@ -293,7 +293,8 @@ impl PolicyMutation {
         Ok(Policy(created))
     }
 
-    /// Changes a draft policy (修改政策); a published one is withdrawn and drafted anew.
+    /// Changes a draft policy; published and withdrawn ones stay as they were
+    /// published (修改政策).
     async fn update_policy(
         &self,
         ctx: &Context<'_>,
@@ -408,8 +409,8 @@ impl PolicyMutation {
         Ok(Policy(after))
     }
 
-    /// Withdraws a published policy (撤回政策): it leaves its audience's lists
-    /// and the public's, and stays on record with its read receipts.
+    /// Withdraws a published policy: it leaves its audience's lists and the
+    /// public's, and stays on record with its read receipts (撤回政策).
     async fn withdraw_policy(
         &self,
         ctx: &Context<'_>,
@@ -444,8 +445,8 @@ impl PolicyMutation {
         Ok(Policy(after))
     }
 
-    /// Records that the caller has read a published policy addressed to them
-    /// (阅读政策): once per user; calling again returns the first receipt.
+    /// Records that the caller has read a published policy addressed to them,
+    /// once per user: calling again returns the first receipt (阅读政策).
     async fn mark_policy_read(
         &self,
         ctx: &Context<'_>,

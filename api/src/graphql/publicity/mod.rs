@@ -291,7 +291,8 @@ impl ReadCounts {
 }
 
 /// Read counts of a policy over the active users it addresses now: users
-/// whose role or region no longer match, and disabled ones, are not counted.
+/// whose role or region no longer match, and disabled ones, are not counted
+/// (政策阅读情况).
 #[Object]
 impl PolicyReadership {
     /// The policy as a whole, county-wide users included (合计).
@@ -320,14 +321,14 @@ impl PolicyReadership {
         let db = db(ctx)?;
         let parent = match region_id {
             Some(id) => find_region(ctx, &id, "regionId", &[NodeKind::Township]).await?,
-            None => region::Entity::find()
+            None => access::select::<region::Entity>(viewer(ctx)?)
                 .filter(region::Column::Level.eq(RegionLevel::County))
                 .one(db)
                 .await?
                 .ok_or_else(|| ApiError::not_found("County"))?,
         };
         let counts = read_counts(db, self.policy_id, &self.audience, Some(&parent)).await?;
-        let children = region::Entity::find()
+        let children = access::select::<region::Entity>(viewer(ctx)?)
             .filter(region::Column::ParentId.eq(parent.id))
             .order_by_asc(region::Column::Code)
             .all(db)
@@ -460,8 +461,8 @@ pub struct PolicyQuery;
 
 #[Object]
 impl PolicyQuery {
-    /// Policies, newest first (政策公开): published ones for anyone; drafts and
-    /// withdrawn ones for the county office and auditors.
+    /// Policies, newest first: published ones for anyone; drafts and
+    /// withdrawn ones for the county office and auditors (政策公开).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn policies(
         &self,
