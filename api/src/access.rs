@@ -2,13 +2,14 @@
 //! from [`select`], which applies the viewer's scope in SQL, so lists, counts,
 //! loaders and `node(id)` all agree on what exists for that caller.
 
-use entity::enums::{RegionLevel, Role};
+use entity::enums::{PolicyStatus, RegionLevel, Role};
 use entity::{
     app_user, assessment_indicator, assessment_result, audit_entry, benefit_link, enterprise,
     field_check, fund_entry, fund_source, helper_pairing, helper_unit, household, household_cause,
     household_income, measure, member, monitoring_case, monitoring_line, monitoring_risk,
-    objection, poverty_line, project, project_beneficiary, project_stage_change, project_village,
-    proposal, region, reveal, status_change, unit_pairing, village_staff, visit, visit_help,
+    objection, policy, policy_read, policy_region, policy_role, poverty_line, project,
+    project_beneficiary, project_stage_change, project_village, proposal, region, reveal,
+    status_change, unit_pairing, village_staff, visit, visit_help,
 };
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
@@ -522,3 +523,112 @@ public!(
     unit_pairing,
     village_staff
 );
+
+/// Policies (政策): published ones are public; drafts and withdrawn ones only
+/// for the county office and auditors.
+impl Scoped for policy::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        match viewer.role() {
+            Some(Role::CountyAdmin | Role::Auditor) => Condition::all(),
+            _ => Condition::all().add(policy::Column::Status.eq(PolicyStatus::Published)),
+        }
+    }
+}
+
+/// The policies a viewer sees, as a subquery of their IDs.
+fn policies_seen(viewer: &Viewer) -> SelectStatement {
+    Query::select()
+        .column(policy::Column::Id)
+        .from(policy::Entity)
+        .cond_where(policy::Entity::scope(viewer))
+        .to_owned()
+}
+
+/// A policy's audience: as public as the policy.
+impl Scoped for policy_role::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        Condition::all().add(policy_role::Column::PolicyId.in_subquery(policies_seen(viewer)))
+    }
+}
+
+impl Scoped for policy_region::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        Condition::all().add(policy_region::Column::PolicyId.in_subquery(policies_seen(viewer)))
+    }
+}
+
+/// Read receipts: one's own; all of them for the county office and auditors.
+impl Scoped for policy_read::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        match viewer {
+            Viewer::Public => nothing(),
+            Viewer::User(user) => match user.role {
+                Role::CountyAdmin | Role::Auditor => Condition::all(),
+                _ => Condition::all().add(policy_read::Column::UserId.eq(user.id)),
+            },
+        }
+    }
+}
+
+/// The regions of a user scoped under `prefix` that a policy addressed to
+/// them reaches the user from: the user's own region and those under it (a
+/// township officer answers for the publicity in its villages), and the
+/// township of a village cadre's village.
+fn regions_reaching(prefix: &str) -> Condition {
+    let township = &prefix[..prefix.len().min(9)];
+    Condition::any().add(code_under(prefix)).add(
+        Condition::all()
+            .add(region::Column::Level.eq(RegionLevel::Township))
+            .add(code_under(township)),
+    )
+}
+
+/// The published policies addressed to a viewer (发给我的政策): the viewer's
+/// role is in the audience, and the policy addresses the whole county (no
+/// regions) or a region [`regions_reaching`] the viewer. Users without a
+/// region (the county office, auditors, the province, helper cadres and
+/// enterprises) are reached by whole-county policies only.
+pub fn addressed_to(viewer: &Viewer) -> ApiResult<Condition> {
+    let user = viewer.user()?;
+    let roles = Query::select()
+        .column(policy_role::Column::PolicyId)
+        .from(policy_role::Entity)
+        .and_where(policy_role::Column::Role.eq(user.role))
+        .to_owned();
+    let restricted = Query::select()
+        .column(policy_region::Column::PolicyId)
+        .from(policy_region::Entity)
+        .to_owned();
+    let mut regions = Condition::any().add(policy::Column::Id.not_in_subquery(restricted));
+    if let Some(prefix) = &user.region_prefix {
+        let reaching = Query::select()
+            .column(region::Column::Id)
+            .from(region::Entity)
+            .cond_where(regions_reaching(prefix))
+            .to_owned();
+        let addressed = Query::select()
+            .column(policy_region::Column::PolicyId)
+            .from(policy_region::Entity)
+            .and_where(policy_region::Column::RegionId.in_subquery(reaching))
+            .to_owned();
+        regions = regions.add(policy::Column::Id.in_subquery(addressed));
+    }
+    Ok(Condition::all()
+        .add(policy::Column::Status.eq(PolicyStatus::Published))
+        .add(policy::Column::Id.in_subquery(roles))
+        .add(regions))
+}
+
+/// The regions whose users a policy addressed to `addressed` (townships and
+/// villages, at least one) reaches: the mirror of [`regions_reaching`], for counting readers.
+pub fn regions_reached(addressed: &[region::Model]) -> Condition {
+    addressed.iter().fold(Condition::any(), |reached, region| {
+        let prefix = code_prefix(region);
+        let township = &prefix[..prefix.len().min(9)];
+        reached.add(code_under(prefix)).add(
+            Condition::all()
+                .add(region::Column::Level.eq(RegionLevel::Township))
+                .add(code_under(township)),
+        )
+    })
+}

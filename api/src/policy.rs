@@ -409,6 +409,17 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "announceProject", TOWNSHIP_AND_COUNTY),
     rule("Project", "beneficiaries", SIGNED_IN),
     rule("ProjectStageChange", "actor", SIGNED_IN),
+    rule("Query", "policies", ANYONE),
+    rule("Query", "myPolicies", SIGNED_IN),
+    rule("Mutation", "createPolicy", ADMIN),
+    rule("Mutation", "updatePolicy", ADMIN),
+    rule("Mutation", "publishPolicy", ADMIN),
+    rule("Mutation", "withdrawPolicy", ADMIN),
+    rule("Mutation", "markPolicyRead", SIGNED_IN),
+    rule("Policy", "readAt", SIGNED_IN),
+    rule("Policy", "readership", OVERSIGHT),
+    rule("Policy", "publishedBy", OVERSIGHT),
+    rule("Policy", "withdrawnBy", OVERSIGHT),
 ];
 
 /// The rules by type and field: looked up on every field a query resolves.

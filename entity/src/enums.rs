@@ -595,6 +595,30 @@ db_enum! {
 }
 
 db_enum! {
+    /// Field of a poverty-alleviation policy (政策类别).
+    PolicyCategory {
+        /// Industrial development (产业扶贫).
+        Industry = "industry",
+        /// Employment and labour transfer (就业扶贫).
+        Employment = "employment",
+        /// Education (教育扶贫).
+        Education = "education",
+        /// Health and medical care (健康扶贫).
+        Health = "health",
+        /// Safe housing (住房安全保障).
+        Housing = "housing",
+        /// Social security as the last safety net (兜底保障).
+        SocialSecurity = "social_security",
+        /// Microcredit for poor households (小额信贷).
+        Finance = "finance",
+        /// Relocation from inhospitable areas (易地扶贫搬迁).
+        Relocation = "relocation",
+        /// Other policies (其他).
+        Other = "other",
+    }
+}
+
+db_enum! {
     /// What a field check or survey counted (核查类型).
     CheckKind {
         /// Lifted-out households checked, and those found still poor (错退核查).
@@ -605,5 +629,17 @@ db_enum! {
         Recognition = "recognition",
         /// Households surveyed, and those satisfied with their helpers (帮扶满意度调查).
         Satisfaction = "satisfaction",
+    }
+}
+
+db_enum! {
+    /// Where a policy stands in its publicity (政策状态).
+    PolicyStatus {
+        /// Being drafted by the county office; seen by no one else (草稿).
+        Draft = "draft",
+        /// Published to its audience (已发布).
+        Published = "published",
+        /// Withdrawn after publication; kept on record (已撤回).
+        Withdrawn = "withdrawn",
     }
 }

@@ -13,9 +13,9 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     app_user, benefit_link, enterprise, fund_entry, fund_source, helper_pairing, helper_unit,
     household, household_cause, household_income, measure, member, monitoring_case,
-    monitoring_risk, objection, poverty_line, project, project_beneficiary, project_stage_change,
-    project_village, proposal, region, status_change, unit_pairing, village_staff, visit,
-    visit_help,
+    monitoring_risk, objection, policy, poverty_line, project, project_beneficiary,
+    project_stage_change, project_village, proposal, region, status_change, unit_pairing,
+    village_staff, visit, visit_help,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
@@ -68,7 +68,8 @@ keyed!(
     village_staff,
     fund_source,
     fund_entry,
-    benefit_link
+    benefit_link,
+    policy
 );
 
 impl Child for member::Entity {
@@ -688,6 +689,9 @@ pub struct Loaders {
     pub benefit_link_pages: Cached<PagesByParent<benefit_link::Entity>>,
     pub benefit_link_counts: Cached<CountsByParent<benefit_link::Entity>>,
     pub enterprise_benefits: Cached<crate::graphql::enterprise::figures::BenefitByYear>,
+    pub policies: Cached<ById<policy::Entity>>,
+    pub policy_audiences: Cached<crate::graphql::publicity::AudienceByPolicy>,
+    pub policy_reads: Cached<crate::graphql::publicity::ReadAtByPolicy>,
 }
 
 impl Loaders {
@@ -777,6 +781,15 @@ impl Loaders {
             benefit_link_counts: cached(CountsByParent::new(db), delay),
             enterprise_benefits: cached(
                 crate::graphql::enterprise::figures::BenefitByYear::new(db),
+                delay,
+            ),
+            policies: cached(ById::new(db, viewer), delay),
+            policy_audiences: cached(
+                crate::graphql::publicity::AudienceByPolicy::new(db, viewer),
+                delay,
+            ),
+            policy_reads: cached(
+                crate::graphql::publicity::ReadAtByPolicy::new(db, viewer),
                 delay,
             ),
             poverty_lines: cached(

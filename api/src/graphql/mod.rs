@@ -14,6 +14,7 @@ pub mod oversight;
 pub mod pairing;
 pub mod plan;
 pub mod project;
+pub mod publicity;
 pub mod quality;
 pub mod region;
 pub mod relay;
@@ -57,6 +58,7 @@ pub struct Query(
     funds::FundUtilisationQuery,
     statistics::StatisticsQuery,
     assessment::AssessmentQuery,
+    publicity::PolicyQuery,
 );
 
 /// The root mutation: one part per domain area.
@@ -76,6 +78,7 @@ pub struct Mutation(
     project::ProjectEditMutation,
     project::ProjectLifecycleMutation,
     enterprise::EnterpriseMutation,
+    publicity::PolicyMutation,
 );
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;
