@@ -4,7 +4,7 @@
 
 use entity::enums::{RegionLevel, Role};
 use entity::{
-    app_user, audit_entry, benefit_link, enterprise, fund_entry, fund_source, helper_pairing,
+    app_user, audit_entry, benefit_link, complaint, enterprise, fund_entry, fund_source, helper_pairing,
     helper_unit, household, household_cause, household_income, measure, member, monitoring_case,
     monitoring_line, monitoring_risk, objection, poverty_line, project, project_beneficiary,
     project_stage_change, project_village, proposal, region, reveal, status_change, unit_pairing,
@@ -441,6 +441,25 @@ impl Scoped for app_user::Entity {
                 .add(own)
                 .add(app_user::Column::Role.eq(Role::HelperCadre)),
             _ => Condition::all().add(own),
+        }
+    }
+}
+
+/// Complaints (投诉举报): the county office and auditors see all of them; a
+/// township officer those concerning the villages of its township, which it
+/// handles; a complaint naming no village is the county's alone. Nobody else
+/// reaches a complaint as a row: the complainant follows it by tracking number.
+impl Scoped for complaint::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        let Viewer::User(user) = viewer else {
+            return nothing();
+        };
+        match (user.role, &user.region_prefix) {
+            (Role::CountyAdmin | Role::Auditor, _) => Condition::all(),
+            (Role::TownshipOfficer, Some(prefix)) => {
+                Condition::all().add(complaint::Column::VillageId.in_subquery(villages_under(prefix)))
+            }
+            _ => nothing(),
         }
     }
 }

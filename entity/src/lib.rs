@@ -5,6 +5,7 @@ pub mod app_user;
 pub mod audit_entry;
 pub mod benefit_link;
 pub mod card_revision;
+pub mod complaint;
 pub mod enterprise;
 pub mod enums;
 pub mod ethnicity;

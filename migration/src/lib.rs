@@ -11,6 +11,7 @@ mod m20261129_000004_create_audit_entry;
 mod m20261129_000005_create_helper_pairing;
 mod m20261129_000006_create_dynamic_management;
 mod m20261129_000007_create_industry_and_funds;
+mod m20261129_000009_create_supervision;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_create_helper_pairing::Migration),
             Box::new(m20261129_000006_create_dynamic_management::Migration),
             Box::new(m20261129_000007_create_industry_and_funds::Migration),
+            Box::new(m20261129_000009_create_supervision::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    app_user, benefit_link, enterprise, fund_entry, fund_source, helper_pairing, helper_unit,
+    app_user, benefit_link, complaint, enterprise, fund_entry, fund_source, helper_pairing, helper_unit,
     household, household_cause, household_income, measure, member, monitoring_case,
     monitoring_risk, objection, poverty_line, project, project_beneficiary, project_stage_change,
     project_village, proposal, region, status_change, unit_pairing, village_staff, visit,
@@ -68,7 +68,8 @@ keyed!(
     village_staff,
     fund_source,
     fund_entry,
-    benefit_link
+    benefit_link,
+    complaint
 );
 
 impl Child for member::Entity {
@@ -688,6 +689,7 @@ pub struct Loaders {
     pub benefit_link_pages: Cached<PagesByParent<benefit_link::Entity>>,
     pub benefit_link_counts: Cached<CountsByParent<benefit_link::Entity>>,
     pub enterprise_benefits: Cached<crate::graphql::enterprise::figures::BenefitByYear>,
+    pub complaints: Cached<ById<complaint::Entity>>,
 }
 
 impl Loaders {
@@ -786,6 +788,7 @@ impl Loaders {
                 },
                 delay,
             ),
+            complaints: cached(ById::new(db, viewer), delay),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod project;
 pub mod quality;
 pub mod region;
 pub mod relay;
+pub mod supervision;
 
 use std::sync::Arc;
 
@@ -53,6 +54,7 @@ pub struct Query(
     pairing::unit::UnitQuery,
     funds::FundQuery,
     funds::FundUtilisationQuery,
+    supervision::SupervisionQuery,
 );
 
 /// The root mutation: one part per domain area.
@@ -71,6 +73,7 @@ pub struct Mutation(
     project::ProjectEditMutation,
     project::ProjectLifecycleMutation,
     enterprise::EnterpriseMutation,
+    supervision::SupervisionMutation,
 );
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;

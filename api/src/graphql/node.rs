@@ -12,6 +12,7 @@ use super::pairing::unit::{HelperUnit, VillageStaff};
 use super::pairing::visit::Visit;
 use super::plan::Measure;
 use super::project::Project;
+use super::supervision::Complaint;
 use super::region::{County, Township, Village, node_kind, region_node};
 use super::relay::{NodeKind, decode_id};
 use crate::error::{ApiError, ApiResult};
@@ -41,6 +42,7 @@ pub enum Node {
     FundSource(FundSource),
     FundEntry(FundEntry),
     BenefitLink(BenefitLink),
+    Complaint(Complaint),
 }
 
 #[derive(Default)]
@@ -125,6 +127,11 @@ impl NodeQuery {
                 .load_one(raw)
                 .await?
                 .map(|m| BenefitLink(m).into()),
+            NodeKind::Complaint => loaders
+                .complaints
+                .load_one(raw)
+                .await?
+                .map(|m| Complaint(m).into()),
         };
         node.ok_or_else(|| ApiError::not_found(kind.type_name()))
     }

@@ -40,10 +40,11 @@ pub enum NodeKind {
     FundSource,
     FundEntry,
     BenefitLink,
+    Complaint,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 17] = [
+    const ALL: [NodeKind; 18] = [
         NodeKind::County,
         NodeKind::Township,
         NodeKind::Village,
@@ -61,6 +62,7 @@ impl NodeKind {
         NodeKind::FundSource,
         NodeKind::FundEntry,
         NodeKind::BenefitLink,
+        NodeKind::Complaint,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -82,6 +84,7 @@ impl NodeKind {
             NodeKind::FundSource => "FundSource",
             NodeKind::FundEntry => "FundEntry",
             NodeKind::BenefitLink => "BenefitLink",
+            NodeKind::Complaint => "Complaint",
         }
     }
 }
