@@ -80,7 +80,7 @@ pub fn next(from: ComplaintStatus, step: Handling) -> Result<ComplaintStatus, St
         return Ok(*to);
     }
     Err(format!(
-        "the complaint is {}; only a {} complaint can {verb}",
+        "the complaint is {}; only a complaint that is {} can {verb}",
         status_name(from),
         status_name(*allowed)
     ))
