@@ -4,11 +4,11 @@
 
 use entity::enums::{RegionLevel, Role};
 use entity::{
-    app_user, audit_entry, benefit_link, complaint, enterprise, fund_entry, fund_source, helper_pairing,
-    helper_unit, household, household_cause, household_income, measure, member, monitoring_case,
-    monitoring_line, monitoring_risk, objection, poverty_line, project, project_beneficiary,
-    project_stage_change, project_village, proposal, region, reveal, status_change, unit_pairing,
-    village_staff, visit, visit_help,
+    app_user, audit_entry, benefit_link, complaint, enterprise, fund_entry, fund_source,
+    helper_pairing, helper_unit, household, household_cause, household_income, measure, member,
+    monitoring_case, monitoring_line, monitoring_risk, objection, poverty_line, project,
+    project_beneficiary, project_stage_change, project_village, proposal, region, reveal,
+    status_change, unit_pairing, village_staff, visit, visit_help,
 };
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
@@ -456,9 +456,8 @@ impl Scoped for complaint::Entity {
         };
         match (user.role, &user.region_prefix) {
             (Role::CountyAdmin | Role::Auditor, _) => Condition::all(),
-            (Role::TownshipOfficer, Some(prefix)) => {
-                Condition::all().add(complaint::Column::VillageId.in_subquery(villages_under(prefix)))
-            }
+            (Role::TownshipOfficer, Some(prefix)) => Condition::all()
+                .add(complaint::Column::VillageId.in_subquery(villages_under(prefix))),
             _ => nothing(),
         }
     }

@@ -89,7 +89,10 @@ async fn villages(app: &TestApp) -> (i64, i64) {
     let township = first_region(&app.db, RegionLevel::Township).await;
     let prefix = &township.code[..9];
     let all = regions(&app.db, RegionLevel::Village).await;
-    let inside = all.iter().find(|v| v.code.starts_with(prefix)).expect("inside");
+    let inside = all
+        .iter()
+        .find(|v| v.code.starts_with(prefix))
+        .expect("inside");
     let outside = all
         .iter()
         .find(|v| !v.code.starts_with(prefix))
@@ -130,7 +133,10 @@ async fn the_public_submits_without_a_token_and_follows_by_tracking_number(backe
         .expect("a household");
 
     let submitted = submit(&app, None, household_complaint(home.id)).await;
-    let number = submitted["trackingNumber"].as_str().expect("number").to_owned();
+    let number = submitted["trackingNumber"]
+        .as_str()
+        .expect("number")
+        .to_owned();
     let today = api::edit::today().format("%Y%m%d").to_string();
     assert!(number.starts_with(&format!("JB{today}")), "{number}");
     assert_eq!(number.len(), 16);
@@ -174,9 +180,9 @@ async fn the_public_submits_without_a_token_and_follows_by_tracking_number(backe
     // Handled, the answer reaches the complainant; the instructions do not.
     let assigned = app.query(ASSIGN, assign(&json!(id), 1)).await["assignComplaint"].clone();
     app.query(ANSWER, answer(&json!(id), 2)).await;
-    let progress = app.query_as(None, PROGRESS, json!({ "n": number })).await
-        ["complaintByTrackingNumber"]
-        .clone();
+    let progress =
+        app.query_as(None, PROGRESS, json!({ "n": number })).await["complaintByTrackingNumber"]
+            .clone();
     assert_eq!(progress["status"], "ANSWERED");
     assert_eq!(progress["assignedUnit"], "县乡村振兴局");
     assert_eq!(progress["deadline"], assigned["deadline"]);
@@ -190,7 +196,12 @@ async fn the_public_submits_without_a_token_and_follows_by_tracking_number(backe
         .as_array()
         .expect("entries")
         .iter()
-        .map(|e| (e["action"].as_str().unwrap_or(""), e["actor"].as_str().unwrap_or("")))
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or(""),
+                e["actor"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert_eq!(
         steps,
@@ -212,7 +223,11 @@ async fn a_signed_in_retry_returns_the_same_complaint(backend: Backend) {
     let again = submit(&app, Some(&cadre), input.clone()).await;
     assert_eq!(first["trackingNumber"], again["trackingNumber"]);
     assert_eq!(
-        complaint::Entity::find().all(&app.db).await.expect("rows").len(),
+        complaint::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("rows")
+            .len(),
         1
     );
     let stored = row(&app, &first["trackingNumber"]).await;
@@ -228,7 +243,10 @@ async fn a_signed_in_retry_returns_the_same_complaint(backend: Backend) {
     let public = app.graphql_as(None, SUBMIT, input).await;
     assert_eq!(TestApp::error_codes(&public), ["BAD_USER_INPUT"]);
     assert_eq!(error_field(&public), "idempotencyKey");
-    assert_eq!(app.audit_actions("Complaint", stored.id).await, ["complaint.submit"]);
+    assert_eq!(
+        app.audit_actions("Complaint", stored.id).await,
+        ["complaint.submit"]
+    );
 }
 
 /// Drives a new complaint through the first `steps` handling steps.
@@ -238,7 +256,11 @@ async fn complaint_at(app: &TestApp, village: i64, steps: usize) -> Value {
         "Complaint",
         row(app, &submitted["trackingNumber"]).await.id
     ));
-    let moves = [(ASSIGN, assign(&id, 1)), (ANSWER, answer(&id, 2)), (CLOSE, close(&id, 3))];
+    let moves = [
+        (ASSIGN, assign(&id, 1)),
+        (ANSWER, answer(&id, 2)),
+        (CLOSE, close(&id, 3)),
+    ];
     for (mutation, variables) in moves.into_iter().take(steps) {
         app.query(mutation, variables).await;
     }
@@ -249,7 +271,13 @@ async fn each_handling_step_moves_only_from_its_status(backend: Backend) {
     let app = TestApp::seeded(&backend, 10).await.0;
     let (village, _) = villages(&app).await;
     let statuses = ["RECEIVED", "ASSIGNED", "ANSWERED", "CLOSED"];
-    type Step = (&'static str, &'static str, fn(&Value, i64) -> Value, usize, &'static str);
+    type Step = (
+        &'static str,
+        &'static str,
+        fn(&Value, i64) -> Value,
+        usize,
+        &'static str,
+    );
     let steps: [Step; 3] = [
         (ASSIGN, "assignComplaint", assign, 0, "ASSIGNED"),
         (ANSWER, "answerComplaint", answer, 1, "ANSWERED"),
@@ -262,7 +290,10 @@ async fn each_handling_step_moves_only_from_its_status(backend: Backend) {
             let body = app.graphql(mutation, input(&id, version)).await;
             let now = app.query(COMPLAINT, json!({ "id": id })).await["node"].clone();
             if at == allowed_at {
-                assert!(body.get("errors").is_none(), "{field} from {status}: {body}");
+                assert!(
+                    body.get("errors").is_none(),
+                    "{field} from {status}: {body}"
+                );
                 assert_eq!(body["data"][field]["status"], leads_to);
                 assert_eq!(body["data"][field]["version"], version + 1);
                 assert_eq!(now["status"], leads_to);
@@ -351,12 +382,16 @@ async fn only_the_county_office_and_auditors_know_who_complained(backend: Backen
         assert_eq!(seen["node"]["complainantName"], NAME);
         assert_eq!(seen["node"]["complainantPhone"], PHONE);
     }
-    let hidden = app.graphql_as(Some(&officer), IDENTITY, json!({ "id": id })).await;
+    let hidden = app
+        .graphql_as(Some(&officer), IDENTITY, json!({ "id": id }))
+        .await;
     assert_eq!(TestApp::error_codes(&hidden), ["FORBIDDEN", "FORBIDDEN"]);
     assert_eq!(hidden["data"]["node"]["id"], id);
     assert!(hidden["data"]["node"]["complainantName"].is_null());
     // The rest of the complaint is the officer's to handle.
-    let seen = app.query_as(Some(&officer), COMPLAINT, json!({ "id": id })).await;
+    let seen = app
+        .query_as(Some(&officer), COMPLAINT, json!({ "id": id }))
+        .await;
     assert_eq!(seen["node"]["status"], "ASSIGNED");
     assert_eq!(seen["node"]["village"]["id"], global_id("Village", village));
 
@@ -417,16 +452,18 @@ async fn a_township_officer_handles_only_its_townships_complaints(backend: Backe
     assert_eq!(listed["complaints"]["totalCount"], 1);
     assert_eq!(listed["complaints"]["nodes"][0]["id"], ours);
 
-    let assigned = app
-        .query_as(Some(&officer), ASSIGN, assign(&ours, 1))
-        .await["assignComplaint"]
-        .clone();
+    let assigned =
+        app.query_as(Some(&officer), ASSIGN, assign(&ours, 1)).await["assignComplaint"].clone();
     assert_eq!(assigned["status"], "ASSIGNED");
     assert_eq!(assigned["assignmentNote"], "请核实评定程序并约谈村两委");
     for other in [&theirs, &nowhere] {
-        let body = app.graphql_as(Some(&officer), ASSIGN, assign(other, 1)).await;
+        let body = app
+            .graphql_as(Some(&officer), ASSIGN, assign(other, 1))
+            .await;
         assert_eq!(TestApp::error_codes(&body), ["NOT_FOUND"]);
-        let node = app.graphql_as(Some(&officer), COMPLAINT, json!({ "id": other })).await;
+        let node = app
+            .graphql_as(Some(&officer), COMPLAINT, json!({ "id": other }))
+            .await;
         assert_eq!(TestApp::error_codes(&node), ["NOT_FOUND"]);
     }
     // The county office handles any of them.
@@ -455,10 +492,19 @@ async fn bad_submissions_name_the_field(backend: Backend) {
         (with("content", json!("   ")), "content"),
         (with("content", json!("长".repeat(5_001))), "content"),
         (with("complainantPhone", json!("12ab")), "complainantPhone"),
-        (with("complainantName", json!("名".repeat(51))), "complainantName"),
-        (with("subjectId", json!(global_id("Village", 999_999))), "subjectId"),
+        (
+            with("complainantName", json!("名".repeat(51))),
+            "complainantName",
+        ),
+        (
+            with("subjectId", json!(global_id("Village", 999_999))),
+            "subjectId",
+        ),
         (with("subjectId", json!("not-an-id")), "subjectId"),
-        (with("villageId", json!(global_id("Village", village))), "villageId"),
+        (
+            with("villageId", json!(global_id("Village", village))),
+            "villageId",
+        ),
     ];
     let mut household = base.clone();
     household["input"]["subjectKind"] = json!("HOUSEHOLD_TREATMENT");

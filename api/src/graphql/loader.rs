@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    app_user, benefit_link, complaint, enterprise, fund_entry, fund_source, helper_pairing, helper_unit,
-    household, household_cause, household_income, measure, member, monitoring_case,
+    app_user, benefit_link, complaint, enterprise, fund_entry, fund_source, helper_pairing,
+    helper_unit, household, household_cause, household_income, measure, member, monitoring_case,
     monitoring_risk, objection, poverty_line, project, project_beneficiary, project_stage_change,
     project_village, proposal, region, status_change, unit_pairing, village_staff, visit,
     visit_help,

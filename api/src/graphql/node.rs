@@ -12,9 +12,9 @@ use super::pairing::unit::{HelperUnit, VillageStaff};
 use super::pairing::visit::Visit;
 use super::plan::Measure;
 use super::project::Project;
-use super::supervision::Complaint;
 use super::region::{County, Township, Village, node_kind, region_node};
 use super::relay::{NodeKind, decode_id};
+use super::supervision::Complaint;
 use crate::error::{ApiError, ApiResult};
 
 /// An object with a global ID, fetchable with `node(id:)`.

@@ -159,12 +159,8 @@ async fn subject(
         });
     };
     let (node, raw) = decode_id_of(id, "subjectId", referable(kind))?;
-    let unknown = || {
-        ApiError::bad_input(
-            "subjectId",
-            format!("no {} has this ID", node.type_name()),
-        )
-    };
+    let unknown =
+        || ApiError::bad_input("subjectId", format!("no {} has this ID", node.type_name()));
     // A household's or a village's own village is the register's to say.
     if matches!(node, NodeKind::Household | NodeKind::Village) && village.is_some() {
         return Err(ApiError::bad_input(
@@ -426,7 +422,9 @@ impl SupervisionMutation {
             if let Claim::Replay(id) =
                 edit::claim(&txn, user_id, key, "submitComplaint", &request).await?
             {
-                return complaint_by_id(&txn, id).await.map(SubmitComplaintPayload::of);
+                return complaint_by_id(&txn, id)
+                    .await
+                    .map(SubmitComplaintPayload::of);
             }
         }
         let now = Utc::now();

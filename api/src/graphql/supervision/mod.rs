@@ -71,8 +71,8 @@ impl Complaint {
     async fn subject_kind(&self) -> ComplaintSubject {
         self.0.subject_kind
     }
-    /// The household, project, ledger entry or village complained about, if
-    /// one was named and the reader reaches it (被投诉对象).
+    /// The household, project or ledger entry complained about, if one was
+    /// named and the reader reaches it; a village named is the `village` (被投诉对象).
     async fn subject(&self, ctx: &Context<'_>) -> ApiResult<Option<Node>> {
         let loaders = loaders(ctx)?;
         let c = &self.0;
@@ -172,11 +172,11 @@ impl Complaint {
     }
 }
 
+pub struct ComplaintProgress(complaint::Model);
+
 /// A complaint as its complainant follows it by tracking number (投诉办理进度):
 /// where it stands, who handles it by when, and the answer; never who
 /// complained, what was reported or the instructions given to the unit.
-pub struct ComplaintProgress(complaint::Model);
-
 #[Object]
 impl ComplaintProgress {
     /// Tracking number (受理编号).
@@ -346,4 +346,3 @@ impl SupervisionQuery {
             .ok_or_else(|| ApiError::not_found("Complaint"))
     }
 }
-
