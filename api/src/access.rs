@@ -4,11 +4,11 @@
 
 use entity::enums::{PolicyStatus, RegionLevel, Role};
 use entity::{
-    app_user, assessment_indicator, assessment_result, audit_entry, benefit_link, enterprise,
-    field_check, fund_entry, fund_source, helper_pairing, helper_unit, household, household_cause,
-    household_income, measure, member, monitoring_case, monitoring_line, monitoring_risk,
-    objection, policy, policy_read, policy_region, policy_role, poverty_line, project,
-    project_beneficiary, project_stage_change, project_village, proposal, region, reveal,
+    app_user, assessment_indicator, assessment_result, audit_entry, benefit_link, complaint,
+    enterprise, field_check, fund_entry, fund_source, helper_pairing, helper_unit, household,
+    household_cause, household_income, measure, member, monitoring_case, monitoring_line,
+    monitoring_risk, objection, policy, policy_read, policy_region, policy_role, poverty_line,
+    project, project_beneficiary, project_stage_change, project_village, proposal, region, reveal,
     status_change, unit_pairing, village_staff, visit, visit_help,
 };
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
@@ -476,6 +476,24 @@ impl Scoped for assessment_result::Entity {
 impl Scoped for field_check::Entity {
     fn scope(viewer: &Viewer) -> Condition {
         of_own_township(viewer, field_check::Column::TownshipId)
+    }
+}
+
+/// Complaints (投诉举报): the county office and auditors see all of them; a
+/// township officer those concerning the villages of its township, which it
+/// handles; a complaint naming no village is the county's alone. Nobody else
+/// reaches a complaint as a row: the complainant follows it by tracking number.
+impl Scoped for complaint::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        let Viewer::User(user) = viewer else {
+            return nothing();
+        };
+        match (user.role, &user.region_prefix) {
+            (Role::CountyAdmin | Role::Auditor, _) => Condition::all(),
+            (Role::TownshipOfficer, Some(prefix)) => Condition::all()
+                .add(complaint::Column::VillageId.in_subquery(villages_under(prefix))),
+            _ => nothing(),
+        }
     }
 }
 

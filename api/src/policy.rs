@@ -119,6 +119,10 @@ const ENTERPRISE_EDITORS: [Access; 8] = [H, F, F, H, H, F, H, H];
 /// or helper cadres, nor the public.
 const ENTERPRISE_PHONE: [Access; 8] = [H, F, F, H, H, F, F, F];
 
+/// Who reads complaints (投诉举报): the county office, township officers (the
+/// complaints concerning their villages: row scope) and auditors.
+const SUPERVISION: [Access; 8] = [H, F, F, H, H, H, F, H];
+
 /// How a masked value is shown.
 #[derive(Debug, Clone, Copy)]
 pub enum Mask {
@@ -184,7 +188,7 @@ const fn masked(
 }
 
 /// The types that describe people; every one of their fields has a rule.
-pub const SENSITIVE_TYPES: [&str; 10] = [
+pub const SENSITIVE_TYPES: [&str; 11] = [
     "Household",
     "CardAsOf",
     "Member",
@@ -195,6 +199,7 @@ pub const SENSITIVE_TYPES: [&str; 10] = [
     "VillageStaff",
     "Visit",
     "BenefitLink",
+    "Complaint",
 ];
 
 /// The policy. Fields of other types are public within the rows a reader reaches.
@@ -420,6 +425,35 @@ pub const POLICY: &[Rule] = &[
     rule("Policy", "readership", OVERSIGHT),
     rule("Policy", "publishedBy", OVERSIGHT),
     rule("Policy", "withdrawnBy", OVERSIGHT),
+    // Supervision: anyone complains and follows a complaint by its tracking
+    // number; who complained is for the county office and auditors only.
+    rule("Mutation", "submitComplaint", ANYONE),
+    rule("Query", "complaintByTrackingNumber", ANYONE),
+    rule("Query", "complaints", SUPERVISION),
+    rule("Mutation", "assignComplaint", TOWNSHIP_AND_COUNTY),
+    rule("Mutation", "answerComplaint", TOWNSHIP_AND_COUNTY),
+    rule("Mutation", "closeComplaint", TOWNSHIP_AND_COUNTY),
+    rule("Complaint", "id", ROW),
+    rule("Complaint", "trackingNumber", ROW),
+    rule("Complaint", "subjectKind", ROW),
+    rule("Complaint", "subject", ROW),
+    rule("Complaint", "village", ROW),
+    rule("Complaint", "content", ROW),
+    rule("Complaint", "complainantName", OVERSIGHT),
+    rule("Complaint", "complainantPhone", OVERSIGHT),
+    rule("Complaint", "status", ROW),
+    rule("Complaint", "submittedAt", ROW),
+    rule("Complaint", "assignedUnit", ROW),
+    rule("Complaint", "assignmentNote", ROW),
+    rule("Complaint", "assignedOn", ROW),
+    rule("Complaint", "deadline", ROW),
+    rule("Complaint", "overdue", ROW),
+    rule("Complaint", "answer", ROW),
+    rule("Complaint", "rectification", ROW),
+    rule("Complaint", "answeredOn", ROW),
+    rule("Complaint", "conclusion", ROW),
+    rule("Complaint", "closedOn", ROW),
+    rule("Complaint", "version", ROW),
 ];
 
 /// The rules by type and field: looked up on every field a query resolves.

@@ -619,6 +619,22 @@ db_enum! {
 }
 
 db_enum! {
+    /// What a complaint or problem clue is about (投诉举报事项类别).
+    ComplaintSubject {
+        /// How a household was identified, helped or lifted out (贫困户认定与帮扶).
+        HouseholdTreatment = "household_treatment",
+        /// A poverty-alleviation project (扶贫项目).
+        Project = "project",
+        /// The use of poverty-alleviation funds (扶贫资金).
+        Funds = "funds",
+        /// The conduct of cadres: work style, corruption (干部作风).
+        CadreConduct = "cadre_conduct",
+        /// Anything else (其他).
+        Other = "other",
+    }
+}
+
+db_enum! {
     /// What a field check or survey counted (核查类型).
     CheckKind {
         /// Lifted-out households checked, and those found still poor (错退核查).
@@ -633,6 +649,21 @@ db_enum! {
 }
 
 db_enum! {
+    /// Where a complaint stands (投诉办理状态): received, assigned to a unit,
+    /// answered by it, closed with a conclusion.
+    ComplaintStatus {
+        /// Received, not yet assigned (已受理).
+        Received = "received",
+        /// Assigned to a unit with a deadline (已交办).
+        Assigned = "assigned",
+        /// Answered by the unit, with what was corrected (已答复).
+        Answered = "answered",
+        /// Closed with a conclusion (已办结).
+        Closed = "closed",
+    }
+}
+
+db_enum! {
     /// Where a policy stands in its publicity (政策状态).
     PolicyStatus {
         /// Being drafted by the county office; seen by no one else (草稿).
@@ -641,5 +672,17 @@ db_enum! {
         Published = "published",
         /// Withdrawn after publication; kept on record (已撤回).
         Withdrawn = "withdrawn",
+    }
+}
+
+db_enum! {
+    /// What the handling found (核查结论).
+    ComplaintConclusion {
+        /// The complaint was found true (属实).
+        Substantiated = "substantiated",
+        /// Partly true (部分属实).
+        PartlySubstantiated = "partly_substantiated",
+        /// Not true (不属实).
+        Unsubstantiated = "unsubstantiated",
     }
 }

@@ -7,6 +7,7 @@ pub mod assessment_result;
 pub mod audit_entry;
 pub mod benefit_link;
 pub mod card_revision;
+pub mod complaint;
 pub mod enterprise;
 pub mod enums;
 pub mod ethnicity;

@@ -12,6 +12,7 @@ mod m20261129_000005_create_helper_pairing;
 mod m20261129_000006_create_dynamic_management;
 mod m20261129_000007_create_industry_and_funds;
 mod m20261129_000008_create_policy_publicity;
+mod m20261129_000009_create_supervision;
 mod m20261129_000010_create_assessment;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_create_dynamic_management::Migration),
             Box::new(m20261129_000007_create_industry_and_funds::Migration),
             Box::new(m20261129_000008_create_policy_publicity::Migration),
+            Box::new(m20261129_000009_create_supervision::Migration),
             Box::new(m20261129_000010_create_assessment::Migration),
         ]
     }

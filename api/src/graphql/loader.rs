@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    app_user, benefit_link, enterprise, fund_entry, fund_source, helper_pairing, helper_unit,
-    household, household_cause, household_income, measure, member, monitoring_case,
+    app_user, benefit_link, complaint, enterprise, fund_entry, fund_source, helper_pairing,
+    helper_unit, household, household_cause, household_income, measure, member, monitoring_case,
     monitoring_risk, objection, policy, poverty_line, project, project_beneficiary,
     project_stage_change, project_village, proposal, region, status_change, unit_pairing,
     village_staff, visit, visit_help,
@@ -69,7 +69,8 @@ keyed!(
     fund_source,
     fund_entry,
     benefit_link,
-    policy
+    policy,
+    complaint
 );
 
 impl Child for member::Entity {
@@ -692,6 +693,7 @@ pub struct Loaders {
     pub policies: Cached<ById<policy::Entity>>,
     pub policy_audiences: Cached<crate::graphql::publicity::AudienceByPolicy>,
     pub policy_reads: Cached<crate::graphql::publicity::ReadAtByPolicy>,
+    pub complaints: Cached<ById<complaint::Entity>>,
 }
 
 impl Loaders {
@@ -799,6 +801,7 @@ impl Loaders {
                 },
                 delay,
             ),
+            complaints: cached(ById::new(db, viewer), delay),
         }
     }
 }

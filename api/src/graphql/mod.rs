@@ -19,6 +19,7 @@ pub mod quality;
 pub mod region;
 pub mod relay;
 pub mod statistics;
+pub mod supervision;
 
 use std::sync::Arc;
 
@@ -59,6 +60,7 @@ pub struct Query(
     statistics::StatisticsQuery,
     assessment::AssessmentQuery,
     publicity::PolicyQuery,
+    supervision::SupervisionQuery,
 );
 
 /// The root mutation: one part per domain area.
@@ -79,6 +81,7 @@ pub struct Mutation(
     project::ProjectLifecycleMutation,
     enterprise::EnterpriseMutation,
     publicity::PolicyMutation,
+    supervision::SupervisionMutation,
 );
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;

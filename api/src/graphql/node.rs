@@ -15,6 +15,7 @@ use super::project::Project;
 use super::publicity::Policy;
 use super::region::{County, Township, Village, node_kind, region_node};
 use super::relay::{NodeKind, decode_id};
+use super::supervision::Complaint;
 use crate::error::{ApiError, ApiResult};
 
 /// An object with a global ID, fetchable with `node(id:)`.
@@ -43,6 +44,7 @@ pub enum Node {
     FundEntry(FundEntry),
     BenefitLink(BenefitLink),
     Policy(Policy),
+    Complaint(Complaint),
 }
 
 #[derive(Default)]
@@ -132,6 +134,11 @@ impl NodeQuery {
                 .load_one(raw)
                 .await?
                 .map(|m| Policy(m).into()),
+            NodeKind::Complaint => loaders
+                .complaints
+                .load_one(raw)
+                .await?
+                .map(|m| Complaint(m).into()),
         };
         node.ok_or_else(|| ApiError::not_found(kind.type_name()))
     }

@@ -41,10 +41,11 @@ pub enum NodeKind {
     FundEntry,
     BenefitLink,
     Policy,
+    Complaint,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 18] = [
+    const ALL: [NodeKind; 19] = [
         NodeKind::County,
         NodeKind::Township,
         NodeKind::Village,
@@ -63,6 +64,7 @@ impl NodeKind {
         NodeKind::FundEntry,
         NodeKind::BenefitLink,
         NodeKind::Policy,
+        NodeKind::Complaint,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -85,6 +87,7 @@ impl NodeKind {
             NodeKind::FundEntry => "FundEntry",
             NodeKind::BenefitLink => "BenefitLink",
             NodeKind::Policy => "Policy",
+            NodeKind::Complaint => "Complaint",
         }
     }
 }
