@@ -4,7 +4,7 @@ against a running `fupin serve` (sequentially, one client, no token: the public
 view, which costs the same SQL as a signed-in one), and prints a Markdown table
 of median and 95th-percentile latency.
 
-Usage: bench/statistics.py http://127.0.0.1:8080/graphql [repetitions]
+Usage: bench/region_statistics.py http://127.0.0.1:8080/graphql [repetitions]
 """
 import json
 import statistics
