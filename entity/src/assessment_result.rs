@@ -1,5 +1,6 @@
-//! `assessment_result`: a township's score of a year, stored when the county runs
-//! the assessment and never recomputed, so that a past ranking stays as it was (考核结果).
+//! `assessment_result`: the score of a year of a township or of a helper unit,
+//! stored when the county runs the assessment and never recomputed, so that a
+//! past ranking stays as it was (考核结果).
 
 use sea_orm::entity::prelude::*;
 
@@ -9,10 +10,13 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub year: i32,
-    pub township_id: i64,
+    /// The township assessed, or else
+    pub township_id: Option<i64>,
+    /// the helper unit assessed.
+    pub helper_unit_id: Option<i64>,
     /// Points of 100 (得分).
     pub score: f64,
-    /// 1 for the highest score (排名).
+    /// 1 for the highest score among townships, or among helper units (排名).
     pub rank: i32,
     /// Each indicator's value, target, weight and points, as JSON.
     pub breakdown: String,

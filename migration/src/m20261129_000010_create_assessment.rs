@@ -3,7 +3,7 @@
 
 use crate::columns::enum_col;
 use entity::enums::{CheckKind, IndicatorKind};
-use entity::{app_user, assessment_indicator, assessment_result, field_check, region};
+use entity::{app_user, assessment_indicator, assessment_result, field_check, helper_unit, region};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
@@ -90,15 +90,24 @@ impl MigrationTrait for Migration {
                     .table(assessment_result::Entity)
                     .col(big_pk_auto(R::Id))
                     .col(integer(R::Year))
-                    .col(big_integer(R::TownshipId))
+                    .col(big_integer_null(R::TownshipId))
+                    .col(big_integer_null(R::HelperUnitId))
                     .col(double(R::Score))
                     .col(integer(R::Rank).check(Expr::col(R::Rank).gt(0)))
                     .col(text(R::Breakdown))
                     .col(timestamp_with_time_zone(R::ComputedAt))
+                    .check(Expr::cust(
+                        "(township_id IS NULL) <> (helper_unit_id IS NULL)",
+                    ))
                     .foreign_key(&mut fk(
                         assessment_result::Entity,
                         R::TownshipId,
                         region::Entity,
+                    ))
+                    .foreign_key(&mut fk(
+                        assessment_result::Entity,
+                        R::HelperUnitId,
+                        helper_unit::Entity,
                     ))
                     .take(),
             )
@@ -110,6 +119,17 @@ impl MigrationTrait for Migration {
                     .table(assessment_result::Entity)
                     .col(R::Year)
                     .col(R::TownshipId)
+                    .unique()
+                    .take(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("assessment_result_year_unit")
+                    .table(assessment_result::Entity)
+                    .col(R::Year)
+                    .col(R::HelperUnitId)
                     .unique()
                     .take(),
             )

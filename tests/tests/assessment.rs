@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use entity::enums::{HouseholdStatus, RegionLevel, Role};
-use entity::{household, region};
+use entity::enums::{HelperUnitKind, HouseholdStatus, RegionLevel, Role};
+use entity::{helper_unit, household, region, unit_pairing};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use tests::{
     Backend, TestApp, days_ago, error_field, first_region, global_id, on_both_backends, regions,
@@ -76,6 +76,62 @@ async fn exit_rates(app: &TestApp) -> HashMap<i64, Option<f64>> {
         .collect()
 }
 
+/// A helper unit paired with `villages` from 2019 on, straight in the database.
+async fn add_unit(app: &TestApp, villages: &[region::Model]) -> i64 {
+    let now = chrono::Utc::now();
+    let unit = helper_unit::ActiveModel {
+        name: Set("县农业农村局".into()),
+        kind: Set(HelperUnitKind::CountyDepartment),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("unit");
+    for village in villages {
+        unit_pairing::ActiveModel {
+            unit_id: Set(unit.id),
+            village_id: Set(village.id),
+            started_on: Set(chrono::NaiveDate::from_ymd_opt(2019, 1, 1).expect("a day")),
+            ended_on: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("pairing");
+    }
+    unit.id
+}
+
+/// The exit rate of 2020 over some villages, recounted from the households.
+async fn exit_rate_of(app: &TestApp, villages: &[region::Model]) -> Option<f64> {
+    let ids: Vec<i64> = villages.iter().map(|v| v.id).collect();
+    let homes = household::Entity::find()
+        .filter(household::Column::VillageId.is_in(ids))
+        .all(&app.db)
+        .await
+        .expect("households");
+    let poor = homes
+        .iter()
+        .filter(|h| {
+            matches!(
+                h.status,
+                HouseholdStatus::Enrolled | HouseholdStatus::Returned
+            )
+        })
+        .count();
+    let exits = homes
+        .iter()
+        .filter(|h| h.lifted_out_year == Some(2020))
+        .count();
+    (poor + exits > 0).then(|| exits as f64 / (poor + exits) as f64)
+}
+
 async fn townships_are_scored_and_ranked_by_the_county_weights(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 80).await;
     let townships = regions(&app.db, RegionLevel::Township).await;
@@ -107,6 +163,16 @@ async fn townships_are_scored_and_ranked_by_the_county_weights(backend: Backend)
             (global_id("Township", t.id), exit + checks)
         })
         .collect();
+    // A helper unit paired with two villages through 2020.
+    let villages: Vec<region::Model> = regions(&app.db, RegionLevel::Village)
+        .await
+        .into_iter()
+        .filter(|v| v.parent_id == Some(first.id))
+        .take(2)
+        .collect();
+    let unit = add_unit(&app, &villages).await;
+    let unit_rate = exit_rate_of(&app, &villages).await;
+
     let run = app.query(RUN, json!({ "y": 2020 })).await["runAssessment"].clone();
     let run = run.as_array().expect("results");
     assert_eq!(run.len(), townships.len());
@@ -172,6 +238,27 @@ async fn townships_are_scored_and_ranked_by_the_county_weights(backend: Backend)
         .expect("change the register");
     let later = app.query(RESULTS, json!({ "y": 2020 })).await["assessmentResults"].clone();
     assert_eq!(later, results, "a past ranking stays as it was");
+    // The unit is scored on the indicators taken from the figures, scaled to 100.
+    let units = app
+        .query(
+            "query($y: Int!) { assessmentResults(year: $y, of: HELPER_UNITS) {
+                helperUnit { id } township { id } score rank breakdown { kind } } }",
+            json!({ "y": 2020 }),
+        )
+        .await["assessmentResults"]
+        .clone();
+    let exit_points = unit_rate.map_or(0.0, |r| 40.0 * (r / 0.5).min(1.0));
+    assert_eq!(units.as_array().expect("units").len(), 1);
+    assert_eq!(units[0]["helperUnit"]["id"], global_id("HelperUnit", unit));
+    assert!(units[0]["township"].is_null());
+    assert_eq!(units[0]["rank"], 1);
+    let score = units[0]["score"].as_f64().expect("a score");
+    assert!((score - exit_points * 100.0 / 60.0).abs() < 1e-9, "{score}");
+    assert_eq!(
+        units[0]["breakdown"],
+        json!([{ "kind": "EXIT_RATE" }, { "kind": "PAIRING_COVERAGE" }])
+    );
+
     let trail = app.audit_actions("AssessmentYear", 2020).await;
     assert_eq!(trail, ["assessment.run", "assessment.indicators"]);
 

@@ -6,19 +6,20 @@
 
 mod score;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{Datelike, NaiveDate, Utc};
 use entity::enums::{CheckKind, IndicatorKind, RegionLevel};
-use entity::{assessment_indicator, assessment_result, field_check, region};
+use entity::{assessment_indicator, assessment_result, field_check, region, unit_pairing};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 
 use self::score::{Scored, points, ranks};
+use super::pairing::unit::HelperUnit;
 use super::region::{Township, find_region};
 use super::relay::{NodeKind, global_id};
 use super::statistics::figures::{self, Figures, POOR, REGISTERED};
@@ -92,19 +93,34 @@ impl AssessmentResult {
     async fn year(&self) -> i32 {
         self.0.year
     }
-    /// The township (乡镇).
+    /// The township assessed, for a township's result (乡镇).
     async fn township(&self, ctx: &Context<'_>) -> ApiResult<Option<Township>> {
+        let Some(id) = self.0.township_id else {
+            return Ok(None);
+        };
         Ok(super::loaders(ctx)?
             .regions
-            .load_one(self.0.township_id)
+            .load_one(id)
             .await?
             .map(Township))
+    }
+    /// The helper unit assessed, for a unit's result (帮扶单位).
+    async fn helper_unit(&self, ctx: &Context<'_>) -> ApiResult<Option<HelperUnit>> {
+        let Some(id) = self.0.helper_unit_id else {
+            return Ok(None);
+        };
+        Ok(super::loaders(ctx)?
+            .helper_units
+            .load_one(id)
+            .await?
+            .map(HelperUnit))
     }
     /// Points of 100 (总分).
     async fn score(&self) -> f64 {
         self.0.score
     }
-    /// Rank among the county's townships, 1 the highest; equal scores share a rank (排名).
+    /// Rank among the county's townships, or among the helper units, 1 the
+    /// highest; equal scores share a rank (排名).
     async fn rank(&self) -> i32 {
         self.0.rank
     }
@@ -216,6 +232,71 @@ fn value_of(
     }
 }
 
+/// What a ranking ranks (考核对象).
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Assessed {
+    /// The county's townships (乡镇).
+    Townships,
+    /// The helper units, on the villages they helped in the year (帮扶单位).
+    HelperUnits,
+}
+
+/// The first and last day of a year.
+fn year_bounds(year: i32) -> ApiResult<(NaiveDate, NaiveDate)> {
+    match (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) {
+        (Some(first), Some(last)) => Ok((first, last)),
+        _ => Err(ApiError::bad_input("year", format!("{year} is not a year"))),
+    }
+}
+
+/// A score and its breakdown. A township answers every indicator; a helper
+/// unit (no `checks`) only those taken from the figures, its points scaled to
+/// 100, and none at all when no indicator is taken from the figures.
+fn score_of(
+    indicators: &[assessment_indicator::Model],
+    figures: &Figures,
+    checks: Option<&HashMap<CheckKind, (i64, i64)>>,
+) -> Option<(f64, Vec<Scored>)> {
+    let no_checks = HashMap::new();
+    let breakdown: Vec<Scored> = indicators
+        .iter()
+        .filter(|i| checks.is_some() || !from_checks(i.kind))
+        .map(|i| {
+            let value = value_of(i.kind, figures, checks.unwrap_or(&no_checks));
+            Scored {
+                kind: i.kind,
+                weight: i.weight,
+                target: i.target,
+                value,
+                points: points(i.kind, i.weight, i.target, value),
+            }
+        })
+        .collect();
+    let weights: i32 = breakdown.iter().map(|s| s.weight).sum();
+    if weights == 0 {
+        return None;
+    }
+    let earned: f64 = breakdown.iter().map(|s| s.points).sum();
+    Some((
+        earned * f64::from(TOTAL_WEIGHT) / f64::from(weights),
+        breakdown,
+    ))
+}
+
+/// Whether an indicator is measured by field checks and surveys of townships.
+fn from_checks(kind: IndicatorKind) -> bool {
+    matches!(
+        kind,
+        IndicatorKind::WrongfulExitRate
+            | IndicatorKind::MissedInclusionRate
+            | IndicatorKind::PublicRecognition
+            | IndicatorKind::HelperSatisfaction
+    )
+}
+
 async fn indicators_of(
     db: &impl ConnectionTrait,
     year: i32,
@@ -261,16 +342,27 @@ impl AssessmentQuery {
     }
 
     /// The results of a year's assessment, best first (考核结果排名): the county
-    /// office, auditors and the province see every township, a township officer its own.
+    /// office, auditors and the province see every township and unit, a
+    /// township officer its own township.
     async fn assessment_results(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The year (考核年度).")] year: i32,
+        #[graphql(
+            desc = "Townships or helper units (考核对象).",
+            default_with = "Assessed::Townships"
+        )]
+        of: Assessed,
     ) -> ApiResult<Vec<AssessmentResult>> {
+        let kind = match of {
+            Assessed::Townships => assessment_result::Column::TownshipId,
+            Assessed::HelperUnits => assessment_result::Column::HelperUnitId,
+        };
         let results = access::select::<assessment_result::Entity>(viewer(ctx)?)
             .filter(assessment_result::Column::Year.eq(year))
+            .filter(kind.is_not_null())
             .order_by_asc(assessment_result::Column::Rank)
-            .order_by_asc(assessment_result::Column::TownshipId)
+            .order_by_asc(assessment_result::Column::Id)
             .all(db(ctx)?)
             .await?;
         Ok(results.into_iter().map(AssessmentResult).collect())
@@ -450,9 +542,9 @@ impl AssessmentMutation {
         Ok(check.into())
     }
 
-    /// Scores and ranks every township of the county for a past or the current
-    /// year by that year's indicators, and keeps the results (开展年度考核). A
-    /// year is assessed once.
+    /// Scores and ranks every township of the county, and every helper unit,
+    /// for a past or the current year by that year's indicators, and keeps the
+    /// results (开展年度考核). A year is assessed once.
     async fn run_assessment(
         &self,
         ctx: &Context<'_>,
@@ -476,12 +568,16 @@ impl AssessmentMutation {
             .one(&txn)
             .await?
             .ok_or_else(|| ApiError::not_found("County"))?;
-        let townships = region::Entity::find()
-            .filter(region::Column::Level.eq(RegionLevel::Township))
-            .order_by_asc(region::Column::Code)
+        // Figures by village; a township's or a unit's are its villages' together.
+        let gathered = figures::gather(&txn, access::code_prefix(&county), 12, year).await?;
+        let villages = region::Entity::find()
+            .filter(region::Column::Level.eq(RegionLevel::Village))
             .all(&txn)
             .await?;
-        let gathered = figures::gather(&txn, access::code_prefix(&county), 9, year).await?;
+        let code_of: HashMap<i64, &str> = villages
+            .iter()
+            .map(|v| (v.id, access::code_prefix(v)))
+            .collect();
         let mut checks: HashMap<(i64, CheckKind), (i64, i64)> = HashMap::new();
         for check in field_check::Entity::find()
             .filter(field_check::Column::Year.eq(year))
@@ -492,52 +588,84 @@ impl AssessmentMutation {
             sums.0 += i64::from(check.sampled);
             sums.1 += i64::from(check.found);
         }
-        let mut scored = Vec::new();
+
+        let townships = region::Entity::find()
+            .filter(region::Column::Level.eq(RegionLevel::Township))
+            .order_by_asc(region::Column::Code)
+            .all(&txn)
+            .await?;
+        let mut by_township = Vec::new();
         for township in &townships {
-            let figures = gathered
-                .children
-                .get(access::code_prefix(township))
-                .cloned()
-                .unwrap_or_default();
+            let parts = villages
+                .iter()
+                .filter(|v| v.parent_id == Some(township.id))
+                .map(access::code_prefix);
+            let figures = gathered.combine(parts);
             let own: HashMap<CheckKind, (i64, i64)> = checks
                 .iter()
                 .filter(|((id, _), _)| *id == township.id)
                 .map(|((_, kind), sums)| (*kind, *sums))
                 .collect();
-            let breakdown: Vec<Scored> = indicators
-                .iter()
-                .map(|i| {
-                    let value = value_of(i.kind, &figures, &own);
-                    Scored {
-                        kind: i.kind,
-                        weight: i.weight,
-                        target: i.target,
-                        value,
-                        points: points(i.kind, i.weight, i.target, value),
-                    }
-                })
-                .collect();
-            let total: f64 = breakdown.iter().map(|s| s.points).sum();
-            scored.push((township.id, total, breakdown));
+            by_township.push((township.id, score_of(&indicators, &figures, Some(&own))));
         }
-        let totals: Vec<f64> = scored.iter().map(|(_, total, _)| *total).collect();
+
+        // A helper unit is scored on the villages it helped during the year.
+        let (first_day, last_day) = year_bounds(year)?;
+        let pairings = unit_pairing::Entity::find()
+            .filter(unit_pairing::Column::StartedOn.lte(last_day))
+            .filter(
+                Condition::any()
+                    .add(unit_pairing::Column::EndedOn.is_null())
+                    .add(unit_pairing::Column::EndedOn.gte(first_day)),
+            )
+            .all(&txn)
+            .await?;
+        let mut helped: BTreeMap<i64, HashSet<&str>> = BTreeMap::new();
+        for pairing in &pairings {
+            if let Some(code) = code_of.get(&pairing.village_id) {
+                helped.entry(pairing.unit_id).or_default().insert(code);
+            }
+        }
+        let by_unit: Vec<(i64, Option<(f64, Vec<Scored>)>)> = helped
+            .into_iter()
+            .map(|(unit, parts)| {
+                let figures = gathered.combine(parts);
+                (unit, score_of(&indicators, &figures, None))
+            })
+            .collect();
+
         let now = Utc::now();
         let mut results = Vec::new();
-        for ((township_id, total, breakdown), rank) in scored.into_iter().zip(ranks(&totals)) {
-            let breakdown = serde_json::to_string(&breakdown)
-                .map_err(|e| ApiError::Internal(format!("breakdown: {e}")))?;
-            let result = assessment_result::ActiveModel {
-                year: Set(year),
-                township_id: Set(township_id),
-                score: Set(total),
-                rank: Set(rank),
-                breakdown: Set(breakdown),
-                computed_at: Set(now),
-                ..Default::default()
+        for (assessed_as, scored) in [
+            (Assessed::Townships, by_township),
+            (Assessed::HelperUnits, by_unit),
+        ] {
+            let scored: Vec<(i64, f64, Vec<Scored>)> = scored
+                .into_iter()
+                .filter_map(|(id, score)| score.map(|(total, breakdown)| (id, total, breakdown)))
+                .collect();
+            let totals: Vec<f64> = scored.iter().map(|(_, total, _)| *total).collect();
+            for ((id, total, breakdown), rank) in scored.into_iter().zip(ranks(&totals)) {
+                let breakdown = serde_json::to_string(&breakdown)
+                    .map_err(|e| ApiError::Internal(format!("breakdown: {e}")))?;
+                let (township_id, helper_unit_id) = match assessed_as {
+                    Assessed::Townships => (Some(id), None),
+                    Assessed::HelperUnits => (None, Some(id)),
+                };
+                let result = assessment_result::ActiveModel {
+                    year: Set(year),
+                    township_id: Set(township_id),
+                    helper_unit_id: Set(helper_unit_id),
+                    score: Set(total),
+                    rank: Set(rank),
+                    breakdown: Set(breakdown),
+                    computed_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+                results.push(result);
             }
-            .insert(&txn)
-            .await?;
-            results.push(result);
         }
         let change = Change {
             action: "assessment.run",
@@ -546,7 +674,8 @@ impl AssessmentMutation {
             before: None,
             after: Some(json!({
                 "ranking": results.iter().map(|r| json!({
-                    "township": global_id(NodeKind::Township, r.township_id),
+                    "township": r.township_id.map(|id| global_id(NodeKind::Township, id)),
+                    "helperUnit": r.helper_unit_id.map(|id| global_id(NodeKind::HelperUnit, id)),
                     "score": r.score,
                     "rank": r.rank,
                 })).collect::<Vec<_>>(),
@@ -554,6 +683,7 @@ impl AssessmentMutation {
         };
         audit::record(&txn, &actor, change).await?;
         txn.commit().await?;
+        results.retain(|r| r.township_id.is_some());
         results.sort_by_key(|r| (r.rank, r.township_id));
         Ok(results.into_iter().map(AssessmentResult).collect())
     }

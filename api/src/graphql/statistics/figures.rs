@@ -3,7 +3,7 @@
 //! that one pass gives the figures of every child, and the region's own are
 //! their sum (projects, which may span children, are counted once instead).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use entity::enums::{
@@ -430,6 +430,34 @@ async fn by_part(
 pub struct Gathered {
     pub total: Figures,
     pub children: HashMap<String, Figures>,
+    coverage: Coverage,
+    statuses: HashMap<i64, ProjectStatus>,
+}
+
+impl Gathered {
+    /// Project counts by stage and money of some projects.
+    fn projects(&self, ids: &HashSet<i64>) -> (HashMap<ProjectStatus, i64>, Totals) {
+        let mut counts: HashMap<ProjectStatus, i64> = HashMap::new();
+        for status in ids.iter().filter_map(|id| self.statuses.get(id)) {
+            *counts.entry(*status).or_default() += 1;
+        }
+        (counts, self.coverage.sum(ids))
+    }
+
+    /// The figures of several children together (a helper unit's villages,
+    /// say): their households add up, a project they share counts once.
+    pub fn combine<'a>(&self, parts: impl IntoIterator<Item = &'a str>) -> Figures {
+        let mut combined = Figures::default();
+        let mut ids = HashSet::new();
+        for part in parts {
+            if let Some(figures) = self.children.get(part) {
+                combined.add(figures);
+            }
+            ids.extend(self.coverage.of_part(part));
+        }
+        (combined.projects, combined.funds) = self.projects(&ids);
+        combined
+    }
 }
 
 /// Gathers the figures of the region under `prefix` for `year`, its children
@@ -457,31 +485,22 @@ pub async fn gather(
         .await?
         .into_iter()
         .collect();
-    let by_status = |ids: &std::collections::HashSet<i64>| {
-        let mut counts: HashMap<ProjectStatus, i64> = HashMap::new();
-        for status in ids.iter().filter_map(|id| statuses.get(id)) {
-            *counts.entry(*status).or_default() += 1;
-        }
-        counts
+    for part in coverage.by_part.keys() {
+        children.entry(part.clone()).or_default();
+    }
+    let mut gathered = Gathered {
+        total: Figures::default(),
+        children: HashMap::new(),
+        coverage,
+        statuses,
     };
     let mut total = Figures::default();
     for (part, figures) in &mut children {
-        let ids = coverage.of_part(part);
-        figures.projects = by_status(&ids);
-        figures.funds = coverage.sum(&ids);
+        (figures.projects, figures.funds) = gathered.projects(&gathered.coverage.of_part(part));
         total.add(figures);
     }
-    for part in coverage.by_part.keys() {
-        children.entry(part.clone()).or_insert_with(|| {
-            let ids = coverage.of_part(part);
-            Figures {
-                projects: by_status(&ids),
-                funds: coverage.sum(&ids),
-                ..Figures::default()
-            }
-        });
-    }
-    total.projects = by_status(&coverage.projects);
-    total.funds = coverage.sum(&coverage.projects);
-    Ok(Gathered { total, children })
+    (total.projects, total.funds) = gathered.projects(&gathered.coverage.projects);
+    gathered.total = total;
+    gathered.children = children;
+    Ok(gathered)
 }
