@@ -252,6 +252,9 @@ fn year_bounds(year: i32) -> ApiResult<(NaiveDate, NaiveDate)> {
     }
 }
 
+/// Points of 100 and what earned them.
+type Score = (f64, Vec<Scored>);
+
 /// A score and its breakdown. A township answers every indicator; a helper
 /// unit (no `checks`) only those taken from the figures, its points scaled to
 /// 100, and none at all when no indicator is taken from the figures.
@@ -259,7 +262,7 @@ fn score_of(
     indicators: &[assessment_indicator::Model],
     figures: &Figures,
     checks: Option<&HashMap<CheckKind, (i64, i64)>>,
-) -> Option<(f64, Vec<Scored>)> {
+) -> Option<Score> {
     let no_checks = HashMap::new();
     let breakdown: Vec<Scored> = indicators
         .iter()
@@ -626,7 +629,7 @@ impl AssessmentMutation {
                 helped.entry(pairing.unit_id).or_default().insert(code);
             }
         }
-        let by_unit: Vec<(i64, Option<(f64, Vec<Scored>)>)> = helped
+        let by_unit: Vec<(i64, Option<Score>)> = helped
             .into_iter()
             .map(|(unit, parts)| {
                 let figures = gathered.combine(parts);
