@@ -139,18 +139,20 @@ fn col<C: sea_orm::IdenStatic + Copy + 'static, E: EntityTrait>(entity: E, colum
     Expr::col((entity, column))
 }
 
-/// `SELECT part ... FROM household JOIN region` for the households under the scope.
+/// `SELECT village ... FROM household` for the households under the scope,
+/// grouped by village: cheaper than joining each row to its region, and the
+/// villages fold into parts afterwards.
 fn households(scope: &Scope) -> SelectStatement {
+    let village = col(household::Entity, household::Column::VillageId);
     Query::select()
-        .expr_as(part(scope.part_len), Alias::new("part"))
+        .expr_as(village.clone(), Alias::new("village"))
         .from(household::Entity)
-        .inner_join(
-            region::Entity,
-            col(region::Entity, region::Column::Id)
-                .equals((household::Entity, household::Column::VillageId)),
+        .and_where(
+            village
+                .clone()
+                .in_subquery(access::villages_under(scope.prefix)),
         )
-        .cond_where(access::code_under(scope.prefix))
-        .add_group_by([part(scope.part_len)])
+        .add_group_by([village])
         .to_owned()
 }
 
@@ -183,12 +185,14 @@ fn county_midnight(day: NaiveDate) -> chrono::DateTime<Utc> {
         )
 }
 
-/// Gathers the figures of each child part of a region; the caller sums them.
+/// Gathers the figures of each village of a region and folds them into its
+/// child parts; the caller sums those.
 async fn by_part(
     db: &impl ConnectionTrait,
     scope: &Scope<'_>,
 ) -> ApiResult<HashMap<String, Figures>> {
-    let mut parts: HashMap<String, Figures> = HashMap::new();
+    let mut villages: HashMap<i64, Figures> = HashMap::new();
+    let mut part_of: HashMap<i64, String> = HashMap::new();
     let year_start = NaiveDate::from_ymd_opt(scope.year, 1, 1)
         .ok_or_else(|| ApiError::bad_input("year", format!("{} is not a year", scope.year)))?;
     let next_year = NaiveDate::from_ymd_opt(scope.year + 1, 1, 1)
@@ -202,7 +206,7 @@ async fn by_part(
         .add_group_by([status.clone()])
         .to_owned();
     for row in db.query_all(&query).await? {
-        let figures = parts.entry(row.try_get("", "part")?).or_default();
+        let figures = villages.entry(row.try_get("", "village")?).or_default();
         let status: HouseholdStatus = enum_of(row.try_get("", "status")?)?;
         figures.households.insert(status, row.try_get("", "n")?);
     }
@@ -218,25 +222,30 @@ async fn by_part(
         .add_group_by([status.clone()])
         .to_owned();
     for row in db.query_all(&query).await? {
-        let figures = parts.entry(row.try_get("", "part")?).or_default();
+        let figures = villages.entry(row.try_get("", "village")?).or_default();
         let status: HouseholdStatus = enum_of(row.try_get("", "status")?)?;
         figures.people.insert(status, row.try_get("", "n")?);
     }
 
-    // Rural registered population, from the villages.
+    // Rural registered population, from the villages, and the part each lies in.
     let query = Query::select()
+        .expr_as(
+            col(region::Entity, region::Column::Id),
+            Alias::new("village"),
+        )
         .expr_as(part(scope.part_len), Alias::new("part"))
-        .expr_as(sum("\"region\".\"rural_population\""), Alias::new("n"))
+        .expr_as(
+            Expr::cust("CAST(COALESCE(\"region\".\"rural_population\", 0) AS BIGINT)"),
+            Alias::new("n"),
+        )
         .from(region::Entity)
         .and_where(col(region::Entity, region::Column::Level).eq(RegionLevel::Village.to_value()))
         .cond_where(access::code_under(scope.prefix))
-        .add_group_by([part(scope.part_len)])
         .to_owned();
     for row in db.query_all(&query).await? {
-        parts
-            .entry(row.try_get("", "part")?)
-            .or_default()
-            .rural_population = row.try_get("", "n")?;
+        let village: i64 = row.try_get("", "village")?;
+        part_of.insert(village, row.try_get("", "part")?);
+        villages.entry(village).or_default().rural_population = row.try_get("", "n")?;
     }
 
     // Exits of the year (by exit year) and returns in the year (by the day recorded).
@@ -245,7 +254,10 @@ async fn by_part(
         .expr_as(count(), Alias::new("n"))
         .to_owned();
     for row in db.query_all(&query).await? {
-        parts.entry(row.try_get("", "part")?).or_default().exits = row.try_get("", "n")?;
+        villages
+            .entry(row.try_get("", "village")?)
+            .or_default()
+            .exits = row.try_get("", "n")?;
     }
     let query = households(scope)
         .inner_join(
@@ -269,7 +281,10 @@ async fn by_part(
         )
         .to_owned();
     for row in db.query_all(&query).await? {
-        parts.entry(row.try_get("", "part")?).or_default().returns = row.try_get("", "n")?;
+        villages
+            .entry(row.try_get("", "village")?)
+            .or_default()
+            .returns = row.try_get("", "n")?;
     }
 
     // Registered households by main cause and by attribute.
@@ -285,7 +300,7 @@ async fn by_part(
             .add_group_by([key])
             .to_owned();
         for row in db.query_all(&query).await? {
-            let figures = parts.entry(row.try_get("", "part")?).or_default();
+            let figures = villages.entry(row.try_get("", "village")?).or_default();
             let value: String = row.try_get("", alias)?;
             let n: i64 = row.try_get("", "n")?;
             if alias == "cause" {
@@ -336,7 +351,10 @@ async fn by_part(
         )
         .to_owned();
     for row in db.query_all(&query).await? {
-        parts.entry(row.try_get("", "part")?).or_default().income = IncomeSums {
+        villages
+            .entry(row.try_get("", "village")?)
+            .or_default()
+            .income = IncomeSums {
             households: row.try_get("", "households")?,
             people: row.try_get("", "people")?,
             net: row.try_get("", "net")?,
@@ -384,7 +402,10 @@ async fn by_part(
         )
         .to_owned();
     for row in db.query_all(&query).await? {
-        parts.entry(row.try_get("", "part")?).or_default().measures = MeasureCounts {
+        villages
+            .entry(row.try_get("", "village")?)
+            .or_default()
+            .measures = MeasureCounts {
             total: row.try_get("", "total")?,
             done: row.try_get("", "done")?,
             cancelled: row.try_get("", "cancelled")?,
@@ -404,7 +425,10 @@ async fn by_part(
         .expr_as(count(), Alias::new("n"))
         .to_owned();
     for row in db.query_all(&query).await? {
-        parts.entry(row.try_get("", "part")?).or_default().paired = row.try_get("", "n")?;
+        villages
+            .entry(row.try_get("", "village")?)
+            .or_default()
+            .paired = row.try_get("", "n")?;
     }
     let since = edit::today() - Days::new(VISIT_DAYS);
     let visited = Query::select()
@@ -418,10 +442,16 @@ async fn by_part(
         .expr_as(count(), Alias::new("n"))
         .to_owned();
     for row in db.query_all(&query).await? {
-        parts
-            .entry(row.try_get("", "part")?)
+        villages
+            .entry(row.try_get("", "village")?)
             .or_default()
             .not_visited = row.try_get("", "n")?;
+    }
+    let mut parts: HashMap<String, Figures> = HashMap::new();
+    for (village, figures) in &villages {
+        if let Some(part) = part_of.get(village) {
+            parts.entry(part.clone()).or_default().add(figures);
+        }
     }
     Ok(parts)
 }
