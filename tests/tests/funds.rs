@@ -216,6 +216,11 @@ async fn sources_allocations_and_disbursements_trace_every_yuan(backend: Backend
         "amount",
         "a source that allocated nothing to the project pays nothing"
     );
+    let unknown = json!({ "id": global_id("FundSource", 999_999) });
+    let missing = app
+        .graphql(DISBURSE, disbursement(&unknown, road.id, "1", None))
+        .await;
+    assert_eq!(TestApp::error_codes(&missing), ["NOT_FOUND"]);
 
     let funds = app
         .query(

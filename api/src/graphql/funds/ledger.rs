@@ -470,6 +470,11 @@ impl FundMutation {
             return entry_by_id(&txn, id).await;
         }
         lock_project(&txn, viewer, project_id).await?;
+        access::select::<fund_source::Entity>(viewer)
+            .filter(fund_source::Column::Id.eq(source_id))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ApiError::not_found("FundSource"))?;
         let totals = totals_of(&txn, project_id, source_id).await?;
         let left = totals.allocated - totals.disbursed;
         if amount_fen > left {
