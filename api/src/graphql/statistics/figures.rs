@@ -1,7 +1,7 @@
 //! The figures of a region, gathered with one grouped statement per figure:
-//! every row is grouped by the code prefix of the child region it lies in, so
-//! that one pass gives the figures of every child, and the region's own are
-//! their sum (projects, which may span children, are counted once instead).
+//! rows are grouped by village, villages fold into the child region they lie
+//! in, so that one pass gives the figures of every child, and the region's own
+//! are their sum (projects, which may span children, are counted once instead).
 
 use std::collections::{HashMap, HashSet};
 
@@ -129,9 +129,9 @@ struct Scope<'a> {
     year: i32,
 }
 
+/// The part of a region a village lies in: the first `part_len` digits of its code.
 fn part(part_len: usize) -> SimpleExpr {
-    // Our own constant, written into the SQL so that SELECT and GROUP BY carry
-    // the same expression on PostgreSQL.
+    // The length is our own constant, safe to write into the SQL.
     Expr::cust(format!("SUBSTR(\"region\".\"code\", 1, {part_len})"))
 }
 
