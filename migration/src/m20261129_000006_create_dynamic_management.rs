@@ -2,7 +2,7 @@
 //! idempotency keys, card revisions, status history, proposals with public
 //! notices and objections, monitoring, plans, helper units, village staff and visits.
 
-use crate::columns::{enum_col, enum_col_null};
+use crate::columns::{enum_col, enum_col_null, exec, fk};
 use entity::enums::{
     FoundBy, HelpKind, HelperUnitKind, HouseholdStatus, MeasureCategory, MeasureStatus,
     MonitoringCategory, ProposalKind, ProposalStage, RiskType, StatusAction, VillageStaffRole,
@@ -19,14 +19,6 @@ use sea_orm_migration::sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, Iterabl
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn fk(from: impl IntoIden, col: impl IntoIden, to: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from, col)
-        .to(to, Alias::new("id"))
-        .on_delete(ForeignKeyAction::Restrict)
-        .take()
-}
-
 /// The value list of the `status` CHECK, in SQL.
 fn status_values() -> String {
     HouseholdStatus::iter()
@@ -38,11 +30,6 @@ fn status_values() -> String {
 /// Statuses that carry a year, and the status of a household on file that was never enrolled.
 const LIFECYCLE_CHECK: &str = "(status IN ('enrolled', 'removed', 'not_poor') OR lifted_out_year IS NOT NULL) \
      AND (status IN ('not_poor', 'removed') OR enrolled_year IS NOT NULL)";
-
-async fn exec(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    manager.get_connection().execute_unprepared(sql).await?;
-    Ok(())
-}
 
 /// Lets `household` hold households on file that are not poor: a new status,
 /// no enrolment year until enrolled. PostgreSQL alters its constraints; SQLite

@@ -2,7 +2,7 @@
 //! project lifecycle (targets, notices, acceptance, history, beneficiaries),
 //! fund sources and the append-only fund ledger.
 
-use crate::columns::{enum_col, enum_col_null};
+use crate::columns::{enum_col, enum_col_null, exec, fk, forbid_edits, index};
 use entity::enums::{BenefitMode, FundEntryKind, FundSourceKind, PayeeKind, ProjectStatus};
 use entity::{
     app_user, benefit_link, enterprise, fund_entry, fund_source, household, project,
@@ -10,69 +10,10 @@ use entity::{
 };
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from: impl IntoIden, col: impl IntoIden, to: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from, col)
-        .to(to, Alias::new("id"))
-        .on_delete(ForeignKeyAction::Restrict)
-        .take()
-}
-
-async fn exec(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    manager.get_connection().execute_unprepared(sql).await?;
-    Ok(())
-}
-
-async fn index(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden,
-    cols: &[&str],
-) -> Result<(), DbErr> {
-    let mut index = Index::create().name(name).table(table).take();
-    for col in cols {
-        index.col(Alias::new(*col));
-    }
-    manager.create_index(index).await
-}
-
-/// Makes the ledger append-only in the database itself: whatever connects to
-/// it, an entry cannot be updated or deleted.
-async fn forbid_ledger_edits(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
-    if manager.get_database_backend() == DbBackend::Postgres {
-        exec(
-            manager,
-            "CREATE OR REPLACE FUNCTION fund_entry_append_only() RETURNS trigger AS $$ \
-             BEGIN RAISE EXCEPTION 'the fund ledger is append-only: reverse an entry instead'; END; \
-             $$ LANGUAGE plpgsql",
-        )
-        .await?;
-        exec(
-            manager,
-            "CREATE TRIGGER fund_entry_append_only BEFORE UPDATE OR DELETE ON fund_entry \
-             FOR EACH ROW EXECUTE FUNCTION fund_entry_append_only()",
-        )
-        .await?;
-        return Ok(());
-    }
-    for event in ["UPDATE", "DELETE"] {
-        exec(
-            manager,
-            &format!(
-                "CREATE TRIGGER fund_entry_no_{} BEFORE {event} ON fund_entry \
-                 BEGIN SELECT RAISE(ABORT, 'the fund ledger is append-only: reverse an entry instead'); END",
-                event.to_lowercase()
-            ),
-        )
-        .await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -303,7 +244,12 @@ impl MigrationTrait for Migration {
             &["source_id", "kind"],
         )
         .await?;
-        forbid_ledger_edits(manager).await
+        forbid_edits(
+            manager,
+            "fund_entry",
+            "the fund ledger is append-only: reverse an entry instead",
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -2,59 +2,15 @@
 //! regions) and the append-only read receipts that show where publicity has
 //! not reached.
 
-use crate::columns::enum_col;
+use crate::columns::{enum_col, exec, fk, forbid_edits};
 use entity::enums::{PolicyCategory, PolicyStatus, Role};
 use entity::{app_user, policy, policy_read, policy_region, policy_role, region};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from: impl IntoIden, col: impl IntoIden, to: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from, col)
-        .to(to, Alias::new("id"))
-        .on_delete(ForeignKeyAction::Restrict)
-        .take()
-}
-
-async fn exec(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    manager.get_connection().execute_unprepared(sql).await?;
-    Ok(())
-}
-
-/// Makes read receipts append-only in the database itself.
-async fn forbid_receipt_edits(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
-    if manager.get_database_backend() == DbBackend::Postgres {
-        exec(
-            manager,
-            "CREATE OR REPLACE FUNCTION policy_read_append_only() RETURNS trigger AS $$ \
-             BEGIN RAISE EXCEPTION 'read receipts are append-only'; END; \
-             $$ LANGUAGE plpgsql",
-        )
-        .await?;
-        return exec(
-            manager,
-            "CREATE TRIGGER policy_read_append_only BEFORE UPDATE OR DELETE ON policy_read \
-             FOR EACH ROW EXECUTE FUNCTION policy_read_append_only()",
-        )
-        .await;
-    }
-    for event in ["UPDATE", "DELETE"] {
-        exec(
-            manager,
-            &format!(
-                "CREATE TRIGGER policy_read_no_{} BEFORE {event} ON policy_read \
-                 BEGIN SELECT RAISE(ABORT, 'read receipts are append-only'); END",
-                event.to_lowercase()
-            ),
-        )
-        .await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -179,7 +135,7 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        forbid_receipt_edits(manager).await
+        forbid_edits(manager, "policy_read", "read receipts are append-only").await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

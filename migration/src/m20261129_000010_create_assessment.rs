@@ -1,7 +1,7 @@
 //! Assessment of townships: the county's indicators of each year, field checks
 //! and surveys, and the stored results of each year's assessment.
 
-use crate::columns::enum_col;
+use crate::columns::{enum_col, fk};
 use entity::enums::{CheckKind, IndicatorKind};
 use entity::{app_user, assessment_indicator, assessment_result, field_check, helper_unit, region};
 use sea_orm_migration::prelude::*;
@@ -9,14 +9,6 @@ use sea_orm_migration::schema::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from: impl IntoIden, col: impl IntoIden, to: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from, col)
-        .to(to, Alias::new("id"))
-        .on_delete(ForeignKeyAction::Restrict)
-        .take()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
