@@ -185,6 +185,22 @@ fn county_midnight(day: NaiveDate) -> chrono::DateTime<Utc> {
         )
 }
 
+/// Runs a query of one count per village (`village`, `n`) and stores each with `set`.
+async fn count_per_village(
+    db: &impl ConnectionTrait,
+    query: &SelectStatement,
+    villages: &mut HashMap<i64, Figures>,
+    set: impl Fn(&mut Figures, i64),
+) -> ApiResult<()> {
+    for row in db.query_all(query).await? {
+        set(
+            villages.entry(row.try_get("", "village")?).or_default(),
+            row.try_get("", "n")?,
+        );
+    }
+    Ok(())
+}
+
 /// Gathers the figures of each village of a region and folds them into its
 /// child parts; the caller sums those.
 async fn by_part(
@@ -253,12 +269,7 @@ async fn by_part(
         .and_where(col(household::Entity, household::Column::LiftedOutYear).eq(scope.year))
         .expr_as(count(), Alias::new("n"))
         .to_owned();
-    for row in db.query_all(&query).await? {
-        villages
-            .entry(row.try_get("", "village")?)
-            .or_default()
-            .exits = row.try_get("", "n")?;
-    }
+    count_per_village(db, &query, &mut villages, |f, n| f.exits = n).await?;
     let query = households(scope)
         .inner_join(
             status_change::Entity,
@@ -280,12 +291,7 @@ async fn by_part(
             Alias::new("n"),
         )
         .to_owned();
-    for row in db.query_all(&query).await? {
-        villages
-            .entry(row.try_get("", "village")?)
-            .or_default()
-            .returns = row.try_get("", "n")?;
-    }
+    count_per_village(db, &query, &mut villages, |f, n| f.returns = n).await?;
 
     // Registered households by main cause and by attribute.
     for (column, alias) in [
@@ -424,12 +430,7 @@ async fn by_part(
         .and_where(col(household::Entity, household::Column::Id).in_subquery(paired))
         .expr_as(count(), Alias::new("n"))
         .to_owned();
-    for row in db.query_all(&query).await? {
-        villages
-            .entry(row.try_get("", "village")?)
-            .or_default()
-            .paired = row.try_get("", "n")?;
-    }
+    count_per_village(db, &query, &mut villages, |f, n| f.paired = n).await?;
     let since = edit::today() - Days::new(VISIT_DAYS);
     let visited = Query::select()
         .column(visit::Column::HouseholdId)
@@ -441,12 +442,7 @@ async fn by_part(
         .and_where(col(household::Entity, household::Column::Id).not_in_subquery(visited))
         .expr_as(count(), Alias::new("n"))
         .to_owned();
-    for row in db.query_all(&query).await? {
-        villages
-            .entry(row.try_get("", "village")?)
-            .or_default()
-            .not_visited = row.try_get("", "n")?;
-    }
+    count_per_village(db, &query, &mut villages, |f, n| f.not_visited = n).await?;
     let mut parts: HashMap<String, Figures> = HashMap::new();
     for (village, figures) in &villages {
         if let Some(part) = part_of.get(village) {
