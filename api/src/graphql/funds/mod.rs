@@ -64,6 +64,15 @@ impl Totals {
     }
 }
 
+impl std::iter::Sum for Totals {
+    fn sum<I: Iterator<Item = Totals>>(totals: I) -> Totals {
+        totals.fold(Totals::default(), |sum, t| Totals {
+            allocated: sum.allocated + t.allocated,
+            disbursed: sum.disbursed + t.disbursed,
+        })
+    }
+}
+
 /// Disbursed over allocated, 0 to 1; none while nothing is allocated.
 fn rate(totals: Totals) -> Option<f64> {
     (totals.allocated > 0).then(|| totals.disbursed as f64 / totals.allocated as f64)
@@ -410,12 +419,7 @@ pub async fn project_funds(ctx: &Context<'_>, project_id: i64) -> ApiResult<Proj
         .load_one(project_id)
         .await?
         .unwrap_or_default();
-    let total = by_source
-        .iter()
-        .fold(Totals::default(), |sum, (_, t)| Totals {
-            allocated: sum.allocated + t.allocated,
-            disbursed: sum.disbursed + t.disbursed,
-        });
+    let total = by_source.iter().map(|(_, t)| *t).sum();
     Ok(ProjectFunds { by_source, total })
 }
 

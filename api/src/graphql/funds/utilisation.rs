@@ -135,13 +135,9 @@ impl Coverage {
 
     /// The summed totals of some of the projects.
     pub fn sum(&self, ids: &HashSet<i64>) -> Totals {
-        ids.iter().fold(Totals::default(), |sum, id| {
-            let t = self.totals.get(id).copied().unwrap_or_default();
-            Totals {
-                allocated: sum.allocated + t.allocated,
-                disbursed: sum.disbursed + t.disbursed,
-            }
-        })
+        ids.iter()
+            .map(|id| self.totals.get(id).copied().unwrap_or_default())
+            .sum()
     }
 }
 
