@@ -395,6 +395,21 @@ async fn disbursed_in_db(app: &TestApp, project: i64) -> (i64, usize) {
     (rows.iter().map(|e| e.amount_fen).sum(), rows.len())
 }
 
+/// 50 payments of 30.00 at once, each with its own idempotency key (`pay-0`..`pay-49`).
+async fn pay_thirty_fifty_times(app: &TestApp, source: &Value, project: i64) -> Vec<Value> {
+    let requests = (0..50).map(|i| {
+        let key = format!("pay-{i}");
+        async move {
+            app.graphql(
+                DISBURSE,
+                disbursement(source, project, "30", Some(key.as_str())),
+            )
+            .await
+        }
+    });
+    join_all(requests).await
+}
+
 async fn concurrent_entries_never_overspend(backend: Backend) {
     let app = TestApp::seeded(&backend, 20).await.0;
     let villages = village_ids(&app).await;
@@ -405,19 +420,7 @@ async fn concurrent_entries_never_overspend(backend: Backend) {
 
     // 50 payments of 30.00 at once against 100.00: 3 fit, and all 50 arrive
     // before the first is written, so a check outside the transaction would pass them all.
-    let requests = (0..50).map(|i| {
-        let key = format!("pay-{i}");
-        let app = &app;
-        let central = &central;
-        async move {
-            app.graphql(
-                DISBURSE,
-                disbursement(central, road.id, "30", Some(key.as_str())),
-            )
-            .await
-        }
-    });
-    let responses = join_all(requests).await;
+    let responses = pay_thirty_fifty_times(&app, &central, road.id).await;
     let (paid, refused): (Vec<&Value>, Vec<&Value>) = responses
         .iter()
         .partition(|r| r["data"]["disburseFunds"].is_object());
@@ -430,19 +433,7 @@ async fn concurrent_entries_never_overspend(backend: Backend) {
     assert_eq!(disbursed_in_db(&app, road.id).await, (9_000, 3));
 
     // Retrying all 50 pays nothing twice and nothing more.
-    let retries = (0..50).map(|i| {
-        let key = format!("pay-{i}");
-        let app = &app;
-        let central = &central;
-        async move {
-            app.graphql(
-                DISBURSE,
-                disbursement(central, road.id, "30", Some(key.as_str())),
-            )
-            .await
-        }
-    });
-    let retried = join_all(retries).await;
+    let retried = pay_thirty_fifty_times(&app, &central, road.id).await;
     let replayed = retried
         .iter()
         .filter(|r| r["data"]["disburseFunds"].is_object())
