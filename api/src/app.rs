@@ -14,6 +14,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::AuthConfig;
 use crate::config::Limits;
+use crate::graphql::statistics::tally;
 use crate::graphql::{self, FupinSchema};
 use crate::http::{self, REQUEST_ID};
 
@@ -49,7 +50,9 @@ pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Route
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
-/// Serves on `listener` until `shutdown` resolves, then drains in-flight requests.
+/// Serves on `listener` until `shutdown` resolves, then drains in-flight
+/// requests. Meanwhile keeps the village tally compact (every replica does;
+/// compactions do not step on each other).
 pub async fn serve(
     listener: TcpListener,
     db: DatabaseConnection,
@@ -57,9 +60,12 @@ pub async fn serve(
     auth: AuthConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(db, limits, auth))
+    let compacting = tokio::spawn(tally::keep_compacting(db.clone()));
+    let served = axum::serve(listener, router(db, limits, auth))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    compacting.abort();
+    served
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -686,3 +686,34 @@ db_enum! {
         Unsubstantiated = "unsubstantiated",
     }
 }
+
+db_enum! {
+    /// A figure kept per village in `village_tally`: each counts households
+    /// or people, or sums income of a year (in fen).
+    TallyFigure {
+        /// Households of a status (the item).
+        Households = "households",
+        /// Active members of households of a status (the item).
+        People = "people",
+        /// Registered households of a main cause (the item).
+        Cause = "cause",
+        /// Registered households of an attribute (the item).
+        Attribute = "attribute",
+        /// Households lifted out in the year.
+        Exits = "exits",
+        /// Registered households with an income record for the year.
+        IncomeHouseholds = "income_households",
+        /// People of those records.
+        IncomePeople = "income_people",
+        /// Net income of those records.
+        IncomeNet = "income_net",
+        /// Wage income of those records.
+        IncomeWage = "income_wage",
+        /// Production income of those records.
+        IncomeProduction = "income_production",
+        /// Property income of those records.
+        IncomeProperty = "income_property",
+        /// Transfer income of those records.
+        IncomeTransfer = "income_transfer",
+    }
+}

@@ -43,5 +43,7 @@ pub mod reveal;
 pub mod status_change;
 pub mod unit_pairing;
 pub mod village_staff;
+pub mod village_tally;
+pub mod village_tally_change;
 pub mod visit;
 pub mod visit_help;

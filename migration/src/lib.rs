@@ -14,6 +14,7 @@ mod m20261129_000007_create_industry_and_funds;
 mod m20261129_000008_create_policy_publicity;
 mod m20261129_000009_create_supervision;
 mod m20261129_000010_create_assessment;
+mod m20261129_000011_create_village_tally;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_create_policy_publicity::Migration),
             Box::new(m20261129_000009_create_supervision::Migration),
             Box::new(m20261129_000010_create_assessment::Migration),
+            Box::new(m20261129_000011_create_village_tally::Migration),
         ]
     }
 }

@@ -1,9 +1,12 @@
 //! Statistics of a region for a year over HTTP: every figure of a hand-built
 //! village whose right answers are known, small cells suppressed for the
-//! public, and the county's figures against a plain recount of the register.
+//! public, and the county's and townships' figures, kept by the database,
+//! against a plain recount of the register as seeded, after every kind of
+//! write, and after the kept figures are compacted.
 
 use std::collections::HashMap;
 
+use api::graphql::statistics::tally;
 use chrono::{NaiveDate, TimeZone, Utc};
 use entity::enums::{
     FundEntryKind, HouseholdAttribute, HouseholdStatus, MeasureCategory, MeasureStatus,
@@ -11,9 +14,12 @@ use entity::enums::{
 };
 use entity::{
     fund_entry, fund_source, helper_pairing, household, household_income, measure, member, project,
-    project_village, region, status_change, visit,
+    project_village, region, status_change, village_tally_change, visit,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, Set,
+};
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, days_ago, first_region, global_id, on_both_backends, regions};
 
@@ -468,6 +474,112 @@ async fn every_figure_of_a_hand_built_village(backend: Backend) {
 
 async fn the_county_agrees_with_a_plain_recount(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 120).await;
+    agrees_with_a_recount(&app, "as seeded").await;
+    change_the_register(&app).await;
+    agrees_with_a_recount(&app, "with the changes pending").await;
+    let folded = tally::compact(&app.db).await.expect("compaction");
+    assert!(folded > 0, "the changes were pending until compacted");
+    assert_eq!(
+        village_tally_change::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("changes"),
+        0
+    );
+    agrees_with_a_recount(&app, "after compaction").await;
+    assert_eq!(
+        tally::compact(&app.db).await.expect("compaction"),
+        0,
+        "nothing left to fold"
+    );
+}
+
+/// Writes that move every kept figure: over HTTP as a user would, and in bulk
+/// SQL as another system writing to the database would.
+async fn change_the_register(app: &TestApp) {
+    let homes = household::Entity::find()
+        .filter(household::Column::Status.eq(HouseholdStatus::Enrolled))
+        .all(&app.db)
+        .await
+        .expect("households");
+    let home = global_id("Household", homes[0].id);
+    let person = json!({
+        "name": "王小明", "idNumber": api::codes::id_number("52010220100808045"),
+        "relation": "SON", "ethnicity": "01", "education": "PRIMARY",
+        "studentStatus": "NOT_STUDENT", "health": "HEALTHY", "labourAbility": "ORDINARY",
+        "migrantWork": "NONE", "basicMedicalInsurance": true,
+        "seriousIllnessInsurance": true, "basicPension": false,
+    });
+    app.query(
+        "mutation($h: ID!, $m: MemberInput!) { addMember(householdId: $h, member: $m) { id } }",
+        json!({ "h": home, "m": person }),
+    )
+    .await;
+    let without_2020 = homes.iter().find(|h| h.id % 8 != 0).expect("a household");
+    household_income::Entity::delete_many()
+        .filter(household_income::Column::HouseholdId.eq(without_2020.id))
+        .filter(household_income::Column::Year.eq(2020))
+        .exec(&app.db)
+        .await
+        .expect("an income removed");
+    app.query(
+        "mutation($i: IncomeInput!) { setIncome(input: $i) { year } }",
+        json!({ "i": { "householdId": global_id("Household", without_2020.id), "year": 2020,
+            "wage": "6000.50", "production": "2000", "property": "0", "transfer": "1200.25",
+            "productionCost": "800" } }),
+    )
+    .await;
+    for sql in [
+        "UPDATE member SET is_active = FALSE WHERE id % 7 = 0",
+        "UPDATE member SET household_id = (SELECT MIN(id) FROM household) \
+         WHERE id % 11 = 0 AND relation <> 'head'",
+        "DELETE FROM member WHERE id % 13 = 0",
+        "UPDATE household SET status = 'lifted_out', lifted_out_year = 2020 \
+         WHERE status = 'enrolled' AND id % 3 = 0",
+        "UPDATE household SET status = 'removed' WHERE id % 10 = 1",
+        "UPDATE household SET main_cause = 'illness', attribute = 'dibao' WHERE id % 4 = 0",
+        "UPDATE household SET village_id = (SELECT MAX(id) FROM region WHERE level = 'village') \
+         WHERE id % 9 = 0",
+        "UPDATE household SET status = status, address = address",
+        "UPDATE household_income SET wage_fen = wage_fen + 100, household_size = household_size + 1, \
+         per_capita_net_fen = (wage_fen + 100 + production_fen + property_fen + transfer_fen \
+         - production_cost_fen) / (household_size + 1) WHERE household_id % 5 = 0",
+        "DELETE FROM household_income WHERE household_id % 8 = 0 AND year = 2020",
+    ] {
+        app.db.execute_unprepared(sql).await.expect(sql);
+    }
+}
+
+/// Parses a GraphQL enum value into the stored enum.
+fn stored<T: serde::de::DeserializeOwned>(value: &Value) -> T {
+    serde_json::from_value(json!(value.as_str().expect("an enum").to_lowercase()))
+        .expect("a stored value")
+}
+
+/// Counts of `key` among `rows`, as the statistics list them (`listed` by `field`).
+fn assert_counts<K: Eq + std::hash::Hash + serde::de::DeserializeOwned + std::fmt::Debug>(
+    listed: &Value,
+    field: &str,
+    count: &str,
+    expected: &HashMap<K, i64>,
+    when: &str,
+) {
+    let mut seen = 0;
+    for row in listed.as_array().expect("a list") {
+        let key: K = stored(&row[field]);
+        let n = expected.get(&key).copied().unwrap_or(0);
+        assert_eq!(row[count], n, "{when}: {row}");
+        seen += n;
+    }
+    assert_eq!(
+        seen,
+        expected.values().sum::<i64>(),
+        "{when}: every {field} is listed"
+    );
+}
+
+/// The county's statistics, and each township's, against a recount from the rows.
+async fn agrees_with_a_recount(app: &TestApp, when: &str) {
     let county = first_region(&app.db, RegionLevel::County).await;
     let s = app
         .query(
@@ -477,7 +589,6 @@ async fn the_county_agrees_with_a_plain_recount(backend: Backend) {
         .await["statistics"]
         .clone();
 
-    // Recount from the rows themselves.
     let homes = household::Entity::find()
         .all(&app.db)
         .await
@@ -487,42 +598,60 @@ async fn the_county_agrees_with_a_plain_recount(backend: Backend) {
         .all(&app.db)
         .await
         .expect("members");
-    let status_of: HashMap<i64, HouseholdStatus> = homes.iter().map(|h| (h.id, h.status)).collect();
+    let villages = regions(&app.db, RegionLevel::Village).await;
+    let township_of: HashMap<i64, i64> = villages
+        .iter()
+        .map(|v| (v.id, v.parent_id.expect("a township")))
+        .collect();
+    let home_of: HashMap<i64, &household::Model> = homes.iter().map(|h| (h.id, h)).collect();
     let mut households: HashMap<HouseholdStatus, i64> = HashMap::new();
+    let mut of_township: HashMap<i64, HashMap<HouseholdStatus, i64>> = HashMap::new();
+    let mut people_of_township: HashMap<i64, HashMap<HouseholdStatus, i64>> = HashMap::new();
     for h in &homes {
         *households.entry(h.status).or_default() += 1;
+        *of_township
+            .entry(township_of[&h.village_id])
+            .or_default()
+            .entry(h.status)
+            .or_default() += 1;
     }
     let mut people: HashMap<HouseholdStatus, i64> = HashMap::new();
     for m in &members {
-        *people.entry(status_of[&m.household_id]).or_default() += 1;
+        let h = home_of[&m.household_id];
+        *people.entry(h.status).or_default() += 1;
+        *people_of_township
+            .entry(township_of[&h.village_id])
+            .or_default()
+            .entry(h.status)
+            .or_default() += 1;
     }
-    for row in s["byStatus"].as_array().expect("statuses") {
-        let status: HouseholdStatus = serde_json::from_value(json!(
-            row["status"].as_str().expect("status").to_lowercase()
-        ))
-        .expect("a status");
-        assert_eq!(
-            row["households"],
-            households.get(&status).copied().unwrap_or(0),
-            "{row}"
-        );
-        assert_eq!(
-            row["people"],
-            people.get(&status).copied().unwrap_or(0),
-            "{row}"
-        );
-    }
+    assert_counts(&s["byStatus"], "status", "households", &households, when);
+    assert_counts(&s["byStatus"], "status", "people", &people, when);
     let exits = homes
         .iter()
         .filter(|h| h.lifted_out_year == Some(2020))
         .count();
-    assert_eq!(s["exits"], exits);
+    assert_eq!(s["exits"], exits, "{when}");
     let registered = |h: &&household::Model| {
         matches!(
             h.status,
             HouseholdStatus::Enrolled | HouseholdStatus::LiftedOut | HouseholdStatus::Returned
         )
     };
+    let mut causes: HashMap<PovertyCause, i64> = HashMap::new();
+    let mut attributes: HashMap<HouseholdAttribute, i64> = HashMap::new();
+    for h in homes.iter().filter(registered) {
+        *causes.entry(h.main_cause).or_default() += 1;
+        *attributes.entry(h.attribute).or_default() += 1;
+    }
+    assert_counts(&s["byMainCause"], "cause", "households", &causes, when);
+    assert_counts(
+        &s["byAttribute"],
+        "attribute",
+        "households",
+        &attributes,
+        when,
+    );
     let registered_ids: std::collections::HashSet<i64> =
         homes.iter().filter(registered).map(|h| h.id).collect();
     let incomes: Vec<household_income::Model> = household_income::Entity::find()
@@ -533,30 +662,51 @@ async fn the_county_agrees_with_a_plain_recount(backend: Backend) {
         .into_iter()
         .filter(|i| registered_ids.contains(&i.household_id))
         .collect();
-    let net: i64 = incomes.iter().map(|i| i.net_fen()).sum();
-    let size: i64 = incomes.iter().map(|i| i64::from(i.household_size)).sum();
-    let per_capita = net / size;
+    let per_capita = |amount: fn(&household_income::Model) -> i64| {
+        let total: i64 = incomes.iter().map(amount).sum();
+        let size: i64 = incomes.iter().map(|i| i64::from(i.household_size)).sum();
+        let fen = total / size;
+        format!("{}.{:02}", fen / 100, fen % 100)
+    };
+    assert_eq!(s["income"]["households"], incomes.len(), "{when}");
     assert_eq!(
         s["income"]["perCapitaNet"],
-        format!("{}.{:02}", per_capita / 100, per_capita % 100)
+        per_capita(|i| i.net_fen()),
+        "{when}"
     );
-    assert_eq!(s["income"]["households"], incomes.len());
-    let villages = regions(&app.db, RegionLevel::Village).await;
+    assert_eq!(
+        s["income"]["perCapitaWage"],
+        per_capita(|i| i.wage_fen),
+        "{when}"
+    );
+    assert_eq!(
+        s["income"]["perCapitaTransfer"],
+        per_capita(|i| i.transfer_fen),
+        "{when}"
+    );
     let population: i64 = villages
         .iter()
         .filter_map(|v| v.rural_population)
         .map(i64::from)
         .sum();
     assert_eq!(s["ruralPopulation"], population);
-    // The children add up to the county.
+    // Each township's figures are its own households'.
     let children = s["children"].as_array().expect("townships");
     assert_eq!(
         children.len(),
         regions(&app.db, RegionLevel::Township).await.len()
     );
-    let exits_of_children: i64 = children
-        .iter()
-        .map(|c| c["exits"].as_i64().expect("exits"))
-        .sum();
-    assert_eq!(exits_of_children, exits as i64);
+    for child in children {
+        let township = regions(&app.db, RegionLevel::Township)
+            .await
+            .into_iter()
+            .find(|t| global_id("Township", t.id) == child["region"]["id"])
+            .expect("a township");
+        let none = HashMap::new();
+        let when = format!("{when}, {}", township.name);
+        let counted = of_township.get(&township.id).unwrap_or(&none);
+        assert_counts(&child["byStatus"], "status", "households", counted, &when);
+        let counted = people_of_township.get(&township.id).unwrap_or(&none);
+        assert_counts(&child["byStatus"], "status", "people", counted, &when);
+    }
 }

@@ -23,6 +23,7 @@ use sea_orm::{
 
 use crate::codes;
 pub use crate::codes::{is_valid_credit_code, is_valid_id_number};
+use crate::graphql::statistics::tally;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -239,6 +240,10 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     }
     bar.finish_and_clear();
     report.households = (next_household_id - 1) as usize;
+    // The triggers kept each village's figures; fold them in once, now.
+    tally::compact(db)
+        .await
+        .map_err(|e| DbErr::Custom(format!("village tally: {e:?}")))?;
     finish_postgres(db).await?;
     Ok(report)
 }

@@ -8,12 +8,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use entity::enums::{
     HouseholdAttribute, HouseholdStatus, MeasureStatus, PovertyCause, ProjectStatus, RegionLevel,
-    StatusAction,
+    StatusAction, TallyFigure,
 };
-use entity::{
-    helper_pairing, household, household_income, measure, member, project, region, status_change,
-    visit,
-};
+use entity::{helper_pairing, household, measure, project, region, status_change, visit};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
@@ -21,6 +18,8 @@ use crate::access;
 use crate::edit;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::funds::{Coverage, Totals};
+
+use super::tally;
 
 /// Households still registered as poor or lifted out: those the figures of
 /// causes, attributes, income, plans and pairing are about.
@@ -164,11 +163,6 @@ fn count() -> SimpleExpr {
     Expr::cust("COUNT(*)")
 }
 
-/// SUM of a column, as BIGINT on both databases (PostgreSQL sums bigints as numeric).
-fn sum(column: &str) -> SimpleExpr {
-    Expr::cust(format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)"))
-}
-
 fn enum_of<E: ActiveEnum<Value = String>>(text: String) -> ApiResult<E> {
     E::try_from_value(&text).map_err(|e| ApiError::Internal(format!("stored value `{text}`: {e}")))
 }
@@ -213,34 +207,34 @@ async fn by_part(
         .ok_or_else(|| ApiError::bad_input("year", format!("{} is not a year", scope.year)))?;
     let next_year = NaiveDate::from_ymd_opt(scope.year + 1, 1, 1)
         .ok_or_else(|| ApiError::bad_input("year", format!("{} is not a year", scope.year)))?;
-    let status = col(household::Entity, household::Column::Status);
 
-    // Households and people by status.
-    let query = households(scope)
-        .expr_as(status.clone(), Alias::new("status"))
-        .expr_as(count(), Alias::new("n"))
-        .add_group_by([status.clone()])
-        .to_owned();
-    for row in db.query_all(&query).await? {
-        let figures = villages.entry(row.try_get("", "village")?).or_default();
-        let status: HouseholdStatus = enum_of(row.try_get("", "status")?)?;
-        figures.households.insert(status, row.try_get("", "n")?);
-    }
-    let query = households(scope)
-        .inner_join(
-            member::Entity,
-            col(member::Entity, member::Column::HouseholdId)
-                .equals((household::Entity, household::Column::Id)),
-        )
-        .and_where(col(member::Entity, member::Column::IsActive).eq(true))
-        .expr_as(status.clone(), Alias::new("status"))
-        .expr_as(count(), Alias::new("n"))
-        .add_group_by([status.clone()])
-        .to_owned();
-    for row in db.query_all(&query).await? {
-        let figures = villages.entry(row.try_get("", "village")?).or_default();
-        let status: HouseholdStatus = enum_of(row.try_get("", "status")?)?;
-        figures.people.insert(status, row.try_get("", "n")?);
+    // Households and people by status, exits, causes, attributes and
+    // income: kept per village by the database (see `tally`).
+    for t in tally::read(db, scope.prefix, scope.year).await? {
+        let figures = villages.entry(t.village).or_default();
+        let income = &mut figures.income;
+        match t.figure {
+            TallyFigure::Households => {
+                figures.households.insert(enum_of(t.item)?, t.amount);
+            }
+            TallyFigure::People => {
+                figures.people.insert(enum_of(t.item)?, t.amount);
+            }
+            TallyFigure::Cause => {
+                figures.by_cause.insert(enum_of(t.item)?, t.amount);
+            }
+            TallyFigure::Attribute => {
+                figures.by_attribute.insert(enum_of(t.item)?, t.amount);
+            }
+            TallyFigure::Exits => figures.exits = t.amount,
+            TallyFigure::IncomeHouseholds => income.households = t.amount,
+            TallyFigure::IncomePeople => income.people = t.amount,
+            TallyFigure::IncomeNet => income.net = t.amount,
+            TallyFigure::IncomeWage => income.wage = t.amount,
+            TallyFigure::IncomeProduction => income.production = t.amount,
+            TallyFigure::IncomeProperty => income.property = t.amount,
+            TallyFigure::IncomeTransfer => income.transfer = t.amount,
+        }
     }
 
     // Rural registered population, from the villages, and the part each lies in.
@@ -264,12 +258,7 @@ async fn by_part(
         villages.entry(village).or_default().rural_population = row.try_get("", "n")?;
     }
 
-    // Exits of the year (by exit year) and returns in the year (by the day recorded).
-    let query = households(scope)
-        .and_where(col(household::Entity, household::Column::LiftedOutYear).eq(scope.year))
-        .expr_as(count(), Alias::new("n"))
-        .to_owned();
-    count_per_village(db, &query, &mut villages, |f, n| f.exits = n).await?;
+    // Returns in the year (by the day recorded).
     let query = households(scope)
         .inner_join(
             status_change::Entity,
@@ -292,84 +281,6 @@ async fn by_part(
         )
         .to_owned();
     count_per_village(db, &query, &mut villages, |f, n| f.returns = n).await?;
-
-    // Registered households by main cause and by attribute.
-    for (column, alias) in [
-        (household::Column::MainCause, "cause"),
-        (household::Column::Attribute, "attribute"),
-    ] {
-        let key = col(household::Entity, column);
-        let query = households(scope)
-            .cond_where(registered())
-            .expr_as(key.clone(), Alias::new(alias))
-            .expr_as(count(), Alias::new("n"))
-            .add_group_by([key])
-            .to_owned();
-        for row in db.query_all(&query).await? {
-            let figures = villages.entry(row.try_get("", "village")?).or_default();
-            let value: String = row.try_get("", alias)?;
-            let n: i64 = row.try_get("", "n")?;
-            if alias == "cause" {
-                figures.by_cause.insert(enum_of(value)?, n);
-            } else {
-                figures.by_attribute.insert(enum_of(value)?, n);
-            }
-        }
-    }
-
-    // Income of the year of registered households.
-    let query = households(scope)
-        .cond_where(registered())
-        .inner_join(
-            household_income::Entity,
-            col(
-                household_income::Entity,
-                household_income::Column::HouseholdId,
-            )
-            .equals((household::Entity, household::Column::Id)),
-        )
-        .and_where(col(household_income::Entity, household_income::Column::Year).eq(scope.year))
-        .expr_as(count(), Alias::new("households"))
-        .expr_as(
-            sum("\"household_income\".\"household_size\""),
-            Alias::new("people"),
-        )
-        .expr_as(
-            sum(
-                "\"household_income\".\"wage_fen\" + \"household_income\".\"production_fen\" \
-                 + \"household_income\".\"property_fen\" + \"household_income\".\"transfer_fen\" \
-                 - \"household_income\".\"production_cost_fen\"",
-            ),
-            Alias::new("net"),
-        )
-        .expr_as(sum("\"household_income\".\"wage_fen\""), Alias::new("wage"))
-        .expr_as(
-            sum("\"household_income\".\"production_fen\""),
-            Alias::new("production"),
-        )
-        .expr_as(
-            sum("\"household_income\".\"property_fen\""),
-            Alias::new("property"),
-        )
-        .expr_as(
-            sum("\"household_income\".\"transfer_fen\""),
-            Alias::new("transfer"),
-        )
-        .to_owned();
-    for row in db.query_all(&query).await? {
-        villages
-            .entry(row.try_get("", "village")?)
-            .or_default()
-            .income = IncomeSums {
-            households: row.try_get("", "households")?,
-            people: row.try_get("", "people")?,
-            net: row.try_get("", "net")?,
-            wage: row.try_get("", "wage")?,
-            production: row.try_get("", "production")?,
-            property: row.try_get("", "property")?,
-            transfer: row.try_get("", "transfer")?,
-        };
-    }
 
     // Measures due in the year: done, cancelled, and overdue today.
     let measure_status = col(measure::Entity, measure::Column::Status);
