@@ -49,12 +49,12 @@ fn select(
 }
 
 /// The income figures of income rows `i` of households `h` joined by `from`,
-/// times `sign`: each record of a registered household adds its year's figures.
-fn income_figures(from: &str, sign: i64) -> Vec<String> {
+/// times `sign`: each record of a registered household adds its year's
+/// figures. The rows are joined once, then each gives one row per figure.
+fn income_figures(from: &str, sign: i64) -> String {
     let net =
         "i.wage_fen + i.production_fen + i.property_fen + i.transfer_fen - i.production_cost_fen";
-    let from = format!("{from} WHERE h.status IN {}", registered());
-    [
+    let figures: Vec<(TallyFigure, &str)> = vec![
         (TallyFigure::IncomeHouseholds, "1"),
         (TallyFigure::IncomePeople, "i.household_size"),
         (TallyFigure::IncomeNet, net),
@@ -62,19 +62,23 @@ fn income_figures(from: &str, sign: i64) -> Vec<String> {
         (TallyFigure::IncomeProduction, "i.production_fen"),
         (TallyFigure::IncomeProperty, "i.property_fen"),
         (TallyFigure::IncomeTransfer, "i.transfer_fen"),
-    ]
-    .into_iter()
-    .map(|(f, amount)| {
-        select(
-            "h.village_id",
-            "i.year",
-            f,
-            "''",
-            &format!("{sign} * ({amount})"),
-            &from,
-        )
-    })
-    .collect()
+    ];
+    let names: Vec<String> = figures
+        .iter()
+        .map(|(f, _)| format!("SELECT '{}' AS figure", f.to_value()))
+        .collect();
+    let amounts: Vec<String> = figures
+        .iter()
+        .map(|(f, amount)| format!("WHEN '{}' THEN {amount}", f.to_value()))
+        .collect();
+    format!(
+        "SELECT h.village_id AS village_id, i.year AS year, f.figure AS figure, '' AS item, \
+         {sign} * CASE f.figure {} END AS amount \
+         FROM {from} CROSS JOIN ({}) f WHERE h.status IN {}",
+        amounts.join(" "),
+        names.join(" UNION ALL "),
+        registered()
+    )
 }
 
 /// Every figure of the households in `rows` (a table or a row set with the
@@ -127,7 +131,7 @@ fn figures_of_households(rows: &str, sign: i64) -> String {
             &format!("{rows} h WHERE h.lifted_out_year IS NOT NULL"),
         ),
     ];
-    parts.extend(income_figures(
+    parts.push(income_figures(
         &format!("{rows} h JOIN household_income i ON i.household_id = h.id"),
         sign,
     ));
@@ -152,7 +156,6 @@ fn figures_of_incomes(rows: &str, sign: i64) -> String {
         &format!("{rows} i JOIN household h ON h.id = i.household_id"),
         sign,
     )
-    .join(" UNION ALL ")
 }
 
 /// A table whose writes change the figures.
