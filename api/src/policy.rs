@@ -123,6 +123,10 @@ const ENTERPRISE_PHONE: [Access; 8] = [H, F, F, H, H, F, F, F];
 /// complaints concerning their villages: row scope) and auditors.
 const SUPERVISION: [Access; 8] = [H, F, F, H, H, H, F, H];
 
+/// Who reads the change feed of the whole register: the provincial system,
+/// the county office and auditors.
+const EXCHANGE: [Access; 8] = [H, F, H, H, H, H, F, F];
+
 /// How a masked value is shown.
 #[derive(Debug, Clone, Copy)]
 pub enum Mask {
@@ -454,6 +458,7 @@ pub const POLICY: &[Rule] = &[
     rule("Complaint", "conclusion", ROW),
     rule("Complaint", "closedOn", ROW),
     rule("Complaint", "version", ROW),
+    rule("Query", "changes", EXCHANGE),
 ];
 
 /// The rules by type and field: looked up on every field a query resolves.

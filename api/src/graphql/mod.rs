@@ -4,6 +4,7 @@
 pub mod account;
 pub mod assessment;
 pub mod enterprise;
+pub mod exchange;
 pub mod funds;
 pub mod household;
 pub mod lifecycle;
@@ -61,6 +62,7 @@ pub struct Query(
     assessment::AssessmentQuery,
     publicity::PolicyQuery,
     supervision::SupervisionQuery,
+    exchange::ExchangeQuery,
 );
 
 /// The root mutation: one part per domain area.

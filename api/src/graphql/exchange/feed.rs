@@ -1,0 +1,188 @@
+//! The change feed (变更订阅): every change to the register, in commit order,
+//! read from a cursor. It is the audit trail seen from the other side: each
+//! change appends its audit entry in its own transaction, and entries are
+//! numbered one transaction at a time (`audit::record` holds the chain lock
+//! until commit), so an entry never becomes visible behind one already read.
+//! Polling from the last cursor therefore never misses or repeats a change,
+//! however many writes commit meanwhile.
+
+use async_graphql::{Context, ID, Json, Object, SimpleObject};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use entity::audit_entry;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::super::relay::{NodeKind, global_id};
+use super::super::{db, viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::policy;
+
+/// Changes read at most at a time.
+const MAX_PAGE: i32 = 1000;
+const DEFAULT_PAGE: i32 = 100;
+
+/// The records of the register the feed carries: the audit trail's entity
+/// type, and the object it is a change of (an income is its household's).
+const FEED_TYPES: [(&str, NodeKind); 16] = [
+    ("Household", NodeKind::Household),
+    ("HouseholdIncome", NodeKind::Household),
+    ("Member", NodeKind::Member),
+    ("Enterprise", NodeKind::Enterprise),
+    ("Project", NodeKind::Project),
+    ("Proposal", NodeKind::Proposal),
+    ("Objection", NodeKind::Objection),
+    ("MonitoringCase", NodeKind::MonitoringCase),
+    ("Measure", NodeKind::Measure),
+    ("Visit", NodeKind::Visit),
+    ("HelperUnit", NodeKind::HelperUnit),
+    ("VillageStaff", NodeKind::VillageStaff),
+    ("FundSource", NodeKind::FundSource),
+    ("FundEntry", NodeKind::FundEntry),
+    ("BenefitLink", NodeKind::BenefitLink),
+    ("Complaint", NodeKind::Complaint),
+];
+
+fn kind_of(entity_type: &str) -> Option<NodeKind> {
+    FEED_TYPES
+        .iter()
+        .find(|(name, _)| *name == entity_type)
+        .map(|(_, kind)| *kind)
+}
+
+const CURSOR_PREFIX: &str = "change:";
+
+fn encode_cursor(sequence: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{sequence}"))
+}
+
+fn decode_cursor(cursor: &str) -> ApiResult<i64> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix(CURSOR_PREFIX)?.parse().ok())
+        .ok_or_else(|| ApiError::bad_input("after", format!("`{cursor}` is not a change cursor")))
+}
+
+pub struct Change(audit_entry::Model);
+
+/// One change to a record of the register (变更).
+#[Object]
+impl Change {
+    /// Where the change stands in the feed: read on with `after` set to it.
+    async fn cursor(&self) -> String {
+        encode_cursor(self.0.id)
+    }
+
+    /// When it was committed.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+
+    /// What was done, e.g. `household.update` or `member.create`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+
+    /// The type of record changed, e.g. `Household` or `HouseholdIncome`.
+    async fn entity_type(&self) -> &str {
+        &self.0.entity_type
+    }
+
+    /// The global ID of the object changed (for an income, its household's).
+    async fn id(&self) -> ID {
+        let kind = kind_of(&self.0.entity_type).unwrap_or(NodeKind::Household);
+        global_id(kind, self.0.entity_id)
+    }
+
+    /// The record's new state, as the audit trail keeps it, with the fields
+    /// the caller may not read left out or masked; null for a removal.
+    async fn state(&self, ctx: &Context<'_>) -> ApiResult<Option<Json<serde_json::Value>>> {
+        let viewer = viewer(ctx)?;
+        Ok(self
+            .0
+            .after
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .map(|value| Json(policy::redact(viewer, &self.0.entity_type, value))))
+    }
+
+    /// Whether the record was removed (a tombstone: no state follows).
+    async fn removed(&self) -> bool {
+        self.0.after.is_none()
+    }
+}
+
+/// A page of the feed (变更页).
+#[derive(SimpleObject)]
+pub struct ChangePage {
+    /// The changes after the cursor given, oldest first.
+    changes: Vec<Change>,
+    /// The cursor to read on from: the last change's, or the one given when
+    /// there was nothing new.
+    end_cursor: Option<String>,
+    /// Whether more changes follow at once.
+    has_more: bool,
+}
+
+#[derive(Default)]
+pub struct ExchangeQuery;
+
+#[Object]
+impl ExchangeQuery {
+    /// Changes to the register after a cursor, in commit order (变更订阅): for
+    /// the provincial system, the county office and auditors. Start without a
+    /// cursor; keep the last `endCursor`.
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `endCursor` read last; none to start from the beginning.")]
+        after: Option<String>,
+        #[graphql(desc = "How many changes at most (1 to 1000; 100 if not given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Only changes of these types, e.g. `Household`, `Member`.")]
+        entity_types: Option<Vec<String>>,
+    ) -> ApiResult<ChangePage> {
+        let first = first.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&first) {
+            return Err(ApiError::bad_input(
+                "first",
+                format!("from 1 to {MAX_PAGE} changes at a time"),
+            ));
+        }
+        let after_sequence = after.as_deref().map(decode_cursor).transpose()?;
+        let types: Vec<&str> = match &entity_types {
+            Some(asked) => {
+                for name in asked {
+                    if kind_of(name).is_none() {
+                        let known: Vec<&str> = FEED_TYPES.iter().map(|(n, _)| *n).collect();
+                        return Err(ApiError::bad_input(
+                            "entityTypes",
+                            format!("`{name}` is not one of {}", known.join(", ")),
+                        ));
+                    }
+                }
+                asked.iter().map(String::as_str).collect()
+            }
+            None => FEED_TYPES.iter().map(|(name, _)| *name).collect(),
+        };
+        let limit = u64::try_from(first).unwrap_or(1);
+        let mut rows = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Id.gt(after_sequence.unwrap_or(0)))
+            .filter(audit_entry::Column::EntityType.is_in(types))
+            .order_by_asc(audit_entry::Column::Id)
+            .limit(limit + 1)
+            .all(db(ctx)?)
+            .await?;
+        let has_more = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let end_cursor = rows.last().map(|r| encode_cursor(r.id)).or(after);
+        Ok(ChangePage {
+            changes: rows.into_iter().map(Change).collect(),
+            end_cursor,
+            has_more,
+        })
+    }
+}

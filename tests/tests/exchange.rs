@@ -1,0 +1,222 @@
+//! The change feed over HTTP: every change in commit order from a cursor,
+//! none missed or repeated while writes commit concurrently, states under the
+//! caller's field policy, and who may read it.
+
+use std::collections::{HashMap, HashSet};
+
+use entity::enums::{HouseholdStatus, Role};
+use entity::household;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use tests::{Backend, TestApp, error_field, global_id, on_both_backends};
+
+on_both_backends!(
+    polling_misses_and_repeats_nothing_under_concurrent_writes,
+    states_follow_the_field_policy_and_only_exchange_roles_read,
+);
+
+const CHANGES: &str = "query($after: String, $first: Int, $types: [String!]) {
+    changes(after: $after, first: $first, entityTypes: $types) {
+        changes { cursor action entityType id removed state } endCursor hasMore } }";
+
+const SET_INCOME: &str = "mutation($i: IncomeInput!) { setIncome(input: $i) { year } }";
+
+/// Reads the feed from `after` to its end, `first` at a time.
+async fn drain(
+    app: &TestApp,
+    token: &str,
+    after: Option<String>,
+    first: i32,
+) -> (Vec<Value>, Option<String>) {
+    let mut cursor = after;
+    let mut read = Vec::new();
+    loop {
+        let page = app
+            .query_as(
+                Some(token),
+                CHANGES,
+                json!({ "after": cursor, "first": first }),
+            )
+            .await["changes"]
+            .clone();
+        read.extend(page["changes"].as_array().expect("changes").iter().cloned());
+        cursor = page["endCursor"].as_str().map(str::to_owned);
+        if page["hasMore"] == false {
+            return (read, cursor);
+        }
+    }
+}
+
+async fn households(app: &TestApp, n: u64) -> Vec<household::Model> {
+    use sea_orm::QuerySelect;
+    household::Entity::find()
+        .filter(household::Column::Status.ne(HouseholdStatus::Removed))
+        .order_by_asc(household::Column::Id)
+        .limit(n)
+        .all(&app.db)
+        .await
+        .expect("households")
+}
+
+async fn polling_misses_and_repeats_nothing_under_concurrent_writes(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let province = app.token_for(Role::ProvincialSystem).await;
+    let (before, start) = drain(&app, &province, None, 50).await;
+    assert!(
+        before.is_empty(),
+        "a seeded register has no changes yet: {before:?}"
+    );
+
+    // Thirty incomes written at once by the county, while the province polls
+    // a few changes at a time.
+    let homes = households(&app, 30).await;
+    assert_eq!(homes.len(), 30);
+    let app = std::sync::Arc::new(app);
+    let writers: Vec<_> = homes
+        .iter()
+        .map(|home| {
+            let app = app.clone();
+            let id = global_id("Household", home.id);
+            tokio::spawn(async move {
+                app.query(
+                    SET_INCOME,
+                    json!({ "i": { "householdId": id, "year": 2024, "wage": "5000",
+                        "production": "1000", "property": "0", "transfer": "300",
+                        "productionCost": "200" } }),
+                )
+                .await;
+            })
+        })
+        .collect();
+    let mut seen: Vec<Value> = Vec::new();
+    let mut cursor = start.clone();
+    while writers.iter().any(|w| !w.is_finished()) {
+        let page = app
+            .query_as(
+                Some(&province),
+                CHANGES,
+                json!({ "after": cursor, "first": 3 }),
+            )
+            .await["changes"]
+            .clone();
+        seen.extend(page["changes"].as_array().expect("changes").iter().cloned());
+        cursor = page["endCursor"].as_str().map(str::to_owned).or(cursor);
+    }
+    for writer in writers {
+        writer.await.expect("a writer");
+    }
+    let (rest, _) = drain(&app, &province, cursor, 3).await;
+    seen.extend(rest);
+
+    let cursors: Vec<&str> = seen
+        .iter()
+        .map(|c| c["cursor"].as_str().expect("a cursor"))
+        .collect();
+    let distinct: HashSet<&str> = cursors.iter().copied().collect();
+    assert_eq!(distinct.len(), cursors.len(), "no change is read twice");
+    let written: HashSet<String> = homes.iter().map(|h| global_id("Household", h.id)).collect();
+    let read: HashSet<String> = seen
+        .iter()
+        .map(|c| {
+            assert_eq!(c["entityType"], "HouseholdIncome");
+            assert_eq!(c["action"], "income.create");
+            c["id"].as_str().expect("an id").to_owned()
+        })
+        .collect();
+    assert_eq!(read, written, "every income written is read once");
+    assert_eq!(seen.len(), 30);
+
+    // Read again from the start in one go: the same changes in the same order.
+    let (again, _) = drain(&app, &province, start, 1000).await;
+    let again: Vec<&str> = again
+        .iter()
+        .map(|c| c["cursor"].as_str().expect("a cursor"))
+        .collect();
+    assert_eq!(
+        again, cursors,
+        "the order is the commit order, the same for every reader"
+    );
+}
+
+async fn states_follow_the_field_policy_and_only_exchange_roles_read(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 20).await;
+    let home = &households(&app, 1).await[0];
+    let person = json!({
+        "name": "王小明", "idNumber": api::codes::id_number("52010220100808045"),
+        "relation": "SON", "ethnicity": "01", "education": "PRIMARY",
+        "studentStatus": "NOT_STUDENT", "health": "HEALTHY", "labourAbility": "ORDINARY",
+        "migrantWork": "NONE", "basicMedicalInsurance": true,
+        "seriousIllnessInsurance": true, "basicPension": false,
+    });
+    let added = app
+        .query(
+            "mutation($h: ID!, $m: MemberInput!) { addMember(householdId: $h, member: $m) { id } }",
+            json!({ "h": global_id("Household", home.id), "m": person }),
+        )
+        .await["addMember"]["id"]
+        .clone();
+    app.query(
+        SET_INCOME,
+        json!({ "i": { "householdId": global_id("Household", home.id), "year": 2024,
+            "wage": "5000", "production": "0", "property": "0", "transfer": "0",
+            "productionCost": "0" } }),
+    )
+    .await;
+
+    // The province reads the member's whole new state, ID number included.
+    let province = app.token_for(Role::ProvincialSystem).await;
+    let members = app
+        .query_as(Some(&province), CHANGES, json!({ "types": ["Member"] }))
+        .await["changes"]["changes"]
+        .clone();
+    let members = members.as_array().expect("changes");
+    assert_eq!(members.len(), 1, "only the types asked for: {members:?}");
+    let change = &members[0];
+    assert_eq!(change["id"], added);
+    assert_eq!(change["action"], "member.create");
+    assert_eq!(change["removed"], false);
+    assert_eq!(change["state"]["name"], "王小明");
+    assert_eq!(
+        change["state"]["idNumber"],
+        api::codes::id_number("52010220100808045")
+    );
+
+    // Auditors read the feed too; the same changes, by type.
+    let auditor = app.token_for(Role::Auditor).await;
+    let (all, _) = drain(&app, &auditor, None, 100).await;
+    let by_type: HashMap<&str, usize> = all.iter().fold(HashMap::new(), |mut counts, c| {
+        *counts
+            .entry(c["entityType"].as_str().expect("a type"))
+            .or_default() += 1;
+        counts
+    });
+    assert_eq!(by_type.get("Member"), Some(&1));
+    assert_eq!(by_type.get("HouseholdIncome"), Some(&1));
+
+    // Not for those who see part of the county, nor for the public.
+    for token in [
+        Some(app.token_for(Role::TownshipOfficer).await),
+        Some(app.token_for(Role::HelperCadre).await),
+        None,
+    ] {
+        let body = app.graphql_as(token.as_deref(), CHANGES, json!({})).await;
+        assert!(
+            matches!(
+                TestApp::error_codes(&body).as_slice(),
+                [code] if code == "FORBIDDEN" || code == "UNAUTHENTICATED"
+            ),
+            "{body}"
+        );
+    }
+
+    // Bad requests say which argument is wrong.
+    for (variables, field) in [
+        (json!({ "after": "not-a-cursor" }), "after"),
+        (json!({ "first": 0 }), "first"),
+        (json!({ "types": ["Account"] }), "entityTypes"),
+    ] {
+        let body = app.graphql_as(Some(&province), CHANGES, variables).await;
+        assert_eq!(TestApp::error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+        assert_eq!(error_field(&body), field);
+    }
+}
