@@ -342,6 +342,9 @@ async fn by_part(
         .expr_as(count(), Alias::new("n"))
         .to_owned();
     count_per_village(db, &query, &mut villages, |f, n| f.paired = n).await?;
+    // Those not visited are the registered households less those visited:
+    // counting the visits of 90 days costs what the visits number, not what
+    // the register does.
     let since = edit::today() - Days::new(VISIT_DAYS);
     let visited = Query::select()
         .column(visit::Column::HouseholdId)
@@ -350,10 +353,13 @@ async fn by_part(
         .to_owned();
     let query = households(scope)
         .cond_where(registered())
-        .and_where(col(household::Entity, household::Column::Id).not_in_subquery(visited))
+        .and_where(col(household::Entity, household::Column::Id).in_subquery(visited))
         .expr_as(count(), Alias::new("n"))
         .to_owned();
-    count_per_village(db, &query, &mut villages, |f, n| f.not_visited = n).await?;
+    count_per_village(db, &query, &mut villages, |f, n| f.not_visited = -n).await?;
+    for figures in villages.values_mut() {
+        figures.not_visited += figures.households_in(&REGISTERED);
+    }
     let mut parts: HashMap<String, Figures> = HashMap::new();
     for (village, figures) in &villages {
         if let Some(part) = part_of.get(village) {

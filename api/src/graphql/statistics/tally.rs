@@ -4,11 +4,12 @@
 //! tally row plus its pending changes, so reading never waits for compaction,
 //! and compaction, which any replica may run at any time, changes no figure.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use entity::enums::TallyFigure;
 use entity::{village_tally, village_tally_change};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 
 use crate::access;
@@ -37,41 +38,39 @@ fn rows_of<E: sea_orm::EntityTrait>(table: E, prefix: &str, year: i32) -> Select
 }
 
 /// The figures of each village under `prefix` that are about the register as
-/// it stands, or about `year`.
+/// it stands, or about `year`: the tally's rows as they are (no grouping of a
+/// county's hundred thousand rows in the database), plus the few pending changes.
 pub async fn read(db: &impl ConnectionTrait, prefix: &str, year: i32) -> ApiResult<Vec<Tallied>> {
     use village_tally::Column as T;
-    let both = rows_of(village_tally::Entity, prefix, year)
-        .union(
-            UnionType::All,
-            rows_of(village_tally_change::Entity, prefix, year),
-        )
-        .to_owned();
-    let t = Alias::new("t");
-    let query = Query::select()
-        .columns([
-            (t.clone(), T::VillageId),
-            (t.clone(), T::Figure),
-            (t.clone(), T::Item),
-        ])
+    let pending = rows_of(village_tally_change::Entity, prefix, year)
+        .clear_selects()
+        .columns([T::VillageId, T::Figure, T::Item])
         .expr_as(
-            Expr::cust("CAST(SUM(\"t\".\"amount\") AS BIGINT)"),
+            Expr::cust("CAST(SUM(\"amount\") AS BIGINT)"),
             Alias::new("amount"),
         )
-        .from_subquery(both, t.clone())
-        .group_by_col((t.clone(), T::VillageId))
-        .group_by_col((t.clone(), T::Figure))
-        .group_by_col((t, T::Item))
+        .group_by_columns([T::VillageId, T::Figure, T::Item])
         .to_owned();
-    let mut figures = Vec::new();
-    for row in db.query_all(&query).await? {
-        figures.push(Tallied {
-            village: row.try_get("", "village_id")?,
-            figure: row.try_get("", "figure")?,
-            item: row.try_get("", "item")?,
-            amount: row.try_get("", "amount")?,
-        });
+    let mut figures: HashMap<(i64, TallyFigure, String), i64> = HashMap::new();
+    for query in [rows_of(village_tally::Entity, prefix, year), pending] {
+        for row in db.query_all(&query).await? {
+            let key = (
+                row.try_get("", "village_id")?,
+                row.try_get("", "figure")?,
+                row.try_get("", "item")?,
+            );
+            *figures.entry(key).or_default() += row.try_get::<i64>("", "amount")?;
+        }
     }
-    Ok(figures)
+    Ok(figures
+        .into_iter()
+        .map(|((village, figure, item), amount)| Tallied {
+            village,
+            figure,
+            item,
+            amount,
+        })
+        .collect())
 }
 
 /// Folds every pending change into the tally, in one transaction, and drops
