@@ -467,8 +467,24 @@ fn of_own_township(viewer: &Viewer, column: impl ColumnTrait) -> Condition {
     }
 }
 
+/// Assessment results: the county-wide readers see all; a township officer
+/// its own township's; a cadre stationed in a village for a helper unit (a
+/// first secretary or team member whose account the appointment names) the
+/// results of the units it has served.
 impl Scoped for assessment_result::Entity {
     fn scope(viewer: &Viewer) -> Condition {
+        if let Viewer::User(user) = viewer
+            && matches!(user.role, Role::HelperCadre | Role::VillageCadre)
+        {
+            let units = Query::select()
+                .column(village_staff::Column::UnitId)
+                .from(village_staff::Entity)
+                .and_where(village_staff::Column::UserId.eq(user.id))
+                .and_where(village_staff::Column::UnitId.is_not_null())
+                .to_owned();
+            return Condition::all()
+                .add(assessment_result::Column::HelperUnitId.in_subquery(units));
+        }
         of_own_township(viewer, assessment_result::Column::TownshipId)
     }
 }

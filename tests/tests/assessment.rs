@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use entity::enums::{HelperUnitKind, HouseholdStatus, RegionLevel, Role};
-use entity::{helper_unit, household, region, unit_pairing};
+use entity::enums::{HelperUnitKind, HouseholdStatus, RegionLevel, Role, VillageStaffRole};
+use entity::{helper_unit, household, region, unit_pairing, village_staff};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
@@ -281,6 +281,57 @@ async fn townships_are_scored_and_ranked_by_the_county_weights(backend: Backend)
         .query_as(Some(cadre.as_str()), RESULTS, json!({ "y": 2020 }))
         .await;
     assert_eq!(none["assessmentResults"], json!([]));
+    // A first secretary the unit sent sees the unit's score and breakdown,
+    // and no township's.
+    let (secretary, secretary_token) = app.user_for(Role::HelperCadre).await;
+    let now = chrono::Utc::now();
+    village_staff::ActiveModel {
+        village_id: Set(first_region(&app.db, RegionLevel::Village).await.id),
+        role: Set(VillageStaffRole::FirstSecretary),
+        name: Set("李第一".into()),
+        user_id: Set(Some(secretary.id)),
+        unit_id: Set(Some(unit)),
+        phone: Set(None),
+        started_on: Set(chrono::NaiveDate::from_ymd_opt(2019, 3, 1).expect("a day")),
+        ended_on: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("appointment");
+    let own_unit = app
+        .query_as(
+            Some(secretary_token.as_str()),
+            "query($y: Int!) { assessmentResults(year: $y, of: HELPER_UNITS) {
+                helperUnit { id } township { id } score rank breakdown { kind } } }",
+            json!({ "y": 2020 }),
+        )
+        .await["assessmentResults"]
+        .clone();
+    assert_eq!(
+        own_unit, units,
+        "the unit's own result, as the county sees it"
+    );
+    let townships = app
+        .query_as(
+            Some(secretary_token.as_str()),
+            RESULTS,
+            json!({ "y": 2020 }),
+        )
+        .await;
+    assert_eq!(townships["assessmentResults"], json!([]));
+    let other_cadre = app.token_for(Role::HelperCadre).await;
+    let not_sent = app
+        .query_as(
+            Some(other_cadre.as_str()),
+            "query($y: Int!) { assessmentResults(year: $y, of: HELPER_UNITS) { score } }",
+            json!({ "y": 2020 }),
+        )
+        .await;
+    assert_eq!(not_sent["assessmentResults"], json!([]));
     let public = app.graphql_as(None, RESULTS, json!({ "y": 2020 })).await;
     assert_eq!(TestApp::error_codes(&public), ["UNAUTHENTICATED"]);
     let published = app
