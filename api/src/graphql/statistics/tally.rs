@@ -105,8 +105,10 @@ pub async fn compact(db: &DatabaseConnection) -> ApiResult<u64> {
             .await?
             .rows_affected()
     };
-    txn.execute_unprepared("DELETE FROM village_tally WHERE amount = 0")
-        .await?;
+    if folded > 0 {
+        txn.execute_unprepared("DELETE FROM village_tally WHERE amount = 0")
+            .await?;
+    }
     txn.commit().await?;
     Ok(folded)
 }
