@@ -65,7 +65,8 @@ fn decode_cursor(cursor: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::bad_input("after", format!("`{cursor}` is not a change cursor")))
 }
 
-pub struct Change(audit_entry::Model);
+/// An audit entry of the feed, and the kind of object it is a change of.
+pub struct Change(audit_entry::Model, NodeKind);
 
 /// One change to a record of the register (变更).
 #[Object]
@@ -92,8 +93,7 @@ impl Change {
 
     /// The global ID of the object changed (for an income, its household's).
     async fn id(&self) -> ID {
-        let kind = kind_of(&self.0.entity_type).unwrap_or(NodeKind::Household);
-        global_id(kind, self.0.entity_id)
+        global_id(self.1, self.0.entity_id)
     }
 
     /// The record's new state, as the audit trail keeps it, with the fields
@@ -180,7 +180,10 @@ impl ExchangeQuery {
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let end_cursor = rows.last().map(|r| encode_cursor(r.id)).or(after);
         Ok(ChangePage {
-            changes: rows.into_iter().map(Change).collect(),
+            changes: rows
+                .into_iter()
+                .filter_map(|row| kind_of(&row.entity_type).map(|kind| Change(row, kind)))
+                .collect(),
             end_cursor,
             has_more,
         })
