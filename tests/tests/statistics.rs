@@ -26,6 +26,7 @@ use tests::{Backend, TestApp, days_ago, first_region, global_id, on_both_backend
 on_both_backends!(
     every_figure_of_a_hand_built_village,
     the_county_agrees_with_a_plain_recount,
+    a_member_change_racing_a_status_change_is_counted_once,
 );
 
 const STATISTICS: &str = "query($r: ID!, $y: Int!) { statistics(regionId: $r, year: $y) {
@@ -709,4 +710,50 @@ async fn agrees_with_a_recount(app: &TestApp, when: &str) {
         let counted = people_of_township.get(&township.id).unwrap_or(&none);
         assert_counts(&child["byStatus"], "status", "people", counted, &when);
     }
+}
+
+/// A member deactivated in one transaction while another changes the
+/// household's status: the kept people must follow the member to the new
+/// status, whichever transaction counts first.
+async fn a_member_change_racing_a_status_change_is_counted_once(backend: Backend) {
+    use sea_orm::TransactionTrait;
+    let (app, _) = TestApp::seeded(&backend, 40).await;
+    let home = household::Entity::find()
+        .filter(household::Column::Status.eq(HouseholdStatus::Enrolled))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("an enrolled household");
+    let member = member::Entity::find()
+        .filter(member::Column::HouseholdId.eq(home.id))
+        .filter(member::Column::Relation.ne(Relation::Head))
+        .filter(member::Column::IsActive.eq(true))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a member besides the head");
+    let member_change = {
+        let db = app.db.clone();
+        tokio::spawn(async move {
+            let txn = db.begin().await.expect("begin");
+            txn.execute_unprepared(&format!(
+                "UPDATE member SET is_active = FALSE WHERE id = {}",
+                member.id
+            ))
+            .await
+            .expect("deactivate");
+            tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+            txn.commit().await.expect("commit");
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE household SET status = 'lifted_out', lifted_out_year = 2020 WHERE id = {}",
+            home.id
+        ))
+        .await
+        .expect("lift out");
+    member_change.await.expect("the member's transaction");
+    agrees_with_a_recount(&app, "after racing writes").await;
 }
