@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use entity::enums::TallyFigure;
 use entity::{village_tally, village_tally_change};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 
 use crate::access;
@@ -39,7 +39,9 @@ fn rows_of<E: sea_orm::EntityTrait>(table: E, prefix: &str, year: i32) -> Select
 
 /// The figures of each village under `prefix` that are about the register as
 /// it stands, or about `year`: the tally's rows as they are (no grouping of a
-/// county's hundred thousand rows in the database), plus the few pending changes.
+/// county's hundred thousand rows in the database), plus the few pending
+/// changes, in one statement, so that a compaction committing meanwhile is
+/// seen either wholly or not at all.
 pub async fn read(db: &impl ConnectionTrait, prefix: &str, year: i32) -> ApiResult<Vec<Tallied>> {
     use village_tally::Column as T;
     let pending = rows_of(village_tally_change::Entity, prefix, year)
@@ -51,16 +53,17 @@ pub async fn read(db: &impl ConnectionTrait, prefix: &str, year: i32) -> ApiResu
         )
         .group_by_columns([T::VillageId, T::Figure, T::Item])
         .to_owned();
+    let query = rows_of(village_tally::Entity, prefix, year)
+        .union(UnionType::All, pending)
+        .to_owned();
     let mut figures: HashMap<(i64, TallyFigure, String), i64> = HashMap::new();
-    for query in [rows_of(village_tally::Entity, prefix, year), pending] {
-        for row in db.query_all(&query).await? {
-            let key = (
-                row.try_get("", "village_id")?,
-                row.try_get("", "figure")?,
-                row.try_get("", "item")?,
-            );
-            *figures.entry(key).or_default() += row.try_get::<i64>("", "amount")?;
-        }
+    for row in db.query_all(&query).await? {
+        let key = (
+            row.try_get("", "village_id")?,
+            row.try_get("", "figure")?,
+            row.try_get("", "item")?,
+        );
+        *figures.entry(key).or_default() += row.try_get::<i64>("", "amount")?;
     }
     Ok(figures
         .into_iter()
