@@ -448,3 +448,13 @@ pub fn viewer_of_role(role: Role) -> api::access::Viewer {
         enterprise_id: None,
     })
 }
+
+/// A member as `MemberInput` takes it: a healthy adult of ordinary labour.
+pub fn person(name: &str, id_number: &str, relation: &str) -> Value {
+    json!({
+        "name": name, "idNumber": id_number, "relation": relation, "ethnicity": "01",
+        "education": "PRIMARY", "studentStatus": "NOT_STUDENT", "health": "HEALTHY",
+        "labourAbility": "ORDINARY", "migrantWork": "NONE",
+        "basicMedicalInsurance": true, "seriousIllnessInsurance": true, "basicPension": false,
+    })
+}

@@ -8,7 +8,7 @@ use entity::{card_revision, household, member};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, first_region, global_id, on_both_backends};
+use tests::{Backend, TestApp, first_region, global_id, on_both_backends, person};
 
 on_both_backends!(
     a_household_is_filed_with_valid_members_and_refused_with_clear_errors,
@@ -30,15 +30,6 @@ const UPDATE: &str = "mutation($input: HouseholdPatch!) { updateHousehold(input:
 /// A valid ID number: region 520102, a birth date, a sequence whose last digit gives the gender.
 fn id_number(birth: &str, sequence: u32) -> String {
     api::codes::id_number(&format!("520102{birth}{sequence:03}"))
-}
-
-fn person(name: &str, id: &str, relation: &str) -> Value {
-    json!({
-        "name": name, "idNumber": id, "relation": relation, "ethnicity": "01",
-        "education": "PRIMARY", "studentStatus": "NOT_STUDENT", "health": "HEALTHY",
-        "labourAbility": "ORDINARY", "migrantWork": "NONE",
-        "basicMedicalInsurance": true, "seriousIllnessInsurance": true, "basicPension": false,
-    })
 }
 
 fn household_input(village: &str, head: Value, members: Vec<Value>) -> Value {

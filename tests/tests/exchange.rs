@@ -8,7 +8,7 @@ use entity::enums::{HouseholdStatus, Role};
 use entity::household;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, error_field, global_id, on_both_backends};
+use tests::{Backend, TestApp, error_field, global_id, on_both_backends, person};
 
 on_both_backends!(
     polling_misses_and_repeats_nothing_under_concurrent_writes,
@@ -141,13 +141,7 @@ async fn polling_misses_and_repeats_nothing_under_concurrent_writes(backend: Bac
 async fn states_follow_the_field_policy_and_only_exchange_roles_read(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 20).await;
     let home = &households(&app, 1).await[0];
-    let person = json!({
-        "name": "王小明", "idNumber": api::codes::id_number("52010220100808045"),
-        "relation": "SON", "ethnicity": "01", "education": "PRIMARY",
-        "studentStatus": "NOT_STUDENT", "health": "HEALTHY", "labourAbility": "ORDINARY",
-        "migrantWork": "NONE", "basicMedicalInsurance": true,
-        "seriousIllnessInsurance": true, "basicPension": false,
-    });
+    let person = person("王小明", &api::codes::id_number("52010220100808045"), "SON");
     let added = app
         .query(
             "mutation($h: ID!, $m: MemberInput!) { addMember(householdId: $h, member: $m) { id } }",

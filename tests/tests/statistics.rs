@@ -21,7 +21,9 @@ use sea_orm::{
     QueryFilter, Set,
 };
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, days_ago, first_region, global_id, on_both_backends, regions};
+use tests::{
+    Backend, TestApp, days_ago, first_region, global_id, on_both_backends, person, regions,
+};
 
 on_both_backends!(
     every_figure_of_a_hand_built_village,
@@ -504,13 +506,7 @@ async fn change_the_register(app: &TestApp) {
         .await
         .expect("households");
     let home = global_id("Household", homes[0].id);
-    let person = json!({
-        "name": "王小明", "idNumber": api::codes::id_number("52010220100808045"),
-        "relation": "SON", "ethnicity": "01", "education": "PRIMARY",
-        "studentStatus": "NOT_STUDENT", "health": "HEALTHY", "labourAbility": "ORDINARY",
-        "migrantWork": "NONE", "basicMedicalInsurance": true,
-        "seriousIllnessInsurance": true, "basicPension": false,
-    });
+    let person = person("王小明", &api::codes::id_number("52010220100808045"), "SON");
     app.query(
         "mutation($h: ID!, $m: MemberInput!) { addMember(householdId: $h, member: $m) { id } }",
         json!({ "h": home, "m": person }),
