@@ -6,7 +6,7 @@ use api::policy::{POLICY, SENSITIVE_TYPES, markdown_table, rule_of};
 use async_graphql::Request;
 
 const START: &str =
-    "<!-- policy table: generated from api/src/policy.rs, checked by tests/tests/policy.rs -->\n";
+    "<!-- policy table: generated from api/src/policy.rs, checked by tests/tests/e2e/policy.rs -->\n";
 const END: &str = "<!-- end of policy table -->";
 
 #[test]
