@@ -37,6 +37,19 @@ pub struct User {
 }
 
 impl Viewer {
+    /// An operator at the service's own command line (`fupin export`): the
+    /// whole county, as the county office reaches it. No account stands behind
+    /// it; what it changes is audited as `Actor::system`.
+    pub fn operator() -> Viewer {
+        Viewer::User(User {
+            id: 0,
+            username: "cli".into(),
+            role: Role::CountyAdmin,
+            region_prefix: None,
+            enterprise_id: None,
+        })
+    }
+
     pub fn role(&self) -> Option<Role> {
         match self {
             Viewer::Public => None,

@@ -14,6 +14,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::AuthConfig;
 use crate::config::Limits;
+use crate::exchange;
 use crate::graphql::statistics::tally;
 use crate::graphql::{self, FupinSchema};
 use crate::http::{self, REQUEST_ID};
@@ -38,6 +39,10 @@ pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Route
     let request_id = HeaderName::from_static(REQUEST_ID);
     Router::new()
         .route("/graphql", get(http::get).post(http::post))
+        .route(
+            "/exchange/households",
+            get(exchange::http::export).post(exchange::http::import),
+        )
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .with_state(state)

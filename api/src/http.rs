@@ -24,7 +24,7 @@ pub const REQUEST_ID: &str = "x-request-id";
 
 /// The media type a client asked for; it decides status codes for request errors.
 #[derive(Clone, Copy)]
-enum Media {
+pub(crate) enum Media {
     Json,
     GraphqlResponse,
 }
@@ -182,6 +182,41 @@ fn parse_query_string(raw: &str) -> Result<Request, String> {
     Ok(request)
 }
 
+/// The ID the request-ID layer gave the request.
+pub(crate) fn request_id_of(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Who is asking: the user the bearer token names, the public without one, or
+/// the response refusing a token that names no one.
+pub(crate) async fn viewer_of_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: Media,
+) -> Result<Viewer, axum::response::Response> {
+    match bearer_token(headers) {
+        Ok(None) => Ok(Viewer::Public),
+        Ok(Some(token)) => match access::viewer_from_token(&state.db, &state.auth, token).await {
+            Ok(viewer) => Ok(viewer),
+            Err(ApiError::Internal(detail)) => {
+                tracing::error!(error = %detail, "resolving a token failed");
+                Err(request_error(
+                    media,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    code::INTERNAL,
+                    "internal error".into(),
+                ))
+            }
+            Err(_) => Err(unauthenticated(media)),
+        },
+        Err(()) => Err(unauthenticated(media)),
+    }
+}
+
 /// Whether the operation a GET request selects is a mutation.
 fn is_mutation(request: &Request) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
@@ -201,28 +236,11 @@ async fn execute(
     media: Media,
     batch: BatchRequest,
 ) -> axum::response::Response {
-    let request_id = headers
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let request_id = request_id_of(headers);
     let db: &DatabaseConnection = &state.db;
-    let viewer = match bearer_token(headers) {
-        Ok(None) => Viewer::Public,
-        Ok(Some(token)) => match access::viewer_from_token(db, &state.auth, token).await {
-            Ok(viewer) => viewer,
-            Err(ApiError::Internal(detail)) => {
-                tracing::error!(error = %detail, "resolving a token failed");
-                return request_error(
-                    media,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    code::INTERNAL,
-                    "internal error".into(),
-                );
-            }
-            Err(_) => return unauthenticated(media),
-        },
-        Err(()) => return unauthenticated(media),
+    let viewer = match viewer_of_request(state, headers, media).await {
+        Ok(viewer) => viewer,
+        Err(refusal) => return refusal,
     };
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(request.data(RequestData::new(
@@ -347,7 +365,7 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, ()> {
     Ok(Some(token.trim()))
 }
 
-fn unauthenticated(media: Media) -> axum::response::Response {
+pub(crate) fn unauthenticated(media: Media) -> axum::response::Response {
     let mut response = request_error(
         media,
         StatusCode::UNAUTHORIZED,
@@ -369,7 +387,7 @@ fn no_query(media: Media) -> axum::response::Response {
     )
 }
 
-fn request_error(
+pub(crate) fn request_error(
     media: Media,
     status: StatusCode,
     error_code: &str,

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod edit;
 pub mod error;
+pub mod exchange;
 pub mod graphql;
 pub mod http;
 pub mod policy;

@@ -1,10 +1,13 @@
 //! `fupin`: serve the API, seed a demo county, migrate, export the schema.
 
+use std::path::PathBuf;
+
 use anyhow::Context;
 use api::account::{self, NewUser};
 use api::audit::Actor;
 use api::auth::{AuthConfig, ExternalIssuer};
 use api::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Limits};
+use api::exchange::{self, Format, import::Mode};
 use api::seed::{self, SeedOptions};
 use api::{app, db, graphql, telemetry};
 use clap::{Parser, Subcommand};
@@ -74,6 +77,36 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     ExportSchema,
+    /// Write the register (of a region) as NDJSON or CSV, with a progress bar.
+    Export {
+        /// Division code of the county, a township or a village; all by default.
+        #[arg(long)]
+        region: Option<String>,
+        /// ndjson or csv.
+        #[arg(long, default_value = "ndjson", value_parser = parse_format)]
+        format: Format,
+        /// The file to write; standard output by default.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Read households from an NDJSON or CSV file into the register; prints
+    /// the report (created, updated, unchanged, rejected with line, field and reason).
+    Import {
+        file: PathBuf,
+        /// ndjson or csv; by default from the file's extension.
+        #[arg(long, value_parser = parse_format)]
+        format: Option<Format>,
+        /// Check and count everything, change nothing.
+        #[arg(long, conflicts_with = "atomic")]
+        dry_run: bool,
+        /// Take every household or none.
+        #[arg(long)]
+        atomic: bool,
+    },
+}
+
+fn parse_format(text: &str) -> Result<Format, String> {
+    Format::named(text).ok_or_else(|| format!("`{text}` is not ndjson or csv"))
 }
 
 #[derive(Subcommand)]
@@ -265,6 +298,42 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         },
+        Command::Export {
+            region,
+            format,
+            output,
+        } => {
+            db::migrate(&db).await.context("migrations failed")?;
+            let households =
+                exchange::command::export_to(&db, region.as_deref(), format, output.as_deref())
+                    .await?;
+            tracing::info!(households, "exported");
+        }
+        Command::Import {
+            file,
+            format,
+            dry_run,
+            atomic,
+        } => {
+            db::migrate(&db).await.context("migrations failed")?;
+            let by_extension = file
+                .extension()
+                .and_then(|e| e.to_str())
+                .and_then(Format::named);
+            let format = format.or(by_extension).context(
+                "cannot tell the format from the file's name: give --format ndjson or csv",
+            )?;
+            let mode = match (dry_run, atomic) {
+                (true, _) => Mode::DryRun,
+                (_, true) => Mode::Atomic,
+                _ => Mode::Apply,
+            };
+            let report = exchange::command::import_from(&db, &file, format, mode).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if report.rejected > 0 {
+                anyhow::bail!("{} households rejected", report.rejected);
+            }
+        }
         Command::ExportSchema => unreachable!("handled before connecting"),
     }
     Ok(())

@@ -127,6 +127,18 @@ const SUPERVISION: [Access; 8] = [H, F, F, H, H, H, F, H];
 /// the county office and auditors.
 const EXCHANGE: [Access; 8] = [H, F, H, H, H, H, F, F];
 
+/// Who moves whole registers in: the county office and the provincial system.
+const REGISTER_WRITERS: [Access; 8] = [H, F, H, H, H, H, H, F];
+
+/// Export of the register over HTTP (`GET /exchange/households`). It carries
+/// every field of the card, so only readers who see them all in full may
+/// call it (a test holds the two together).
+pub const EXPORT: Rule = rule("Endpoint", "GET /exchange/households", EXCHANGE);
+/// Import of households over HTTP (`POST /exchange/households`).
+pub const IMPORT: Rule = rule("Endpoint", "POST /exchange/households", REGISTER_WRITERS);
+/// The HTTP endpoints beside GraphQL, as the README's table lists them.
+pub const ENDPOINTS: [&Rule; 2] = [&EXPORT, &IMPORT];
+
 /// How a masked value is shown.
 #[derive(Debug, Clone, Copy)]
 pub enum Mask {
@@ -515,14 +527,14 @@ pub fn markdown_table() -> String {
         READERS.join(" | "),
         "---|".repeat(READERS.len())
     );
-    for rule in POLICY {
+    for rule in POLICY.iter().chain(ENDPOINTS) {
         let cells: Vec<&str> = rule.access.iter().map(|a| symbol(*a)).collect();
-        table.push_str(&format!(
-            "| `{}.{}` | {} |\n",
-            rule.type_name,
-            rule.field,
-            cells.join(" | ")
-        ));
+        let name = if rule.type_name == "Endpoint" {
+            rule.field.to_owned()
+        } else {
+            format!("{}.{}", rule.type_name, rule.field)
+        };
+        table.push_str(&format!("| `{name}` | {} |\n", cells.join(" | ")));
     }
     table
 }

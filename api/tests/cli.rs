@@ -1,5 +1,5 @@
 //! The `fupin` binary as an operator runs it: serve (with and without the demo
-//! county), migrate, export-schema.
+//! county), migrate, export-schema, export and import.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -12,6 +12,7 @@ on_both_backends!(
     serve_without_demo_never_seeds,
     migrate_reports_applies_and_rolls_back,
     the_first_administrator_is_made_on_the_command_line,
+    a_register_exported_on_the_command_line_imports_into_an_empty_one,
 );
 
 fn fupin(database_url: &str) -> Command {
@@ -320,4 +321,65 @@ fn export_schema_prints_the_checked_in_sdl() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql"))
             .expect("schema.graphql");
     assert_eq!(String::from_utf8_lossy(&output.stdout), checked_in);
+}
+
+/// Runs `fupin` with `args` to completion: its exit status and standard output.
+fn run(database_url: &str, args: &[&str]) -> (bool, String) {
+    let output = fupin(database_url).args(args).output().expect("run fupin");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).expect("UTF-8"),
+    )
+}
+
+async fn a_register_exported_on_the_command_line_imports_into_an_empty_one(backend: Backend) {
+    let source = TestDatabase::create(&backend).await;
+    let target = TestDatabase::create(&backend).await;
+    assert!(run(&source.url, &["seed", "--households", "25"]).0);
+    assert!(run(&target.url, &["seed", "--households", "0"]).0);
+    let files = std::env::temp_dir().join(format!("fupin-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&files).expect("a directory");
+    let path = |name: &str| files.join(name).to_string_lossy().into_owned();
+    let (csv, ndjson) = (path("register.csv"), path("register.ndjson"));
+
+    assert!(
+        run(
+            &source.url,
+            &["export", "--format", "csv", "--output", &csv]
+        )
+        .0
+    );
+    let (ok, stdout) = run(&source.url, &["export"]);
+    assert!(ok);
+    std::fs::write(&ndjson, &stdout).expect("write");
+    assert_eq!(stdout.lines().count(), 25);
+
+    let (ok, dry) = run(&target.url, &["import", "--dry-run", &csv]);
+    assert!(ok);
+    let dry: Value = serde_json::from_str(&dry).expect("a report");
+    assert_eq!(
+        (dry["created"].clone(), dry["applied"].clone()),
+        (json!(25), json!(false))
+    );
+    let (ok, report) = run(&target.url, &["import", &csv]);
+    assert!(ok, "{report}");
+    let report: Value = serde_json::from_str(&report).expect("a report");
+    assert_eq!(report["created"], 25, "{report}");
+    assert_eq!(run(&target.url, &["export"]).1, stdout, "the same register");
+
+    // The NDJSON file changes nothing now; a bad line fails the command, with its report.
+    let (ok, again) = run(&target.url, &["import", &ndjson]);
+    assert!(ok);
+    assert_eq!(
+        serde_json::from_str::<Value>(&again).expect("report")["unchanged"],
+        25
+    );
+    std::fs::write(&ndjson, format!("{stdout}{{\"number\": 1}}\n")).expect("write");
+    let (ok, bad) = run(&target.url, &["import", &ndjson]);
+    assert!(!ok, "a rejected household fails the command");
+    let bad: Value = serde_json::from_str(&bad).expect("report");
+    assert_eq!(bad["rejections"][0]["line"], 26, "{bad}");
+    std::fs::remove_dir_all(&files).ok();
 }

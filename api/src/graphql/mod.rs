@@ -4,7 +4,6 @@
 pub mod account;
 pub mod assessment;
 pub mod enterprise;
-pub mod exchange;
 pub mod funds;
 pub mod household;
 pub mod lifecycle;
@@ -62,7 +61,7 @@ pub struct Query(
     assessment::AssessmentQuery,
     publicity::PolicyQuery,
     supervision::SupervisionQuery,
-    exchange::ExchangeQuery,
+    crate::exchange::ExchangeQuery,
 );
 
 /// The root mutation: one part per domain area.

@@ -25,9 +25,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy;
 
 /// Longest task and standard, in characters (as the columns hold).
-const MAX_TASK_CHARS: usize = 500;
+pub(crate) const MAX_TASK_CHARS: usize = 500;
 /// Longest name of the person responsible, in characters.
-const MAX_RESPONSIBLE_CHARS: usize = 100;
+pub(crate) const MAX_RESPONSIBLE_CHARS: usize = 100;
 /// Targeted poverty alleviation began in 2014: no plan has an earlier time node.
 const FIRST_DEADLINE_YEAR: i32 = 2014;
 /// How many years ahead a time node may lie.
@@ -167,7 +167,7 @@ pub async fn plan_of(ctx: &Context<'_>, household_id: i64) -> ApiResult<Plan> {
     })
 }
 
-fn snapshot(m: &measure::Model) -> serde_json::Value {
+pub(crate) fn snapshot(m: &measure::Model) -> serde_json::Value {
     json!({
         "id": global_id(NodeKind::Measure, m.id),
         "household": global_id(NodeKind::Household, m.household_id),
@@ -183,7 +183,7 @@ fn snapshot(m: &measure::Model) -> serde_json::Value {
     })
 }
 
-fn check_deadline(deadline: NaiveDate, field: &str) -> ApiResult<NaiveDate> {
+pub(crate) fn check_deadline(deadline: NaiveDate, field: &str) -> ApiResult<NaiveDate> {
     let last_year = edit::today().year() + DEADLINE_YEARS_AHEAD;
     if !(FIRST_DEADLINE_YEAR..=last_year).contains(&deadline.year()) {
         return Err(ApiError::bad_input(

@@ -3,6 +3,7 @@
 
 mod assessment;
 mod audit;
+mod bulk;
 mod dataloader;
 mod disclosure;
 mod editing;

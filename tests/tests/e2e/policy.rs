@@ -5,8 +5,7 @@ use std::collections::HashSet;
 use api::policy::{POLICY, SENSITIVE_TYPES, markdown_table, rule_of};
 use async_graphql::Request;
 
-const START: &str =
-    "<!-- policy table: generated from api/src/policy.rs, checked by tests/tests/e2e/policy.rs -->\n";
+const START: &str = "<!-- policy table: generated from api/src/policy.rs, checked by tests/tests/e2e/policy.rs -->\n";
 const END: &str = "<!-- end of policy table -->";
 
 #[test]
@@ -73,6 +72,37 @@ fn every_field_someone_sees_masked_has_a_mask() {
             assert!(
                 rule.mask.is_some(),
                 "`{}.{}` is masked for someone but has no mask",
+                rule.type_name,
+                rule.field
+            );
+        }
+    }
+}
+
+/// An export carries every field of the card: whoever may call it must see
+/// each of them in full, or the export would leak what the fields hide.
+#[test]
+fn whoever_exports_the_register_sees_every_field_of_it_in_full() {
+    use api::policy::{Access, EXPORT, access_of};
+    use entity::enums::Role;
+    use sea_orm::Iterable;
+    let exporters: Vec<Role> = Role::iter()
+        .filter(|role| access_of(&tests::viewer_of_role(*role), &EXPORT) == Access::Full)
+        .collect();
+    assert_eq!(
+        exporters,
+        [Role::CountyAdmin, Role::Auditor, Role::ProvincialSystem]
+    );
+    for role in exporters {
+        let viewer = tests::viewer_of_role(role);
+        for rule in POLICY
+            .iter()
+            .filter(|r| ["Household", "Member", "HouseholdIncome"].contains(&r.type_name))
+        {
+            assert_eq!(
+                access_of(&viewer, rule),
+                Access::Full,
+                "{role:?} may export but does not see `{}.{}` in full",
                 rule.type_name,
                 rule.field
             );

@@ -236,7 +236,7 @@ pub fn phone(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
     Ok(Some(value.to_owned()))
 }
 
-fn amount(field: &str, value: f64) -> ApiResult<f64> {
+pub(crate) fn amount(field: &str, value: f64) -> ApiResult<f64> {
     if !value.is_finite() || value < 0.0 {
         return Err(ApiError::bad_input(
             field,
@@ -248,7 +248,7 @@ fn amount(field: &str, value: f64) -> ApiResult<f64> {
 
 /// A member row checked whole: the ID number and what it encodes, the grade
 /// that goes with a disability, months that go with migrant work.
-fn check_member(field: &str, m: &mut member::Model) -> ApiResult<()> {
+pub(crate) fn check_member(field: &str, m: &mut member::Model) -> ApiResult<()> {
     let at = |name: &str| format!("{field}.{name}");
     m.name = required_text(&m.name, &at("name"), 64)?;
     m.id_number = m.id_number.trim().to_uppercase();
@@ -331,7 +331,7 @@ fn new_member(input: &MemberInput, household_id: i64) -> ApiResult<member::Model
 }
 
 /// Refuses a person already active in a household (other than as `except`).
-async fn ensure_not_on_file(
+pub(crate) async fn ensure_not_on_file(
     txn: &DatabaseTransaction,
     field: &str,
     id_number: &str,
@@ -1017,27 +1017,16 @@ impl HouseholdMutation {
     ) -> ApiResult<HouseholdIncome> {
         let viewer = viewer(ctx)?;
         let actor = actor(ctx)?;
-        let this_year = edit::today().year();
-        if !(2013..=this_year).contains(&input.year) {
-            return Err(ApiError::bad_input(
-                "year",
-                format!("a year from 2013 to {this_year}"),
-            ));
-        }
-        for (field, value) in [
-            ("wage", input.wage),
-            ("production", input.production),
-            ("property", input.property),
-            ("transfer", input.transfer),
-            ("productionCost", input.production_cost),
-        ] {
-            if value.0 < 0 {
-                return Err(ApiError::bad_input(
-                    field,
-                    "incomes and costs are not negative",
-                ));
-            }
-        }
+        check_income(
+            ("year", input.year),
+            [
+                ("wage", input.wage.0),
+                ("production", input.production.0),
+                ("property", input.property.0),
+                ("transfer", input.transfer.0),
+                ("productionCost", input.production_cost.0),
+            ],
+        )?;
         let txn = edit::begin(db(ctx)?).await?;
         let home = household_for_change(&txn, viewer, &input.household_id, "householdId").await?;
         let size = match input.household_size {
@@ -1114,6 +1103,27 @@ impl HouseholdMutation {
         txn.commit().await?;
         Ok(HouseholdIncome(saved))
     }
+}
+
+/// The rules of a year's income, for `setIncome` and imports alike: a year
+/// from 2013 (the first of the filing cards) to this one; no amount negative.
+pub(crate) fn check_income(year: (&str, i32), amounts: [(&str, i64); 5]) -> ApiResult<()> {
+    let this_year = edit::today().year();
+    if !(2013..=this_year).contains(&year.1) {
+        return Err(ApiError::bad_input(
+            year.0,
+            format!("a year from 2013 to {this_year}"),
+        ));
+    }
+    for (field, value) in amounts {
+        if value < 0 {
+            return Err(ApiError::bad_input(
+                field,
+                "incomes and costs are not negative",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Errors of a patch name the field without the prefix a nested input would have.

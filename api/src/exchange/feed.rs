@@ -13,9 +13,9 @@ use chrono::{DateTime, Utc};
 use entity::audit_entry;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::super::relay::{NodeKind, global_id};
-use super::super::{db, viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::relay::{NodeKind, global_id};
+use crate::graphql::{db, viewer};
 use crate::policy;
 
 /// Changes read at most at a time.

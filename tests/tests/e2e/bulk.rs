@@ -1,0 +1,457 @@
+//! Bulk exchange of the register over HTTP: export as NDJSON and CSV, import
+//! with its report, dry runs, atomic imports, double imports, and a round trip
+//! into an empty database that gives back the same register.
+
+use entity::enums::{HouseholdStatus, RegionLevel, Relation, Role};
+use entity::{audit_entry, household, member};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use tests::{Backend, TestApp, first_region, global_id, on_both_backends};
+
+on_both_backends!(
+    export_then_import_into_an_empty_database_gives_back_the_register,
+    bad_rows_are_reported_with_their_line_field_and_reason,
+    dry_runs_and_atomic_imports_keep_nothing_they_should_not,
+    only_the_county_office_and_the_province_move_registers,
+);
+
+const HOUSEHOLDS: &str = "/exchange/households";
+
+async fn export(app: &TestApp, query: &str) -> String {
+    let response = app
+        .client
+        .get(app.url(&format!("{HOUSEHOLDS}?{query}")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(response.status(), 200, "export {query}");
+    response.text().await.expect("the file")
+}
+
+async fn import(app: &TestApp, query: &str, file: String) -> Value {
+    let response = app
+        .client
+        .post(app.url(&format!("{HOUSEHOLDS}?{query}")))
+        .bearer_auth(&app.admin_token)
+        .body(file)
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(response.status(), 200, "import {query}");
+    response.json().await.expect("a report")
+}
+
+/// A database with the regions of the county the seeded apps have, and no household.
+async fn empty_county(backend: &Backend) -> TestApp {
+    let app = TestApp::spawn(backend).await;
+    app.seed(0, 7).await;
+    app
+}
+
+async fn audit_entries(app: &TestApp) -> u64 {
+    audit_entry::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("count")
+}
+
+fn counts(report: &Value) -> [u64; 4] {
+    ["created", "updated", "unchanged", "rejected"].map(|k| report[k].as_u64().expect(k))
+}
+
+/// Gives the seeded register what the seed leaves out: a plan, a status
+/// history, a former member and other causes.
+async fn enrich(app: &TestApp) {
+    let homes = household::Entity::find()
+        .order_by_asc(household::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("households");
+    let home = &homes[0];
+    let measure = json!({ "input": {
+        "householdId": global_id("Household", home.id), "category": "DEVELOP_PRODUCTION",
+        "task": "发展林下养鸡 200 羽", "standard": "年增收 3000 元", "responsible": "王村长",
+        "deadline": api::edit::today().to_string(), "funds": "1500.25",
+    }});
+    let added = app
+        .query(
+            "mutation($input: AddMeasureInput!) { addMeasure(input: $input) { id } }",
+            measure,
+        )
+        .await;
+    assert!(added["addMeasure"]["id"].is_string(), "{added}");
+    let lifted = homes
+        .iter()
+        .find(|h| h.status == HouseholdStatus::LiftedOut && h.monitoring.is_none())
+        .expect("a household lifted out");
+    let monitored = app
+        .query(
+            "mutation($i: StartMonitoringInput!) { startMonitoring(input: $i) { id } }",
+            json!({ "i": {
+                "householdId": global_id("Household", lifted.id), "version": lifted.version,
+                "category": "UNSTABLE", "risks": ["ILLNESS"], "foundBy": "CADRE_VISIT",
+                "reason": "户主患病，务工中断",
+            }}),
+        )
+        .await;
+    assert!(
+        monitored["startMonitoring"]["id"].is_string(),
+        "{monitored}"
+    );
+    let leaving = member::Entity::find()
+        .filter(member::Column::Relation.ne(Relation::Head))
+        .order_by_asc(member::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("a member besides the head");
+    let removed = app
+        .query(
+            "mutation($id: ID!, $v: Int!) { removeMember(id: $id, version: $v, reason: \"外嫁\") { active } }",
+            json!({ "id": global_id("Member", leaving.id), "v": leaving.version }),
+        )
+        .await;
+    assert_eq!(removed["removeMember"]["active"], false, "{removed}");
+    let causes = app
+        .query(
+            "mutation($i: HouseholdPatch!) { updateHousehold(input: $i) { otherCauses } }",
+            json!({ "i": { "id": global_id("Household", homes[2].id), "version": homes[2].version,
+                "mainCause": "ILLNESS", "otherCauses": ["LACK_OF_SKILLS", "LACK_OF_FUNDS"] } }),
+        )
+        .await;
+    assert_eq!(
+        causes["updateHousehold"]["otherCauses"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}
+
+async fn export_then_import_into_an_empty_database_gives_back_the_register(backend: Backend) {
+    let (source, report) = TestApp::seeded(&backend, 30).await;
+    enrich(&source).await;
+    let ndjson = export(&source, "format=ndjson").await;
+    let csv = export(&source, "format=csv").await;
+    assert_eq!(ndjson.lines().count(), report.households);
+    let first: Value = serde_json::from_str(ndjson.lines().next().expect("a line")).expect("JSON");
+    assert!(
+        first["members"][0]["idNumber"]
+            .as_str()
+            .is_some_and(|n| n.len() == 18)
+    );
+    assert_eq!(first["plan"][0]["fundsFen"], 150025);
+    assert!(
+        ndjson.contains("\"monitoring_started\""),
+        "the history is exported"
+    );
+    assert!(csv.starts_with("record,number,village,"));
+
+    // Each format, into its own empty county, gives back the same register.
+    for (format, file) in [("ndjson", &ndjson), ("csv", &csv)] {
+        let target = empty_county(&backend).await;
+        let done = import(&target, &format!("format={format}"), file.clone()).await;
+        assert_eq!(
+            counts(&done),
+            [report.households as u64, 0, 0, 0],
+            "{format}: {done}"
+        );
+        assert_eq!(done["applied"], true);
+        same_file(&export(&target, "format=ndjson").await, &ndjson, format);
+        same_file(&export(&target, "format=csv").await, &csv, format);
+
+        // The same file again changes nothing, not even the audit trail.
+        let entries = audit_entries(&target).await;
+        let again = import(&target, &format!("format={format}"), file.clone()).await;
+        assert_eq!(
+            counts(&again),
+            [0, 0, report.households as u64, 0],
+            "{format}: {again}"
+        );
+        assert_eq!(audit_entries(&target).await, entries);
+    }
+
+    // A region's export holds that region's households only.
+    let village = first_region(&source.db, RegionLevel::Village).await;
+    let in_village = household::Entity::find()
+        .filter(household::Column::VillageId.eq(village.id))
+        .count(&source.db)
+        .await
+        .expect("count");
+    let part = export(&source, &format!("region={}", village.code)).await;
+    assert_eq!(part.lines().count() as u64, in_village);
+}
+
+/// Files equal line by line (a failure shows the first line that differs).
+fn same_file(got: &str, expected: &str, what: &str) {
+    for (i, (got, expected)) in got.lines().zip(expected.lines()).enumerate() {
+        assert_eq!(got, expected, "{what} round trip, line {}", i + 1);
+    }
+    assert_eq!(
+        got.lines().count(),
+        expected.lines().count(),
+        "{what} round trip"
+    );
+}
+
+/// The first household of a source register as an NDJSON record, for files made by hand.
+async fn sample(backend: &Backend) -> (TestApp, Vec<Value>) {
+    let (source, _) = TestApp::seeded(backend, 6).await;
+    let records = export(&source, "format=ndjson")
+        .await
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON"))
+        .collect();
+    (source, records)
+}
+
+fn ndjson(records: &[Value]) -> String {
+    records.iter().map(|r| format!("{r}\n")).collect()
+}
+
+async fn bad_rows_are_reported_with_their_line_field_and_reason(backend: Backend) {
+    let (_source, records) = sample(&backend).await;
+    let target = empty_county(&backend).await;
+
+    let mut bad_id = records[1].clone();
+    let id_number = bad_id["members"][0]["idNumber"]
+        .as_str()
+        .expect("ID")
+        .to_owned();
+    let wrong_check = if id_number.ends_with('0') { "1" } else { "0" };
+    bad_id["members"][0]["idNumber"] = json!(format!("{}{wrong_check}", &id_number[..17]));
+    let mut unknown_village = records[2].clone();
+    unknown_village["village"] = json!("999999999999");
+    let mut bad_enum = records[3].clone();
+    bad_enum["members"][0]["health"] = json!("immortal");
+    let file = [
+        records[0].to_string(),
+        bad_id.to_string(),
+        "{ not json".to_owned(),
+        unknown_village.to_string(),
+        bad_enum.to_string(),
+        records[4].to_string(),
+    ]
+    .join("\n");
+    let report = import(&target, "format=ndjson", file).await;
+    assert_eq!(counts(&report), [2, 0, 0, 4], "{report}");
+    let rejections = report["rejections"].as_array().expect("rejections");
+    let at = |line: u64| {
+        rejections
+            .iter()
+            .find(|r| r["line"] == line)
+            .unwrap_or_else(|| panic!("no rejection at line {line}: {report}"))
+    };
+    assert_eq!(at(2)["field"], "members[0].idNumber");
+    assert!(
+        at(2)["reason"].as_str().expect("reason").contains("check"),
+        "{}",
+        at(2)
+    );
+    assert!(at(3)["field"].is_null(), "{}", at(3));
+    assert_eq!(at(4)["field"], "village");
+    assert_eq!(at(5)["field"], "members[0].health");
+    let numbers: Vec<String> = household::Entity::find()
+        .order_by_asc(household::Column::Number)
+        .all(&target.db)
+        .await
+        .expect("households")
+        .into_iter()
+        .map(|h| h.number)
+        .collect();
+    let expected = |i: usize| records[i]["number"].as_str().expect("number").to_owned();
+    assert_eq!(
+        numbers,
+        vec![expected(0), expected(4)],
+        "a rejected household leaves nothing"
+    );
+    assert_eq!(
+        member::Entity::find()
+            .count(&target.db)
+            .await
+            .expect("count") as usize,
+        records[0]["members"].as_array().map_or(0, Vec::len)
+            + records[4]["members"].as_array().map_or(0, Vec::len)
+    );
+
+    // In CSV the rejection names the row and the column at fault.
+    let other = empty_county(&backend).await;
+    let source_csv = {
+        let (source, _) = TestApp::seeded(&backend, 2).await;
+        export(&source, "format=csv").await
+    };
+    let mut lines: Vec<String> = source_csv.lines().map(str::to_owned).collect();
+    let member_line = lines
+        .iter()
+        .position(|l| l.starts_with("member,"))
+        .expect("a member row");
+    lines[member_line] = lines[member_line].replacen(",true,", ",maybe,", 1);
+    let report = import(&other, "format=csv", lines.join("\n")).await;
+    assert_eq!(counts(&report), [1, 0, 0, 1], "{report}");
+    let rejection = &report["rejections"][0];
+    assert_eq!(rejection["line"], member_line as u64 + 1);
+    assert_eq!(rejection["field"], "basicMedicalInsurance");
+    assert!(
+        rejection["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("true or false")
+    );
+
+    // A file that is not in the format asked for is refused as a whole.
+    let refused = target
+        .client
+        .post(target.url(&format!("{HOUSEHOLDS}?format=csv")))
+        .bearer_auth(&target.admin_token)
+        .body("number,colour\n1,red\n")
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.expect("JSON");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
+async fn dry_runs_and_atomic_imports_keep_nothing_they_should_not(backend: Backend) {
+    let (_source, records) = sample(&backend).await;
+    let target = empty_county(&backend).await;
+    let good = ndjson(&records);
+    let count = records.len() as u64;
+
+    let entries = audit_entries(&target).await;
+    let dry = import(&target, "mode=dry-run", good.clone()).await;
+    assert_eq!(counts(&dry), [count, 0, 0, 0], "{dry}");
+    assert_eq!(dry["applied"], false);
+    assert_eq!(
+        household::Entity::find()
+            .count(&target.db)
+            .await
+            .expect("count"),
+        0
+    );
+    assert_eq!(audit_entries(&target).await, entries);
+
+    let mut with_bad = records.clone();
+    with_bad[3]["address"] = json!("  ");
+    let atomic = import(&target, "mode=atomic", ndjson(&with_bad)).await;
+    assert_eq!(counts(&atomic), [count - 1, 0, 0, 1], "{atomic}");
+    assert_eq!(atomic["applied"], false);
+    assert_eq!(atomic["rejections"][0]["line"], 4);
+    assert_eq!(atomic["rejections"][0]["field"], "address");
+    assert_eq!(
+        household::Entity::find()
+            .count(&target.db)
+            .await
+            .expect("count"),
+        0
+    );
+
+    let whole = import(&target, "mode=atomic", good).await;
+    assert_eq!(counts(&whole), [count, 0, 0, 0], "{whole}");
+    assert_eq!(whole["applied"], true);
+
+    // A correction is an update, audited as one; the rest stays unchanged.
+    let mut corrected = records.clone();
+    corrected[0]["address"] = json!("新村 8 号");
+    corrected[0]["members"][0]["education"] = json!("junior_middle");
+    let entries = audit_entries(&target).await;
+    let update = import(&target, "", ndjson(&corrected)).await;
+    assert_eq!(counts(&update), [0, 1, count - 1, 0], "{update}");
+    assert_eq!(audit_entries(&target).await, entries + 2);
+    let number = corrected[0]["number"].as_str().expect("number");
+    let home = household::Entity::find()
+        .filter(household::Column::Number.eq(number))
+        .one(&target.db)
+        .await
+        .expect("read")
+        .expect("the household");
+    assert_eq!(home.address, "新村 8 号");
+    assert_eq!(home.version, 2);
+    assert_eq!(
+        target.audit_actions("Household", home.id).await,
+        vec!["household.import", "household.import"]
+    );
+
+    // The history on record cannot be rewritten by a file.
+    let mut rewritten = corrected.clone();
+    rewritten[0]["statusHistory"] = json!([]);
+    let at = api::edit::today()
+        .and_hms_opt(8, 0, 0)
+        .expect("time")
+        .and_utc();
+    rewritten[0]["status"] = json!("removed");
+    rewritten[0]["monitoring"] = Value::Null;
+    rewritten[0]["statusHistory"] = json!([{
+        "at": at, "action": "removed", "fromStatus": records[0]["status"], "toStatus": "removed",
+        "fromMonitoring": records[0]["monitoring"], "toMonitoring": null, "year": null,
+        "reason": "清退：家庭有财政供养人员", "actor": "省扶贫办",
+    }]);
+    let appended = import(&target, "", ndjson(&rewritten[..1])).await;
+    assert_eq!(counts(&appended), [0, 1, 0, 0], "{appended}");
+    rewritten[0]["statusHistory"] = json!([]);
+    let refused = import(&target, "", ndjson(&rewritten[..1])).await;
+    assert_eq!(counts(&refused), [0, 0, 0, 1], "{refused}");
+    assert_eq!(refused["rejections"][0]["field"], "statusHistory");
+}
+
+async fn only_the_county_office_and_the_province_move_registers(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 4).await;
+    let call = |method: reqwest::Method, token: Option<String>, query: &'static str| {
+        let mut request = app
+            .client
+            .request(method, app.url(&format!("{HOUSEHOLDS}?{query}")));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            let response = request.body("").send().await.expect("request");
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (status, body["errors"][0]["extensions"]["code"].clone())
+        }
+    };
+    let get = reqwest::Method::GET;
+    let post = reqwest::Method::POST;
+    assert_eq!(
+        call(get.clone(), None, "").await,
+        (401, json!("UNAUTHENTICATED"))
+    );
+    for role in [
+        Role::TownshipOfficer,
+        Role::VillageCadre,
+        Role::HelperCadre,
+        Role::Enterprise,
+    ] {
+        let token = Some(app.token_for(role).await);
+        assert_eq!(
+            call(get.clone(), token.clone(), "").await,
+            (403, json!("FORBIDDEN")),
+            "{role:?}"
+        );
+        assert_eq!(
+            call(post.clone(), token, "").await,
+            (403, json!("FORBIDDEN")),
+            "{role:?}"
+        );
+    }
+    let auditor = Some(app.token_for(Role::Auditor).await);
+    assert_eq!(call(get.clone(), auditor.clone(), "").await.0, 200);
+    assert_eq!(
+        call(post.clone(), auditor, "").await,
+        (403, json!("FORBIDDEN"))
+    );
+    let province = Some(app.token_for(Role::ProvincialSystem).await);
+    assert_eq!(call(get.clone(), province.clone(), "").await.0, 200);
+    assert_eq!(call(post.clone(), province.clone(), "").await.0, 200);
+    for bad in ["format=xml", "region=000000", "colour=red"] {
+        assert_eq!(
+            call(get.clone(), province.clone(), bad).await,
+            (400, json!("BAD_USER_INPUT")),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        call(post.clone(), province, "mode=sometimes").await,
+        (400, json!("BAD_USER_INPUT"))
+    );
+}
