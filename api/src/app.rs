@@ -13,7 +13,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::auth::AuthConfig;
-use crate::config::Limits;
+use crate::config::{Delivery, Limits};
 use crate::exchange;
 use crate::graphql::statistics::tally;
 use crate::graphql::{self, FupinSchema};
@@ -56,21 +56,35 @@ pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Route
 }
 
 /// Serves on `listener` until `shutdown` resolves, then drains in-flight
-/// requests. Meanwhile keeps the village tally compact (every replica does;
-/// compactions do not step on each other).
+/// requests. Meanwhile keeps the village tally compact and delivers webhook
+/// events (every replica does both; they do not step on each other).
 pub async fn serve(
     listener: TcpListener,
     db: DatabaseConnection,
     limits: Limits,
     auth: AuthConfig,
+    delivery: Delivery,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let compacting = tokio::spawn(tally::keep_compacting(db.clone()));
-    let served = axum::serve(listener, router(db, limits, auth))
+    let _background = Background(vec![
+        tokio::spawn(tally::keep_compacting(db.clone())),
+        tokio::spawn(exchange::delivery::keep_delivering(db.clone(), delivery)),
+    ]);
+    axum::serve(listener, router(db, limits, auth))
         .with_graceful_shutdown(shutdown)
-        .await;
-    compacting.abort();
-    served
+        .await
+}
+
+/// Tasks that live as long as the server: stopped when it ends, or when its
+/// future is dropped.
+struct Background(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

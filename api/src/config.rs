@@ -61,3 +61,53 @@ impl Default for Limits {
         Defaults::parse_from(["fupin"]).limits
     }
 }
+
+/// How webhook events are delivered.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Delivery {
+    /// How often each replica looks for events to deliver, in milliseconds.
+    #[arg(long, env = "FUPIN_WEBHOOK_POLL_MS", default_value_t = 1_000)]
+    pub webhook_poll_ms: u64,
+    /// Wait before the first retry of a failed delivery, in milliseconds;
+    /// doubled with each further failure.
+    #[arg(long, env = "FUPIN_WEBHOOK_RETRY_MS", default_value_t = 5_000)]
+    pub webhook_retry_ms: u64,
+    /// Longest wait between retries, in milliseconds.
+    #[arg(long, env = "FUPIN_WEBHOOK_MAX_RETRY_MS", default_value_t = 3_600_000)]
+    pub webhook_max_retry_ms: u64,
+    /// How long a receiver has to answer, in milliseconds.
+    #[arg(long, env = "FUPIN_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+}
+
+impl Delivery {
+    pub fn poll(&self) -> Duration {
+        Duration::from_millis(self.webhook_poll_ms)
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.webhook_timeout_ms)
+    }
+
+    /// The wait before the next attempt after `failures` failed ones.
+    pub fn backoff(&self, failures: i32) -> Duration {
+        let doublings = u32::try_from(failures.saturating_sub(1))
+            .unwrap_or(0)
+            .min(30);
+        let wait = self.webhook_retry_ms.saturating_mul(1 << doublings);
+        Duration::from_millis(wait.min(self.webhook_max_retry_ms))
+    }
+}
+
+impl Default for Delivery {
+    /// The flag defaults, with any `FUPIN_*` environment overrides applied.
+    fn default() -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            delivery: Delivery,
+        }
+        Defaults::parse_from(["fupin"]).delivery
+    }
+}

@@ -6,7 +6,7 @@ use anyhow::Context;
 use api::account::{self, NewUser};
 use api::audit::Actor;
 use api::auth::{AuthConfig, ExternalIssuer};
-use api::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Limits};
+use api::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Delivery, Limits};
 use api::exchange::{self, Format, import::Mode};
 use api::seed::{self, SeedOptions};
 use api::{app, db, graphql, telemetry};
@@ -55,6 +55,8 @@ enum Command {
         external_issuers: Option<std::path::PathBuf>,
         #[command(flatten)]
         limits: Limits,
+        #[command(flatten)]
+        delivery: Delivery,
     },
     /// Manage users: bootstrap the first county administrator.
     User {
@@ -187,6 +189,7 @@ async fn main() -> anyhow::Result<()> {
             jwt_audience,
             external_issuers,
             limits,
+            delivery,
         } => {
             let auth = match jwt_secret {
                 Some(secret) => AuthConfig::new(secret.as_bytes(), &jwt_issuer, &jwt_audience)
@@ -237,7 +240,7 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {bind}"))?;
             tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
-            app::serve(listener, db, limits, auth, app::shutdown_signal()).await?;
+            app::serve(listener, db, limits, auth, delivery, app::shutdown_signal()).await?;
         }
         Command::Seed {
             households,

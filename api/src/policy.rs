@@ -127,7 +127,8 @@ const SUPERVISION: [Access; 8] = [H, F, F, H, H, H, F, H];
 /// the county office and auditors.
 const EXCHANGE: [Access; 8] = [H, F, H, H, H, H, F, F];
 
-/// Who moves whole registers in: the county office and the provincial system.
+/// Who moves whole registers in, and registers webhooks: the county office
+/// and the provincial system.
 const REGISTER_WRITERS: [Access; 8] = [H, F, H, H, H, H, H, F];
 
 /// Export of the register over HTTP (`GET /exchange/households`). It carries
@@ -471,6 +472,9 @@ pub const POLICY: &[Rule] = &[
     rule("Complaint", "closedOn", ROW),
     rule("Complaint", "version", ROW),
     rule("Query", "changes", EXCHANGE),
+    rule("Query", "webhooks", REGISTER_WRITERS),
+    rule("Mutation", "registerWebhook", REGISTER_WRITERS),
+    rule("Mutation", "setWebhookActive", REGISTER_WRITERS),
 ];
 
 /// The rules by type and field: looked up on every field a query resolves.

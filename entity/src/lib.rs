@@ -47,3 +47,5 @@ pub mod village_tally;
 pub mod village_tally_change;
 pub mod visit;
 pub mod visit_help;
+pub mod webhook;
+pub mod webhook_delivery;

@@ -15,6 +15,7 @@ mod m20261129_000008_create_policy_publicity;
 mod m20261129_000009_create_supervision;
 mod m20261129_000010_create_assessment;
 mod m20261129_000011_create_village_tally;
+mod m20261129_000012_create_webhook;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_create_supervision::Migration),
             Box::new(m20261129_000010_create_assessment::Migration),
             Box::new(m20261129_000011_create_village_tally::Migration),
+            Box::new(m20261129_000012_create_webhook::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use api::auth::AuthConfig;
-use api::config::Limits;
+use api::config::{Delivery, Limits};
 use api::seed::{SeedOptions, SeedReport};
 use entity::enums::{RegionLevel, Role};
 use entity::{app_user, enterprise, region};
@@ -42,6 +42,48 @@ macro_rules! on_both_backends {
             )+
         }
     };
+}
+
+/// What a test server is started with, kept to start it again.
+struct Settings {
+    limits: Limits,
+    auth: AuthConfig,
+    delivery: Delivery,
+}
+
+/// Migrates the database and serves it on a free port, counting statements.
+async fn start(
+    url: &str,
+    settings: &Settings,
+    statements: Arc<AtomicUsize>,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let mut server_db = api::db::connect(url).await.expect("connect");
+    server_db.set_metric_callback(move |_| {
+        statements.fetch_add(1, Ordering::SeqCst);
+    });
+    api::db::migrate(&server_db).await.expect("migrate");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("local address");
+    let (limits, auth, delivery) = (
+        settings.limits.clone(),
+        settings.auth.clone(),
+        settings.delivery.clone(),
+    );
+    let server = tokio::spawn(async move {
+        api::app::serve(
+            listener,
+            server_db,
+            limits,
+            auth,
+            delivery,
+            std::future::pending(),
+        )
+        .await
+        .expect("server");
+    });
+    (addr, server)
 }
 
 /// Where a test's database lives.
@@ -164,6 +206,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     statements: Arc<AtomicUsize>,
     server: tokio::task::JoinHandle<()>,
+    settings: Settings,
     _database: TestDatabase,
 }
 
@@ -180,6 +223,26 @@ impl TestApp {
 
     /// A server with the given limits and token configuration.
     pub async fn spawn_with_auth(backend: &Backend, limits: Limits, auth: AuthConfig) -> TestApp {
+        // Webhook tests ask for prompt delivery; elsewhere the worker keeps
+        // quiet, so that the statements counted are the requests' own.
+        let quiet = Delivery {
+            webhook_poll_ms: 3_600_000,
+            ..Delivery::default()
+        };
+        Self::spawn_full(backend, limits, auth, quiet).await
+    }
+
+    /// A server that delivers webhooks with the given timings.
+    pub async fn spawn_with_delivery(backend: &Backend, delivery: Delivery) -> TestApp {
+        Self::spawn_full(backend, Limits::default(), test_auth(), delivery).await
+    }
+
+    async fn spawn_full(
+        backend: &Backend,
+        limits: Limits,
+        auth: AuthConfig,
+        delivery: Delivery,
+    ) -> TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt()
                 .with_env_filter(std::env::var("TEST_LOG").unwrap_or_default())
@@ -187,33 +250,41 @@ impl TestApp {
                 .try_init();
         }
         let database = TestDatabase::create(backend).await;
-        let mut server_db = api::db::connect(&database.url).await.expect("connect");
+        let settings = Settings {
+            limits,
+            auth,
+            delivery,
+        };
         let statements = Arc::new(AtomicUsize::new(0));
-        let counter = statements.clone();
-        server_db.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
-        api::db::migrate(&server_db).await.expect("migrate");
+        let (addr, server) = start(&database.url, &settings, statements.clone()).await;
         let db = api::db::connect(&database.url).await.expect("connect");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("local address");
         let admin = create_user(&db, "admin", Role::CountyAdmin, None, None).await;
-        let admin_token = token_of(&admin);
-        let server = tokio::spawn(async move {
-            api::app::serve(listener, server_db, limits, auth, std::future::pending())
-                .await
-                .expect("server");
-        });
         TestApp {
             addr,
             client: reqwest::Client::new(),
-            admin_token,
+            admin_token: token_of(&admin),
             db,
             statements,
             server,
+            settings,
             _database: database,
+        }
+    }
+
+    /// Stops the server, as a crash would, and starts another on the same database.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let (addr, server) =
+            start(&self._database.url, &self.settings, self.statements.clone()).await;
+        self.addr = addr;
+        self.server = server;
+    }
+
+    /// Stops the server; requests fail until [`restart`](Self::restart).
+    pub async fn stop(&mut self) {
+        if !self.server.is_finished() {
+            self.server.abort();
+            let _ = (&mut self.server).await;
         }
     }
 
@@ -457,4 +528,17 @@ pub fn person(name: &str, id_number: &str, relation: &str) -> Value {
         "labourAbility": "ORDINARY", "migrantWork": "NONE",
         "basicMedicalInsurance": true, "seriousIllnessInsurance": true, "basicPension": false,
     })
+}
+
+/// The audit sequence a change-feed cursor (or webhook event ID) stands for.
+pub fn feed_sequence(cursor: &str) -> i64 {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .expect("base64");
+    String::from_utf8(text)
+        .expect("UTF-8")
+        .strip_prefix("change:")
+        .and_then(|n| n.parse().ok())
+        .expect("change:N")
 }

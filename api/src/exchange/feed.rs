@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use entity::audit_entry;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use crate::access::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::relay::{NodeKind, global_id};
 use crate::graphql::{db, viewer};
@@ -24,7 +25,7 @@ const DEFAULT_PAGE: i32 = 100;
 
 /// The records of the register the feed carries: the audit trail's entity
 /// type, and the object it is a change of (an income is its household's).
-const FEED_TYPES: [(&str, NodeKind); 16] = [
+pub(crate) const FEED_TYPES: [(&str, NodeKind); 16] = [
     ("Household", NodeKind::Household),
     ("HouseholdIncome", NodeKind::Household),
     ("Member", NodeKind::Member),
@@ -43,7 +44,7 @@ const FEED_TYPES: [(&str, NodeKind); 16] = [
     ("Complaint", NodeKind::Complaint),
 ];
 
-fn kind_of(entity_type: &str) -> Option<NodeKind> {
+pub(crate) fn kind_of(entity_type: &str) -> Option<NodeKind> {
     FEED_TYPES
         .iter()
         .find(|(name, _)| *name == entity_type)
@@ -52,7 +53,7 @@ fn kind_of(entity_type: &str) -> Option<NodeKind> {
 
 const CURSOR_PREFIX: &str = "change:";
 
-fn encode_cursor(sequence: i64) -> String {
+pub(crate) fn encode_cursor(sequence: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{sequence}"))
 }
 
@@ -112,6 +113,29 @@ impl Change {
     async fn removed(&self) -> bool {
         self.0.after.is_none()
     }
+}
+
+/// A change as a webhook event carries it: the fields of [`Change`], with the
+/// state shaped by `viewer`'s field policy, and the cursor as the event's ID.
+pub(crate) fn event(
+    entry: &audit_entry::Model,
+    kind: NodeKind,
+    viewer: &Viewer,
+) -> serde_json::Value {
+    let state = entry
+        .after
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .map(|value| policy::redact(viewer, &entry.entity_type, value));
+    serde_json::json!({
+        "eventId": encode_cursor(entry.id),
+        "at": entry.at,
+        "action": entry.action,
+        "entityType": entry.entity_type,
+        "id": global_id(kind, entry.entity_id).to_string(),
+        "state": state,
+        "removed": entry.after.is_none(),
+    })
 }
 
 /// A page of the feed (变更页).

@@ -1,17 +1,20 @@
 //! Exchange with provincial systems (省级数据交换): whole registers moved in
 //! bulk (`export`, `import`, over HTTP in `http` and from the command line),
-//! and the change feed, through which a system holding its own copy of the
-//! register keeps in step.
+//! and the change feed and webhooks, through which a system holding its own
+//! copy of the register keeps in step.
 
 pub mod command;
 pub mod csv;
+pub mod delivery;
 pub mod export;
 pub mod feed;
 pub mod http;
 pub mod import;
 pub mod record;
+pub mod webhook;
 
 pub use feed::ExchangeQuery;
+pub use webhook::{WebhookMutation, WebhookQuery};
 
 /// The file formats of an exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -62,6 +62,7 @@ pub struct Query(
     publicity::PolicyQuery,
     supervision::SupervisionQuery,
     crate::exchange::ExchangeQuery,
+    crate::exchange::WebhookQuery,
 );
 
 /// The root mutation: one part per domain area.
@@ -83,6 +84,7 @@ pub struct Mutation(
     enterprise::EnterpriseMutation,
     publicity::PolicyMutation,
     supervision::SupervisionMutation,
+    crate::exchange::WebhookMutation,
 );
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -30,3 +30,4 @@ mod statistics;
 mod supervision;
 mod tokens;
 mod visits;
+mod webhooks;
