@@ -26,8 +26,12 @@ use crate::access::{self, Viewer};
 use crate::config::Delivery;
 use crate::error::ApiResult;
 
+/// Events read at a time.
+const EVENTS_PER_PAGE: u64 = 100;
 /// Events posted to one webhook per round before the others get their turn.
-const EVENTS_PER_ROUND: u64 = 100;
+const EVENTS_PER_ROUND: u64 = 10_000;
+/// A timestamp column set to NULL.
+const NO_TIME: Option<chrono::DateTime<Utc>> = None;
 /// How long a replica holds a webhook while delivering to it.
 const LEASE: Duration = Duration::from_secs(60);
 /// The longest error text kept in the log.
@@ -104,10 +108,7 @@ pub async fn deliver_due(
         }
         let delivered = deliver(db, client, config, &hook).await;
         webhook::Entity::update_many()
-            .col_expr(
-                webhook::Column::LeasedUntil,
-                Expr::value(None::<chrono::DateTime<Utc>>),
-            )
+            .col_expr(webhook::Column::LeasedUntil, Expr::value(NO_TIME))
             .filter(webhook::Column::Id.eq(hook.id))
             .exec(db)
             .await?;
@@ -155,60 +156,77 @@ async fn deliver(
         .await;
     };
     let viewer = access::viewer_of(db, &owner).await?;
-    let events = audit_entry::Entity::find()
-        .filter(audit_entry::Column::Id.gt(hook.position))
-        .filter(audit_entry::Column::EntityType.is_in(wanted_types(&hook)))
-        .order_by_asc(audit_entry::Column::Id)
-        .limit(EVENTS_PER_ROUND)
-        .all(db)
-        .await?;
+    let mut position = hook.position;
     let mut failures = hook.failures;
-    for entry in events {
-        let Some(kind) = feed::kind_of(&entry.entity_type) else {
-            continue;
-        };
-        let attempt = post(client, &hook, &entry, kind, &viewer).await;
-        webhook_delivery::ActiveModel {
-            webhook_id: Set(hook.id),
-            event_id: Set(entry.id),
-            attempt: Set(failures + 1),
-            at: Set(Utc::now()),
-            status_code: Set(attempt.status),
-            error: Set(attempt.error.clone()),
-            delivered: Set(attempt.error.is_none()),
-            duration_ms: Set(attempt.duration_ms),
-            ..Default::default()
+    let mut posted = 0;
+    while posted < EVENTS_PER_ROUND {
+        let events = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Id.gt(position))
+            .filter(audit_entry::Column::EntityType.is_in(wanted_types(&hook)))
+            .order_by_asc(audit_entry::Column::Id)
+            .limit(EVENTS_PER_PAGE)
+            .all(db)
+            .await?;
+        if events.is_empty() {
+            break;
         }
-        .insert(db)
-        .await?;
-        let mut update = webhook::Entity::update_many().filter(webhook::Column::Id.eq(hook.id));
-        match attempt.error {
-            None => {
+        for entry in events {
+            let Some(kind) = feed::kind_of(&entry.entity_type) else {
+                continue;
+            };
+            let attempt = post(client, &hook, &entry, kind, &viewer).await;
+            posted += 1;
+            webhook_delivery::ActiveModel {
+                webhook_id: Set(hook.id),
+                event_id: Set(entry.id),
+                attempt: Set(failures + 1),
+                at: Set(Utc::now()),
+                status_code: Set(attempt.status),
+                error: Set(attempt.error.clone()),
+                delivered: Set(attempt.error.is_none()),
+                duration_ms: Set(attempt.duration_ms),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            let update = webhook::Entity::update_many().filter(webhook::Column::Id.eq(hook.id));
+            let Some(error) = attempt.error else {
                 failures = 0;
-                update = update
+                position = entry.id;
+                update
                     .col_expr(webhook::Column::Position, Expr::value(entry.id))
                     .col_expr(webhook::Column::Failures, Expr::value(0))
-                    .col_expr(
-                        webhook::Column::NextAttemptAt,
-                        Expr::value(None::<chrono::DateTime<Utc>>),
-                    )
-                    .col_expr(webhook::Column::LastError, Expr::value(None::<String>));
-                update.exec(db).await?;
-            }
-            Some(error) => {
-                failures += 1;
-                let next = Utc::now()
-                    + chrono::Duration::from_std(config.backoff(failures))
-                        .unwrap_or(chrono::Duration::hours(1));
-                tracing::info!(webhook = hook.id, event = entry.id, failures, %error, "webhook delivery failed");
-                update
-                    .col_expr(webhook::Column::Failures, Expr::value(failures))
-                    .col_expr(webhook::Column::NextAttemptAt, Expr::value(next))
-                    .col_expr(webhook::Column::LastError, Expr::value(error))
+                    .col_expr(webhook::Column::NextAttemptAt, Expr::value(NO_TIME))
+                    .col_expr(webhook::Column::LastError, Expr::value(None::<String>))
                     .exec(db)
                     .await?;
-                return Ok(());
-            }
+                continue;
+            };
+            failures += 1;
+            let next = Utc::now()
+                + chrono::Duration::from_std(config.backoff(failures))
+                    .unwrap_or(chrono::Duration::hours(1));
+            tracing::info!(webhook = hook.id, event = entry.id, failures, %error, "webhook delivery failed");
+            update
+                .col_expr(webhook::Column::Failures, Expr::value(failures))
+                .col_expr(webhook::Column::NextAttemptAt, Expr::value(next))
+                .col_expr(webhook::Column::LastError, Expr::value(error))
+                .exec(db)
+                .await?;
+            return Ok(());
+        }
+        // A long backlog: keep the lease, unless the webhook was paused meanwhile.
+        let renewed = webhook::Entity::update_many()
+            .col_expr(
+                webhook::Column::LeasedUntil,
+                Expr::value(Utc::now() + LEASE),
+            )
+            .filter(webhook::Column::Id.eq(hook.id))
+            .filter(webhook::Column::Active.eq(true))
+            .exec(db)
+            .await?;
+        if renewed.rows_affected == 0 {
+            break;
         }
     }
     Ok(())
