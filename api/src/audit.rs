@@ -7,8 +7,8 @@ use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use entity::audit_entry;
 use entity::enums::Role;
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -84,52 +84,71 @@ pub fn entry_hash(entry: &audit_entry::Model) -> String {
 
 /// Appends an entry; call it inside the transaction of the change.
 pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>) -> ApiResult<()> {
+    record_all(db, actor, vec![change]).await
+}
+
+/// Appends entries for several changes of one transaction, in order, with one
+/// statement (an import writes a household's card, members and incomes at once).
+pub async fn record_all(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    changes: Vec<Change<'_>>,
+) -> ApiResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
     if db.get_database_backend() == DbBackend::Postgres {
         // One append at a time, so that each entry follows the latest one.
         db.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
             .await?;
     }
-    let prev_hash = audit_entry::Entity::find()
+    let mut prev_hash = audit_entry::Entity::find()
         .order_by_desc(audit_entry::Column::Id)
         .one(db)
         .await?
         .map_or_else(|| GENESIS.to_owned(), |last| last.hash);
     // Stored timestamps keep microseconds: hash what will be read back.
     let at: DateTime<Utc> = Utc::now().trunc_subsecs(6);
-    let mut entry = audit_entry::Model {
-        id: 0,
-        at,
-        actor_id: actor.user_id,
-        actor: actor.name.clone(),
-        role: actor.role.map(|r| r.to_value()),
-        action: change.action.to_owned(),
-        entity_type: change.entity_type.to_owned(),
-        entity_id: change.entity_id,
-        before: change.before.map(|v| v.to_string()),
-        after: change.after.map(|v| v.to_string()),
-        request_id: actor.request_id.clone(),
-        prev_hash,
-        hash: String::new(),
-    };
-    entry.hash = entry_hash(&entry);
-    audit_entry::ActiveModel {
-        at: Set(entry.at),
-        actor_id: Set(entry.actor_id),
-        actor: Set(entry.actor),
-        role: Set(entry.role),
-        action: Set(entry.action),
-        entity_type: Set(entry.entity_type),
-        entity_id: Set(entry.entity_id),
-        before: Set(entry.before),
-        after: Set(entry.after),
-        request_id: Set(entry.request_id),
-        prev_hash: Set(entry.prev_hash),
-        hash: Set(entry.hash),
-        ..Default::default()
+    let mut rows = Vec::with_capacity(changes.len());
+    for change in changes {
+        let mut entry = audit_entry::Model {
+            id: 0,
+            at,
+            actor_id: actor.user_id,
+            actor: actor.name.clone(),
+            role: actor.role.map(|r| r.to_value()),
+            action: change.action.to_owned(),
+            entity_type: change.entity_type.to_owned(),
+            entity_id: change.entity_id,
+            before: change.before.map(|v| v.to_string()),
+            after: change.after.map(|v| v.to_string()),
+            request_id: actor.request_id.clone(),
+            prev_hash,
+            hash: String::new(),
+        };
+        entry.hash = entry_hash(&entry);
+        prev_hash = entry.hash.clone();
+        rows.push(audit_entry::ActiveModel {
+            at: Set(entry.at),
+            actor_id: Set(entry.actor_id),
+            actor: Set(entry.actor),
+            role: Set(entry.role),
+            action: Set(entry.action),
+            entity_type: Set(entry.entity_type),
+            entity_id: Set(entry.entity_id),
+            before: Set(entry.before),
+            after: Set(entry.after),
+            request_id: Set(entry.request_id),
+            prev_hash: Set(entry.prev_hash),
+            hash: Set(entry.hash),
+            ..Default::default()
+        });
     }
-    .insert(db)
-    .await
-    .map_err(|e| ApiError::Internal(format!("appending to the audit trail: {e}")))?;
+    // A multi-row INSERT numbers its rows in the order given.
+    audit_entry::Entity::insert_many(rows)
+        .exec(db)
+        .await
+        .map_err(|e| ApiError::Internal(format!("appending to the audit trail: {e}")))?;
     Ok(())
 }
 

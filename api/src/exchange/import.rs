@@ -517,9 +517,9 @@ async fn apply(
 
     let mut change = CardChange {
         txn,
-        actor,
         household_id: 0,
         touched: false,
+        audited: Vec::new(),
     };
     let outcome = match &existing {
         None => {
@@ -528,15 +528,13 @@ async fn apply(
             row = active.insert(txn).await?;
             change.household_id = row.id;
             change.touched = true;
-            change
-                .audit(
-                    "household.import",
-                    "Household",
-                    row.id,
-                    None,
-                    Some(household_snapshot(&row)),
-                )
-                .await?;
+            change.audit(
+                "household.import",
+                "Household",
+                row.id,
+                None,
+                Some(household_snapshot(&row)),
+            );
             Outcome::Created
         }
         Some(before) => {
@@ -547,15 +545,13 @@ async fn apply(
                 row.updated_at = now;
                 row = row.into_active_model().reset_all().update(txn).await?;
                 let (before, after) = (household_snapshot(before), household_snapshot(&row));
-                change
-                    .audit(
-                        "household.import",
-                        "Household",
-                        row.id,
-                        Some(before),
-                        Some(after),
-                    )
-                    .await?;
+                change.audit(
+                    "household.import",
+                    "Household",
+                    row.id,
+                    Some(before),
+                    Some(after),
+                );
             }
             Outcome::Unchanged
         }
@@ -570,6 +566,7 @@ async fn apply(
     if !change.touched {
         return Ok(outcome);
     }
+    audit::record_all(txn, actor, change.audited).await?;
     card::record_change(txn, change.household_id).await?;
     Ok(match outcome {
         Outcome::Unchanged => Outcome::Updated,
@@ -790,10 +787,11 @@ fn checked_plan(records: &[MeasureRecord]) -> ApiResult<Vec<MeasureRecord>> {
 /// The writes to one household's card, keeping its revisions and the audit trail.
 struct CardChange<'a> {
     txn: &'a DatabaseTransaction,
-    actor: &'a Actor,
     household_id: i64,
     /// Whether anything was written yet.
     touched: bool,
+    /// What the audit trail is to record, appended at the end in one statement.
+    audited: Vec<Change<'static>>,
 }
 
 impl CardChange<'_> {
@@ -806,22 +804,21 @@ impl CardChange<'_> {
         Ok(())
     }
 
-    async fn audit(
-        &self,
-        action: &str,
-        entity_type: &str,
+    fn audit(
+        &mut self,
+        action: &'static str,
+        entity_type: &'static str,
         entity_id: i64,
         before: Option<Value>,
         after: Option<Value>,
-    ) -> ApiResult<()> {
-        let change = Change {
+    ) {
+        self.audited.push(Change {
             action,
             entity_type,
             entity_id,
             before,
             after,
-        };
-        audit::record(self.txn, self.actor, change).await
+        });
     }
 
     async fn causes(&mut self, causes: &[PovertyCause]) -> ApiResult<()> {
@@ -895,8 +892,7 @@ impl CardChange<'_> {
                         saved.id,
                         Some(before),
                         Some(after),
-                    )
-                    .await?;
+                    );
                 }
                 None => {
                     if row.is_active {
@@ -913,8 +909,7 @@ impl CardChange<'_> {
                         saved.id,
                         None,
                         Some(member_snapshot(&saved)),
-                    )
-                    .await?;
+                    );
                 }
             }
         }
@@ -922,10 +917,12 @@ impl CardChange<'_> {
     }
 
     async fn incomes(&mut self, records: &[IncomeRecord]) -> ApiResult<()> {
+        let on_file = household_income::Entity::find()
+            .filter(household_income::Column::HouseholdId.eq(self.household_id))
+            .all(self.txn)
+            .await?;
         for r in records {
-            let before = household_income::Entity::find_by_id((self.household_id, r.year))
-                .one(self.txn)
-                .await?;
+            let before = on_file.iter().find(|i| i.year == r.year).cloned();
             if before.as_ref().is_some_and(|b| IncomeRecord::from(b) == *r) {
                 continue;
             }
@@ -961,8 +958,7 @@ impl CardChange<'_> {
                 self.household_id,
                 before,
                 after,
-            )
-            .await?;
+            );
         }
         Ok(())
     }
@@ -1056,8 +1052,7 @@ impl CardChange<'_> {
                 saved.id,
                 before,
                 Some(plan::snapshot(&saved)),
-            )
-            .await?;
+            );
         }
         Ok(())
     }

@@ -160,6 +160,10 @@ async fn export_then_import_into_an_empty_database_gives_back_the_register(backe
         same_file(&export(&target, "format=ndjson").await, &ndjson, format);
         same_file(&export(&target, "format=csv").await, &csv, format);
 
+        let chain = api::audit::verify(&target.db).await.expect("verify");
+        assert_eq!(chain.first_broken, None, "the import's audit entries chain");
+        assert!(chain.entries > report.households as u64);
+
         // The same file again changes nothing, not even the audit trail.
         let entries = audit_entries(&target).await;
         let again = import(&target, &format!("format={format}"), file.clone()).await;
