@@ -485,20 +485,22 @@ async fn apply(
         )
     })?;
     let number = record.number.trim();
-    if number.len() != 17
-        || !number.starts_with(&village.code)
-        || !number.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(ApiError::bad_input(
-            "number",
-            "a household number is its village's 12-digit code and 5 digits",
-        ));
-    }
     let existing = edit::one_locked(
         txn,
         household::Entity::find().filter(household::Column::Number.eq(number)),
     )
     .await?;
+    // A household keeps its number when it moves; a new one is numbered in its village.
+    if existing.is_none()
+        && (number.len() != 17
+            || !number.starts_with(&village.code)
+            || !number.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ApiError::bad_input(
+            "number",
+            "a new household's number is its village's 12-digit code and 5 digits",
+        ));
+    }
     let now = Utc::now();
     let mut row = card_row(&record, village, existing.as_ref(), now)?;
     let members = checked_members(&record.members)?;
@@ -865,6 +867,7 @@ impl CardChange<'_> {
                     .any(|f| f.id_number == m.id_number && is_head(f))
         };
         rows.sort_by_key(|(_, m)| !steps_down(m));
+        let mut fresh = Vec::new();
         for (i, mut row) in rows {
             row.household_id = self.household_id;
             match on_file.iter().find(|m| m.id_number == row.id_number) {
@@ -894,71 +897,108 @@ impl CardChange<'_> {
                         Some(after),
                     );
                 }
-                None => {
-                    if row.is_active {
-                        let field = format!("members[{i}].idNumber");
-                        ensure_not_on_file(self.txn, &field, &row.id_number, None).await?;
-                    }
-                    self.touch().await?;
-                    let mut active = row.into_active_model();
-                    active.id = sea_orm::ActiveValue::NotSet;
-                    let saved = active.insert(self.txn).await?;
-                    self.audit(
-                        "member.import",
-                        "Member",
-                        saved.id,
-                        None,
-                        Some(member_snapshot(&saved)),
-                    );
-                }
+                None => fresh.push((i, row)),
             }
+        }
+        self.new_members(fresh).await
+    }
+
+    /// Members new to the household, checked not to be current elsewhere and
+    /// inserted with one statement, in the file's order.
+    async fn new_members(&mut self, fresh: Vec<(usize, member::Model)>) -> ApiResult<()> {
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let current: Vec<&str> = fresh
+            .iter()
+            .filter(|(_, m)| m.is_active)
+            .map(|(_, m)| m.id_number.as_str())
+            .collect();
+        let elsewhere = member::Entity::find()
+            .filter(member::Column::IdNumber.is_in(current))
+            .filter(member::Column::IsActive.eq(true))
+            .one(self.txn)
+            .await?;
+        if let Some(other) = elsewhere
+            && let Some((i, _)) = fresh.iter().find(|(_, m)| m.id_number == other.id_number)
+        {
+            let field = format!("members[{i}].idNumber");
+            ensure_not_on_file(self.txn, &field, &other.id_number, None).await?;
+        }
+        self.touch().await?;
+        let rows = fresh.into_iter().map(|(_, row)| {
+            let mut active = row.into_active_model();
+            active.id = sea_orm::ActiveValue::NotSet;
+            active
+        });
+        let mut saved = member::Entity::insert_many(rows)
+            .exec_with_returning(self.txn)
+            .await?;
+        saved.sort_by_key(|m| m.id);
+        for member in saved {
+            let after = Some(member_snapshot(&member));
+            self.audit("member.import", "Member", member.id, None, after);
         }
         Ok(())
     }
 
+    /// Incomes matched by year; new years go in with one statement.
     async fn incomes(&mut self, records: &[IncomeRecord]) -> ApiResult<()> {
         let on_file = household_income::Entity::find()
             .filter(household_income::Column::HouseholdId.eq(self.household_id))
             .all(self.txn)
             .await?;
+        let mut fresh = Vec::new();
         for r in records {
-            let before = on_file.iter().find(|i| i.year == r.year).cloned();
-            if before.as_ref().is_some_and(|b| IncomeRecord::from(b) == *r) {
+            let before = on_file.iter().find(|i| i.year == r.year);
+            if before.is_some_and(|b| IncomeRecord::from(b) == *r) {
                 continue;
             }
             self.touch().await?;
             let net = r.wage_fen + r.production_fen + r.property_fen + r.transfer_fen
                 - r.production_cost_fen;
-            let row = household_income::ActiveModel {
-                household_id: Set(self.household_id),
-                year: Set(r.year),
-                wage_fen: Set(r.wage_fen),
-                production_fen: Set(r.production_fen),
-                property_fen: Set(r.property_fen),
-                transfer_fen: Set(r.transfer_fen),
-                production_cost_fen: Set(r.production_cost_fen),
-                household_size: Set(r.household_size),
-                per_capita_net_fen: Set(household_income::per_capita_net_fen(
-                    net,
-                    r.household_size,
-                )),
-                version: Set(before.as_ref().map_or(1, |b| b.version + 1)),
-                updated_at: Set(Utc::now()),
+            let row = household_income::Model {
+                household_id: self.household_id,
+                year: r.year,
+                wage_fen: r.wage_fen,
+                production_fen: r.production_fen,
+                property_fen: r.property_fen,
+                transfer_fen: r.transfer_fen,
+                production_cost_fen: r.production_cost_fen,
+                household_size: r.household_size,
+                per_capita_net_fen: household_income::per_capita_net_fen(net, r.household_size),
+                version: before.map_or(1, |b| b.version + 1),
+                updated_at: Utc::now(),
             };
-            let saved = if before.is_some() {
-                row.update(self.txn).await?
-            } else {
-                row.insert(self.txn).await?
-            };
-            let before = before.as_ref().map(income_snapshot);
-            let after = Some(income_snapshot(&saved));
-            self.audit(
-                "income.import",
-                "HouseholdIncome",
-                self.household_id,
-                before,
-                after,
-            );
+            let after = Some(income_snapshot(&row));
+            match before {
+                Some(before) => {
+                    row.into_active_model().reset_all().update(self.txn).await?;
+                    let before = Some(income_snapshot(before));
+                    self.audit(
+                        "income.import",
+                        "HouseholdIncome",
+                        self.household_id,
+                        before,
+                        after,
+                    );
+                }
+                None => {
+                    fresh.push(row.into_active_model());
+                    self.audit(
+                        "income.import",
+                        "HouseholdIncome",
+                        self.household_id,
+                        None,
+                        after,
+                    );
+                }
+            }
+        }
+        if !fresh.is_empty() {
+            household_income::Entity::insert_many(fresh)
+                .exec_without_returning(self.txn)
+                .await?;
         }
         Ok(())
     }

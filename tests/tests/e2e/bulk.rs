@@ -228,6 +228,8 @@ async fn bad_rows_are_reported_with_their_line_field_and_reason(backend: Backend
     unknown_village["village"] = json!("999999999999");
     let mut bad_enum = records[3].clone();
     bad_enum["members"][0]["health"] = json!("immortal");
+    let mut bad_number = records[5].clone();
+    bad_number["number"] = json!("52269900000000001");
     let file = [
         records[0].to_string(),
         bad_id.to_string(),
@@ -235,10 +237,11 @@ async fn bad_rows_are_reported_with_their_line_field_and_reason(backend: Backend
         unknown_village.to_string(),
         bad_enum.to_string(),
         records[4].to_string(),
+        bad_number.to_string(),
     ]
     .join("\n");
     let report = import(&target, "format=ndjson", file).await;
-    assert_eq!(counts(&report), [2, 0, 0, 4], "{report}");
+    assert_eq!(counts(&report), [2, 0, 0, 5], "{report}");
     let rejections = report["rejections"].as_array().expect("rejections");
     let at = |line: u64| {
         rejections
@@ -255,6 +258,7 @@ async fn bad_rows_are_reported_with_their_line_field_and_reason(backend: Backend
     assert!(at(3)["field"].is_null(), "{}", at(3));
     assert_eq!(at(4)["field"], "village");
     assert_eq!(at(5)["field"], "members[0].health");
+    assert_eq!(at(7)["field"], "number");
     let numbers: Vec<String> = household::Entity::find()
         .order_by_asc(household::Column::Number)
         .all(&target.db)
