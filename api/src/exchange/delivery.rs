@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use entity::{app_user, audit_entry, webhook, webhook_delivery};
 use hmac::{Hmac, Mac};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -160,9 +160,18 @@ async fn deliver(
     let mut failures = hook.failures;
     let mut posted = 0;
     while posted < EVENTS_PER_ROUND {
+        // Read only while the webhook is active: an event committed after a
+        // pause is never sent before the webhook is resumed.
+        let still_active = Query::select()
+            .expr(Expr::val(1))
+            .from(webhook::Entity)
+            .and_where(webhook::Column::Id.eq(hook.id))
+            .and_where(webhook::Column::Active.eq(true))
+            .to_owned();
         let events = audit_entry::Entity::find()
             .filter(audit_entry::Column::Id.gt(position))
             .filter(audit_entry::Column::EntityType.is_in(wanted_types(&hook)))
+            .filter(Expr::exists(still_active))
             .order_by_asc(audit_entry::Column::Id)
             .limit(EVENTS_PER_PAGE)
             .all(db)
