@@ -101,6 +101,29 @@ impl From<ApiError> for async_graphql::Error {
     }
 }
 
+/// An error as a client is shown it outside GraphQL (the exchange's HTTP
+/// answers, an import's rejections): the same code, field and message.
+pub struct Shown {
+    pub code: String,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl From<ApiError> for Shown {
+    fn from(err: ApiError) -> Self {
+        let error = async_graphql::Error::from(err);
+        let text = |key: &str| match error.extensions.as_ref().and_then(|e| e.get(key)) {
+            Some(async_graphql::Value::String(text)) => Some(text.clone()),
+            _ => None,
+        };
+        Shown {
+            code: text("code").unwrap_or_else(|| code::INTERNAL.to_owned()),
+            field: text("field"),
+            message: error.message,
+        }
+    }
+}
+
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
         match err.sql_err() {

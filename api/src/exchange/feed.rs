@@ -44,6 +44,20 @@ pub(crate) const FEED_TYPES: [(&str, NodeKind); 16] = [
     ("Complaint", NodeKind::Complaint),
 ];
 
+/// Refuses a name that is not one of the feed's types; `field` names the argument.
+pub(crate) fn check_types(field: &str, names: &[String]) -> ApiResult<()> {
+    match names.iter().find(|name| kind_of(name).is_none()) {
+        Some(name) => {
+            let known: Vec<&str> = FEED_TYPES.iter().map(|(n, _)| *n).collect();
+            Err(ApiError::bad_input(
+                field,
+                format!("`{name}` is not one of {}", known.join(", ")),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn kind_of(entity_type: &str) -> Option<NodeKind> {
     FEED_TYPES
         .iter()
@@ -179,15 +193,7 @@ impl ExchangeQuery {
         let after_sequence = after.as_deref().map(decode_cursor).transpose()?;
         let types: Vec<&str> = match &entity_types {
             Some(asked) => {
-                for name in asked {
-                    if kind_of(name).is_none() {
-                        let known: Vec<&str> = FEED_TYPES.iter().map(|(n, _)| *n).collect();
-                        return Err(ApiError::bad_input(
-                            "entityTypes",
-                            format!("`{name}` is not one of {}", known.join(", ")),
-                        ));
-                    }
-                }
+                check_types("entityTypes", asked)?;
                 asked.iter().map(String::as_str).collect()
             }
             None => FEED_TYPES.iter().map(|(name, _)| *name).collect(),

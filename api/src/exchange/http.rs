@@ -17,7 +17,7 @@ use super::{Format, export};
 use crate::access::Viewer;
 use crate::app::AppState;
 use crate::audit::Actor;
-use crate::error::{ApiError, code};
+use crate::error::{ApiError, Shown, code};
 use crate::http::{Media, request_error, request_id_of, viewer_of_request};
 use crate::policy::{self, Access, Rule};
 
@@ -175,42 +175,21 @@ fn bad_request(message: String) -> Response {
 
 /// An error as a response with the status its code calls for.
 fn failure(err: ApiError) -> Response {
-    let (status, error_code, message) = match err {
-        ApiError::Unauthenticated => (
-            StatusCode::UNAUTHORIZED,
-            code::UNAUTHENTICATED,
-            "authentication required".to_owned(),
-        ),
-        ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, code::FORBIDDEN, message),
-        ApiError::NotFound(what) => (
-            StatusCode::NOT_FOUND,
-            code::NOT_FOUND,
-            format!("{what} not found"),
-        ),
-        ApiError::BadUserInput { field, message } => (
-            StatusCode::BAD_REQUEST,
-            code::BAD_USER_INPUT,
-            match field {
-                Some(field) => format!("{field}: {message}"),
-                None => message,
-            },
-        ),
-        ApiError::Conflict(message) | ApiError::StaleVersion { message, .. } => {
-            (StatusCode::CONFLICT, code::CONFLICT, message)
-        }
-        ApiError::RateLimited(message) => {
-            (StatusCode::TOO_MANY_REQUESTS, code::RATE_LIMITED, message)
-        }
-        ApiError::Internal(detail) => {
-            tracing::error!(error = %detail, "exchange failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                code::INTERNAL,
-                "internal error".to_owned(),
-            )
-        }
+    let shown = Shown::from(err);
+    let status = match shown.code.as_str() {
+        code::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
+        code::FORBIDDEN => StatusCode::FORBIDDEN,
+        code::NOT_FOUND => StatusCode::NOT_FOUND,
+        code::BAD_USER_INPUT => StatusCode::BAD_REQUEST,
+        code::CONFLICT => StatusCode::CONFLICT,
+        code::RATE_LIMITED => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    let mut response = request_error(Media::Json, status, error_code, message);
+    let message = match shown.field {
+        Some(field) => format!("{field}: {}", shown.message),
+        None => shown.message,
+    };
+    let mut response = request_error(Media::Json, status, &shown.code, message);
     if status == StatusCode::UNAUTHORIZED {
         response
             .headers_mut()

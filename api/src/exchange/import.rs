@@ -26,9 +26,11 @@ use super::record::{HouseholdRecord, IncomeRecord, MeasureRecord, MemberRecord, 
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
 use crate::edit;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Shown};
 use crate::graphql::household::card::{self, household_snapshot, income_snapshot, member_snapshot};
-use crate::graphql::household::{amount, check_income, check_member, ensure_not_on_file, phone};
+use crate::graphql::household::{
+    amount, check_causes, check_income, check_member, ensure_not_on_file, phone, replace_causes,
+};
 use crate::graphql::plan::{self, MAX_RESPONSIBLE_CHARS, MAX_TASK_CHARS, check_deadline};
 use crate::graphql::required_text;
 
@@ -219,17 +221,8 @@ impl Lines {
     }
 
     fn locate(&self, error: ApiError) -> Rejection {
-        let (field, reason) = match error {
-            ApiError::BadUserInput { field, message } => (field, message),
-            ApiError::Conflict(message)
-            | ApiError::NotFound(message)
-            | ApiError::Forbidden(message)
-            | ApiError::RateLimited(message)
-            | ApiError::Internal(message) => (None, message),
-            ApiError::StaleVersion { message, .. } => (None, message),
-            ApiError::Unauthenticated => (None, "authentication required".into()),
-        };
-        self.at(field, reason)
+        let shown = Shown::from(error);
+        self.at(shown.field, shown.message)
     }
 }
 
@@ -527,15 +520,7 @@ async fn apply(
     check_incomes(&record.incomes)?;
     check_history(&record)?;
     let plan = checked_plan(&record.plan)?;
-    let mut causes: Vec<_> = record.other_causes.clone();
-    causes.sort();
-    causes.dedup();
-    if causes.contains(&row.main_cause) {
-        return Err(ApiError::bad_input(
-            "otherCauses",
-            "the main cause is not also another cause",
-        ));
-    }
+    check_causes(row.main_cause, &record.other_causes)?;
 
     let mut change = CardChange {
         txn,
@@ -578,7 +563,7 @@ async fn apply(
             Outcome::Unchanged
         }
     };
-    change.causes(&causes).await?;
+    change.causes(row.main_cause, &record.other_causes).await?;
     change
         .members(members.into_iter().enumerate().collect())
         .await?;
@@ -843,7 +828,7 @@ impl CardChange<'_> {
         });
     }
 
-    async fn causes(&mut self, causes: &[PovertyCause]) -> ApiResult<()> {
+    async fn causes(&mut self, main: PovertyCause, others: &[PovertyCause]) -> ApiResult<()> {
         let mut on_file: Vec<_> = household_cause::Entity::find()
             .filter(household_cause::Column::HouseholdId.eq(self.household_id))
             .all(self.txn)
@@ -852,23 +837,14 @@ impl CardChange<'_> {
             .map(|c| c.cause)
             .collect();
         on_file.sort();
-        if on_file == causes {
+        let mut wanted = others.to_vec();
+        wanted.sort();
+        wanted.dedup();
+        if on_file == wanted {
             return Ok(());
         }
         self.touch().await?;
-        household_cause::Entity::delete_many()
-            .filter(household_cause::Column::HouseholdId.eq(self.household_id))
-            .exec(self.txn)
-            .await?;
-        for cause in causes {
-            household_cause::ActiveModel {
-                household_id: Set(self.household_id),
-                cause: Set(*cause),
-            }
-            .insert(self.txn)
-            .await?;
-        }
-        Ok(())
+        replace_causes(self.txn, self.household_id, main, &wanted).await
     }
 
     /// Members matched by ID number, in the file's order (new ones get their
@@ -975,9 +951,7 @@ impl CardChange<'_> {
                 continue;
             }
             self.touch().await?;
-            let net = r.wage_fen + r.production_fen + r.property_fen + r.transfer_fen
-                - r.production_cost_fen;
-            let row = household_income::Model {
+            let mut row = household_income::Model {
                 household_id: self.household_id,
                 year: r.year,
                 wage_fen: r.wage_fen,
@@ -986,10 +960,12 @@ impl CardChange<'_> {
                 transfer_fen: r.transfer_fen,
                 production_cost_fen: r.production_cost_fen,
                 household_size: r.household_size,
-                per_capita_net_fen: household_income::per_capita_net_fen(net, r.household_size),
+                per_capita_net_fen: 0,
                 version: before.map_or(1, |b| b.version + 1),
                 updated_at: Utc::now(),
             };
+            row.per_capita_net_fen =
+                household_income::per_capita_net_fen(row.net_fen(), row.household_size);
             let after = Some(income_snapshot(&row));
             match before {
                 Some(before) => {

@@ -12,7 +12,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::delivery;
-use super::feed::{FEED_TYPES, encode_cursor, kind_of};
+use super::feed::{check_types, encode_cursor};
 use crate::access::Viewer;
 use crate::audit::{self, Change};
 use crate::auth;
@@ -227,16 +227,8 @@ impl WebhookMutation {
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
             .ok_or_else(|| ApiError::bad_input("url", "an http or https URL"))?;
+        check_types("eventTypes", &input.event_types)?;
         let mut types = input.event_types.clone();
-        for name in &types {
-            if kind_of(name).is_none() {
-                let known: Vec<&str> = FEED_TYPES.iter().map(|(n, _)| *n).collect();
-                return Err(ApiError::bad_input(
-                    "eventTypes",
-                    format!("`{name}` is not one of {}", known.join(", ")),
-                ));
-            }
-        }
         types.sort();
         types.dedup();
         let txn = edit::begin(db(ctx)?).await?;

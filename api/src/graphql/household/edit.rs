@@ -400,18 +400,25 @@ fn apply_guarantees(h: &mut household::Model, g: &GuaranteesInput) {
     h.housing_secure = g.safe_housing;
 }
 
-async fn replace_causes(
-    txn: &DatabaseTransaction,
-    household_id: i64,
-    main: PovertyCause,
-    others: &[PovertyCause],
-) -> ApiResult<()> {
+/// The main cause is not also among the others.
+pub(crate) fn check_causes(main: PovertyCause, others: &[PovertyCause]) -> ApiResult<()> {
     if others.contains(&main) {
         return Err(ApiError::bad_input(
             "otherCauses",
             "the main cause is not also another cause",
         ));
     }
+    Ok(())
+}
+
+/// Replaces a household's other causes, checked against its main one.
+pub(crate) async fn replace_causes(
+    txn: &DatabaseTransaction,
+    household_id: i64,
+    main: PovertyCause,
+    others: &[PovertyCause],
+) -> ApiResult<()> {
+    check_causes(main, others)?;
     household_cause::Entity::delete_many()
         .filter(household_cause::Column::HouseholdId.eq(household_id))
         .exec(txn)
