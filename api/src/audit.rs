@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::access::Viewer;
-use crate::error::{ApiError, ApiResult};
+use crate::edit;
+use crate::error::ApiResult;
 
 /// The `prev_hash` of the first entry.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -145,11 +146,7 @@ pub async fn record_all(
         });
     }
     // A multi-row INSERT numbers its rows in the order given.
-    audit_entry::Entity::insert_many(rows)
-        .exec(db)
-        .await
-        .map_err(|e| ApiError::Internal(format!("appending to the audit trail: {e}")))?;
-    Ok(())
+    edit::append_all(db, rows).await
 }
 
 /// What a walk along the chain found.

@@ -8,8 +8,8 @@ use entity::idempotency_key;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    EntityTrait, QuerySelect, Select, Set, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    EntityTrait, IntoActiveModel, QuerySelect, Select, Set, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -164,4 +164,45 @@ fn fingerprint(operation: &str, input: &impl Serialize) -> ApiResult<String> {
     Ok(hex::encode(Sha256::digest(
         format!("{operation}\n{input}").as_bytes(),
     )))
+}
+
+/// Rows per multi-row INSERT: their bound values stay under what a statement
+/// may carry (32,766 on SQLite, 65,535 on PostgreSQL) for up to 30 columns.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Inserts rows in order, with one statement per thousand, and returns them as saved.
+pub async fn insert_all<A>(
+    db: &impl ConnectionTrait,
+    rows: Vec<A>,
+) -> ApiResult<Vec<<A::Entity as EntityTrait>::Model>>
+where
+    A: ActiveModelTrait,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    let mut saved = Vec::with_capacity(rows.len());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        saved.extend(
+            A::Entity::insert_many(chunk)
+                .exec_with_returning(db)
+                .await?,
+        );
+    }
+    Ok(saved)
+}
+
+/// Inserts rows in order, with one statement per thousand, reading nothing back.
+pub async fn append_all<A: ActiveModelTrait>(
+    db: &impl ConnectionTrait,
+    rows: Vec<A>,
+) -> ApiResult<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        A::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
 }

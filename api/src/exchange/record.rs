@@ -10,6 +10,7 @@ use entity::enums::{
     MonitoringCategory, PovertyCause, Relation, StatusAction, StudentStatus,
 };
 use entity::{household, household_income, measure, member, status_change};
+use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 
 /// A household and everything on its card. Matched on import by `number`.
@@ -233,6 +234,75 @@ impl From<&measure::Model> for MeasureRecord {
             funds_fen: m.funds_fen,
             status: m.status,
             completed_on: m.completed_on,
+        }
+    }
+}
+
+impl IncomeRecord {
+    /// The year's income row, its net income per person computed as the register does.
+    pub fn row(
+        &self,
+        household_id: i64,
+        version: i32,
+        at: DateTime<Utc>,
+    ) -> household_income::Model {
+        let mut row = household_income::Model {
+            household_id,
+            year: self.year,
+            wage_fen: self.wage_fen,
+            production_fen: self.production_fen,
+            property_fen: self.property_fen,
+            transfer_fen: self.transfer_fen,
+            production_cost_fen: self.production_cost_fen,
+            household_size: self.household_size,
+            per_capita_net_fen: 0,
+            version,
+            updated_at: at,
+        };
+        row.per_capita_net_fen =
+            household_income::per_capita_net_fen(row.net_fen(), row.household_size);
+        row
+    }
+}
+
+impl StatusRecord {
+    /// The history entry to append; an imported entry was made by no user of this register.
+    pub fn row(&self, household_id: i64) -> status_change::ActiveModel {
+        status_change::ActiveModel {
+            household_id: Set(household_id),
+            action: Set(self.action),
+            from_status: Set(self.from_status),
+            to_status: Set(self.to_status),
+            from_monitoring: Set(self.from_monitoring),
+            to_monitoring: Set(self.to_monitoring),
+            year: Set(self.year),
+            reason: Set(self.reason.clone()),
+            proposal_id: Set(None),
+            actor_id: Set(None),
+            actor: Set(self.actor.trim().to_owned()),
+            at: Set(self.at),
+            ..Default::default()
+        }
+    }
+}
+
+impl MeasureRecord {
+    /// The measure's row, new (no ID) at `version` 1 or on top of one on file.
+    pub fn row(&self, household_id: i64, version: i32, at: DateTime<Utc>) -> measure::ActiveModel {
+        measure::ActiveModel {
+            household_id: Set(household_id),
+            category: Set(self.category),
+            task: Set(self.task.clone()),
+            standard: Set(self.standard.clone()),
+            responsible: Set(self.responsible.clone()),
+            deadline: Set(self.deadline),
+            funds_fen: Set(self.funds_fen),
+            status: Set(self.status),
+            completed_on: Set(self.completed_on),
+            version: Set(version),
+            created_at: Set(at),
+            updated_at: Set(at),
+            ..Default::default()
         }
     }
 }

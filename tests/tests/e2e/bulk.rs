@@ -230,6 +230,16 @@ async fn bad_rows_are_reported_with_their_line_field_and_reason(backend: Backend
     bad_enum["members"][0]["health"] = json!("immortal");
     let mut bad_number = records[5].clone();
     bad_number["number"] = json!("52269900000000001");
+    // A new household listing a person current in a household before it in
+    // the same batch: only the register can tell.
+    let mut person_elsewhere = records[5].clone();
+    let current = records[0]["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["active"] == true)
+        .expect("a current member");
+    person_elsewhere["members"][0]["idNumber"] = current["idNumber"].clone();
     let file = [
         records[0].to_string(),
         bad_id.to_string(),
@@ -237,11 +247,13 @@ async fn bad_rows_are_reported_with_their_line_field_and_reason(backend: Backend
         unknown_village.to_string(),
         bad_enum.to_string(),
         records[4].to_string(),
+        person_elsewhere.to_string(),
         bad_number.to_string(),
+        records[0].to_string(),
     ]
     .join("\n");
     let report = import(&target, "format=ndjson", file).await;
-    assert_eq!(counts(&report), [2, 0, 0, 5], "{report}");
+    assert_eq!(counts(&report), [2, 0, 1, 6], "{report}");
     let rejections = report["rejections"].as_array().expect("rejections");
     let at = |line: u64| {
         rejections
@@ -258,7 +270,22 @@ async fn bad_rows_are_reported_with_their_line_field_and_reason(backend: Backend
     assert!(at(3)["field"].is_null(), "{}", at(3));
     assert_eq!(at(4)["field"], "village");
     assert_eq!(at(5)["field"], "members[0].health");
-    assert_eq!(at(7)["field"], "number");
+    assert_eq!(at(7)["field"], "members[0].idNumber");
+    let first_number = records[0]["number"].as_str().expect("number");
+    assert!(
+        at(7)["reason"]
+            .as_str()
+            .expect("reason")
+            .contains(&format!("already a member of household {first_number}")),
+        "{}",
+        at(7)
+    );
+    assert_eq!(at(8)["field"], "number");
+    let lines: Vec<u64> = rejections
+        .iter()
+        .map(|r| r["line"].as_u64().expect("line"))
+        .collect();
+    assert_eq!(lines, [2, 3, 4, 5, 7, 8], "in file order: {report}");
     let numbers: Vec<String> = household::Entity::find()
         .order_by_asc(household::Column::Number)
         .all(&target.db)

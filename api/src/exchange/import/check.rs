@@ -1,0 +1,283 @@
+//! The checks of a household record, the rules of the mutations it stands
+//! for, made before anything is written.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use entity::enums::{MeasureStatus, PovertyCause, Relation};
+use entity::{household, member, region};
+
+use crate::error::{ApiError, ApiResult};
+use crate::exchange::record::{
+    HouseholdRecord, IncomeRecord, MeasureRecord, MemberRecord, StatusRecord,
+};
+use crate::graphql::household::{amount, check_causes, check_income, check_member, phone};
+use crate::graphql::plan::{MAX_RESPONSIBLE_CHARS, MAX_TASK_CHARS, check_deadline};
+use crate::graphql::required_text;
+
+/// A household record that passed the checks, as the rows it writes.
+pub(super) struct Checked {
+    /// The card on top of the one on file (with its ID, version and times), if any.
+    pub household: household::Model,
+    /// In the file's order, not yet given their household.
+    pub members: Vec<member::Model>,
+    /// The causes besides the main one, each once, in order.
+    pub other_causes: Vec<PovertyCause>,
+    pub incomes: Vec<IncomeRecord>,
+    pub history: Vec<StatusRecord>,
+    pub plan: Vec<MeasureRecord>,
+}
+
+/// Checks a record against the household on file under its number, if any.
+pub(super) fn check(
+    villages: &HashMap<String, region::Model>,
+    record: HouseholdRecord,
+    existing: Option<&household::Model>,
+    now: DateTime<Utc>,
+) -> ApiResult<Checked> {
+    let village = villages.get(record.village.trim()).ok_or_else(|| {
+        ApiError::bad_input(
+            "village",
+            format!("no village {} in your reach", record.village),
+        )
+    })?;
+    let number = record.number.trim();
+    // A household keeps its number when it moves; a new one is numbered in its village.
+    if existing.is_none()
+        && (number.len() != 17
+            || !number.starts_with(&village.code)
+            || !number.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ApiError::bad_input(
+            "number",
+            "a new household's number is its village's 12-digit code and 5 digits",
+        ));
+    }
+    let household = card_row(&record, village, existing, now)?;
+    let members = checked_members(&record.members, now)?;
+    check_incomes(&record.incomes)?;
+    check_history(&record)?;
+    let plan = checked_plan(&record.plan)?;
+    check_causes(household.main_cause, &record.other_causes)?;
+    let mut other_causes = record.other_causes;
+    other_causes.sort();
+    other_causes.dedup();
+    Ok(Checked {
+        household,
+        members,
+        other_causes,
+        incomes: record.incomes,
+        history: record.status_history,
+        plan,
+    })
+}
+
+/// The household row a record describes, on top of the one on file, if any.
+fn card_row(
+    r: &HouseholdRecord,
+    village: &region::Model,
+    existing: Option<&household::Model>,
+    now: DateTime<Utc>,
+) -> ApiResult<household::Model> {
+    Ok(household::Model {
+        id: existing.map_or(0, |h| h.id),
+        number: r.number.trim().to_owned(),
+        village_id: village.id,
+        address: required_text(&r.address, "address", 200)?,
+        phone: phone("phone", r.phone.as_deref())?,
+        attribute: r.attribute,
+        standard: r.identification_standard,
+        status: r.status,
+        enrolled_year: r.enrolled_year,
+        lifted_out_year: r.lifted_out_year,
+        monitoring: r.monitoring,
+        main_cause: r.main_cause,
+        cultivated_land_mu: amount("cultivatedLandMu", r.cultivated_land_mu)?,
+        housing_area_m2: amount("housingAreaM2", r.housing_area_m2)?,
+        dilapidated_grade: r.dilapidated_grade,
+        safe_drinking_water: r.safe_drinking_water,
+        production_electricity: r.production_electricity,
+        household_electricity: r.household_electricity,
+        road_distance_km: amount("roadDistanceKm", r.road_distance_km)?,
+        joined_cooperative: r.joined_cooperative,
+        food_secure: r.food_secure,
+        clothing_secure: r.clothing_secure,
+        compulsory_education_secure: r.compulsory_education_secure,
+        basic_medical_secure: r.basic_medical_secure,
+        housing_secure: r.housing_secure,
+        version: existing.map_or(1, |h| h.version),
+        created_at: existing.map_or(now, |h| h.created_at),
+        updated_at: existing.map_or(now, |h| h.updated_at),
+    })
+}
+
+/// The members as rows, checked as `addMember` checks them: one current
+/// head, no person twice.
+fn checked_members(records: &[MemberRecord], now: DateTime<Utc>) -> ApiResult<Vec<member::Model>> {
+    let mut rows = Vec::with_capacity(records.len());
+    for (i, m) in records.iter().enumerate() {
+        let field = format!("members[{i}]");
+        let mut row = member::Model {
+            id: 0,
+            household_id: 0,
+            name: m.name.clone(),
+            gender: m.gender,
+            id_number: m.id_number.clone(),
+            relation: m.relation,
+            ethnicity: m.ethnicity.trim().to_owned(),
+            education: m.education,
+            student_status: m.student_status,
+            health: m.health,
+            disability_grade: m.disability_grade,
+            labour_ability: m.labour_ability,
+            migrant_work: m.migrant_work,
+            migrant_months: m.migrant_months,
+            basic_medical_insurance: m.basic_medical_insurance,
+            serious_illness_insurance: m.serious_illness_insurance,
+            basic_pension: m.basic_pension,
+            is_active: m.active,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        check_member(&field, &mut row)?;
+        if rows
+            .iter()
+            .any(|r: &member::Model| r.id_number == row.id_number)
+        {
+            return Err(ApiError::bad_input(
+                format!("{field}.idNumber"),
+                "the same person is listed twice",
+            ));
+        }
+        rows.push(row);
+    }
+    let heads = rows
+        .iter()
+        .filter(|m| m.is_active && m.relation == Relation::Head)
+        .count();
+    if heads != 1 {
+        return Err(ApiError::bad_input(
+            "members",
+            format!("a household has exactly one current head, this one has {heads}"),
+        ));
+    }
+    Ok(rows)
+}
+
+fn check_incomes(incomes: &[IncomeRecord]) -> ApiResult<()> {
+    let mut years = BTreeSet::new();
+    for (i, income) in incomes.iter().enumerate() {
+        let at = |name: &str| format!("incomes[{i}].{name}");
+        let (year, wage, production, property, transfer, cost) = (
+            at("year"),
+            at("wageFen"),
+            at("productionFen"),
+            at("propertyFen"),
+            at("transferFen"),
+            at("productionCostFen"),
+        );
+        check_income(
+            (&year, income.year),
+            [
+                (&wage, income.wage_fen),
+                (&production, income.production_fen),
+                (&property, income.property_fen),
+                (&transfer, income.transfer_fen),
+                (&cost, income.production_cost_fen),
+            ],
+        )?;
+        if income.household_size < 1 {
+            return Err(ApiError::bad_input(
+                at("householdSize"),
+                "the household size is at least 1",
+            ));
+        }
+        if !years.insert(income.year) {
+            return Err(ApiError::bad_input(year, "the same year is listed twice"));
+        }
+    }
+    Ok(())
+}
+
+/// A history is a chain: each entry starts where the one before ended, in
+/// time order, and the last ends where the card stands.
+fn check_history(record: &HouseholdRecord) -> ApiResult<()> {
+    let history = &record.status_history;
+    for (i, pair) in history.windows(2).enumerate() {
+        let (before, entry) = (&pair[0], &pair[1]);
+        let field = |name: &str| format!("statusHistory[{}].{name}", i + 1);
+        if entry.at < before.at {
+            return Err(ApiError::bad_input(
+                field("at"),
+                "the history is oldest first",
+            ));
+        }
+        if entry.from_status != Some(before.to_status)
+            || entry.from_monitoring != before.to_monitoring
+        {
+            return Err(ApiError::bad_input(
+                field("fromStatus"),
+                "an entry starts where the one before it ended",
+            ));
+        }
+    }
+    if let Some(last) = history.last()
+        && (last.to_status != record.status || last.to_monitoring != record.monitoring)
+    {
+        return Err(ApiError::bad_input(
+            "status",
+            "the status and monitoring are where the last entry of the history ends",
+        ));
+    }
+    for (i, entry) in history.iter().enumerate() {
+        if entry.reason.chars().count() > 500 || entry.actor.trim().is_empty() {
+            return Err(ApiError::bad_input(
+                format!("statusHistory[{i}]"),
+                "an entry names who made it and gives a reason of at most 500 characters",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The plan checked as `addMeasure` checks a measure; done exactly when it has a day done.
+fn checked_plan(records: &[MeasureRecord]) -> ApiResult<Vec<MeasureRecord>> {
+    let mut plan: Vec<MeasureRecord> = Vec::with_capacity(records.len());
+    for (i, m) in records.iter().enumerate() {
+        let at = |name: &str| format!("plan[{i}].{name}");
+        let checked = MeasureRecord {
+            category: m.category,
+            task: required_text(&m.task, &at("task"), MAX_TASK_CHARS)?,
+            standard: required_text(&m.standard, &at("standard"), MAX_TASK_CHARS)?,
+            responsible: required_text(&m.responsible, &at("responsible"), MAX_RESPONSIBLE_CHARS)?,
+            deadline: check_deadline(m.deadline, &at("deadline"))?,
+            funds_fen: m.funds_fen,
+            status: m.status,
+            completed_on: m.completed_on,
+        };
+        if checked.funds_fen < 0 {
+            return Err(ApiError::bad_input(
+                at("fundsFen"),
+                "funds may not be negative",
+            ));
+        }
+        if (checked.status == MeasureStatus::Done) != checked.completed_on.is_some() {
+            return Err(ApiError::bad_input(
+                at("completedOn"),
+                "a measure has a day done exactly when it is done",
+            ));
+        }
+        if plan
+            .iter()
+            .any(|p| p.category == checked.category && p.task == checked.task)
+        {
+            return Err(ApiError::bad_input(
+                at("task"),
+                "the same measure is listed twice",
+            ));
+        }
+        plan.push(checked);
+    }
+    Ok(plan)
+}

@@ -1,0 +1,360 @@
+//! One household matched by its number and written where it differs from
+//! the register, as the mutations would write it.
+
+use chrono::Utc;
+use entity::enums::{PovertyCause, Relation};
+use entity::{
+    household, household_cause, household_income, measure, member, region, status_change,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
+};
+use serde_json::Value;
+use std::collections::HashMap;
+
+use super::Outcome;
+use super::check::check;
+use crate::audit::{self, Actor, Change};
+use crate::edit;
+use crate::error::{ApiError, ApiResult};
+use crate::exchange::record::{HouseholdRecord, IncomeRecord, MeasureRecord, StatusRecord};
+use crate::graphql::household::card::{self, household_snapshot, income_snapshot, member_snapshot};
+use crate::graphql::household::{ensure_not_on_file, replace_causes};
+use crate::graphql::plan;
+
+/// Checks a household record and writes what differs from the register.
+pub(super) async fn upsert(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    villages: &HashMap<String, region::Model>,
+    record: HouseholdRecord,
+) -> ApiResult<Outcome> {
+    let existing = edit::one_locked(
+        txn,
+        household::Entity::find().filter(household::Column::Number.eq(record.number.trim())),
+    )
+    .await?;
+    let now = Utc::now();
+    let checked = check(villages, record, existing.as_ref(), now)?;
+    let mut row = checked.household;
+    let mut change = CardChange {
+        txn,
+        household_id: 0,
+        touched: false,
+        audited: Vec::new(),
+    };
+    let outcome = match &existing {
+        None => {
+            let mut active = row.clone().into_active_model();
+            active.id = sea_orm::ActiveValue::NotSet;
+            row = active.insert(txn).await?;
+            change.household_id = row.id;
+            change.touched = true;
+            change.audit(
+                "household.import",
+                "Household",
+                row.id,
+                None,
+                Some(household_snapshot(&row)),
+            );
+            Outcome::Created
+        }
+        Some(before) => {
+            change.household_id = before.id;
+            if row != *before {
+                change.touch().await?;
+                row.version = before.version + 1;
+                row.updated_at = now;
+                row = row.into_active_model().reset_all().update(txn).await?;
+                let (before, after) = (household_snapshot(before), household_snapshot(&row));
+                change.audit(
+                    "household.import",
+                    "Household",
+                    row.id,
+                    Some(before),
+                    Some(after),
+                );
+            }
+            Outcome::Unchanged
+        }
+    };
+    change.causes(row.main_cause, &checked.other_causes).await?;
+    change
+        .members(checked.members.into_iter().enumerate().collect())
+        .await?;
+    change.incomes(&checked.incomes).await?;
+    change.history(&checked.history).await?;
+    change.plan(checked.plan).await?;
+    if !change.touched {
+        return Ok(outcome);
+    }
+    audit::record_all(txn, actor, change.audited).await?;
+    Ok(match outcome {
+        Outcome::Unchanged => {
+            card::record_change(txn, change.household_id).await?;
+            Outcome::Updated
+        }
+        // A new card's first revision is kept when it first changes, as a seeded card's is.
+        created => created,
+    })
+}
+
+/// The writes to one household's card, keeping its revisions and the audit trail.
+struct CardChange<'a> {
+    txn: &'a DatabaseTransaction,
+    household_id: i64,
+    /// Whether anything was written yet.
+    touched: bool,
+    /// What the audit trail is to record, appended at the end in one statement.
+    audited: Vec<Change<'static>>,
+}
+
+impl CardChange<'_> {
+    /// Call before each write: the first keeps the card as it stood.
+    async fn touch(&mut self) -> ApiResult<()> {
+        if !self.touched {
+            card::keep_before_change(self.txn, self.household_id).await?;
+            self.touched = true;
+        }
+        Ok(())
+    }
+
+    fn audit(
+        &mut self,
+        action: &'static str,
+        entity_type: &'static str,
+        entity_id: i64,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) {
+        self.audited.push(Change {
+            action,
+            entity_type,
+            entity_id,
+            before,
+            after,
+        });
+    }
+
+    /// `others` sorted, each once.
+    async fn causes(&mut self, main: PovertyCause, others: &[PovertyCause]) -> ApiResult<()> {
+        let mut on_file: Vec<_> = household_cause::Entity::find()
+            .filter(household_cause::Column::HouseholdId.eq(self.household_id))
+            .all(self.txn)
+            .await?
+            .into_iter()
+            .map(|c| c.cause)
+            .collect();
+        on_file.sort();
+        if on_file == others {
+            return Ok(());
+        }
+        self.touch().await?;
+        replace_causes(self.txn, self.household_id, main, others).await
+    }
+
+    /// Members matched by ID number, in the file's order (new ones get their
+    /// IDs in it), except that a head stepping down goes first: the register
+    /// holds one current head at a time.
+    async fn members(&mut self, mut rows: Vec<(usize, member::Model)>) -> ApiResult<()> {
+        let on_file = member::Entity::find()
+            .filter(member::Column::HouseholdId.eq(self.household_id))
+            .all(self.txn)
+            .await?;
+        let is_head = |m: &member::Model| m.is_active && m.relation == Relation::Head;
+        let steps_down = |m: &member::Model| {
+            !is_head(m)
+                && on_file
+                    .iter()
+                    .any(|f| f.id_number == m.id_number && is_head(f))
+        };
+        rows.sort_by_key(|(_, m)| !steps_down(m));
+        let mut fresh = Vec::new();
+        for (i, mut row) in rows {
+            row.household_id = self.household_id;
+            match on_file.iter().find(|m| m.id_number == row.id_number) {
+                Some(before) => {
+                    row.id = before.id;
+                    row.version = before.version;
+                    row.created_at = before.created_at;
+                    row.updated_at = before.updated_at;
+                    if row == *before {
+                        continue;
+                    }
+                    if row.is_active && !before.is_active {
+                        let field = format!("members[{i}].idNumber");
+                        ensure_not_on_file(self.txn, &field, &row.id_number, Some(before.id))
+                            .await?;
+                    }
+                    self.touch().await?;
+                    row.version += 1;
+                    row.updated_at = Utc::now();
+                    let saved = row.into_active_model().reset_all().update(self.txn).await?;
+                    let (before, after) = (member_snapshot(before), member_snapshot(&saved));
+                    self.audit(
+                        "member.import",
+                        "Member",
+                        saved.id,
+                        Some(before),
+                        Some(after),
+                    );
+                }
+                None => fresh.push((i, row)),
+            }
+        }
+        self.new_members(fresh).await
+    }
+
+    /// Members new to the household, checked not to be current elsewhere and
+    /// inserted with one statement, in the file's order.
+    async fn new_members(&mut self, fresh: Vec<(usize, member::Model)>) -> ApiResult<()> {
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let current: Vec<&str> = fresh
+            .iter()
+            .filter(|(_, m)| m.is_active)
+            .map(|(_, m)| m.id_number.as_str())
+            .collect();
+        let elsewhere = member::Entity::find()
+            .filter(member::Column::IdNumber.is_in(current))
+            .filter(member::Column::IsActive.eq(true))
+            .one(self.txn)
+            .await?;
+        if let Some(other) = elsewhere
+            && let Some((i, _)) = fresh.iter().find(|(_, m)| m.id_number == other.id_number)
+        {
+            let field = format!("members[{i}].idNumber");
+            ensure_not_on_file(self.txn, &field, &other.id_number, None).await?;
+        }
+        self.touch().await?;
+        let rows = fresh.into_iter().map(|(_, row)| {
+            let mut active = row.into_active_model();
+            active.id = sea_orm::ActiveValue::NotSet;
+            active
+        });
+        let mut saved = member::Entity::insert_many(rows)
+            .exec_with_returning(self.txn)
+            .await?;
+        saved.sort_by_key(|m| m.id);
+        for member in saved {
+            let after = Some(member_snapshot(&member));
+            self.audit("member.import", "Member", member.id, None, after);
+        }
+        Ok(())
+    }
+
+    /// Incomes matched by year; new years go in with one statement.
+    async fn incomes(&mut self, records: &[IncomeRecord]) -> ApiResult<()> {
+        let on_file = household_income::Entity::find()
+            .filter(household_income::Column::HouseholdId.eq(self.household_id))
+            .all(self.txn)
+            .await?;
+        let mut fresh = Vec::new();
+        for r in records {
+            let before = on_file.iter().find(|i| i.year == r.year);
+            if before.is_some_and(|b| IncomeRecord::from(b) == *r) {
+                continue;
+            }
+            self.touch().await?;
+            let row = r.row(
+                self.household_id,
+                before.map_or(1, |b| b.version + 1),
+                Utc::now(),
+            );
+            let after = Some(income_snapshot(&row));
+            match before {
+                Some(before) => {
+                    row.into_active_model().reset_all().update(self.txn).await?;
+                    let before = Some(income_snapshot(before));
+                    self.audit(
+                        "income.import",
+                        "HouseholdIncome",
+                        self.household_id,
+                        before,
+                        after,
+                    );
+                }
+                None => {
+                    fresh.push(row.into_active_model());
+                    self.audit(
+                        "income.import",
+                        "HouseholdIncome",
+                        self.household_id,
+                        None,
+                        after,
+                    );
+                }
+            }
+        }
+        if !fresh.is_empty() {
+            household_income::Entity::insert_many(fresh)
+                .exec_without_returning(self.txn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The history on file must be where the file's begins: the rest is appended.
+    async fn history(&mut self, records: &[StatusRecord]) -> ApiResult<()> {
+        let on_file: Vec<StatusRecord> = status_change::Entity::find()
+            .filter(status_change::Column::HouseholdId.eq(self.household_id))
+            .order_by_asc(status_change::Column::At)
+            .order_by_asc(status_change::Column::Id)
+            .all(self.txn)
+            .await?
+            .iter()
+            .map(StatusRecord::from)
+            .collect();
+        if on_file.len() > records.len() || records[..on_file.len()] != on_file[..] {
+            return Err(ApiError::bad_input(
+                "statusHistory",
+                format!(
+                    "the status history is append-only: the file's must begin with the {} entries on record",
+                    on_file.len()
+                ),
+            ));
+        }
+        for r in &records[on_file.len()..] {
+            self.touch().await?;
+            r.row(self.household_id).insert(self.txn).await?;
+        }
+        Ok(())
+    }
+
+    async fn plan(&mut self, records: Vec<MeasureRecord>) -> ApiResult<()> {
+        let on_file = measure::Entity::find()
+            .filter(measure::Column::HouseholdId.eq(self.household_id))
+            .all(self.txn)
+            .await?;
+        for r in records {
+            let before = on_file
+                .iter()
+                .find(|m| m.category == r.category && m.task == r.task);
+            if before.is_some_and(|b| MeasureRecord::from(b) == r) {
+                continue;
+            }
+            self.touch().await?;
+            let now = Utc::now();
+            let mut row = r.row(self.household_id, before.map_or(1, |b| b.version + 1), now);
+            let saved = match before {
+                Some(b) => {
+                    row.id = Set(b.id);
+                    row.created_at = Set(b.created_at);
+                    row.update(self.txn).await?
+                }
+                None => row.insert(self.txn).await?,
+            };
+            let before = before.map(plan::snapshot);
+            self.audit(
+                "measure.import",
+                "Measure",
+                saved.id,
+                before,
+                Some(plan::snapshot(&saved)),
+            );
+        }
+        Ok(())
+    }
+}
