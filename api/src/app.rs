@@ -1,6 +1,8 @@
 //! Builds the router and its state, and serves it until shut down.
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -13,6 +15,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::auth::AuthConfig;
+use crate::budget::Budgets;
 use crate::config::{Delivery, Limits};
 use crate::exchange;
 use crate::graphql::statistics::tally;
@@ -27,17 +30,22 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub limits: Limits,
     pub auth: AuthConfig,
+    /// What each client has left to spend, in this replica.
+    pub budgets: Arc<Budgets>,
 }
 
-pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Router {
+/// The routes and their state; refuses budgets it cannot read.
+pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Result<Router, String> {
+    let budgets = Arc::new(Budgets::new(&limits.budgets, limits.replicas)?);
     let state = AppState {
         schema: graphql::schema(Some(db.clone()), &limits, Some(auth.clone())),
         db,
         limits,
         auth,
+        budgets,
     };
     let request_id = HeaderName::from_static(REQUEST_ID);
-    Router::new()
+    let router = Router::new()
         .route("/graphql", get(http::get).post(http::post))
         .route(
             "/exchange/households",
@@ -52,7 +60,8 @@ pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Route
             let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
             tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
         }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    Ok(router)
 }
 
 /// Serves on `listener` until `shutdown` resolves, then drains in-flight
@@ -66,12 +75,18 @@ pub async fn serve(
     delivery: Delivery,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let router = router(db.clone(), limits, auth)
+        .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
     let _background = Background(vec![
         tokio::spawn(tally::keep_compacting(db.clone())),
         tokio::spawn(exchange::delivery::keep_delivering(db.clone(), delivery)),
     ]);
-    axum::serve(listener, router(db, limits, auth))
-        .with_graceful_shutdown(shutdown)
+    // The peer's address identifies callers without a token, for their budget.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
         .await
 }
 

@@ -12,9 +12,25 @@ pub struct Limits {
     /// Deepest nesting of selections a query may have.
     #[arg(long, env = "FUPIN_MAX_DEPTH", default_value_t = 15)]
     pub max_depth: usize,
-    /// Highest complexity score a query may have (lists count once per requested item).
+    /// Highest cost a query may have: each field costs 1, a list its page size
+    /// times its selection, an aggregate the rows it reads (see `graphql::cost`).
     #[arg(long, env = "FUPIN_MAX_COMPLEXITY", default_value_t = 20_000)]
     pub max_complexity: usize,
+    /// Most lexical tokens one document may contain, counted before it is parsed.
+    #[arg(long, env = "FUPIN_MAX_TOKENS", default_value_t = 2_000)]
+    pub max_tokens: usize,
+    /// Most directives one document may contain.
+    #[arg(long, env = "FUPIN_MAX_DIRECTIVES", default_value_t = 50)]
+    pub max_directives: usize,
+    /// Most selections (fields, spreads, inline fragments) one document may
+    /// have once every fragment spread is expanded, summed over its
+    /// operations and fragments: what validation walks.
+    #[arg(long, env = "FUPIN_MAX_SELECTIONS", default_value_t = 5_000)]
+    pub max_selections: usize,
+    /// Most root fields of one query resolved at the same time, so that one
+    /// request holds at most a share of the database pool.
+    #[arg(long, env = "FUPIN_MAX_PARALLEL_FIELDS", default_value_t = 4)]
+    pub max_parallel_fields: usize,
     /// Most aliased fields one document may contain.
     #[arg(long, env = "FUPIN_MAX_ALIASES", default_value_t = 30)]
     pub max_aliases: usize,
@@ -37,6 +53,14 @@ pub struct Limits {
     /// Most operations one batched (JSON array) request may carry; 0 turns batching off.
     #[arg(long, env = "FUPIN_MAX_BATCH", default_value_t = 0)]
     pub max_batch: usize,
+    /// Budgets per role that replace the defaults: `role=REQUESTS/COST` per
+    /// minute, comma-separated; `public` is every caller without a token.
+    #[arg(long, env = "FUPIN_BUDGETS", default_value = "")]
+    pub budgets: String,
+    /// Replicas serving behind the load balancer: each allows a client this
+    /// share of its budget.
+    #[arg(long, env = "FUPIN_REPLICAS", default_value_t = 1)]
+    pub replicas: u32,
 }
 
 impl Limits {

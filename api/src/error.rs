@@ -20,6 +20,11 @@ pub mod code {
     pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
     pub const TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
     pub const DOCUMENT_TOO_LARGE: &str = "DOCUMENT_TOO_LARGE";
+    pub const TOO_MANY_TOKENS: &str = "TOO_MANY_TOKENS";
+    pub const TOO_MANY_DIRECTIVES: &str = "TOO_MANY_DIRECTIVES";
+    pub const QUERY_TOO_LARGE: &str = "QUERY_TOO_LARGE";
+    pub const TOO_MANY_SIGN_INS: &str = "TOO_MANY_SIGN_INS";
+    pub const TOO_MANY_ERRORS: &str = "TOO_MANY_ERRORS";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";

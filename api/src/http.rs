@@ -4,19 +4,22 @@
 //! takes `application/json` only, batching is off unless configured, and every
 //! error a client sees has a code.
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, Value};
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse};
-use sea_orm::DatabaseConnection;
 
 use crate::access::{self, Viewer};
 use crate::app::AppState;
+use crate::budget::{Client, Refusal, Standing};
 use crate::error::{ApiError, code};
-use crate::graphql::{RequestData, coded_error};
+use crate::graphql::cost::Meter;
+use crate::graphql::{RequestData, coded_error, document};
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -53,6 +56,7 @@ impl Media {
 /// `GET /graphql`: GraphiQL for a browser, or a query in the URL.
 pub async fn get(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> axum::response::Response {
@@ -69,24 +73,20 @@ pub async fn get(
     if request.query.trim().is_empty() {
         return no_query(media);
     }
-    if is_mutation(&request) {
-        let mut response = request_error(
-            media,
-            StatusCode::METHOD_NOT_ALLOWED,
-            code::METHOD_NOT_ALLOWED,
-            "mutations must be sent with POST".into(),
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
-    }
-    execute(&state, &headers, media, BatchRequest::Single(request)).await
+    let call = Call {
+        state: &state,
+        headers: &headers,
+        source: peer.ip(),
+        media,
+        by_get: true,
+    };
+    execute(call, BatchRequest::Single(request)).await
 }
 
 /// `POST /graphql`: one operation, or a batch when batching is configured.
 pub async fn post(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> axum::response::Response {
@@ -148,7 +148,14 @@ pub async fn post(
             return request_error(media, StatusCode::BAD_REQUEST, code::BAD_REQUEST, message);
         }
     }
-    execute(&state, &headers, media, batch).await
+    let call = Call {
+        state: &state,
+        headers: &headers,
+        source: peer.ip(),
+        media,
+        by_get: false,
+    };
+    execute(call, batch).await
 }
 
 /// The parameters of a GET request, named as GraphQL over HTTP names them
@@ -217,74 +224,132 @@ pub(crate) async fn viewer_of_request(
     }
 }
 
-/// Whether the operation a GET request selects is a mutation.
-fn is_mutation(request: &Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    let selected = match (&document.operations, &request.operation_name) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name.as_str()),
-        (DocumentOperations::Multiple(ops), None) => ops.values().next().filter(|_| ops.len() == 1),
-    };
-    selected.is_some_and(|op| op.node.ty == OperationType::Mutation)
+/// One GraphQL call over HTTP, as a handler received it.
+struct Call<'a> {
+    state: &'a AppState,
+    headers: &'a HeaderMap,
+    source: IpAddr,
+    media: Media,
+    /// Sent by GET, which may not run mutations.
+    by_get: bool,
 }
 
-async fn execute(
+/// A caller let in: who it is, whose budget it spends, and what is left of it.
+pub(crate) struct Admitted {
+    pub viewer: Viewer,
+    pub client: Client,
+    pub standing: Standing,
+}
+
+/// Resolves the caller and takes one request from its budget; the refusal is
+/// the response to send (401 for a bad token, 429 over the budget).
+pub(crate) async fn admit(
     state: &AppState,
     headers: &HeaderMap,
+    source: IpAddr,
     media: Media,
-    batch: BatchRequest,
-) -> axum::response::Response {
-    let request_id = request_id_of(headers);
-    let db: &DatabaseConnection = &state.db;
+) -> Result<Admitted, axum::response::Response> {
     let viewer = match viewer_of_request(state, headers, media).await {
         Ok(viewer) => viewer,
+        Err(refusal) => {
+            // A bad token spends its source's requests, so guessing tokens is throttled too.
+            return Err(match state.budgets.admit(Client::source(source), None) {
+                Ok(_) => refusal,
+                Err(over) => too_many_requests(media, &over),
+            });
+        }
+    };
+    let client = Client::of(&viewer, source);
+    match state.budgets.admit(client, viewer.role()) {
+        Ok(standing) => Ok(Admitted {
+            viewer,
+            client,
+            standing,
+        }),
+        Err(over) => Err(too_many_requests(media, &over)),
+    }
+}
+
+async fn execute(call: Call<'_>, batch: BatchRequest) -> axum::response::Response {
+    let Call {
+        state,
+        headers,
+        source,
+        media,
+        by_get,
+    } = call;
+    let request_id = request_id_of(headers);
+    let Admitted {
+        viewer,
+        client,
+        standing,
+    } = match admit(state, headers, source, media).await {
+        Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
-    let batch = match batch {
-        BatchRequest::Single(request) => BatchRequest::Single(request.data(RequestData::new(
-            db,
-            viewer,
-            &state.limits,
-            &request_id,
-        ))),
-        BatchRequest::Batch(requests) => BatchRequest::Batch(
-            requests
-                .into_iter()
-                .map(|r| {
-                    r.data(RequestData::new(
-                        db,
-                        viewer.clone(),
-                        &state.limits,
-                        &request_id,
-                    ))
-                })
-                .collect(),
-        ),
+    let (single, requests) = match batch {
+        BatchRequest::Single(request) => (true, vec![request]),
+        BatchRequest::Batch(requests) => (false, requests),
     };
-    let outcome = tokio::time::timeout(
-        state.limits.request_timeout(),
-        state.schema.execute_batch(batch),
-    )
-    .await;
-    let mut response = match outcome {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(
-                timeout_ms = state.limits.request_timeout_ms,
-                "request timed out"
-            );
-            return request_error(
-                media,
-                StatusCode::SERVICE_UNAVAILABLE,
-                code::TIMEOUT,
-                format!(
-                    "the request took longer than {} ms and was abandoned",
-                    state.limits.request_timeout_ms
-                ),
-            );
+    let mut meters = Vec::with_capacity(requests.len());
+    let mut runs = Vec::with_capacity(requests.len());
+    for mut request in requests {
+        let meter = Arc::new(Meter::new(
+            state.limits.max_complexity,
+            Some(standing.cost_left),
+            state.limits.max_parallel_fields,
+        ));
+        meters.push(meter.clone());
+        // Analysed here, before async-graphql walks the document.
+        match document::admit(&request.query, &state.limits) {
+            Err(refused) => runs.push(Err(Response::from_errors(vec![refused]))),
+            Ok(parsed) => {
+                if by_get && document::is_mutation(&parsed, request.operation_name.as_deref()) {
+                    return with_standing(method_not_allowed(media), &standing);
+                }
+                request.set_parsed_query(parsed);
+                let data = RequestData::new(&state.db, viewer.clone(), &state.limits, &request_id, meter);
+                runs.push(Ok(request.data(data)));
+            }
         }
+    }
+    let work = futures::future::join_all(runs.into_iter().map(|run| async move {
+        match run {
+            Ok(request) => state.schema.execute(request).await,
+            Err(refused) => refused,
+        }
+    }));
+    let outcome = tokio::time::timeout(state.limits.request_timeout(), work).await;
+    // What ran is paid for, whether or not it finished in time.
+    let spent = meters.iter().map(|meter| meter.actual()).sum();
+    let cost_left = state.budgets.charge(client, viewer.role(), spent);
+    let Ok(mut responses) = outcome else {
+        tracing::warn!(
+            timeout_ms = state.limits.request_timeout_ms,
+            "request timed out"
+        );
+        let refusal = request_error(
+            media,
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::TIMEOUT,
+            format!(
+                "the request took longer than {} ms and was abandoned",
+                state.limits.request_timeout_ms
+            ),
+        );
+        return with_standing(refusal, &standing);
+    };
+    let mut over_budget = None;
+    for (response, meter) in responses.iter_mut().zip(&meters) {
+        if meter.over_budget() {
+            over_budget = Some(meter.requested());
+        }
+        let cost = cost_extension(meter, state.limits.max_complexity, &standing, cost_left);
+        response.extensions.insert("cost".to_owned(), cost);
+    }
+    let mut response = match responses.pop() {
+        Some(only) if single => BatchResponse::Single(only),
+        last => BatchResponse::Batch(responses.into_iter().chain(last).collect()),
     };
     // A batch is answered 200: its operations succeed or fail one by one.
     let request_error = match &mut response {
@@ -296,17 +361,105 @@ async fn execute(
             false
         }
     };
-    let status = match media {
-        Media::GraphqlResponse if request_error => StatusCode::BAD_REQUEST,
-        _ => StatusCode::OK,
+    let status = match (over_budget, media) {
+        (Some(_), _) => StatusCode::TOO_MANY_REQUESTS,
+        (None, Media::GraphqlResponse) if request_error => StatusCode::BAD_REQUEST,
+        (None, _) => StatusCode::OK,
     };
-    json(status, media, &response)
+    let mut answer = with_standing(json(status, media, &response), &standing);
+    if let Some(requested) = over_budget {
+        let wait = state.budgets.wait_for_cost(client, viewer.role(), requested);
+        set_retry_after(&mut answer, wait);
+    }
+    answer
 }
+
+/// `extensions.cost`: what the query was priced at and cost, the limit of one
+/// query, and the caller's cost budget in this replica.
+fn cost_extension(meter: &Meter, max_cost: usize, standing: &Standing, left: usize) -> Value {
+    let per_minute = standing.cost_capacity;
+    let budget = Value::from_json(serde_json::json!({
+        "limit": per_minute,
+        "remaining": left,
+        "restoredPerSecond": per_minute / 60,
+    }))
+    .unwrap_or(Value::Null);
+    let mut cost = async_graphql::indexmap::IndexMap::new();
+    cost.insert(async_graphql::Name::new("requested"), Value::from(meter.requested()));
+    cost.insert(async_graphql::Name::new("actual"), Value::from(meter.actual()));
+    cost.insert(async_graphql::Name::new("limit"), Value::from(max_cost));
+    cost.insert(async_graphql::Name::new("budget"), budget);
+    Value::Object(cost)
+}
+
+/// The request budget's headers, as GitHub and others send them.
+fn with_standing(
+    mut response: axum::response::Response,
+    standing: &Standing,
+) -> axum::response::Response {
+    let headers = response.headers_mut();
+    headers.insert(RATE_LIMIT, HeaderValue::from(standing.request_capacity));
+    headers.insert(RATE_REMAINING, HeaderValue::from(standing.requests_left));
+    headers.insert(RATE_RESET, HeaderValue::from(standing.reset_secs));
+    response
+}
+
+const RATE_LIMIT: &str = "x-ratelimit-limit";
+const RATE_REMAINING: &str = "x-ratelimit-remaining";
+const RATE_RESET: &str = "x-ratelimit-reset";
+
+fn set_retry_after(response: &mut axum::response::Response, wait: std::time::Duration) {
+    // Whole seconds, rounded up, and never 0: a client retrying at once would be refused again.
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+}
+
+/// 429 for a client over its budget, saying when to come back.
+pub(crate) fn too_many_requests(media: Media, refusal: &Refusal) -> axum::response::Response {
+    let mut response = request_error(
+        media,
+        StatusCode::TOO_MANY_REQUESTS,
+        code::RATE_LIMITED,
+        refusal.message.clone(),
+    );
+    set_retry_after(&mut response, refusal.retry_after);
+    let headers = response.headers_mut();
+    headers.insert(RATE_LIMIT, HeaderValue::from(refusal.request_capacity));
+    headers.insert(RATE_REMAINING, HeaderValue::from(0));
+    response
+}
+
+fn method_not_allowed(media: Media) -> axum::response::Response {
+    let mut response = request_error(
+        media,
+        StatusCode::METHOD_NOT_ALLOWED,
+        code::METHOD_NOT_ALLOWED,
+        "mutations must be sent with POST".into(),
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+/// Most errors one response reports.
+const MAX_ERRORS: usize = 50;
 
 /// Gives every error a code, and internal ones the request ID; reports whether
 /// the response is a request error (the operation never ran).
 fn finish(response: &mut Response, request_id: &str) -> bool {
     let not_executed = response.data == Value::Null && !response.errors.is_empty();
+    if response.errors.len() > MAX_ERRORS {
+        // Thousands of copies of one mistake help nobody and cost bandwidth.
+        let left_out = response.errors.len() - MAX_ERRORS;
+        response.errors.truncate(MAX_ERRORS);
+        response.errors.push(coded_error(
+            format!("{left_out} more errors were left out"),
+            code::TOO_MANY_ERRORS,
+        ));
+    }
     for error in &mut response.errors {
         let existing = error
             .extensions
@@ -338,7 +491,7 @@ fn finish(response: &mut Response, request_id: &str) -> bool {
 fn fallback_code(error: &ServerError, not_executed: bool) -> &'static str {
     match error.message.as_str() {
         "Query is nested too deep." => code::QUERY_TOO_DEEP,
-        "Query is too complex." => code::QUERY_TOO_COMPLEX,
+        message if message.starts_with("The recursion depth of the query") => code::QUERY_TOO_DEEP,
         // A well-formed document given a value its input type refuses (an unknown enum value, say).
         message
             if message.starts_with("Invalid value for argument")

@@ -5,6 +5,7 @@ pub mod account;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod budget;
 pub mod codes;
 pub mod config;
 pub mod db;

@@ -4,7 +4,9 @@
 //! of GraphQL errors.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
@@ -18,7 +20,7 @@ use crate::access::Viewer;
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::error::{ApiError, Shown, code};
-use crate::http::{Media, request_error, request_id_of, viewer_of_request};
+use crate::http::{Media, request_error, request_id_of};
 use crate::policy::{self, Access, Rule};
 
 /// Chunks of an export buffered between the database and the client.
@@ -43,10 +45,11 @@ struct ImportParams {
 /// `GET /exchange/households?region=&format=`: the register, streamed.
 pub async fn export(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let viewer = match permitted(&state, &headers, &policy::EXPORT).await {
+    let viewer = match permitted(&state, &headers, peer, &policy::EXPORT).await {
         Ok(viewer) => viewer,
         Err(refusal) => return refusal,
     };
@@ -94,11 +97,12 @@ pub async fn export(
 /// `POST /exchange/households?format=&mode=`: imports the body, read as it arrives.
 pub async fn import(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
     body: Body,
 ) -> Response {
-    let viewer = match permitted(&state, &headers, &policy::IMPORT).await {
+    let viewer = match permitted(&state, &headers, peer, &policy::IMPORT).await {
         Ok(viewer) => viewer,
         Err(refusal) => return refusal,
     };
@@ -129,9 +133,17 @@ pub async fn import(
     }
 }
 
-/// The viewer, if the policy lets them call the endpoint `rule` governs.
-async fn permitted(state: &AppState, headers: &HeaderMap, rule: &Rule) -> Result<Viewer, Response> {
-    let viewer = viewer_of_request(state, headers, Media::Json).await?;
+/// The viewer, if the policy lets them call the endpoint `rule` governs and
+/// their budget has a request left.
+async fn permitted(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    rule: &Rule,
+) -> Result<Viewer, Response> {
+    let viewer = crate::http::admit(state, headers, peer.ip(), Media::Json)
+        .await?
+        .viewer;
     match (&viewer, policy::access_of(&viewer, rule)) {
         (_, Access::Full) => Ok(viewer),
         (Viewer::Public, _) => Err(failure(ApiError::Unauthenticated)),

@@ -3,6 +3,8 @@
 
 pub mod account;
 pub mod assessment;
+pub mod cost;
+pub mod document;
 pub mod enterprise;
 pub mod funds;
 pub mod household;
@@ -24,18 +26,15 @@ pub mod supervision;
 use std::sync::Arc;
 
 use async_graphql::OutputType;
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{
-    Context, EmptySubscription, ErrorExtensionValues, MergedObject, Positioned, Schema,
-    ServerError, ServerResult, Variables,
+    Context, EmptySubscription, ErrorExtensionValues, MergedObject, Schema, ServerError,
 };
 use sea_orm::{DatabaseConnection, FromQueryResult, Select};
 
 use crate::access::Viewer;
 use crate::auth::AuthConfig;
 use crate::config::Limits;
-use crate::error::{ApiError, ApiResult, code};
+use crate::error::{ApiError, ApiResult};
 use loader::{Loaders, Nested};
 use relay::{Conn, NestedPage, Page, PageArgs, ParentColumn, SortKey, TotalCount};
 
@@ -95,15 +94,24 @@ pub struct RequestData {
     pub loaders: Arc<Loaders>,
     /// The `x-request-id` of the HTTP request, for the audit trail.
     pub request_id: String,
+    /// What the request may cost and what it has cost so far.
+    pub cost: Arc<cost::Meter>,
 }
 
 impl RequestData {
-    pub fn new(db: &DatabaseConnection, viewer: Viewer, limits: &Limits, request_id: &str) -> Self {
+    pub fn new(
+        db: &DatabaseConnection,
+        viewer: Viewer,
+        limits: &Limits,
+        request_id: &str,
+        cost: Arc<cost::Meter>,
+    ) -> Self {
         let loaders = Arc::new(Loaders::new(db, &viewer, limits.loader_delay()));
         Self {
             viewer,
             loaders,
             request_id: request_id.to_owned(),
+            cost,
         }
     }
 }
@@ -117,12 +125,10 @@ pub fn schema(
 ) -> FupinSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .extension(crate::policy::PolicyGuard)
-        .extension(DocumentLimits {
-            max_document_bytes: limits.max_document_bytes,
-            max_aliases: limits.max_aliases,
+        .extension(cost::Cost {
+            max_cost: limits.max_complexity,
         })
+        .extension(crate::policy::PolicyGuard)
         .data(limits.clone());
     if let Some(db) = db {
         builder = builder.data(db);
@@ -254,93 +260,10 @@ fn bounded_text(text: &str, field: &str, max_chars: usize) -> ApiResult<String> 
     Ok(text.to_owned())
 }
 
-/// Refuses documents that are too large or use too many aliases; async-graphql
-/// has built-in depth and complexity limits but none for these.
-struct DocumentLimits {
-    max_document_bytes: usize,
-    max_aliases: usize,
-}
-
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentLimits {
-            max_document_bytes: self.max_document_bytes,
-            max_aliases: self.max_aliases,
-        })
-    }
-}
-
 pub(crate) fn coded_error(message: impl Into<String>, error_code: &str) -> ServerError {
     let mut error = ServerError::new(message, None);
     let mut extensions = ErrorExtensionValues::default();
     extensions.set("code", error_code);
     error.extensions = Some(extensions);
     error
-}
-
-#[async_trait::async_trait]
-impl Extension for DocumentLimits {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if query.len() > self.max_document_bytes {
-            return Err(coded_error(
-                format!(
-                    "the query document may be at most {} bytes",
-                    self.max_document_bytes
-                ),
-                code::DOCUMENT_TOO_LARGE,
-            ));
-        }
-        let document = next.run(ctx, query, variables).await.map_err(|mut error| {
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", code::GRAPHQL_PARSE_FAILED);
-            error
-        })?;
-        let aliases = count_aliases(&document);
-        if aliases > self.max_aliases {
-            return Err(coded_error(
-                format!(
-                    "the query uses {aliases} aliases; at most {} are allowed",
-                    self.max_aliases
-                ),
-                code::TOO_MANY_ALIASES,
-            ));
-        }
-        Ok(document)
-    }
-}
-
-/// Aliased fields in every operation and fragment of a document.
-fn count_aliases(document: &ExecutableDocument) -> usize {
-    fn in_set(set: &Positioned<SelectionSet>) -> usize {
-        set.node
-            .items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(field) => {
-                    usize::from(field.node.alias.is_some()) + in_set(&field.node.selection_set)
-                }
-                Selection::InlineFragment(fragment) => in_set(&fragment.node.selection_set),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let operations: usize = document
-        .operations
-        .iter()
-        .map(|(_, op)| in_set(&op.node.selection_set))
-        .sum();
-    let fragments: usize = document
-        .fragments
-        .values()
-        .map(|f| in_set(&f.node.selection_set))
-        .sum();
-    operations + fragments
 }

@@ -138,7 +138,7 @@ pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize)
     let items = first
         .or(last)
         .map_or(DEFAULT_PAGE_SIZE, |n| usize::try_from(n).unwrap_or(0));
-    items.max(1) * child_complexity + 1
+    super::cost::page(items, child_complexity)
 }
 
 /// The four Relay page arguments, as a client sent them.
@@ -563,6 +563,7 @@ impl TotalCount {
 #[Object]
 impl TotalCount {
     /// Number of items in the whole list, across all pages (总数).
+    #[graphql(complexity = "crate::graphql::cost::priced(crate::graphql::cost::TOTAL_COUNT, child_complexity)")]
     async fn total_count(&self) -> ApiResult<u64> {
         (self.0)().await
     }

@@ -11,6 +11,7 @@ mod enterprises;
 mod exchange;
 mod external;
 mod funds;
+mod hardening;
 mod http;
 mod lifecycle;
 mod limits;

@@ -1,0 +1,229 @@
+//! What a request costs, before it runs (requested) and as it ran (actual).
+//!
+//! A field costs 1 and a connection its page size times its selection, as
+//! async-graphql computes complexity; a field that reads many rows to answer
+//! (an aggregate, a count, a password check) adds its price below, so that one
+//! request cannot buy a county's worth of work for a few points. Resolution
+//! yields to the runtime as it goes, so the request time limit holds even for
+//! work that never waits on the database, and a query resolves only a few root
+//! fields at a time, so that it holds at most that many pool connections.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextResolve, NextValidation, ResolveInfo,
+};
+use async_graphql::{ServerError, ServerResult, ValidationResult, Value};
+use tokio::sync::Semaphore;
+
+use crate::error::code;
+use crate::graphql::{RequestData, coded_error};
+
+/// One point buys a field; an aggregate is priced at a point per hundred rows
+/// it may read in a county of a million households (its worst case).
+///
+/// `statistics`: the tally rows of every village and a dozen grouped statements.
+pub const STATISTICS: usize = 1_500;
+/// `dataQuality`: nine checks, each over the region's households.
+pub const DATA_QUALITY: usize = 2_000;
+/// `verifyAuditChain`: reads and hashes every entry of the audit trail.
+pub const AUDIT_CHAIN: usize = 5_000;
+/// `planCompletion`, `fundUtilisation`, `enterpriseRanking`: one grouped
+/// statement over the region's measures, projects or links.
+pub const REGION_FIGURES: usize = 500;
+/// `Enterprise.benefit`: the links and donations of one enterprise in a year.
+pub const ENTERPRISE_FIGURES: usize = 20;
+/// `totalCount` of a connection: counts every row its filter matches.
+pub const TOTAL_COUNT: usize = 100;
+/// `login`, `refresh`, `clientCredentials`: a password hash is deliberately slow.
+pub const CREDENTIALS: usize = 200;
+
+/// The priced fields, by parent type and field name: what execution charges
+/// on top of a field's point. The same constants price them before execution
+/// (each field's `complexity` attribute), so requested and actual agree.
+const PRICED: &[(&str, &str, usize)] = &[
+    ("Query", "statistics", STATISTICS),
+    ("Query", "dataQuality", DATA_QUALITY),
+    ("Query", "verifyAuditChain", AUDIT_CHAIN),
+    ("Query", "planCompletion", REGION_FIGURES),
+    ("Query", "fundUtilisation", REGION_FIGURES),
+    ("Query", "enterpriseRanking", REGION_FIGURES),
+    ("Enterprise", "benefit", ENTERPRISE_FIGURES),
+    ("Mutation", "login", CREDENTIALS),
+    ("Mutation", "refresh", CREDENTIALS),
+    ("Mutation", "clientCredentials", CREDENTIALS),
+];
+
+fn price_of(parent_type: &str, field: &str) -> usize {
+    if field == "totalCount" {
+        return TOTAL_COUNT;
+    }
+    PRICED
+        .iter()
+        .find(|(t, f, _)| *t == parent_type && *f == field)
+        .map_or(0, |(_, _, price)| *price)
+}
+
+/// The highest cost async-graphql is ever handed for one field. Nested pages
+/// multiply (100 items of 100 items of ...); capping each field keeps the
+/// sums far from overflowing, while any capped field is over every limit.
+const COST_CEILING: usize = u32::MAX as usize;
+
+/// A connection's cost: each requested item costs its selection.
+pub fn page(items: usize, child_complexity: usize) -> usize {
+    items
+        .max(1)
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+        .min(COST_CEILING)
+}
+
+/// A priced field's cost: its price on top of its selection.
+pub fn priced(price: usize, child_complexity: usize) -> usize {
+    price
+        .saturating_add(child_complexity)
+        .saturating_add(1)
+        .min(COST_CEILING)
+}
+
+/// The cost of one request, as the HTTP layer and the extension share it.
+pub struct Meter {
+    /// The most this request may cost: the query limit, or less when the
+    /// caller's budget has less left.
+    allowance: usize,
+    /// What the caller's budget holds, for the refusal's message.
+    budget_left: Option<usize>,
+    requested: AtomicUsize,
+    actual: AtomicUsize,
+    /// Refused because the caller's budget could not pay for it.
+    over_budget: AtomicBool,
+    root_fields: Semaphore,
+}
+
+impl Meter {
+    pub fn new(max_cost: usize, budget_left: Option<usize>, parallel_fields: usize) -> Meter {
+        Meter {
+            allowance: budget_left.map_or(max_cost, |left| left.min(max_cost)),
+            budget_left,
+            requested: AtomicUsize::new(0),
+            actual: AtomicUsize::new(0),
+            over_budget: AtomicBool::new(false),
+            root_fields: Semaphore::new(parallel_fields.max(1)),
+        }
+    }
+
+    /// The cost computed before execution; 0 when the request never got that far.
+    pub fn requested(&self) -> usize {
+        self.requested.load(Ordering::Relaxed)
+    }
+
+    /// The cost of what was resolved.
+    pub fn actual(&self) -> usize {
+        self.actual.load(Ordering::Relaxed)
+    }
+
+    /// Whether the request was refused because the caller's budget could not pay for it.
+    pub fn over_budget(&self) -> bool {
+        self.over_budget.load(Ordering::Relaxed)
+    }
+
+    fn refusal(&self, requested: usize, max_cost: usize) -> Option<ServerError> {
+        if requested > max_cost {
+            return Some(coded_error(
+                format!("this query costs {requested}; a query may cost at most {max_cost}"),
+                code::QUERY_TOO_COMPLEX,
+            ));
+        }
+        match self.budget_left {
+            Some(left) if requested > left => {
+                self.over_budget.store(true, Ordering::Relaxed);
+                Some(coded_error(
+                format!(
+                    "this query costs {requested} and your budget has {left} left; \
+                     retry when it has been restored"
+                ),
+                code::RATE_LIMITED,
+            ))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Prices requests: refuses one whose requested cost is over its allowance,
+/// counts the actual cost field by field, yields between fields and holds
+/// root fields to the request's share of the pool.
+pub struct Cost {
+    pub max_cost: usize,
+}
+
+impl ExtensionFactory for Cost {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Cost {
+            max_cost: self.max_cost,
+        })
+    }
+}
+
+fn meter<'a>(ctx: &ExtensionContext<'a>) -> Option<&'a Arc<Meter>> {
+    ctx.data_opt::<RequestData>().map(|data| &data.cost)
+}
+
+#[async_trait::async_trait]
+impl Extension for Cost {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        let requested = result.complexity;
+        match meter(ctx) {
+            Some(meter) => {
+                meter.requested.store(requested, Ordering::Relaxed);
+                if requested > meter.allowance
+                    && let Some(refusal) = meter.refusal(requested, self.max_cost)
+                {
+                    return Err(vec![refusal]);
+                }
+            }
+            None if requested > self.max_cost => {
+                return Err(vec![coded_error(
+                    format!(
+                        "this query costs {requested}; a query may cost at most {}",
+                        self.max_cost
+                    ),
+                    code::QUERY_TOO_COMPLEX,
+                )]);
+            }
+            None => {}
+        }
+        Ok(result)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        // A field that never awaits the database would otherwise run to the
+        // end of the document without giving the timeout a chance to fire.
+        tokio::task::consume_budget().await;
+        let Some(meter) = meter(ctx) else {
+            return next.run(ctx, info).await;
+        };
+        meter.actual.fetch_add(
+            1 + price_of(info.parent_type, info.name),
+            Ordering::Relaxed,
+        );
+        if info.path_node.parent.is_some() {
+            return next.run(ctx, info).await;
+        }
+        let Ok(_permit) = meter.root_fields.acquire().await else {
+            return next.run(ctx, info).await;
+        };
+        next.run(ctx, info).await
+    }
+}
