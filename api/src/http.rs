@@ -2,7 +2,9 @@
 //! stock extractor runs mutations sent by GET and reads `text/plain` bodies as
 //! JSON (a cross-site request forgery hole). Here GET runs queries only, POST
 //! takes `application/json` only, batching is off unless configured, and every
-//! error a client sees has a code.
+//! error a client sees has a code. Each caller spends its budget (`budget`)
+//! and each document is weighed (`graphql::document`) before async-graphql
+//! walks it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -200,7 +202,7 @@ pub(crate) fn request_id_of(headers: &HeaderMap) -> String {
 
 /// Who is asking: the user the bearer token names, the public without one, or
 /// the response refusing a token that names no one.
-pub(crate) async fn viewer_of_request(
+async fn viewer_of_request(
     state: &AppState,
     headers: &HeaderMap,
     media: Media,
@@ -444,15 +446,16 @@ fn method_not_allowed(media: Media) -> axum::response::Response {
     response
 }
 
-/// Most errors one response reports.
+/// Most errors a response to a document that could not run reports.
 const MAX_ERRORS: usize = 50;
 
 /// Gives every error a code, and internal ones the request ID; reports whether
 /// the response is a request error (the operation never ran).
 fn finish(response: &mut Response, request_id: &str) -> bool {
     let not_executed = response.data == Value::Null && !response.errors.is_empty();
-    if response.errors.len() > MAX_ERRORS {
-        // Thousands of copies of one mistake help nobody and cost bandwidth.
+    if not_executed && response.errors.len() > MAX_ERRORS {
+        // Thousands of copies of one mistake help nobody and cost bandwidth;
+        // errors of an execution are bounded by its cost already.
         let left_out = response.errors.len() - MAX_ERRORS;
         response.errors.truncate(MAX_ERRORS);
         response.errors.push(coded_error(

@@ -6,7 +6,8 @@
 //! request cannot buy a county's worth of work for a few points. Resolution
 //! yields to the runtime as it goes, so the request time limit holds even for
 //! work that never waits on the database, and a query resolves only a few root
-//! fields at a time, so that it holds at most that many pool connections.
+//! fields, and a few fields that read rows themselves, at a time, so that one
+//! request holds only a share of the pool's connections.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -14,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextResolve, NextValidation, ResolveInfo,
 };
-use async_graphql::{ServerError, ServerResult, ValidationResult, Value};
+use async_graphql::{QueryPathSegment, ServerError, ServerResult, ValidationResult, Value};
 use tokio::sync::Semaphore;
 
 use crate::error::code;
@@ -34,8 +35,12 @@ pub const AUDIT_CHAIN: usize = 5_000;
 pub const REGION_FIGURES: usize = 500;
 /// `Enterprise.benefit`: the links and donations of one enterprise in a year.
 pub const ENTERPRISE_FIGURES: usize = 20;
-/// `totalCount` of a connection: counts every row its filter matches.
-pub const TOTAL_COUNT: usize = 100;
+/// `Household.cardAsOf`: the card's revisions up to a day.
+pub const CARD_AS_OF: usize = 10;
+/// Rows a `totalCount` counts for a point. A count is priced by what it
+/// counted, after the fact: it costs the same whether a list's counts come
+/// from one statement per page or a page's worth of items.
+const ROWS_PER_POINT: u64 = 100;
 /// `login`, `refresh`, `clientCredentials`: a password hash is deliberately slow.
 pub const CREDENTIALS: usize = 200;
 
@@ -50,15 +55,23 @@ const PRICED: &[(&str, &str, usize)] = &[
     ("Query", "fundUtilisation", REGION_FIGURES),
     ("Query", "enterpriseRanking", REGION_FIGURES),
     ("Enterprise", "benefit", ENTERPRISE_FIGURES),
+    ("Household", "cardAsOf", CARD_AS_OF),
     ("Mutation", "login", CREDENTIALS),
     ("Mutation", "refresh", CREDENTIALS),
     ("Mutation", "clientCredentials", CREDENTIALS),
 ];
 
+/// Fields under the root that query the database themselves, a statement or
+/// more for each list item, rather than through a DataLoader (a statement for
+/// a whole page). None of them selects another, so their semaphore cannot
+/// deadlock.
+const UNBATCHED: &[(&str, &str)] = &[
+    ("Household", "cardAsOf"),
+    ("DataQualityCheck", "count"),
+    ("PolicyReadership", "overall"),
+];
+
 fn price_of(parent_type: &str, field: &str) -> usize {
-    if field == "totalCount" {
-        return TOTAL_COUNT;
-    }
     PRICED
         .iter()
         .find(|(t, f, _)| *t == parent_type && *f == field)
@@ -98,7 +111,11 @@ pub struct Meter {
     actual: AtomicUsize,
     /// Refused because the caller's budget could not pay for it.
     over_budget: AtomicBool,
+    /// Root fields resolving now; a root field holds its permit while its
+    /// whole selection resolves.
     root_fields: Semaphore,
+    /// [`UNBATCHED`] fields resolving now.
+    unbatched_fields: Semaphore,
 }
 
 impl Meter {
@@ -110,6 +127,7 @@ impl Meter {
             actual: AtomicUsize::new(0),
             over_budget: AtomicBool::new(false),
             root_fields: Semaphore::new(parallel_fields.max(1)),
+            unbatched_fields: Semaphore::new(parallel_fields.max(1)),
         }
     }
 
@@ -121,6 +139,12 @@ impl Meter {
     /// The cost of what was resolved.
     pub fn actual(&self) -> usize {
         self.actual.load(Ordering::Relaxed)
+    }
+
+    /// Adds what counting `rows` rows cost to the actual cost.
+    pub fn counted(&self, rows: u64) {
+        let points = usize::try_from(rows / ROWS_PER_POINT).unwrap_or(usize::MAX);
+        self.actual.fetch_add(points, Ordering::Relaxed);
     }
 
     /// Whether the request was refused because the caller's budget could not pay for it.
@@ -214,16 +238,22 @@ impl Extension for Cost {
         let Some(meter) = meter(ctx) else {
             return next.run(ctx, info).await;
         };
-        meter.actual.fetch_add(
-            1 + price_of(info.parent_type, info.name),
-            Ordering::Relaxed,
-        );
-        if info.path_node.parent.is_some() {
-            return next.run(ctx, info).await;
-        }
-        let Ok(_permit) = meter.root_fields.acquire().await else {
+        // List items pass through here too; like the price computed before
+        // execution, the actual cost counts fields only.
+        let QueryPathSegment::Name(_) = info.path_node.segment else {
             return next.run(ctx, info).await;
         };
+        let price = price_of(info.parent_type, info.name);
+        meter.actual.fetch_add(1 + price, Ordering::Relaxed);
+        let share = if info.path_node.parent.is_none() {
+            &meter.root_fields
+        } else if UNBATCHED.contains(&(info.parent_type, info.name)) {
+            &meter.unbatched_fields
+        } else {
+            return next.run(ctx, info).await;
+        };
+        // The semaphores are never closed, so a permit always comes.
+        let _permit = share.acquire().await.ok();
         next.run(ctx, info).await
     }
 }

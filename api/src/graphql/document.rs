@@ -382,8 +382,8 @@ mod tests {
 
     #[test]
     fn tokens_are_counted_as_graphql_reads_them() {
-        assert!(!tokens_exceed("{ a(b: \"x y, z\") }", 7));
-        assert!(tokens_exceed("{ a(b: \"x y, z\") }", 6));
+        assert!(!tokens_exceed("{ a(b: \"x y, z\") }", 8));
+        assert!(tokens_exceed("{ a(b: \"x y, z\") }", 7));
         assert!(!tokens_exceed("# a comment { } { }\n{ a, b, c }", 5));
         assert!(!tokens_exceed("{ a(f: -1.5e-3, s: \"\"\"x \\\"\"\" y\"\"\") }", 11));
         assert!(tokens_exceed("{ a(f: -1.5e-3, s: \"\"\"x \\\"\"\" y\"\"\") }", 10));

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::connection::{
     Connection, DefaultConnectionName, DefaultEdgeName, Edge, EmptyFields, EnableNodesField,
 };
-use async_graphql::{ID, Object, OutputType};
+use async_graphql::{Context, ID, Object, OutputType};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::future::BoxFuture;
@@ -562,9 +562,11 @@ impl TotalCount {
 
 #[Object]
 impl TotalCount {
-    /// Number of items in the whole list, across all pages (总数).
-    #[graphql(complexity = "crate::graphql::cost::priced(crate::graphql::cost::TOTAL_COUNT, child_complexity)")]
-    async fn total_count(&self) -> ApiResult<u64> {
-        (self.0)().await
+    /// Number of items in the whole list, across all pages (总数). It costs a
+    /// point per hundred items counted, charged once counted.
+    async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
+        let count = (self.0)().await?;
+        super::data::<super::RequestData>(ctx)?.cost.counted(count);
+        Ok(count)
     }
 }
