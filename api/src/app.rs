@@ -87,7 +87,7 @@ pub async fn serve(
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-        .await
+    .await
 }
 
 /// Tasks that live as long as the server: stopped when it ends, or when its

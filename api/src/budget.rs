@@ -163,7 +163,11 @@ impl Budgets {
         for (role, allowance) in DEFAULTS {
             allowances.insert((*role).to_owned(), *allowance);
         }
-        for entry in overrides.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        for entry in overrides
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             let (role, allowance) = parse_override(entry)?;
             if !allowances.contains_key(role) {
                 return Err(format!(
@@ -311,7 +315,9 @@ mod tests {
         let client = Client::source("192.0.2.1".parse().expect("address"));
         assert!(budgets.admit(client, None).is_ok());
         assert!(budgets.admit(client, None).is_ok());
-        let refusal = budgets.admit(client, None).expect_err("two of four per replica");
+        let refusal = budgets
+            .admit(client, None)
+            .expect_err("two of four per replica");
         assert!(refusal.retry_after > Duration::ZERO);
     }
 

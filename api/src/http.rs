@@ -310,7 +310,8 @@ async fn execute(call: Call<'_>, batch: BatchRequest) -> axum::response::Respons
                     return with_standing(method_not_allowed(media), &standing);
                 }
                 request.set_parsed_query(parsed);
-                let data = RequestData::new(&state.db, viewer.clone(), &state.limits, &request_id, meter);
+                let data =
+                    RequestData::new(&state.db, viewer.clone(), &state.limits, &request_id, meter);
                 runs.push(Ok(request.data(data)));
             }
         }
@@ -370,7 +371,9 @@ async fn execute(call: Call<'_>, batch: BatchRequest) -> axum::response::Respons
     };
     let mut answer = with_standing(json(status, media, &response), &standing);
     if let Some(requested) = over_budget {
-        let wait = state.budgets.wait_for_cost(client, viewer.role(), requested);
+        let wait = state
+            .budgets
+            .wait_for_cost(client, viewer.role(), requested);
         set_retry_after(&mut answer, wait);
     }
     answer
@@ -387,8 +390,14 @@ fn cost_extension(meter: &Meter, max_cost: usize, standing: &Standing, left: usi
     }))
     .unwrap_or(Value::Null);
     let mut cost = async_graphql::indexmap::IndexMap::new();
-    cost.insert(async_graphql::Name::new("requested"), Value::from(meter.requested()));
-    cost.insert(async_graphql::Name::new("actual"), Value::from(meter.actual()));
+    cost.insert(
+        async_graphql::Name::new("requested"),
+        Value::from(meter.requested()),
+    );
+    cost.insert(
+        async_graphql::Name::new("actual"),
+        Value::from(meter.actual()),
+    );
     cost.insert(async_graphql::Name::new("limit"), Value::from(max_cost));
     cost.insert(async_graphql::Name::new("budget"), budget);
     Value::Object(cost)

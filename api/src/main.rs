@@ -53,8 +53,9 @@ enum Command {
         /// JSON file of identity providers whose tokens are accepted too (RS256 or ES256).
         #[arg(long, env = "FUPIN_EXTERNAL_ISSUERS")]
         external_issuers: Option<std::path::PathBuf>,
+        // Boxed: the limits would make this variant far larger than the others.
         #[command(flatten)]
-        limits: Limits,
+        limits: Box<Limits>,
         #[command(flatten)]
         delivery: Delivery,
     },
@@ -240,7 +241,15 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {bind}"))?;
             tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
-            app::serve(listener, db, limits, auth, delivery, app::shutdown_signal()).await?;
+            app::serve(
+                listener,
+                db,
+                *limits,
+                auth,
+                delivery,
+                app::shutdown_signal(),
+            )
+            .await?;
         }
         Command::Seed {
             households,

@@ -102,7 +102,9 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Signs in with a username and password (登录). Failed attempts slow down
     /// and then lock the account for a while; every attempt is recorded.
-    #[graphql(complexity = "crate::graphql::cost::priced(crate::graphql::cost::CREDENTIALS, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::priced(crate::graphql::cost::CREDENTIALS, child_complexity)"
+    )]
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -121,7 +123,9 @@ impl AccountMutation {
     }
 
     /// Exchanges a provincial system's client ID and secret for tokens (客户端凭证).
-    #[graphql(complexity = "crate::graphql::cost::priced(crate::graphql::cost::CREDENTIALS, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::priced(crate::graphql::cost::CREDENTIALS, child_complexity)"
+    )]
     async fn client_credentials(
         &self,
         ctx: &Context<'_>,
@@ -140,7 +144,9 @@ impl AccountMutation {
     }
 
     /// Exchanges a refresh token for new tokens (刷新令牌).
-    #[graphql(complexity = "crate::graphql::cost::priced(crate::graphql::cost::CREDENTIALS, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::priced(crate::graphql::cost::CREDENTIALS, child_complexity)"
+    )]
     async fn refresh(&self, ctx: &Context<'_>, refresh_token: String) -> ApiResult<TokenPayload> {
         account::refresh(db(ctx)?, auth(ctx)?, &refresh_token)
             .await

@@ -163,12 +163,12 @@ impl Meter {
             Some(left) if requested > left => {
                 self.over_budget.store(true, Ordering::Relaxed);
                 Some(coded_error(
-                format!(
-                    "this query costs {requested} and your budget has {left} left; \
+                    format!(
+                        "this query costs {requested} and your budget has {left} left; \
                      retry when it has been restored"
-                ),
-                code::RATE_LIMITED,
-            ))
+                    ),
+                    code::RATE_LIMITED,
+                ))
             }
             _ => None,
         }

@@ -119,7 +119,8 @@ fn tokens_exceed(query: &str, max: usize) -> bool {
                 tokens += 1;
                 i += 1;
                 while i < bytes.len()
-                    && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'.' | b'+' | b'-'))
+                    && (bytes[i].is_ascii_alphanumeric()
+                        || matches!(bytes[i], b'_' | b'.' | b'+' | b'-'))
                 {
                     i += 1;
                 }
@@ -385,8 +386,14 @@ mod tests {
         assert!(!tokens_exceed("{ a(b: \"x y, z\") }", 8));
         assert!(tokens_exceed("{ a(b: \"x y, z\") }", 7));
         assert!(!tokens_exceed("# a comment { } { }\n{ a, b, c }", 5));
-        assert!(!tokens_exceed("{ a(f: -1.5e-3, s: \"\"\"x \\\"\"\" y\"\"\") }", 11));
-        assert!(tokens_exceed("{ a(f: -1.5e-3, s: \"\"\"x \\\"\"\" y\"\"\") }", 10));
+        assert!(!tokens_exceed(
+            "{ a(f: -1.5e-3, s: \"\"\"x \\\"\"\" y\"\"\") }",
+            11
+        ));
+        assert!(tokens_exceed(
+            "{ a(f: -1.5e-3, s: \"\"\"x \\\"\"\" y\"\"\") }",
+            10
+        ));
         assert!(!tokens_exceed("{ ...F }", 4));
         assert!(tokens_exceed("{ ...F }", 3));
     }

@@ -267,7 +267,9 @@ impl OversightQuery {
 
     /// Walks the whole audit trail and reports the first entry altered behind
     /// the service's back, if any (校验审计链): for the county office and auditors.
-    #[graphql(complexity = "crate::graphql::cost::priced(crate::graphql::cost::AUDIT_CHAIN, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::priced(crate::graphql::cost::AUDIT_CHAIN, child_complexity)"
+    )]
     async fn verify_audit_chain(&self, ctx: &Context<'_>) -> ApiResult<AuditChainReport> {
         let report = audit::verify(db(ctx)?).await?;
         Ok(AuditChainReport {

@@ -580,7 +580,9 @@ pub struct PlanQuery;
 impl PlanQuery {
     /// Plan completion of a county, township or village and of each region
     /// under it, over the households the caller reaches (计划完成情况).
-    #[graphql(complexity = "crate::graphql::cost::priced(crate::graphql::cost::REGION_FIGURES, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::priced(crate::graphql::cost::REGION_FIGURES, child_complexity)"
+    )]
     async fn plan_completion(
         &self,
         ctx: &Context<'_>,

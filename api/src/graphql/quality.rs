@@ -436,7 +436,9 @@ impl QualityQuery {
     /// Checks of the register's data for the households of a county, township or
     /// village that the caller reaches, one per kind of problem (数据质量检查).
     /// Counts and lists are computed only when selected.
-    #[graphql(complexity = "super::cost::priced(super::cost::DATA_QUALITY, CHECKS.saturating_mul(child_complexity))")]
+    #[graphql(
+        complexity = "super::cost::priced(super::cost::DATA_QUALITY, CHECKS.saturating_mul(child_complexity))"
+    )]
     async fn data_quality(
         &self,
         ctx: &Context<'_>,

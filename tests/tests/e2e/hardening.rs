@@ -43,7 +43,13 @@ fn resident_bytes() -> u64 {
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
         .expect("VmRSS")
         * 1024
 }
@@ -83,7 +89,11 @@ async fn fragment_fan_outs_are_refused_at_once_without_growing_the_process(backe
             let (status, _, body) = anonymous(&app, &query).await;
             let took = started.elapsed();
             assert_eq!(status, 200, "{body}");
-            assert_eq!(TestApp::error_codes(&body), ["QUERY_TOO_LARGE"], "{levels}: {body}");
+            assert_eq!(
+                TestApp::error_codes(&body),
+                ["QUERY_TOO_LARGE"],
+                "{levels}: {body}"
+            );
             assert!(
                 took < Duration::from_millis(50),
                 "{levels} levels of `{leaf}` took {took:?}"
@@ -110,7 +120,11 @@ async fn many_copies_of_an_aggregate_cost_what_they_read(backend: Backend) {
     let (_, _, body) = anonymous(&app, &format!("{{ {one} {one} }}")).await;
     assert!(body.get("errors").is_none(), "{body}");
     let copies = vec![one.as_str(); 14].join(" ");
-    let (status, _, body) = anonymous(&app, &format!("{{ ...S ...S }} fragment S on Query {{ {copies} }}")).await;
+    let (status, _, body) = anonymous(
+        &app,
+        &format!("{{ ...S ...S }} fragment S on Query {{ {copies} }}"),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(TestApp::error_codes(&body), ["QUERY_TOO_COMPLEX"], "{body}");
     let message = tests::error_message(&body);
@@ -131,7 +145,11 @@ async fn directive_and_token_floods_are_refused_with_a_short_answer(backend: Bac
     assert!(body.to_string().len() < 1_000, "{body}");
     let fifty_one = format!("{{ __typename {} }}", "@include(if: true)".repeat(51));
     let (_, _, body) = anonymous(&app, &fifty_one).await;
-    assert_eq!(TestApp::error_codes(&body), ["TOO_MANY_DIRECTIVES"], "{body}");
+    assert_eq!(
+        TestApp::error_codes(&body),
+        ["TOO_MANY_DIRECTIVES"],
+        "{body}"
+    );
     let fifty = format!("{{ __typename {} }}", "@include(if: true)".repeat(50));
     let (_, _, body) = anonymous(&app, &fifty).await;
     assert_eq!(body["data"]["__typename"], "Query", "{body}");
@@ -176,10 +194,7 @@ async fn a_document_may_sign_in_only_once(backend: Backend) {
         &format!("mutation {{ {} }}", attempt(tests::TEST_PASSWORD)),
     )
     .await;
-    assert!(
-        body["data"]["login"]["accessToken"].is_string(),
-        "{body}"
-    );
+    assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
 }
 
 async fn every_answer_reports_its_cost_and_budget(backend: Backend) {
@@ -195,7 +210,10 @@ async fn every_answer_reports_its_cost_and_budget(backend: Backend) {
     let cost = &body["extensions"]["cost"];
     // Requested: 50 villages of a field each under `nodes`, and the connection.
     assert_eq!(cost["requested"], 101, "{body}");
-    let villages = body["data"]["villages"]["nodes"].as_array().expect("nodes").len();
+    let villages = body["data"]["villages"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .len();
     assert!(villages < 50, "the seed has fewer villages than the page");
     // Actual: the fields that were resolved.
     assert_eq!(cost["actual"], json!(villages + 2), "{body}");
@@ -333,7 +351,8 @@ async fn an_officer_is_served_while_strangers_attack(backend: Backend) {
     let county = app.query("{ county { id } }", json!({})).await["county"]["id"].clone();
     let costly = format!(
         "{{ {} }}",
-        vec![format!(r#"statistics(regionId: {county}, year: 2026) {{ poorHouseholds }}"#); 13].join(" ")
+        vec![format!(r#"statistics(regionId: {county}, year: 2026) {{ poorHouseholds }}"#); 13]
+            .join(" ")
     );
     let attacks = vec![
         fan_out(30, "__typename"),

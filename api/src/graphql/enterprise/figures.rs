@@ -254,7 +254,9 @@ impl RankingQuery {
     /// Enterprises ranked by what they brought poor households in a year, for
     /// the policy preference list (政策倾斜名单): only those whose figure is
     /// above zero, highest first. Public.
-    #[graphql(complexity = "crate::graphql::cost::priced(crate::graphql::cost::REGION_FIGURES, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::priced(crate::graphql::cost::REGION_FIGURES, child_complexity)"
+    )]
     async fn enterprise_ranking(
         &self,
         ctx: &Context<'_>,

@@ -155,7 +155,9 @@ impl Enterprise {
     }
     /// What it brought poor households in a year: public figures over all its
     /// links and donations (年度带贫成效).
-    #[graphql(complexity = "crate::graphql::cost::priced(crate::graphql::cost::ENTERPRISE_FIGURES, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::priced(crate::graphql::cost::ENTERPRISE_FIGURES, child_complexity)"
+    )]
     async fn benefit(
         &self,
         ctx: &Context<'_>,

@@ -166,7 +166,9 @@ pub struct FundUtilisationQuery;
 impl FundUtilisationQuery {
     /// Fund utilisation of the projects covering a region, with the same figures
     /// for each region under it (资金使用率统计).
-    #[graphql(complexity = "crate::graphql::cost::priced(crate::graphql::cost::REGION_FIGURES, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::priced(crate::graphql::cost::REGION_FIGURES, child_complexity)"
+    )]
     async fn fund_utilisation(
         &self,
         ctx: &Context<'_>,

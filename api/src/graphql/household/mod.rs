@@ -247,7 +247,9 @@ impl Household {
     }
     /// What the card said at the end of a day (UTC), rebuilt from its
     /// revisions; null if the household was not on file yet (某日档案).
-    #[graphql(complexity = "crate::graphql::cost::priced(crate::graphql::cost::CARD_AS_OF, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::priced(crate::graphql::cost::CARD_AS_OF, child_complexity)"
+    )]
     async fn card_as_of(&self, ctx: &Context<'_>, date: NaiveDate) -> ApiResult<Option<CardAsOf>> {
         card::card_as_of(db(ctx)?, &self.0, date).await
     }

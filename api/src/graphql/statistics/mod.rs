@@ -340,7 +340,9 @@ impl StatisticsQuery {
     /// Statistics of the county, a township or a village for a year, with the
     /// same figures for each region under it (统计监测). Anyone may read them;
     /// without a token, counts of fewer than five households are null.
-    #[graphql(complexity = "crate::graphql::cost::priced(crate::graphql::cost::STATISTICS, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::priced(crate::graphql::cost::STATISTICS, child_complexity)"
+    )]
     async fn statistics(
         &self,
         ctx: &Context<'_>,
