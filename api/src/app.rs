@@ -1,6 +1,7 @@
 //! Builds the router and its state, and serves it until shut down.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
@@ -50,7 +51,8 @@ pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Route
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+            // The handler records where the request comes from, once it knows.
+            tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path(), source = tracing::field::Empty)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
@@ -70,7 +72,8 @@ pub async fn serve(
         tokio::spawn(tally::keep_compacting(db.clone())),
         tokio::spawn(exchange::delivery::keep_delivering(db.clone(), delivery)),
     ]);
-    axum::serve(listener, router(db, limits, auth))
+    let app = router(db, limits, auth).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

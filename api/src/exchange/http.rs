@@ -3,8 +3,10 @@
 //! import's report. Both take a bearer token; errors have the shape and codes
 //! of GraphQL errors.
 
+use std::net::SocketAddr;
+
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
@@ -18,7 +20,7 @@ use crate::access::Viewer;
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::error::{ApiError, Shown, code};
-use crate::http::{Media, request_error, request_id_of, viewer_of_request};
+use crate::http::{Media, request_error, request_id_of, request_source, viewer_of_request};
 use crate::policy::{self, Access, Rule};
 
 /// Chunks of an export buffered between the database and the client.
@@ -43,9 +45,11 @@ struct ImportParams {
 /// `GET /exchange/households?region=&format=`: the register, streamed.
 pub async fn export(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    request_source(&state, &headers, peer);
     let viewer = match permitted(&state, &headers, &policy::EXPORT).await {
         Ok(viewer) => viewer,
         Err(refusal) => return refusal,
@@ -94,10 +98,12 @@ pub async fn export(
 /// `POST /exchange/households?format=&mode=`: imports the body, read as it arrives.
 pub async fn import(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
     body: Body,
 ) -> Response {
+    request_source(&state, &headers, peer);
     let viewer = match permitted(&state, &headers, &policy::IMPORT).await {
         Ok(viewer) => viewer,
         Err(refusal) => return refusal,

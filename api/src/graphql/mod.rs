@@ -21,6 +21,7 @@ pub mod relay;
 pub mod statistics;
 pub mod supervision;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_graphql::OutputType;
@@ -95,15 +96,24 @@ pub struct RequestData {
     pub loaders: Arc<Loaders>,
     /// The `x-request-id` of the HTTP request, for the audit trail.
     pub request_id: String,
+    /// Where the request comes from, as `http::client_source` tells it.
+    pub source: IpAddr,
 }
 
 impl RequestData {
-    pub fn new(db: &DatabaseConnection, viewer: Viewer, limits: &Limits, request_id: &str) -> Self {
+    pub fn new(
+        db: &DatabaseConnection,
+        viewer: Viewer,
+        limits: &Limits,
+        request_id: &str,
+        source: IpAddr,
+    ) -> Self {
         let loaders = Arc::new(Loaders::new(db, &viewer, limits.loader_delay()));
         Self {
             viewer,
             loaders,
             request_id: request_id.to_owned(),
+            source,
         }
     }
 }

@@ -14,6 +14,7 @@ mod funds;
 mod http;
 mod lifecycle;
 mod limits;
+mod lockout;
 mod oversight;
 mod pairing;
 mod permissions;
