@@ -53,8 +53,9 @@ enum Command {
         /// JSON file of identity providers whose tokens are accepted too (RS256 or ES256).
         #[arg(long, env = "FUPIN_EXTERNAL_ISSUERS")]
         external_issuers: Option<std::path::PathBuf>,
+        // Boxed: the largest arguments by far, kept off the other commands' size.
         #[command(flatten)]
-        limits: Limits,
+        limits: Box<Limits>,
         #[command(flatten)]
         delivery: Delivery,
     },
@@ -133,7 +134,7 @@ enum UserAction {
         #[arg(long)]
         username: String,
     },
-    /// Set a new password (read from standard input), unlock, revoke tokens.
+    /// Set a new password (read from standard input), lift the login locks, revoke tokens.
     ResetPassword {
         #[arg(long)]
         username: String,
@@ -240,7 +241,15 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {bind}"))?;
             tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
-            app::serve(listener, db, limits, auth, delivery, app::shutdown_signal()).await?;
+            app::serve(
+                listener,
+                db,
+                *limits,
+                auth,
+                delivery,
+                app::shutdown_signal(),
+            )
+            .await?;
         }
         Command::Seed {
             households,

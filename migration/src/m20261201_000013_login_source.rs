@@ -11,20 +11,22 @@ use sea_orm_migration::schema::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The indexes this migration makes: (name, table, columns).
+/// The indexes this migration makes: (name, table, columns). The login
+/// record is read by name and reason (a null failure is a success), then by time.
 const INDEXES: [(&str, &str, &[&str]); 3] = [
-    // A pair's failures and successes, and whether a source is known.
+    // A pair's failures, its last success: whether the source is known.
     (
-        "login_attempt_username_source_at",
+        "login_attempt_pair",
         "login_attempt",
-        &["username", "source", "at"],
+        &["username", "source", "failure", "at"],
     ),
-    // An account's failures from every source within the window.
+    // An account's failures from every source, its known sources.
     (
-        "login_attempt_username_at",
+        "login_attempt_account",
         "login_attempt",
-        &["username", "at"],
+        &["username", "failure", "at"],
     ),
+    // Login alerts among the audit trail, newest first.
     ("audit_entry_action", "audit_entry", &["action", "id"]),
 ];
 
