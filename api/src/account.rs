@@ -375,6 +375,7 @@ pub struct Origin<'a> {
     pub source: IpAddr,
     /// The request, for an alert in the audit trail.
     pub request_id: &'a str,
+    /// The thresholds and periods of the lockout.
     pub limits: &'a LoginLimits,
 }
 
