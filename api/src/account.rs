@@ -1,14 +1,14 @@
-//! Users and sessions: creating and disabling users, logging in with lockout,
+//! Users and sessions: creating and disabling users, logging in (throttled by `lockout`),
 //! rotating refresh tokens with reuse detection, logging out, changing passwords.
 //! Used by the GraphQL mutations and by `fupin user`.
 
-use std::time::Duration;
+use std::net::IpAddr;
 
 use chrono::Utc;
 use entity::enums::Role;
-use entity::{app_user, enterprise, login_attempt, refresh_token, region};
+use entity::{app_user, enterprise, refresh_token, region};
 use sea_orm::ActiveEnum;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set, TransactionTrait,
@@ -16,14 +16,9 @@ use sea_orm::{
 
 use crate::audit::{self, Actor, Change};
 use crate::auth::{self, AuthConfig, ExternalIdentity};
+use crate::config::LoginLimits;
 use crate::error::{ApiError, ApiResult};
-
-/// Failed logins in a row after which an account locks.
-pub const LOCK_AFTER_FAILURES: i32 = 5;
-/// How long a locked account stays locked.
-pub const LOCK_DURATION: Duration = Duration::from_secs(15 * 60);
-/// Extra wait per failed login in a row, up to the lock: slows guessing down.
-const DELAY_PER_FAILURE: Duration = Duration::from_millis(200);
+use crate::lockout::Attempt;
 
 /// The tokens a successful login or refresh hands out.
 #[derive(Debug, Clone)]
@@ -123,8 +118,7 @@ fn new_account(
         enterprise_id: Set(enterprise_id),
         is_active: Set(true),
         token_version: Set(1),
-        failed_logins: Set(0),
-        locked_until: Set(None),
+        locks_lifted_at: Set(None),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -322,7 +316,8 @@ pub async fn disable_user(
     Ok(user)
 }
 
-/// Sets a new password, unlocks the account and revokes every token.
+/// Sets a new password, lifts the account's login locks (from every source)
+/// and revokes every token.
 pub async fn reset_password(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -334,8 +329,7 @@ pub async fn reset_password(
     let before = find_by_username(&txn, username).await?;
     let mut active: app_user::ActiveModel = before.clone().into();
     active.password_hash = Set(auth::hash_password(password)?);
-    active.failed_logins = Set(0);
-    active.locked_until = Set(None);
+    active.locks_lifted_at = Set(Some(Utc::now()));
     revoke_everything(&txn, &mut active).await?;
     let user = active.update(&txn).await?;
     audit::record(
@@ -366,25 +360,6 @@ async fn revoke_everything(
     Ok(())
 }
 
-async fn record_attempt(
-    db: &impl ConnectionTrait,
-    username: &str,
-    user_id: Option<i64>,
-    failure: Option<&str>,
-) -> ApiResult<()> {
-    login_attempt::ActiveModel {
-        username: Set(username.chars().take(64).collect()),
-        user_id: Set(user_id),
-        succeeded: Set(failure.is_none()),
-        failure: Set(failure.map(str::to_owned)),
-        at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
-
 /// Which accounts a login entry point accepts: people log in with a password,
 /// provincial systems with client credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -393,73 +368,59 @@ pub enum Credentials {
     ClientSecret,
 }
 
+/// Where a login comes from, and the limits it meets.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// The client's address, as `http::client_source` tells it.
+    pub source: IpAddr,
+    /// The request, for an alert in the audit trail.
+    pub request_id: &'a str,
+    /// The thresholds and periods of the lockout.
+    pub limits: &'a LoginLimits,
+}
+
 /// Checks a username and password (or client ID and secret) and opens a session.
-/// Every attempt is recorded; failures slow down, then lock the account.
+/// Every attempt is recorded with its source; failures slow down, then lock
+/// the account for that source (see `lockout`).
 pub async fn login(
     db: &DatabaseConnection,
     config: &AuthConfig,
     username: &str,
     secret: &str,
     kind: Credentials,
+    origin: &Origin<'_>,
 ) -> ApiResult<Tokens> {
-    let wrong = || ApiError::Unauthenticated;
     let user = app_user::Entity::find()
         .filter(app_user::Column::Username.eq(username))
         .one(db)
         .await?
         .filter(|u| (u.role == Role::ProvincialSystem) == (kind == Credentials::ClientSecret));
-    let Some(user) = user else {
-        // Spend the time a real check takes, so that names cannot be probed.
-        auth::verify_password(auth::dummy_password_hash(), secret);
-        record_attempt(db, username, None, Some("bad_credentials")).await?;
-        return Err(wrong());
+    let attempt = Attempt::new(
+        username,
+        origin.source,
+        user.as_ref(),
+        origin.limits,
+        origin.request_id,
+    );
+    let standing = attempt.standing(db).await?;
+    attempt.refuse_if_locked(db, &standing).await?;
+    // Without such a user, spend the time a real check takes, so that names cannot be probed.
+    let hash = user
+        .as_ref()
+        .map_or(auth::dummy_password_hash(), |u| u.password_hash.as_str());
+    if !auth::verify_password(hash, secret) || user.is_none() {
+        let wait = attempt.fail(db).await?;
+        tokio::time::sleep(wait).await;
+        return Err(ApiError::Unauthenticated);
+    }
+    let Some(active) = user.as_ref().filter(|u| u.is_active).cloned() else {
+        attempt.record(db, Some("disabled")).await?;
+        return Err(ApiError::Unauthenticated);
     };
-    let now = Utc::now();
-    if user.locked_until.is_some_and(|until| until > now) {
-        record_attempt(db, username, Some(user.id), Some("locked")).await?;
-        return Err(ApiError::RateLimited(
-            "too many failed logins: the account is locked for a while".into(),
-        ));
-    }
-    if !auth::verify_password(&user.password_hash, secret) {
-        let failures = user.failed_logins + 1;
-        let locks = failures >= LOCK_AFTER_FAILURES;
-        let mut update = app_user::Entity::update_many()
-            .col_expr(
-                app_user::Column::FailedLogins,
-                if locks {
-                    Expr::value(0)
-                } else {
-                    Expr::col(app_user::Column::FailedLogins).add(1)
-                },
-            )
-            .filter(app_user::Column::Id.eq(user.id));
-        if locks {
-            let until = now + chrono::Duration::from_std(LOCK_DURATION).unwrap_or_default();
-            update = update.col_expr(app_user::Column::LockedUntil, Expr::value(until));
-        }
-        update.exec(db).await?;
-        record_attempt(db, username, Some(user.id), Some("bad_credentials")).await?;
-        tokio::time::sleep(DELAY_PER_FAILURE * failures.clamp(0, LOCK_AFTER_FAILURES) as u32).await;
-        return Err(wrong());
-    }
-    if !user.is_active {
-        record_attempt(db, username, Some(user.id), Some("disabled")).await?;
-        return Err(wrong());
-    }
     let txn = db.begin().await?;
-    app_user::Entity::update_many()
-        .col_expr(app_user::Column::FailedLogins, Expr::value(0))
-        .col_expr(
-            app_user::Column::LockedUntil,
-            Expr::value(Option::<chrono::DateTime<Utc>>::None),
-        )
-        .filter(app_user::Column::Id.eq(user.id))
-        .exec(&txn)
-        .await?;
-    record_attempt(&txn, username, Some(user.id), None).await?;
+    attempt.record(&txn, None).await?;
     let family = uuid::Uuid::new_v4().to_string();
-    let tokens = open_session(&txn, config, user, family).await?;
+    let tokens = open_session(&txn, config, active, family).await?;
     txn.commit().await?;
     Ok(tokens)
 }

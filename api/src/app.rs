@@ -58,7 +58,8 @@ pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Resul
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+            // The handler records where the request comes from, once it knows.
+            tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path(), source = tracing::field::Empty)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
     Ok(router)

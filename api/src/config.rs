@@ -1,12 +1,17 @@
 //! Typed configuration: command-line flags with environment overrides, defaults
 //! in code. Every limit that protects the server is here and configurable.
 
+use std::net::IpAddr;
 use std::time::Duration;
+
+use chrono::TimeDelta;
+use ipnet::IpNet;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/fupin.db?mode=rwc";
 
-/// Limits applied to every GraphQL request.
+/// Limits applied to every request, and what the server believes of where a
+/// request comes from.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Limits {
     /// Deepest nesting of selections a query may have.
@@ -61,6 +66,74 @@ pub struct Limits {
     /// share of its budget.
     #[arg(long, env = "FUPIN_REPLICAS", default_value_t = 1)]
     pub replicas: u32,
+    /// Reverse proxies in front of the service, as IP addresses or CIDR ranges
+    /// separated by commas: only their `X-Forwarded-For` is believed.
+    #[arg(long, env = "FUPIN_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<IpNet>,
+    #[command(flatten)]
+    pub logins: LoginLimits,
+}
+
+/// An IP address (a network of one) or a CIDR range.
+fn parse_network(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{text}` is neither an IP address nor a CIDR range"))
+}
+
+/// How failed logins are throttled: per account and source together, so that
+/// a stranger's failures never lock the account's owner out of a source they
+/// use; and per account from unknown sources, against attacks from many.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoginLimits {
+    /// Failed logins of one account from one source, within the window, after
+    /// which that source is refused for that account.
+    #[arg(long, env = "FUPIN_LOGIN_LOCK_AFTER", default_value_t = 5)]
+    pub login_lock_after: u64,
+    /// Failed logins of one account from unknown sources, within the window,
+    /// after which every unknown source is refused for that account.
+    #[arg(long, env = "FUPIN_LOGIN_ATTACK_AFTER", default_value_t = 20)]
+    pub login_attack_after: u64,
+    /// How long failures count, in seconds: a lock lifts at the latest when
+    /// the failures that caused it are this old.
+    #[arg(long, env = "FUPIN_LOGIN_WINDOW_SECS", default_value_t = 15 * 60)]
+    pub login_window_secs: u64,
+    /// For how many days after a successful login its source stays known.
+    #[arg(long, env = "FUPIN_LOGIN_KNOWN_DAYS", default_value_t = 90)]
+    pub login_known_days: u64,
+    /// Wait before a failed login answers, per failure of the account from
+    /// that source within the window, in milliseconds.
+    #[arg(long, env = "FUPIN_LOGIN_DELAY_MS", default_value_t = 250)]
+    pub login_delay_ms: u64,
+    /// Longest wait before a failed login answers, in milliseconds.
+    #[arg(long, env = "FUPIN_LOGIN_MAX_DELAY_MS", default_value_t = 2_000)]
+    pub login_max_delay_ms: u64,
+}
+
+impl LoginLimits {
+    pub fn window(&self) -> TimeDelta {
+        i64::try_from(self.login_window_secs)
+            .ok()
+            .and_then(TimeDelta::try_seconds)
+            .unwrap_or(TimeDelta::MAX)
+    }
+
+    pub fn known_for(&self) -> TimeDelta {
+        i64::try_from(self.login_known_days)
+            .ok()
+            .and_then(TimeDelta::try_days)
+            .unwrap_or(TimeDelta::MAX)
+    }
+
+    /// The wait before answering the `failures`-th failure of a pair.
+    pub fn delay(&self, failures: u64) -> Duration {
+        Duration::from_millis(
+            self.login_delay_ms
+                .saturating_mul(failures)
+                .min(self.login_max_delay_ms),
+        )
+    }
 }
 
 impl Limits {

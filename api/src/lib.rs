@@ -14,6 +14,7 @@ pub mod error;
 pub mod exchange;
 pub mod graphql;
 pub mod http;
+pub mod lockout;
 pub mod policy;
 pub mod seed;
 pub mod telemetry;

@@ -53,7 +53,7 @@ enum Command {
         /// JSON file of identity providers whose tokens are accepted too (RS256 or ES256).
         #[arg(long, env = "FUPIN_EXTERNAL_ISSUERS")]
         external_issuers: Option<std::path::PathBuf>,
-        // Boxed: the limits would make this variant far larger than the others.
+        // Boxed: the largest arguments by far, kept off the other commands' size.
         #[command(flatten)]
         limits: Box<Limits>,
         #[command(flatten)]
@@ -134,7 +134,7 @@ enum UserAction {
         #[arg(long)]
         username: String,
     },
-    /// Set a new password (read from standard input), unlock, revoke tokens.
+    /// Set a new password (read from standard input), lift the login locks, revoke tokens.
     ResetPassword {
         #[arg(long)]
         username: String,

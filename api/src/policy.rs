@@ -393,6 +393,7 @@ pub const POLICY: &[Rule] = &[
     rule("Query", "reveals", OVERSIGHT),
     rule("Query", "users", OVERSIGHT),
     rule("Query", "auditEntries", OVERSIGHT),
+    rule("Query", "loginAlerts", OVERSIGHT),
     rule("Query", "verifyAuditChain", OVERSIGHT),
     rule("Query", "proposals", SIGNED_IN),
     rule("Query", "monitoringLines", SIGNED_IN),

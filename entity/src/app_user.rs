@@ -22,9 +22,9 @@ pub struct Model {
     pub is_active: bool,
     /// Raised to revoke every token issued before.
     pub token_version: i32,
-    /// Failed logins since the last success.
-    pub failed_logins: i32,
-    pub locked_until: Option<DateTimeUtc>,
+    /// When an administrator last lifted the account's login locks: failed
+    /// logins before it no longer count.
+    pub locks_lifted_at: Option<DateTimeUtc>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

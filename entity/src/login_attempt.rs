@@ -11,9 +11,12 @@ pub struct Model {
     pub username: String,
     pub user_id: Option<i64>,
     pub succeeded: bool,
-    /// Why it failed: `bad_credentials`, `locked`, `disabled`.
+    /// Why it failed: `bad_credentials`, `locked` (too many failures from this
+    /// source), `unknown_source` (refused while the account is under attack), `disabled`.
     pub failure: Option<String>,
     pub at: DateTimeUtc,
+    /// The client's IP address; none for attempts recorded before sources were.
+    pub source: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

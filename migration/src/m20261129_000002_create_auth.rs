@@ -28,8 +28,9 @@ impl MigrationTrait for Migration {
                     .col(big_integer_null(U::EnterpriseId))
                     .col(boolean(U::IsActive).default(true))
                     .col(integer(U::TokenVersion).default(1))
-                    .col(integer(U::FailedLogins).default(0))
-                    .col(timestamp_with_time_zone_null(U::LockedUntil))
+                    // Dropped by 000013 with the entity's fields: spelled out here.
+                    .col(integer(Alias::new("failed_logins")).default(0))
+                    .col(timestamp_with_time_zone_null(Alias::new("locked_until")))
                     .col(integer(U::Version).default(1))
                     .col(timestamp_with_time_zone(U::CreatedAt))
                     .col(timestamp_with_time_zone(U::UpdatedAt))

@@ -3,9 +3,9 @@
 //! import's report. Both take a bearer token; errors have the shape and codes
 //! of GraphQL errors.
 
-use axum::body::{Body, Bytes};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +20,7 @@ use crate::access::Viewer;
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::error::{ApiError, Shown, code};
-use crate::http::{Media, request_error, request_id_of};
+use crate::http::{Media, request_error, request_id_of, request_source};
 use crate::policy::{self, Access, Rule};
 
 /// Chunks of an export buffered between the database and the client.
@@ -49,7 +49,8 @@ pub async fn export(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let viewer = match permitted(&state, &headers, peer, &policy::EXPORT).await {
+    let source = request_source(&state, &headers, peer);
+    let viewer = match permitted(&state, &headers, source, &policy::EXPORT).await {
         Ok(viewer) => viewer,
         Err(refusal) => return refusal,
     };
@@ -102,7 +103,8 @@ pub async fn import(
     RawQuery(raw): RawQuery,
     body: Body,
 ) -> Response {
-    let viewer = match permitted(&state, &headers, peer, &policy::IMPORT).await {
+    let source = request_source(&state, &headers, peer);
+    let viewer = match permitted(&state, &headers, source, &policy::IMPORT).await {
         Ok(viewer) => viewer,
         Err(refusal) => return refusal,
     };
@@ -138,10 +140,10 @@ pub async fn import(
 async fn permitted(
     state: &AppState,
     headers: &HeaderMap,
-    peer: SocketAddr,
+    source: IpAddr,
     rule: &Rule,
 ) -> Result<Viewer, Response> {
-    let viewer = crate::http::admit(state, headers, peer.ip(), Media::Json)
+    let viewer = crate::http::admit(state, headers, source, Media::Json)
         .await?
         .viewer;
     match (&viewer, policy::access_of(&viewer, rule)) {

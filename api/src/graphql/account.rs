@@ -8,9 +8,10 @@ use entity::enums::Role;
 use super::enterprise::Enterprise;
 use super::node::Node;
 use super::region::region_node;
-use super::{actor, data, db, loaders, viewer};
-use crate::account::{self, Credentials, Tokens};
+use super::{RequestData, actor, data, db, loaders, viewer};
+use crate::account::{self, Credentials, Origin, Tokens};
 use crate::auth::AuthConfig;
+use crate::config::Limits;
 use crate::error::ApiResult;
 
 /// The tokens of a session (会话令牌).
@@ -83,6 +84,16 @@ fn auth<'a>(ctx: &Context<'a>) -> ApiResult<&'a AuthConfig> {
     data::<AuthConfig>(ctx)
 }
 
+/// Where this request's login comes from.
+fn origin<'a>(ctx: &Context<'a>) -> ApiResult<Origin<'a>> {
+    let request = data::<RequestData>(ctx)?;
+    Ok(Origin {
+        source: request.source,
+        request_id: &request.request_id,
+        limits: &data::<Limits>(ctx)?.logins,
+    })
+}
+
 #[derive(Default)]
 pub struct AccountQuery;
 
@@ -101,7 +112,8 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Signs in with a username and password (登录). Failed attempts slow down
-    /// and then lock the account for a while; every attempt is recorded.
+    /// and then lock the account for a while from the address they come from
+    /// (`RATE_LIMITED`); every attempt is recorded.
     #[graphql(
         complexity = "crate::graphql::cost::priced(crate::graphql::cost::CREDENTIALS, child_complexity)"
     )]
@@ -117,6 +129,7 @@ impl AccountMutation {
             &username,
             &password,
             Credentials::Password,
+            &origin(ctx)?,
         )
         .await
         .map(TokenPayload::from)
@@ -138,6 +151,7 @@ impl AccountMutation {
             &client_id,
             &client_secret,
             Credentials::ClientSecret,
+            &origin(ctx)?,
         )
         .await
         .map(TokenPayload::from)

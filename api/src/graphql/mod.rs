@@ -23,6 +23,7 @@ pub mod relay;
 pub mod statistics;
 pub mod supervision;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_graphql::OutputType;
@@ -96,6 +97,8 @@ pub struct RequestData {
     pub request_id: String,
     /// What the request may cost and what it has cost so far.
     pub cost: Arc<cost::Meter>,
+    /// Where the request comes from, as `http::client_source` tells it.
+    pub source: IpAddr,
 }
 
 impl RequestData {
@@ -105,6 +108,7 @@ impl RequestData {
         limits: &Limits,
         request_id: &str,
         cost: Arc<cost::Meter>,
+        source: IpAddr,
     ) -> Self {
         let loaders = Arc::new(Loaders::new(db, &viewer, limits.loader_delay()));
         Self {
@@ -112,6 +116,7 @@ impl RequestData {
             loaders,
             request_id: request_id.to_owned(),
             cost,
+            source,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Revealing masked values with a stated purpose (查看敏感信息), the record of
-//! reveals, and the county administrator's management of users.
+//! reveals, the audit trail with the login alerts in it, and the county
+//! administrator's management of users.
 
-use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::enums::Role;
 use entity::{app_user, audit_entry, household, member, reveal};
@@ -16,6 +17,7 @@ use crate::access;
 use crate::account::{self, NewUser};
 use crate::audit;
 use crate::error::{ApiError, ApiResult};
+use crate::lockout::{self, AlertReason};
 use crate::policy::{self, Access};
 
 /// Shortest purpose accepted for a reveal, in characters.
@@ -194,6 +196,82 @@ pub struct AuditChainReport {
     first_broken_sequence: Option<i64>,
 }
 
+/// Why an account was reported under attack (告警原因).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum LoginAlertReason {
+    /// Failed logins from one address locked that address out of the account
+    /// (单一来源锁定).
+    SourceLocked,
+    /// Failed logins from many addresses the account never signed in from:
+    /// every such address is refused for a while; known ones still sign in
+    /// (多来源攻击).
+    ManySources,
+}
+
+/// An alert that an account is under attack (登录告警): an entry of the audit
+/// trail, written once when an address is locked out of the account or when
+/// unknown addresses together are.
+pub struct LoginAlert {
+    entry: audit_entry::Model,
+    details: serde_json::Value,
+}
+
+impl From<audit_entry::Model> for LoginAlert {
+    fn from(entry: audit_entry::Model) -> Self {
+        let details = entry
+            .after
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default();
+        Self { entry, details }
+    }
+}
+
+/// An alert that an account is under attack (登录告警).
+#[Object]
+impl LoginAlert {
+    /// Position in the audit trail (审计序号).
+    async fn sequence(&self) -> i64 {
+        self.entry.id
+    }
+    /// When the alert was raised (时间).
+    async fn at(&self) -> DateTime<Utc> {
+        self.entry.at
+    }
+    /// The account attacked (被攻击账号).
+    async fn account(&self, ctx: &Context<'_>) -> ApiResult<Option<Account>> {
+        Ok(loaders(ctx)?
+            .users
+            .load_one(self.entry.entity_id)
+            .await?
+            .map(Account))
+    }
+    /// Why the alert was raised (告警原因).
+    async fn reason(&self) -> LoginAlertReason {
+        if self.details["reason"] == AlertReason::SourceLocked.as_str() {
+            LoginAlertReason::SourceLocked
+        } else {
+            LoginAlertReason::ManySources
+        }
+    }
+    /// The address locked out, for `SOURCE_LOCKED` (来源地址).
+    async fn source(&self) -> Option<&str> {
+        self.details["source"].as_str()
+    }
+    /// Failed logins of the account within the window, from every address (失败次数).
+    async fn failures(&self) -> i64 {
+        self.details["failures"].as_i64().unwrap_or_default()
+    }
+    /// Addresses those failures came from (来源数).
+    async fn sources(&self) -> i64 {
+        self.details["sources"].as_i64().unwrap_or_default()
+    }
+    /// Start of the window the failures were counted in (统计起点).
+    async fn since(&self) -> Option<DateTime<Utc>> {
+        serde_json::from_value(self.details["since"].clone()).ok()
+    }
+}
+
 #[derive(Default)]
 pub struct OversightQuery;
 
@@ -263,6 +341,30 @@ impl OversightQuery {
         }
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
         paginate(db(ctx)?, select, &NEWEST_AUDIT_FIRST, page, AuditEntry).await
+    }
+
+    /// Alerts that accounts are under attack, newest first (登录告警): for the
+    /// county office and auditors.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn login_alerts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Conn<LoginAlert>> {
+        let select = access::select::<audit_entry::Entity>(viewer(ctx)?)
+            .filter(audit_entry::Column::Action.eq(lockout::ALERT_ACTION));
+        let page = page(ctx, PageArgs::new(first, after, last, before))?;
+        paginate(
+            db(ctx)?,
+            select,
+            &NEWEST_AUDIT_FIRST,
+            page,
+            LoginAlert::from,
+        )
+        .await
     }
 
     /// Walks the whole audit trail and reports the first entry altered behind

@@ -15,6 +15,7 @@ mod hardening;
 mod http;
 mod lifecycle;
 mod limits;
+mod lockout;
 mod oversight;
 mod pairing;
 mod permissions;
