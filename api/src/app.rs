@@ -18,20 +18,25 @@ use crate::exchange;
 use crate::graphql::statistics::tally;
 use crate::graphql::{self, FupinSchema};
 use crate::http::{self, REQUEST_ID};
+use crate::persisted;
 
-/// Shared by every request; cheap to clone. Holds no data of its own, so any
-/// number of replicas can serve behind a load balancer.
+/// Shared by every request; cheap to clone. Holds no data of its own (the
+/// cache of persisted documents only repeats the database), so any number of
+/// replicas can serve behind a load balancer.
 #[derive(Clone)]
 pub struct AppState {
     pub schema: FupinSchema,
     pub db: DatabaseConnection,
     pub limits: Limits,
     pub auth: AuthConfig,
+    /// Persisted documents, with this replica's cache of them.
+    pub documents: persisted::Store,
 }
 
 pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Router {
     let state = AppState {
         schema: graphql::schema(Some(db.clone()), &limits, Some(auth.clone())),
+        documents: persisted::Store::new(db.clone()),
         db,
         limits,
         auth,

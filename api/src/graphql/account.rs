@@ -11,6 +11,7 @@ use super::region::region_node;
 use super::{actor, data, db, loaders, viewer};
 use crate::account::{self, Credentials, Tokens};
 use crate::auth::AuthConfig;
+use crate::client_app;
 use crate::error::ApiResult;
 
 /// The tokens of a session (会话令牌).
@@ -107,13 +108,23 @@ impl AccountMutation {
         ctx: &Context<'_>,
         username: String,
         password: String,
+        #[graphql(
+            desc = "The `clientId` of the registered app signing in (接入应用): its tokens, refreshed ones too, may be held to the app's registered documents."
+        )]
+        client_id: Option<String>,
     ) -> ApiResult<TokenPayload> {
+        let db = db(ctx)?;
+        let app = match client_id {
+            Some(client_id) => Some(client_app::by_client_id(db, &client_id).await?.id),
+            None => None,
+        };
         account::login(
-            db(ctx)?,
+            db,
             auth(ctx)?,
             &username,
             &password,
             Credentials::Password,
+            app,
         )
         .await
         .map(TokenPayload::from)
@@ -132,6 +143,7 @@ impl AccountMutation {
             &client_id,
             &client_secret,
             Credentials::ClientSecret,
+            None,
         )
         .await
         .map(TokenPayload::from)
@@ -160,10 +172,12 @@ impl AccountMutation {
         new_password: String,
     ) -> ApiResult<TokenPayload> {
         let actor = actor(ctx)?;
+        let app = viewer(ctx)?.user()?.app;
         account::change_password(
             db(ctx)?,
             auth(ctx)?,
             &actor,
+            app,
             &current_password,
             &new_password,
         )

@@ -17,6 +17,7 @@ mod limits;
 mod oversight;
 mod pairing;
 mod permissions;
+mod persisted;
 mod plan;
 mod policy;
 mod projects;
