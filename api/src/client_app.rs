@@ -226,7 +226,10 @@ pub async fn may_run(db: &impl ConnectionTrait, app: i64, sha256: &str) -> ApiRe
     use client_app_document::Column as D;
     let statement = Query::select()
         .column((client_app::Entity, A::TrustedDocumentsOnly))
-        .expr_as(Expr::col((client_app_document::Entity, D::Sha256)), "registered")
+        .expr_as(
+            Expr::col((client_app_document::Entity, D::Sha256)),
+            "registered",
+        )
         .from(client_app::Entity)
         .join(
             JoinType::LeftJoin,

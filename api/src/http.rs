@@ -94,7 +94,14 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, &headers, media, viewer, BatchRequest::Single(request)).await
+    execute(
+        &state,
+        &headers,
+        media,
+        viewer,
+        BatchRequest::Single(request),
+    )
+    .await
 }
 
 /// `POST /graphql`: one operation, or a batch when batching is configured.
@@ -322,7 +329,12 @@ async fn resolve_document(
             .map_err(Refusal::internal)?;
         return Ok(request);
     }
-    match state.documents.get(&sha256).await.map_err(Refusal::internal)? {
+    match state
+        .documents
+        .get(&sha256)
+        .await
+        .map_err(Refusal::internal)?
+    {
         Some(document) => {
             request.query = document.to_string();
             Ok(request)

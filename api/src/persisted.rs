@@ -90,7 +90,12 @@ impl Store {
 
     /// Keeps a document sent with its hash (the caller checked that they
     /// match) if it may be stored; reports whether it was.
-    pub async fn remember(&self, sha256: &str, document: &str, max_bytes: usize) -> ApiResult<bool> {
+    pub async fn remember(
+        &self,
+        sha256: &str,
+        document: &str,
+        max_bytes: usize,
+    ) -> ApiResult<bool> {
         if self.cached(sha256).is_some() {
             return Ok(true);
         }

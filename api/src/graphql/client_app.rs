@@ -108,9 +108,9 @@ impl ClientAppMutation {
         #[graphql(desc = "The app.")] app_id: ID,
         #[graphql(desc = "The documents' full text; each must parse.")] documents: Vec<String>,
     ) -> ApiResult<Vec<String>> {
-        let id = app_id
-            .parse()
-            .map_err(|_| ApiError::bad_input("appId", format!("`{}` is not an app ID", app_id.0)))?;
+        let id = app_id.parse().map_err(|_| {
+            ApiError::bad_input("appId", format!("`{}` is not an app ID", app_id.0))
+        })?;
         let max_bytes = data::<Limits>(ctx)?.max_document_bytes;
         apps::register_documents(db(ctx)?, &actor(ctx)?, id, &documents, max_bytes).await
     }

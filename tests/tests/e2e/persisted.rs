@@ -95,13 +95,22 @@ async fn an_unknown_hash_is_not_found_then_its_text_is_stored_and_every_replica_
     let (status, body) = post(&app, None, by_hash(POVERTY_LINES)).await;
     assert_not_found(status, &body);
     let (status, body) = post(&app, None, with_hash(POVERTY_LINES)).await;
-    assert_eq!((status, &body["data"]), (200, &json!({ "povertyLines": [] })));
+    assert_eq!(
+        (status, &body["data"]),
+        (200, &json!({ "povertyLines": [] }))
+    );
     let (status, body) = post(&app, None, by_hash(POVERTY_LINES)).await;
-    assert_eq!((status, &body["data"]), (200, &json!({ "povertyLines": [] })));
+    assert_eq!(
+        (status, &body["data"]),
+        (200, &json!({ "povertyLines": [] }))
+    );
     // Another replica on the same database, with a cache of its own.
     app.restart().await;
     let (status, body) = post(&app, None, by_hash(POVERTY_LINES)).await;
-    assert_eq!((status, &body["data"]), (200, &json!({ "povertyLines": [] })));
+    assert_eq!(
+        (status, &body["data"]),
+        (200, &json!({ "povertyLines": [] }))
+    );
     // Sending it again stores nothing new.
     post(&app, None, with_hash(POVERTY_LINES)).await;
     assert_eq!(stored(&app).await, 1);
@@ -118,9 +127,15 @@ async fn persisted_queries_work_over_get(backend: Backend) {
         ("extensions", extensions),
     ];
     let (status, body) = get(&app, None, &with_text).await;
-    assert_eq!((status, &body["data"]), (200, &json!({ "povertyLines": [] })));
+    assert_eq!(
+        (status, &body["data"]),
+        (200, &json!({ "povertyLines": [] }))
+    );
     let (status, body) = get(&app, None, &hash_only).await;
-    assert_eq!((status, &body["data"]), (200, &json!({ "povertyLines": [] })));
+    assert_eq!(
+        (status, &body["data"]),
+        (200, &json!({ "povertyLines": [] }))
+    );
 }
 
 async fn a_known_hash_is_answered_from_the_cache_without_a_query(backend: Backend) {
@@ -199,8 +214,7 @@ async fn an_unparseable_or_oversized_document_is_not_stored(backend: Backend) {
     assert_eq!(stored(&app).await, 0);
 }
 
-const REGISTER_APP: &str =
-    "mutation($n: String!) { registerClientApp(name: $n) { id clientId version trustedDocumentsOnly documents } }";
+const REGISTER_APP: &str = "mutation($n: String!) { registerClientApp(name: $n) { id clientId version trustedDocumentsOnly documents } }";
 const REGISTER_DOCUMENTS: &str =
     "mutation($a: ID!, $d: [String!]!) { registerAppDocuments(appId: $a, documents: $d) }";
 const SET_ONLY: &str = "mutation($id: ID!, $v: Int!, $o: Boolean!) { setAppTrustedDocumentsOnly(id: $id, version: $v, only: $o) { version trustedDocumentsOnly documents } }";
@@ -216,7 +230,10 @@ async fn register_app(app: &TestApp, name: &str) -> (String, String) {
     assert_eq!(registered["trustedDocumentsOnly"], false);
     (
         registered["id"].as_str().expect("id").to_owned(),
-        registered["clientId"].as_str().expect("client ID").to_owned(),
+        registered["clientId"]
+            .as_str()
+            .expect("client ID")
+            .to_owned(),
     )
 }
 
@@ -245,8 +262,14 @@ async fn sign_in(app: &TestApp, client_id: Option<&str>) -> (String, String) {
         )
         .await;
     (
-        data["login"]["accessToken"].as_str().expect("access").to_owned(),
-        data["login"]["refreshToken"].as_str().expect("refresh").to_owned(),
+        data["login"]["accessToken"]
+            .as_str()
+            .expect("access")
+            .to_owned(),
+        data["login"]["refreshToken"]
+            .as_str()
+            .expect("refresh")
+            .to_owned(),
     )
 }
 
@@ -263,7 +286,11 @@ async fn only_the_county_office_manages_apps(backend: Backend) {
         let token = app.token_for(role).await;
         for (query, variables) in &requests {
             let body = app.graphql_as(Some(&token), query, variables.clone()).await;
-            assert_eq!(TestApp::error_codes(&body), ["FORBIDDEN"], "{role:?}: {query}");
+            assert_eq!(
+                TestApp::error_codes(&body),
+                ["FORBIDDEN"],
+                "{role:?}: {query}"
+            );
         }
     }
     for (query, variables) in &requests {
@@ -271,7 +298,10 @@ async fn only_the_county_office_manages_apps(backend: Backend) {
         assert_eq!(TestApp::error_codes(&body), ["UNAUTHENTICATED"], "{query}");
     }
     let data = app
-        .query("{ clientApps { id trustedDocumentsOnly documents } }", json!({}))
+        .query(
+            "{ clientApps { id trustedDocumentsOnly documents } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
         data["clientApps"],
@@ -287,16 +317,24 @@ async fn an_app_s_documents_must_parse_and_an_unknown_client_id_is_refused(backe
         .await;
     assert_eq!(TestApp::error_codes(&body), ["BAD_USER_INPUT"]);
     assert_eq!(error_field(&body), "documents");
-    let too_many: Vec<String> = (0..101).map(|i| format!("query Q{i} {{ me {{ username }} }}")).collect();
+    let too_many: Vec<String> = (0..101)
+        .map(|i| format!("query Q{i} {{ me {{ username }} }}"))
+        .collect();
     let body = app
         .graphql(REGISTER_DOCUMENTS, json!({ "a": id, "d": too_many }))
         .await;
     assert_eq!(TestApp::error_codes(&body), ["BAD_USER_INPUT"]);
-    assert_eq!(stored(&app).await, 0, "a refused registration stored documents");
-    let body = app
-        .graphql(REGISTER_APP, json!({ "n": "扶贫通" }))
-        .await;
-    assert_eq!(TestApp::error_codes(&body), ["CONFLICT"], "names are unique");
+    assert_eq!(
+        stored(&app).await,
+        0,
+        "a refused registration stored documents"
+    );
+    let body = app.graphql(REGISTER_APP, json!({ "n": "扶贫通" })).await;
+    assert_eq!(
+        TestApp::error_codes(&body),
+        ["CONFLICT"],
+        "names are unique"
+    );
 
     sign_in(&app, None).await;
     let body = app
@@ -316,7 +354,10 @@ async fn a_restricted_app_runs_its_registered_documents_only(backend: Backend) {
     let hashes = app
         .query(REGISTER_DOCUMENTS, json!({ "a": id, "d": [ME, ME] }))
         .await;
-    assert_eq!(hashes["registerAppDocuments"], json!([sha256(ME), sha256(ME)]));
+    assert_eq!(
+        hashes["registerAppDocuments"],
+        json!([sha256(ME), sha256(ME)])
+    );
     let data = set_only(&app, &id, 1, true).await;
     assert_eq!(
         data["data"]["setAppTrustedDocumentsOnly"],
@@ -356,12 +397,13 @@ async fn a_restricted_app_runs_its_registered_documents_only(backend: Backend) {
     // The same user signed in without the app runs anything.
     let (free, _) = sign_in(&app, None).await;
     let (status, body) = post(&app, Some(&free), json!({ "query": ROLE })).await;
-    assert_eq!((status, &body["data"]["me"]["role"]), (200, &json!("AUDITOR")));
+    assert_eq!(
+        (status, &body["data"]["me"]["role"]),
+        (200, &json!("AUDITOR"))
+    );
 }
 
-async fn an_unrestricted_app_runs_anything_and_a_switch_holds_for_issued_tokens(
-    backend: Backend,
-) {
+async fn an_unrestricted_app_runs_anything_and_a_switch_holds_for_issued_tokens(backend: Backend) {
     let app = TestApp::spawn(&backend).await;
     let (id, client_id) = register_app(&app, "村级走访").await;
     app.query(REGISTER_DOCUMENTS, json!({ "a": id, "d": [ME] }))
@@ -369,7 +411,10 @@ async fn an_unrestricted_app_runs_anything_and_a_switch_holds_for_issued_tokens(
     let (token, _) = sign_in(&app, Some(&client_id)).await;
     let token = Some(token.as_str());
     let (status, body) = post(&app, token, json!({ "query": ROLE })).await;
-    assert_eq!((status, &body["data"]["me"]["role"]), (200, &json!("AUDITOR")));
+    assert_eq!(
+        (status, &body["data"]["me"]["role"]),
+        (200, &json!("AUDITOR"))
+    );
 
     set_only(&app, &id, 1, true).await;
     let (status, body) = post(&app, token, json!({ "query": ROLE })).await;
@@ -379,7 +424,10 @@ async fn an_unrestricted_app_runs_anything_and_a_switch_holds_for_issued_tokens(
 
     set_only(&app, &id, 2, false).await;
     let (status, body) = post(&app, token, json!({ "query": ROLE })).await;
-    assert_eq!((status, &body["data"]["me"]["role"]), (200, &json!("AUDITOR")));
+    assert_eq!(
+        (status, &body["data"]["me"]["role"]),
+        (200, &json!("AUDITOR"))
+    );
 }
 
 async fn a_refreshed_token_keeps_the_app(backend: Backend) {
