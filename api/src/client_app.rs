@@ -174,14 +174,6 @@ pub async fn all(db: &impl ConnectionTrait) -> ApiResult<Vec<client_app::Model>>
         .await?)
 }
 
-/// An app by ID.
-pub async fn find(db: &impl ConnectionTrait, id: i64) -> ApiResult<client_app::Model> {
-    client_app::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("ClientApp"))
-}
-
 /// The hashes registered for each of `apps`, in the order registered.
 pub async fn documents_of(
     db: &impl ConnectionTrait,

@@ -89,23 +89,18 @@ impl Store {
     }
 
     /// Keeps a document sent with its hash (the caller checked that they
-    /// match) if it may be stored; reports whether it was.
-    pub async fn remember(
-        &self,
-        sha256: &str,
-        document: &str,
-        max_bytes: usize,
-    ) -> ApiResult<bool> {
+    /// match) if it may be stored.
+    pub async fn remember(&self, sha256: &str, document: &str, max_bytes: usize) -> ApiResult<()> {
         if self.cached(sha256).is_some() {
-            return Ok(true);
+            return Ok(());
         }
         if let Some(why) = unstorable(document, max_bytes) {
             tracing::debug!(sha256, why, "a persisted document was not stored");
-            return Ok(false);
+            return Ok(());
         }
         insert(&self.db, sha256, document).await?;
         self.cache_put(sha256, document.into());
-        Ok(true)
+        Ok(())
     }
 
     fn cached(&self, sha256: &str) -> Option<Arc<str>> {
