@@ -34,6 +34,8 @@ pub struct User {
     /// Division-code prefix of a township officer's township or a village cadre's village.
     pub region_prefix: Option<String>,
     pub enterprise_id: Option<i64>,
+    /// The app (`client_app` ID) the token was issued through, if any.
+    pub app: Option<i64>,
 }
 
 impl Viewer {
@@ -47,6 +49,7 @@ impl Viewer {
             role: Role::CountyAdmin,
             region_prefix: None,
             enterprise_id: None,
+            app: None,
         })
     }
 
@@ -115,10 +118,14 @@ pub async fn viewer_from_token(
     if !user.is_active || user.token_version != claims.tv || user.role != claims.role {
         return Err(ApiError::Unauthenticated);
     }
-    viewer_of(db, &user).await
+    let mut viewer = viewer_of(db, &user).await?;
+    if let Viewer::User(user) = &mut viewer {
+        user.app = claims.app;
+    }
+    Ok(viewer)
 }
 
-/// The viewer a user's row describes.
+/// The viewer a user's row describes, signed in through no app.
 pub async fn viewer_of(db: &DatabaseConnection, user: &app_user::Model) -> ApiResult<Viewer> {
     let region_prefix = match user.region_id {
         Some(id) => {
@@ -138,6 +145,7 @@ pub async fn viewer_of(db: &DatabaseConnection, user: &app_user::Model) -> ApiRe
         role: user.role,
         region_prefix,
         enterprise_id: user.enterprise_id,
+        app: None,
     }))
 }
 

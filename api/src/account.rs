@@ -379,7 +379,8 @@ pub struct Origin<'a> {
     pub limits: &'a LoginLimits,
 }
 
-/// Checks a username and password (or client ID and secret) and opens a session.
+/// Checks a username and password (or client ID and secret) and opens a
+/// session, for `app` (a `client_app` ID) when the user signs in through one.
 /// Every attempt is recorded with its source; failures slow down, then lock
 /// the account for that source (see `lockout`).
 pub async fn login(
@@ -389,6 +390,7 @@ pub async fn login(
     secret: &str,
     kind: Credentials,
     origin: &Origin<'_>,
+    app: Option<i64>,
 ) -> ApiResult<Tokens> {
     let user = app_user::Entity::find()
         .filter(app_user::Column::Username.eq(username))
@@ -420,17 +422,18 @@ pub async fn login(
     let txn = db.begin().await?;
     attempt.record(&txn, None).await?;
     let family = uuid::Uuid::new_v4().to_string();
-    let tokens = open_session(&txn, config, active, family).await?;
+    let tokens = open_session(&txn, config, active, family, app).await?;
     txn.commit().await?;
     Ok(tokens)
 }
 
-/// Issues an access token and a new refresh token in `family`.
+/// Issues an access token and a new refresh token in `family`, both for `app`.
 async fn open_session(
     db: &impl ConnectionTrait,
     config: &AuthConfig,
     user: app_user::Model,
     family: String,
+    app: Option<i64>,
 ) -> ApiResult<Tokens> {
     let (refresh, hash) = auth::new_refresh_token();
     let now = Utc::now();
@@ -442,6 +445,7 @@ async fn open_session(
         expires_at: Set(now + chrono::Duration::from_std(config.refresh_ttl).unwrap_or_default()),
         used_at: Set(None),
         revoked_at: Set(None),
+        app_id: Set(app),
         ..Default::default()
     }
     .insert(db)
@@ -457,7 +461,7 @@ async fn open_session(
             .map(|e| e.credit_code),
         (None, None) => None,
     };
-    let (access, expires_in) = auth::issue_access_token(config, &user, scope)?;
+    let (access, expires_in) = auth::issue_access_token(config, &user, scope, app)?;
     Ok(Tokens {
         access_token: access,
         expires_in,
@@ -507,7 +511,7 @@ pub async fn refresh(
         .await?
         .filter(|u| u.is_active)
         .ok_or(ApiError::Unauthenticated)?;
-    let tokens = open_session(&txn, config, user, stored.family).await?;
+    let tokens = open_session(&txn, config, user, stored.family, stored.app_id).await?;
     txn.commit().await?;
     Ok(tokens)
 }
@@ -533,11 +537,13 @@ pub async fn logout(db: &DatabaseConnection, token: &str) -> ApiResult<()> {
 }
 
 /// Changes the caller's password after checking the current one; every other
-/// token of the user is revoked and a new session opened.
+/// token of the user is revoked and a new session opened, for the app the
+/// caller's token was issued through (so the app's restrictions stay).
 pub async fn change_password(
     db: &DatabaseConnection,
     config: &AuthConfig,
     actor: &Actor,
+    app: Option<i64>,
     current: &str,
     new: &str,
 ) -> ApiResult<Tokens> {
@@ -565,7 +571,7 @@ pub async fn change_password(
         account_change("user.change_password", Some(&before), &user),
     )
     .await?;
-    let tokens = open_session(&txn, config, user, uuid::Uuid::new_v4().to_string()).await?;
+    let tokens = open_session(&txn, config, user, uuid::Uuid::new_v4().to_string(), app).await?;
     txn.commit().await?;
     Ok(tokens)
 }

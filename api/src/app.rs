@@ -21,9 +21,11 @@ use crate::exchange;
 use crate::graphql::statistics::tally;
 use crate::graphql::{self, FupinSchema};
 use crate::http::{self, REQUEST_ID};
+use crate::persisted;
 
-/// Shared by every request; cheap to clone. Holds no data of its own, so any
-/// number of replicas can serve behind a load balancer.
+/// Shared by every request; cheap to clone. Holds no data of its own (the
+/// cache of persisted documents only repeats the database), so any number of
+/// replicas can serve behind a load balancer.
 #[derive(Clone)]
 pub struct AppState {
     pub schema: FupinSchema,
@@ -32,6 +34,8 @@ pub struct AppState {
     pub auth: AuthConfig,
     /// What each client has left to spend, in this replica.
     pub budgets: Arc<Budgets>,
+    /// Persisted documents, with this replica's cache of them.
+    pub documents: persisted::Store,
 }
 
 /// The routes and their state; refuses budgets it cannot read.
@@ -39,6 +43,7 @@ pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Resul
     let budgets = Arc::new(Budgets::new(&limits.budgets, limits.replicas)?);
     let state = AppState {
         schema: graphql::schema(Some(db.clone()), &limits, Some(auth.clone())),
+        documents: persisted::Store::new(db.clone()),
         db,
         limits,
         auth,

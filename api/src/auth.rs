@@ -256,6 +256,10 @@ pub struct Claims {
     pub scope: Option<String>,
     /// The user's token version when issued; raising it revokes the token.
     pub tv: i32,
+    /// The app (`client_app` ID) the user signed in through, which may hold
+    /// the token to the app's registered documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<i64>,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -263,11 +267,13 @@ pub struct Claims {
     pub exp: i64,
 }
 
-/// Issues an access token for `user`; returns it with its lifetime in seconds.
+/// Issues an access token for `user`, signed in through `app` if any; returns
+/// it with its lifetime in seconds.
 pub fn issue_access_token(
     config: &AuthConfig,
     user: &app_user::Model,
     scope: Option<String>,
+    app: Option<i64>,
 ) -> ApiResult<(String, i64)> {
     let now = Utc::now().timestamp();
     let ttl = config.access_ttl.as_secs() as i64;
@@ -276,6 +282,7 @@ pub fn issue_access_token(
         role: user.role,
         scope,
         tv: user.token_version,
+        app,
         iss: config.issuer.clone(),
         aud: config.audience.clone(),
         iat: now,

@@ -2,9 +2,11 @@
 //! stock extractor runs mutations sent by GET and reads `text/plain` bodies as
 //! JSON (a cross-site request forgery hole). Here GET runs queries only, POST
 //! takes `application/json` only, batching is off unless configured, and every
-//! error a client sees has a code. Each caller spends its budget (`budget`)
-//! and each document is weighed (`graphql::document`) before async-graphql
-//! walks it.
+//! error a client sees has a code. Each caller spends its budget (`budget`);
+//! a document may come as its SHA-256 instead (Apollo's automatic persisted
+//! queries), and a token issued through an app may be held to the documents
+//! registered for it; each document is weighed (`graphql::document`) before
+//! async-graphql walks it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -19,10 +21,12 @@ use ipnet::IpNet;
 
 use crate::access::{self, Viewer};
 use crate::app::AppState;
-use crate::budget::{Client, Refusal, Standing};
+use crate::budget::{self, Client, Standing};
+use crate::client_app;
 use crate::error::{ApiError, code};
 use crate::graphql::cost::Meter;
 use crate::graphql::{RequestData, coded_error, document};
+use crate::persisted;
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -75,17 +79,26 @@ pub async fn get(
             return request_error(media, StatusCode::BAD_REQUEST, code::BAD_REQUEST, message);
         }
     };
+    let admitted = match admit(&state, &headers, source, media).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal,
+    };
+    // A mutation sent as a hash is a mutation too: `execute` checks the
+    // document it resolves to.
+    let request = match resolve_document(&state, &admitted.viewer, request).await {
+        Ok(request) => request,
+        Err(refusal) => return with_standing(refusal.respond(media), &admitted.standing),
+    };
     if request.query.trim().is_empty() {
         return no_query(media);
     }
     let call = Call {
         state: &state,
         headers: &headers,
-        source,
         media,
         by_get: true,
     };
-    execute(call, BatchRequest::Single(request)).await
+    execute(call, admitted, BatchRequest::Single(request)).await
 }
 
 /// `POST /graphql`: one operation, or a batch when batching is configured.
@@ -133,9 +146,6 @@ pub async fn post(
             );
         }
     };
-    if batch.iter().any(|r| r.query.trim().is_empty()) {
-        return no_query(media);
-    }
     if let BatchRequest::Batch(requests) = &batch {
         let max = state.limits.max_batch;
         let refusal = if max == 0 {
@@ -154,14 +164,24 @@ pub async fn post(
             return request_error(media, StatusCode::BAD_REQUEST, code::BAD_REQUEST, message);
         }
     }
+    let admitted = match admit(&state, &headers, source, media).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal,
+    };
+    let batch = match resolve_documents(&state, &admitted.viewer, batch).await {
+        Ok(batch) => batch,
+        Err(refusal) => return with_standing(refusal.respond(media), &admitted.standing),
+    };
+    if batch.iter().any(|r| r.query.trim().is_empty()) {
+        return no_query(media);
+    }
     let call = Call {
         state: &state,
         headers: &headers,
-        source,
         media,
         by_get: false,
     };
-    execute(call, batch).await
+    execute(call, admitted, batch).await
 }
 
 /// Where a request comes from: its peer, unless the peer is a trusted proxy;
@@ -239,6 +259,165 @@ fn parse_query_string(raw: &str) -> Result<Request, String> {
     Ok(request)
 }
 
+/// A request refused before it runs.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Refusal {
+    fn bad_request(error_code: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status: StatusCode::BAD_REQUEST,
+            code: error_code,
+            message: message.into(),
+        }
+    }
+
+    fn internal(err: ApiError) -> Refusal {
+        tracing::error!(error = ?err, "resolving a request's document failed");
+        Refusal {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: code::INTERNAL,
+            message: "internal error".into(),
+        }
+    }
+
+    fn respond(self, media: Media) -> axum::response::Response {
+        request_error(media, self.status, self.code, self.message)
+    }
+}
+
+/// `extensions.persistedQuery` as Apollo clients send it.
+#[derive(serde::Deserialize)]
+struct PersistedQuery {
+    version: i64,
+    #[serde(rename = "sha256Hash")]
+    sha256_hash: String,
+}
+
+/// The document a request runs, decided in this one place: the text it sends,
+/// or the document of the SHA-256 it sends instead (Apollo's automatic
+/// persisted queries), which the text sent with its hash stores for next time;
+/// and, for a token of an app held to its registered documents, one of those.
+async fn resolve_document(
+    state: &AppState,
+    viewer: &Viewer,
+    mut request: Request,
+) -> Result<Request, Refusal> {
+    let sent_hash = match request.extensions.remove("persistedQuery") {
+        Some(value) => {
+            let persisted: PersistedQuery = async_graphql::from_value(value).map_err(|_| {
+                Refusal::bad_request(
+                    code::BAD_REQUEST,
+                    r#"`extensions.persistedQuery` must be {"version": 1, "sha256Hash": "<hex>"}"#,
+                )
+            })?;
+            if persisted.version != 1 {
+                return Err(Refusal::bad_request(
+                    code::BAD_REQUEST,
+                    format!(
+                        "persisted query version {} is not supported; send version 1",
+                        persisted.version
+                    ),
+                ));
+            }
+            if !persisted::is_sha256_hex(&persisted.sha256_hash) {
+                return Err(Refusal::bad_request(
+                    code::BAD_REQUEST,
+                    "`sha256Hash` must be a SHA-256 in lower-case hex",
+                ));
+            }
+            Some(persisted.sha256_hash)
+        }
+        None => None,
+    };
+    let app = match viewer {
+        Viewer::User(user) => user.app,
+        Viewer::Public => None,
+    };
+    let has_text = !request.query.trim().is_empty();
+    // The hash of the document to run, where something depends on it.
+    let sha256 = match (&sent_hash, has_text) {
+        (Some(sent), false) => Some(sent.clone()),
+        (None, false) => None,
+        (None, true) if app.is_none() => None,
+        (sent, true) => {
+            let actual = persisted::sha256_hex(&request.query);
+            if sent.as_ref().is_some_and(|sent| *sent != actual) {
+                return Err(Refusal::bad_request(
+                    code::PERSISTED_QUERY_HASH_MISMATCH,
+                    "`sha256Hash` is not the SHA-256 of the query sent with it",
+                ));
+            }
+            Some(actual)
+        }
+    };
+    if let (Some(app), Some(sha256)) = (app, &sha256) {
+        // Refused before anything is stored or looked up.
+        if !client_app::may_run(&state.db, app, sha256)
+            .await
+            .map_err(Refusal::internal)?
+        {
+            return Err(Refusal {
+                status: StatusCode::FORBIDDEN,
+                code: code::PERSISTED_QUERY_NOT_ALLOWED,
+                message: "the app this token was issued through runs only the documents registered for it, and this is not one of them".into(),
+            });
+        }
+    }
+    let Some(sha256) = sent_hash else {
+        return Ok(request);
+    };
+    if has_text {
+        state
+            .documents
+            .remember(&sha256, &request.query, state.limits.max_document_bytes)
+            .await
+            .map_err(Refusal::internal)?;
+        return Ok(request);
+    }
+    match state
+        .documents
+        .get(&sha256)
+        .await
+        .map_err(Refusal::internal)?
+    {
+        Some(document) => {
+            request.query = document.to_string();
+            Ok(request)
+        }
+        // Apollo clients look for this message and code, on a 200, to send the text.
+        None => Err(Refusal {
+            status: StatusCode::OK,
+            code: code::PERSISTED_QUERY_NOT_FOUND,
+            message: "PersistedQueryNotFound".into(),
+        }),
+    }
+}
+
+/// Each operation's document, as [`resolve_document`] decides it; the first
+/// refusal refuses the whole request.
+async fn resolve_documents(
+    state: &AppState,
+    viewer: &Viewer,
+    batch: BatchRequest,
+) -> Result<BatchRequest, Refusal> {
+    Ok(match batch {
+        BatchRequest::Single(request) => {
+            BatchRequest::Single(resolve_document(state, viewer, request).await?)
+        }
+        BatchRequest::Batch(requests) => {
+            let mut resolved = Vec::with_capacity(requests.len());
+            for request in requests {
+                resolved.push(resolve_document(state, viewer, request).await?);
+            }
+            BatchRequest::Batch(resolved)
+        }
+    })
+}
+
 /// The ID the request-ID layer gave the request.
 pub(crate) fn request_id_of(headers: &HeaderMap) -> String {
     headers
@@ -278,15 +457,16 @@ async fn viewer_of_request(
 struct Call<'a> {
     state: &'a AppState,
     headers: &'a HeaderMap,
-    source: IpAddr,
     media: Media,
     /// Sent by GET, which may not run mutations.
     by_get: bool,
 }
 
-/// A caller let in: who it is, whose budget it spends, and what is left of it.
+/// A caller let in: who it is, from where, whose budget it spends, and what
+/// is left of it.
 pub(crate) struct Admitted {
     pub viewer: Viewer,
+    pub source: IpAddr,
     pub client: Client,
     pub standing: Standing,
 }
@@ -313,6 +493,7 @@ pub(crate) async fn admit(
     match state.budgets.admit(client, viewer.role()) {
         Ok(standing) => Ok(Admitted {
             viewer,
+            source,
             client,
             standing,
         }),
@@ -320,23 +501,24 @@ pub(crate) async fn admit(
     }
 }
 
-async fn execute(call: Call<'_>, batch: BatchRequest) -> axum::response::Response {
+async fn execute(
+    call: Call<'_>,
+    admitted: Admitted,
+    batch: BatchRequest,
+) -> axum::response::Response {
     let Call {
         state,
         headers,
-        source,
         media,
         by_get,
     } = call;
     let request_id = request_id_of(headers);
     let Admitted {
         viewer,
+        source,
         client,
         standing,
-    } = match admit(state, headers, source, media).await {
-        Ok(admitted) => admitted,
-        Err(refusal) => return refusal,
-    };
+    } = admitted;
     let (single, requests) = match batch {
         BatchRequest::Single(request) => (true, vec![request]),
         BatchRequest::Batch(requests) => (false, requests),
@@ -482,7 +664,10 @@ fn set_retry_after(response: &mut axum::response::Response, wait: std::time::Dur
 }
 
 /// 429 for a client over its budget, saying when to come back.
-pub(crate) fn too_many_requests(media: Media, refusal: &Refusal) -> axum::response::Response {
+pub(crate) fn too_many_requests(
+    media: Media,
+    refusal: &budget::Refusal,
+) -> axum::response::Response {
     let mut response = request_error(
         media,
         StatusCode::TOO_MANY_REQUESTS,

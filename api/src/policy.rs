@@ -476,6 +476,11 @@ pub const POLICY: &[Rule] = &[
     rule("Query", "webhooks", REGISTER_WRITERS),
     rule("Mutation", "registerWebhook", REGISTER_WRITERS),
     rule("Mutation", "setWebhookActive", REGISTER_WRITERS),
+    // Third-party apps and the documents they may run: the county office.
+    rule("Query", "clientApps", ADMIN),
+    rule("Mutation", "registerClientApp", ADMIN),
+    rule("Mutation", "registerAppDocuments", ADMIN),
+    rule("Mutation", "setAppTrustedDocumentsOnly", ADMIN),
 ];
 
 /// The rules by type and field: looked up on every field a query resolves.
@@ -630,6 +635,7 @@ mod tests {
             role,
             region_prefix: Some("520102001".into()),
             enterprise_id: None,
+            app: None,
         })
     }
 

@@ -18,6 +18,8 @@ pub struct Model {
     /// Set when the token was exchanged; a second exchange revokes the family.
     pub used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// The app the session was opened for (`client_app`), if any.
+    pub app_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261129_000010_create_assessment;
 mod m20261129_000011_create_village_tally;
 mod m20261129_000012_create_webhook;
 mod m20261201_000013_login_source;
+mod m20261201_000014_create_client_app;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_create_village_tally::Migration),
             Box::new(m20261129_000012_create_webhook::Migration),
             Box::new(m20261201_000013_login_source::Migration),
+            Box::new(m20261201_000014_create_client_app::Migration),
         ]
     }
 }

@@ -452,7 +452,7 @@ pub const TEST_PASSWORD: &str = "correct horse battery staple";
 
 /// An access token for a user, signed as the test server signs.
 pub fn token_of(user: &app_user::Model) -> String {
-    api::auth::issue_access_token(&test_auth(), user, None)
+    api::auth::issue_access_token(&test_auth(), user, None, None)
         .expect("token")
         .0
 }
@@ -517,6 +517,7 @@ pub fn viewer_of_role(role: Role) -> api::access::Viewer {
         role,
         region_prefix: None,
         enterprise_id: None,
+        app: None,
     })
 }
 

@@ -11,6 +11,7 @@ use super::region::region_node;
 use super::{RequestData, actor, data, db, loaders, viewer};
 use crate::account::{self, Credentials, Origin, Tokens};
 use crate::auth::AuthConfig;
+use crate::client_app;
 use crate::config::Limits;
 use crate::error::ApiResult;
 
@@ -122,14 +123,24 @@ impl AccountMutation {
         ctx: &Context<'_>,
         username: String,
         password: String,
+        #[graphql(
+            desc = "The `clientId` of the registered app signing in (接入应用): its tokens, refreshed ones too, may be held to the app's registered documents."
+        )]
+        client_id: Option<String>,
     ) -> ApiResult<TokenPayload> {
+        let db = db(ctx)?;
+        let app = match client_id {
+            Some(client_id) => Some(client_app::by_client_id(db, &client_id).await?.id),
+            None => None,
+        };
         account::login(
-            db(ctx)?,
+            db,
             auth(ctx)?,
             &username,
             &password,
             Credentials::Password,
             &origin(ctx)?,
+            app,
         )
         .await
         .map(TokenPayload::from)
@@ -152,6 +163,7 @@ impl AccountMutation {
             &client_secret,
             Credentials::ClientSecret,
             &origin(ctx)?,
+            None,
         )
         .await
         .map(TokenPayload::from)
@@ -183,10 +195,12 @@ impl AccountMutation {
         new_password: String,
     ) -> ApiResult<TokenPayload> {
         let actor = actor(ctx)?;
+        let app = viewer(ctx)?.user()?.app;
         account::change_password(
             db(ctx)?,
             auth(ctx)?,
             &actor,
+            app,
             &current_password,
             &new_password,
         )

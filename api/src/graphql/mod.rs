@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod assessment;
+pub mod client_app;
 pub mod cost;
 pub mod document;
 pub mod enterprise;
@@ -44,6 +45,7 @@ use relay::{Conn, NestedPage, Page, PageArgs, ParentColumn, SortKey, TotalCount}
 pub struct Query(
     node::NodeQuery,
     account::AccountQuery,
+    client_app::ClientAppQuery,
     oversight::OversightQuery,
     region::RegionQuery,
     household::HouseholdQuery,
@@ -69,6 +71,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     account::AccountMutation,
+    client_app::ClientAppMutation,
     oversight::OversightMutation,
     household::HouseholdMutation,
     pairing::PairingMutation,

@@ -19,6 +19,7 @@ mod lockout;
 mod oversight;
 mod pairing;
 mod permissions;
+mod persisted;
 mod plan;
 mod policy;
 mod projects;
