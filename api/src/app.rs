@@ -12,6 +12,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::access::Viewer;
 use crate::auth::AuthConfig;
 use crate::config::{Delivery, Limits};
 use crate::exchange;
@@ -24,14 +25,33 @@ use crate::http::{self, REQUEST_ID};
 #[derive(Clone)]
 pub struct AppState {
     pub schema: FupinSchema,
+    /// What callers without a token get: the same schema with
+    /// `--public-introspection`, else one closed to introspection.
+    pub anonymous_schema: FupinSchema,
     pub db: DatabaseConnection,
     pub limits: Limits,
     pub auth: AuthConfig,
 }
 
+impl AppState {
+    pub fn schema_for(&self, viewer: &Viewer) -> &FupinSchema {
+        match viewer {
+            Viewer::Public => &self.anonymous_schema,
+            Viewer::User(_) => &self.schema,
+        }
+    }
+}
+
 pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Router {
+    let schema = graphql::schema(Some(db.clone()), &limits, Some(auth.clone()));
+    let anonymous_schema = if limits.public_introspection {
+        schema.clone()
+    } else {
+        graphql::closed_schema(Some(db.clone()), &limits, Some(auth.clone()))
+    };
     let state = AppState {
-        schema: graphql::schema(Some(db.clone()), &limits, Some(auth.clone())),
+        schema,
+        anonymous_schema,
         db,
         limits,
         auth,

@@ -37,6 +37,10 @@ pub struct Limits {
     /// Most operations one batched (JSON array) request may carry; 0 turns batching off.
     #[arg(long, env = "FUPIN_MAX_BATCH", default_value_t = 0)]
     pub max_batch: usize,
+    /// Let callers without a token introspect the schema (`__schema`, `__type`)
+    /// and get "Did you mean ...?" suggestions; signed-in callers always may.
+    #[arg(long, env = "FUPIN_PUBLIC_INTROSPECTION")]
+    pub public_introspection: bool,
 }
 
 impl Limits {

@@ -24,6 +24,7 @@ pub mod code {
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    pub const INTROSPECTION_DISABLED: &str = "INTROSPECTION_DISABLED";
 }
 
 /// An error raised by a resolver or a service. It has no `Display` on purpose:

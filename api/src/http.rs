@@ -242,6 +242,7 @@ async fn execute(
         Ok(viewer) => viewer,
         Err(refusal) => return refusal,
     };
+    let schema = state.schema_for(&viewer);
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(request.data(RequestData::new(
             db,
@@ -263,11 +264,8 @@ async fn execute(
                 .collect(),
         ),
     };
-    let outcome = tokio::time::timeout(
-        state.limits.request_timeout(),
-        state.schema.execute_batch(batch),
-    )
-    .await;
+    let outcome =
+        tokio::time::timeout(state.limits.request_timeout(), schema.execute_batch(batch)).await;
     let mut response = match outcome {
         Ok(response) => response,
         Err(_) => {

@@ -6,6 +6,7 @@ pub mod assessment;
 pub mod enterprise;
 pub mod funds;
 pub mod household;
+mod introspection;
 pub mod lifecycle;
 pub mod loader;
 pub mod money;
@@ -28,7 +29,7 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{
     Context, EmptySubscription, ErrorExtensionValues, MergedObject, Positioned, Schema,
-    ServerError, ServerResult, Variables,
+    SchemaBuilder, ServerError, ServerResult, Variables,
 };
 use sea_orm::{DatabaseConnection, FromQueryResult, Select};
 
@@ -115,7 +116,33 @@ pub fn schema(
     limits: &Limits,
     auth: Option<AuthConfig>,
 ) -> FupinSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
+    configure(builder, db, limits, auth)
+}
+
+/// The schema for callers without a token, unless `--public-introspection`:
+/// it refuses introspection, and its validation errors suggest no field names
+/// ("Did you mean ...?"), which would spell the schema out by trial and error.
+pub fn closed_schema(
+    db: Option<DatabaseConnection>,
+    limits: &Limits,
+    auth: Option<AuthConfig>,
+) -> FupinSchema {
+    // The refusal comes first so that it wraps the other extensions and keeps its own code.
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .extension(introspection::RefuseIntrospection)
+        .disable_introspection()
+        .disable_suggestions();
+    configure(builder, db, limits, auth)
+}
+
+fn configure(
+    builder: SchemaBuilder<Query, Mutation, EmptySubscription>,
+    db: Option<DatabaseConnection>,
+    limits: &Limits,
+    auth: Option<AuthConfig>,
+) -> FupinSchema {
+    let mut builder = builder
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(crate::policy::PolicyGuard)

@@ -12,6 +12,7 @@ mod exchange;
 mod external;
 mod funds;
 mod http;
+mod introspection;
 mod lifecycle;
 mod limits;
 mod oversight;
