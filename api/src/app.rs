@@ -16,6 +16,7 @@ use crate::access::Viewer;
 use crate::auth::AuthConfig;
 use crate::config::{Delivery, Limits};
 use crate::exchange;
+use crate::graphiql;
 use crate::graphql::statistics::tally;
 use crate::graphql::{self, FupinSchema};
 use crate::http::{self, REQUEST_ID};
@@ -59,6 +60,7 @@ pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Route
     let request_id = HeaderName::from_static(REQUEST_ID);
     Router::new()
         .route("/graphql", get(http::get).post(http::post))
+        .route("/graphiql/{file}", get(graphiql::asset))
         .route(
             "/exchange/households",
             get(exchange::http::export).post(exchange::http::import),

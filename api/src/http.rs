@@ -4,13 +4,12 @@
 //! takes `application/json` only, batching is off unless configured, and every
 //! error a client sees has a code.
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, Value};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use sea_orm::DatabaseConnection;
 
 use crate::access::{self, Viewer};
@@ -57,7 +56,7 @@ pub async fn get(
     RawQuery(raw): RawQuery,
 ) -> axum::response::Response {
     let Some(raw) = raw.filter(|q| !q.is_empty()) else {
-        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        return crate::graphiql::page();
     };
     let media = Media::from_accept(&headers);
     let request = match parse_query_string(&raw) {

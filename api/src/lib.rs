@@ -11,6 +11,7 @@ pub mod db;
 pub mod edit;
 pub mod error;
 pub mod exchange;
+pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod policy;

@@ -11,6 +11,7 @@ mod enterprises;
 mod exchange;
 mod external;
 mod funds;
+mod graphiql;
 mod http;
 mod introspection;
 mod lifecycle;
