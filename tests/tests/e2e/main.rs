@@ -12,6 +12,7 @@ mod exchange;
 mod external;
 mod funds;
 mod graphiql;
+mod headers;
 mod http;
 mod introspection;
 mod lifecycle;
