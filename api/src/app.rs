@@ -6,22 +6,30 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, Request};
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::access::Viewer;
 use crate::auth::AuthConfig;
 use crate::budget::Budgets;
 use crate::config::{Delivery, Limits};
 use crate::exchange;
+use crate::graphiql;
 use crate::graphql::statistics::tally;
 use crate::graphql::{self, FupinSchema};
 use crate::http::{self, REQUEST_ID};
 use crate::persisted;
+
+/// The response header echoing a client's own, safe, `x-request-id`.
+pub const CORRELATION_ID: &str = "x-correlation-id";
 
 /// Shared by every request; cheap to clone. Holds no data of its own (the
 /// cache of persisted documents only repeats the database), so any number of
@@ -29,6 +37,9 @@ use crate::persisted;
 #[derive(Clone)]
 pub struct AppState {
     pub schema: FupinSchema,
+    /// What callers without a token get: the same schema with
+    /// `--public-introspection`, else one closed to introspection.
+    pub anonymous_schema: FupinSchema,
     pub db: DatabaseConnection,
     pub limits: Limits,
     pub auth: AuthConfig,
@@ -38,20 +49,36 @@ pub struct AppState {
     pub documents: persisted::Store,
 }
 
+impl AppState {
+    pub fn schema_for(&self, viewer: &Viewer) -> &FupinSchema {
+        match viewer {
+            Viewer::Public => &self.anonymous_schema,
+            Viewer::User(_) => &self.schema,
+        }
+    }
+}
+
 /// The routes and their state; refuses budgets it cannot read.
 pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Result<Router, String> {
     let budgets = Arc::new(Budgets::new(&limits.budgets, limits.replicas)?);
+    let schema = graphql::schema(Some(db.clone()), &limits, Some(auth.clone()));
+    let anonymous_schema = if limits.public_introspection {
+        schema.clone()
+    } else {
+        graphql::closed_schema(Some(db.clone()), &limits, Some(auth.clone()))
+    };
     let state = AppState {
-        schema: graphql::schema(Some(db.clone()), &limits, Some(auth.clone())),
+        schema,
+        anonymous_schema,
         documents: persisted::Store::new(db.clone()),
         db,
         limits,
         auth,
         budgets,
     };
-    let request_id = HeaderName::from_static(REQUEST_ID);
     let router = Router::new()
         .route("/graphql", get(http::get).post(http::post))
+        .route("/graphiql/{file}", get(graphiql::asset))
         .route(
             "/exchange/households",
             get(exchange::http::export).post(exchange::http::import),
@@ -60,14 +87,80 @@ pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Resul
         .route("/readyz", get(http::readyz))
         .with_state(state)
         .layer(CatchPanicLayer::custom(http::panic_response))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let correlation = request.extensions().get::<Correlation>().map(Correlation::as_str);
             // The handler records where the request comes from, once it knows.
-            tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path(), source = tracing::field::Empty)
+            tracing::info_span!("request", id, correlation, method = %request.method(), path = %request.uri().path(), source = tracing::field::Empty)
         }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
-    Ok(router)
+        .layer(middleware::from_fn(request_ids));
+    Ok(security_headers(router))
+}
+
+/// A client's own request ID, kept when it is safe to log and echo.
+#[derive(Clone)]
+struct Correlation(HeaderValue);
+
+impl Correlation {
+    /// At most 64 characters of `[A-Za-z0-9._:-]`: nothing that could forge or
+    /// break a log line.
+    fn from_client(value: HeaderValue) -> Option<Correlation> {
+        let bytes = value.as_bytes();
+        let safe = !bytes.is_empty()
+            && bytes.len() <= 64
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b".:_-".contains(b));
+        safe.then_some(Correlation(value))
+    }
+
+    fn as_str(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+}
+
+/// Gives every request an `x-request-id` of our own (what logs, the audit trail
+/// and INTERNAL errors carry), whatever the client sent; a client's own ID
+/// comes back as `x-correlation-id` when it is safe, and is dropped otherwise.
+async fn request_ids(mut request: Request, next: Next) -> Response {
+    let correlation = request
+        .headers_mut()
+        .remove(REQUEST_ID)
+        .and_then(Correlation::from_client);
+    let id = HeaderValue::try_from(uuid::Uuid::new_v4().to_string())
+        .expect("a UUID is a valid header value");
+    request.headers_mut().insert(REQUEST_ID, id.clone());
+    if let Some(correlation) = &correlation {
+        request.extensions_mut().insert(correlation.clone());
+    }
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(REQUEST_ID, id);
+    if let Some(Correlation(value)) = correlation {
+        response.headers_mut().insert(CORRELATION_ID, value);
+    }
+    response
+}
+
+/// Headers on every response. What may carry personal data is never stored by
+/// a cache (a response that sets its own `Cache-Control`, as GraphiQL's files
+/// do, keeps it), and nothing is a page unless it says so (GraphiQL's page
+/// sets its own Content-Security-Policy).
+fn security_headers(router: Router) -> Router {
+    let fixed = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+    };
+    let default = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    router
+        .layer(fixed(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(fixed(header::REFERRER_POLICY, "no-referrer"))
+        .layer(fixed(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(default(header::CACHE_CONTROL, "no-store"))
+        .layer(default(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
 }
 
 /// Serves on `listener` until `shutdown` resolves, then drains in-flight

@@ -70,6 +70,10 @@ pub struct Limits {
     /// separated by commas: only their `X-Forwarded-For` is believed.
     #[arg(long, env = "FUPIN_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
     pub trusted_proxies: Vec<IpNet>,
+    /// Let callers without a token introspect the schema (`__schema`, `__type`)
+    /// and get "Did you mean ...?" suggestions; signed-in callers always may.
+    #[arg(long, env = "FUPIN_PUBLIC_INTROSPECTION")]
+    pub public_introspection: bool,
     #[command(flatten)]
     pub logins: LoginLimits,
 }

@@ -35,6 +35,7 @@ pub mod code {
     pub const PERSISTED_QUERY_HASH_MISMATCH: &str = "PERSISTED_QUERY_HASH_MISMATCH";
     /// A document the token's app has not registered, when it runs registered ones only.
     pub const PERSISTED_QUERY_NOT_ALLOWED: &str = "PERSISTED_QUERY_NOT_ALLOWED";
+    pub const INTROSPECTION_DISABLED: &str = "INTROSPECTION_DISABLED";
 }
 
 /// An error raised by a resolver or a service. It has no `Display` on purpose:

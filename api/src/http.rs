@@ -11,12 +11,11 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, Value};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use ipnet::IpNet;
 
 use crate::access::{self, Viewer};
@@ -70,7 +69,7 @@ pub async fn get(
 ) -> axum::response::Response {
     let source = request_source(&state, &headers, peer);
     let Some(raw) = raw.filter(|q| !q.is_empty()) else {
-        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        return crate::graphiql::page();
     };
     let media = Media::from_accept(&headers);
     let request = match parse_query_string(&raw) {
@@ -552,9 +551,10 @@ async fn execute(
             }
         }
     }
+    let schema = state.schema_for(&viewer);
     let work = futures::future::join_all(runs.into_iter().map(|run| async move {
         match run {
-            Ok(request) => state.schema.execute(request).await,
+            Ok(request) => schema.execute(request).await,
             Err(refused) => refused,
         }
     }));

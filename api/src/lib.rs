@@ -13,6 +13,7 @@ pub mod db;
 pub mod edit;
 pub mod error;
 pub mod exchange;
+pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod lockout;

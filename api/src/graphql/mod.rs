@@ -9,6 +9,7 @@ pub mod document;
 pub mod enterprise;
 pub mod funds;
 pub mod household;
+mod introspection;
 pub mod lifecycle;
 pub mod loader;
 pub mod money;
@@ -29,7 +30,8 @@ use std::sync::Arc;
 
 use async_graphql::OutputType;
 use async_graphql::{
-    Context, EmptySubscription, ErrorExtensionValues, MergedObject, Schema, ServerError,
+    Context, EmptySubscription, ErrorExtensionValues, MergedObject, Schema, SchemaBuilder,
+    ServerError,
 };
 use sea_orm::{DatabaseConnection, FromQueryResult, Select};
 
@@ -131,7 +133,33 @@ pub fn schema(
     limits: &Limits,
     auth: Option<AuthConfig>,
 ) -> FupinSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
+    configure(builder, db, limits, auth)
+}
+
+/// The schema for callers without a token, unless `--public-introspection`:
+/// it refuses introspection, and its validation errors suggest no field names
+/// ("Did you mean ...?"), which would spell the schema out by trial and error.
+pub fn closed_schema(
+    db: Option<DatabaseConnection>,
+    limits: &Limits,
+    auth: Option<AuthConfig>,
+) -> FupinSchema {
+    // The refusal comes first so that it wraps the other extensions and keeps its own code.
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .extension(introspection::RefuseIntrospection)
+        .disable_introspection()
+        .disable_suggestions();
+    configure(builder, db, limits, auth)
+}
+
+fn configure(
+    builder: SchemaBuilder<Query, Mutation, EmptySubscription>,
+    db: Option<DatabaseConnection>,
+    limits: &Limits,
+    auth: Option<AuthConfig>,
+) -> FupinSchema {
+    let mut builder = builder
         .limit_depth(limits.max_depth)
         .extension(cost::Cost {
             max_cost: limits.max_complexity,
