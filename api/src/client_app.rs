@@ -210,6 +210,14 @@ struct Trust {
     registered: Option<String>,
 }
 
+/// Whether a token issued through `app` may call the endpoints that take no
+/// GraphQL document (the exchange): not when the app is held to its
+/// registered documents, since nothing there is one of them.
+pub async fn may_call_endpoints(db: &impl ConnectionTrait, app: i64) -> ApiResult<bool> {
+    let app = client_app::Entity::find_by_id(app).one(db).await?;
+    Ok(app.is_some_and(|app| !app.trusted_documents_only))
+}
+
 /// Whether a token issued through `app` may run the document of `sha256`:
 /// any document, unless the app runs its registered ones only. One query,
 /// read at every request, so that a change of the setting holds at once.

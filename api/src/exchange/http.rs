@@ -16,9 +16,10 @@ use tokio_util::io::StreamReader;
 
 use super::import::{self, Mode};
 use super::{Format, export};
-use crate::access::Viewer;
+use crate::access::{User, Viewer};
 use crate::app::AppState;
 use crate::audit::Actor;
+use crate::client_app;
 use crate::error::{ApiError, Shown, code};
 use crate::http::{Media, request_error, request_id_of, request_source};
 use crate::policy::{self, Access, Rule};
@@ -146,6 +147,17 @@ async fn permitted(
     let viewer = crate::http::admit(state, headers, source, Media::Json)
         .await?
         .viewer;
+    if let Viewer::User(User { app: Some(app), .. }) = &viewer {
+        match client_app::may_call_endpoints(&state.db, *app).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(failure(ApiError::Forbidden(
+                    "the app this token was issued through runs its registered GraphQL documents only".into(),
+                )));
+            }
+            Err(err) => return Err(failure(err)),
+        }
+    }
     match (&viewer, policy::access_of(&viewer, rule)) {
         (_, Access::Full) => Ok(viewer),
         (Viewer::Public, _) => Err(failure(ApiError::Unauthenticated)),

@@ -363,8 +363,8 @@ async fn a_restricted_app_runs_its_registered_documents_only(backend: Backend) {
         data["data"]["setAppTrustedDocumentsOnly"],
         json!({ "version": 2, "trustedDocumentsOnly": true, "documents": [sha256(ME)] })
     );
-    let (token, _) = sign_in(&app, Some(&client_id)).await;
-    let token = Some(token.as_str());
+    let (restricted, _) = sign_in(&app, Some(&client_id)).await;
+    let token = Some(restricted.as_str());
 
     // Registered: by hash and as text, over POST and GET.
     let (status, body) = post(&app, token, by_hash(ME)).await;
@@ -401,6 +401,19 @@ async fn a_restricted_app_runs_its_registered_documents_only(backend: Backend) {
         (status, &body["data"]["me"]["role"]),
         (200, &json!("AUDITOR"))
     );
+    // The exchange takes no document: the restricted token may not use it.
+    let export = |token: String| {
+        app.client
+            .get(app.url("/exchange/households"))
+            .bearer_auth(token)
+            .send()
+    };
+    let refused = export(restricted.clone()).await.expect("export");
+    assert_eq!(refused.status(), 403);
+    let body: Value = refused.json().await.expect("JSON");
+    assert_eq!(TestApp::error_codes(&body), ["FORBIDDEN"], "{body}");
+    let allowed = export(free).await.expect("export");
+    assert_eq!(allowed.status(), 200);
 }
 
 async fn an_unrestricted_app_runs_anything_and_a_switch_holds_for_issued_tokens(backend: Backend) {
