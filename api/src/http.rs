@@ -23,7 +23,7 @@ use crate::app::AppState;
 use crate::budget::{self, Client, Standing};
 use crate::client_app;
 use crate::error::{ApiError, code};
-use crate::graphql::cost::Meter;
+use crate::graphql::cost::{self, Meter};
 use crate::graphql::{RequestData, coded_error, document};
 use crate::persisted;
 
@@ -527,7 +527,7 @@ async fn execute(
     for mut request in requests {
         let meter = Arc::new(Meter::new(
             state.limits.max_complexity,
-            Some(standing.cost_left),
+            standing.cost_left,
             state.limits.max_parallel_fields,
         ));
         meters.push(meter.clone());
@@ -558,10 +558,23 @@ async fn execute(
             Err(refused) => refused,
         }
     }));
-    let outcome = tokio::time::timeout(state.limits.request_timeout(), work).await;
-    // What ran is paid for, whether or not it finished in time.
+    let stopped = futures::future::select_all(meters.iter().map(|meter| Box::pin(meter.stopped())));
+    let outcome = tokio::select! {
+        outcome = tokio::time::timeout(state.limits.request_timeout(), work) => Some(outcome),
+        _ = stopped => None,
+    };
+    // What ran is paid for, whether or not it finished.
     let spent = meters.iter().map(|meter| meter.actual()).sum();
     let cost_left = state.budgets.charge(client, viewer.role(), spent);
+    let outcome = outcome.filter(|_| !meters.iter().any(|meter| meter.over_limit()));
+    let Some(outcome) = outcome else {
+        let response = Response::from_errors(vec![cost::stopped(state.limits.max_complexity)]);
+        let status = match media {
+            Media::GraphqlResponse => StatusCode::BAD_REQUEST,
+            Media::Json => StatusCode::OK,
+        };
+        return with_standing(json(status, media, &response), &standing);
+    };
     let Ok(mut responses) = outcome else {
         tracing::warn!(
             timeout_ms = state.limits.request_timeout_ms,

@@ -16,7 +16,7 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextResolve, NextValidation, ResolveInfo,
 };
 use async_graphql::{QueryPathSegment, ServerError, ServerResult, ValidationResult, Value};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::error::code;
 use crate::graphql::{RequestData, coded_error};
@@ -106,11 +106,18 @@ pub struct Meter {
     /// caller's budget has less left.
     allowance: usize,
     /// What the caller's budget holds, for the refusal's message.
-    budget_left: Option<usize>,
+    budget_left: usize,
     requested: AtomicUsize,
-    actual: AtomicUsize,
+    /// Fields resolved and their prices: the counterpart of `requested`.
+    resolved: AtomicUsize,
+    /// Points for the rows `totalCount`s counted.
+    counted: AtomicUsize,
     /// Refused because the caller's budget could not pay for it.
     over_budget: AtomicBool,
+    /// Told when the request has resolved more than a query may cost.
+    stopped: Notify,
+    /// Whether it has.
+    over_limit: AtomicBool,
     /// Root fields resolving now; a root field holds its permit while its
     /// whole selection resolves.
     root_fields: Semaphore,
@@ -119,12 +126,15 @@ pub struct Meter {
 }
 
 impl Meter {
-    pub fn new(max_cost: usize, budget_left: Option<usize>, parallel_fields: usize) -> Meter {
+    pub fn new(max_cost: usize, budget_left: usize, parallel_fields: usize) -> Meter {
         Meter {
-            allowance: budget_left.map_or(max_cost, |left| left.min(max_cost)),
+            allowance: budget_left.min(max_cost),
             budget_left,
             requested: AtomicUsize::new(0),
-            actual: AtomicUsize::new(0),
+            resolved: AtomicUsize::new(0),
+            counted: AtomicUsize::new(0),
+            stopped: Notify::new(),
+            over_limit: AtomicBool::new(false),
             over_budget: AtomicBool::new(false),
             root_fields: Semaphore::new(parallel_fields.max(1)),
             unbatched_fields: Semaphore::new(parallel_fields.max(1)),
@@ -136,15 +146,30 @@ impl Meter {
         self.requested.load(Ordering::Relaxed)
     }
 
-    /// The cost of what was resolved.
+    /// The cost of what was resolved and counted.
     pub fn actual(&self) -> usize {
-        self.actual.load(Ordering::Relaxed)
+        self.resolved
+            .load(Ordering::Relaxed)
+            .saturating_add(self.counted.load(Ordering::Relaxed))
     }
 
     /// Adds what counting `rows` rows cost to the actual cost.
     pub fn counted(&self, rows: u64) {
         let points = usize::try_from(rows / ROWS_PER_POINT).unwrap_or(usize::MAX);
-        self.actual.fetch_add(points, Ordering::Relaxed);
+        self.counted.fetch_add(points, Ordering::Relaxed);
+    }
+
+    /// Resolves once the request has resolved more than a query may cost: a
+    /// plain list (not a page) is priced once before execution, however many
+    /// items it turns out to hold. The HTTP layer then abandons the request.
+    pub async fn stopped(&self) {
+        self.stopped.notified().await;
+    }
+
+    /// Whether the request resolved more than a query may cost, even if it
+    /// finished before it could be stopped.
+    pub fn over_limit(&self) -> bool {
+        self.over_limit.load(Ordering::Relaxed)
     }
 
     /// Whether the request was refused because the caller's budget could not pay for it.
@@ -152,26 +177,21 @@ impl Meter {
         self.over_budget.load(Ordering::Relaxed)
     }
 
-    fn refusal(&self, requested: usize, max_cost: usize) -> Option<ServerError> {
+    /// Why a request priced at `requested`, over its allowance, is refused:
+    /// over the limit of one query, or over what its caller's budget holds.
+    fn refusal(&self, requested: usize, max_cost: usize) -> ServerError {
         if requested > max_cost {
-            return Some(coded_error(
-                format!("this query costs {requested}; a query may cost at most {max_cost}"),
-                code::QUERY_TOO_COMPLEX,
-            ));
+            return too_complex(requested, max_cost);
         }
-        match self.budget_left {
-            Some(left) if requested > left => {
-                self.over_budget.store(true, Ordering::Relaxed);
-                Some(coded_error(
-                    format!(
-                        "this query costs {requested} and your budget has {left} left; \
-                     retry when it has been restored"
-                    ),
-                    code::RATE_LIMITED,
-                ))
-            }
-            _ => None,
-        }
+        self.over_budget.store(true, Ordering::Relaxed);
+        coded_error(
+            format!(
+                "this query costs {requested} and your budget has {} left; \
+                 retry when it has been restored",
+                self.budget_left
+            ),
+            code::RATE_LIMITED,
+        )
     }
 }
 
@@ -190,6 +210,24 @@ impl ExtensionFactory for Cost {
     }
 }
 
+fn too_complex(requested: usize, max_cost: usize) -> ServerError {
+    coded_error(
+        format!("this query costs {requested}; a query may cost at most {max_cost}"),
+        code::QUERY_TOO_COMPLEX,
+    )
+}
+
+/// The refusal of a request that resolved more than a query may cost.
+pub fn stopped(max_cost: usize) -> ServerError {
+    coded_error(
+        format!(
+            "this query cost more than {max_cost} as it ran (a list held more items than \
+             its price assumed) and was stopped; ask for fewer items"
+        ),
+        code::QUERY_TOO_COMPLEX,
+    )
+}
+
 fn meter<'a>(ctx: &ExtensionContext<'a>) -> Option<&'a Arc<Meter>> {
     ctx.data_opt::<RequestData>().map(|data| &data.cost)
 }
@@ -206,20 +244,13 @@ impl Extension for Cost {
         match meter(ctx) {
             Some(meter) => {
                 meter.requested.store(requested, Ordering::Relaxed);
-                if requested > meter.allowance
-                    && let Some(refusal) = meter.refusal(requested, self.max_cost)
-                {
-                    return Err(vec![refusal]);
+                if requested > meter.allowance {
+                    return Err(vec![meter.refusal(requested, self.max_cost)]);
                 }
             }
+            // Run without a request's meter (the schema alone), the limit still holds.
             None if requested > self.max_cost => {
-                return Err(vec![coded_error(
-                    format!(
-                        "this query costs {requested}; a query may cost at most {}",
-                        self.max_cost
-                    ),
-                    code::QUERY_TOO_COMPLEX,
-                )]);
+                return Err(vec![too_complex(requested, self.max_cost)]);
             }
             None => {}
         }
@@ -239,12 +270,21 @@ impl Extension for Cost {
             return next.run(ctx, info).await;
         };
         // List items pass through here too; like the price computed before
-        // execution, the actual cost counts fields only.
+        // execution, the actual cost counts fields only. Introspection costs
+        // what the schema's size makes it, the same for every caller.
         let QueryPathSegment::Name(_) = info.path_node.segment else {
             return next.run(ctx, info).await;
         };
+        if info.is_for_introspection {
+            return next.run(ctx, info).await;
+        }
         let price = price_of(info.parent_type, info.name);
-        meter.actual.fetch_add(1 + price, Ordering::Relaxed);
+        let resolved = meter.resolved.fetch_add(1 + price, Ordering::Relaxed) + 1 + price;
+        if resolved > self.max_cost {
+            meter.over_limit.store(true, Ordering::Relaxed);
+            meter.stopped.notify_one();
+            return Err(stopped(self.max_cost));
+        }
         let share = if info.path_node.parent.is_none() {
             &meter.root_fields
         } else if UNBATCHED.contains(&(info.parent_type, info.name)) {

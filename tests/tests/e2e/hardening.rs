@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use api::config::Limits;
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use tests::{Backend, TestApp, on_both_backends};
 
@@ -15,6 +16,7 @@ on_both_backends!(
     directive_and_token_floods_are_refused_with_a_short_answer,
     a_document_may_sign_in_only_once,
     every_answer_reports_its_cost_and_budget,
+    a_query_whose_lists_hold_more_than_priced_is_stopped,
     a_client_over_its_request_budget_waits,
     a_client_over_its_cost_budget_waits,
     guessing_tokens_spends_the_sources_budget,
@@ -411,4 +413,29 @@ async fn an_officer_is_served_while_strangers_attack(backend: Backend) {
         slowest < Duration::from_secs(1),
         "the officer waited {slowest:?}"
     );
+}
+
+async fn a_query_whose_lists_hold_more_than_priced_is_stopped(backend: Backend) {
+    // `members` is a plain list, priced once per household before execution:
+    // 5 households of 1 + (1 + 3) fields and the page, 26 points.
+    let query = "{ households(first: 5) { nodes { members { name gender relation } } } }";
+    let limits = Limits {
+        max_complexity: 26,
+        ..Limits::default()
+    };
+    let app = TestApp::spawn_with(&backend, limits).await;
+    app.seed(5, 1).await;
+    let members = entity::member::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("count");
+    assert!(
+        members >= 7,
+        "the five households hold more than 26 points' worth of members"
+    );
+    let (status, _, body) = send(&app, Some(&app.admin_token), query).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(TestApp::error_codes(&body), ["QUERY_TOO_COMPLEX"], "{body}");
+    assert!(tests::error_message(&body).contains("as it ran"), "{body}");
+    assert_eq!(body["data"], Value::Null);
 }
