@@ -8,7 +8,11 @@
 //! registered for it; each document is weighed (`graphql::document`) before
 //! async-graphql walks it.
 
-use std::net::{IpAddr, SocketAddr};
+mod admission;
+mod documents;
+mod source;
+
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, Value};
@@ -16,21 +20,22 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use ipnet::IpNet;
+
+pub(crate) use admission::admit;
+use admission::{Admitted, cost_extension, set_retry_after, with_standing};
+use documents::{resolve_document, resolve_documents};
+pub use source::client_source;
+pub(crate) use source::request_source;
 
 use crate::access::{self, Viewer};
 use crate::app::AppState;
-use crate::budget::{self, Client, Standing};
-use crate::client_app;
 use crate::error::{ApiError, code};
 use crate::graphql::cost::{self, Meter};
 use crate::graphql::{RequestData, coded_error, document};
-use crate::persisted;
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 pub const REQUEST_ID: &str = "x-request-id";
-const X_FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// The media type a client asked for; it decides status codes for request errors.
 #[derive(Clone, Copy)]
@@ -183,50 +188,6 @@ pub async fn post(
     execute(call, admitted, batch).await
 }
 
-/// Where a request comes from: its peer, unless the peer is a trusted proxy;
-/// then the right-most address of `X-Forwarded-For` that is not a trusted
-/// proxy itself, the last one a proxy of ours vouches for. Addresses left of
-/// it are whatever the client wrote, so they are never believed.
-pub fn client_source(headers: &HeaderMap, peer: IpAddr, trusted: &[IpNet]) -> IpAddr {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
-    let mut source = peer.to_canonical();
-    if !is_trusted(&source) {
-        return source;
-    }
-    let hops: Vec<&str> = headers
-        .get_all(X_FORWARDED_FOR)
-        .iter()
-        .flat_map(|value| value.to_str().unwrap_or_default().split(','))
-        .collect();
-    for hop in hops.iter().rev() {
-        // Past a hop that is not an address, nothing is known: keep the proxy that wrote it.
-        let Some(ip) = forwarded_address(hop) else {
-            break;
-        };
-        source = ip;
-        if !is_trusted(&ip) {
-            break;
-        }
-    }
-    source
-}
-
-/// An address as proxies write it in `X-Forwarded-For`, with or without a port.
-fn forwarded_address(hop: &str) -> Option<IpAddr> {
-    let hop = hop.trim();
-    hop.parse::<IpAddr>()
-        .or_else(|_| hop.parse::<SocketAddr>().map(|addr| addr.ip()))
-        .ok()
-        .map(|ip| ip.to_canonical())
-}
-
-/// The source of a request, also written into its log span.
-pub(crate) fn request_source(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    let source = client_source(headers, peer.ip(), &state.limits.trusted_proxies);
-    tracing::Span::current().record("source", tracing::field::display(source));
-    source
-}
-
 /// The parameters of a GET request, named as GraphQL over HTTP names them
 /// (async-graphql's own parser expects `operation_name`).
 #[derive(serde::Deserialize)]
@@ -256,165 +217,6 @@ fn parse_query_string(raw: &str) -> Result<Request, String> {
     request.extensions = json("extensions", params.extensions)?;
     request.operation_name = params.operation_name;
     Ok(request)
-}
-
-/// A request refused before it runs.
-struct Refusal {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl Refusal {
-    fn bad_request(error_code: &'static str, message: impl Into<String>) -> Refusal {
-        Refusal {
-            status: StatusCode::BAD_REQUEST,
-            code: error_code,
-            message: message.into(),
-        }
-    }
-
-    fn internal(err: ApiError) -> Refusal {
-        tracing::error!(error = ?err, "resolving a request's document failed");
-        Refusal {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: code::INTERNAL,
-            message: "internal error".into(),
-        }
-    }
-
-    fn respond(self, media: Media) -> axum::response::Response {
-        request_error(media, self.status, self.code, self.message)
-    }
-}
-
-/// `extensions.persistedQuery` as Apollo clients send it.
-#[derive(serde::Deserialize)]
-struct PersistedQuery {
-    version: i64,
-    #[serde(rename = "sha256Hash")]
-    sha256_hash: String,
-}
-
-/// The document a request runs, decided in this one place: the text it sends,
-/// or the document of the SHA-256 it sends instead (Apollo's automatic
-/// persisted queries), which the text sent with its hash stores for next time;
-/// and, for a token of an app held to its registered documents, one of those.
-async fn resolve_document(
-    state: &AppState,
-    viewer: &Viewer,
-    mut request: Request,
-) -> Result<Request, Refusal> {
-    let sent_hash = match request.extensions.remove("persistedQuery") {
-        Some(value) => {
-            let persisted: PersistedQuery = async_graphql::from_value(value).map_err(|_| {
-                Refusal::bad_request(
-                    code::BAD_REQUEST,
-                    r#"`extensions.persistedQuery` must be {"version": 1, "sha256Hash": "<hex>"}"#,
-                )
-            })?;
-            if persisted.version != 1 {
-                return Err(Refusal::bad_request(
-                    code::BAD_REQUEST,
-                    format!(
-                        "persisted query version {} is not supported; send version 1",
-                        persisted.version
-                    ),
-                ));
-            }
-            if !persisted::is_sha256_hex(&persisted.sha256_hash) {
-                return Err(Refusal::bad_request(
-                    code::BAD_REQUEST,
-                    "`sha256Hash` must be a SHA-256 in lower-case hex",
-                ));
-            }
-            Some(persisted.sha256_hash)
-        }
-        None => None,
-    };
-    let app = match viewer {
-        Viewer::User(user) => user.app,
-        Viewer::Public => None,
-    };
-    let has_text = !request.query.trim().is_empty();
-    // The hash of the document to run, where something depends on it.
-    let sha256 = match (&sent_hash, has_text) {
-        (Some(sent), false) => Some(sent.clone()),
-        (None, false) => None,
-        (None, true) if app.is_none() => None,
-        (sent, true) => {
-            let actual = persisted::sha256_hex(&request.query);
-            if sent.as_ref().is_some_and(|sent| *sent != actual) {
-                return Err(Refusal::bad_request(
-                    code::PERSISTED_QUERY_HASH_MISMATCH,
-                    "`sha256Hash` is not the SHA-256 of the query sent with it",
-                ));
-            }
-            Some(actual)
-        }
-    };
-    if let (Some(app), Some(sha256)) = (app, &sha256) {
-        // Refused before anything is stored or looked up.
-        if !client_app::may_run(&state.db, app, sha256)
-            .await
-            .map_err(Refusal::internal)?
-        {
-            return Err(Refusal {
-                status: StatusCode::FORBIDDEN,
-                code: code::PERSISTED_QUERY_NOT_ALLOWED,
-                message: "the app this token was issued through runs only the documents registered for it, and this is not one of them".into(),
-            });
-        }
-    }
-    let Some(sha256) = sent_hash else {
-        return Ok(request);
-    };
-    if has_text {
-        state
-            .documents
-            .remember(&sha256, &request.query, state.limits.max_document_bytes)
-            .await
-            .map_err(Refusal::internal)?;
-        return Ok(request);
-    }
-    match state
-        .documents
-        .get(&sha256)
-        .await
-        .map_err(Refusal::internal)?
-    {
-        Some(document) => {
-            request.query = document.to_string();
-            Ok(request)
-        }
-        // Apollo clients look for this message and code, on a 200, to send the text.
-        None => Err(Refusal {
-            status: StatusCode::OK,
-            code: code::PERSISTED_QUERY_NOT_FOUND,
-            message: "PersistedQueryNotFound".into(),
-        }),
-    }
-}
-
-/// Each operation's document, as [`resolve_document`] decides it; the first
-/// refusal refuses the whole request.
-async fn resolve_documents(
-    state: &AppState,
-    viewer: &Viewer,
-    batch: BatchRequest,
-) -> Result<BatchRequest, Refusal> {
-    Ok(match batch {
-        BatchRequest::Single(request) => {
-            BatchRequest::Single(resolve_document(state, viewer, request).await?)
-        }
-        BatchRequest::Batch(requests) => {
-            let mut resolved = Vec::with_capacity(requests.len());
-            for request in requests {
-                resolved.push(resolve_document(state, viewer, request).await?);
-            }
-            BatchRequest::Batch(resolved)
-        }
-    })
 }
 
 /// The ID the request-ID layer gave the request.
@@ -459,45 +261,6 @@ struct Call<'a> {
     media: Media,
     /// Sent by GET, which may not run mutations.
     by_get: bool,
-}
-
-/// A caller let in: who it is, from where, whose budget it spends, and what
-/// is left of it.
-pub(crate) struct Admitted {
-    pub viewer: Viewer,
-    pub source: IpAddr,
-    pub client: Client,
-    pub standing: Standing,
-}
-
-/// Resolves the caller and takes one request from its budget; the refusal is
-/// the response to send (401 for a bad token, 429 over the budget).
-pub(crate) async fn admit(
-    state: &AppState,
-    headers: &HeaderMap,
-    source: IpAddr,
-    media: Media,
-) -> Result<Admitted, axum::response::Response> {
-    let viewer = match viewer_of_request(state, headers, media).await {
-        Ok(viewer) => viewer,
-        Err(refusal) => {
-            // A bad token spends its source's requests, so guessing tokens is throttled too.
-            return Err(match state.budgets.admit(Client::source(source), None) {
-                Ok(_) => refusal,
-                Err(over) => too_many_requests(media, &over),
-            });
-        }
-    };
-    let client = Client::of(&viewer, source);
-    match state.budgets.admit(client, viewer.role()) {
-        Ok(standing) => Ok(Admitted {
-            viewer,
-            source,
-            client,
-            standing,
-        }),
-        Err(over) => Err(too_many_requests(media, &over)),
-    }
 }
 
 async fn execute(
@@ -626,72 +389,6 @@ async fn execute(
         set_retry_after(&mut answer, wait);
     }
     answer
-}
-
-/// `extensions.cost`: what the query was priced at and cost, the limit of one
-/// query, and the caller's cost budget in this replica.
-fn cost_extension(meter: &Meter, max_cost: usize, standing: &Standing, left: usize) -> Value {
-    let per_minute = standing.cost_capacity;
-    let budget = Value::from_json(serde_json::json!({
-        "limit": per_minute,
-        "remaining": left,
-        "restoredPerSecond": per_minute / 60,
-    }))
-    .unwrap_or(Value::Null);
-    let mut cost = async_graphql::indexmap::IndexMap::new();
-    cost.insert(
-        async_graphql::Name::new("requested"),
-        Value::from(meter.requested()),
-    );
-    cost.insert(
-        async_graphql::Name::new("actual"),
-        Value::from(meter.actual()),
-    );
-    cost.insert(async_graphql::Name::new("limit"), Value::from(max_cost));
-    cost.insert(async_graphql::Name::new("budget"), budget);
-    Value::Object(cost)
-}
-
-/// The request budget's headers, as GitHub and others send them.
-fn with_standing(
-    mut response: axum::response::Response,
-    standing: &Standing,
-) -> axum::response::Response {
-    let headers = response.headers_mut();
-    headers.insert(RATE_LIMIT, HeaderValue::from(standing.request_capacity));
-    headers.insert(RATE_REMAINING, HeaderValue::from(standing.requests_left));
-    headers.insert(RATE_RESET, HeaderValue::from(standing.reset_secs));
-    response
-}
-
-const RATE_LIMIT: &str = "x-ratelimit-limit";
-const RATE_REMAINING: &str = "x-ratelimit-remaining";
-const RATE_RESET: &str = "x-ratelimit-reset";
-
-fn set_retry_after(response: &mut axum::response::Response, wait: std::time::Duration) {
-    // Whole seconds, rounded up, and never 0: a client retrying at once would be refused again.
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
-}
-
-/// 429 for a client over its budget, saying when to come back.
-pub(crate) fn too_many_requests(
-    media: Media,
-    refusal: &budget::Refusal,
-) -> axum::response::Response {
-    let mut response = request_error(
-        media,
-        StatusCode::TOO_MANY_REQUESTS,
-        code::RATE_LIMITED,
-        refusal.message.clone(),
-    );
-    set_retry_after(&mut response, refusal.retry_after);
-    let headers = response.headers_mut();
-    headers.insert(RATE_LIMIT, HeaderValue::from(refusal.request_capacity));
-    headers.insert(RATE_REMAINING, HeaderValue::from(0));
-    response
 }
 
 fn method_not_allowed(media: Media) -> axum::response::Response {
@@ -854,78 +551,4 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::respo
     tracing::error!("a request handler panicked");
     let response = Response::from_errors(vec![coded_error("internal error", code::INTERNAL)]);
     json(StatusCode::INTERNAL_SERVER_ERROR, Media::Json, &response)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn forwarded(values: &[&str]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        for value in values {
-            headers.append(
-                X_FORWARDED_FOR,
-                HeaderValue::from_str(value).expect("a header value"),
-            );
-        }
-        headers
-    }
-
-    fn ip(text: &str) -> IpAddr {
-        text.parse().expect("an address")
-    }
-
-    fn nets(texts: &[&str]) -> Vec<IpNet> {
-        texts
-            .iter()
-            .map(|t| t.parse().expect("a network"))
-            .collect()
-    }
-
-    #[test]
-    fn an_untrusted_peer_is_the_source_whatever_it_forwards() {
-        let headers = forwarded(&["198.51.100.7"]);
-        assert_eq!(
-            client_source(&headers, ip("203.0.113.9"), &nets(&["10.0.0.0/8"])),
-            ip("203.0.113.9")
-        );
-        assert_eq!(client_source(&headers, ip("10.0.0.1"), &[]), ip("10.0.0.1"));
-    }
-
-    #[test]
-    fn behind_trusted_proxies_the_right_most_untrusted_hop_is_the_source() {
-        let trusted = nets(&["10.0.0.0/8", "192.0.2.1/32"]);
-        // The client wrote the first address itself; our proxies added the rest.
-        let headers = forwarded(&["1.1.1.1, 198.51.100.7", "10.1.2.3:4711"]);
-        assert_eq!(
-            client_source(&headers, ip("192.0.2.1"), &trusted),
-            ip("198.51.100.7")
-        );
-        assert_eq!(
-            client_source(&forwarded(&[]), ip("10.0.0.5"), &trusted),
-            ip("10.0.0.5")
-        );
-        assert_eq!(
-            client_source(&forwarded(&["10.0.0.7"]), ip("10.0.0.5"), &trusted),
-            ip("10.0.0.7"),
-            "every hop trusted: the farthest one"
-        );
-        assert_eq!(
-            client_source(
-                &forwarded(&["198.51.100.7, junk"]),
-                ip("10.0.0.5"),
-                &trusted
-            ),
-            ip("10.0.0.5"),
-            "a hop that is no address ends what is known"
-        );
-        assert_eq!(
-            client_source(
-                &forwarded(&["[2001:db8::1]:443"]),
-                ip("::ffff:10.0.0.5"),
-                &trusted
-            ),
-            ip("2001:db8::1")
-        );
-    }
 }
