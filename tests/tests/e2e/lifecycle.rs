@@ -17,6 +17,7 @@ on_both_backends!(
     every_status_against_every_direct_action,
     an_identification_goes_through_notice_objection_check_and_decision,
     an_exit_needs_income_above_the_line_and_every_guarantee,
+    an_exit_year_before_the_enrolment_year_is_refused,
     public_notices_show_no_personal_details,
     monitoring_ends_only_when_the_risk_is_eliminated,
     a_stale_version_is_a_conflict,
@@ -485,6 +486,27 @@ async fn an_exit_needs_income_above_the_line_and_every_guarantee(backend: Backen
         app.audit_actions("Household", home.id).await,
         ["household.lifted_out"]
     );
+}
+
+async fn an_exit_year_before_the_enrolment_year_is_refused(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let homes = households_of_first_village(&app).await;
+    let home = set_status(&app, homes[0].id, HouseholdStatus::Enrolled).await;
+    let mut late = home.into_active_model();
+    late.enrolled_year = Set(Some(2021));
+    late.created_at = Set(Utc::now() - Duration::days(30));
+    let home = late.update(&app.db).await.expect("update");
+    // Everything else an exit in 2020 needs is in place.
+    set_income(&app, home.id, 2020, 5_000).await;
+    let early = app
+        .graphql(PROPOSE, propose_input(home.id, "EXIT", Some(2020), -10, -1))
+        .await;
+    assert_refused(
+        &early,
+        "BAD_USER_INPUT",
+        "before the household was enrolled, in 2021",
+    );
+    assert_eq!(early["errors"][0]["extensions"]["field"], "exitYear");
 }
 
 /// Anyone reads the notices without a token: the masked head name, the

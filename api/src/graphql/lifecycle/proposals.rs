@@ -78,14 +78,21 @@ pub struct RecordObjectionInput {
     idempotency_key: Option<String>,
 }
 
-/// Why a household may not exit in `year`, if it may not: each of the
-/// "two no-worries, three guarantees" and safe water met, and per-capita net
-/// income above that year's poverty line.
+/// Why a household may not exit in `year`, if it may not: not before the year
+/// it was enrolled, each of the "two no-worries, three guarantees" and safe
+/// water met, and per-capita net income above that year's poverty line.
 pub(crate) async fn exit_refusal(
     db: &impl ConnectionTrait,
     home: &household::Model,
     year: i32,
 ) -> ApiResult<Option<String>> {
+    if let Some(enrolled) = home.enrolled_year
+        && year < enrolled
+    {
+        return Ok(Some(format!(
+            "the exit year {year} is before the household was enrolled, in {enrolled}"
+        )));
+    }
     let guarantees = [
         (home.food_secure, "food (不愁吃)"),
         (home.clothing_secure, "clothing (不愁穿)"),
