@@ -5,7 +5,7 @@
 
 use api::config::Limits;
 use chrono::{Days, NaiveDate, Utc};
-use entity::enums::{FundSourceKind, RegionLevel, Role};
+use entity::enums::{FundSourceKind, HouseholdStatus, RegionLevel, Role};
 use entity::{enterprise, fund_source, household};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{Value, json};
@@ -21,6 +21,7 @@ on_both_backends!(
     benefit_links_are_recorded_changed_and_ended,
     an_enterprise_sees_its_linked_households_with_names_masked,
     figures_and_ranking_follow_a_hand_computation,
+    links_to_households_not_on_the_register_count_for_nothing,
 );
 
 const CREATE: &str = "mutation($input: CreateEnterpriseInput!) { createEnterprise(input: $input) {
@@ -910,4 +911,50 @@ async fn figures_and_ranking_follow_a_hand_computation(backend: Backend) {
         .graphql_as(None, RANKING, json!({ "year": 2013, "by": "INVESTMENT" }))
         .await;
     assert_eq!(error_field(&early), "year");
+}
+
+async fn links_to_households_not_on_the_register_count_for_nothing(backend: Backend) {
+    let app = TestApp::spawn(&backend).await;
+    app.seed(40, 7).await;
+    let village = first_region(&app.db, RegionLevel::Village).await;
+    let homes = households_of_village(&app, village.id).await;
+    assert!(homes.len() >= 4, "the village has four households");
+    let firm = register(&app, "四号合作社", &code("00000E004"), Some(village.id)).await;
+    let statuses = [
+        HouseholdStatus::Enrolled,
+        HouseholdStatus::LiftedOut,
+        HouseholdStatus::NotPoor,
+        HouseholdStatus::Removed,
+    ];
+    for (home, status) in homes.iter().zip(statuses) {
+        app.query(
+            RECORD,
+            link_input(
+                &firm,
+                home.id,
+                "EMPLOYMENT",
+                date("2023-01-01"),
+                None,
+                "1000",
+            ),
+        )
+        .await;
+        let mut row: household::ActiveModel = home.clone().into();
+        row.status = Set(status);
+        row.update(&app.db).await.expect("status");
+    }
+    // Two of the four households are on the register as poor or lifted out.
+    let data = app
+        .query_as(
+            None,
+            "query($e: ID!) { enterprise(id: $e) { benefit(year: 2023) { householdsLinked incomeBrought } }
+                              enterpriseRanking(year: 2023, by: INCOME_BROUGHT) { incomeBrought } }",
+            json!({ "e": firm }),
+        )
+        .await;
+    assert_eq!(
+        data["enterprise"]["benefit"],
+        json!({ "householdsLinked": 2, "incomeBrought": "2000.00" })
+    );
+    assert_eq!(data["enterpriseRanking"][0]["incomeBrought"], "2000.00");
 }

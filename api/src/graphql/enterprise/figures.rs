@@ -9,16 +9,17 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{Datelike, NaiveDate};
 use entity::enums::FundSourceKind;
-use entity::{benefit_link, enterprise, fund_source};
+use entity::{benefit_link, enterprise, fund_source, household};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
-    QueryFilter, QueryTrait,
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    FromQueryResult, QueryFilter, QueryTrait,
 };
 
 use super::super::money::Money;
 use super::super::region::{find_region, village_in};
 use super::super::relay::NodeKind;
+use super::super::statistics::figures::REGISTERED;
 use super::super::{db, loaders};
 use super::Enterprise;
 use crate::edit;
@@ -70,9 +71,11 @@ fn with_figures(year: i32, condition: Condition) -> ApiResult<SelectStatement> {
     let (Some(first_day), Some(last_day)) = (first_day, last_day) else {
         return Err(ApiError::bad_input("year", format!("{year} is not a year")));
     };
-    // A link counts in every year it is open on at least one day.
+    // A link counts in every year it is open on at least one day, and only
+    // with a household on the register as poor or lifted out: what a link to
+    // anyone else brings is no help to the poor, whatever it is worth.
     let links = Query::select()
-        .column(L::EnterpriseId)
+        .column((benefit_link::Entity, L::EnterpriseId))
         .expr_as(
             Expr::cust("COUNT(DISTINCT \"household_id\")"),
             Alias::new("households"),
@@ -82,13 +85,19 @@ fn with_figures(year: i32, condition: Condition) -> ApiResult<SelectStatement> {
             Alias::new("income"),
         )
         .from(benefit_link::Entity)
+        .inner_join(
+            household::Entity,
+            Expr::col((household::Entity, household::Column::Id))
+                .equals((benefit_link::Entity, L::HouseholdId)),
+        )
+        .and_where(household::Column::Status.is_in(REGISTERED.map(|s| s.to_value())))
         .and_where(L::StartedOn.lte(last_day))
         .cond_where(
             Condition::any()
                 .add(L::EndedOn.is_null())
                 .add(L::EndedOn.gte(first_day)),
         )
-        .group_by_col(L::EnterpriseId)
+        .group_by_col((benefit_link::Entity, L::EnterpriseId))
         .to_owned();
     let donations = Query::select()
         .column(F::DonorEnterpriseId)
