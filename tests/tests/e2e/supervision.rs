@@ -22,6 +22,7 @@ on_both_backends!(
     only_the_county_office_and_auditors_know_who_complained,
     a_township_officer_handles_only_its_townships_complaints,
     bad_submissions_name_the_field,
+    a_complaint_about_a_project_names_a_village_it_covers,
 );
 
 const SUBMIT: &str = "mutation($input: SubmitComplaintInput!) { submitComplaint(input: $input) {
@@ -539,4 +540,47 @@ async fn bad_submissions_name_the_field(backend: Backend) {
     )
     .await;
     assert_eq!(anonymous["complaint"]["status"], "RECEIVED");
+}
+
+async fn a_complaint_about_a_project_names_a_village_it_covers(backend: Backend) {
+    let app = TestApp::seeded(&backend, 200).await.0;
+    let entry = entity::fund_entry::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("the seed has a ledger");
+    let covered: Vec<i64> = entity::project_village::Entity::find()
+        .filter(entity::project_village::Column::ProjectId.eq(entry.project_id))
+        .all(&app.db)
+        .await
+        .expect("query")
+        .into_iter()
+        .map(|pv| pv.village_id)
+        .collect();
+    let elsewhere = regions(&app.db, RegionLevel::Village)
+        .await
+        .into_iter()
+        .map(|v| v.id)
+        .find(|v| !covered.contains(v))
+        .expect("a village the project does not cover");
+    let about = |subject: String, village: i64| {
+        json!({ "input": {
+            "subjectKind": "FUNDS",
+            "subjectId": subject,
+            "villageId": global_id("Village", village),
+            "content": "项目资金被挪用。",
+        } })
+    };
+    for subject in [
+        global_id("Project", entry.project_id),
+        global_id("FundEntry", entry.id),
+    ] {
+        let body = app
+            .graphql_as(None, SUBMIT, about(subject.clone(), elsewhere))
+            .await;
+        assert_eq!(TestApp::error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+        assert_eq!(error_field(&body), "villageId", "{body}");
+        let taken = submit(&app, None, about(subject, covered[0])).await;
+        assert_eq!(taken["complaint"]["status"], "RECEIVED");
+    }
 }

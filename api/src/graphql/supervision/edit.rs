@@ -6,7 +6,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{NaiveDate, Utc};
 use entity::enums::{ComplaintConclusion, ComplaintStatus, ComplaintSubject, RegionLevel};
-use entity::{complaint, fund_entry, household, project, region};
+use entity::{complaint, fund_entry, household, project, project_village, region};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
     Set,
@@ -188,6 +188,7 @@ async fn subject(
                 .one(txn)
                 .await?
                 .ok_or_else(unknown)?;
+            covered(txn, raw, village).await?;
             Subject {
                 project_id: Some(raw),
                 village_id: village,
@@ -195,10 +196,11 @@ async fn subject(
             }
         }
         NodeKind::FundEntry => {
-            fund_entry::Entity::find_by_id(raw)
+            let entry = fund_entry::Entity::find_by_id(raw)
                 .one(txn)
                 .await?
                 .ok_or_else(unknown)?;
+            covered(txn, entry.project_id, village).await?;
             Subject {
                 fund_entry_id: Some(raw),
                 village_id: village,
@@ -211,6 +213,30 @@ async fn subject(
         },
     };
     Ok(subject)
+}
+
+/// Refuses a village that the project (of a complaint about it or its funds)
+/// does not cover: the complaint would reach a township with nothing to answer.
+async fn covered(
+    txn: &DatabaseTransaction,
+    project_id: i64,
+    village: Option<i64>,
+) -> ApiResult<()> {
+    let Some(village) = village else {
+        return Ok(());
+    };
+    let covers = project_village::Entity::find_by_id((project_id, village))
+        .one(txn)
+        .await?
+        .is_some();
+    if covers {
+        Ok(())
+    } else {
+        Err(ApiError::bad_input(
+            "villageId",
+            "the project does not cover this village",
+        ))
+    }
 }
 
 async fn village_exists(txn: &DatabaseTransaction, id: &ID, field: &str) -> ApiResult<i64> {
