@@ -671,13 +671,29 @@ async fn a_project_goes_from_the_library_to_acceptance_with_every_yuan_traced(ba
     let on = |days: u64| format!(", on: \"{}\"", days_ago(days));
     app.query(&step("approveProject", 2, &on(5)), json!({ "id": id }))
         .await;
-    app.query(ALLOCATE, allocation(&central, raw_id(&id), "800000"))
-        .await;
+    // No entry predates what it draws on: the allocation the approval, a
+    // payment the allocation.
+    let mut allocate = allocation(&central, raw_id(&id), "800000");
+    let before_approval = app.graphql(ALLOCATE, allocate.clone()).await;
+    assert_eq!(
+        error_field(&before_approval),
+        "entryDate",
+        "{before_approval}"
+    );
+    assert!(tests::error_message(&before_approval).contains("the project's approval"));
+    allocate["input"]["entryDate"] = json!(days_ago(4));
+    app.query(ALLOCATE, allocate).await;
     app.query(&step("startProject", 3, &on(4)), json!({ "id": id }))
         .await;
+    let early = app
+        .graphql(DISBURSE, disbursement(&central, raw_id(&id), "1", None))
+        .await;
+    assert_eq!(error_field(&early), "entryDate", "{early}");
+    assert!(tests::error_message(&early).contains("first allocation"));
     for (amount, voucher) in [("300000", "记-2026-011"), ("499999.99", "记-2026-012")] {
         let mut paid = disbursement(&central, raw_id(&id), amount, None);
         paid["input"]["voucherNumber"] = json!(voucher);
+        paid["input"]["entryDate"] = json!(days_ago(3));
         app.query(DISBURSE, paid).await;
     }
     app.query(&step("completeProject", 4, &on(2)), json!({ "id": id }))

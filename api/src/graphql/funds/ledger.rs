@@ -8,7 +8,9 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{Datelike, NaiveDate, Utc};
 use entity::enums::{FundEntryKind, FundSourceKind, PayeeKind, ProjectStatus};
 use entity::{enterprise, fund_entry, fund_source, project};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde_json::json;
 
 use super::{FundEntry, FundSource, entry_snapshot, source_snapshot, totals_by, totals_of};
@@ -88,6 +90,45 @@ async fn lock_source(
     edit::one_locked(txn, select)
         .await?
         .ok_or_else(|| ApiError::not_found("FundSource"))
+}
+
+/// Refuses an entry dated before what it draws on: the project's approval,
+/// the first day of its source's year, and for a payment the first allocation
+/// of that source to the project.
+fn not_before(
+    date: NaiveDate,
+    project: &project::Model,
+    source: &fund_source::Model,
+    first_allocation: Option<NaiveDate>,
+) -> ApiResult<()> {
+    let floors = [
+        project.approved_on.map(|on| (on, "the project's approval")),
+        NaiveDate::from_ymd_opt(source.year, 1, 1).map(|on| (on, "the fund source's year")),
+        first_allocation.map(|on| (on, "the source's first allocation to the project")),
+    ];
+    match floors.into_iter().flatten().find(|(on, _)| date < *on) {
+        Some((on, what)) => Err(ApiError::bad_input(
+            "entryDate",
+            format!("the entry is dated {date}, before {what} ({on})"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The day of the first allocation of a source to a project, if any.
+async fn first_allocation(
+    txn: &DatabaseTransaction,
+    project_id: i64,
+    source_id: i64,
+) -> ApiResult<Option<NaiveDate>> {
+    Ok(fund_entry::Entity::find()
+        .filter(fund_entry::Column::ProjectId.eq(project_id))
+        .filter(fund_entry::Column::SourceId.eq(source_id))
+        .filter(fund_entry::Column::Kind.eq(FundEntryKind::Allocation))
+        .order_by_asc(fund_entry::Column::EntryDate)
+        .one(txn)
+        .await?
+        .map(|entry| entry.entry_date))
 }
 
 /// Net allocations of a source to all projects, in fen.
@@ -410,8 +451,9 @@ impl FundMutation {
         {
             return entry_by_id(&txn, id).await;
         }
-        lock_project(&txn, viewer, project_id).await?;
+        let project = lock_project(&txn, viewer, project_id).await?;
         let source = lock_source(&txn, viewer, source_id).await?;
+        not_before(date, &project, &source, None)?;
         let allocated = allocated_from(&txn, source_id).await?;
         let left = source.amount_fen - allocated;
         if amount_fen > left {
@@ -469,12 +511,14 @@ impl FundMutation {
         {
             return entry_by_id(&txn, id).await;
         }
-        lock_project(&txn, viewer, project_id).await?;
-        access::select::<fund_source::Entity>(viewer)
+        let project = lock_project(&txn, viewer, project_id).await?;
+        let source = access::select::<fund_source::Entity>(viewer)
             .filter(fund_source::Column::Id.eq(source_id))
             .one(&txn)
             .await?
             .ok_or_else(|| ApiError::not_found("FundSource"))?;
+        let first = first_allocation(&txn, project_id, source_id).await?;
+        not_before(date, &project, &source, first)?;
         let totals = totals_of(&txn, project_id, source_id).await?;
         let left = totals.allocated - totals.disbursed;
         if amount_fen > left {
