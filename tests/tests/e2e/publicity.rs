@@ -134,6 +134,22 @@ async fn a_policy_goes_from_draft_to_published_to_withdrawn(backend: Backend) {
     let mut long = new_policy("x", &["VILLAGE_CADRE"], &[]);
     long["input"]["body"] = json!("字".repeat(20_001));
     assert_eq!(error_field(&app.graphql(CREATE, long).await), "body");
+    // Helper cadres have no region: a policy for a township would reach none of them.
+    let helpers = app
+        .graphql(
+            CREATE,
+            new_policy(
+                "x",
+                &["HELPER_CADRE", "VILLAGE_CADRE"],
+                std::slice::from_ref(&township),
+            ),
+        )
+        .await;
+    assert_eq!(error_field(&helpers), "audienceRoles", "{helpers}");
+    assert!(
+        tests::error_message(&helpers).contains("helper_cadre"),
+        "{helpers}"
+    );
 
     // A draft is edited; its audience is replaced.
     let updated = app
@@ -146,6 +162,13 @@ async fn a_policy_goes_from_draft_to_published_to_withdrawn(backend: Backend) {
     assert_eq!(updated["title"], "产业发展奖补政策");
     assert_eq!(updated["audienceRegions"], json!([]));
     assert_eq!(updated["version"], 2);
+    let unreachable = app
+        .graphql(
+            UPDATE,
+            json!({ "input": { "id": id, "version": 2, "audienceRoles": ["HELPER_CADRE"], "audienceRegionIds": [township] } }),
+        )
+        .await;
+    assert_eq!(error_field(&unreachable), "audienceRoles", "{unreachable}");
     let stale = app
         .graphql(PUBLISH, json!({ "id": id, "version": 1 }))
         .await;

@@ -55,6 +55,31 @@ fn audience_roles(roles: &[Role]) -> ApiResult<Vec<Role>> {
     Ok(roles.into_iter().collect())
 }
 
+/// Refuses an audience that would reach no one: a policy for some townships
+/// or villages reaches the users who have a region, township officers and
+/// village cadres; the other roles (helper cadres among them) have none.
+fn reachable(roles: &[Role], regions: &[region::Model]) -> ApiResult<()> {
+    if regions.is_empty() {
+        return Ok(());
+    }
+    let regionless: Vec<String> = roles
+        .iter()
+        .filter(|role| !matches!(role, Role::TownshipOfficer | Role::VillageCadre))
+        .map(|role| role.to_value())
+        .collect();
+    if regionless.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::bad_input(
+        "audienceRoles",
+        format!(
+            "a policy for some townships or villages reaches township officers and village \
+             cadres only; {} have no region: address them with a policy for the whole county",
+            regionless.join(", ")
+        ),
+    ))
+}
+
 /// The townships and villages named by `ids`, in code order; none for the whole county.
 async fn audience_regions(txn: &DatabaseTransaction, ids: &[ID]) -> ApiResult<Vec<region::Model>> {
     if ids.len() > MAX_REGIONS {
@@ -239,6 +264,7 @@ impl PolicyMutation {
         let roles = audience_roles(&input.audience_roles)?;
         let txn = edit::begin(db(ctx)?).await?;
         let regions = audience_regions(&txn, &input.audience_region_ids).await?;
+        reachable(&roles, &regions)?;
         let request = serde_json::json!({
             "title": title,
             "body": body,
@@ -357,13 +383,14 @@ impl PolicyMutation {
         if let Some(effective) = effective {
             changed.effective_on = Set(effective);
         }
-        changed.version = Set(before.version + 1);
-        changed.updated_at = Set(Utc::now());
-        let after = changed.update(&txn).await?;
         let audience = Audience {
             roles: roles.unwrap_or_else(|| old_audience.roles.clone()),
             regions: regions.unwrap_or_else(|| old_audience.regions.clone()),
         };
+        reachable(&audience.roles, &audience.regions)?;
+        changed.version = Set(before.version + 1);
+        changed.updated_at = Set(Utc::now());
+        let after = changed.update(&txn).await?;
         write_audience(&txn, after.id, &audience).await?;
         let change = Change {
             action: "policy.update",
