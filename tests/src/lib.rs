@@ -326,18 +326,29 @@ impl TestApp {
 
     /// POSTs a GraphQL request with a token (or none, as the public); asserts HTTP 200.
     pub async fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self
-            .client
-            .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }));
+        let request = json!({ "query": query, "variables": variables });
+        let (status, _, body) = self.post_graphql(token, &request).await;
+        assert_eq!(status, 200, "unexpected status, body: {body}");
+        body
+    }
+
+    /// POSTs a GraphQL request body (a query, or a persisted query's hash) with
+    /// a token or as the public; returns the status, headers and JSON body,
+    /// whatever the status.
+    pub async fn post_graphql(
+        &self,
+        token: Option<&str>,
+        body: &Value,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut request = self.client.post(self.url("/graphql")).json(body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         let response = request.send().await.expect("request");
-        let status = response.status();
-        let body: Value = response.json().await.expect("JSON response");
-        assert_eq!(status, 200, "unexpected status, body: {body}");
-        body
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.json().await.expect("JSON response");
+        (status, headers, body)
     }
 
     /// Like [`graphql`](Self::graphql), and asserts there were no errors; returns `data`.

@@ -66,18 +66,7 @@ async fn send(
     token: Option<&str>,
     query: &str,
 ) -> (u16, reqwest::header::HeaderMap, Value) {
-    let mut request = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&json!({ "query": query }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.json().await.expect("JSON body");
-    (status, headers, body)
+    app.post_graphql(token, &json!({ "query": query })).await
 }
 
 async fn fragment_fan_outs_are_refused_at_once_without_growing_the_process(backend: Backend) {

@@ -40,13 +40,8 @@ fn persisted(hash: &str) -> Value {
 
 /// POSTs a body, with a token or as the public; returns status and body.
 async fn post(app: &TestApp, token: Option<&str>, body: Value) -> (u16, Value) {
-    let mut request = app.client.post(app.url("/graphql")).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON"))
+    let (status, _, body) = app.post_graphql(token, &body).await;
+    (status, body)
 }
 
 /// Sends a GET with these parameters; returns status and body.
