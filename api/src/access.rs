@@ -15,6 +15,7 @@ use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
 
 use crate::auth::{self, AuthConfig, Identity};
+use crate::domain::calendar;
 use crate::error::{ApiError, ApiResult};
 
 /// Who is asking.
@@ -271,7 +272,7 @@ fn households_reached(viewer: &Viewer) -> Option<Condition> {
                 .cond_where(
                     Condition::any()
                         .add(benefit_link::Column::EndedOn.is_null())
-                        .add(benefit_link::Column::EndedOn.gte(crate::edit::today())),
+                        .add(benefit_link::Column::EndedOn.gte(calendar::today())),
                 )
                 .to_owned();
             let benefited = Query::select()

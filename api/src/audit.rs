@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::access::Viewer;
-use crate::edit;
+use crate::domain::write;
 use crate::error::ApiResult;
 
 /// The `prev_hash` of the first entry.
@@ -146,7 +146,7 @@ pub async fn record_all(
         });
     }
     // A multi-row INSERT numbers its rows in the order given.
-    edit::append_all(db, rows).await
+    write::append_all(db, rows).await
 }
 
 /// What a walk along the chain found.

@@ -14,7 +14,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::audit::{self, Actor, Change};
-use crate::edit;
+use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
 use crate::persisted;
 
@@ -47,7 +47,7 @@ pub async fn register(
     }
     let created_by = actor.user_id.ok_or(ApiError::Unauthenticated)?;
     let now = Utc::now();
-    let txn = edit::begin(db).await?;
+    let txn = write::begin(db).await?;
     let app = client_app::ActiveModel {
         name: Set(name.to_owned()),
         client_id: Set(format!("app_{}", uuid::Uuid::new_v4().simple())),
@@ -96,7 +96,7 @@ pub async fn register_documents(
         }
     }
     let hashes: Vec<String> = documents.iter().map(|d| persisted::sha256_hex(d)).collect();
-    let txn = edit::begin(db).await?;
+    let txn = write::begin(db).await?;
     let app = client_app::Entity::find_by_id(app_id)
         .one(&txn)
         .await?
@@ -140,11 +140,11 @@ pub async fn set_trusted_documents_only(
     version: i32,
     only: bool,
 ) -> ApiResult<client_app::Model> {
-    let txn = edit::begin(db).await?;
-    let before = edit::one_locked(&txn, client_app::Entity::find_by_id(id))
+    let txn = write::begin(db).await?;
+    let before = write::one_locked(&txn, client_app::Entity::find_by_id(id))
         .await?
         .ok_or_else(|| ApiError::not_found("ClientApp"))?;
-    edit::check_version("app", version, before.version, || snapshot(&before))?;
+    write::check_version("app", version, before.version, || snapshot(&before))?;
     let mut after: client_app::ActiveModel = before.clone().into();
     after.trusted_documents_only = Set(only);
     after.version = Set(before.version + 1);

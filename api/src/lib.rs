@@ -10,7 +10,7 @@ pub mod client_app;
 pub mod codes;
 pub mod config;
 pub mod db;
-pub mod edit;
+pub mod domain;
 pub mod error;
 pub mod exchange;
 pub mod graphiql;

@@ -34,6 +34,11 @@ pub struct Model {
     /// Public notice before approval (批复前公示), first and last day.
     pub notice_starts_on: Option<Date>,
     pub notice_ends_on: Option<Date>,
+    /// For a notice posted on paper before it was entered here: who posted it
+    /// (张贴人), where (张贴地点), and the photo or document that shows it (佐证).
+    pub notice_posted_by: Option<String>,
+    pub notice_posted_at: Option<String>,
+    pub notice_evidence: Option<String>,
     pub approved_on: Option<Date>,
     pub accepted_on: Option<Date>,
     /// The day the result was announced (验收结果公告), due within 20 working days of acceptance.

@@ -21,6 +21,11 @@ pub struct Model {
     pub exit_year: Option<i32>,
     pub notice_starts_on: Date,
     pub notice_ends_on: Date,
+    /// For a notice posted on paper before it was entered here: who posted it
+    /// (张贴人), where (张贴地点), and the photo or document that shows it (佐证).
+    pub notice_posted_by: Option<String>,
+    pub notice_posted_at: Option<String>,
+    pub notice_evidence: Option<String>,
     pub proposer_id: i64,
     pub township_checker_id: Option<i64>,
     pub township_checked_at: Option<DateTimeUtc>,

@@ -21,6 +21,8 @@ pub struct Model {
     pub reason: String,
     /// The proposal whose decision made the change, for identification and exit.
     pub proposal_id: Option<i64>,
+    /// The reference of the decision behind a change documented elsewhere (决定文号).
+    pub decision: Option<String>,
     pub actor_id: Option<i64>,
     pub actor: String,
     pub at: DateTimeUtc,

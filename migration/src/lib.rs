@@ -18,6 +18,7 @@ mod m20261129_000011_create_village_tally;
 mod m20261129_000012_create_webhook;
 mod m20261201_000013_login_source;
 mod m20261201_000014_create_client_app;
+mod m20261202_000015_documented_changes;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_create_webhook::Migration),
             Box::new(m20261201_000013_login_source::Migration),
             Box::new(m20261201_000014_create_client_app::Migration),
+            Box::new(m20261202_000015_documented_changes::Migration),
         ]
     }
 }

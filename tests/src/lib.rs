@@ -486,7 +486,7 @@ pub fn error_message(body: &Value) -> &str {
 
 /// A day before today in the county.
 pub fn days_ago(days: u64) -> chrono::NaiveDate {
-    api::edit::today() - chrono::Days::new(days)
+    api::domain::calendar::today() - chrono::Days::new(days)
 }
 
 /// The database ID in a global ID the API returned.

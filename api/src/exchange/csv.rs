@@ -35,7 +35,7 @@ use Cell::{Decimal, Flag, Integer, List, Text};
 
 /// Every column after `record`, in order: the household's, then each kind's
 /// own (`status` and `year` serve more than one kind).
-const COLUMNS: [(&str, Cell); 62] = [
+const COLUMNS: [(&str, Cell); 64] = [
     ("number", Text),
     ("village", Text),
     ("address", Text),
@@ -90,6 +90,7 @@ const COLUMNS: [(&str, Cell); 62] = [
     ("toStatus", Text),
     ("fromMonitoring", Text),
     ("toMonitoring", Text),
+    ("decision", Text),
     ("reason", Text),
     ("actor", Text),
     ("category", Text),
@@ -98,6 +99,7 @@ const COLUMNS: [(&str, Cell); 62] = [
     ("responsible", Text),
     ("deadline", Text),
     ("fundsFen", Integer),
+    ("completedOn", Text),
 ];
 
 const LIST_SEPARATOR: char = ';';

@@ -13,6 +13,9 @@ use entity::{household, household_income, measure, member, status_change};
 use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::lifecycle::Documented;
+use crate::graphql::relay::{NodeKind, global_id};
+
 /// A household and everything on its card. Matched on import by `number`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -103,6 +106,9 @@ pub struct StatusRecord {
     pub from_monitoring: Option<MonitoringCategory>,
     pub to_monitoring: Option<MonitoringCategory>,
     pub year: Option<i32>,
+    /// The decision behind an enrolment or exit (决定文号), which a file must give.
+    #[serde(default)]
+    pub decision: Option<String>,
     pub reason: String,
     /// Who made the change, by name.
     pub actor: String,
@@ -217,6 +223,11 @@ impl From<&status_change::Model> for StatusRecord {
             from_monitoring: s.from_monitoring,
             to_monitoring: s.to_monitoring,
             year: s.year,
+            // A change made here by a proposal is documented by that proposal's decision.
+            decision: s.decision.clone().or_else(|| {
+                s.proposal_id
+                    .map(|id| format!("proposal {}", global_id(NodeKind::Proposal, id).0))
+            }),
             reason: s.reason.clone(),
             actor: s.actor.clone(),
         }
@@ -266,6 +277,22 @@ impl IncomeRecord {
 }
 
 impl StatusRecord {
+    /// The entry as the lifecycle replays it.
+    pub fn documented(&self) -> Documented<'_> {
+        Documented {
+            at: self.at,
+            action: self.action,
+            from_status: self.from_status,
+            from_monitoring: self.from_monitoring,
+            to_status: self.to_status,
+            to_monitoring: self.to_monitoring,
+            year: self.year,
+            decision: self.decision.as_deref(),
+            reason: &self.reason,
+            actor: &self.actor,
+        }
+    }
+
     /// The history entry to append; an imported entry was made by no user of this register.
     pub fn row(&self, household_id: i64) -> status_change::ActiveModel {
         status_change::ActiveModel {
@@ -276,6 +303,7 @@ impl StatusRecord {
             from_monitoring: Set(self.from_monitoring),
             to_monitoring: Set(self.to_monitoring),
             year: Set(self.year),
+            decision: Set(self.decision.as_deref().map(str::trim).map(str::to_owned)),
             reason: Set(self.reason.clone()),
             proposal_id: Set(None),
             actor_id: Set(None),

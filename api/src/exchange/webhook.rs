@@ -16,7 +16,7 @@ use super::feed::{check_types, encode_cursor};
 use crate::access::Viewer;
 use crate::audit::{self, Change};
 use crate::auth;
-use crate::edit;
+use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::{actor, db, viewer};
 
@@ -231,7 +231,7 @@ impl WebhookMutation {
         let mut types = input.event_types.clone();
         types.sort();
         types.dedup();
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         // Events from now on: the position is the last entry committed.
         let position = audit_entry::Entity::find()
             .order_by_desc(audit_entry::Column::Id)
@@ -286,11 +286,11 @@ impl WebhookMutation {
         let raw: i64 = id
             .parse()
             .map_err(|_| ApiError::bad_input("id", format!("`{}` is not a webhook ID", id.0)))?;
-        let txn = edit::begin(db(ctx)?).await?;
-        let before = edit::one_locked(&txn, visible(viewer)?.filter(webhook::Column::Id.eq(raw)))
+        let txn = write::begin(db(ctx)?).await?;
+        let before = write::one_locked(&txn, visible(viewer)?.filter(webhook::Column::Id.eq(raw)))
             .await?
             .ok_or_else(|| ApiError::not_found("Webhook"))?;
-        edit::check_version("webhook", version, before.version, || snapshot(&before))?;
+        write::check_version("webhook", version, before.version, || snapshot(&before))?;
         let mut after: webhook::ActiveModel = before.clone().into();
         after.active = Set(active);
         if active {

@@ -20,7 +20,8 @@ use super::relay::{NodeKind, decode_id_of, global_id};
 use super::{actor, db, loaders, required_text, viewer};
 use crate::access::{self, Scoped, Viewer};
 use crate::audit::{self, Change};
-use crate::edit::{self, Claim};
+use crate::domain::calendar;
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 
@@ -99,7 +100,7 @@ impl Measure {
     }
     /// Past its time node and neither done nor cancelled, in the county's today (是否逾期).
     async fn overdue(&self) -> bool {
-        is_overdue(&self.0, edit::today())
+        is_overdue(&self.0, calendar::today())
     }
     /// Version of the record, for detecting concurrent edits (版本号).
     async fn version(&self) -> i32 {
@@ -163,7 +164,7 @@ pub async fn plan_of(ctx: &Context<'_>, household_id: i64) -> ApiResult<Plan> {
     measures.sort_by_key(|m| (m.deadline, m.id));
     Ok(Plan {
         measures,
-        today: edit::today(),
+        today: calendar::today(),
     })
 }
 
@@ -184,7 +185,7 @@ pub(crate) fn snapshot(m: &measure::Model) -> serde_json::Value {
 }
 
 pub(crate) fn check_deadline(deadline: NaiveDate, field: &str) -> ApiResult<NaiveDate> {
-    let last_year = edit::today().year() + DEADLINE_YEARS_AHEAD;
+    let last_year = calendar::today().year() + DEADLINE_YEARS_AHEAD;
     if !(FIRST_DEADLINE_YEAR..=last_year).contains(&deadline.year()) {
         return Err(ApiError::bad_input(
             field,
@@ -209,13 +210,13 @@ async fn measure_to_change(
 ) -> ApiResult<measure::Model> {
     let (_, raw) = decode_id_of(id, "id", &[NodeKind::Measure])?;
     let select = access::select::<measure::Entity>(viewer).filter(measure::Column::Id.eq(raw));
-    edit::one_locked(txn, select)
+    write::one_locked(txn, select)
         .await?
         .ok_or_else(|| ApiError::not_found("Measure"))
 }
 
 fn check_measure_version(viewer: &Viewer, stated: i32, current: &measure::Model) -> ApiResult<()> {
-    edit::check_version("measure", stated, current.version, || {
+    write::check_version("measure", stated, current.version, || {
         policy::redact(viewer, "Measure", snapshot(current))
     })
 }
@@ -286,9 +287,9 @@ impl PlanMutation {
             "deadline": deadline,
             "fundsFen": funds_fen,
         });
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) = edit::claim(&txn, user_id, key, "addMeasure", &request).await? {
+        if let Claim::Replay(id) = write::claim(&txn, user_id, key, "addMeasure", &request).await? {
             return measure_by_id(&txn, id).await.map(Measure);
         }
         let now = Utc::now();
@@ -309,7 +310,7 @@ impl PlanMutation {
         }
         .insert(&txn)
         .await?;
-        edit::settle(&txn, user_id, key, added.id).await?;
+        write::settle(&txn, user_id, key, added.id).await?;
         let change = Change {
             action: "measure.create",
             entity_type: "Measure",
@@ -359,7 +360,7 @@ impl PlanMutation {
                 "give at least one field to change",
             ));
         }
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let before = measure_to_change(&txn, viewer, &input.id).await?;
         check_measure_version(viewer, input.version, &before)?;
         let mut changed: measure::ActiveModel = before.clone().into();
@@ -407,7 +408,7 @@ impl PlanMutation {
     ) -> ApiResult<Measure> {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let before = measure_to_change(&txn, viewer, &id).await?;
         check_measure_version(viewer, version, &before)?;
         if before.status == status {
@@ -418,7 +419,7 @@ impl PlanMutation {
         }
         let mut changed: measure::ActiveModel = before.clone().into();
         changed.status = Set(status);
-        changed.completed_on = Set((status == MeasureStatus::Done).then(edit::today));
+        changed.completed_on = Set((status == MeasureStatus::Done).then(calendar::today));
         changed.version = Set(before.version + 1);
         changed.updated_at = Set(Utc::now());
         let after = changed.update(&txn).await?;
@@ -514,39 +515,38 @@ async fn counts_under(
     // The length is our own constant: written into the SQL, so that SELECT and
     // GROUP BY carry the same expression on PostgreSQL.
     let part = Expr::cust(format!("SUBSTR(\"region\".\"code\", 1, {part_len})"));
-    let query =
-        Query::select()
-            .expr_as(part.clone(), Alias::new("part"))
-            .expr_as(Expr::cust("COUNT(*)"), Alias::new("measures"))
-            .expr_as(
-                count_when(status.clone().eq(MeasureStatus::Done.to_value())),
-                Alias::new("done"),
-            )
-            .expr_as(
-                count_when(status.clone().eq(MeasureStatus::Cancelled.to_value())),
-                Alias::new("cancelled"),
-            )
-            .expr_as(
-                count_when(status.is_not_in(closed).and(
-                    Expr::col((measure::Entity, measure::Column::Deadline)).lt(edit::today()),
-                )),
-                Alias::new("overdue"),
-            )
-            .from(measure::Entity)
-            .inner_join(
-                household::Entity,
-                Expr::col((household::Entity, household::Column::Id))
-                    .equals((measure::Entity, measure::Column::HouseholdId)),
-            )
-            .inner_join(
-                region::Entity,
-                Expr::col((region::Entity, region::Column::Id))
-                    .equals((household::Entity, household::Column::VillageId)),
-            )
-            .cond_where(access::code_under(access::code_prefix(region)))
-            .cond_where(household::Entity::scope(viewer))
-            .add_group_by([part])
-            .to_owned();
+    let query = Query::select()
+        .expr_as(part.clone(), Alias::new("part"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("measures"))
+        .expr_as(
+            count_when(status.clone().eq(MeasureStatus::Done.to_value())),
+            Alias::new("done"),
+        )
+        .expr_as(
+            count_when(status.clone().eq(MeasureStatus::Cancelled.to_value())),
+            Alias::new("cancelled"),
+        )
+        .expr_as(
+            count_when(status.is_not_in(closed).and(
+                Expr::col((measure::Entity, measure::Column::Deadline)).lt(calendar::today()),
+            )),
+            Alias::new("overdue"),
+        )
+        .from(measure::Entity)
+        .inner_join(
+            household::Entity,
+            Expr::col((household::Entity, household::Column::Id))
+                .equals((measure::Entity, measure::Column::HouseholdId)),
+        )
+        .inner_join(
+            region::Entity,
+            Expr::col((region::Entity, region::Column::Id))
+                .equals((household::Entity, household::Column::VillageId)),
+        )
+        .cond_where(access::code_under(access::code_prefix(region)))
+        .cond_where(household::Entity::scope(viewer))
+        .add_group_by([part])
+        .to_owned();
     let mut counts = HashMap::new();
     for row in db.query_all(&query).await? {
         let part: String = row.try_get("", "part")?;

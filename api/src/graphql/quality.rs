@@ -23,7 +23,7 @@ use super::relay::{Conn, NodeKind, PageArgs, page_cost, paginate};
 use super::{db, page, viewer};
 use crate::access;
 use crate::codes::check_id_number;
-use crate::edit;
+use crate::domain::calendar;
 use crate::error::{ApiError, ApiResult};
 
 /// Members read at a time by the ID-number check.
@@ -449,7 +449,7 @@ impl QualityQuery {
         )]
         stale_visit_days: i32,
     ) -> ApiResult<Vec<DataQualityCheck>> {
-        let today = edit::today();
+        let today = calendar::today();
         let since = visits_since(today, stale_visit_days)?;
         let region = find_region(
             ctx,

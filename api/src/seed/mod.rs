@@ -9,7 +9,7 @@ use chrono::{Days, NaiveDate, Utc};
 use entity::enums::*;
 use entity::{
     enterprise, fund_entry, fund_source, household, household_cause, household_income, member,
-    monitoring_line, poverty_line, project, project_village, region,
+    monitoring_line, poverty_line, project, project_village, region, status_change,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::distr::{Distribution, weighted::WeightedIndex};
@@ -18,11 +18,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    IntoActiveModel, PaginatorTrait, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, Set, TransactionTrait,
 };
 
 use crate::codes;
 pub use crate::codes::{is_valid_credit_code, is_valid_id_number};
+use crate::domain::lifecycle::{self, Documented, Standing, State};
 use crate::graphql::statistics::tally;
 
 /// What to generate.
@@ -220,7 +221,8 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     let mut next_household_id = 1;
     for village in &plan.villages {
         for sequence in 1..=village.households {
-            let card = people.household(&mut rng, village, sequence, next_household_id, now);
+            let mut card = people.household(&mut rng, village, sequence, next_household_id, now);
+            card.history = history(&card.household)?;
             next_household_id += 1;
             report.members += card.members.len();
             batch.push(card);
@@ -640,6 +642,10 @@ fn projects(
             actual_end_date: end.filter(|_| done),
             notice_starts_on: days_before(approved_on.or(start), 15),
             notice_ends_on: days_before(approved_on.or(start), 5),
+            // Notices before this register existed were posted on paper: the seed says where.
+            notice_posted_by: Some(format!("{}村民委员会", village.name)),
+            notice_posted_at: Some(format!("{}村务公开栏", village.name)),
+            notice_evidence: Some(format!("{year}年{}{label}项目公示照片", village.name)),
             approved_on,
             accepted_on,
             announced_on: days_after(accepted_on, 10),
@@ -750,6 +756,7 @@ struct Card {
     causes: Vec<household_cause::Model>,
     members: Vec<member::Model>,
     incomes: Vec<household_income::Model>,
+    history: Vec<status_change::ActiveModel>,
 }
 
 #[derive(Default)]
@@ -758,6 +765,7 @@ struct Batch {
     causes: Vec<household_cause::Model>,
     members: Vec<member::Model>,
     incomes: Vec<household_income::Model>,
+    history: Vec<status_change::ActiveModel>,
 }
 
 impl Batch {
@@ -766,6 +774,7 @@ impl Batch {
         self.causes.extend(card.causes);
         self.members.extend(card.members);
         self.incomes.extend(card.incomes);
+        self.history.extend(card.history);
     }
 
     /// Writes the batch in one transaction; returns how many households it held.
@@ -776,9 +785,140 @@ impl Batch {
         insert_all(&txn, self.causes.into_iter()).await?;
         insert_all(&txn, self.members.into_iter()).await?;
         insert_all(&txn, self.incomes.into_iter()).await?;
+        insert_all(&txn, self.history.into_iter()).await?;
         txn.commit().await?;
         Ok(households)
     }
+}
+
+/// One step of a generated household's way through the procedure.
+struct Step {
+    at: chrono::DateTime<Utc>,
+    action: StatusAction,
+    to: State,
+    year: Option<i32>,
+    decision: Option<String>,
+    reason: &'static str,
+}
+
+/// The status history that brought a generated card where it stands, each
+/// change documented as the county's decisions would be, and replayed through
+/// the lifecycle's table: a card no procedure could reach is an error.
+fn history(card: &household::Model) -> Result<Vec<status_change::ActiveModel>, DbErr> {
+    use HouseholdStatus::{Enrolled, LiftedOut, Removed, Returned};
+    let on = |year: i32, month: u32, day: u32| {
+        NaiveDate::from_ymd_opt(year, month, day)
+            .and_then(|d| d.and_hms_opt(2, 0, 0))
+            .map(|t| t.and_utc())
+            .ok_or_else(|| DbErr::Custom(format!("no day {year}-{month}-{day}")))
+    };
+    let state = |status, monitoring| State { status, monitoring };
+    let office = format!("{COUNTY_NAME}扶贫开发领导小组");
+    let enrolled = card
+        .enrolled_year
+        .ok_or_else(|| DbErr::Custom(format!("household {} has no enrolment year", card.number)))?;
+    let mut steps = vec![Step {
+        at: on(enrolled, 10, 20)?,
+        action: StatusAction::Enrolled,
+        to: state(Enrolled, None),
+        year: Some(enrolled),
+        decision: Some(format!("{office}〔{enrolled}〕识别认定")),
+        reason: "经农户申请、民主评议、两公示一公告，识别为贫困户",
+    }];
+    match (card.status, card.lifted_out_year) {
+        (Removed, _) => steps.push(Step {
+            at: on(enrolled + 1, 3, 1)?,
+            action: StatusAction::Removed,
+            to: state(Removed, None),
+            year: None,
+            decision: None,
+            reason: "经核查不符合识别标准，予以清退",
+        }),
+        (LiftedOut | Returned, Some(year)) => {
+            steps.push(Step {
+                at: on(year, 9, 30)?,
+                action: StatusAction::LiftedOut,
+                to: state(LiftedOut, None),
+                year: Some(year),
+                decision: Some(format!("{office}〔{year}〕退出认定")),
+                reason: "收入稳定超过当年扶贫标准，两不愁三保障达标",
+            });
+            if card.monitoring.is_some() {
+                steps.push(Step {
+                    at: on(year, 10, 20)?,
+                    action: StatusAction::MonitoringStarted,
+                    to: state(LiftedOut, card.monitoring),
+                    year: None,
+                    decision: None,
+                    reason: "收入不稳定，纳入防返贫监测",
+                });
+            }
+            if card.status == Returned {
+                steps.push(Step {
+                    at: on(year, 11, 9)?,
+                    action: StatusAction::Returned,
+                    to: state(Returned, card.monitoring),
+                    year: None,
+                    decision: None,
+                    reason: "因病因灾收入下降，返贫",
+                });
+            }
+        }
+        _ => {}
+    }
+    let mut from = Standing::FILED.state;
+    let documented: Vec<Documented<'_>> = steps
+        .iter()
+        .map(|step| {
+            let entry = Documented {
+                at: step.at,
+                action: step.action,
+                from_status: Some(from.status),
+                from_monitoring: from.monitoring,
+                to_status: step.to.status,
+                to_monitoring: step.to.monitoring,
+                year: step.year,
+                decision: step.decision.as_deref(),
+                reason: step.reason,
+                actor: &office,
+            };
+            from = step.to;
+            entry
+        })
+        .collect();
+    let reached = lifecycle::replay(Standing::FILED, &documented).map_err(|refused| {
+        DbErr::Custom(format!("household {}: {}", card.number, refused.reason))
+    })?;
+    let stands = Standing {
+        state: state(card.status, card.monitoring),
+        enrolled_year: card.enrolled_year,
+        lifted_out_year: card.lifted_out_year,
+    };
+    if reached != stands {
+        return Err(DbErr::Custom(format!(
+            "household {}: its history leads to {reached:?}, not to where its card stands",
+            card.number
+        )));
+    }
+    Ok(documented
+        .iter()
+        .map(|d| status_change::ActiveModel {
+            household_id: Set(card.id),
+            action: Set(d.action),
+            from_status: Set(d.from_status),
+            to_status: Set(d.to_status),
+            from_monitoring: Set(d.from_monitoring),
+            to_monitoring: Set(d.to_monitoring),
+            year: Set(d.year),
+            decision: Set(d.decision.map(str::to_owned)),
+            reason: Set(d.reason.to_owned()),
+            proposal_id: Set(None),
+            actor_id: Set(None),
+            actor: Set(d.actor.to_owned()),
+            at: Set(d.at),
+            ..Default::default()
+        })
+        .collect())
 }
 
 /// Hands out members with unique ID numbers.
@@ -884,8 +1024,9 @@ impl People {
             HouseholdStatus::LiftedOut if rng.random_bool(0.08) => {
                 Some(MonitoringCategory::Unstable)
             }
+            // MARGINAL is for households never poor: a lifted-out one is watched for a sudden difficulty.
             HouseholdStatus::LiftedOut if rng.random_bool(0.04) => {
-                Some(MonitoringCategory::Marginal)
+                Some(MonitoringCategory::SuddenDifficulty)
             }
             HouseholdStatus::Returned if rng.random_bool(0.4) => {
                 Some(MonitoringCategory::SuddenDifficulty)
@@ -1172,6 +1313,7 @@ impl People {
                 .collect(),
             members,
             incomes,
+            history: Vec::new(),
         }
     }
 }

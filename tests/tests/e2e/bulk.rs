@@ -2,6 +2,7 @@
 //! with its report, dry runs, atomic imports, double imports, and a round trip
 //! into an empty database that gives back the same register.
 
+use chrono::Datelike;
 use entity::enums::{HouseholdStatus, RegionLevel, Relation, Role};
 use entity::{audit_entry, household, member};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -13,6 +14,7 @@ on_both_backends!(
     bad_rows_are_reported_with_their_line_field_and_reason,
     dry_runs_and_atomic_imports_keep_nothing_they_should_not,
     only_the_county_office_and_the_province_move_registers,
+    a_file_moves_a_status_only_as_the_procedure_would,
 );
 
 const HOUSEHOLDS: &str = "/exchange/households";
@@ -72,15 +74,26 @@ async fn enrich(app: &TestApp) {
     let measure = json!({ "input": {
         "householdId": global_id("Household", home.id), "category": "DEVELOP_PRODUCTION",
         "task": "发展林下养鸡 200 羽", "standard": "年增收 3000 元", "responsible": "王村长",
-        "deadline": api::edit::today().to_string(), "funds": "1500.25",
+        "deadline": api::domain::calendar::today().to_string(), "funds": "1500.25",
     }});
     let added = app
         .query(
-            "mutation($input: AddMeasureInput!) { addMeasure(input: $input) { id } }",
+            "mutation($input: AddMeasureInput!) { addMeasure(input: $input) { id version } }",
             measure,
         )
         .await;
     assert!(added["addMeasure"]["id"].is_string(), "{added}");
+    // A measure done carries the day it was done, which a file must carry back.
+    let done = app
+        .query(
+            "mutation($id: ID!, $v: Int!) { setMeasureStatus(id: $id, version: $v, status: DONE) { completedOn } }",
+            json!({ "id": added["addMeasure"]["id"], "v": added["addMeasure"]["version"] }),
+        )
+        .await;
+    assert!(
+        done["setMeasureStatus"]["completedOn"].is_string(),
+        "{done}"
+    );
     let lifted = homes
         .iter()
         .find(|h| h.status == HouseholdStatus::LiftedOut && h.monitoring.is_none())
@@ -146,6 +159,11 @@ async fn export_then_import_into_an_empty_database_gives_back_the_register(backe
         "the history is exported"
     );
     assert!(csv.starts_with("record,number,village,"));
+    assert!(first["plan"][0]["completedOn"].is_string(), "{first}");
+    assert!(
+        first["statusHistory"][0]["decision"].is_string(),
+        "an enrolment is exported with its decision: {first}"
+    );
 
     // Each format, into its own empty county, gives back the same register.
     for (format, file) in [("ndjson", &ndjson), ("csv", &csv)] {
@@ -409,18 +427,17 @@ async fn dry_runs_and_atomic_imports_keep_nothing_they_should_not(backend: Backe
 
     // The history on record cannot be rewritten by a file.
     let mut rewritten = corrected.clone();
-    rewritten[0]["statusHistory"] = json!([]);
-    let at = api::edit::today()
-        .and_hms_opt(8, 0, 0)
-        .expect("time")
-        .and_utc();
+    let at = chrono::Utc::now() - chrono::Duration::hours(1);
     rewritten[0]["status"] = json!("removed");
     rewritten[0]["monitoring"] = Value::Null;
-    rewritten[0]["statusHistory"] = json!([{
-        "at": at, "action": "removed", "fromStatus": records[0]["status"], "toStatus": "removed",
-        "fromMonitoring": records[0]["monitoring"], "toMonitoring": null, "year": null,
-        "reason": "清退：家庭有财政供养人员", "actor": "省扶贫办",
-    }]);
+    rewritten[0]["statusHistory"]
+        .as_array_mut()
+        .expect("the history on record")
+        .push(json!({
+            "at": at, "action": "removed", "fromStatus": records[0]["status"], "toStatus": "removed",
+            "fromMonitoring": records[0]["monitoring"], "toMonitoring": null, "year": null,
+            "reason": "清退：家庭有财政供养人员", "actor": "省扶贫办",
+        }));
     let appended = import(&target, "", ndjson(&rewritten[..1])).await;
     assert_eq!(counts(&appended), [0, 1, 0, 0], "{appended}");
     rewritten[0]["statusHistory"] = json!([]);
@@ -488,5 +505,209 @@ async fn only_the_county_office_and_the_province_move_registers(backend: Backend
     assert_eq!(
         call(post.clone(), province, "mode=sometimes").await,
         (400, json!("BAD_USER_INPUT"))
+    );
+}
+
+/// A status entry of a file, documented as a province would send it.
+fn entry(action: &str, from: &str, to: &str, year: Option<i32>, decision: Option<&str>) -> Value {
+    json!({
+        "at": chrono::Utc::now() - chrono::Duration::hours(1), "action": action,
+        "fromStatus": from, "toStatus": to, "fromMonitoring": null, "toMonitoring": null,
+        "year": year, "decision": decision, "reason": "省级核查", "actor": "省扶贫办",
+    })
+}
+
+/// Where a file leaves a household's status: the card's and the last entry of its history.
+async fn status_of(app: &TestApp, number: &str) -> (String, Value) {
+    let home = household::Entity::find()
+        .filter(household::Column::Number.eq(number))
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("the household");
+    let card = app
+        .query(
+            "query($h: ID!) { household(id: $h) { status statusHistory { action year decision actor } } }",
+            json!({ "h": global_id("Household", home.id) }),
+        )
+        .await;
+    let card = &card["household"];
+    let last = card["statusHistory"]
+        .as_array()
+        .and_then(|h| h.last())
+        .cloned()
+        .unwrap_or(Value::Null);
+    (card["status"].as_str().expect("status").to_owned(), last)
+}
+
+/// The lifecycle is the one authority on status: a file may move a status only
+/// by moves the procedure allows, each documented, and never decide what a
+/// proposal in public notice is waiting for.
+async fn a_file_moves_a_status_only_as_the_procedure_would(backend: Backend) {
+    let (source, _) = TestApp::seeded(&backend, 20).await;
+    let records: Vec<Value> = export(&source, "format=ndjson")
+        .await
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON"))
+        .collect();
+    let target = empty_county(&backend).await;
+    let year = api::domain::calendar::today().year();
+    let others = import(&target, "", ndjson(&records[1..])).await;
+    assert_eq!(
+        counts(&others),
+        [records.len() as u64 - 1, 0, 0, 0],
+        "{others}"
+    );
+
+    // A new household enters as the mutations file it: not poor, with no history.
+    let mut bare = records[0].clone();
+    bare["statusHistory"] = json!([]);
+    let refused = import(&target, "", ndjson(&[bare.clone()])).await;
+    assert_eq!(counts(&refused), [0, 0, 0, 1], "{refused}");
+    assert_eq!(refused["rejections"][0]["field"], "status", "{refused}");
+    let reason = refused["rejections"][0]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.contains("statusHistory") && reason.contains("NOT_POOR"),
+        "{reason}"
+    );
+    let mut filed = bare;
+    for key in ["enrolledYear", "liftedOutYear", "monitoring"] {
+        filed[key] = Value::Null;
+    }
+    filed["status"] = json!("not_poor");
+    let created = import(&target, "", ndjson(&[filed.clone()])).await;
+    assert_eq!(counts(&created), [1, 0, 0, 0], "{created}");
+    let number = filed["number"].as_str().expect("number");
+
+    // Its identification is in public notice: a file cannot decide it meanwhile.
+    let home = household::Entity::find()
+        .filter(household::Column::Number.eq(number))
+        .one(&target.db)
+        .await
+        .expect("read")
+        .expect("the household");
+    let today = api::domain::calendar::today();
+    let proposed = target
+        .query(
+            "mutation($i: ProposeInput!) { propose(input: $i) { stage } }",
+            json!({ "i": {
+                "householdId": global_id("Household", home.id), "kind": "IDENTIFICATION",
+                "reason": "家庭人均纯收入低于扶贫标准", "evidence": ["收入核查表.pdf"],
+                "noticeStartsOn": today.to_string(),
+                "noticeEndsOn": (today + chrono::Days::new(7)).to_string(),
+            }}),
+        )
+        .await;
+    assert_eq!(proposed["propose"]["stage"], "NOTICE", "{proposed}");
+    let mut enrol = filed.clone();
+    enrol["status"] = json!("enrolled");
+    enrol["enrolledYear"] = json!(year);
+    enrol["statusHistory"] = json!([entry(
+        "enrolled",
+        "not_poor",
+        "enrolled",
+        Some(year),
+        Some("省扶贫开发领导小组〔2026〕3号")
+    )]);
+    let refused = import(&target, "", ndjson(&[enrol])).await;
+    assert_eq!(counts(&refused), [0, 0, 0, 1], "{refused}");
+    assert_eq!(refused["rejections"][0]["field"], "statusHistory[0]");
+    let reason = refused["rejections"][0]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(reason.contains("proposal is in progress"), "{reason}");
+    assert_eq!(
+        status_of(&target, number).await,
+        ("NOT_POOR".to_owned(), Value::Null)
+    );
+
+    // An exit: refused undocumented, before the enrolment, or as a move the
+    // table does not allow; applied, with its history, when documented.
+    let poor = records[1..]
+        .iter()
+        .find(|r| r["status"] == "enrolled" && r["monitoring"].is_null())
+        .expect("an enrolled household in the sample");
+    let number = poor["number"].as_str().expect("number");
+    let enrolled = poor["enrolledYear"].as_i64().expect("enrolment year") as i32;
+    let on_file = poor["statusHistory"].as_array().expect("history").len();
+    let exit = |entry: Value| {
+        let mut out = poor.clone();
+        out["status"] = json!("lifted_out");
+        out["liftedOutYear"] = entry["year"].clone();
+        out["statusHistory"]
+            .as_array_mut()
+            .expect("history")
+            .push(entry);
+        out
+    };
+    let field = |name: &str| format!("statusHistory[{on_file}].{name}");
+    let cases = [
+        (
+            exit(entry(
+                "lifted_out",
+                "enrolled",
+                "lifted_out",
+                Some(year),
+                None,
+            )),
+            field("decision"),
+        ),
+        (
+            exit(entry(
+                "lifted_out",
+                "enrolled",
+                "lifted_out",
+                Some(enrolled - 1),
+                Some("省〔2026〕9号"),
+            )),
+            field("year"),
+        ),
+        (
+            {
+                let mut back = exit(entry("returned", "enrolled", "returned", None, None));
+                back["status"] = json!("returned");
+                back["liftedOutYear"] = Value::Null;
+                back
+            },
+            field("action"),
+        ),
+        (
+            {
+                let mut undocumented = poor.clone();
+                undocumented["status"] = json!("lifted_out");
+                undocumented["liftedOutYear"] = json!(year);
+                undocumented
+            },
+            "status".to_owned(),
+        ),
+    ];
+    for (record, expected) in cases {
+        let refused = import(&target, "", ndjson(&[record])).await;
+        assert_eq!(counts(&refused), [0, 0, 0, 1], "{refused}");
+        assert_eq!(
+            refused["rejections"][0]["field"],
+            json!(expected),
+            "{refused}"
+        );
+    }
+    assert_eq!(status_of(&target, number).await.0, "ENROLLED");
+
+    let decided = exit(entry(
+        "lifted_out",
+        "enrolled",
+        "lifted_out",
+        Some(year),
+        Some("省扶贫开发领导小组〔2026〕12号"),
+    ));
+    let applied = import(&target, "", ndjson(&[decided])).await;
+    assert_eq!(counts(&applied), [0, 1, 0, 0], "{applied}");
+    assert_eq!(
+        status_of(&target, number).await,
+        (
+            "LIFTED_OUT".to_owned(),
+            json!({ "action": "LIFTED_OUT", "year": year, "decision": "省扶贫开发领导小组〔2026〕12号", "actor": "省扶贫办" })
+        )
     );
 }

@@ -102,7 +102,7 @@ async fn the_public_sees_projects_and_money_without_personal_data(backend: Backe
     app.query(
         "mutation($id: ID!, $from: NaiveDate!, $to: NaiveDate!) {
             publishProjectNotice(id: $id, version: 1, startsOn: $from, endsOn: $to) { id } }",
-        json!({ "id": entered["id"], "from": api::edit::today(), "to": api::edit::today() + Days::new(6) }),
+        json!({ "id": entered["id"], "from": api::domain::calendar::today(), "to": api::domain::calendar::today() + Days::new(6) }),
     )
     .await;
     let firm = enterprise::Entity::find()
@@ -135,7 +135,7 @@ async fn the_public_sees_projects_and_money_without_personal_data(backend: Backe
     .insert(&app.db)
     .await
     .expect("source");
-    let day = api::edit::today() - Days::new(3);
+    let day = api::domain::calendar::today() - Days::new(3);
     for (kind, payee_name) in [
         (FundEntryKind::Allocation, None),
         (FundEntryKind::Disbursement, Some(payee.name.clone())),

@@ -40,7 +40,7 @@ const RANKING: &str = "query($year: Int!, $by: EnterpriseRankBy, $region: ID, $f
         rank enterprise { id } householdsLinked incomeBrought investment } }";
 
 fn today() -> NaiveDate {
-    api::edit::today()
+    api::domain::calendar::today()
 }
 
 fn date(text: &str) -> NaiveDate {

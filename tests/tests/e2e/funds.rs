@@ -185,7 +185,7 @@ async fn sources_allocations_and_disbursements_trace_every_yuan(backend: Backend
         .graphql(
             ALLOCATE,
             json!({ "input": { "sourceId": central["id"], "projectId": global_id("Project", road.id),
-                "amount": "1", "entryDate": api::edit::today() + Days::new(2) } }),
+                "amount": "1", "entryDate": api::domain::calendar::today() + Days::new(2) } }),
         )
         .await;
     assert_eq!(error_field(&future), "entryDate");

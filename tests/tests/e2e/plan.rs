@@ -27,7 +27,7 @@ const PLAN: &str = "query($h: ID!) { household(id: $h) { plan {
     total done overdue cancelled completionRate measures { id deadline status overdue } } } }";
 
 fn today() -> NaiveDate {
-    api::edit::today()
+    api::domain::calendar::today()
 }
 
 fn in_days(days: i64) -> NaiveDate {

@@ -86,7 +86,7 @@ fn step(name: &str) -> &'static str {
 }
 
 fn today() -> NaiveDate {
-    api::edit::today()
+    api::domain::calendar::today()
 }
 
 fn step_vars(id: &Value, version: i64) -> Value {

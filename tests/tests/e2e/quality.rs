@@ -237,7 +237,7 @@ async fn each_check_lists_exactly_the_broken_households(backend: Backend) {
         "the village has {} households",
         homes.len()
     );
-    let today = api::edit::today();
+    let today = api::domain::calendar::today();
     let days_ago = |n: u64| today.checked_sub_days(Days::new(n)).expect("date");
     let lines = poverty_line::Entity::find()
         .order_by_asc(poverty_line::Column::Year)

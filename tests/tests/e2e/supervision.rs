@@ -102,7 +102,7 @@ async fn villages(app: &TestApp) -> (i64, i64) {
 }
 
 fn in_days(days: u64) -> chrono::NaiveDate {
-    api::edit::today() + chrono::Days::new(days)
+    api::domain::calendar::today() + chrono::Days::new(days)
 }
 
 fn assign(id: &Value, version: i64) -> Value {
@@ -138,7 +138,7 @@ async fn the_public_submits_without_a_token_and_follows_by_tracking_number(backe
         .as_str()
         .expect("number")
         .to_owned();
-    let today = api::edit::today().format("%Y%m%d").to_string();
+    let today = api::domain::calendar::today().format("%Y%m%d").to_string();
     assert!(number.starts_with(&format!("JB{today}")), "{number}");
     assert_eq!(number.len(), 16);
     assert_eq!(submitted["complaint"]["status"], "RECEIVED");
@@ -320,7 +320,7 @@ async fn each_handling_step_moves_only_from_its_status(backend: Backend) {
     assert_eq!(TestApp::error_codes(&stale), ["CONFLICT"]);
     // A deadline is a day after today.
     let mut today = assign(&id, 1);
-    today["input"]["deadline"] = json!(api::edit::today());
+    today["input"]["deadline"] = json!(api::domain::calendar::today());
     let body = app.graphql(ASSIGN, today).await;
     assert_eq!(error_field(&body), "deadline");
     assert_eq!(

@@ -154,7 +154,10 @@ async fn visit_input_is_checked_field_by_field(backend: Backend) {
     let token = app.token_for(Role::VillageCadre).await;
     let photos: Vec<String> = (0..21).map(|n| format!("photo-{n}.jpg")).collect();
     let cases = [
-        ("visitedOn", json!(api::edit::today() + Days::new(1))),
+        (
+            "visitedOn",
+            json!(api::domain::calendar::today() + Days::new(1)),
+        ),
         ("visitedOn", json!(days_ago(400))),
         ("help", json!([])),
         ("help", json!(["TRAINING", "TRAINING"])),

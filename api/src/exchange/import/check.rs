@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::enums::{MeasureStatus, PovertyCause, Relation};
 use entity::{household, member, region};
 
+use crate::domain::lifecycle::{self, Standing};
 use crate::error::{ApiError, ApiResult};
 use crate::exchange::record::{
     HouseholdRecord, IncomeRecord, MeasureRecord, MemberRecord, StatusRecord,
@@ -57,6 +58,9 @@ pub(super) fn check(
     let members = checked_members(&record.members, now)?;
     check_incomes(&record.incomes)?;
     check_history(&record)?;
+    if existing.is_none() {
+        check_status(&record, Standing::FILED, 0)?;
+    }
     let plan = checked_plan(&record.plan)?;
     check_causes(household.main_cause, &record.other_causes)?;
     let mut other_causes = record.other_causes;
@@ -200,43 +204,73 @@ fn check_incomes(incomes: &[IncomeRecord]) -> ApiResult<()> {
     Ok(())
 }
 
-/// A history is a chain: each entry starts where the one before ended, in
-/// time order, and the last ends where the card stands.
+/// A history is in time order.
 fn check_history(record: &HouseholdRecord) -> ApiResult<()> {
-    let history = &record.status_history;
-    for (i, pair) in history.windows(2).enumerate() {
-        let (before, entry) = (&pair[0], &pair[1]);
-        let field = |name: &str| format!("statusHistory[{}].{name}", i + 1);
-        if entry.at < before.at {
+    for (i, pair) in record.status_history.windows(2).enumerate() {
+        if pair[1].at < pair[0].at {
             return Err(ApiError::bad_input(
-                field("at"),
+                format!("statusHistory[{}].at", i + 1),
                 "the history is oldest first",
             ));
         }
-        if entry.from_status != Some(before.to_status)
-            || entry.from_monitoring != before.to_monitoring
-        {
-            return Err(ApiError::bad_input(
-                field("fromStatus"),
-                "an entry starts where the one before it ended",
-            ));
-        }
     }
-    if let Some(last) = history.last()
-        && (last.to_status != record.status || last.to_monitoring != record.monitoring)
-    {
+    Ok(())
+}
+
+/// The status a record states must be where its history leads: the entries
+/// after the first `on_file` are replayed through the lifecycle from where the
+/// household stands (`from`), so a file moves a status only as the procedure
+/// would, each move documented.
+pub(super) fn check_status(
+    record: &HouseholdRecord,
+    from: Standing,
+    on_file: usize,
+) -> ApiResult<()> {
+    let entries: Vec<_> = record.status_history[on_file..]
+        .iter()
+        .map(StatusRecord::documented)
+        .collect();
+    let to = lifecycle::replay(from, &entries).map_err(|refused| {
+        ApiError::bad_input(
+            format!(
+                "statusHistory[{}].{}",
+                on_file + refused.entry,
+                refused.field
+            ),
+            refused.reason,
+        )
+    })?;
+    let leads_to = |what: &str| {
+        format!(
+            "{what} changes only by the documented changes of `statusHistory`, which lead to {}{}, enrolled {}, lifted out {}",
+            lifecycle::status_name(to.state.status),
+            to.state
+                .monitoring
+                .map(|c| format!(" monitored as {}", lifecycle::category_name(c)))
+                .unwrap_or_default(),
+            to.enrolled_year
+                .map_or("never".to_owned(), |y| y.to_string()),
+            to.lifted_out_year
+                .map_or("never".to_owned(), |y| y.to_string()),
+        )
+    };
+    if record.status != to.state.status {
+        return Err(ApiError::bad_input("status", leads_to("the status")));
+    }
+    if record.monitoring != to.state.monitoring {
+        return Err(ApiError::bad_input("monitoring", leads_to("monitoring")));
+    }
+    if record.enrolled_year != to.enrolled_year {
         return Err(ApiError::bad_input(
-            "status",
-            "the status and monitoring are where the last entry of the history ends",
+            "enrolledYear",
+            leads_to("the enrolment year"),
         ));
     }
-    for (i, entry) in history.iter().enumerate() {
-        if entry.reason.chars().count() > 500 || entry.actor.trim().is_empty() {
-            return Err(ApiError::bad_input(
-                format!("statusHistory[{i}]"),
-                "an entry names who made it and gives a reason of at most 500 characters",
-            ));
-        }
+    if record.lifted_out_year != to.lifted_out_year {
+        return Err(ApiError::bad_input(
+            "liftedOutYear",
+            leads_to("the exit year"),
+        ));
     }
     Ok(())
 }

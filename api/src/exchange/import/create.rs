@@ -10,7 +10,7 @@ use sea_orm::{DatabaseTransaction, IntoActiveModel, NotSet, Set};
 
 use super::check::Checked;
 use crate::audit::{self, Actor, Change};
-use crate::edit::{append_all, insert_all};
+use crate::domain::write::{append_all, insert_all};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::household::card::{household_snapshot, income_snapshot, member_snapshot};
 use crate::graphql::plan;

@@ -26,7 +26,7 @@ use super::Format;
 use super::record::HouseholdRecord;
 use crate::access::{self, Viewer};
 use crate::audit::Actor;
-use crate::edit;
+use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
 use read::{Lines, Parsed, Reader};
 
@@ -112,7 +112,7 @@ pub async fn run(
     };
     let mut reader = Reader::new(source, format).await?;
     let mut report = Report::default();
-    let mut txn = edit::begin(db).await?;
+    let mut txn = write::begin(db).await?;
     let mut batches: u64 = 0;
     loop {
         let mut batch = Vec::with_capacity(BATCH);
@@ -131,7 +131,7 @@ pub async fn run(
             if mode == Mode::Apply && batches.is_power_of_two() {
                 refresh_statistics(db).await?;
             }
-            txn = edit::begin(db).await?;
+            txn = write::begin(db).await?;
         }
     }
     report.applied = match mode {

@@ -2,7 +2,7 @@
 //! the register, as the mutations would write it.
 
 use chrono::Utc;
-use entity::enums::{PovertyCause, Relation};
+use entity::enums::{PovertyCause, Relation, StatusAction};
 use entity::{
     household, household_cause, household_income, measure, member, region, status_change,
 };
@@ -14,9 +14,10 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 use super::Outcome;
-use super::check::check;
+use super::check::{check, check_status};
 use crate::audit::{self, Actor, Change};
-use crate::edit;
+use crate::domain::lifecycle::{self, Standing, State};
+use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
 use crate::exchange::record::{HouseholdRecord, IncomeRecord, MeasureRecord, StatusRecord};
 use crate::graphql::household::card::{self, household_snapshot, income_snapshot, member_snapshot};
@@ -30,11 +31,15 @@ pub(super) async fn upsert(
     villages: &HashMap<String, region::Model>,
     record: HouseholdRecord,
 ) -> ApiResult<Outcome> {
-    let existing = edit::one_locked(
+    let existing = write::one_locked(
         txn,
         household::Entity::find().filter(household::Column::Number.eq(record.number.trim())),
     )
     .await?;
+    let on_file = match &existing {
+        Some(household) => documented_history(txn, household, &record).await?,
+        None => 0,
+    };
     let now = Utc::now();
     let checked = check(villages, record, existing.as_ref(), now)?;
     let mut row = checked.household;
@@ -84,7 +89,7 @@ pub(super) async fn upsert(
         .members(checked.members.into_iter().enumerate().collect())
         .await?;
     change.incomes(&checked.incomes).await?;
-    change.history(&checked.history).await?;
+    change.history(&checked.history[on_file..]).await?;
     change.plan(checked.plan).await?;
     if !change.touched {
         return Ok(outcome);
@@ -98,6 +103,67 @@ pub(super) async fn upsert(
         // A new card's first revision is kept when it first changes, as a seeded card's is.
         created => created,
     })
+}
+
+/// Checks a file's status history against a household on file: it begins
+/// with the entries on record (the history is append-only), and the rest must
+/// be documented moves of the lifecycle from where the household stands, none
+/// of them a decision the household's open proposal is still waiting for.
+/// Returns how many entries are on record.
+async fn documented_history(
+    txn: &DatabaseTransaction,
+    household: &household::Model,
+    record: &HouseholdRecord,
+) -> ApiResult<usize> {
+    let on_file: Vec<StatusRecord> = status_change::Entity::find()
+        .filter(status_change::Column::HouseholdId.eq(household.id))
+        .order_by_asc(status_change::Column::At)
+        .order_by_asc(status_change::Column::Id)
+        .all(txn)
+        .await?
+        .iter()
+        .map(StatusRecord::from)
+        .collect();
+    let records = &record.status_history;
+    if on_file.len() > records.len() || records[..on_file.len()] != on_file[..] {
+        return Err(ApiError::bad_input(
+            "statusHistory",
+            format!(
+                "the status history is append-only: the file's must begin with the {} entries on record",
+                on_file.len()
+            ),
+        ));
+    }
+    let from = Standing {
+        state: State {
+            status: household.status,
+            monitoring: household.monitoring,
+        },
+        enrolled_year: household.enrolled_year,
+        lifted_out_year: household.lifted_out_year,
+    };
+    check_status(record, from, on_file.len())?;
+    let decides = records[on_file.len()..].iter().position(|r| {
+        matches!(
+            r.action,
+            StatusAction::Enrolled | StatusAction::LiftedOut | StatusAction::Removed
+        )
+    });
+    if let Some(at) = decides
+        && let Some(open) = lifecycle::open_proposal(txn, household.id).await?
+    {
+        return Err(ApiError::bad_input(
+            format!("statusHistory[{}]", on_file.len() + at),
+            format!(
+                "the household's proposal is in progress (stage {}, notice {} to {}): \
+                 its status is decided through that proposal, not by a file",
+                lifecycle::stage_name(open.stage),
+                open.notice_starts_on,
+                open.notice_ends_on
+            ),
+        ));
+    }
+    Ok(on_file.len())
 }
 
 /// The writes to one household's card, keeping its revisions and the audit trail.
@@ -296,27 +362,9 @@ impl CardChange<'_> {
         Ok(())
     }
 
-    /// The history on file must be where the file's begins: the rest is appended.
+    /// Appends the entries new to the register, already checked.
     async fn history(&mut self, records: &[StatusRecord]) -> ApiResult<()> {
-        let on_file: Vec<StatusRecord> = status_change::Entity::find()
-            .filter(status_change::Column::HouseholdId.eq(self.household_id))
-            .order_by_asc(status_change::Column::At)
-            .order_by_asc(status_change::Column::Id)
-            .all(self.txn)
-            .await?
-            .iter()
-            .map(StatusRecord::from)
-            .collect();
-        if on_file.len() > records.len() || records[..on_file.len()] != on_file[..] {
-            return Err(ApiError::bad_input(
-                "statusHistory",
-                format!(
-                    "the status history is append-only: the file's must begin with the {} entries on record",
-                    on_file.len()
-                ),
-            ));
-        }
-        for r in &records[on_file.len()..] {
+        for r in records {
             self.touch().await?;
             r.row(self.household_id).insert(self.txn).await?;
         }

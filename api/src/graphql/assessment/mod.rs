@@ -26,7 +26,8 @@ use super::statistics::figures::{self, Figures, POOR, REGISTERED};
 use super::{actor, db, optional_text, viewer};
 use crate::access;
 use crate::audit::{self, Change};
-use crate::edit::{self, Claim};
+use crate::domain::calendar;
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 
 /// Targeted poverty alleviation began in 2014.
@@ -401,7 +402,7 @@ impl AssessmentMutation {
         indicators: Vec<IndicatorInput>,
     ) -> ApiResult<Vec<AssessmentIndicator>> {
         let actor = actor(ctx)?;
-        let year = check_year(year, edit::today().year() + 1)?;
+        let year = check_year(year, calendar::today().year() + 1)?;
         let mut kinds = HashSet::new();
         for (i, indicator) in indicators.iter().enumerate() {
             if !kinds.insert(indicator.kind) {
@@ -430,7 +431,7 @@ impl AssessmentMutation {
                 format!("the weights add up to {total}; they must add up to {TOTAL_WEIGHT}"),
             ));
         }
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         if assessed(&txn, year).await? {
             return Err(already_assessed(year));
         }
@@ -480,7 +481,7 @@ impl AssessmentMutation {
     ) -> ApiResult<FieldCheck> {
         let actor = actor(ctx)?;
         let user_id = viewer(ctx)?.user()?.id;
-        let today = edit::today();
+        let today = calendar::today();
         let year = check_year(input.year, today.year())?;
         if input.sampled <= 0 {
             return Err(ApiError::bad_input("sampled", "at least one is checked"));
@@ -504,10 +505,10 @@ impl AssessmentMutation {
             "township": township.id, "year": year, "kind": input.kind, "sampled": input.sampled,
             "found": input.found, "checkedOn": input.checked_on, "note": note,
         });
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "recordFieldCheck", &request).await?
+            write::claim(&txn, user_id, key, "recordFieldCheck", &request).await?
         {
             let check = field_check::Entity::find_by_id(id)
                 .one(&txn)
@@ -532,7 +533,7 @@ impl AssessmentMutation {
         }
         .insert(&txn)
         .await?;
-        edit::settle(&txn, user_id, key, check.id).await?;
+        write::settle(&txn, user_id, key, check.id).await?;
         let change = Change {
             action: "assessment.field_check",
             entity_type: "FieldCheck",
@@ -554,8 +555,8 @@ impl AssessmentMutation {
         #[graphql(desc = "The year (考核年度).")] year: i32,
     ) -> ApiResult<Vec<AssessmentResult>> {
         let actor = actor(ctx)?;
-        let year = check_year(year, edit::today().year())?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let year = check_year(year, calendar::today().year())?;
+        let txn = write::begin(db(ctx)?).await?;
         if assessed(&txn, year).await? {
             return Err(already_assessed(year));
         }

@@ -20,7 +20,7 @@ use super::Enterprise;
 use crate::access;
 use crate::audit::{self, Change};
 use crate::codes;
-use crate::edit::{self, Claim};
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 
@@ -187,10 +187,10 @@ impl EditMutation {
             "contactPerson": contact_person,
             "contactPhone": contact_phone,
         });
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "createEnterprise", &request).await?
+            write::claim(&txn, user_id, key, "createEnterprise", &request).await?
         {
             return enterprise::Entity::find_by_id(id)
                 .one(&txn)
@@ -215,7 +215,7 @@ impl EditMutation {
         }
         .insert(&txn)
         .await?;
-        edit::settle(&txn, user_id, key, created.id).await?;
+        write::settle(&txn, user_id, key, created.id).await?;
         let change = Change {
             action: "enterprise.create",
             entity_type: "Enterprise",
@@ -269,10 +269,10 @@ impl EditMutation {
             ));
         }
         let (_, raw) = decode_id_of(&input.id, "id", &[NodeKind::Enterprise])?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let select =
             access::select::<enterprise::Entity>(viewer).filter(enterprise::Column::Id.eq(raw));
-        let before = edit::one_locked(&txn, select)
+        let before = write::one_locked(&txn, select)
             .await?
             .ok_or_else(|| ApiError::not_found("Enterprise"))?;
         let registered = village_of(&txn, &before).await?;
@@ -287,7 +287,7 @@ impl EditMutation {
                 village.name
             )));
         }
-        edit::check_version("enterprise", input.version, before.version, || {
+        write::check_version("enterprise", input.version, before.version, || {
             policy::redact(viewer, "Enterprise", snapshot(&before))
         })?;
         let mut changed: enterprise::ActiveModel = before.clone().into();

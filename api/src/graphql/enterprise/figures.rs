@@ -22,7 +22,7 @@ use super::super::relay::NodeKind;
 use super::super::statistics::figures::REGISTERED;
 use super::super::{db, loaders};
 use super::Enterprise;
-use crate::edit;
+use crate::domain::calendar;
 use crate::error::{ApiError, ApiResult};
 
 /// Targeted poverty alleviation began in 2014: no figures before it.
@@ -42,7 +42,7 @@ pub struct Figures {
 
 /// A year figures may be asked for: 2014 to next year.
 fn check_year(year: i32) -> ApiResult<i32> {
-    let last = edit::today().year() + 1;
+    let last = calendar::today().year() + 1;
     if !(FIRST_YEAR..=last).contains(&year) {
         return Err(ApiError::bad_input(
             "year",

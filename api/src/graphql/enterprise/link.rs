@@ -23,7 +23,8 @@ use super::super::{actor, db, loaders, optional_text, paginate_nested, viewer};
 use super::Enterprise;
 use crate::access::{self, Viewer};
 use crate::audit::{self, Change};
-use crate::edit::{self, Claim};
+use crate::domain::calendar;
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 
@@ -96,7 +97,7 @@ impl BenefitLink {
     }
     /// Open today in the county: started and not ended (是否有效).
     async fn active(&self) -> bool {
-        open_on(&self.0, edit::today())
+        open_on(&self.0, calendar::today())
     }
     /// Version of the record, for detecting concurrent edits (版本号).
     async fn version(&self) -> i32 {
@@ -125,7 +126,7 @@ pub async fn links_of_enterprise(
     args: PageArgs,
 ) -> ApiResult<Conn<BenefitLink>> {
     use benefit_link::Column as L;
-    let today = edit::today();
+    let today = calendar::today();
     let open = Condition::all().add(L::StartedOn.lte(today)).add(
         Condition::any()
             .add(L::EndedOn.is_null())
@@ -159,7 +160,7 @@ fn snapshot(link: &benefit_link::Model) -> serde_json::Value {
 }
 
 fn check_started(started: NaiveDate) -> ApiResult<NaiveDate> {
-    let latest = edit::today()
+    let latest = calendar::today()
         .checked_add_months(Months::new(MONTHS_AHEAD))
         .ok_or_else(|| ApiError::Internal("today plus a year is out of range".into()))?;
     if started.year() < FIRST_YEAR || started > latest {
@@ -178,7 +179,7 @@ fn check_ended(started: NaiveDate, ended: NaiveDate, field: &str) -> ApiResult<N
             format!("a link ends on or after the day it started ({started})"),
         ));
     }
-    let last_year = edit::today().year() + END_YEARS_AHEAD;
+    let last_year = calendar::today().year() + END_YEARS_AHEAD;
     if ended.year() > last_year {
         return Err(ApiError::bad_input(
             field,
@@ -231,7 +232,7 @@ async fn check_no_overlap(txn: &DatabaseTransaction, link: &benefit_link::Model)
 
 /// Locks a household, so that its links are checked and changed one change at a time.
 async fn lock_household(txn: &DatabaseTransaction, id: i64) -> ApiResult<()> {
-    edit::one_locked(txn, household::Entity::find_by_id(id))
+    write::one_locked(txn, household::Entity::find_by_id(id))
         .await?
         .ok_or_else(|| ApiError::not_found("Household"))?;
     Ok(())
@@ -250,7 +251,7 @@ async fn link_to_change(
         .await?
         .ok_or_else(|| ApiError::not_found("BenefitLink"))?;
     lock_household(txn, reached.household_id).await?;
-    edit::one_locked(txn, benefit_link::Entity::find_by_id(reached.id))
+    write::one_locked(txn, benefit_link::Entity::find_by_id(reached.id))
         .await?
         .ok_or_else(|| ApiError::not_found("BenefitLink"))
 }
@@ -260,7 +261,7 @@ fn check_link_version(
     stated: i32,
     current: &benefit_link::Model,
 ) -> ApiResult<()> {
-    edit::check_version("benefit link", stated, current.version, || {
+    write::check_version("benefit link", stated, current.version, || {
         policy::redact(viewer, "BenefitLink", snapshot(current))
     })
 }
@@ -378,10 +379,10 @@ impl LinkMutation {
             "annualIncomeFen": annual_income_fen,
             "note": note,
         });
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "recordBenefitLink", &request).await?
+            write::claim(&txn, user_id, key, "recordBenefitLink", &request).await?
         {
             return link_by_id(&txn, id).await.map(BenefitLink);
         }
@@ -416,7 +417,7 @@ impl LinkMutation {
         }
         .insert(&txn)
         .await?;
-        edit::settle(&txn, user_id, key, recorded.id).await?;
+        write::settle(&txn, user_id, key, recorded.id).await?;
         let change = Change {
             action: "benefit_link.create",
             entity_type: "BenefitLink",
@@ -455,7 +456,7 @@ impl LinkMutation {
                 "give at least one field to change",
             ));
         }
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let before = link_to_change(&txn, viewer, &input.id).await?;
         check_link_version(viewer, input.version, &before)?;
         let mut after = before.clone();
@@ -485,10 +486,10 @@ impl LinkMutation {
         ended_on: NaiveDate,
     ) -> ApiResult<BenefitLink> {
         let viewer = viewer(ctx)?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let before = link_to_change(&txn, viewer, &id).await?;
         check_link_version(viewer, version, &before)?;
-        if let Some(ended) = before.ended_on.filter(|d| *d < edit::today()) {
+        if let Some(ended) = before.ended_on.filter(|d| *d < calendar::today()) {
             return Err(ApiError::bad_input(
                 "id",
                 format!("the link already ended on {ended}"),

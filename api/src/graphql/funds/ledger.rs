@@ -16,7 +16,8 @@ use serde_json::json;
 use super::{FundEntry, FundSource, entry_snapshot, source_snapshot, totals_by, totals_of};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
-use crate::edit::{self, Claim};
+use crate::domain::calendar;
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::money::Money;
 use crate::graphql::relay::{NodeKind, decode_id_of};
@@ -40,7 +41,7 @@ fn positive(amount: Money, field: &str) -> ApiResult<i64> {
 
 /// An entry's day: not before targeted poverty alleviation, not after today.
 fn entry_date(date: NaiveDate, field: &str) -> ApiResult<NaiveDate> {
-    let today = edit::today();
+    let today = calendar::today();
     if date.year() < FIRST_YEAR || date > today {
         return Err(ApiError::bad_input(
             field,
@@ -51,7 +52,7 @@ fn entry_date(date: NaiveDate, field: &str) -> ApiResult<NaiveDate> {
 }
 
 fn fund_year(year: i32) -> ApiResult<i32> {
-    let last = edit::today().year() + 1;
+    let last = calendar::today().year() + 1;
     if !(FIRST_YEAR..=last).contains(&year) {
         return Err(ApiError::bad_input(
             "year",
@@ -68,7 +69,7 @@ async fn lock_project(
     id: i64,
 ) -> ApiResult<project::Model> {
     let select = access::select::<project::Entity>(viewer).filter(project::Column::Id.eq(id));
-    let project = edit::one_locked(txn, select)
+    let project = write::one_locked(txn, select)
         .await?
         .ok_or_else(|| ApiError::not_found("Project"))?;
     if project.status == ProjectStatus::Library {
@@ -87,7 +88,7 @@ async fn lock_source(
 ) -> ApiResult<fund_source::Model> {
     let select =
         access::select::<fund_source::Entity>(viewer).filter(fund_source::Column::Id.eq(id));
-    edit::one_locked(txn, select)
+    write::one_locked(txn, select)
         .await?
         .ok_or_else(|| ApiError::not_found("FundSource"))
 }
@@ -151,7 +152,7 @@ async fn append(
 ) -> ApiResult<fund_entry::Model> {
     let entry = entry.insert(txn).await?;
     if let Some(user_id) = actor.user_id {
-        edit::settle(txn, user_id, key, entry.id).await?;
+        write::settle(txn, user_id, key, entry.id).await?;
     }
     let change = Change {
         action,
@@ -312,10 +313,10 @@ impl FundMutation {
             "amountFen": amount_fen,
             "donor": donor,
         });
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "createFundSource", &request).await?
+            write::claim(&txn, user_id, key, "createFundSource", &request).await?
         {
             let source = fund_source::Entity::find_by_id(id)
                 .one(&txn)
@@ -345,7 +346,7 @@ impl FundMutation {
         }
         .insert(&txn)
         .await?;
-        edit::settle(&txn, user_id, key, source.id).await?;
+        write::settle(&txn, user_id, key, source.id).await?;
         let change = Change {
             action: "fund_source.create",
             entity_type: "FundSource",
@@ -383,9 +384,9 @@ impl FundMutation {
             .document_number
             .map(|d| optional_text(Some(&d), "documentNumber", MAX_DOCUMENT_CHARS))
             .transpose()?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let before = lock_source(&txn, viewer, id).await?;
-        edit::check_version("fund source", input.version, before.version, || {
+        write::check_version("fund source", input.version, before.version, || {
             policy::redact(viewer, "FundSource", source_snapshot(&before))
         })?;
         if let Some(amount_fen) = amount_fen {
@@ -444,10 +445,10 @@ impl FundMutation {
             "source": source_id, "project": project_id, "amountFen": amount_fen,
             "entryDate": date, "note": note,
         });
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "allocateFunds", &request).await?
+            write::claim(&txn, user_id, key, "allocateFunds", &request).await?
         {
             return entry_by_id(&txn, id).await;
         }
@@ -504,10 +505,10 @@ impl FundMutation {
             "entryDate": date, "voucher": voucher, "payee": payee,
             "payeeKind": input.payee_kind, "note": note,
         });
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "disburseFunds", &request).await?
+            write::claim(&txn, user_id, key, "disburseFunds", &request).await?
         {
             return entry_by_id(&txn, id).await;
         }
@@ -571,10 +572,10 @@ impl FundMutation {
         )?;
         let request =
             json!({ "entry": id, "entryDate": date, "reason": reason, "voucher": voucher });
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "reverseFundEntry", &request).await?
+            write::claim(&txn, user_id, key, "reverseFundEntry", &request).await?
         {
             return entry_by_id(&txn, id).await;
         }

@@ -20,7 +20,8 @@ use super::{Household, HouseholdIncome, Member};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
 use crate::codes::check_id_number;
-use crate::edit::{self, Claim};
+use crate::domain::calendar;
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::money::Money;
 use crate::graphql::relay::{NodeKind, decode_id_of};
@@ -252,7 +253,7 @@ pub(crate) fn check_member(field: &str, m: &mut member::Model) -> ApiResult<()> 
     let at = |name: &str| format!("{field}.{name}");
     m.name = required_text(&m.name, &at("name"), 64)?;
     m.id_number = m.id_number.trim().to_uppercase();
-    let facts = check_id_number(&m.id_number, edit::today())
+    let facts = check_id_number(&m.id_number, calendar::today())
         .map_err(|message| ApiError::bad_input(at("idNumber"), message))?;
     if facts.gender != m.gender {
         return Err(ApiError::bad_input(
@@ -300,7 +301,7 @@ pub(crate) fn check_member(field: &str, m: &mut member::Model) -> ApiResult<()> 
 
 fn new_member(input: &MemberInput, household_id: i64) -> ApiResult<member::Model> {
     let gender = input.gender.or_else(|| {
-        check_id_number(input.id_number.trim(), edit::today())
+        check_id_number(input.id_number.trim(), calendar::today())
             .ok()
             .map(|f| f.gender)
     });
@@ -476,7 +477,7 @@ pub async fn household_for_change_by_id(
     id: i64,
 ) -> ApiResult<household::Model> {
     let select = access::select::<household::Entity>(viewer).filter(household::Column::Id.eq(id));
-    edit::one_locked(txn, select)
+    write::one_locked(txn, select)
         .await?
         .ok_or_else(|| ApiError::not_found("Household"))
 }
@@ -490,11 +491,11 @@ async fn member_for_change(
 ) -> ApiResult<member::Model> {
     let (_, raw) = decode_id_of(id, "id", &[NodeKind::Member])?;
     let select = access::select::<member::Entity>(viewer).filter(member::Column::Id.eq(raw));
-    let member = edit::one_locked(txn, select)
+    let member = write::one_locked(txn, select)
         .await?
         .filter(|m| m.is_active)
         .ok_or_else(|| ApiError::not_found("Member"))?;
-    edit::check_version("member", version, member.version, || {
+    write::check_version("member", version, member.version, || {
         redact(viewer, "Member", member_snapshot(&member))
     })?;
     Ok(member)
@@ -506,7 +507,7 @@ pub fn check_household_version(
     stated: i32,
     h: &household::Model,
 ) -> ApiResult<()> {
-    edit::check_version("household", stated, h.version, || {
+    write::check_version("household", stated, h.version, || {
         redact(viewer, "Household", household_snapshot(h))
     })
 }
@@ -597,9 +598,9 @@ impl HouseholdMutation {
         let user_id = viewer.user()?.id;
         let key = input.idempotency_key.as_deref();
         let (_, village_id) = decode_id_of(&input.village_id, "villageId", &[NodeKind::Village])?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "createHousehold", &input).await?
+            write::claim(&txn, user_id, key, "createHousehold", &input).await?
         {
             txn.commit().await?;
             let found = access::select::<household::Entity>(viewer)
@@ -608,7 +609,7 @@ impl HouseholdMutation {
                 .await?;
             return Ok(Household(reload(found, "household")?));
         }
-        let village = edit::one_locked(&txn, region::Entity::find_by_id(village_id))
+        let village = write::one_locked(&txn, region::Entity::find_by_id(village_id))
             .await?
             .filter(|v| access::reaches_village(viewer, v))
             .ok_or_else(|| ApiError::not_found("Village"))?;
@@ -699,7 +700,7 @@ impl HouseholdMutation {
             insert_member(&txn, &actor, member).await?;
         }
         card::record_change(&txn, created.id).await?;
-        edit::settle(&txn, user_id, key, created.id).await?;
+        write::settle(&txn, user_id, key, created.id).await?;
         txn.commit().await?;
         Ok(Household(created))
     }
@@ -712,7 +713,7 @@ impl HouseholdMutation {
     ) -> ApiResult<Household> {
         let viewer = viewer(ctx)?;
         let actor = actor(ctx)?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let before = household_for_change(&txn, viewer, &input.id, "id").await?;
         check_household_version(viewer, input.version, &before)?;
         card::keep_before_change(&txn, before.id).await?;
@@ -771,10 +772,10 @@ impl HouseholdMutation {
         let actor = actor(ctx)?;
         let user_id = viewer.user()?.id;
         let key = idempotency_key.as_deref();
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let claim_input = (&household_id, &member);
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "addMember", &claim_input).await?
+            write::claim(&txn, user_id, key, "addMember", &claim_input).await?
         {
             txn.commit().await?;
             let found = access::select::<member::Entity>(viewer)
@@ -796,7 +797,7 @@ impl HouseholdMutation {
         card::keep_before_change(&txn, home.id).await?;
         let created = insert_member(&txn, &actor, row).await?;
         card::record_change(&txn, home.id).await?;
-        edit::settle(&txn, user_id, key, created.id).await?;
+        write::settle(&txn, user_id, key, created.id).await?;
         txn.commit().await?;
         Ok(Member(created))
     }
@@ -805,7 +806,7 @@ impl HouseholdMutation {
     async fn update_member(&self, ctx: &Context<'_>, input: MemberPatch) -> ApiResult<Member> {
         let viewer = viewer(ctx)?;
         let actor = actor(ctx)?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let before = member_for_change(&txn, viewer, &input.id, input.version).await?;
         let mut after = before.clone();
         if let Some(name) = &input.name {
@@ -814,7 +815,7 @@ impl HouseholdMutation {
         if let Some(id_number) = &input.id_number {
             after.id_number = id_number.clone();
             if input.gender.is_none()
-                && let Ok(facts) = check_id_number(id_number.trim(), edit::today())
+                && let Ok(facts) = check_id_number(id_number.trim(), calendar::today())
             {
                 after.gender = facts.gender;
             }
@@ -897,7 +898,7 @@ impl HouseholdMutation {
     ) -> ApiResult<Member> {
         let viewer = viewer(ctx)?;
         let actor = actor(ctx)?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let before = member_for_change(&txn, viewer, &id, version).await?;
         if before.relation == Relation::Head {
             return Err(ApiError::bad_input(
@@ -942,7 +943,7 @@ impl HouseholdMutation {
         let viewer = viewer(ctx)?;
         let actor = actor(ctx)?;
         let reason = required_text(&reason, "reason", 200)?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let before = member_for_change(&txn, viewer, &id, version).await?;
         if before.relation == Relation::Head {
             return Err(ApiError::bad_input(
@@ -973,7 +974,7 @@ impl HouseholdMutation {
     ) -> ApiResult<Household> {
         let viewer = viewer(ctx)?;
         let actor = actor(ctx)?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let home = household_for_change(&txn, viewer, &household_id, "householdId").await?;
         check_household_version(viewer, version, &home)?;
         if former_head_relation == Relation::Head {
@@ -1034,7 +1035,7 @@ impl HouseholdMutation {
                 ("productionCost", input.production_cost.0),
             ],
         )?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let home = household_for_change(&txn, viewer, &input.household_id, "householdId").await?;
         let size = match input.household_size {
             Some(size) if size > 0 => size,
@@ -1053,7 +1054,7 @@ impl HouseholdMutation {
                 i32::try_from(members.max(1)).unwrap_or(i32::MAX)
             }
         };
-        let existing = edit::one_locked(
+        let existing = write::one_locked(
             &txn,
             household_income::Entity::find_by_id((home.id, input.year)),
         )
@@ -1065,7 +1066,7 @@ impl HouseholdMutation {
                     format!("{} is recorded: state the version you read", input.year),
                 )
             })?;
-            edit::check_version("income", stated, current.version, || {
+            write::check_version("income", stated, current.version, || {
                 redact(viewer, "HouseholdIncome", income_snapshot(current))
             })?;
         }
@@ -1115,7 +1116,7 @@ impl HouseholdMutation {
 /// The rules of a year's income, for `setIncome` and imports alike: a year
 /// from 2013 (the first of the filing cards) to this one; no amount negative.
 pub(crate) fn check_income(year: (&str, i32), amounts: [(&str, i64); 5]) -> ApiResult<()> {
-    let this_year = edit::today().year();
+    let this_year = calendar::today().year();
     if !(2013..=this_year).contains(&year.1) {
         return Err(ApiError::bad_input(
             year.0,

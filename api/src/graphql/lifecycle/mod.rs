@@ -7,7 +7,6 @@
 mod monitoring;
 mod proposals;
 mod public;
-pub mod transition;
 
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -19,10 +18,7 @@ use entity::{
     household, monitoring_case, monitoring_line, objection, proposal, region, status_change,
 };
 use sea_orm::sea_query::Query;
-use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set,
-};
+use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseTransaction, QueryFilter, Set};
 
 pub use monitoring::{MonitoringMutation, MonitoringQuery};
 pub use proposals::ProposalMutation;
@@ -38,13 +34,10 @@ use super::relay::{
 use super::{db, loaders, page, required_text, viewer};
 use crate::access;
 use crate::audit::{self, Actor, Change};
-use crate::edit;
+use crate::domain::calendar;
+pub(crate) use crate::domain::lifecycle::open_proposal;
+use crate::domain::lifecycle::{self as transition, Action, OPEN_STAGES, State};
 use crate::error::{ApiError, ApiResult};
-use transition::{Action, State};
-
-/// Stages in which a proposal is still in progress.
-pub(crate) const OPEN_STAGES: [ProposalStage; 2] =
-    [ProposalStage::Notice, ProposalStage::TownshipChecked];
 
 pub struct Proposal(pub proposal::Model);
 
@@ -94,7 +87,7 @@ impl Proposal {
     }
     /// Whether the notice is running today and objections may still come (公示期内).
     async fn notice_open(&self) -> bool {
-        notice_open(&self.0, edit::today())
+        notice_open(&self.0, calendar::today())
     }
     /// Objections received, oldest first (公示异议).
     async fn objections(&self, ctx: &Context<'_>) -> ApiResult<Vec<Objection>> {
@@ -223,6 +216,11 @@ impl StatusChange {
     /// Why (变更原因).
     async fn reason(&self) -> &str {
         &self.0.reason
+    }
+    /// The reference of the decision behind a change filed from elsewhere, such
+    /// as a provincial file (决定文号); a change decided here names its proposal.
+    async fn decision(&self) -> Option<&str> {
+        self.0.decision.as_deref()
     }
     /// The proposal whose decision made the change (依据申请).
     async fn proposal(&self, ctx: &Context<'_>) -> ApiResult<Option<Proposal>> {
@@ -501,17 +499,4 @@ impl LifecycleQuery {
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
         paginate(db(ctx)?, select, &NEWEST_PROPOSAL_FIRST, page, Proposal).await
     }
-}
-
-/// The open proposal of a household, if any.
-pub(crate) async fn open_proposal(
-    txn: &DatabaseTransaction,
-    household_id: i64,
-) -> ApiResult<Option<proposal::Model>> {
-    Ok(proposal::Entity::find()
-        .filter(proposal::Column::HouseholdId.eq(household_id))
-        .filter(proposal::Column::Stage.is_in(OPEN_STAGES))
-        .order_by_desc(proposal::Column::Id)
-        .one(txn)
-        .await?)
 }

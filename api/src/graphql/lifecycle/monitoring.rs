@@ -21,14 +21,15 @@ use serde_json::{Value, json};
 
 use super::super::money::Money;
 use super::super::{actor, db, viewer};
-use super::transition::Action;
 use super::{
     MonitoringCase, MonitoringLine, StatusChangeOf, change_status, check_household_version,
     household_for_change, next_state, required_text,
 };
 use crate::access;
 use crate::audit::{self, Actor, Change};
-use crate::edit::{self, Claim};
+use crate::domain::calendar;
+use crate::domain::lifecycle::Action;
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 
 /// How far back the day a risk was found may lie.
@@ -105,7 +106,7 @@ async fn close_case(
     let risks = risks_of(txn, before.id).await?;
     let now = Utc::now();
     let mut row: monitoring_case::ActiveModel = before.clone().into();
-    row.eliminated_on = Set(Some(edit::today().max(before.started_on)));
+    row.eliminated_on = Set(Some(calendar::today().max(before.started_on)));
     row.elimination_note = Set(Some(note.to_owned()));
     row.version = Set(before.version + 1);
     row.updated_at = Set(now);
@@ -236,7 +237,7 @@ impl MonitoringMutation {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
         let user_id = viewer.user()?.id;
-        let today = edit::today();
+        let today = calendar::today();
         let reason = required_text(&input.reason, "reason", MAX_TEXT)?;
         if input.risks.is_empty() {
             return Err(ApiError::bad_input("risks", "name at least one risk"));
@@ -258,10 +259,10 @@ impl MonitoringMutation {
                 format!("the day the risk was found may be at most {MAX_BACKDATE_DAYS} days back"),
             ));
         }
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "startMonitoring", &input).await?
+            write::claim(&txn, user_id, key, "startMonitoring", &input).await?
         {
             let first = monitoring_case::Entity::find_by_id(id)
                 .one(&txn)
@@ -310,7 +311,7 @@ impl MonitoringMutation {
             proposal_id: None,
         };
         change_status(&txn, &actor, &home, change).await?;
-        edit::settle(&txn, user_id, key, case.id).await?;
+        write::settle(&txn, user_id, key, case.id).await?;
         txn.commit().await?;
         Ok(MonitoringCase(case))
     }
@@ -326,8 +327,8 @@ impl MonitoringMutation {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
         let note = required_text(&note, "note", MAX_TEXT)?;
-        let today = edit::today();
-        let txn = edit::begin(db(ctx)?).await?;
+        let today = calendar::today();
+        let txn = write::begin(db(ctx)?).await?;
         let home = household_for_change(&txn, viewer, &household_id, "householdId").await?;
         check_household_version(viewer, version, &home)?;
         let to = next_state(&home, Action::EliminateRisk, "householdId")?;
@@ -376,8 +377,8 @@ impl MonitoringMutation {
         if annual.0 <= 0 {
             return Err(ApiError::bad_input("annual", "the line must be positive"));
         }
-        let txn = edit::begin(db(ctx)?).await?;
-        let before = edit::one_locked(
+        let txn = write::begin(db(ctx)?).await?;
+        let before = write::one_locked(
             &txn,
             monitoring_line::Entity::find_by_id((code.to_owned(), year)),
         )

@@ -18,15 +18,15 @@ use super::super::household::Household;
 use super::super::money::Money;
 use super::super::relay::{NodeKind, decode_id_of};
 use super::super::{actor, db, viewer};
-use super::transition::Action;
 use super::{
-    OPEN_STAGES, Objection, Proposal, StatusChangeOf, change_status, check_household_version,
-    evidence_of, household_for_change, household_for_change_by_id, next_state, open_proposal,
-    required_text,
+    Objection, Proposal, StatusChangeOf, change_status, check_household_version, evidence_of,
+    household_for_change, household_for_change_by_id, next_state, open_proposal, required_text,
 };
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
-use crate::edit::{self, Claim};
+use crate::domain::calendar;
+use crate::domain::lifecycle::{Action, OPEN_STAGES, stage_name};
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 
@@ -190,7 +190,7 @@ async fn locked_proposal(
     id: &ID,
 ) -> ApiResult<proposal::Model> {
     let (_, raw) = decode_id_of(id, "proposalId", &[NodeKind::Proposal])?;
-    edit::one_locked(
+    write::one_locked(
         txn,
         access::select::<proposal::Entity>(viewer).filter(proposal::Column::Id.eq(raw)),
     )
@@ -199,19 +199,9 @@ async fn locked_proposal(
 }
 
 fn check_proposal_version(viewer: &Viewer, stated: i32, p: &proposal::Model) -> ApiResult<()> {
-    edit::check_version("proposal", stated, p.version, || {
+    write::check_version("proposal", stated, p.version, || {
         policy::redact(viewer, "Proposal", proposal_snapshot(p))
     })
-}
-
-fn stage_name(stage: ProposalStage) -> &'static str {
-    match stage {
-        ProposalStage::Notice => "NOTICE",
-        ProposalStage::TownshipChecked => "TOWNSHIP_CHECKED",
-        ProposalStage::Approved => "APPROVED",
-        ProposalStage::Rejected => "REJECTED",
-        ProposalStage::Withdrawn => "WITHDRAWN",
-    }
 }
 
 /// Refuses an action on a proposal that is not at one of `stages`.
@@ -267,7 +257,7 @@ impl ProposalMutation {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
         let user_id = viewer.user()?.id;
-        let today = edit::today();
+        let today = calendar::today();
         let reason = required_text(&input.reason, "reason", MAX_TEXT)?;
         no_personal_numbers(&reason, "reason")?;
         if input.evidence.len() > MAX_EVIDENCE {
@@ -321,9 +311,9 @@ impl ProposalMutation {
                 format!("the notice runs at least {MIN_NOTICE_DAYS} days after its first day"),
             ));
         }
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) = edit::claim(&txn, user_id, key, "propose", &input).await? {
+        if let Claim::Replay(id) = write::claim(&txn, user_id, key, "propose", &input).await? {
             let first = proposal::Entity::find_by_id(id)
                 .one(&txn)
                 .await?
@@ -374,7 +364,7 @@ impl ProposalMutation {
             after: Some(proposal_snapshot(&created)),
         };
         audit::record(&txn, &actor, change).await?;
-        edit::settle(&txn, user_id, key, created.id).await?;
+        write::settle(&txn, user_id, key, created.id).await?;
         txn.commit().await?;
         Ok(Proposal(created))
     }
@@ -388,7 +378,7 @@ impl ProposalMutation {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
         let user_id = viewer.user()?.id;
-        let today = edit::today();
+        let today = calendar::today();
         let content = required_text(&input.content, "content", MAX_TEXT)?;
         let objector = match input.objector.as_deref().map(str::trim) {
             Some("") | None => None,
@@ -401,10 +391,10 @@ impl ProposalMutation {
                 "an objection cannot be received in the future",
             ));
         }
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "recordObjection", &input).await?
+            write::claim(&txn, user_id, key, "recordObjection", &input).await?
         {
             let first = objection::Entity::find_by_id(id)
                 .one(&txn)
@@ -446,7 +436,7 @@ impl ProposalMutation {
             after: Some(objection_snapshot(&created)),
         };
         audit::record(&txn, &actor, change).await?;
-        edit::settle(&txn, user_id, key, created.id).await?;
+        write::settle(&txn, user_id, key, created.id).await?;
         txn.commit().await?;
         Ok(Objection(created))
     }
@@ -465,14 +455,14 @@ impl ProposalMutation {
         let user_id = viewer.user()?.id;
         let resolution = required_text(&resolution, "resolution", MAX_TEXT)?;
         let (_, raw) = decode_id_of(&objection_id, "objectionId", &[NodeKind::Objection])?;
-        let txn = edit::begin(db(ctx)?).await?;
-        let before = edit::one_locked(
+        let txn = write::begin(db(ctx)?).await?;
+        let before = write::one_locked(
             &txn,
             access::select::<objection::Entity>(viewer).filter(objection::Column::Id.eq(raw)),
         )
         .await?
         .ok_or_else(|| ApiError::not_found("Objection"))?;
-        edit::check_version("objection", version, before.version, || {
+        write::check_version("objection", version, before.version, || {
             policy::redact(viewer, "Objection", objection_snapshot(&before))
         })?;
         if before.upheld.is_some() {
@@ -520,7 +510,7 @@ impl ProposalMutation {
         let viewer = viewer(ctx)?;
         let user_id = viewer.user()?.id;
         let opinion = required_text(&opinion, "opinion", MAX_TEXT)?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let before = locked_proposal(&txn, viewer, &proposal_id).await?;
         check_proposal_version(viewer, version, &before)?;
         require_stage(
@@ -556,8 +546,8 @@ impl ProposalMutation {
         let viewer = viewer(ctx)?;
         let user_id = viewer.user()?.id;
         let note = required_text(&note, "note", MAX_TEXT)?;
-        let today = edit::today();
-        let txn = edit::begin(db(ctx)?).await?;
+        let today = calendar::today();
+        let txn = write::begin(db(ctx)?).await?;
         let before = locked_proposal(&txn, viewer, &proposal_id).await?;
         check_proposal_version(viewer, version, &before)?;
         require_stage(
@@ -638,7 +628,7 @@ impl ProposalMutation {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
         let reason = required_text(&reason, "reason", MAX_TEXT)?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let before = locked_proposal(&txn, viewer, &proposal_id).await?;
         check_proposal_version(viewer, version, &before)?;
         require_stage(&before, &OPEN_STAGES, "be withdrawn")?;
@@ -693,7 +683,7 @@ async fn direct_change(
     let actor = actor(ctx)?;
     let viewer = viewer(ctx)?;
     let reason = required_text(reason, "reason", MAX_TEXT)?;
-    let txn = edit::begin(db(ctx)?).await?;
+    let txn = write::begin(db(ctx)?).await?;
     let home = household_for_change(&txn, viewer, household_id, "householdId").await?;
     check_household_version(viewer, version, &home)?;
     let to = next_state(&home, action, "householdId")?;

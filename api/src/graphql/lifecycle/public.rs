@@ -13,8 +13,9 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 
 use super::super::relay::{Conn, NodeKind, PageArgs, global_id, page_cost, paginate};
 use super::super::{db, page};
-use super::{NEWEST_PROPOSAL_FIRST, OPEN_STAGES, households_in_region, notice_open};
-use crate::edit;
+use super::{NEWEST_PROPOSAL_FIRST, households_in_region, notice_open};
+use crate::domain::calendar;
+use crate::domain::lifecycle::OPEN_STAGES;
 use crate::error::ApiResult;
 use crate::policy::Mask;
 
@@ -65,7 +66,7 @@ impl PublicNotice {
     }
     /// Whether objections may still be made (公示期内).
     async fn notice_open(&self) -> bool {
-        notice_open(&self.proposal, edit::today())
+        notice_open(&self.proposal, calendar::today())
     }
     /// The day an approval was announced (公告日期).
     async fn announced_on(&self) -> Option<NaiveDate> {

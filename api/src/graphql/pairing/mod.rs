@@ -17,7 +17,7 @@ use super::relay::{NodeKind, decode_id_of};
 use super::{actor, db, loaders, viewer};
 use crate::access;
 use crate::audit::{self, Change};
-use crate::edit::{self, Claim};
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 
 pub struct Pairing(pub helper_pairing::Model);
@@ -119,9 +119,9 @@ impl PairingMutation {
             "unit": unit,
         });
         let now = Utc::now();
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = idempotency_key.as_deref();
-        if let Claim::Replay(id) = edit::claim(&txn, user_id, key, "pairHelper", &request).await? {
+        if let Claim::Replay(id) = write::claim(&txn, user_id, key, "pairHelper", &request).await? {
             return helper_pairing::Entity::find_by_id(id)
                 .one(&txn)
                 .await?
@@ -141,7 +141,7 @@ impl PairingMutation {
         }
         .insert(&txn)
         .await?;
-        edit::settle(&txn, user_id, key, pairing.id).await?;
+        write::settle(&txn, user_id, key, pairing.id).await?;
         let change = Change {
             action: "pairing.create",
             entity_type: "Pairing",
@@ -164,12 +164,12 @@ impl PairingMutation {
         let actor = actor(ctx)?;
         let home = reachable_household(ctx, &household_id).await?;
         let helper = helper_cadre(ctx, &helper_username).await?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let active = helper_pairing::Entity::find()
             .filter(helper_pairing::Column::HelperId.eq(helper.id))
             .filter(helper_pairing::Column::HouseholdId.eq(home.id))
             .filter(helper_pairing::Column::EndedOn.is_null());
-        let before = edit::one_locked(&txn, active)
+        let before = write::one_locked(&txn, active)
             .await?
             .ok_or_else(|| ApiError::not_found("Pairing"))?;
         let now = Utc::now();

@@ -17,7 +17,8 @@ use super::super::relay::{
 use super::super::{actor, db, loaders, optional_text, page, required_text, viewer};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Change};
-use crate::edit::{self, Claim};
+use crate::domain::calendar;
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 
@@ -255,7 +256,7 @@ async fn helper_unit(ctx: &Context<'_>, id: &ID, field: &str) -> ApiResult<helpe
 
 /// A date of a posting: not in the future, not before postings began.
 fn check_posting_day(day: NaiveDate, field: &str) -> ApiResult<NaiveDate> {
-    if day > edit::today() {
+    if day > calendar::today() {
         return Err(ApiError::bad_input(
             field,
             "a posting day may not be in the future",
@@ -349,10 +350,10 @@ impl UnitMutation {
         let user_id = viewer(ctx)?.user()?.id;
         let name = required_text(&name, "name", MAX_UNIT_NAME_CHARS)?;
         let request = json!({ "name": name, "kind": kind });
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = idempotency_key.as_deref();
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "createHelperUnit", &request).await?
+            write::claim(&txn, user_id, key, "createHelperUnit", &request).await?
         {
             return helper_unit::Entity::find_by_id(id)
                 .one(&txn)
@@ -383,7 +384,7 @@ impl UnitMutation {
             ApiError::Conflict(_) => taken(),
             other => other,
         })?;
-        edit::settle(&txn, user_id, key, unit.id).await?;
+        write::settle(&txn, user_id, key, unit.id).await?;
         let change = Change {
             action: "helper_unit.create",
             entity_type: "HelperUnit",
@@ -412,10 +413,10 @@ impl UnitMutation {
         let unit = helper_unit(ctx, &unit_id, "unitId").await?;
         let village = village_in_charge(ctx, &village_id, "villageId").await?;
         let request = json!({ "unit": unit.id, "village": village.id });
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = idempotency_key.as_deref();
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "pairUnitWithVillage", &request).await?
+            write::claim(&txn, user_id, key, "pairUnitWithVillage", &request).await?
         {
             return unit_pairing::Entity::find_by_id(id)
                 .one(&txn)
@@ -442,7 +443,7 @@ impl UnitMutation {
         let pairing = unit_pairing::ActiveModel {
             unit_id: Set(unit.id),
             village_id: Set(village.id),
-            started_on: Set(edit::today()),
+            started_on: Set(calendar::today()),
             ended_on: Set(None),
             version: Set(1),
             created_at: Set(now),
@@ -455,7 +456,7 @@ impl UnitMutation {
             ApiError::Conflict(_) => taken(),
             other => other,
         })?;
-        edit::settle(&txn, user_id, key, pairing.id).await?;
+        write::settle(&txn, user_id, key, pairing.id).await?;
         let change = Change {
             action: "unit_pairing.create",
             entity_type: "UnitPairing",
@@ -478,16 +479,16 @@ impl UnitMutation {
         let actor = actor(ctx)?;
         let unit = helper_unit(ctx, &unit_id, "unitId").await?;
         let village = village_in_charge(ctx, &village_id, "villageId").await?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let active = unit_pairing::Entity::find()
             .filter(unit_pairing::Column::UnitId.eq(unit.id))
             .filter(unit_pairing::Column::VillageId.eq(village.id))
             .filter(unit_pairing::Column::EndedOn.is_null());
-        let before = edit::one_locked(&txn, active)
+        let before = write::one_locked(&txn, active)
             .await?
             .ok_or_else(|| ApiError::not_found("UnitPairing"))?;
         let mut ended: unit_pairing::ActiveModel = before.clone().into();
-        ended.ended_on = Set(Some(edit::today().max(before.started_on)));
+        ended.ended_on = Set(Some(calendar::today().max(before.started_on)));
         ended.version = Set(before.version + 1);
         ended.updated_at = Set(Utc::now());
         let pairing = ended.update(&txn).await?;
@@ -514,8 +515,10 @@ impl UnitMutation {
         let user_id = viewer(ctx)?.user()?.id;
         let name = required_text(&input.name, "name", MAX_STAFF_NAME_CHARS)?;
         let phone = check_phone(input.phone.as_deref())?;
-        let started_on =
-            check_posting_day(input.started_on.unwrap_or_else(edit::today), "startedOn")?;
+        let started_on = check_posting_day(
+            input.started_on.unwrap_or_else(calendar::today),
+            "startedOn",
+        )?;
         let village = village_in_charge(ctx, &input.village_id, "villageId").await?;
         let account = match optional_text(input.username.as_deref(), "username", 64)? {
             Some(username) => Some(active_account(ctx, &username).await?),
@@ -534,10 +537,10 @@ impl UnitMutation {
             "phone": phone,
             "startedOn": started_on,
         });
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "appointVillageStaff", &request).await?
+            write::claim(&txn, user_id, key, "appointVillageStaff", &request).await?
         {
             return village_staff::Entity::find_by_id(id)
                 .one(&txn)
@@ -571,7 +574,7 @@ impl UnitMutation {
             ApiError::Conflict(_) => first_secretary_taken(&village),
             other => other,
         })?;
-        edit::settle(&txn, user_id, key, staff.id).await?;
+        write::settle(&txn, user_id, key, staff.id).await?;
         let username = account.as_ref().map(|a| a.username.as_str());
         let change = Change {
             action: "village_staff.appoint",
@@ -597,11 +600,11 @@ impl UnitMutation {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
         let (_, raw) = decode_id_of(&id, "id", &[NodeKind::VillageStaff])?;
-        let ended_on = check_posting_day(ended_on.unwrap_or_else(edit::today), "endedOn")?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let ended_on = check_posting_day(ended_on.unwrap_or_else(calendar::today), "endedOn")?;
+        let txn = write::begin(db(ctx)?).await?;
         let select = access::select::<village_staff::Entity>(viewer)
             .filter(village_staff::Column::Id.eq(raw));
-        let before = edit::one_locked(&txn, select)
+        let before = write::one_locked(&txn, select)
             .await?
             .ok_or_else(|| ApiError::not_found("VillageStaff"))?;
         let village = region::Entity::find_by_id(before.village_id)
@@ -614,7 +617,7 @@ impl UnitMutation {
             None => None,
         };
         let username = account.as_ref().map(|a| a.username.as_str());
-        edit::check_version("posting", version, before.version, || {
+        write::check_version("posting", version, before.version, || {
             policy::redact(viewer, "VillageStaff", staff_snapshot(&before, username))
         })?;
         if let Some(day) = before.ended_on {

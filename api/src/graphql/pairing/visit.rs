@@ -18,7 +18,8 @@ use super::super::relay::{NodeKind, global_id};
 use super::super::{actor, db, loaders, required_text, viewer};
 use super::reachable_household;
 use crate::audit::{self, Change};
-use crate::edit::{self, Claim};
+use crate::domain::calendar;
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 
 /// Longest notes of a visit, in characters.
@@ -252,7 +253,7 @@ impl VisitMutation {
     async fn record_visit(&self, ctx: &Context<'_>, input: RecordVisitInput) -> ApiResult<Visit> {
         let actor = actor(ctx)?;
         let user = viewer(ctx)?.user()?;
-        let checked = check(&input, edit::today())?;
+        let checked = check(&input, calendar::today())?;
         let home = reachable_household(ctx, &input.household_id).await?;
         let request = json!({
             "household": home.id,
@@ -262,9 +263,10 @@ impl VisitMutation {
             "location": checked.location,
             "photos": checked.photos,
         });
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let key = Some(input.idempotency_key.as_str());
-        if let Claim::Replay(id) = edit::claim(&txn, user.id, key, "recordVisit", &request).await? {
+        if let Claim::Replay(id) = write::claim(&txn, user.id, key, "recordVisit", &request).await?
+        {
             return visit::Entity::find_by_id(id)
                 .one(&txn)
                 .await?
@@ -292,7 +294,7 @@ impl VisitMutation {
         }))
         .exec_without_returning(&txn)
         .await?;
-        edit::settle(&txn, user.id, key, recorded.id).await?;
+        write::settle(&txn, user.id, key, recorded.id).await?;
         let change = Change {
             action: "visit.create",
             entity_type: "Visit",

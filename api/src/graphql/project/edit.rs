@@ -24,7 +24,8 @@ use super::{
 };
 use crate::access::{self, Viewer};
 use crate::audit::{self, Change};
-use crate::edit::{self, Claim};
+use crate::domain::calendar;
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 
 /// Longest project name, in characters (as the column holds).
@@ -117,7 +118,7 @@ fn statement(text: Option<&str>, field: &str, what: &str) -> ApiResult<String> {
 }
 
 fn check_year(year: i32) -> ApiResult<i32> {
-    let last = edit::today().year() + YEARS_AHEAD;
+    let last = calendar::today().year() + YEARS_AHEAD;
     if !(FIRST_YEAR..=last).contains(&year) {
         return Err(ApiError::bad_input(
             "year",
@@ -326,7 +327,7 @@ impl ProjectEditMutation {
             "benefitMechanism",
             "poverty-reduction mechanism (带贫减贫机制)",
         )?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let villages = villages_named(&txn, &input.village_ids).await?;
         check_answers_for(viewer, &villages)?;
         let enterprise =
@@ -350,7 +351,7 @@ impl ProjectEditMutation {
         });
         let key = input.idempotency_key.as_deref();
         if let Claim::Replay(id) =
-            edit::claim(&txn, user_id, key, "createProject", &request).await?
+            write::claim(&txn, user_id, key, "createProject", &request).await?
         {
             let found = project::Entity::find_by_id(id).one(&txn).await?;
             return found
@@ -388,7 +389,7 @@ impl ProjectEditMutation {
         insert_villages(&txn, created.id, &villages).await?;
         insert_beneficiaries(&txn, created.id, &beneficiaries).await?;
         let note = "entered the county project library".to_owned();
-        let today = edit::today();
+        let today = calendar::today();
         record_step(
             &txn,
             &actor,
@@ -399,7 +400,7 @@ impl ProjectEditMutation {
             note,
         )
         .await?;
-        edit::settle(&txn, user_id, key, created.id).await?;
+        write::settle(&txn, user_id, key, created.id).await?;
         let after = with_ids(
             snapshot(&created),
             "villages",
@@ -475,7 +476,7 @@ impl ProjectEditMutation {
                 "give at least one field to change",
             ));
         }
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let before = project_to_change(&txn, viewer, &input.id).await?;
         check_project_version(viewer, input.version, &before)?;
         let villages_before = covered_villages(&txn, before.id).await?;
@@ -581,7 +582,7 @@ impl ProjectEditMutation {
     ) -> ApiResult<Project> {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let before = project_to_change(&txn, viewer, &id).await?;
         check_project_version(viewer, version, &before)?;
         let villages = covered_villages(&txn, before.id).await?;

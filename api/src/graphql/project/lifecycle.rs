@@ -20,7 +20,8 @@ use super::{
 };
 use crate::access;
 use crate::audit::{self, Change};
-use crate::edit;
+use crate::domain::calendar;
+use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
 
 /// Longest note of a step, in characters.
@@ -193,7 +194,7 @@ async fn latest_step_on(
 
 /// A step's day: not after today, not before the project's latest step.
 fn check_step_day(on: NaiveDate, field: &str, latest: Option<NaiveDate>) -> ApiResult<()> {
-    let today = edit::today();
+    let today = calendar::today();
     if on > today {
         return Err(ApiError::bad_input(
             field,
@@ -248,7 +249,7 @@ async fn take(
 ) -> ApiResult<Project> {
     let actor = actor(ctx)?;
     let viewer = viewer(ctx)?;
-    let txn = edit::begin(db(ctx)?).await?;
+    let txn = write::begin(db(ctx)?).await?;
     let before = project_to_change(&txn, viewer, asked.id).await?;
     check_project_version(viewer, asked.version, &before)?;
     let villages = covered_villages(&txn, before.id).await?;
@@ -345,7 +346,7 @@ impl ProjectLifecycleMutation {
         >,
         #[graphql(desc = "The approval document or a note (批复文号或说明).")] note: Option<String>,
     ) -> ApiResult<Project> {
-        let on = on.unwrap_or_else(edit::today);
+        let on = on.unwrap_or_else(calendar::today);
         let asked = Asked {
             id: &id,
             version,
@@ -387,7 +388,7 @@ impl ProjectLifecycleMutation {
             NaiveDate,
         >,
     ) -> ApiResult<Project> {
-        let on = on.unwrap_or_else(edit::today);
+        let on = on.unwrap_or_else(calendar::today);
         let asked = Asked {
             id: &id,
             version,
@@ -426,7 +427,7 @@ impl ProjectLifecycleMutation {
             id: &id,
             version,
             step: Step::ReportProgress,
-            on: edit::today(),
+            on: calendar::today(),
             on_field: "today",
             note: if note.is_empty() {
                 format!("progress {percent}%")
@@ -460,7 +461,7 @@ impl ProjectLifecycleMutation {
         #[graphql(desc = "The day work was completed; today if not given (实际完工日期).")]
         on: Option<NaiveDate>,
     ) -> ApiResult<Project> {
-        let on = on.unwrap_or_else(edit::today);
+        let on = on.unwrap_or_else(calendar::today);
         let asked = Asked {
             id: &id,
             version,
@@ -490,7 +491,7 @@ impl ProjectLifecycleMutation {
         >,
         #[graphql(desc = "The inspection's findings (验收意见).")] note: Option<String>,
     ) -> ApiResult<Project> {
-        let on = on.unwrap_or_else(edit::today);
+        let on = on.unwrap_or_else(calendar::today);
         let asked = Asked {
             id: &id,
             version,
@@ -518,7 +519,7 @@ impl ProjectLifecycleMutation {
         )]
         on: Option<NaiveDate>,
     ) -> ApiResult<Project> {
-        let on = on.unwrap_or_else(edit::today);
+        let on = on.unwrap_or_else(calendar::today);
         let asked = Asked {
             id: &id,
             version,

@@ -34,7 +34,8 @@ use super::relay::{
 use super::{db, loaders, page, paginate_nested, viewer};
 use crate::access::{self, Viewer};
 use crate::audit::Actor;
-use crate::edit as change;
+use crate::domain::calendar;
+use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 
@@ -101,7 +102,7 @@ pub async fn list(
         condition = condition.add(P::Year.eq(year));
     }
     if let Some(overdue) = filter.announcement_overdue {
-        let late = lifecycle::announcement_overdue(change::today());
+        let late = lifecycle::announcement_overdue(calendar::today());
         condition = condition.add(if overdue { late } else { late.not() });
     }
     let select = access::select::<project::Entity>(viewer(ctx)?).filter(condition);
@@ -232,7 +233,7 @@ impl Project {
     }
     /// Accepted, not announced, and past the day the announcement was due (公告逾期).
     async fn announcement_overdue(&self) -> bool {
-        lifecycle::is_announcement_overdue(&self.0, change::today())
+        lifecycle::is_announcement_overdue(&self.0, calendar::today())
     }
     /// Villages the project covers, in code order (覆盖村).
     async fn villages(&self, ctx: &Context<'_>) -> ApiResult<Vec<Village>> {
@@ -362,13 +363,13 @@ async fn project_to_change(
 ) -> ApiResult<project::Model> {
     let (_, raw) = decode_id_of(id, "id", &[NodeKind::Project])?;
     let select = access::select::<project::Entity>(viewer).filter(project::Column::Id.eq(raw));
-    change::one_locked(txn, select)
+    write::one_locked(txn, select)
         .await?
         .ok_or_else(|| ApiError::not_found("Project"))
 }
 
 fn check_project_version(viewer: &Viewer, stated: i32, current: &project::Model) -> ApiResult<()> {
-    change::check_version("project", stated, current.version, || {
+    write::check_version("project", stated, current.version, || {
         policy::redact(viewer, "Project", snapshot(current))
     })
 }

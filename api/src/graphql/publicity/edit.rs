@@ -16,7 +16,8 @@ use sea_orm::{
 use super::{Audience, Policy, audiences, snapshot};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Change};
-use crate::edit::{self, Claim};
+use crate::domain::calendar;
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::relay::{NodeKind, decode_id_of};
 use crate::graphql::{actor, db, required_text, viewer};
@@ -34,7 +35,7 @@ const FIRST_YEAR: i32 = 2014;
 const YEARS_AHEAD: i32 = 5;
 
 fn effective_on(date: NaiveDate) -> ApiResult<NaiveDate> {
-    let last = edit::today().year() + YEARS_AHEAD;
+    let last = calendar::today().year() + YEARS_AHEAD;
     if !(FIRST_YEAR..=last).contains(&date.year()) {
         return Err(ApiError::bad_input(
             "effectiveOn",
@@ -164,11 +165,11 @@ async fn policy_to_change(
 ) -> ApiResult<(policy::Model, Audience)> {
     let (_, raw) = decode_id_of(id, "id", &[NodeKind::Policy])?;
     let select = access::select::<policy::Entity>(viewer).filter(policy::Column::Id.eq(raw));
-    let found = edit::one_locked(txn, select)
+    let found = write::one_locked(txn, select)
         .await?
         .ok_or_else(|| ApiError::not_found("Policy"))?;
     let audience = audience_of(txn, viewer, raw).await?;
-    edit::check_version("policy", version, found.version, || {
+    write::check_version("policy", version, found.version, || {
         field_policy::redact(viewer, "Policy", snapshot(&found, &audience))
     })?;
     Ok((found, audience))
@@ -262,7 +263,7 @@ impl PolicyMutation {
         let issuing_body = required_text(&input.issuing_body, "issuingBody", MAX_ISSUER_CHARS)?;
         let effective_on = effective_on(input.effective_on)?;
         let roles = audience_roles(&input.audience_roles)?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let regions = audience_regions(&txn, &input.audience_region_ids).await?;
         reachable(&roles, &regions)?;
         let request = serde_json::json!({
@@ -275,7 +276,8 @@ impl PolicyMutation {
             "audienceRegions": regions.iter().map(|r| r.id).collect::<Vec<_>>(),
         });
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) = edit::claim(&txn, user_id, key, "createPolicy", &request).await?
+        if let Claim::Replay(id) =
+            write::claim(&txn, user_id, key, "createPolicy", &request).await?
         {
             return policy::Entity::find_by_id(id)
                 .one(&txn)
@@ -306,7 +308,7 @@ impl PolicyMutation {
         .await?;
         let audience = Audience { roles, regions };
         write_audience(&txn, created.id, &audience).await?;
-        edit::settle(&txn, user_id, key, created.id).await?;
+        write::settle(&txn, user_id, key, created.id).await?;
         let change = Change {
             action: "policy.create",
             entity_type: "Policy",
@@ -359,7 +361,7 @@ impl PolicyMutation {
                 "give at least one field to change",
             ));
         }
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let (before, old_audience) =
             policy_to_change(&txn, viewer, &input.id, input.version).await?;
         require_status(&before, PolicyStatus::Draft, "edited")?;
@@ -413,7 +415,7 @@ impl PolicyMutation {
     ) -> ApiResult<Policy> {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let (before, audience) = policy_to_change(&txn, viewer, &id, version).await?;
         require_status(&before, PolicyStatus::Draft, "published")?;
         let mut changed: policy::ActiveModel = before.clone().into();
@@ -448,7 +450,7 @@ impl PolicyMutation {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
         let reason = required_text(&reason, "reason", MAX_REASON_CHARS)?;
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let (before, audience) = policy_to_change(&txn, viewer, &id, version).await?;
         require_status(&before, PolicyStatus::Published, "withdrawn")?;
         let mut changed: policy::ActiveModel = before.clone().into();

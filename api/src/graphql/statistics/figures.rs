@@ -15,7 +15,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, S
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::access;
-use crate::edit;
+use crate::domain::calendar;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::funds::{Coverage, Totals};
 
@@ -313,7 +313,7 @@ async fn by_part(
             count_when(
                 measure_status
                     .is_not_in(closed)
-                    .and(deadline.lt(edit::today())),
+                    .and(deadline.lt(calendar::today())),
             ),
             Alias::new("overdue"),
         )
@@ -345,7 +345,7 @@ async fn by_part(
     // Those not visited are the registered households less those visited:
     // counting the visits of 90 days costs what the visits number, not what
     // the register does.
-    let since = edit::today() - Days::new(VISIT_DAYS);
+    let since = calendar::today() - Days::new(VISIT_DAYS);
     let visited = Query::select()
         .column(visit::Column::HouseholdId)
         .from(visit::Entity)

@@ -21,7 +21,7 @@ use super::region::{find_region, region_node};
 use super::relay::NodeKind;
 use super::{db, viewer};
 use crate::access;
-use crate::edit;
+use crate::domain::calendar;
 use crate::error::{ApiError, ApiResult};
 
 /// Cells of fewer households than this are suppressed for the public.
@@ -349,7 +349,7 @@ impl StatisticsQuery {
         #[graphql(desc = "The county, a township or a village (区域).")] region_id: ID,
         #[graphql(desc = "The year (年度).")] year: i32,
     ) -> ApiResult<Statistics> {
-        let last = edit::today().year();
+        let last = calendar::today().year();
         if !(FIRST_YEAR..=last).contains(&year) {
             return Err(ApiError::bad_input(
                 "year",

@@ -16,7 +16,8 @@ use serde_json::json;
 use super::{Complaint, ComplaintProgress, snapshot};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
-use crate::edit::{self, Claim};
+use crate::domain::calendar;
+use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::household::phone;
 use crate::graphql::relay::{NodeKind, decode_id_of};
@@ -101,7 +102,7 @@ fn tracking_number(today: NaiveDate) -> String {
 /// An unused tracking number; the unique index backs the check.
 async fn unused_tracking_number(txn: &DatabaseTransaction) -> ApiResult<String> {
     for _ in 0..TRACKING_ATTEMPTS {
-        let number = tracking_number(edit::today());
+        let number = tracking_number(calendar::today());
         let taken = complaint::Entity::find()
             .filter(complaint::Column::TrackingNumber.eq(&number))
             .count(txn)
@@ -269,7 +270,7 @@ async fn complaint_to_change(
 ) -> ApiResult<complaint::Model> {
     let (_, raw) = decode_id_of(id, "id", &[NodeKind::Complaint])?;
     let select = access::select::<complaint::Entity>(viewer).filter(complaint::Column::Id.eq(raw));
-    edit::one_locked(txn, select)
+    write::one_locked(txn, select)
         .await?
         .ok_or_else(|| ApiError::not_found("Complaint"))
 }
@@ -375,9 +376,9 @@ async fn handle(
 ) -> ApiResult<Complaint> {
     let actor = actor(ctx)?;
     let viewer = viewer(ctx)?;
-    let txn = edit::begin(db(ctx)?).await?;
+    let txn = write::begin(db(ctx)?).await?;
     let before = complaint_to_change(&txn, viewer, id).await?;
-    edit::check_version("complaint", version, before.version, || {
+    write::check_version("complaint", version, before.version, || {
         policy::redact(viewer, "Complaint", snapshot(&before))
     })?;
     let to = next(before.status, step).map_err(|why| ApiError::bad_input("id", why))?;
@@ -426,7 +427,7 @@ impl SupervisionMutation {
                 "idempotency keys are for signed-in callers; leave it out",
             ));
         }
-        let txn = edit::begin(db(ctx)?).await?;
+        let txn = write::begin(db(ctx)?).await?;
         let subject = subject(
             &txn,
             input.subject_kind,
@@ -446,7 +447,7 @@ impl SupervisionMutation {
                 "complainantPhone": phone,
             });
             if let Claim::Replay(id) =
-                edit::claim(&txn, user_id, key, "submitComplaint", &request).await?
+                write::claim(&txn, user_id, key, "submitComplaint", &request).await?
             {
                 return complaint_by_id(&txn, id)
                     .await
@@ -474,7 +475,7 @@ impl SupervisionMutation {
         .insert(&txn)
         .await?;
         if let Some(user_id) = actor.user_id {
-            edit::settle(&txn, user_id, key, submitted.id).await?;
+            write::settle(&txn, user_id, key, submitted.id).await?;
         }
         let change = Change {
             action: "complaint.submit",
@@ -496,7 +497,7 @@ impl SupervisionMutation {
     ) -> ApiResult<Complaint> {
         let unit = required_text(&input.unit, "unit", MAX_UNIT_CHARS)?;
         let note = optional_text(input.note.as_deref(), "note", MAX_NOTE_CHARS)?;
-        let today = edit::today();
+        let today = calendar::today();
         if input.deadline <= today {
             return Err(ApiError::bad_input(
                 "deadline",
@@ -536,7 +537,7 @@ impl SupervisionMutation {
         let apply: Apply = Box::new(move |c| {
             c.answer = Set(Some(answer));
             c.rectification = Set(rectification);
-            c.answered_on = Set(Some(edit::today()));
+            c.answered_on = Set(Some(calendar::today()));
         });
         handle(
             ctx,
@@ -558,7 +559,7 @@ impl SupervisionMutation {
         let conclusion = input.conclusion;
         let apply: Apply = Box::new(move |c| {
             c.conclusion = Set(Some(conclusion));
-            c.closed_on = Set(Some(edit::today()));
+            c.closed_on = Set(Some(calendar::today()));
         });
         handle(
             ctx,

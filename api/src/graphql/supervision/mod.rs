@@ -26,6 +26,7 @@ use super::region::{find_region, region_node, village_in};
 use super::relay::{Conn, KeyType, NodeKind, PageArgs, SortKey, global_id, page_cost, paginate};
 use super::{db, loaders, page, viewer};
 use crate::access;
+use crate::domain::calendar;
 use crate::error::{ApiError, ApiResult};
 
 /// Newest first.
@@ -144,7 +145,7 @@ impl Complaint {
     }
     /// Assigned and not answered by its deadline, in the county's today (是否逾期).
     async fn overdue(&self) -> bool {
-        is_overdue(&self.0, crate::edit::today())
+        is_overdue(&self.0, calendar::today())
     }
     /// The unit's answer (答复意见).
     async fn answer(&self) -> Option<&str> {
@@ -304,7 +305,7 @@ impl SupervisionQuery {
             ),
             None => None,
         };
-        let today = crate::edit::today();
+        let today = calendar::today();
         let select = access::select::<complaint::Entity>(viewer(ctx)?)
             .apply_if(filter.status, |q, status| q.filter(C::Status.eq(status)))
             .apply_if(filter.subject_kind, |q, kind| {

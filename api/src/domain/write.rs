@@ -3,7 +3,7 @@
 //! cadres editing offline never overwrite each other and a request retried
 //! over a weak network never creates a second record.
 
-use chrono::{FixedOffset, NaiveDate, Utc};
+use chrono::Utc;
 use entity::idempotency_key;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -16,15 +16,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult};
-
-/// The county's time zone (China Standard Time): notices end and deadlines fall on its days.
-const COUNTY_OFFSET_SECONDS: i32 = 8 * 3600;
-
-/// Today in the county.
-pub fn today() -> NaiveDate {
-    let offset = FixedOffset::east_opt(COUNTY_OFFSET_SECONDS).expect("UTC+8 is a valid offset");
-    Utc::now().with_timezone(&offset).date_naive()
-}
 
 /// Begins the transaction of a change. On SQLite it takes the write lock at
 /// once, so that concurrent changes queue instead of failing when they upgrade.
