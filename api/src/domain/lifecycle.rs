@@ -4,13 +4,13 @@
 //! through it, so that a status can only be reached the way the procedure
 //! reaches it and a refused action reads the same everywhere.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::enums::{HouseholdStatus, MonitoringCategory, ProposalStage, StatusAction};
-use entity::proposal;
+use entity::{objection, proposal};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::calendar;
-use crate::error::ApiResult;
+use super::{calendar, notice};
+use crate::error::{ApiError, ApiResult};
 
 /// Stages in which a proposal is still in progress.
 pub const OPEN_STAGES: [ProposalStage; 2] = [ProposalStage::Notice, ProposalStage::TownshipChecked];
@@ -24,6 +24,34 @@ pub fn stage_name(stage: ProposalStage) -> &'static str {
         ProposalStage::Rejected => "REJECTED",
         ProposalStage::Withdrawn => "WITHDRAWN",
     }
+}
+
+/// What a proposal's notice brought, once it is over: its objections, none of
+/// them unresolved. Refuses while the notice is up or an objection is open, so
+/// that neither the township's check nor the county's decision comes before
+/// everyone had their say.
+pub async fn notice_over(
+    db: &impl ConnectionTrait,
+    proposal: &proposal::Model,
+    today: NaiveDate,
+    what: &str,
+) -> ApiResult<Vec<objection::Model>> {
+    notice::check_ended(proposal.notice_ends_on, today, "proposalId", what)?;
+    let objections = objection::Entity::find()
+        .filter(objection::Column::ProposalId.eq(proposal.id))
+        .order_by_asc(objection::Column::Id)
+        .all(db)
+        .await?;
+    let open = objections.iter().filter(|o| o.upheld.is_none()).count();
+    if open > 0 {
+        return Err(ApiError::bad_input(
+            "proposalId",
+            format!(
+                "{open} objection(s) to the notice are not resolved yet; {what} after they are"
+            ),
+        ));
+    }
+    Ok(objections)
 }
 
 /// The open proposal of a household, if any.

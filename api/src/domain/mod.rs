@@ -7,6 +7,8 @@
 
 pub mod calendar;
 pub mod lifecycle;
+pub mod notice;
+pub mod text;
 pub mod write;
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod loader;
 pub mod money;
 pub mod node;
+pub mod notice;
 pub mod oversight;
 pub mod pairing;
 pub mod plan;
@@ -38,6 +39,7 @@ use sea_orm::{DatabaseConnection, FromQueryResult, Select};
 use crate::access::Viewer;
 use crate::auth::AuthConfig;
 use crate::config::Limits;
+pub(crate) use crate::domain::text::{optional_text, required_text, search_prefix};
 use crate::error::{ApiError, ApiResult};
 use loader::{Loaders, Nested};
 use relay::{Conn, NestedPage, Page, PageArgs, ParentColumn, SortKey, TotalCount};
@@ -242,58 +244,6 @@ where
         })
     });
     Ok(relay::nested_connection(rows, &shape, total, wrap))
-}
-
-/// Longest accepted search prefix, in characters.
-const MAX_SEARCH_CHARS: usize = 64;
-
-/// A trimmed, non-empty search prefix of bounded length.
-pub(crate) fn search_prefix<'a>(text: &'a str, field: &str) -> ApiResult<&'a str> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(ApiError::bad_input(field, "the search text is empty"));
-    }
-    if text.chars().count() > MAX_SEARCH_CHARS {
-        return Err(ApiError::bad_input(
-            field,
-            format!("the search text may be at most {MAX_SEARCH_CHARS} characters"),
-        ));
-    }
-    Ok(text)
-}
-
-/// A trimmed text that must not be empty and has at most `max_chars` characters.
-pub(crate) fn required_text(text: &str, field: &str, max_chars: usize) -> ApiResult<String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(ApiError::bad_input(
-            field,
-            format!("`{field}` may not be empty"),
-        ));
-    }
-    bounded_text(text, field, max_chars)
-}
-
-/// A trimmed optional text of at most `max_chars` characters; blank is none.
-pub(crate) fn optional_text(
-    text: Option<&str>,
-    field: &str,
-    max_chars: usize,
-) -> ApiResult<Option<String>> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(text) => bounded_text(text, field, max_chars).map(Some),
-        None => Ok(None),
-    }
-}
-
-fn bounded_text(text: &str, field: &str, max_chars: usize) -> ApiResult<String> {
-    if text.chars().count() > max_chars {
-        return Err(ApiError::bad_input(
-            field,
-            format!("`{field}` may be at most {max_chars} characters"),
-        ));
-    }
-    Ok(text.to_owned())
 }
 
 pub(crate) fn coded_error(message: impl Into<String>, error_code: &str) -> ServerError {

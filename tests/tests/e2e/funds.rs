@@ -659,7 +659,7 @@ async fn a_project_goes_from_the_library_to_acceptance_with_every_yuan_traced(ba
         )
     };
     let notice = format!(
-        ", startsOn: \"{}\", endsOn: \"{}\"",
+        ", startsOn: \"{}\", endsOn: \"{}\", paperNotice: {{ postedBy: \"村民委员会\", postedAt: \"村务公开栏\", evidence: \"公示照片.jpg\" }}",
         days_ago(12),
         days_ago(6)
     );

@@ -6,7 +6,9 @@ use chrono::{Datelike, Duration, Months, Utc};
 use entity::enums::{
     HouseholdStatus, LabourAbility, MeasureCategory, MeasureStatus, RegionLevel, Relation, Role,
 };
-use entity::{household, household_income, measure, member, monitoring_case, proposal};
+use entity::{
+    household, household_income, measure, member, monitoring_case, project_stage_change, proposal,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
@@ -21,6 +23,7 @@ on_both_backends!(
     public_notices_show_no_personal_details,
     monitoring_ends_only_when_the_risk_is_eliminated,
     a_stale_version_is_a_conflict,
+    a_notice_entered_late_needs_its_paper_evidence,
 );
 
 const PROPOSE: &str = "mutation($i: ProposeInput!) { propose(input: $i) { id stage kind version noticeOpen exitYear } }";
@@ -109,6 +112,7 @@ fn days_from_today(days: i64) -> String {
     (api::domain::calendar::today() + Duration::days(days)).to_string()
 }
 
+/// A proposal's input; a notice that started before today comes with its paper notice.
 fn propose_input(id: i64, kind: &str, exit_year: Option<i32>, starts: i64, ends: i64) -> Value {
     json!({ "i": {
         "householdId": global_id("Household", id),
@@ -118,6 +122,9 @@ fn propose_input(id: i64, kind: &str, exit_year: Option<i32>, starts: i64, ends:
         "exitYear": exit_year,
         "noticeStartsOn": days_from_today(starts),
         "noticeEndsOn": days_from_today(ends),
+        "paperNotice": (starts < 0).then(|| json!({
+            "postedBy": "村民委员会", "postedAt": "村务公开栏", "evidence": "公示照片.jpg",
+        })),
     }})
 }
 
@@ -212,8 +219,8 @@ async fn every_status_against_every_direct_action(backend: Backend) {
     }
 }
 
-/// NotPoor → propose → objection → township check → decision refused while
-/// the notice runs and while the objection is open → resolved → approved →
+/// NotPoor → propose → objection → township check refused while the notice
+/// runs and while the objection is open → resolved → checked → approved →
 /// Enrolled, with the history, the audit trail and the objector's privacy.
 async fn an_identification_goes_through_notice_objection_check_and_decision(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 60).await;
@@ -277,20 +284,13 @@ async fn an_identification_goes_through_notice_objection_check_and_decision(back
         .graphql_as(Some(&cadre), CHECK, json!({ "p": p, "v": 1, "ok": true }))
         .await;
     assert_eq!(TestApp::error_codes(&forbidden), ["FORBIDDEN"]);
-    let checked = app
-        .query_as(
+    // The township passes a proposal only on what the whole notice brought.
+    let early = app
+        .graphql_as(
             Some(&township),
             CHECK,
             json!({ "p": p, "v": 1, "ok": true }),
         )
-        .await;
-    assert_eq!(checked["checkProposal"]["stage"], "TOWNSHIP_CHECKED");
-    let v = checked["checkProposal"]["version"]
-        .as_i64()
-        .expect("version");
-
-    let early = app
-        .graphql(DECIDE, json!({ "p": p, "v": v, "ok": true }))
         .await;
     assert_refused(&early, "BAD_USER_INPUT", "the public notice runs until");
     // The notice runs its course.
@@ -306,7 +306,11 @@ async fn an_identification_goes_through_notice_objection_check_and_decision(back
     ended.update(&app.db).await.expect("end the notice");
 
     let open = app
-        .graphql(DECIDE, json!({ "p": p, "v": v, "ok": true }))
+        .graphql_as(
+            Some(&township),
+            CHECK,
+            json!({ "p": p, "v": 1, "ok": true }),
+        )
         .await;
     assert_refused(&open, "BAD_USER_INPUT", "not resolved");
     let resolved = app
@@ -318,6 +322,17 @@ async fn an_identification_goes_through_notice_objection_check_and_decision(back
         .await;
     assert_eq!(resolved["resolveObjection"]["upheld"], false);
     assert_eq!(resolved["resolveObjection"]["objector"], "李四");
+    let checked = app
+        .query_as(
+            Some(&township),
+            CHECK,
+            json!({ "p": p, "v": 1, "ok": true }),
+        )
+        .await;
+    assert_eq!(checked["checkProposal"]["stage"], "TOWNSHIP_CHECKED");
+    let v = checked["checkProposal"]["version"]
+        .as_i64()
+        .expect("version");
     let by_cadre = app
         .graphql_as(Some(&cadre), DECIDE, json!({ "p": p, "v": v, "ok": true }))
         .await;
@@ -822,4 +837,102 @@ async fn a_stale_version_is_a_conflict(backend: Backend) {
         )
         .await;
     assert_eq!(TestApp::error_codes(&unreachable), ["NOT_FOUND"]);
+}
+
+/// A notice is up at least five days, its first and last included, for a
+/// household's proposal and a project alike; one entered after its first day
+/// was posted on paper first, and is accepted only with that paper's evidence,
+/// marked as such.
+async fn a_notice_entered_late_needs_its_paper_evidence(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let homes = households_of_first_village(&app).await;
+    let home = set_status(&app, homes[0].id, HouseholdStatus::NotPoor).await;
+    const PROPOSED: &str = "mutation($i: ProposeInput!) { propose(input: $i) { stage noticeBackdated paperNotice { postedBy postedAt evidence } } }";
+
+    let short = propose_input(home.id, "IDENTIFICATION", None, 0, 3);
+    let refused = app.graphql(PROPOSED, short).await;
+    assert_refused(&refused, "BAD_USER_INPUT", "at least 5 days");
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "noticeEndsOn");
+
+    let mut unproven = propose_input(home.id, "IDENTIFICATION", None, -10, -1);
+    unproven["i"]["paperNotice"] = Value::Null;
+    let refused = app.graphql(PROPOSED, unproven.clone()).await;
+    assert_refused(&refused, "BAD_USER_INPUT", "posted on paper");
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "paperNotice");
+    unproven["i"]["paperNotice"] =
+        json!({ "postedBy": " ", "postedAt": "村务公开栏", "evidence": "照片" });
+    let refused = app.graphql(PROPOSED, unproven).await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["field"],
+        "paperNotice.postedBy"
+    );
+
+    let paper = app
+        .query(
+            PROPOSED,
+            propose_input(home.id, "IDENTIFICATION", None, -10, -1),
+        )
+        .await;
+    assert_eq!(paper["propose"]["noticeBackdated"], true);
+    assert_eq!(
+        paper["propose"]["paperNotice"],
+        json!({ "postedBy": "村民委员会", "postedAt": "村务公开栏", "evidence": "公示照片.jpg" })
+    );
+    let other = set_status(&app, homes[1].id, HouseholdStatus::NotPoor).await;
+    let today = app
+        .query(
+            PROPOSED,
+            propose_input(other.id, "IDENTIFICATION", None, 0, 4),
+        )
+        .await;
+    assert_eq!(today["propose"]["noticeBackdated"], false);
+    assert!(today["propose"]["paperNotice"].is_null());
+
+    // A project's notice: the same five days, the same paper.
+    let project = app
+        .query(
+            "mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }",
+            json!({ "i": {
+                "name": "产业发展养牛项目", "kind": "INDUSTRY", "year": 2026,
+                "villageIds": [global_id("Village", home.village_id)], "implementer": "县农业农村局",
+                "budget": "500000", "plannedStart": "2026-03-01", "plannedEnd": "2026-10-31",
+                "performanceTargets": "带动贫困户30户每户年增收2000元",
+                "benefitMechanism": "贫困户务工、入股分红，收益按户公示",
+            } }),
+        )
+        .await;
+    let id = project["createProject"]["id"].clone();
+    const NOTICE: &str = "mutation($id: ID!, $s: NaiveDate!, $e: NaiveDate!, $p: PaperNoticeInput) { publishProjectNotice(id: $id, version: 1, startsOn: $s, endsOn: $e, paperNotice: $p) { paperNotice { postedAt } } }";
+    let short = json!({ "id": id, "s": days_from_today(0), "e": days_from_today(3) });
+    let refused = app.graphql(NOTICE, short).await;
+    assert_refused(&refused, "BAD_USER_INPUT", "at least 5 days");
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "endsOn");
+    // Entered into the library a month ago, noticed on paper since.
+    let raw = api::graphql::relay::decode_id(
+        &async_graphql::ID(id.as_str().expect("id").to_owned()),
+        "id",
+    )
+    .expect("a project ID")
+    .1;
+    project_stage_change::Entity::update_many()
+        .col_expr(
+            project_stage_change::Column::EffectiveOn,
+            sea_orm::sea_query::Expr::value(api::domain::calendar::today() - Duration::days(30)),
+        )
+        .filter(project_stage_change::Column::ProjectId.eq(raw))
+        .exec(&app.db)
+        .await
+        .expect("backdate the entry");
+    let late = json!({ "id": id, "s": days_from_today(-6), "e": days_from_today(-2) });
+    let refused = app.graphql(NOTICE, late.clone()).await;
+    assert_refused(&refused, "BAD_USER_INPUT", "posted on paper");
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "paperNotice");
+    let mut proven = late;
+    proven["p"] =
+        json!({ "postedBy": "村民委员会", "postedAt": "村务公开栏", "evidence": "公示照片.jpg" });
+    let published = app.query(NOTICE, proven).await;
+    assert_eq!(
+        published["publishProjectNotice"]["paperNotice"]["postedAt"],
+        "村务公开栏"
+    );
 }

@@ -49,7 +49,7 @@ const STEPS: [(&str, &str); 9] = [
     ),
     (
         "notice",
-        "mutation($id: ID!, $v: Int!, $s: NaiveDate!, $e: NaiveDate!) { publishProjectNotice(id: $id, version: $v, startsOn: $s, endsOn: $e) { status version } }",
+        "mutation($id: ID!, $v: Int!, $s: NaiveDate!, $e: NaiveDate!) { publishProjectNotice(id: $id, version: $v, startsOn: $s, endsOn: $e, paperNotice: { postedBy: \"村民委员会\", postedAt: \"村务公开栏\", evidence: \"公示照片.jpg\" }) { status version } }",
     ),
     (
         "approve",

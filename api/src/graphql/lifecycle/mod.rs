@@ -37,7 +37,9 @@ use crate::audit::{self, Actor, Change};
 use crate::domain::calendar;
 pub(crate) use crate::domain::lifecycle::open_proposal;
 use crate::domain::lifecycle::{self as transition, Action, OPEN_STAGES, State};
+use crate::domain::notice;
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::notice::PaperNotice;
 
 pub struct Proposal(pub proposal::Model);
 
@@ -84,6 +86,20 @@ impl Proposal {
     /// Last day of the public notice (公示截止日期).
     async fn notice_ends_on(&self) -> NaiveDate {
         self.0.notice_ends_on
+    }
+    /// The paper notice it was first posted as, for a notice entered after its
+    /// first day (纸质公示佐证).
+    async fn paper_notice(&self) -> Option<PaperNotice> {
+        notice::PaperNotice::from_columns(
+            self.0.notice_posted_by.as_deref(),
+            self.0.notice_posted_at.as_deref(),
+            self.0.notice_evidence.as_deref(),
+        )
+        .map(PaperNotice::from)
+    }
+    /// Whether the notice was entered after its first day, from a paper notice (补录公示).
+    async fn notice_backdated(&self) -> bool {
+        notice::backdated(self.0.notice_starts_on, calendar::day_of(self.0.created_at))
     }
     /// Whether the notice is running today and objections may still come (公示期内).
     async fn notice_open(&self) -> bool {

@@ -25,20 +25,17 @@ use super::{
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
 use crate::domain::calendar;
-use crate::domain::lifecycle::{Action, OPEN_STAGES, stage_name};
+use crate::domain::lifecycle::{self, Action, OPEN_STAGES, stage_name};
+use crate::domain::notice::{self, Notice};
 use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::notice::PaperNoticeInput;
 use crate::policy;
 
 /// Longest reason, opinion, note or objection, in characters.
 const MAX_TEXT: usize = 2_000;
 /// Evidence references a proposal may carry.
 const MAX_EVIDENCE: usize = 50;
-/// How far back a notice's start may be entered: the paper notice on the village
-/// board is often typed in later.
-const NOTICE_BACKDATE_DAYS: i64 = 30;
-/// The shortest public notice, in days from its first to its last day.
-const MIN_NOTICE_DAYS: i64 = 5;
 /// A run of this many digits in a public text looks like an ID, phone or bank number.
 const DIGIT_RUN: usize = 11;
 
@@ -57,8 +54,12 @@ pub struct ProposeInput {
     exit_year: Option<i32>,
     /// First day of the notice; today if not given, at most 30 days back (公示开始日期).
     notice_starts_on: Option<NaiveDate>,
-    /// Last day of the notice, at least 5 days after the first (公示截止日期).
+    /// Last day of the notice: a notice is up at least 5 days, its first and
+    /// last included (公示截止日期).
     notice_ends_on: NaiveDate,
+    /// For a notice that started before today: the paper notice it was first
+    /// posted as, with its evidence (纸质公示佐证).
+    paper_notice: Option<PaperNoticeInput>,
     /// Makes a retried request return the first proposal instead of a second (幂等键).
     idempotency_key: Option<String>,
 }
@@ -292,25 +293,18 @@ impl ProposalMutation {
             }
             _ => {}
         }
-        let starts = input.notice_starts_on.unwrap_or(today);
-        if starts > today {
-            return Err(ApiError::bad_input(
-                "noticeStartsOn",
-                "the notice cannot start in the future",
-            ));
-        }
-        if (today - starts).num_days() > NOTICE_BACKDATE_DAYS {
-            return Err(ApiError::bad_input(
-                "noticeStartsOn",
-                format!("the notice may have started at most {NOTICE_BACKDATE_DAYS} days ago"),
-            ));
-        }
-        if (input.notice_ends_on - starts).num_days() < MIN_NOTICE_DAYS {
-            return Err(ApiError::bad_input(
-                "noticeEndsOn",
-                format!("the notice runs at least {MIN_NOTICE_DAYS} days after its first day"),
-            ));
-        }
+        let paper = PaperNoticeInput::parse(input.paper_notice.as_ref(), "paperNotice")?;
+        let notice = Notice::parse(
+            input.notice_starts_on.unwrap_or(today),
+            input.notice_ends_on,
+            paper,
+            today,
+            notice::Fields {
+                starts_on: "noticeStartsOn",
+                ends_on: "noticeEndsOn",
+                paper: "paperNotice",
+            },
+        )?;
         let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
         if let Claim::Replay(id) = write::claim(&txn, user_id, key, "propose", &input).await? {
@@ -346,8 +340,11 @@ impl ProposalMutation {
             reason: Set(reason),
             evidence: Set(json!(evidence).to_string()),
             exit_year: Set(input.exit_year),
-            notice_starts_on: Set(starts),
-            notice_ends_on: Set(input.notice_ends_on),
+            notice_starts_on: Set(notice.starts_on),
+            notice_ends_on: Set(notice.ends_on),
+            notice_posted_by: Set(notice.paper.as_ref().map(|p| p.posted_by.clone())),
+            notice_posted_at: Set(notice.paper.as_ref().map(|p| p.posted_at.clone())),
+            notice_evidence: Set(notice.paper.map(|p| p.evidence)),
             proposer_id: Set(user_id),
             version: Set(1),
             created_at: Set(now),
@@ -518,6 +515,10 @@ impl ProposalMutation {
             &[ProposalStage::Notice],
             "be checked by the township",
         )?;
+        // A township may turn a proposal down at once; it passes one only on what the notice brought.
+        if passed {
+            lifecycle::notice_over(&txn, &before, calendar::today(), "pass it").await?;
+        }
         let mut row = bumped(&before);
         row.stage = Set(if passed {
             ProposalStage::TownshipChecked
@@ -555,26 +556,7 @@ impl ProposalMutation {
             &[ProposalStage::TownshipChecked],
             "be decided by the county",
         )?;
-        if today <= before.notice_ends_on {
-            return Err(ApiError::bad_input(
-                "proposalId",
-                format!(
-                    "the public notice runs until {}; decide after it has ended",
-                    before.notice_ends_on
-                ),
-            ));
-        }
-        let objections = objection::Entity::find()
-            .filter(objection::Column::ProposalId.eq(before.id))
-            .all(&txn)
-            .await?;
-        let open = objections.iter().filter(|o| o.upheld.is_none()).count();
-        if open > 0 {
-            return Err(ApiError::bad_input(
-                "proposalId",
-                format!("{open} objection(s) to the notice are not resolved yet"),
-            ));
-        }
+        let objections = lifecycle::notice_over(&txn, &before, today, "decide").await?;
         if approved && objections.iter().any(|o| o.upheld == Some(true)) {
             return Err(ApiError::bad_input(
                 "approved",

@@ -21,14 +21,13 @@ use super::{
 use crate::access;
 use crate::audit::{self, Change};
 use crate::domain::calendar;
+use crate::domain::notice::{self, Notice};
 use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::notice::PaperNoticeInput;
 
 /// Longest note of a step, in characters.
 const MAX_NOTE_CHARS: usize = 2_000;
-/// The shortest public notice before approval: its last day at least this many
-/// days after its first, so that it runs at least five days.
-const MIN_NOTICE_EXTRA_DAYS: u64 = 4;
 /// Working days within which an acceptance result is announced.
 const ANNOUNCEMENT_WORKING_DAYS: u32 = 20;
 
@@ -295,8 +294,9 @@ pub struct ProjectLifecycleMutation;
 #[Object]
 impl ProjectLifecycleMutation {
     /// Publishes the public notice before approval of a project in the library
-    /// (批复前公示); a later notice replaces an earlier one. The notice runs at
-    /// least five days, its last day at least four days after its first.
+    /// (批复前公示); a later notice replaces an earlier one. The notice is up at
+    /// least five days, its first and last included; one that started before
+    /// today was posted on paper first and needs that paper's evidence.
     async fn publish_project_notice(
         &self,
         ctx: &Context<'_>,
@@ -308,16 +308,12 @@ impl ProjectLifecycleMutation {
             desc = "Last day of the notice, at least four days after the first (公示截止日期)."
         )]
         ends_on: NaiveDate,
+        #[graphql(
+            desc = "For a notice that started before today: the paper notice it was first posted as (纸质公示佐证)."
+        )]
+        paper_notice: Option<PaperNoticeInput>,
     ) -> ApiResult<Project> {
-        if ends_on < starts_on + Days::new(MIN_NOTICE_EXTRA_DAYS) {
-            return Err(ApiError::bad_input(
-                "endsOn",
-                format!(
-                    "the notice runs at least five days: its last day is at least \
-                     {MIN_NOTICE_EXTRA_DAYS} days after its first"
-                ),
-            ));
-        }
+        let paper = PaperNoticeInput::parse(paper_notice.as_ref(), "paperNotice")?;
         let asked = Asked {
             id: &id,
             version,
@@ -327,9 +323,18 @@ impl ProjectLifecycleMutation {
             note: format!("public notice before approval from {starts_on} to {ends_on}"),
             action: "project.notice",
         };
-        take(ctx, asked, |_, changed| {
-            changed.notice_starts_on = Set(Some(starts_on));
-            changed.notice_ends_on = Set(Some(ends_on));
+        take(ctx, asked, move |_, changed| {
+            let fields = notice::Fields {
+                starts_on: "startsOn",
+                ends_on: "endsOn",
+                paper: "paperNotice",
+            };
+            let notice = Notice::parse(starts_on, ends_on, paper, calendar::today(), fields)?;
+            changed.notice_starts_on = Set(Some(notice.starts_on));
+            changed.notice_ends_on = Set(Some(notice.ends_on));
+            changed.notice_posted_by = Set(notice.paper.as_ref().map(|p| p.posted_by.clone()));
+            changed.notice_posted_at = Set(notice.paper.as_ref().map(|p| p.posted_at.clone()));
+            changed.notice_evidence = Set(notice.paper.map(|p| p.evidence));
             Ok(())
         })
         .await
@@ -364,13 +369,7 @@ impl ProjectLifecycleMutation {
                         "a project is approved only after its public notice: publish it first",
                     ));
                 }
-                Some(ends) if ends >= on => {
-                    return Err(ApiError::bad_input(
-                        "on",
-                        format!("the public notice runs until {ends}: approve it after that day"),
-                    ));
-                }
-                Some(_) => {}
+                Some(ends) => notice::check_ended(ends, on, "on", "approve it")?,
             }
             changed.approved_on = Set(Some(on));
             Ok(())

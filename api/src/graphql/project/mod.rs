@@ -34,9 +34,10 @@ use super::relay::{
 use super::{db, loaders, page, paginate_nested, viewer};
 use crate::access::{self, Viewer};
 use crate::audit::Actor;
-use crate::domain::calendar;
 use crate::domain::write;
+use crate::domain::{calendar, notice};
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::notice::PaperNotice;
 use crate::policy;
 
 const BY_ID: SortKey<project::Entity> = SortKey {
@@ -193,6 +194,16 @@ impl Project {
     /// How it benefits poor households (带贫减贫机制).
     async fn benefit_mechanism(&self) -> Option<&str> {
         self.0.benefit_mechanism.as_deref()
+    }
+    /// The paper notice it was first posted as, for a notice entered after its
+    /// first day (纸质公示佐证).
+    async fn paper_notice(&self) -> Option<PaperNotice> {
+        notice::PaperNotice::from_columns(
+            self.0.notice_posted_by.as_deref(),
+            self.0.notice_posted_at.as_deref(),
+            self.0.notice_evidence.as_deref(),
+        )
+        .map(PaperNotice::from)
     }
     /// First day of the public notice before approval (批复前公示开始日期).
     async fn notice_starts_on(&self) -> Option<NaiveDate> {
