@@ -54,3 +54,21 @@ fn bounded_text(text: &str, field: &str, max_chars: usize) -> ApiResult<String> 
     }
     Ok(text.to_owned())
 }
+
+/// A contact phone: 7 to 20 characters of digits and hyphens; blank is none.
+pub fn phone(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    if !(7..=20).contains(&value.len())
+        || digits < 7
+        || !value.chars().all(|c| c.is_ascii_digit() || c == '-')
+    {
+        return Err(ApiError::bad_input(
+            field,
+            "a phone number is 7 to 20 digits, with hyphens allowed",
+        ));
+    }
+    Ok(Some(value.to_owned()))
+}

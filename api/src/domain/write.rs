@@ -8,13 +8,14 @@ use entity::idempotency_key;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    EntityTrait, IntoActiveModel, QuerySelect, Select, Set, SqliteTransactionMode,
+    EntityTrait, IntoActiveModel, PrimaryKeyTrait, QuerySelect, Select, Set, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::audit::{self, Actor, Change};
 use crate::error::{ApiError, ApiResult};
 
 /// Begins the transaction of a change. On SQLite it takes the write lock at
@@ -61,8 +62,62 @@ pub fn check_version(
     })
 }
 
+/// What a create made: the new row, its ID (what a retry under the same key
+/// gets back), and the audit entries of everything it wrote, in order.
+pub struct Created<M> {
+    pub id: i64,
+    pub row: M,
+    pub audit: Vec<Change<'static>>,
+}
+
+/// Every create takes this one path: begin, present the client's idempotency
+/// key, then either answer a retry with what the first request made (read
+/// back, committed, the same for every kind of record) or run `make`, record
+/// its audit entries, settle the key and commit. Nothing of a refused or
+/// failed create is kept: the transaction rolls back when it is dropped.
+pub async fn create<E, F>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    key: Option<&str>,
+    operation: &str,
+    request: &impl Serialize,
+    make: F,
+) -> ApiResult<E::Model>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+    F: AsyncFnOnce(&DatabaseTransaction) -> ApiResult<Created<E::Model>>,
+{
+    // A key is remembered per account: a caller without one retries as anyone would.
+    let user_id = match (key, actor.user_id) {
+        (Some(_), None) => {
+            return Err(ApiError::bad_input(
+                "idempotencyKey",
+                "idempotency keys are for signed-in callers; leave it out",
+            ));
+        }
+        (_, user_id) => user_id.unwrap_or_default(),
+    };
+    let txn = begin(db).await?;
+    if let Claim::Replay(id) = claim(&txn, user_id, key, operation, request).await? {
+        let first = E::find_by_id(id).one(&txn).await?;
+        txn.commit().await?;
+        return first.ok_or_else(|| {
+            ApiError::not_found(format!(
+                "{} (made by an earlier request with this idempotency key, since removed)",
+                E::default().table_name()
+            ))
+        });
+    }
+    let created = make(&txn).await?;
+    audit::record_all(&txn, actor, created.audit).await?;
+    settle(&txn, user_id, key, created.id).await?;
+    txn.commit().await?;
+    Ok(created.row)
+}
+
 /// The outcome of presenting an idempotency key.
-pub enum Claim {
+enum Claim {
     /// First use: go on and create, then [`settle`] the key.
     New,
     /// The same request was done before: here is what it created.
@@ -72,7 +127,7 @@ pub enum Claim {
 /// Presents a client's idempotency key for one create. The key row is written
 /// first, so that a concurrent retry waits for this transaction and then sees
 /// its record instead of creating a second one.
-pub async fn claim(
+async fn claim(
     txn: &DatabaseTransaction,
     user_id: i64,
     key: Option<&str>,
@@ -129,7 +184,7 @@ pub async fn claim(
 }
 
 /// Records what the create behind a claimed key made.
-pub async fn settle(
+async fn settle(
     txn: &DatabaseTransaction,
     user_id: i64,
     key: Option<&str>,

@@ -21,7 +21,7 @@ use super::{actor, db, loaders, required_text, viewer};
 use crate::access::{self, Scoped, Viewer};
 use crate::audit::{self, Change};
 use crate::domain::calendar;
-use crate::domain::write::{self, Claim};
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 
@@ -271,7 +271,7 @@ impl PlanMutation {
     /// Adds a measure to the plan of a household the caller helps (新增帮扶措施).
     async fn add_measure(&self, ctx: &Context<'_>, input: AddMeasureInput) -> ApiResult<Measure> {
         let actor = actor(ctx)?;
-        let user_id = viewer(ctx)?.user()?.id;
+        viewer(ctx)?.user()?;
         let task = required_text(&input.task, "task", MAX_TASK_CHARS)?;
         let standard = required_text(&input.standard, "standard", MAX_TASK_CHARS)?;
         let responsible = required_text(&input.responsible, "responsible", MAX_RESPONSIBLE_CHARS)?;
@@ -287,40 +287,50 @@ impl PlanMutation {
             "deadline": deadline,
             "fundsFen": funds_fen,
         });
-        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) = write::claim(&txn, user_id, key, "addMeasure", &request).await? {
-            return measure_by_id(&txn, id).await.map(Measure);
-        }
-        let now = Utc::now();
-        let added = measure::ActiveModel {
-            household_id: Set(home.id),
-            category: Set(input.category),
-            task: Set(task),
-            standard: Set(standard),
-            responsible: Set(responsible),
-            deadline: Set(deadline),
-            funds_fen: Set(funds_fen),
-            status: Set(MeasureStatus::Planned),
-            completed_on: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let created = write::create::<measure::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "addMeasure",
+            &request,
+            async |txn| {
+                let mut audit = Vec::new();
+                let now = Utc::now();
+                let added = measure::ActiveModel {
+                    household_id: Set(home.id),
+                    category: Set(input.category),
+                    task: Set(task),
+                    standard: Set(standard),
+                    responsible: Set(responsible),
+                    deadline: Set(deadline),
+                    funds_fen: Set(funds_fen),
+                    status: Set(MeasureStatus::Planned),
+                    completed_on: Set(None),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                let change = Change {
+                    action: "measure.create",
+                    entity_type: "Measure",
+                    entity_id: added.id,
+                    before: None,
+                    after: Some(snapshot(&added)),
+                };
+                audit.push(change);
+                Ok(Created {
+                    id: added.id,
+                    row: added,
+                    audit,
+                })
+            },
+        )
         .await?;
-        write::settle(&txn, user_id, key, added.id).await?;
-        let change = Change {
-            action: "measure.create",
-            entity_type: "Measure",
-            entity_id: added.id,
-            before: None,
-            after: Some(snapshot(&added)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
-        Ok(Measure(added))
+        Ok(Measure(created))
     }
 
     /// Changes a measure's content (修改帮扶措施); its status has its own mutation.
@@ -434,14 +444,6 @@ impl PlanMutation {
         txn.commit().await?;
         Ok(Measure(after))
     }
-}
-
-async fn measure_by_id(db: &impl ConnectionTrait, id: i64) -> ApiResult<measure::Model> {
-    use sea_orm::EntityTrait;
-    measure::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Measure"))
 }
 
 /// The counts of one region's measures.

@@ -4,15 +4,16 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use entity::enums::{MeasureStatus, PovertyCause, Relation};
+use entity::enums::{MeasureStatus, PovertyCause};
 use entity::{household, member, region};
 
+use crate::domain::household::{amount, check_causes, check_income, check_member, check_members};
 use crate::domain::lifecycle::{self, Standing};
+use crate::domain::text::phone;
 use crate::error::{ApiError, ApiResult};
 use crate::exchange::record::{
     HouseholdRecord, IncomeRecord, MeasureRecord, MemberRecord, StatusRecord,
 };
-use crate::graphql::household::{amount, check_causes, check_income, check_member, phone};
 use crate::graphql::plan::{MAX_RESPONSIBLE_CHARS, MAX_TASK_CHARS, check_deadline};
 use crate::graphql::required_text;
 
@@ -145,27 +146,9 @@ fn checked_members(records: &[MemberRecord], now: DateTime<Utc>) -> ApiResult<Ve
             updated_at: now,
         };
         check_member(&field, &mut row)?;
-        if rows
-            .iter()
-            .any(|r: &member::Model| r.id_number == row.id_number)
-        {
-            return Err(ApiError::bad_input(
-                format!("{field}.idNumber"),
-                "the same person is listed twice",
-            ));
-        }
         rows.push(row);
     }
-    let heads = rows
-        .iter()
-        .filter(|m| m.is_active && m.relation == Relation::Head)
-        .count();
-    if heads != 1 {
-        return Err(ApiError::bad_input(
-            "members",
-            format!("a household has exactly one current head, this one has {heads}"),
-        ));
-    }
+    check_members(&rows, |i| format!("members[{i}]"))?;
     Ok(rows)
 }
 

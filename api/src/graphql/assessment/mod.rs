@@ -27,7 +27,7 @@ use super::{actor, db, optional_text, viewer};
 use crate::access;
 use crate::audit::{self, Change};
 use crate::domain::calendar;
-use crate::domain::write::{self, Claim};
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 
 /// Targeted poverty alleviation began in 2014.
@@ -505,45 +505,49 @@ impl AssessmentMutation {
             "township": township.id, "year": year, "kind": input.kind, "sampled": input.sampled,
             "found": input.found, "checkedOn": input.checked_on, "note": note,
         });
-        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "recordFieldCheck", &request).await?
-        {
-            let check = field_check::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| ApiError::Internal(format!("field check {id} vanished")))?;
-            return Ok(check.into());
-        }
-        if assessed(&txn, year).await? {
-            return Err(already_assessed(year));
-        }
-        let check = field_check::ActiveModel {
-            year: Set(year),
-            township_id: Set(township.id),
-            kind: Set(input.kind),
-            sampled: Set(input.sampled),
-            found: Set(input.found),
-            checked_on: Set(input.checked_on),
-            note: Set(note.unwrap_or_default()),
-            recorded_by: Set(Some(user_id)),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let created = write::create::<field_check::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "recordFieldCheck",
+            &request,
+            async |txn| {
+                let mut audit = Vec::new();
+                if assessed(txn, year).await? {
+                    return Err(already_assessed(year));
+                }
+                let check = field_check::ActiveModel {
+                    year: Set(year),
+                    township_id: Set(township.id),
+                    kind: Set(input.kind),
+                    sampled: Set(input.sampled),
+                    found: Set(input.found),
+                    checked_on: Set(input.checked_on),
+                    note: Set(note.unwrap_or_default()),
+                    recorded_by: Set(Some(user_id)),
+                    created_at: Set(Utc::now()),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                let change = Change {
+                    action: "assessment.field_check",
+                    entity_type: "FieldCheck",
+                    entity_id: check.id,
+                    before: None,
+                    after: Some(request.clone()),
+                };
+                audit.push(change);
+                Ok(Created {
+                    id: check.id,
+                    row: check,
+                    audit,
+                })
+            },
+        )
         .await?;
-        write::settle(&txn, user_id, key, check.id).await?;
-        let change = Change {
-            action: "assessment.field_check",
-            entity_type: "FieldCheck",
-            entity_id: check.id,
-            before: None,
-            after: Some(request),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
-        Ok(check.into())
+        Ok(created.into())
     }
 
     /// Scores and ranks every township of the county, and every helper unit,

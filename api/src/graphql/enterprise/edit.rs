@@ -12,7 +12,6 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::super::household::phone;
 use super::super::region::find_region;
 use super::super::relay::{NodeKind, decode_id_of, global_id};
 use super::super::{actor, db, optional_text, required_text, viewer};
@@ -20,7 +19,8 @@ use super::Enterprise;
 use crate::access;
 use crate::audit::{self, Change};
 use crate::codes;
-use crate::domain::write::{self, Claim};
+use crate::domain::text::phone;
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 
@@ -156,7 +156,7 @@ impl EditMutation {
     ) -> ApiResult<Enterprise> {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
-        let user_id = viewer.user()?.id;
+        viewer.user()?;
         let name = required_text(&input.name, "name", MAX_NAME_CHARS)?;
         let code = credit_code(&input.credit_code)?;
         let contact_person = optional_text(
@@ -187,44 +187,48 @@ impl EditMutation {
             "contactPerson": contact_person,
             "contactPhone": contact_phone,
         });
-        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "createEnterprise", &request).await?
-        {
-            return enterprise::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .map(Enterprise)
-                .ok_or_else(|| ApiError::not_found("Enterprise"));
-        }
-        check_code_free(&txn, &code, 0).await?;
-        let now = Utc::now();
-        let created = enterprise::ActiveModel {
-            name: Set(name),
-            credit_code: Set(code),
-            kind: Set(input.kind),
-            industry: Set(input.industry),
-            village_id: Set(village.map(|v| v.id)),
-            contact_person: Set(contact_person),
-            contact_phone: Set(contact_phone),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let created = write::create::<enterprise::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "createEnterprise",
+            &request,
+            async |txn| {
+                let mut audit = Vec::new();
+                check_code_free(txn, &code, 0).await?;
+                let now = Utc::now();
+                let created = enterprise::ActiveModel {
+                    name: Set(name),
+                    credit_code: Set(code),
+                    kind: Set(input.kind),
+                    industry: Set(input.industry),
+                    village_id: Set(village.map(|v| v.id)),
+                    contact_person: Set(contact_person),
+                    contact_phone: Set(contact_phone),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                let change = Change {
+                    action: "enterprise.create",
+                    entity_type: "Enterprise",
+                    entity_id: created.id,
+                    before: None,
+                    after: Some(snapshot(&created)),
+                };
+                audit.push(change);
+                Ok(Created {
+                    id: created.id,
+                    row: created,
+                    audit,
+                })
+            },
+        )
         .await?;
-        write::settle(&txn, user_id, key, created.id).await?;
-        let change = Change {
-            action: "enterprise.create",
-            entity_type: "Enterprise",
-            entity_id: created.id,
-            before: None,
-            after: Some(snapshot(&created)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
         Ok(Enterprise(created))
     }
 

@@ -8,8 +8,8 @@ use chrono::{Datelike, Months, NaiveDate, Utc};
 use entity::enums::BenefitMode;
 use entity::{benefit_link, enterprise, household};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait,
+    QueryFilter, Set,
 };
 use serde_json::json;
 
@@ -24,7 +24,7 @@ use super::Enterprise;
 use crate::access::{self, Viewer};
 use crate::audit::{self, Change};
 use crate::domain::calendar;
-use crate::domain::write::{self, Claim};
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 
@@ -351,7 +351,7 @@ impl LinkMutation {
     ) -> ApiResult<BenefitLink> {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
-        let user_id = viewer.user()?.id;
+        viewer.user()?;
         let started_on = check_started(input.started_on)?;
         let ended_on = input
             .ended_on
@@ -379,55 +379,63 @@ impl LinkMutation {
             "annualIncomeFen": annual_income_fen,
             "note": note,
         });
-        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "recordBenefitLink", &request).await?
-        {
-            return link_by_id(&txn, id).await.map(BenefitLink);
-        }
-        lock_household(&txn, home.id).await?;
-        let now = Utc::now();
-        let link = benefit_link::Model {
-            id: 0,
-            enterprise_id: firm.id,
-            household_id: home.id,
-            mode: input.mode,
-            started_on,
-            ended_on,
-            annual_income_fen,
-            note,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        check_no_overlap(&txn, &link).await?;
-        let recorded = benefit_link::ActiveModel {
-            enterprise_id: Set(link.enterprise_id),
-            household_id: Set(link.household_id),
-            mode: Set(link.mode),
-            started_on: Set(link.started_on),
-            ended_on: Set(link.ended_on),
-            annual_income_fen: Set(link.annual_income_fen),
-            note: Set(link.note),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let created = write::create::<benefit_link::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "recordBenefitLink",
+            &request,
+            async |txn| {
+                let mut audit = Vec::new();
+                lock_household(txn, home.id).await?;
+                let now = Utc::now();
+                let link = benefit_link::Model {
+                    id: 0,
+                    enterprise_id: firm.id,
+                    household_id: home.id,
+                    mode: input.mode,
+                    started_on,
+                    ended_on,
+                    annual_income_fen,
+                    note,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                };
+                check_no_overlap(txn, &link).await?;
+                let recorded = benefit_link::ActiveModel {
+                    enterprise_id: Set(link.enterprise_id),
+                    household_id: Set(link.household_id),
+                    mode: Set(link.mode),
+                    started_on: Set(link.started_on),
+                    ended_on: Set(link.ended_on),
+                    annual_income_fen: Set(link.annual_income_fen),
+                    note: Set(link.note),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                let change = Change {
+                    action: "benefit_link.create",
+                    entity_type: "BenefitLink",
+                    entity_id: recorded.id,
+                    before: None,
+                    after: Some(snapshot(&recorded)),
+                };
+                audit.push(change);
+                Ok(Created {
+                    id: recorded.id,
+                    row: recorded,
+                    audit,
+                })
+            },
+        )
         .await?;
-        write::settle(&txn, user_id, key, recorded.id).await?;
-        let change = Change {
-            action: "benefit_link.create",
-            entity_type: "BenefitLink",
-            entity_id: recorded.id,
-            before: None,
-            after: Some(snapshot(&recorded)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
-        Ok(BenefitLink(recorded))
+        Ok(BenefitLink(created))
     }
 
     /// Changes a benefit link's mode, end, income or remarks (修改利益联结).
@@ -499,11 +507,4 @@ impl LinkMutation {
         after.ended_on = Some(check_ended(before.started_on, ended_on, "endedOn")?);
         save(ctx, txn, "benefit_link.end", before, after).await
     }
-}
-
-async fn link_by_id(db: &impl ConnectionTrait, id: i64) -> ApiResult<benefit_link::Model> {
-    benefit_link::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("BenefitLink"))
 }

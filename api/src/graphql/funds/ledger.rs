@@ -15,9 +15,9 @@ use serde_json::json;
 
 use super::{FundEntry, FundSource, entry_snapshot, source_snapshot, totals_by, totals_of};
 use crate::access::{self, Viewer};
-use crate::audit::{self, Actor, Change};
+use crate::audit::{self, Change};
 use crate::domain::calendar;
-use crate::domain::write::{self, Claim};
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::money::Money;
 use crate::graphql::relay::{NodeKind, decode_id_of};
@@ -143,17 +143,13 @@ async fn allocated_from(txn: &DatabaseTransaction, source_id: i64) -> ApiResult<
 }
 
 /// Writes an entry, settles its key and records it in the audit trail.
+/// Appends a ledger entry, with its audit entry.
 async fn append(
     txn: &DatabaseTransaction,
-    actor: &Actor,
-    key: Option<&str>,
-    action: &str,
+    action: &'static str,
     entry: fund_entry::ActiveModel,
-) -> ApiResult<fund_entry::Model> {
+) -> ApiResult<Created<fund_entry::Model>> {
     let entry = entry.insert(txn).await?;
-    if let Some(user_id) = actor.user_id {
-        write::settle(txn, user_id, key, entry.id).await?;
-    }
     let change = Change {
         action,
         entity_type: "FundEntry",
@@ -161,16 +157,11 @@ async fn append(
         before: None,
         after: Some(entry_snapshot(&entry)),
     };
-    audit::record(txn, actor, change).await?;
-    Ok(entry)
-}
-
-async fn entry_by_id(txn: &DatabaseTransaction, id: i64) -> ApiResult<FundEntry> {
-    fund_entry::Entity::find_by_id(id)
-        .one(txn)
-        .await?
-        .map(FundEntry)
-        .ok_or_else(|| ApiError::Internal(format!("fund entry {id} vanished")))
+    Ok(Created {
+        id: entry.id,
+        row: entry,
+        audit: vec![change],
+    })
 }
 
 /// A new fund source (新增资金来源).
@@ -275,7 +266,7 @@ impl FundMutation {
     ) -> ApiResult<FundSource> {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
-        let user_id = viewer.user()?.id;
+        viewer.user()?;
         let year = fund_year(input.year)?;
         let name = required_text(&input.name, "name", MAX_NAME_CHARS)?;
         let document_number = optional_text(
@@ -313,50 +304,54 @@ impl FundMutation {
             "amountFen": amount_fen,
             "donor": donor,
         });
-        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "createFundSource", &request).await?
-        {
-            let source = fund_source::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| ApiError::Internal(format!("fund source {id} vanished")))?;
-            return Ok(FundSource(source));
-        }
-        if let Some(donor) = donor {
-            access::select::<enterprise::Entity>(viewer)
-                .filter(enterprise::Column::Id.eq(donor))
-                .one(&txn)
-                .await?
-                .ok_or_else(|| ApiError::not_found("Enterprise"))?;
-        }
-        let now = Utc::now();
-        let source = fund_source::ActiveModel {
-            year: Set(year),
-            kind: Set(input.kind),
-            name: Set(name),
-            document_number: Set(document_number),
-            amount_fen: Set(amount_fen),
-            donor_enterprise_id: Set(donor),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let created = write::create::<fund_source::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "createFundSource",
+            &request,
+            async |txn| {
+                let mut audit = Vec::new();
+                if let Some(donor) = donor {
+                    access::select::<enterprise::Entity>(viewer)
+                        .filter(enterprise::Column::Id.eq(donor))
+                        .one(txn)
+                        .await?
+                        .ok_or_else(|| ApiError::not_found("Enterprise"))?;
+                }
+                let now = Utc::now();
+                let source = fund_source::ActiveModel {
+                    year: Set(year),
+                    kind: Set(input.kind),
+                    name: Set(name),
+                    document_number: Set(document_number),
+                    amount_fen: Set(amount_fen),
+                    donor_enterprise_id: Set(donor),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                let change = Change {
+                    action: "fund_source.create",
+                    entity_type: "FundSource",
+                    entity_id: source.id,
+                    before: None,
+                    after: Some(source_snapshot(&source)),
+                };
+                audit.push(change);
+                Ok(Created {
+                    id: source.id,
+                    row: source,
+                    audit,
+                })
+            },
+        )
         .await?;
-        write::settle(&txn, user_id, key, source.id).await?;
-        let change = Change {
-            action: "fund_source.create",
-            entity_type: "FundSource",
-            entity_id: source.id,
-            before: None,
-            after: Some(source_snapshot(&source)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
-        Ok(FundSource(source))
+        Ok(FundSource(created))
     }
 
     /// Corrects a fund source (修改资金来源); its amount never drops below what
@@ -445,42 +440,45 @@ impl FundMutation {
             "source": source_id, "project": project_id, "amountFen": amount_fen,
             "entryDate": date, "note": note,
         });
-        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "allocateFunds", &request).await?
-        {
-            return entry_by_id(&txn, id).await;
-        }
-        let project = lock_project(&txn, viewer, project_id).await?;
-        let source = lock_source(&txn, viewer, source_id).await?;
-        not_before(date, &project, &source, None)?;
-        let allocated = allocated_from(&txn, source_id).await?;
-        let left = source.amount_fen - allocated;
-        if amount_fen > left {
-            return Err(ApiError::bad_input(
-                "amount",
-                format!(
-                    "the source has {} left to allocate; {} asked",
-                    Money(left),
-                    Money(amount_fen)
-                ),
-            ));
-        }
-        let entry = fund_entry::ActiveModel {
-            kind: Set(FundEntryKind::Allocation),
-            source_id: Set(source_id),
-            project_id: Set(project_id),
-            amount_fen: Set(amount_fen),
-            entry_date: Set(date),
-            note: Set(note.unwrap_or_default()),
-            recorded_by: Set(Some(user_id)),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        };
-        let entry = append(&txn, &actor, key, "fund.allocate", entry).await?;
-        txn.commit().await?;
-        Ok(FundEntry(entry))
+        let created = write::create::<fund_entry::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "allocateFunds",
+            &request,
+            async |txn| {
+                let project = lock_project(txn, viewer, project_id).await?;
+                let source = lock_source(txn, viewer, source_id).await?;
+                not_before(date, &project, &source, None)?;
+                let allocated = allocated_from(txn, source_id).await?;
+                let left = source.amount_fen - allocated;
+                if amount_fen > left {
+                    return Err(ApiError::bad_input(
+                        "amount",
+                        format!(
+                            "the source has {} left to allocate; {} asked",
+                            Money(left),
+                            Money(amount_fen)
+                        ),
+                    ));
+                }
+                let entry = fund_entry::ActiveModel {
+                    kind: Set(FundEntryKind::Allocation),
+                    source_id: Set(source_id),
+                    project_id: Set(project_id),
+                    amount_fen: Set(amount_fen),
+                    entry_date: Set(date),
+                    note: Set(note.unwrap_or_default()),
+                    recorded_by: Set(Some(user_id)),
+                    created_at: Set(Utc::now()),
+                    ..Default::default()
+                };
+                append(txn, "fund.allocate", entry).await
+            },
+        )
+        .await?;
+        Ok(FundEntry(created))
     }
 
     /// Pays a payee out of what a source allocated to a project (资金拨付),
@@ -505,50 +503,53 @@ impl FundMutation {
             "entryDate": date, "voucher": voucher, "payee": payee,
             "payeeKind": input.payee_kind, "note": note,
         });
-        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "disburseFunds", &request).await?
-        {
-            return entry_by_id(&txn, id).await;
-        }
-        let project = lock_project(&txn, viewer, project_id).await?;
-        let source = access::select::<fund_source::Entity>(viewer)
-            .filter(fund_source::Column::Id.eq(source_id))
-            .one(&txn)
-            .await?
-            .ok_or_else(|| ApiError::not_found("FundSource"))?;
-        let first = first_allocation(&txn, project_id, source_id).await?;
-        not_before(date, &project, &source, first)?;
-        let totals = totals_of(&txn, project_id, source_id).await?;
-        let left = totals.allocated - totals.disbursed;
-        if amount_fen > left {
-            return Err(ApiError::bad_input(
-                "amount",
-                format!(
-                    "{} of this source's allocation to the project is left to pay out; {} asked",
-                    Money(left),
-                    Money(amount_fen)
-                ),
-            ));
-        }
-        let entry = fund_entry::ActiveModel {
-            kind: Set(FundEntryKind::Disbursement),
-            source_id: Set(source_id),
-            project_id: Set(project_id),
-            amount_fen: Set(amount_fen),
-            entry_date: Set(date),
-            voucher_number: Set(Some(voucher)),
-            payee: Set(Some(payee)),
-            payee_kind: Set(Some(input.payee_kind)),
-            note: Set(note.unwrap_or_default()),
-            recorded_by: Set(Some(user_id)),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        };
-        let entry = append(&txn, &actor, key, "fund.disburse", entry).await?;
-        txn.commit().await?;
-        Ok(FundEntry(entry))
+        let created = write::create::<fund_entry::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "disburseFunds",
+            &request,
+            async |txn| {
+                let project = lock_project(txn, viewer, project_id).await?;
+                let source = access::select::<fund_source::Entity>(viewer)
+                    .filter(fund_source::Column::Id.eq(source_id))
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("FundSource"))?;
+                let first = first_allocation(txn, project_id, source_id).await?;
+                not_before(date, &project, &source, first)?;
+                let totals = totals_of(txn, project_id, source_id).await?;
+                let left = totals.allocated - totals.disbursed;
+                if amount_fen > left {
+                    return Err(ApiError::bad_input(
+                        "amount",
+                        format!(
+                            "{} of this source's allocation to the project is left to pay out; {} asked",
+                            Money(left),
+                            Money(amount_fen)
+                        ),
+                    ));
+                }
+                let entry = fund_entry::ActiveModel {
+                    kind: Set(FundEntryKind::Disbursement),
+                    source_id: Set(source_id),
+                    project_id: Set(project_id),
+                    amount_fen: Set(amount_fen),
+                    entry_date: Set(date),
+                    voucher_number: Set(Some(voucher)),
+                    payee: Set(Some(payee)),
+                    payee_kind: Set(Some(input.payee_kind)),
+                    note: Set(note.unwrap_or_default()),
+                    recorded_by: Set(Some(user_id)),
+                    created_at: Set(Utc::now()),
+                    ..Default::default()
+                };
+                append(txn, "fund.disburse", entry).await
+            },
+        )
+        .await?;
+        Ok(FundEntry(created))
     }
 
     /// Reverses a ledger entry with an entry of the opposite amount (红字冲销):
@@ -572,73 +573,76 @@ impl FundMutation {
         )?;
         let request =
             json!({ "entry": id, "entryDate": date, "reason": reason, "voucher": voucher });
-        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "reverseFundEntry", &request).await?
-        {
-            return entry_by_id(&txn, id).await;
-        }
-        let original = access::select::<fund_entry::Entity>(viewer)
-            .filter(fund_entry::Column::Id.eq(id))
-            .one(&txn)
-            .await?
-            .ok_or_else(|| ApiError::not_found("FundEntry"))?;
-        if original.reverses_id.is_some() {
-            return Err(ApiError::bad_input(
-                "id",
-                "a reversal cannot itself be reversed; record a new entry instead",
-            ));
-        }
-        if date < original.entry_date {
-            return Err(ApiError::bad_input(
-                "entryDate",
-                format!(
-                    "a reversal is dated on or after the entry it reverses ({})",
-                    original.entry_date
-                ),
-            ));
-        }
-        lock_project(&txn, viewer, original.project_id).await?;
-        let reversal = fund_entry::Entity::find()
-            .filter(fund_entry::Column::ReversesId.eq(id))
-            .one(&txn)
-            .await?;
-        if let Some(reversal) = reversal {
-            return Err(ApiError::Conflict(format!(
-                "the entry was already reversed on {}",
-                reversal.entry_date
-            )));
-        }
-        if original.kind == FundEntryKind::Allocation {
-            let totals = totals_of(&txn, original.project_id, original.source_id).await?;
-            if totals.allocated - original.amount_fen < totals.disbursed {
-                return Err(ApiError::bad_input(
-                    "id",
-                    format!(
-                        "{} of this allocation has been paid out; reverse those disbursements first",
-                        Money(totals.disbursed)
-                    ),
-                ));
-            }
-        }
-        let entry = fund_entry::ActiveModel {
-            kind: Set(original.kind),
-            source_id: Set(original.source_id),
-            project_id: Set(original.project_id),
-            amount_fen: Set(-original.amount_fen),
-            entry_date: Set(date),
-            voucher_number: Set(voucher.or(original.voucher_number)),
-            payee: Set(original.payee),
-            payee_kind: Set(original.payee_kind),
-            reverses_id: Set(Some(original.id)),
-            note: Set(reason),
-            recorded_by: Set(Some(user_id)),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        };
-        let entry = append(&txn, &actor, key, "fund.reverse", entry).await?;
-        txn.commit().await?;
-        Ok(FundEntry(entry))
+        let created = write::create::<fund_entry::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "reverseFundEntry",
+            &request,
+            async |txn| {
+                let original = access::select::<fund_entry::Entity>(viewer)
+                    .filter(fund_entry::Column::Id.eq(id))
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("FundEntry"))?;
+                if original.reverses_id.is_some() {
+                    return Err(ApiError::bad_input(
+                        "id",
+                        "a reversal cannot itself be reversed; record a new entry instead",
+                    ));
+                }
+                if date < original.entry_date {
+                    return Err(ApiError::bad_input(
+                        "entryDate",
+                        format!(
+                            "a reversal is dated on or after the entry it reverses ({})",
+                            original.entry_date
+                        ),
+                    ));
+                }
+                lock_project(txn, viewer, original.project_id).await?;
+                let reversal = fund_entry::Entity::find()
+                    .filter(fund_entry::Column::ReversesId.eq(id))
+                    .one(txn)
+                    .await?;
+                if let Some(reversal) = reversal {
+                    return Err(ApiError::Conflict(format!(
+                        "the entry was already reversed on {}",
+                        reversal.entry_date
+                    )));
+                }
+                if original.kind == FundEntryKind::Allocation {
+                    let totals = totals_of(txn, original.project_id, original.source_id).await?;
+                    if totals.allocated - original.amount_fen < totals.disbursed {
+                        return Err(ApiError::bad_input(
+                            "id",
+                            format!(
+                                "{} of this allocation has been paid out; reverse those disbursements first",
+                                Money(totals.disbursed)
+                            ),
+                        ));
+                    }
+                }
+                let entry = fund_entry::ActiveModel {
+                    kind: Set(original.kind),
+                    source_id: Set(original.source_id),
+                    project_id: Set(original.project_id),
+                    amount_fen: Set(-original.amount_fen),
+                    entry_date: Set(date),
+                    voucher_number: Set(voucher.or(original.voucher_number)),
+                    payee: Set(original.payee),
+                    payee_kind: Set(original.payee_kind),
+                    reverses_id: Set(Some(original.id)),
+                    note: Set(reason),
+                    recorded_by: Set(Some(user_id)),
+                    created_at: Set(Utc::now()),
+                    ..Default::default()
+                };
+                append(txn, "fund.reverse", entry).await
+            },
+        )
+        .await?;
+        Ok(FundEntry(created))
     }
 }

@@ -3,12 +3,12 @@
 //! identification with public notice (the lifecycle module).
 
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use entity::enums::{
     DilapidatedGrade, Education, Gender, Health, HouseholdAttribute, HouseholdStatus,
     IdentificationStandard, LabourAbility, MigrantWork, PovertyCause, Relation, StudentStatus,
 };
-use entity::{ethnicity, household, household_cause, household_income, member, region};
+use entity::{household, household_cause, household_income, member, region};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -21,7 +21,11 @@ use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
 use crate::codes::check_id_number;
 use crate::domain::calendar;
-use crate::domain::write::{self, Claim};
+use crate::domain::household::{
+    amount, check_income, check_member, check_members, ensure_not_on_file, replace_causes,
+};
+use crate::domain::text::phone;
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::money::Money;
 use crate::graphql::relay::{NodeKind, decode_id_of};
@@ -219,86 +223,6 @@ pub struct IncomeInput {
     household_size: Option<i32>,
 }
 
-/// A contact phone: 7 to 20 characters of digits and hyphens; blank is none.
-pub fn phone(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    let digits = value.chars().filter(char::is_ascii_digit).count();
-    if !(7..=20).contains(&value.len())
-        || digits < 7
-        || !value.chars().all(|c| c.is_ascii_digit() || c == '-')
-    {
-        return Err(ApiError::bad_input(
-            field,
-            "a phone number is 7 to 20 digits, with hyphens allowed",
-        ));
-    }
-    Ok(Some(value.to_owned()))
-}
-
-pub(crate) fn amount(field: &str, value: f64) -> ApiResult<f64> {
-    if !value.is_finite() || value < 0.0 {
-        return Err(ApiError::bad_input(
-            field,
-            format!("`{field}` must be a number not below zero"),
-        ));
-    }
-    Ok(value)
-}
-
-/// A member row checked whole: the ID number and what it encodes, the grade
-/// that goes with a disability, months that go with migrant work.
-pub(crate) fn check_member(field: &str, m: &mut member::Model) -> ApiResult<()> {
-    let at = |name: &str| format!("{field}.{name}");
-    m.name = required_text(&m.name, &at("name"), 64)?;
-    m.id_number = m.id_number.trim().to_uppercase();
-    let facts = check_id_number(&m.id_number, calendar::today())
-        .map_err(|message| ApiError::bad_input(at("idNumber"), message))?;
-    if facts.gender != m.gender {
-        return Err(ApiError::bad_input(
-            at("gender"),
-            format!(
-                "the ID number encodes {:?}, the gender given is {:?}",
-                facts.gender, m.gender
-            ),
-        ));
-    }
-    if ethnicity::name_of(&m.ethnicity).is_none() {
-        return Err(ApiError::bad_input(
-            at("ethnicity"),
-            format!("`{}` is not a GB/T 3304 ethnicity code", m.ethnicity),
-        ));
-    }
-    match (m.health, m.disability_grade) {
-        (Health::Disabled, Some(1..=4)) | (Health::Healthy, None) => {}
-        (Health::ChronicIllness | Health::SeriousIllness, None) => {}
-        (Health::Disabled, _) => {
-            return Err(ApiError::bad_input(
-                at("disabilityGrade"),
-                "a disabled member needs a disability grade from 1 to 4",
-            ));
-        }
-        (_, Some(_)) => {
-            return Err(ApiError::bad_input(
-                at("disabilityGrade"),
-                "a disability grade goes only with health DISABLED",
-            ));
-        }
-    }
-    let months_ok = match m.migrant_work {
-        MigrantWork::None => m.migrant_months == 0,
-        _ => (1..=12).contains(&m.migrant_months),
-    };
-    if !months_ok {
-        return Err(ApiError::bad_input(
-            at("migrantMonths"),
-            "migrant months are 1 to 12 for a migrant worker, 0 otherwise",
-        ));
-    }
-    Ok(())
-}
-
 fn new_member(input: &MemberInput, household_id: i64) -> ApiResult<member::Model> {
     let gender = input.gender.or_else(|| {
         check_id_number(input.id_number.trim(), calendar::today())
@@ -331,54 +255,22 @@ fn new_member(input: &MemberInput, household_id: i64) -> ApiResult<member::Model
     })
 }
 
-/// Refuses a person already active in a household (other than as `except`).
-pub(crate) async fn ensure_not_on_file(
-    txn: &DatabaseTransaction,
-    field: &str,
-    id_number: &str,
-    except: Option<i64>,
-) -> ApiResult<()> {
-    let mut existing = member::Entity::find()
-        .filter(member::Column::IdNumber.eq(id_number))
-        .filter(member::Column::IsActive.eq(true));
-    if let Some(id) = except {
-        existing = existing.filter(member::Column::Id.ne(id));
-    }
-    if let Some(other) = existing.one(txn).await? {
-        let number = household::Entity::find_by_id(other.household_id)
-            .one(txn)
-            .await?
-            .map(|h| h.number)
-            .unwrap_or_default();
-        return Err(ApiError::bad_input(
-            field,
-            format!("this person is already a member of household {number}; move them instead"),
-        ));
-    }
-    Ok(())
-}
-
+/// Inserts a member; returns it and the audit entry of its creation.
 async fn insert_member(
     txn: &DatabaseTransaction,
-    actor: &Actor,
-    mut row: member::Model,
-) -> ApiResult<member::Model> {
-    let mut active: member::ActiveModel = row.clone().into();
+    row: member::Model,
+) -> ApiResult<(member::Model, Change<'static>)> {
+    let mut active: member::ActiveModel = row.into();
     active.id = sea_orm::ActiveValue::NotSet;
-    row = active.insert(txn).await?;
-    audit::record(
-        txn,
-        actor,
-        Change {
-            action: "member.create",
-            entity_type: "Member",
-            entity_id: row.id,
-            before: None,
-            after: Some(member_snapshot(&row)),
-        },
-    )
-    .await?;
-    Ok(row)
+    let row = active.insert(txn).await?;
+    let change = Change {
+        action: "member.create",
+        entity_type: "Member",
+        entity_id: row.id,
+        before: None,
+        after: Some(member_snapshot(&row)),
+    };
+    Ok((row, change))
 }
 
 fn apply_conditions(h: &mut household::Model, c: &LivingConditionsInput) -> ApiResult<()> {
@@ -399,43 +291,6 @@ fn apply_guarantees(h: &mut household::Model, g: &GuaranteesInput) {
     h.compulsory_education_secure = g.compulsory_education;
     h.basic_medical_secure = g.basic_medical;
     h.housing_secure = g.safe_housing;
-}
-
-/// The main cause is not also among the others.
-pub(crate) fn check_causes(main: PovertyCause, others: &[PovertyCause]) -> ApiResult<()> {
-    if others.contains(&main) {
-        return Err(ApiError::bad_input(
-            "otherCauses",
-            "the main cause is not also another cause",
-        ));
-    }
-    Ok(())
-}
-
-/// Replaces a household's other causes, checked against its main one.
-pub(crate) async fn replace_causes(
-    txn: &DatabaseTransaction,
-    household_id: i64,
-    main: PovertyCause,
-    others: &[PovertyCause],
-) -> ApiResult<()> {
-    check_causes(main, others)?;
-    household_cause::Entity::delete_many()
-        .filter(household_cause::Column::HouseholdId.eq(household_id))
-        .exec(txn)
-        .await?;
-    let mut others = others.to_vec();
-    others.sort();
-    others.dedup();
-    for cause in others {
-        household_cause::ActiveModel {
-            household_id: Set(household_id),
-            cause: Set(cause),
-        }
-        .insert(txn)
-        .await?;
-    }
-    Ok(())
 }
 
 /// The next household number of a village: its code and a 5-digit sequence.
@@ -577,8 +432,106 @@ async fn head_of(txn: &DatabaseTransaction, household_id: i64) -> ApiResult<Opti
         .await?)
 }
 
-fn reload<T>(found: Option<T>, what: &str) -> ApiResult<T> {
-    found.ok_or_else(|| ApiError::Internal(format!("{what} vanished after its change")))
+/// Files a household in `village_id` with its members, as not poor.
+async fn create_household(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    village_id: i64,
+    input: &CreateHouseholdInput,
+) -> ApiResult<Created<household::Model>> {
+    let village = write::one_locked(txn, region::Entity::find_by_id(village_id))
+        .await?
+        .filter(|v| access::reaches_village(viewer, v))
+        .ok_or_else(|| ApiError::not_found("Village"))?;
+    if input.head.relation != Relation::Head {
+        return Err(ApiError::bad_input(
+            "head.relation",
+            "the head's relation is HEAD",
+        ));
+    }
+    if let Some(i) = input
+        .members
+        .iter()
+        .position(|m| m.relation == Relation::Head)
+    {
+        return Err(ApiError::bad_input(
+            format!("members[{i}].relation"),
+            "a household has exactly one head: the `head` field",
+        ));
+    }
+    let now = Utc::now();
+    let mut row = household::Model {
+        id: 0,
+        number: next_number(txn, &village).await?,
+        village_id: village.id,
+        address: required_text(&input.address, "address", 200)?,
+        phone: phone("phone", input.phone.as_deref())?,
+        attribute: input.attribute,
+        standard: input.identification_standard,
+        status: HouseholdStatus::NotPoor,
+        enrolled_year: None,
+        lifted_out_year: None,
+        monitoring: None,
+        main_cause: input.main_cause,
+        cultivated_land_mu: 0.0,
+        housing_area_m2: 0.0,
+        dilapidated_grade: None,
+        safe_drinking_water: false,
+        production_electricity: false,
+        household_electricity: false,
+        road_distance_km: 0.0,
+        joined_cooperative: false,
+        food_secure: false,
+        clothing_secure: false,
+        compulsory_education_secure: false,
+        basic_medical_secure: false,
+        housing_secure: false,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    apply_conditions(&mut row, &input.conditions)?;
+    apply_guarantees(&mut row, &input.guarantees);
+    let mut active: household::ActiveModel = row.into();
+    active.id = sea_orm::ActiveValue::NotSet;
+    let created = active.insert(txn).await?;
+    let mut audit = vec![Change {
+        action: "household.create",
+        entity_type: "Household",
+        entity_id: created.id,
+        before: None,
+        after: Some(household_snapshot(&created)),
+    }];
+    replace_causes(txn, created.id, input.main_cause, &input.other_causes).await?;
+    let people = std::iter::once(("head".to_owned(), &input.head)).chain(
+        input
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (format!("members[{i}]"), m)),
+    );
+    let mut rows = Vec::with_capacity(input.members.len() + 1);
+    for (field, person) in people {
+        let mut member = new_member(person, created.id)?;
+        check_member(&field, &mut member)?;
+        rows.push(member);
+    }
+    let named = |i: usize| match i {
+        0 => "head".to_owned(),
+        i => format!("members[{}]", i - 1),
+    };
+    check_members(&rows, named)?;
+    for (i, member) in rows.into_iter().enumerate() {
+        let field = format!("{}.idNumber", named(i));
+        ensure_not_on_file(txn, &field, &member.id_number, None).await?;
+        audit.push(insert_member(txn, member).await?.1);
+    }
+    card::record_change(txn, created.id).await?;
+    Ok(Created {
+        id: created.id,
+        row: created,
+        audit,
+    })
 }
 
 #[derive(Default)]
@@ -595,113 +548,17 @@ impl HouseholdMutation {
     ) -> ApiResult<Household> {
         let viewer = viewer(ctx)?;
         let actor = actor(ctx)?;
-        let user_id = viewer.user()?.id;
         let key = input.idempotency_key.as_deref();
         let (_, village_id) = decode_id_of(&input.village_id, "villageId", &[NodeKind::Village])?;
-        let txn = write::begin(db(ctx)?).await?;
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "createHousehold", &input).await?
-        {
-            txn.commit().await?;
-            let found = access::select::<household::Entity>(viewer)
-                .filter(household::Column::Id.eq(id))
-                .one(db(ctx)?)
-                .await?;
-            return Ok(Household(reload(found, "household")?));
-        }
-        let village = write::one_locked(&txn, region::Entity::find_by_id(village_id))
-            .await?
-            .filter(|v| access::reaches_village(viewer, v))
-            .ok_or_else(|| ApiError::not_found("Village"))?;
-        if input.head.relation != Relation::Head {
-            return Err(ApiError::bad_input(
-                "head.relation",
-                "the head's relation is HEAD",
-            ));
-        }
-        if let Some(i) = input
-            .members
-            .iter()
-            .position(|m| m.relation == Relation::Head)
-        {
-            return Err(ApiError::bad_input(
-                format!("members[{i}].relation"),
-                "a household has exactly one head: the `head` field",
-            ));
-        }
-        let now = Utc::now();
-        let mut row = household::Model {
-            id: 0,
-            number: next_number(&txn, &village).await?,
-            village_id: village.id,
-            address: required_text(&input.address, "address", 200)?,
-            phone: phone("phone", input.phone.as_deref())?,
-            attribute: input.attribute,
-            standard: input.identification_standard,
-            status: HouseholdStatus::NotPoor,
-            enrolled_year: None,
-            lifted_out_year: None,
-            monitoring: None,
-            main_cause: input.main_cause,
-            cultivated_land_mu: 0.0,
-            housing_area_m2: 0.0,
-            dilapidated_grade: None,
-            safe_drinking_water: false,
-            production_electricity: false,
-            household_electricity: false,
-            road_distance_km: 0.0,
-            joined_cooperative: false,
-            food_secure: false,
-            clothing_secure: false,
-            compulsory_education_secure: false,
-            basic_medical_secure: false,
-            housing_secure: false,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        apply_conditions(&mut row, &input.conditions)?;
-        apply_guarantees(&mut row, &input.guarantees);
-        let mut active: household::ActiveModel = row.into();
-        active.id = sea_orm::ActiveValue::NotSet;
-        let created = active.insert(&txn).await?;
-        audit::record(
-            &txn,
+        let created = write::create::<household::Entity, _>(
+            db(ctx)?,
             &actor,
-            Change {
-                action: "household.create",
-                entity_type: "Household",
-                entity_id: created.id,
-                before: None,
-                after: Some(household_snapshot(&created)),
-            },
+            key,
+            "createHousehold",
+            &input,
+            async |txn| create_household(txn, viewer, village_id, &input).await,
         )
         .await?;
-        replace_causes(&txn, created.id, input.main_cause, &input.other_causes).await?;
-        let people = std::iter::once(("head".to_owned(), &input.head)).chain(
-            input
-                .members
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (format!("members[{i}]"), m)),
-        );
-        let mut seen = Vec::new();
-        for (field, person) in people {
-            let mut member = new_member(person, created.id)?;
-            check_member(&field, &mut member)?;
-            if seen.contains(&member.id_number) {
-                return Err(ApiError::bad_input(
-                    format!("{field}.idNumber"),
-                    "the same person is listed twice",
-                ));
-            }
-            ensure_not_on_file(&txn, &format!("{field}.idNumber"), &member.id_number, None).await?;
-            seen.push(member.id_number.clone());
-            insert_member(&txn, &actor, member).await?;
-        }
-        card::record_change(&txn, created.id).await?;
-        write::settle(&txn, user_id, key, created.id).await?;
-        txn.commit().await?;
         Ok(Household(created))
     }
 
@@ -770,35 +627,36 @@ impl HouseholdMutation {
     ) -> ApiResult<Member> {
         let viewer = viewer(ctx)?;
         let actor = actor(ctx)?;
-        let user_id = viewer.user()?.id;
         let key = idempotency_key.as_deref();
-        let txn = write::begin(db(ctx)?).await?;
-        let claim_input = (&household_id, &member);
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "addMember", &claim_input).await?
-        {
-            txn.commit().await?;
-            let found = access::select::<member::Entity>(viewer)
-                .filter(member::Column::Id.eq(id))
-                .one(db(ctx)?)
-                .await?;
-            return Ok(Member(reload(found, "member")?));
-        }
-        let home = household_for_change(&txn, viewer, &household_id, "householdId").await?;
-        if member.relation == Relation::Head {
-            return Err(ApiError::bad_input(
-                "member.relation",
-                "the household has its head; add the person, then use changeHead",
-            ));
-        }
-        let mut row = new_member(&member, home.id)?;
-        check_member("member", &mut row)?;
-        ensure_not_on_file(&txn, "member.idNumber", &row.id_number, None).await?;
-        card::keep_before_change(&txn, home.id).await?;
-        let created = insert_member(&txn, &actor, row).await?;
-        card::record_change(&txn, home.id).await?;
-        write::settle(&txn, user_id, key, created.id).await?;
-        txn.commit().await?;
+        let request = (&household_id, &member);
+        let created = write::create::<member::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "addMember",
+            &request,
+            async |txn| {
+                let home = household_for_change(txn, viewer, &household_id, "householdId").await?;
+                if member.relation == Relation::Head {
+                    return Err(ApiError::bad_input(
+                        "member.relation",
+                        "the household has its head; add the person, then use changeHead",
+                    ));
+                }
+                let mut row = new_member(&member, home.id)?;
+                check_member("member", &mut row)?;
+                ensure_not_on_file(txn, "member.idNumber", &row.id_number, None).await?;
+                card::keep_before_change(txn, home.id).await?;
+                let (created, change) = insert_member(txn, row).await?;
+                card::record_change(txn, home.id).await?;
+                Ok(Created {
+                    id: created.id,
+                    row: created,
+                    audit: vec![change],
+                })
+            },
+        )
+        .await?;
         Ok(Member(created))
     }
 
@@ -1111,27 +969,6 @@ impl HouseholdMutation {
         txn.commit().await?;
         Ok(HouseholdIncome(saved))
     }
-}
-
-/// The rules of a year's income, for `setIncome` and imports alike: a year
-/// from 2013 (the first of the filing cards) to this one; no amount negative.
-pub(crate) fn check_income(year: (&str, i32), amounts: [(&str, i64); 5]) -> ApiResult<()> {
-    let this_year = calendar::today().year();
-    if !(2013..=this_year).contains(&year.1) {
-        return Err(ApiError::bad_input(
-            year.0,
-            format!("a year from 2013 to {this_year}"),
-        ));
-    }
-    for (field, value) in amounts {
-        if value < 0 {
-            return Err(ApiError::bad_input(
-                field,
-                "incomes and costs are not negative",
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Errors of a patch name the field without the prefix a nested input would have.

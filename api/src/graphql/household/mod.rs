@@ -17,10 +17,6 @@ use sea_orm::{QueryFilter, QueryOrder};
 pub use card::CardAsOf;
 pub use edit::{
     HouseholdMutation, check_household_version, household_for_change, household_for_change_by_id,
-    phone,
-};
-pub(crate) use edit::{
-    amount, check_causes, check_income, check_member, ensure_not_on_file, replace_causes,
 };
 pub use filter::{HouseholdFilter, HouseholdOrder};
 

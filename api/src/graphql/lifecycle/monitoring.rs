@@ -29,7 +29,7 @@ use crate::access;
 use crate::audit::{self, Actor, Change};
 use crate::domain::calendar;
 use crate::domain::lifecycle::Action;
-use crate::domain::write::{self, Claim};
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 
 /// How far back the day a risk was found may lie.
@@ -236,7 +236,7 @@ impl MonitoringMutation {
     ) -> ApiResult<MonitoringCase> {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
-        let user_id = viewer.user()?.id;
+        viewer.user()?;
         let today = calendar::today();
         let reason = required_text(&input.reason, "reason", MAX_TEXT)?;
         if input.risks.is_empty() {
@@ -259,61 +259,65 @@ impl MonitoringMutation {
                 format!("the day the risk was found may be at most {MAX_BACKDATE_DAYS} days back"),
             ));
         }
-        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "startMonitoring", &input).await?
-        {
-            let first = monitoring_case::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| ApiError::not_found("MonitoringCase"))?;
-            txn.commit().await?;
-            return Ok(MonitoringCase(first));
-        }
-        let home = household_for_change(&txn, viewer, &input.household_id, "householdId").await?;
-        check_household_version(viewer, input.version, &home)?;
-        let to = next_state(&home, Action::StartMonitoring(input.category), "category")?;
-        let now = Utc::now();
-        let case = monitoring_case::ActiveModel {
-            household_id: Set(home.id),
-            category: Set(input.category),
-            found_by: Set(input.found_by),
-            started_on: Set(started_on),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let created = write::create::<monitoring_case::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "startMonitoring",
+            &input,
+            async |txn| {
+                let mut audit = Vec::new();
+                let home =
+                    household_for_change(txn, viewer, &input.household_id, "householdId").await?;
+                check_household_version(viewer, input.version, &home)?;
+                let to = next_state(&home, Action::StartMonitoring(input.category), "category")?;
+                let now = Utc::now();
+                let case = monitoring_case::ActiveModel {
+                    household_id: Set(home.id),
+                    category: Set(input.category),
+                    found_by: Set(input.found_by),
+                    started_on: Set(started_on),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                monitoring_risk::Entity::insert_many(input.risks.iter().map(|risk| {
+                    monitoring_risk::ActiveModel {
+                        case_id: Set(case.id),
+                        risk: Set(*risk),
+                    }
+                }))
+                .exec_without_returning(txn)
+                .await?;
+                let change = Change {
+                    action: "monitoringCase.create",
+                    entity_type: "MonitoringCase",
+                    entity_id: case.id,
+                    before: None,
+                    after: Some(case_snapshot(&case, &input.risks)),
+                };
+                audit.push(change);
+                let change = StatusChangeOf {
+                    action: Action::StartMonitoring(input.category),
+                    to,
+                    year: None,
+                    reason: &reason,
+                    proposal_id: None,
+                };
+                change_status(txn, &actor, &home, change).await?;
+                Ok(Created {
+                    id: case.id,
+                    row: case,
+                    audit,
+                })
+            },
+        )
         .await?;
-        monitoring_risk::Entity::insert_many(input.risks.iter().map(|risk| {
-            monitoring_risk::ActiveModel {
-                case_id: Set(case.id),
-                risk: Set(*risk),
-            }
-        }))
-        .exec_without_returning(&txn)
-        .await?;
-        let change = Change {
-            action: "monitoringCase.create",
-            entity_type: "MonitoringCase",
-            entity_id: case.id,
-            before: None,
-            after: Some(case_snapshot(&case, &input.risks)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        let change = StatusChangeOf {
-            action: Action::StartMonitoring(input.category),
-            to,
-            year: None,
-            reason: &reason,
-            proposal_id: None,
-        };
-        change_status(&txn, &actor, &home, change).await?;
-        write::settle(&txn, user_id, key, case.id).await?;
-        txn.commit().await?;
-        Ok(MonitoringCase(case))
+        Ok(MonitoringCase(created))
     }
 
     /// Marks the risk of a monitored household eliminated and ends its monitoring (风险消除).

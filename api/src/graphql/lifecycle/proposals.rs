@@ -27,7 +27,7 @@ use crate::audit::{self, Actor, Change};
 use crate::domain::calendar;
 use crate::domain::lifecycle::{self, Action, OPEN_STAGES, stage_name};
 use crate::domain::notice::{self, Notice};
-use crate::domain::write::{self, Claim};
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::notice::PaperNoticeInput;
 use crate::policy;
@@ -305,64 +305,69 @@ impl ProposalMutation {
                 paper: "paperNotice",
             },
         )?;
-        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) = write::claim(&txn, user_id, key, "propose", &input).await? {
-            let first = proposal::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| ApiError::not_found("Proposal"))?;
-            txn.commit().await?;
-            return Ok(Proposal(first));
-        }
-        let home = household_for_change(&txn, viewer, &input.household_id, "householdId").await?;
-        let action = match input.kind {
-            ProposalKind::Identification => Action::Identify,
-            ProposalKind::Exit => Action::Exit,
-        };
-        next_state(&home, action, "kind")?;
-        if let Some(year) = input.exit_year
-            && let Some(why) = exit_refusal(&txn, &home, year).await?
-        {
-            return Err(ApiError::bad_input("exitYear", why));
-        }
-        if let Some(open) = open_proposal(&txn, home.id).await? {
-            return Err(ApiError::Conflict(format!(
-                "the household already has a proposal in progress (stage {}); decide or withdraw it first",
-                stage_name(open.stage)
-            )));
-        }
-        let now = Utc::now();
-        let created = proposal::ActiveModel {
-            household_id: Set(home.id),
-            kind: Set(input.kind),
-            stage: Set(ProposalStage::Notice),
-            reason: Set(reason),
-            evidence: Set(json!(evidence).to_string()),
-            exit_year: Set(input.exit_year),
-            notice_starts_on: Set(notice.starts_on),
-            notice_ends_on: Set(notice.ends_on),
-            notice_posted_by: Set(notice.paper.as_ref().map(|p| p.posted_by.clone())),
-            notice_posted_at: Set(notice.paper.as_ref().map(|p| p.posted_at.clone())),
-            notice_evidence: Set(notice.paper.map(|p| p.evidence)),
-            proposer_id: Set(user_id),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let created = write::create::<proposal::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "propose",
+            &input,
+            async |txn| {
+                let mut audit = Vec::new();
+                let home = household_for_change(txn, viewer, &input.household_id, "householdId").await?;
+                let action = match input.kind {
+                    ProposalKind::Identification => Action::Identify,
+                    ProposalKind::Exit => Action::Exit,
+                };
+                next_state(&home, action, "kind")?;
+                if let Some(year) = input.exit_year
+                    && let Some(why) = exit_refusal(txn, &home, year).await?
+                {
+                    return Err(ApiError::bad_input("exitYear", why));
+                }
+                if let Some(open) = open_proposal(txn, home.id).await? {
+                    return Err(ApiError::Conflict(format!(
+                        "the household already has a proposal in progress (stage {}); decide or withdraw it first",
+                        stage_name(open.stage)
+                    )));
+                }
+                let now = Utc::now();
+                let created = proposal::ActiveModel {
+                    household_id: Set(home.id),
+                    kind: Set(input.kind),
+                    stage: Set(ProposalStage::Notice),
+                    reason: Set(reason),
+                    evidence: Set(json!(evidence).to_string()),
+                    exit_year: Set(input.exit_year),
+                    notice_starts_on: Set(notice.starts_on),
+                    notice_ends_on: Set(notice.ends_on),
+                    notice_posted_by: Set(notice.paper.as_ref().map(|p| p.posted_by.clone())),
+                    notice_posted_at: Set(notice.paper.as_ref().map(|p| p.posted_at.clone())),
+                    notice_evidence: Set(notice.paper.map(|p| p.evidence)),
+                    proposer_id: Set(user_id),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                let change = Change {
+                    action: "proposal.create",
+                    entity_type: "Proposal",
+                    entity_id: created.id,
+                    before: None,
+                    after: Some(proposal_snapshot(&created)),
+                };
+                audit.push(change);
+                Ok(Created {
+                    id: created.id,
+                    row: created,
+                    audit,
+                })
+            },
+        )
         .await?;
-        let change = Change {
-            action: "proposal.create",
-            entity_type: "Proposal",
-            entity_id: created.id,
-            before: None,
-            after: Some(proposal_snapshot(&created)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        write::settle(&txn, user_id, key, created.id).await?;
-        txn.commit().await?;
         Ok(Proposal(created))
     }
 
@@ -388,53 +393,56 @@ impl ProposalMutation {
                 "an objection cannot be received in the future",
             ));
         }
-        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "recordObjection", &input).await?
-        {
-            let first = objection::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| ApiError::not_found("Objection"))?;
-            txn.commit().await?;
-            return Ok(Objection(first));
-        }
-        let target = locked_proposal(&txn, viewer, &input.proposal_id).await?;
-        require_stage(&target, &OPEN_STAGES, "receive objections")?;
-        if received_on < target.notice_starts_on || received_on > target.notice_ends_on {
-            return Err(ApiError::bad_input(
-                "receivedOn",
-                format!(
-                    "objections are received during the notice, {} to {}",
-                    target.notice_starts_on, target.notice_ends_on
-                ),
-            ));
-        }
-        let now = Utc::now();
-        let created = objection::ActiveModel {
-            proposal_id: Set(target.id),
-            objector: Set(objector),
-            content: Set(content),
-            received_on: Set(received_on),
-            recorder_id: Set(user_id),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let created = write::create::<objection::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "recordObjection",
+            &input,
+            async |txn| {
+                let mut audit = Vec::new();
+                let target = locked_proposal(txn, viewer, &input.proposal_id).await?;
+                require_stage(&target, &OPEN_STAGES, "receive objections")?;
+                if received_on < target.notice_starts_on || received_on > target.notice_ends_on {
+                    return Err(ApiError::bad_input(
+                        "receivedOn",
+                        format!(
+                            "objections are received during the notice, {} to {}",
+                            target.notice_starts_on, target.notice_ends_on
+                        ),
+                    ));
+                }
+                let now = Utc::now();
+                let created = objection::ActiveModel {
+                    proposal_id: Set(target.id),
+                    objector: Set(objector),
+                    content: Set(content),
+                    received_on: Set(received_on),
+                    recorder_id: Set(user_id),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                let change = Change {
+                    action: "objection.create",
+                    entity_type: "Objection",
+                    entity_id: created.id,
+                    before: None,
+                    after: Some(objection_snapshot(&created)),
+                };
+                audit.push(change);
+                Ok(Created {
+                    id: created.id,
+                    row: created,
+                    audit,
+                })
+            },
+        )
         .await?;
-        let change = Change {
-            action: "objection.create",
-            entity_type: "Objection",
-            entity_id: created.id,
-            before: None,
-            after: Some(objection_snapshot(&created)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        write::settle(&txn, user_id, key, created.id).await?;
-        txn.commit().await?;
         Ok(Objection(created))
     }
 

@@ -17,7 +17,7 @@ use super::relay::{NodeKind, decode_id_of};
 use super::{actor, db, loaders, viewer};
 use crate::access;
 use crate::audit::{self, Change};
-use crate::domain::write::{self, Claim};
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 
 pub struct Pairing(pub helper_pairing::Model);
@@ -109,7 +109,6 @@ impl PairingMutation {
         idempotency_key: Option<String>,
     ) -> ApiResult<Pairing> {
         let actor = actor(ctx)?;
-        let user_id = viewer(ctx)?.user()?.id;
         let home = reachable_household(ctx, &household_id).await?;
         let helper = helper_cadre(ctx, &helper_username).await?;
         let unit = unit.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
@@ -119,38 +118,42 @@ impl PairingMutation {
             "unit": unit,
         });
         let now = Utc::now();
-        let txn = write::begin(db(ctx)?).await?;
         let key = idempotency_key.as_deref();
-        if let Claim::Replay(id) = write::claim(&txn, user_id, key, "pairHelper", &request).await? {
-            return helper_pairing::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .map(Pairing)
-                .ok_or_else(|| ApiError::not_found("Pairing"));
-        }
-        let pairing = helper_pairing::ActiveModel {
-            helper_id: Set(helper.id),
-            household_id: Set(home.id),
-            unit: Set(unit),
-            started_on: Set(now.date_naive()),
-            ended_on: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let pairing = write::create::<helper_pairing::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "pairHelper",
+            &request,
+            async |txn| {
+                let pairing = helper_pairing::ActiveModel {
+                    helper_id: Set(helper.id),
+                    household_id: Set(home.id),
+                    unit: Set(unit),
+                    started_on: Set(now.date_naive()),
+                    ended_on: Set(None),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                let audit = vec![Change {
+                    action: "pairing.create",
+                    entity_type: "Pairing",
+                    entity_id: pairing.id,
+                    before: None,
+                    after: Some(snapshot(&pairing)),
+                }];
+                Ok(Created {
+                    id: pairing.id,
+                    row: pairing,
+                    audit,
+                })
+            },
+        )
         .await?;
-        write::settle(&txn, user_id, key, pairing.id).await?;
-        let change = Change {
-            action: "pairing.create",
-            entity_type: "Pairing",
-            entity_id: pairing.id,
-            before: None,
-            after: Some(snapshot(&pairing)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
         Ok(Pairing(pairing))
     }
 

@@ -18,7 +18,7 @@ use super::super::{actor, db, loaders, optional_text, page, required_text, viewe
 use crate::access::{self, Viewer};
 use crate::audit::{self, Change};
 use crate::domain::calendar;
-use crate::domain::write::{self, Claim};
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
 
@@ -347,54 +347,58 @@ impl UnitMutation {
         idempotency_key: Option<String>,
     ) -> ApiResult<HelperUnit> {
         let actor = actor(ctx)?;
-        let user_id = viewer(ctx)?.user()?.id;
+        viewer(ctx)?.user()?;
         let name = required_text(&name, "name", MAX_UNIT_NAME_CHARS)?;
         let request = json!({ "name": name, "kind": kind });
-        let txn = write::begin(db(ctx)?).await?;
         let key = idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "createHelperUnit", &request).await?
-        {
-            return helper_unit::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .map(HelperUnit)
-                .ok_or_else(|| ApiError::not_found("HelperUnit"));
-        }
-        let taken = || ApiError::Conflict(format!("a helper unit named {name} exists"));
-        let existing = helper_unit::Entity::find()
-            .filter(helper_unit::Column::Name.eq(&name))
-            .one(&txn)
-            .await?;
-        if existing.is_some() {
-            return Err(taken());
-        }
-        let now = Utc::now();
-        let unit = helper_unit::ActiveModel {
-            name: Set(name.clone()),
-            kind: Set(kind),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict(_) => taken(),
-            other => other,
-        })?;
-        write::settle(&txn, user_id, key, unit.id).await?;
-        let change = Change {
-            action: "helper_unit.create",
-            entity_type: "HelperUnit",
-            entity_id: unit.id,
-            before: None,
-            after: Some(unit_snapshot(&unit)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
-        Ok(HelperUnit(unit))
+        let created = write::create::<helper_unit::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "createHelperUnit",
+            &request,
+            async |txn| {
+                let mut audit = Vec::new();
+                let taken = || ApiError::Conflict(format!("a helper unit named {name} exists"));
+                let existing = helper_unit::Entity::find()
+                    .filter(helper_unit::Column::Name.eq(&name))
+                    .one(txn)
+                    .await?;
+                if existing.is_some() {
+                    return Err(taken());
+                }
+                let now = Utc::now();
+                let unit = helper_unit::ActiveModel {
+                    name: Set(name.clone()),
+                    kind: Set(kind),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await
+                .map_err(|e| match ApiError::from(e) {
+                    ApiError::Conflict(_) => taken(),
+                    other => other,
+                })?;
+                let change = Change {
+                    action: "helper_unit.create",
+                    entity_type: "HelperUnit",
+                    entity_id: unit.id,
+                    before: None,
+                    after: Some(unit_snapshot(&unit)),
+                };
+                audit.push(change);
+                Ok(Created {
+                    id: unit.id,
+                    row: unit,
+                    audit,
+                })
+            },
+        )
+        .await?;
+        Ok(HelperUnit(created))
     }
 
     /// Pairs a helper unit with a village (单位包村).
@@ -409,64 +413,68 @@ impl UnitMutation {
         idempotency_key: Option<String>,
     ) -> ApiResult<UnitPairing> {
         let actor = actor(ctx)?;
-        let user_id = viewer(ctx)?.user()?.id;
+        viewer(ctx)?.user()?;
         let unit = helper_unit(ctx, &unit_id, "unitId").await?;
         let village = village_in_charge(ctx, &village_id, "villageId").await?;
         let request = json!({ "unit": unit.id, "village": village.id });
-        let txn = write::begin(db(ctx)?).await?;
         let key = idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "pairUnitWithVillage", &request).await?
-        {
-            return unit_pairing::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .map(UnitPairing)
-                .ok_or_else(|| ApiError::not_found("UnitPairing"));
-        }
-        let taken = || {
-            ApiError::Conflict(format!(
-                "{} already helps the village {}",
-                unit.name, village.name
-            ))
-        };
-        let active = unit_pairing::Entity::find()
-            .filter(unit_pairing::Column::UnitId.eq(unit.id))
-            .filter(unit_pairing::Column::VillageId.eq(village.id))
-            .filter(unit_pairing::Column::EndedOn.is_null())
-            .one(&txn)
-            .await?;
-        if active.is_some() {
-            return Err(taken());
-        }
-        let now = Utc::now();
-        let pairing = unit_pairing::ActiveModel {
-            unit_id: Set(unit.id),
-            village_id: Set(village.id),
-            started_on: Set(calendar::today()),
-            ended_on: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict(_) => taken(),
-            other => other,
-        })?;
-        write::settle(&txn, user_id, key, pairing.id).await?;
-        let change = Change {
-            action: "unit_pairing.create",
-            entity_type: "UnitPairing",
-            entity_id: pairing.id,
-            before: None,
-            after: Some(pairing_snapshot(&pairing)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
-        Ok(UnitPairing(pairing))
+        let created = write::create::<unit_pairing::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "pairUnitWithVillage",
+            &request,
+            async |txn| {
+                let mut audit = Vec::new();
+                let taken = || {
+                    ApiError::Conflict(format!(
+                        "{} already helps the village {}",
+                        unit.name, village.name
+                    ))
+                };
+                let active = unit_pairing::Entity::find()
+                    .filter(unit_pairing::Column::UnitId.eq(unit.id))
+                    .filter(unit_pairing::Column::VillageId.eq(village.id))
+                    .filter(unit_pairing::Column::EndedOn.is_null())
+                    .one(txn)
+                    .await?;
+                if active.is_some() {
+                    return Err(taken());
+                }
+                let now = Utc::now();
+                let pairing = unit_pairing::ActiveModel {
+                    unit_id: Set(unit.id),
+                    village_id: Set(village.id),
+                    started_on: Set(calendar::today()),
+                    ended_on: Set(None),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await
+                .map_err(|e| match ApiError::from(e) {
+                    ApiError::Conflict(_) => taken(),
+                    other => other,
+                })?;
+                let change = Change {
+                    action: "unit_pairing.create",
+                    entity_type: "UnitPairing",
+                    entity_id: pairing.id,
+                    before: None,
+                    after: Some(pairing_snapshot(&pairing)),
+                };
+                audit.push(change);
+                Ok(Created {
+                    id: pairing.id,
+                    row: pairing,
+                    audit,
+                })
+            },
+        )
+        .await?;
+        Ok(UnitPairing(created))
     }
 
     /// Ends the current pairing of a helper unit with a village (解除单位包村).
@@ -512,7 +520,7 @@ impl UnitMutation {
         input: AppointVillageStaffInput,
     ) -> ApiResult<VillageStaff> {
         let actor = actor(ctx)?;
-        let user_id = viewer(ctx)?.user()?.id;
+        viewer(ctx)?.user()?;
         let name = required_text(&input.name, "name", MAX_STAFF_NAME_CHARS)?;
         let phone = check_phone(input.phone.as_deref())?;
         let started_on = check_posting_day(
@@ -537,55 +545,59 @@ impl UnitMutation {
             "phone": phone,
             "startedOn": started_on,
         });
-        let txn = write::begin(db(ctx)?).await?;
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "appointVillageStaff", &request).await?
-        {
-            return village_staff::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .map(VillageStaff)
-                .ok_or_else(|| ApiError::not_found("VillageStaff"));
-        }
-        if input.role == VillageStaffRole::FirstSecretary
-            && serving_first_secretary(&txn, village.id).await?.is_some()
-        {
-            return Err(first_secretary_taken(&village));
-        }
-        let now = Utc::now();
-        let staff = village_staff::ActiveModel {
-            village_id: Set(village.id),
-            role: Set(input.role),
-            name: Set(name),
-            user_id: Set(account.as_ref().map(|a| a.id)),
-            unit_id: Set(unit.as_ref().map(|u| u.id)),
-            phone: Set(phone),
-            started_on: Set(started_on),
-            ended_on: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict(_) => first_secretary_taken(&village),
-            other => other,
-        })?;
-        write::settle(&txn, user_id, key, staff.id).await?;
-        let username = account.as_ref().map(|a| a.username.as_str());
-        let change = Change {
-            action: "village_staff.appoint",
-            entity_type: "VillageStaff",
-            entity_id: staff.id,
-            before: None,
-            after: Some(staff_snapshot(&staff, username)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
-        Ok(VillageStaff(staff))
+        let created = write::create::<village_staff::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "appointVillageStaff",
+            &request,
+            async |txn| {
+                let mut audit = Vec::new();
+                if input.role == VillageStaffRole::FirstSecretary
+                    && serving_first_secretary(txn, village.id).await?.is_some()
+                {
+                    return Err(first_secretary_taken(&village));
+                }
+                let now = Utc::now();
+                let staff = village_staff::ActiveModel {
+                    village_id: Set(village.id),
+                    role: Set(input.role),
+                    name: Set(name),
+                    user_id: Set(account.as_ref().map(|a| a.id)),
+                    unit_id: Set(unit.as_ref().map(|u| u.id)),
+                    phone: Set(phone),
+                    started_on: Set(started_on),
+                    ended_on: Set(None),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await
+                .map_err(|e| match ApiError::from(e) {
+                    ApiError::Conflict(_) => first_secretary_taken(&village),
+                    other => other,
+                })?;
+                let username = account.as_ref().map(|a| a.username.as_str());
+                let change = Change {
+                    action: "village_staff.appoint",
+                    entity_type: "VillageStaff",
+                    entity_id: staff.id,
+                    before: None,
+                    after: Some(staff_snapshot(&staff, username)),
+                };
+                audit.push(change);
+                Ok(Created {
+                    id: staff.id,
+                    row: staff,
+                    audit,
+                })
+            },
+        )
+        .await?;
+        Ok(VillageStaff(created))
     }
 
     /// Ends a posting to a village (驻村干部离岗).

@@ -17,9 +17,9 @@ use super::super::household::Household;
 use super::super::relay::{NodeKind, global_id};
 use super::super::{actor, db, loaders, required_text, viewer};
 use super::reachable_household;
-use crate::audit::{self, Change};
+use crate::audit::Change;
 use crate::domain::calendar;
-use crate::domain::write::{self, Claim};
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 
 /// Longest notes of a visit, in characters.
@@ -263,47 +263,54 @@ impl VisitMutation {
             "location": checked.location,
             "photos": checked.photos,
         });
-        let txn = write::begin(db(ctx)?).await?;
         let key = Some(input.idempotency_key.as_str());
-        if let Claim::Replay(id) = write::claim(&txn, user.id, key, "recordVisit", &request).await?
-        {
-            return visit::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .map(Visit)
-                .ok_or_else(|| ApiError::not_found("Visit"));
-        }
-        let photos = serde_json::to_string(&checked.photos)
-            .map_err(|e| ApiError::Internal(format!("serialising photos: {e}")))?;
-        let recorded = visit::ActiveModel {
-            household_id: Set(home.id),
-            visitor_id: Set(user.id),
-            visited_on: Set(checked.visited_on),
-            notes: Set(checked.notes.clone()),
-            latitude: Set(checked.location.map(|(latitude, _)| latitude)),
-            longitude: Set(checked.location.map(|(_, longitude)| longitude)),
-            photos: Set(photos),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let created = write::create::<visit::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "recordVisit",
+            &request,
+            async |txn| {
+                let mut audit = Vec::new();
+                let photos = serde_json::to_string(&checked.photos)
+                    .map_err(|e| ApiError::Internal(format!("serialising photos: {e}")))?;
+                let recorded = visit::ActiveModel {
+                    household_id: Set(home.id),
+                    visitor_id: Set(user.id),
+                    visited_on: Set(checked.visited_on),
+                    notes: Set(checked.notes.clone()),
+                    latitude: Set(checked.location.map(|(latitude, _)| latitude)),
+                    longitude: Set(checked.location.map(|(_, longitude)| longitude)),
+                    photos: Set(photos),
+                    created_at: Set(Utc::now()),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                visit_help::Entity::insert_many(checked.help.iter().map(|kind| {
+                    visit_help::ActiveModel {
+                        visit_id: Set(recorded.id),
+                        kind: Set(*kind),
+                    }
+                }))
+                .exec_without_returning(txn)
+                .await?;
+                let change = Change {
+                    action: "visit.create",
+                    entity_type: "Visit",
+                    entity_id: recorded.id,
+                    before: None,
+                    after: Some(snapshot(&recorded, &user.username, &checked)),
+                };
+                audit.push(change);
+                Ok(Created {
+                    id: recorded.id,
+                    row: recorded,
+                    audit,
+                })
+            },
+        )
         .await?;
-        visit_help::Entity::insert_many(checked.help.iter().map(|kind| visit_help::ActiveModel {
-            visit_id: Set(recorded.id),
-            kind: Set(*kind),
-        }))
-        .exec_without_returning(&txn)
-        .await?;
-        write::settle(&txn, user.id, key, recorded.id).await?;
-        let change = Change {
-            action: "visit.create",
-            entity_type: "Visit",
-            entity_id: recorded.id,
-            before: None,
-            after: Some(snapshot(&recorded, &user.username, &checked)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
-        Ok(Visit(recorded))
+        Ok(Visit(created))
     }
 }

@@ -25,7 +25,7 @@ use super::{
 use crate::access::{self, Viewer};
 use crate::audit::{self, Change};
 use crate::domain::calendar;
-use crate::domain::write::{self, Claim};
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 
 /// Longest project name, in characters (as the column holds).
@@ -311,7 +311,7 @@ impl ProjectEditMutation {
     ) -> ApiResult<Project> {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
-        let user_id = viewer.user()?.id;
+        viewer.user()?;
         let name = required_text(&input.name, "name", MAX_NAME_CHARS)?;
         let implementer = required_text(&input.implementer, "implementer", MAX_IMPLEMENTER_CHARS)?;
         let year = check_year(input.year)?;
@@ -327,96 +327,102 @@ impl ProjectEditMutation {
             "benefitMechanism",
             "poverty-reduction mechanism (带贫减贫机制)",
         )?;
-        let txn = write::begin(db(ctx)?).await?;
-        let villages = villages_named(&txn, &input.village_ids).await?;
-        check_answers_for(viewer, &villages)?;
-        let enterprise =
-            enterprise_named(&txn, viewer, input.implementer_enterprise_id.as_ref()).await?;
-        let field = "beneficiaryHouseholdIds";
-        let ids = input.beneficiary_household_ids.unwrap_or_default();
-        let beneficiaries = beneficiaries_named(&txn, viewer, &ids, field, &villages).await?;
+        let ids = input.beneficiary_household_ids.clone().unwrap_or_default();
         let request = json!({
             "name": name,
             "kind": input.kind,
             "year": year,
-            "villages": village_ids(&villages),
+            "villages": input.village_ids,
             "implementer": implementer,
-            "enterprise": enterprise,
+            "enterprise": input.implementer_enterprise_id,
             "budgetFen": budget_fen,
             "plannedStart": input.planned_start,
             "plannedEnd": input.planned_end,
             "targets": targets,
             "mechanism": mechanism,
-            "beneficiaries": beneficiaries,
+            "beneficiaries": ids,
         });
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "createProject", &request).await?
-        {
-            let found = project::Entity::find_by_id(id).one(&txn).await?;
-            return found
-                .map(Project)
-                .ok_or_else(|| ApiError::not_found("Project"));
-        }
-        let now = Utc::now();
-        let created = project::ActiveModel {
-            name: Set(name),
-            kind: Set(input.kind),
-            status: Set(ProjectStatus::Library),
-            year: Set(year),
-            implementer: Set(implementer),
-            implementer_enterprise_id: Set(enterprise),
-            budget_fen: Set(budget_fen),
-            start_date: Set(input.planned_start),
-            end_date: Set(input.planned_end),
-            performance_targets: Set(Some(targets)),
-            benefit_mechanism: Set(Some(mechanism)),
-            progress_percent: Set(0),
-            actual_start_date: Set(None),
-            actual_end_date: Set(None),
-            notice_starts_on: Set(None),
-            notice_ends_on: Set(None),
-            approved_on: Set(None),
-            accepted_on: Set(None),
-            announced_on: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        insert_villages(&txn, created.id, &villages).await?;
-        insert_beneficiaries(&txn, created.id, &beneficiaries).await?;
-        let note = "entered the county project library".to_owned();
-        let today = calendar::today();
-        record_step(
-            &txn,
+        let created = write::create::<project::Entity, _>(
+            db(ctx)?,
             &actor,
-            created.id,
-            None,
-            ProjectStatus::Library,
-            today,
-            note,
+            key,
+            "createProject",
+            &request,
+            async |txn| {
+                let mut audit = Vec::new();
+                let villages = villages_named(txn, &input.village_ids).await?;
+                check_answers_for(viewer, &villages)?;
+                let enterprise =
+                    enterprise_named(txn, viewer, input.implementer_enterprise_id.as_ref()).await?;
+                let field = "beneficiaryHouseholdIds";
+                let beneficiaries =
+                    beneficiaries_named(txn, viewer, &ids, field, &villages).await?;
+                let now = Utc::now();
+                let created = project::ActiveModel {
+                    name: Set(name),
+                    kind: Set(input.kind),
+                    status: Set(ProjectStatus::Library),
+                    year: Set(year),
+                    implementer: Set(implementer),
+                    implementer_enterprise_id: Set(enterprise),
+                    budget_fen: Set(budget_fen),
+                    start_date: Set(input.planned_start),
+                    end_date: Set(input.planned_end),
+                    performance_targets: Set(Some(targets)),
+                    benefit_mechanism: Set(Some(mechanism)),
+                    progress_percent: Set(0),
+                    actual_start_date: Set(None),
+                    actual_end_date: Set(None),
+                    notice_starts_on: Set(None),
+                    notice_ends_on: Set(None),
+                    approved_on: Set(None),
+                    accepted_on: Set(None),
+                    announced_on: Set(None),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                insert_villages(txn, created.id, &villages).await?;
+                insert_beneficiaries(txn, created.id, &beneficiaries).await?;
+                let note = "entered the county project library".to_owned();
+                let today = calendar::today();
+                record_step(
+                    txn,
+                    &actor,
+                    created.id,
+                    None,
+                    ProjectStatus::Library,
+                    today,
+                    note,
+                )
+                .await?;
+                let after = with_ids(
+                    snapshot(&created),
+                    "villages",
+                    NodeKind::Village,
+                    &village_ids(&villages),
+                );
+                let after = with_ids(after, "beneficiaries", NodeKind::Household, &beneficiaries);
+                let change = Change {
+                    action: "project.create",
+                    entity_type: "Project",
+                    entity_id: created.id,
+                    before: None,
+                    after: Some(after),
+                };
+                audit.push(change);
+                Ok(Created {
+                    id: created.id,
+                    row: created,
+                    audit,
+                })
+            },
         )
         .await?;
-        write::settle(&txn, user_id, key, created.id).await?;
-        let after = with_ids(
-            snapshot(&created),
-            "villages",
-            NodeKind::Village,
-            &village_ids(&villages),
-        );
-        let after = with_ids(after, "beneficiaries", NodeKind::Household, &beneficiaries);
-        let change = Change {
-            action: "project.create",
-            entity_type: "Project",
-            entity_id: created.id,
-            before: None,
-            after: Some(after),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
         Ok(Project(created))
     }
 

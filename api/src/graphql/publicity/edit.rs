@@ -17,7 +17,7 @@ use super::{Audience, Policy, audiences, snapshot};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Change};
 use crate::domain::calendar;
-use crate::domain::write::{self, Claim};
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::relay::{NodeKind, decode_id_of};
 use crate::graphql::{actor, db, required_text, viewer};
@@ -263,9 +263,6 @@ impl PolicyMutation {
         let issuing_body = required_text(&input.issuing_body, "issuingBody", MAX_ISSUER_CHARS)?;
         let effective_on = effective_on(input.effective_on)?;
         let roles = audience_roles(&input.audience_roles)?;
-        let txn = write::begin(db(ctx)?).await?;
-        let regions = audience_regions(&txn, &input.audience_region_ids).await?;
-        reachable(&roles, &regions)?;
         let request = serde_json::json!({
             "title": title,
             "body": body,
@@ -273,51 +270,58 @@ impl PolicyMutation {
             "issuingBody": issuing_body,
             "effectiveOn": effective_on,
             "audienceRoles": roles,
-            "audienceRegions": regions.iter().map(|r| r.id).collect::<Vec<_>>(),
+            "audienceRegions": input.audience_region_ids,
         });
         let key = input.idempotency_key.as_deref();
-        if let Claim::Replay(id) =
-            write::claim(&txn, user_id, key, "createPolicy", &request).await?
-        {
-            return policy::Entity::find_by_id(id)
-                .one(&txn)
-                .await?
-                .map(Policy)
-                .ok_or_else(|| ApiError::Internal(format!("policy {id} vanished")));
-        }
-        let now = Utc::now();
-        let created = policy::ActiveModel {
-            title: Set(title),
-            body: Set(body),
-            category: Set(input.category),
-            issuing_body: Set(issuing_body),
-            effective_on: Set(effective_on),
-            status: Set(PolicyStatus::Draft),
-            published_at: Set(None),
-            published_by: Set(None),
-            withdrawn_at: Set(None),
-            withdrawn_by: Set(None),
-            withdrawal_reason: Set(None),
-            created_by: Set(Some(user_id)),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
+        let created = write::create::<policy::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "createPolicy",
+            &request,
+            async |txn| {
+                let mut audit = Vec::new();
+                let regions = audience_regions(txn, &input.audience_region_ids).await?;
+                reachable(&roles, &regions)?;
+                let now = Utc::now();
+                let created = policy::ActiveModel {
+                    title: Set(title),
+                    body: Set(body),
+                    category: Set(input.category),
+                    issuing_body: Set(issuing_body),
+                    effective_on: Set(effective_on),
+                    status: Set(PolicyStatus::Draft),
+                    published_at: Set(None),
+                    published_by: Set(None),
+                    withdrawn_at: Set(None),
+                    withdrawn_by: Set(None),
+                    withdrawal_reason: Set(None),
+                    created_by: Set(Some(user_id)),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                let audience = Audience { roles, regions };
+                write_audience(txn, created.id, &audience).await?;
+                let change = Change {
+                    action: "policy.create",
+                    entity_type: "Policy",
+                    entity_id: created.id,
+                    before: None,
+                    after: Some(snapshot(&created, &audience)),
+                };
+                audit.push(change);
+                Ok(Created {
+                    id: created.id,
+                    row: created,
+                    audit,
+                })
+            },
+        )
         .await?;
-        let audience = Audience { roles, regions };
-        write_audience(&txn, created.id, &audience).await?;
-        write::settle(&txn, user_id, key, created.id).await?;
-        let change = Change {
-            action: "policy.create",
-            entity_type: "Policy",
-            entity_id: created.id,
-            before: None,
-            after: Some(snapshot(&created, &audience)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
         Ok(Policy(created))
     }
 

@@ -17,9 +17,9 @@ use super::{Complaint, ComplaintProgress, snapshot};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
 use crate::domain::calendar;
-use crate::domain::write::{self, Claim};
+use crate::domain::text::phone;
+use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::household::phone;
 use crate::graphql::relay::{NodeKind, decode_id_of};
 use crate::graphql::{RequestData, actor, data, db, optional_text, required_text, viewer};
 use crate::policy;
@@ -275,13 +275,6 @@ async fn complaint_to_change(
         .ok_or_else(|| ApiError::not_found("Complaint"))
 }
 
-async fn complaint_by_id(txn: &DatabaseTransaction, id: i64) -> ApiResult<complaint::Model> {
-    complaint::Entity::find_by_id(id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| ApiError::Internal(format!("complaint {id} vanished")))
-}
-
 /// A complaint or problem clue (投诉举报).
 #[derive(InputObject)]
 pub struct SubmitComplaintInput {
@@ -421,71 +414,63 @@ impl SupervisionMutation {
         )?;
         let phone = phone("complainantPhone", input.complainant_phone.as_deref())?;
         let key = input.idempotency_key.as_deref();
-        if actor.user_id.is_none() && key.is_some() {
-            return Err(ApiError::bad_input(
-                "idempotencyKey",
-                "idempotency keys are for signed-in callers; leave it out",
-            ));
-        }
-        let txn = write::begin(db(ctx)?).await?;
-        let subject = subject(
-            &txn,
-            input.subject_kind,
-            input.subject_id.as_ref(),
-            input.village_id.as_ref(),
+        let request = json!({
+            "subjectKind": input.subject_kind,
+            "subjectId": input.subject_id,
+            "villageId": input.village_id,
+            "content": content,
+            "complainantName": name,
+            "complainantPhone": phone,
+        });
+        let submitted = write::create::<complaint::Entity, _>(
+            db(ctx)?,
+            &actor,
+            key,
+            "submitComplaint",
+            &request,
+            async |txn| {
+                let subject = subject(
+                    txn,
+                    input.subject_kind,
+                    input.subject_id.as_ref(),
+                    input.village_id.as_ref(),
+                )
+                .await?;
+                let now = Utc::now();
+                let submitted = complaint::ActiveModel {
+                    tracking_number: Set(unused_tracking_number(txn).await?),
+                    subject_kind: Set(input.subject_kind),
+                    household_id: Set(subject.household_id),
+                    project_id: Set(subject.project_id),
+                    fund_entry_id: Set(subject.fund_entry_id),
+                    village_id: Set(subject.village_id),
+                    content: Set(content),
+                    complainant_name: Set(name),
+                    complainant_phone: Set(phone),
+                    submitted_by: Set(actor.user_id),
+                    status: Set(Received),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                let change = Change {
+                    action: "complaint.submit",
+                    entity_type: "Complaint",
+                    entity_id: submitted.id,
+                    before: None,
+                    after: Some(snapshot(&submitted)),
+                };
+                Ok(Created {
+                    id: submitted.id,
+                    row: submitted,
+                    audit: vec![change],
+                })
+            },
         )
         .await?;
-        if let Some(user_id) = actor.user_id {
-            let request = json!({
-                "subjectKind": input.subject_kind,
-                "household": subject.household_id,
-                "project": subject.project_id,
-                "fundEntry": subject.fund_entry_id,
-                "village": subject.village_id,
-                "content": content,
-                "complainantName": name,
-                "complainantPhone": phone,
-            });
-            if let Claim::Replay(id) =
-                write::claim(&txn, user_id, key, "submitComplaint", &request).await?
-            {
-                return complaint_by_id(&txn, id)
-                    .await
-                    .map(SubmitComplaintPayload::of);
-            }
-        }
-        let now = Utc::now();
-        let submitted = complaint::ActiveModel {
-            tracking_number: Set(unused_tracking_number(&txn).await?),
-            subject_kind: Set(input.subject_kind),
-            household_id: Set(subject.household_id),
-            project_id: Set(subject.project_id),
-            fund_entry_id: Set(subject.fund_entry_id),
-            village_id: Set(subject.village_id),
-            content: Set(content),
-            complainant_name: Set(name),
-            complainant_phone: Set(phone),
-            submitted_by: Set(actor.user_id),
-            status: Set(Received),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        if let Some(user_id) = actor.user_id {
-            write::settle(&txn, user_id, key, submitted.id).await?;
-        }
-        let change = Change {
-            action: "complaint.submit",
-            entity_type: "Complaint",
-            entity_id: submitted.id,
-            before: None,
-            after: Some(snapshot(&submitted)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
         Ok(SubmitComplaintPayload::of(submitted))
     }
 
