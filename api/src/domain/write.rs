@@ -70,6 +70,29 @@ pub struct Created<M> {
     pub audit: Vec<Change<'static>>,
 }
 
+impl<M> Created<M> {
+    /// A new row whose creation is its one audit entry, showing it as `after`.
+    pub fn new(
+        id: i64,
+        action: &'static str,
+        entity_type: &'static str,
+        after: Value,
+        row: M,
+    ) -> Self {
+        Self {
+            id,
+            row,
+            audit: vec![Change {
+                action,
+                entity_type,
+                entity_id: id,
+                before: None,
+                after: Some(after),
+            }],
+        }
+    }
+}
+
 /// Every create takes this one path: begin, present the client's idempotency
 /// key, then either answer a retry with what the first request made (read
 /// back, committed, the same for every kind of record) or run `make`, record

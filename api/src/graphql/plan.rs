@@ -295,7 +295,6 @@ impl PlanMutation {
             "addMeasure",
             &request,
             async |txn| {
-                let mut audit = Vec::new();
                 let now = Utc::now();
                 let added = measure::ActiveModel {
                     household_id: Set(home.id),
@@ -314,19 +313,13 @@ impl PlanMutation {
                 }
                 .insert(txn)
                 .await?;
-                let change = Change {
-                    action: "measure.create",
-                    entity_type: "Measure",
-                    entity_id: added.id,
-                    before: None,
-                    after: Some(snapshot(&added)),
-                };
-                audit.push(change);
-                Ok(Created {
-                    id: added.id,
-                    row: added,
-                    audit,
-                })
+                Ok(Created::new(
+                    added.id,
+                    "measure.create",
+                    "Measure",
+                    snapshot(&added),
+                    added,
+                ))
             },
         )
         .await?;

@@ -513,7 +513,6 @@ impl AssessmentMutation {
             "recordFieldCheck",
             &request,
             async |txn| {
-                let mut audit = Vec::new();
                 if assessed(txn, year).await? {
                     return Err(already_assessed(year));
                 }
@@ -531,19 +530,13 @@ impl AssessmentMutation {
                 }
                 .insert(txn)
                 .await?;
-                let change = Change {
-                    action: "assessment.field_check",
-                    entity_type: "FieldCheck",
-                    entity_id: check.id,
-                    before: None,
-                    after: Some(request.clone()),
-                };
-                audit.push(change);
-                Ok(Created {
-                    id: check.id,
-                    row: check,
-                    audit,
-                })
+                Ok(Created::new(
+                    check.id,
+                    "assessment.field_check",
+                    "FieldCheck",
+                    request.clone(),
+                    check,
+                ))
             },
         )
         .await?;

@@ -195,7 +195,6 @@ impl EditMutation {
             "createEnterprise",
             &request,
             async |txn| {
-                let mut audit = Vec::new();
                 check_code_free(txn, &code, 0).await?;
                 let now = Utc::now();
                 let created = enterprise::ActiveModel {
@@ -213,19 +212,13 @@ impl EditMutation {
                 }
                 .insert(txn)
                 .await?;
-                let change = Change {
-                    action: "enterprise.create",
-                    entity_type: "Enterprise",
-                    entity_id: created.id,
-                    before: None,
-                    after: Some(snapshot(&created)),
-                };
-                audit.push(change);
-                Ok(Created {
-                    id: created.id,
-                    row: created,
-                    audit,
-                })
+                Ok(Created::new(
+                    created.id,
+                    "enterprise.create",
+                    "Enterprise",
+                    snapshot(&created),
+                    created,
+                ))
             },
         )
         .await?;

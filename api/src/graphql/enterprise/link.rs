@@ -387,7 +387,6 @@ impl LinkMutation {
             "recordBenefitLink",
             &request,
             async |txn| {
-                let mut audit = Vec::new();
                 lock_household(txn, home.id).await?;
                 let now = Utc::now();
                 let link = benefit_link::Model {
@@ -419,19 +418,13 @@ impl LinkMutation {
                 }
                 .insert(txn)
                 .await?;
-                let change = Change {
-                    action: "benefit_link.create",
-                    entity_type: "BenefitLink",
-                    entity_id: recorded.id,
-                    before: None,
-                    after: Some(snapshot(&recorded)),
-                };
-                audit.push(change);
-                Ok(Created {
-                    id: recorded.id,
-                    row: recorded,
-                    audit,
-                })
+                Ok(Created::new(
+                    recorded.id,
+                    "benefit_link.create",
+                    "BenefitLink",
+                    snapshot(&recorded),
+                    recorded,
+                ))
             },
         )
         .await?;

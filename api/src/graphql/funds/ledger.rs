@@ -150,18 +150,13 @@ async fn append(
     entry: fund_entry::ActiveModel,
 ) -> ApiResult<Created<fund_entry::Model>> {
     let entry = entry.insert(txn).await?;
-    let change = Change {
+    Ok(Created::new(
+        entry.id,
         action,
-        entity_type: "FundEntry",
-        entity_id: entry.id,
-        before: None,
-        after: Some(entry_snapshot(&entry)),
-    };
-    Ok(Created {
-        id: entry.id,
-        row: entry,
-        audit: vec![change],
-    })
+        "FundEntry",
+        entry_snapshot(&entry),
+        entry,
+    ))
 }
 
 /// A new fund source (新增资金来源).
@@ -312,7 +307,6 @@ impl FundMutation {
             "createFundSource",
             &request,
             async |txn| {
-                let mut audit = Vec::new();
                 if let Some(donor) = donor {
                     access::select::<enterprise::Entity>(viewer)
                         .filter(enterprise::Column::Id.eq(donor))
@@ -335,19 +329,13 @@ impl FundMutation {
                 }
                 .insert(txn)
                 .await?;
-                let change = Change {
-                    action: "fund_source.create",
-                    entity_type: "FundSource",
-                    entity_id: source.id,
-                    before: None,
-                    after: Some(source_snapshot(&source)),
-                };
-                audit.push(change);
-                Ok(Created {
-                    id: source.id,
-                    row: source,
-                    audit,
-                })
+                Ok(Created::new(
+                    source.id,
+                    "fund_source.create",
+                    "FundSource",
+                    source_snapshot(&source),
+                    source,
+                ))
             },
         )
         .await?;

@@ -313,7 +313,6 @@ impl ProposalMutation {
             "propose",
             &input,
             async |txn| {
-                let mut audit = Vec::new();
                 let home = household_for_change(txn, viewer, &input.household_id, "householdId").await?;
                 let action = match input.kind {
                     ProposalKind::Identification => Action::Identify,
@@ -352,19 +351,7 @@ impl ProposalMutation {
                 }
                 .insert(txn)
                 .await?;
-                let change = Change {
-                    action: "proposal.create",
-                    entity_type: "Proposal",
-                    entity_id: created.id,
-                    before: None,
-                    after: Some(proposal_snapshot(&created)),
-                };
-                audit.push(change);
-                Ok(Created {
-                    id: created.id,
-                    row: created,
-                    audit,
-                })
+                Ok(Created::new(created.id, "proposal.create", "Proposal", proposal_snapshot(&created), created))
             },
         )
         .await?;
@@ -401,7 +388,6 @@ impl ProposalMutation {
             "recordObjection",
             &input,
             async |txn| {
-                let mut audit = Vec::new();
                 let target = locked_proposal(txn, viewer, &input.proposal_id).await?;
                 require_stage(&target, &OPEN_STAGES, "receive objections")?;
                 if received_on < target.notice_starts_on || received_on > target.notice_ends_on {
@@ -427,19 +413,13 @@ impl ProposalMutation {
                 }
                 .insert(txn)
                 .await?;
-                let change = Change {
-                    action: "objection.create",
-                    entity_type: "Objection",
-                    entity_id: created.id,
-                    before: None,
-                    after: Some(objection_snapshot(&created)),
-                };
-                audit.push(change);
-                Ok(Created {
-                    id: created.id,
-                    row: created,
-                    audit,
-                })
+                Ok(Created::new(
+                    created.id,
+                    "objection.create",
+                    "Objection",
+                    objection_snapshot(&created),
+                    created,
+                ))
             },
         )
         .await?;

@@ -139,18 +139,13 @@ impl PairingMutation {
                 }
                 .insert(txn)
                 .await?;
-                let audit = vec![Change {
-                    action: "pairing.create",
-                    entity_type: "Pairing",
-                    entity_id: pairing.id,
-                    before: None,
-                    after: Some(snapshot(&pairing)),
-                }];
-                Ok(Created {
-                    id: pairing.id,
-                    row: pairing,
-                    audit,
-                })
+                Ok(Created::new(
+                    pairing.id,
+                    "pairing.create",
+                    "Pairing",
+                    snapshot(&pairing),
+                    pairing,
+                ))
             },
         )
         .await?;

@@ -358,7 +358,6 @@ impl UnitMutation {
             "createHelperUnit",
             &request,
             async |txn| {
-                let mut audit = Vec::new();
                 let taken = || ApiError::Conflict(format!("a helper unit named {name} exists"));
                 let existing = helper_unit::Entity::find()
                     .filter(helper_unit::Column::Name.eq(&name))
@@ -382,19 +381,13 @@ impl UnitMutation {
                     ApiError::Conflict(_) => taken(),
                     other => other,
                 })?;
-                let change = Change {
-                    action: "helper_unit.create",
-                    entity_type: "HelperUnit",
-                    entity_id: unit.id,
-                    before: None,
-                    after: Some(unit_snapshot(&unit)),
-                };
-                audit.push(change);
-                Ok(Created {
-                    id: unit.id,
-                    row: unit,
-                    audit,
-                })
+                Ok(Created::new(
+                    unit.id,
+                    "helper_unit.create",
+                    "HelperUnit",
+                    unit_snapshot(&unit),
+                    unit,
+                ))
             },
         )
         .await?;
@@ -425,7 +418,6 @@ impl UnitMutation {
             "pairUnitWithVillage",
             &request,
             async |txn| {
-                let mut audit = Vec::new();
                 let taken = || {
                     ApiError::Conflict(format!(
                         "{} already helps the village {}",
@@ -458,19 +450,13 @@ impl UnitMutation {
                     ApiError::Conflict(_) => taken(),
                     other => other,
                 })?;
-                let change = Change {
-                    action: "unit_pairing.create",
-                    entity_type: "UnitPairing",
-                    entity_id: pairing.id,
-                    before: None,
-                    after: Some(pairing_snapshot(&pairing)),
-                };
-                audit.push(change);
-                Ok(Created {
-                    id: pairing.id,
-                    row: pairing,
-                    audit,
-                })
+                Ok(Created::new(
+                    pairing.id,
+                    "unit_pairing.create",
+                    "UnitPairing",
+                    pairing_snapshot(&pairing),
+                    pairing,
+                ))
             },
         )
         .await?;
@@ -553,7 +539,6 @@ impl UnitMutation {
             "appointVillageStaff",
             &request,
             async |txn| {
-                let mut audit = Vec::new();
                 if input.role == VillageStaffRole::FirstSecretary
                     && serving_first_secretary(txn, village.id).await?.is_some()
                 {
@@ -581,19 +566,13 @@ impl UnitMutation {
                     other => other,
                 })?;
                 let username = account.as_ref().map(|a| a.username.as_str());
-                let change = Change {
-                    action: "village_staff.appoint",
-                    entity_type: "VillageStaff",
-                    entity_id: staff.id,
-                    before: None,
-                    after: Some(staff_snapshot(&staff, username)),
-                };
-                audit.push(change);
-                Ok(Created {
-                    id: staff.id,
-                    row: staff,
-                    audit,
-                })
+                Ok(Created::new(
+                    staff.id,
+                    "village_staff.appoint",
+                    "VillageStaff",
+                    staff_snapshot(&staff, username),
+                    staff,
+                ))
             },
         )
         .await?;

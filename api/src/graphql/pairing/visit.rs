@@ -17,7 +17,6 @@ use super::super::household::Household;
 use super::super::relay::{NodeKind, global_id};
 use super::super::{actor, db, loaders, required_text, viewer};
 use super::reachable_household;
-use crate::audit::Change;
 use crate::domain::calendar;
 use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
@@ -271,7 +270,6 @@ impl VisitMutation {
             "recordVisit",
             &request,
             async |txn| {
-                let mut audit = Vec::new();
                 let photos = serde_json::to_string(&checked.photos)
                     .map_err(|e| ApiError::Internal(format!("serialising photos: {e}")))?;
                 let recorded = visit::ActiveModel {
@@ -295,19 +293,13 @@ impl VisitMutation {
                 }))
                 .exec_without_returning(txn)
                 .await?;
-                let change = Change {
-                    action: "visit.create",
-                    entity_type: "Visit",
-                    entity_id: recorded.id,
-                    before: None,
-                    after: Some(snapshot(&recorded, &user.username, &checked)),
-                };
-                audit.push(change);
-                Ok(Created {
-                    id: recorded.id,
-                    row: recorded,
-                    audit,
-                })
+                Ok(Created::new(
+                    recorded.id,
+                    "visit.create",
+                    "Visit",
+                    snapshot(&recorded, &user.username, &checked),
+                    recorded,
+                ))
             },
         )
         .await?;

@@ -350,7 +350,6 @@ impl ProjectEditMutation {
             "createProject",
             &request,
             async |txn| {
-                let mut audit = Vec::new();
                 let villages = villages_named(txn, &input.village_ids).await?;
                 check_answers_for(viewer, &villages)?;
                 let enterprise =
@@ -407,19 +406,13 @@ impl ProjectEditMutation {
                     &village_ids(&villages),
                 );
                 let after = with_ids(after, "beneficiaries", NodeKind::Household, &beneficiaries);
-                let change = Change {
-                    action: "project.create",
-                    entity_type: "Project",
-                    entity_id: created.id,
-                    before: None,
-                    after: Some(after),
-                };
-                audit.push(change);
-                Ok(Created {
-                    id: created.id,
-                    row: created,
-                    audit,
-                })
+                Ok(Created::new(
+                    created.id,
+                    "project.create",
+                    "Project",
+                    after,
+                    created,
+                ))
             },
         )
         .await?;

@@ -280,7 +280,6 @@ impl PolicyMutation {
             "createPolicy",
             &request,
             async |txn| {
-                let mut audit = Vec::new();
                 let regions = audience_regions(txn, &input.audience_region_ids).await?;
                 reachable(&roles, &regions)?;
                 let now = Utc::now();
@@ -306,19 +305,13 @@ impl PolicyMutation {
                 .await?;
                 let audience = Audience { roles, regions };
                 write_audience(txn, created.id, &audience).await?;
-                let change = Change {
-                    action: "policy.create",
-                    entity_type: "Policy",
-                    entity_id: created.id,
-                    before: None,
-                    after: Some(snapshot(&created, &audience)),
-                };
-                audit.push(change);
-                Ok(Created {
-                    id: created.id,
-                    row: created,
-                    audit,
-                })
+                Ok(Created::new(
+                    created.id,
+                    "policy.create",
+                    "Policy",
+                    snapshot(&created, &audience),
+                    created,
+                ))
             },
         )
         .await?;

@@ -456,18 +456,13 @@ impl SupervisionMutation {
                 }
                 .insert(txn)
                 .await?;
-                let change = Change {
-                    action: "complaint.submit",
-                    entity_type: "Complaint",
-                    entity_id: submitted.id,
-                    before: None,
-                    after: Some(snapshot(&submitted)),
-                };
-                Ok(Created {
-                    id: submitted.id,
-                    row: submitted,
-                    audit: vec![change],
-                })
+                Ok(Created::new(
+                    submitted.id,
+                    "complaint.submit",
+                    "Complaint",
+                    snapshot(&submitted),
+                    submitted,
+                ))
             },
         )
         .await?;
