@@ -17,6 +17,7 @@ use super::relay::{NodeKind, decode_id_of};
 use super::{actor, db, loaders, viewer};
 use crate::access;
 use crate::audit::{self, Change};
+use crate::domain::calendar;
 use crate::domain::write::{self, Claim};
 use crate::error::{ApiError, ApiResult};
 
@@ -132,7 +133,7 @@ impl PairingMutation {
             helper_id: Set(helper.id),
             household_id: Set(home.id),
             unit: Set(unit),
-            started_on: Set(now.date_naive()),
+            started_on: Set(calendar::today()),
             ended_on: Set(None),
             version: Set(1),
             created_at: Set(now),
@@ -174,7 +175,7 @@ impl PairingMutation {
             .ok_or_else(|| ApiError::not_found("Pairing"))?;
         let now = Utc::now();
         let mut ended: helper_pairing::ActiveModel = before.clone().into();
-        ended.ended_on = Set(Some(now.date_naive()));
+        ended.ended_on = Set(Some(calendar::today().max(before.started_on)));
         ended.version = Set(before.version + 1);
         ended.updated_at = Set(now);
         let pairing = ended.update(&txn).await?;
