@@ -15,7 +15,7 @@ use entity::enums::Role;
 
 use crate::access::Viewer;
 use crate::error::code;
-use crate::graphql::{RequestData, coded_error};
+use crate::graphql::{RequestData, coded_error, shape};
 
 /// What a reader gets of a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -501,9 +501,12 @@ pub fn rule_of(type_name: &str, field: &str) -> Option<&'static Rule> {
 }
 
 /// A record's snapshot, keyed by the GraphQL fields of `type_name`, as `viewer`
-/// may see it: what the conflict errors and the audit trail show goes through
-/// the same rules as the fields. Keys of a sensitive type without a rule are dropped.
+/// may see it: what the conflict errors, the audit trail, the change feed and
+/// webhook events show goes through the same rules as the fields, in the form
+/// the fields show (enum names, global IDs: [`shape::graphql_form`]). Keys of
+/// a sensitive type without a rule are dropped.
 pub fn redact(viewer: &Viewer, type_name: &str, snapshot: serde_json::Value) -> serde_json::Value {
+    let snapshot = shape::graphql_form(type_name, snapshot);
     let serde_json::Value::Object(fields) = snapshot else {
         return snapshot;
     };
@@ -658,7 +661,7 @@ mod tests {
             json!({
                 "name": "张三",
                 "idNumber": "520102********1234",
-                "health": "healthy",
+                "health": "HEALTHY",
                 "version": 3,
             })
         );

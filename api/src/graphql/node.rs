@@ -139,6 +139,8 @@ impl NodeQuery {
                 .load_one(raw)
                 .await?
                 .map(|m| Complaint(m).into()),
+            // A change is read from the feed (`changes`), not as a node.
+            NodeKind::Change => None,
         };
         node.ok_or_else(|| ApiError::not_found(kind.type_name()))
     }

@@ -13,6 +13,7 @@ use tests::{Backend, TestApp, error_field, global_id, on_both_backends, person};
 on_both_backends!(
     polling_misses_and_repeats_nothing_under_concurrent_writes,
     states_follow_the_field_policy_and_only_exchange_roles_read,
+    feed_states_take_the_form_of_the_api,
 );
 
 const CHANGES: &str = "query($after: String, $first: Int, $types: [String!]) {
@@ -213,4 +214,69 @@ async fn states_follow_the_field_policy_and_only_exchange_roles_read(backend: Ba
         assert_eq!(TestApp::error_codes(&body), ["BAD_USER_INPUT"], "{body}");
         assert_eq!(error_field(&body), field);
     }
+}
+
+/// The changes of the given types, read whole by `token`.
+async fn changes_of(app: &TestApp, token: &str, types: &[&str]) -> Vec<Value> {
+    app.query_as(
+        Some(token),
+        CHANGES,
+        json!({ "types": types, "first": 1000 }),
+    )
+    .await["changes"]["changes"]
+        .as_array()
+        .expect("changes")
+        .clone()
+}
+
+async fn feed_states_take_the_form_of_the_api(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 20).await;
+    let home = &households(&app, 1).await[0];
+    let h = global_id("Household", home.id);
+    let read = app
+        .query(
+            "query($h: ID!) { household(id: $h) { status attribute version village { id } } }",
+            json!({ "h": h }),
+        )
+        .await["household"]
+        .clone();
+    app.query(
+        "mutation($i: HouseholdPatch!) { updateHousehold(input: $i) { version } }",
+        json!({ "i": { "id": h, "version": read["version"], "address": "新址村3组" } }),
+    )
+    .await;
+    let person = person("王小明", &api::codes::id_number("52010220100808045"), "SON");
+    app.query(
+        "mutation($h: ID!, $m: MemberInput!) { addMember(householdId: $h, member: $m) { id } }",
+        json!({ "h": h, "m": person }),
+    )
+    .await;
+    app.query(
+        SET_INCOME,
+        json!({ "i": { "householdId": h, "year": 2024,
+            "wage": "5000", "production": "0", "property": "0", "transfer": "0",
+            "productionCost": "0" } }),
+    )
+    .await;
+
+    let province = app.token_for(Role::ProvincialSystem).await;
+    let seen = changes_of(&app, &province, &["Household", "Member", "HouseholdIncome"]).await;
+    // The last change of each type (the seed may have written earlier ones).
+    let of = |entity_type: &str| {
+        seen.iter()
+            .rev()
+            .find(|c| c["entityType"] == entity_type)
+            .unwrap_or_else(|| panic!("a {entity_type} change: {seen:?}"))["state"]
+            .clone()
+    };
+    // As a query reads them: enum names and global IDs, not stored values.
+    let household = of("Household");
+    assert_eq!(household["status"], read["status"]);
+    assert_eq!(household["attribute"], read["attribute"]);
+    assert_eq!(household["village"], read["village"]["id"]);
+    assert_eq!(household["address"], "新址村3组");
+    let member = of("Member");
+    assert_eq!(member["household"], h.as_str());
+    assert_eq!(member["relation"], "SON");
+    assert_eq!(of("HouseholdIncome")["wage"], "5000.00");
 }
