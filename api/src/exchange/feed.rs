@@ -25,7 +25,7 @@ const DEFAULT_PAGE: i32 = 100;
 
 /// The records of the register the feed carries: the audit trail's entity
 /// type, and the object it is a change of (an income is its household's).
-pub(crate) const FEED_TYPES: [(&str, NodeKind); 16] = [
+pub(crate) const FEED_TYPES: [(&str, NodeKind); 18] = [
     ("Household", NodeKind::Household),
     ("HouseholdIncome", NodeKind::Household),
     ("Member", NodeKind::Member),
@@ -37,6 +37,8 @@ pub(crate) const FEED_TYPES: [(&str, NodeKind); 16] = [
     ("Measure", NodeKind::Measure),
     ("Visit", NodeKind::Visit),
     ("HelperUnit", NodeKind::HelperUnit),
+    ("UnitPairing", NodeKind::UnitPairing),
+    ("Pairing", NodeKind::Pairing),
     ("VillageStaff", NodeKind::VillageStaff),
     ("FundSource", NodeKind::FundSource),
     ("FundEntry", NodeKind::FundEntry),

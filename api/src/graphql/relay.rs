@@ -42,13 +42,15 @@ pub enum NodeKind {
     BenefitLink,
     Policy,
     Complaint,
+    Pairing,
+    UnitPairing,
     /// A change of the register (the change feed's entries, webhook events):
     /// read from the feed, not through `node`.
     Change,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 20] = [
+    const ALL: [NodeKind; 22] = [
         NodeKind::County,
         NodeKind::Township,
         NodeKind::Village,
@@ -68,6 +70,8 @@ impl NodeKind {
         NodeKind::BenefitLink,
         NodeKind::Policy,
         NodeKind::Complaint,
+        NodeKind::Pairing,
+        NodeKind::UnitPairing,
         NodeKind::Change,
     ];
 
@@ -92,6 +96,8 @@ impl NodeKind {
             NodeKind::BenefitLink => "BenefitLink",
             NodeKind::Policy => "Policy",
             NodeKind::Complaint => "Complaint",
+            NodeKind::Pairing => "Pairing",
+            NodeKind::UnitPairing => "UnitPairing",
             NodeKind::Change => "Change",
         }
     }

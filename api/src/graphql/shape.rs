@@ -192,5 +192,8 @@ mod tests {
         // Already in the API's form: unchanged.
         let again = graphql_form("Member", member.clone());
         assert_eq!(again, member);
+        let pairing = graphql_form("Pairing", json!({ "id": 5, "helper": "helper-1" }));
+        assert_eq!(pairing["id"], global_id(NodeKind::Pairing, 5).0);
+        assert_eq!(pairing["helper"], "helper-1");
     }
 }

@@ -13,7 +13,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::account::Account;
 use super::household::Household;
-use super::relay::{NodeKind, decode_id_of};
+use super::relay::{NodeKind, decode_id_of, global_id};
 use super::{actor, db, loaders, viewer};
 use crate::access;
 use crate::audit::{self, Change};
@@ -26,6 +26,10 @@ pub struct Pairing(pub helper_pairing::Model);
 /// A helper cadre paired with a household (结对帮扶关系).
 #[Object]
 impl Pairing {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Pairing, self.0.id)
+    }
     /// The helper cadre (帮扶责任人), when the reader may see their account.
     async fn helper(&self, ctx: &Context<'_>) -> ApiResult<Option<Account>> {
         Ok(loaders(ctx)?
@@ -56,10 +60,12 @@ impl Pairing {
     }
 }
 
-fn snapshot(pairing: &helper_pairing::Model) -> serde_json::Value {
+/// A pairing as the audit trail records it; `helper` is the helper's username.
+fn snapshot(pairing: &helper_pairing::Model, helper: &str) -> serde_json::Value {
     serde_json::json!({
-        "helperId": pairing.helper_id,
-        "householdId": pairing.household_id,
+        "id": pairing.id,
+        "helper": helper,
+        "household": pairing.household_id,
         "unit": pairing.unit,
         "startedOn": pairing.started_on,
         "endedOn": pairing.ended_on,
@@ -148,7 +154,7 @@ impl PairingMutation {
             entity_type: "Pairing",
             entity_id: pairing.id,
             before: None,
-            after: Some(snapshot(&pairing)),
+            after: Some(snapshot(&pairing, &helper.username)),
         };
         audit::record(&txn, &actor, change).await?;
         txn.commit().await?;
@@ -183,8 +189,8 @@ impl PairingMutation {
             action: "pairing.end",
             entity_type: "Pairing",
             entity_id: pairing.id,
-            before: Some(snapshot(&before)),
-            after: Some(snapshot(&pairing)),
+            before: Some(snapshot(&before, &helper.username)),
+            after: Some(snapshot(&pairing, &helper.username)),
         };
         audit::record(&txn, &actor, change).await?;
         txn.commit().await?;
