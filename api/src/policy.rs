@@ -15,7 +15,7 @@ use entity::enums::Role;
 
 use crate::access::Viewer;
 use crate::error::code;
-use crate::graphql::{RequestData, coded_error};
+use crate::graphql::{RequestData, coded_error, shape};
 
 /// What a reader gets of a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +123,10 @@ const ENTERPRISE_PHONE: [Access; 8] = [H, F, F, H, H, F, F, F];
 /// complaints concerning their villages: row scope) and auditors.
 const SUPERVISION: [Access; 8] = [H, F, F, H, H, H, F, H];
 
+/// A helper cadre's account, named by a pairing: those to whom `access` shows
+/// helper cadres' accounts (a helper cadre sees its own).
+const HELPER_ACCOUNT: [Access; 8] = [H, F, F, F, F, H, F, H];
+
 /// Who reads the change feed of the whole register: the provincial system,
 /// the county office and auditors.
 const EXCHANGE: [Access; 8] = [H, F, H, H, H, H, F, F];
@@ -205,7 +209,7 @@ const fn masked(
 }
 
 /// The types that describe people; every one of their fields has a rule.
-pub const SENSITIVE_TYPES: [&str; 11] = [
+pub const SENSITIVE_TYPES: [&str; 12] = [
     "Household",
     "CardAsOf",
     "Member",
@@ -217,6 +221,7 @@ pub const SENSITIVE_TYPES: [&str; 11] = [
     "Visit",
     "BenefitLink",
     "Complaint",
+    "Pairing",
 ];
 
 /// The policy. Fields of other types are public within the rows a reader reaches.
@@ -318,6 +323,14 @@ pub const POLICY: &[Rule] = &[
     rule("VillageStaff", "startedOn", ANYONE),
     rule("VillageStaff", "endedOn", ANYONE),
     rule("VillageStaff", "version", ANYONE),
+    // Who helps a household: the helper's account as far as the reader sees
+    // accounts (`access`: not the province nor enterprises), in the change feed too.
+    rule("Pairing", "id", ROW),
+    rule("Pairing", "helper", HELPER_ACCOUNT),
+    rule("Pairing", "unit", ROW),
+    rule("Pairing", "household", ROW),
+    rule("Pairing", "startedOn", ROW),
+    rule("Pairing", "endedOn", ROW),
     rule("Visit", "id", ROW),
     rule("Visit", "household", ROW),
     rule("Visit", "visitor", ROW),
@@ -501,9 +514,12 @@ pub fn rule_of(type_name: &str, field: &str) -> Option<&'static Rule> {
 }
 
 /// A record's snapshot, keyed by the GraphQL fields of `type_name`, as `viewer`
-/// may see it: what the conflict errors and the audit trail show goes through
-/// the same rules as the fields. Keys of a sensitive type without a rule are dropped.
+/// may see it: what the conflict errors, the audit trail, the change feed and
+/// webhook events show goes through the same rules as the fields, in the form
+/// the fields show (enum names, global IDs: [`shape::graphql_form`]). Keys of
+/// a sensitive type without a rule are dropped.
 pub fn redact(viewer: &Viewer, type_name: &str, snapshot: serde_json::Value) -> serde_json::Value {
+    let snapshot = shape::graphql_form(type_name, snapshot);
     let serde_json::Value::Object(fields) = snapshot else {
         return snapshot;
     };
@@ -658,7 +674,7 @@ mod tests {
             json!({
                 "name": "张三",
                 "idNumber": "520102********1234",
-                "health": "healthy",
+                "health": "HEALTHY",
                 "version": 3,
             })
         );

@@ -548,9 +548,9 @@ pub fn feed_sequence(cursor: &str) -> i64 {
     let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .expect("base64");
-    String::from_utf8(text)
-        .expect("UTF-8")
-        .strip_prefix("change:")
+    let text = String::from_utf8(text).expect("UTF-8");
+    text.strip_prefix("change:")
+        .or_else(|| text.strip_prefix("Change:"))
         .and_then(|n| n.parse().ok())
-        .expect("change:N")
+        .expect("change:N or Change:N")
 }

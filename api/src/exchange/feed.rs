@@ -25,7 +25,7 @@ const DEFAULT_PAGE: i32 = 100;
 
 /// The records of the register the feed carries: the audit trail's entity
 /// type, and the object it is a change of (an income is its household's).
-pub(crate) const FEED_TYPES: [(&str, NodeKind); 16] = [
+pub(crate) const FEED_TYPES: [(&str, NodeKind); 18] = [
     ("Household", NodeKind::Household),
     ("HouseholdIncome", NodeKind::Household),
     ("Member", NodeKind::Member),
@@ -37,6 +37,8 @@ pub(crate) const FEED_TYPES: [(&str, NodeKind); 16] = [
     ("Measure", NodeKind::Measure),
     ("Visit", NodeKind::Visit),
     ("HelperUnit", NodeKind::HelperUnit),
+    ("UnitPairing", NodeKind::UnitPairing),
+    ("Pairing", NodeKind::Pairing),
     ("VillageStaff", NodeKind::VillageStaff),
     ("FundSource", NodeKind::FundSource),
     ("FundEntry", NodeKind::FundEntry),
@@ -111,16 +113,11 @@ impl Change {
         global_id(self.1, self.0.entity_id)
     }
 
-    /// The record's new state, as the audit trail keeps it, with the fields
-    /// the caller may not read left out or masked; null for a removal.
+    /// The record's new state, keyed by its GraphQL fields and in their form
+    /// (enum names, global IDs), with the fields the caller may not read left
+    /// out or masked; null for a removal.
     async fn state(&self, ctx: &Context<'_>) -> ApiResult<Option<Json<serde_json::Value>>> {
-        let viewer = viewer(ctx)?;
-        Ok(self
-            .0
-            .after
-            .as_deref()
-            .and_then(|text| serde_json::from_str(text).ok())
-            .map(|value| Json(policy::redact(viewer, &self.0.entity_type, value))))
+        Ok(state_of(&self.0, viewer(ctx)?).map(Json))
     }
 
     /// Whether the record was removed (a tombstone: no state follows).
@@ -129,25 +126,37 @@ impl Change {
     }
 }
 
+/// The state an audit entry records, as `viewer` may read it: shaped by the
+/// field policy and in the API's form (see [`policy::redact`]).
+fn state_of(entry: &audit_entry::Model, viewer: &Viewer) -> Option<serde_json::Value> {
+    entry
+        .after
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .map(|value| policy::redact(viewer, &entry.entity_type, value))
+}
+
+/// The ID of the event of a change: a global ID, the same in the event's
+/// body, its `x-fupin-event-id` header and the webhook's delivery log.
+pub(crate) fn event_id(sequence: i64) -> String {
+    global_id(NodeKind::Change, sequence).0
+}
+
 /// A change as a webhook event carries it: the fields of [`Change`], with the
-/// state shaped by `viewer`'s field policy, and the cursor as the event's ID.
+/// state shaped by `viewer`'s field policy.
 pub(crate) fn event(
     entry: &audit_entry::Model,
     kind: NodeKind,
     viewer: &Viewer,
 ) -> serde_json::Value {
-    let state = entry
-        .after
-        .as_deref()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .map(|value| policy::redact(viewer, &entry.entity_type, value));
     serde_json::json!({
-        "eventId": encode_cursor(entry.id),
+        "eventId": event_id(entry.id),
+        "cursor": encode_cursor(entry.id),
         "at": entry.at,
         "action": entry.action,
         "entityType": entry.entity_type,
         "id": global_id(kind, entry.entity_id).to_string(),
-        "state": state,
+        "state": state_of(entry, viewer),
         "removed": entry.after.is_none(),
     })
 }

@@ -12,7 +12,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::delivery;
-use super::feed::{check_types, encode_cursor};
+use super::feed::{check_types, encode_cursor, event_id};
 use crate::access::Viewer;
 use crate::audit::{self, Change};
 use crate::auth;
@@ -120,9 +120,9 @@ pub struct WebhookDelivery(webhook_delivery::Model);
 /// One attempt to deliver an event to a webhook (推送尝试).
 #[Object]
 impl WebhookDelivery {
-    /// The event, as its ID (a change-feed cursor).
+    /// The event's ID (a global ID), as its `x-fupin-event-id` header carried it.
     async fn event_id(&self) -> String {
-        encode_cursor(self.0.event_id)
+        event_id(self.0.event_id)
     }
     /// 1 for the first attempt at the event.
     async fn attempt(&self) -> i32 {

@@ -70,7 +70,9 @@ keyed!(
     fund_entry,
     benefit_link,
     policy,
-    complaint
+    complaint,
+    helper_pairing,
+    unit_pairing
 );
 
 impl Child for member::Entity {
@@ -694,6 +696,8 @@ pub struct Loaders {
     pub policy_audiences: Cached<crate::graphql::publicity::AudienceByPolicy>,
     pub policy_reads: Cached<crate::graphql::publicity::ReadAtByPolicy>,
     pub complaints: Cached<ById<complaint::Entity>>,
+    pub helper_pairings: Cached<ById<helper_pairing::Entity>>,
+    pub unit_pairings: Cached<ById<unit_pairing::Entity>>,
 }
 
 impl Loaders {
@@ -802,6 +806,8 @@ impl Loaders {
                 delay,
             ),
             complaints: cached(ById::new(db, viewer), delay),
+            helper_pairings: cached(ById::new(db, viewer), delay),
+            unit_pairings: cached(ById::new(db, viewer), delay),
         }
     }
 }

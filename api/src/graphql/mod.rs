@@ -23,6 +23,7 @@ pub mod publicity;
 pub mod quality;
 pub mod region;
 pub mod relay;
+pub mod shape;
 pub mod statistics;
 pub mod supervision;
 

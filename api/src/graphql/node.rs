@@ -8,7 +8,8 @@ use super::funds::{FundEntry, FundSource};
 use super::household::{Household, Member};
 use super::lifecycle::{MonitoringCase, Objection, Proposal};
 use super::loaders;
-use super::pairing::unit::{HelperUnit, VillageStaff};
+use super::pairing::Pairing;
+use super::pairing::unit::{HelperUnit, UnitPairing, VillageStaff};
 use super::pairing::visit::Visit;
 use super::plan::Measure;
 use super::project::Project;
@@ -45,6 +46,8 @@ pub enum Node {
     BenefitLink(BenefitLink),
     Policy(Policy),
     Complaint(Complaint),
+    Pairing(Pairing),
+    UnitPairing(UnitPairing),
 }
 
 #[derive(Default)]
@@ -139,6 +142,18 @@ impl NodeQuery {
                 .load_one(raw)
                 .await?
                 .map(|m| Complaint(m).into()),
+            NodeKind::Pairing => loaders
+                .helper_pairings
+                .load_one(raw)
+                .await?
+                .map(|m| Pairing(m).into()),
+            NodeKind::UnitPairing => loaders
+                .unit_pairings
+                .load_one(raw)
+                .await?
+                .map(|m| UnitPairing(m).into()),
+            // A change is read from the feed (`changes`), not as a node.
+            NodeKind::Change => None,
         };
         node.ok_or_else(|| ApiError::not_found(kind.type_name()))
     }

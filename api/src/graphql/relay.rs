@@ -42,10 +42,15 @@ pub enum NodeKind {
     BenefitLink,
     Policy,
     Complaint,
+    Pairing,
+    UnitPairing,
+    /// A change of the register (the change feed's entries, webhook events):
+    /// read from the feed, not through `node`.
+    Change,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 19] = [
+    const ALL: [NodeKind; 22] = [
         NodeKind::County,
         NodeKind::Township,
         NodeKind::Village,
@@ -65,6 +70,9 @@ impl NodeKind {
         NodeKind::BenefitLink,
         NodeKind::Policy,
         NodeKind::Complaint,
+        NodeKind::Pairing,
+        NodeKind::UnitPairing,
+        NodeKind::Change,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -88,7 +96,17 @@ impl NodeKind {
             NodeKind::BenefitLink => "BenefitLink",
             NodeKind::Policy => "Policy",
             NodeKind::Complaint => "Complaint",
+            NodeKind::Pairing => "Pairing",
+            NodeKind::UnitPairing => "UnitPairing",
+            NodeKind::Change => "Change",
         }
+    }
+
+    /// The kind whose objects are of the GraphQL type `type_name`.
+    pub fn named(type_name: &str) -> Option<NodeKind> {
+        NodeKind::ALL
+            .into_iter()
+            .find(|kind| kind.type_name() == type_name)
     }
 }
 
@@ -105,10 +123,7 @@ pub fn decode_id(id: &ID, field: &str) -> ApiResult<(NodeKind, i64)> {
         .map_err(|_| malformed())?;
     let text = String::from_utf8(bytes).map_err(|_| malformed())?;
     let (type_name, raw) = text.split_once(':').ok_or_else(malformed)?;
-    let kind = NodeKind::ALL
-        .into_iter()
-        .find(|k| k.type_name() == type_name)
-        .ok_or_else(malformed)?;
+    let kind = NodeKind::named(type_name).ok_or_else(malformed)?;
     let id = raw.parse::<i64>().map_err(|_| malformed())?;
     Ok((kind, id))
 }

@@ -224,8 +224,8 @@ async fn register_entries_are_found_by_record_and_shaped_by_the_field_policy(bac
     assert_eq!(entry["entityType"], "Member");
     // Auditors see members in full; a key the Member type does not have is dropped.
     assert_eq!(entry["before"]["idNumber"], "11010519491231002X");
-    assert_eq!(entry["before"]["health"], "chronic_illness");
-    assert_eq!(entry["after"]["health"], "healthy");
+    assert_eq!(entry["before"]["health"], "CHRONIC_ILLNESS");
+    assert_eq!(entry["after"]["health"], "HEALTHY");
     assert!(entry["before"].get("importBatch").is_none(), "{entry}");
     assert!(entry["after"].get("importBatch").is_none(), "{entry}");
     let household = entries(json!({ "entity": global_id("Household", 7) })).await;

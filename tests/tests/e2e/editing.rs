@@ -16,6 +16,7 @@ on_both_backends!(
     twenty_concurrent_edits_of_one_version_let_exactly_one_win,
     members_move_leave_and_change_head_and_the_card_remembers,
     incomes_are_exact_never_negative_and_versioned,
+    a_stale_edit_shows_the_current_record_as_the_api_does,
 );
 
 const CREATE: &str = "mutation($input: CreateHouseholdInput!) { createHousehold(input: $input) {
@@ -576,4 +577,41 @@ async fn incomes_are_exact_never_negative_and_versioned(backend: Backend) {
         .graphql_as(Some(&token), SET, json!({ "input": correction }))
         .await;
     assert_eq!(TestApp::error_codes(&body), ["CONFLICT"]);
+}
+
+/// The record a CONFLICT sends back reads as a query would read it: enum
+/// names and global IDs, not the values stored.
+async fn a_stale_edit_shows_the_current_record_as_the_api_does(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 3).await;
+    let home = household::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("a household");
+    let h = global_id("Household", home.id);
+    let read = app
+        .query(
+            "query($h: ID!) { household(id: $h) { status attribute identificationStandard mainCause version village { id } } }",
+            json!({ "h": h }),
+        )
+        .await["household"]
+        .clone();
+    app.query(
+        UPDATE,
+        json!({ "input": { "id": h, "version": read["version"], "address": "四组1号" } }),
+    )
+    .await;
+    let stale = app
+        .graphql(
+            UPDATE,
+            json!({ "input": { "id": h, "version": read["version"], "address": "五组2号" } }),
+        )
+        .await;
+    assert_eq!(TestApp::error_codes(&stale), ["CONFLICT"], "{stale}");
+    let current = &stale["errors"][0]["extensions"]["current"];
+    assert_eq!(current["address"], "四组1号");
+    for field in ["status", "attribute", "identificationStandard", "mainCause"] {
+        assert_eq!(current[field], read[field], "{field}: {current}");
+    }
+    assert_eq!(current["village"], read["village"]["id"], "{current}");
 }

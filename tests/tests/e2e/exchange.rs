@@ -13,6 +13,8 @@ use tests::{Backend, TestApp, error_field, global_id, on_both_backends, person};
 on_both_backends!(
     polling_misses_and_repeats_nothing_under_concurrent_writes,
     states_follow_the_field_policy_and_only_exchange_roles_read,
+    pairings_are_in_the_feed_under_the_field_policy,
+    feed_states_take_the_form_of_the_api,
 );
 
 const CHANGES: &str = "query($after: String, $first: Int, $types: [String!]) {
@@ -213,4 +215,169 @@ async fn states_follow_the_field_policy_and_only_exchange_roles_read(backend: Ba
         assert_eq!(TestApp::error_codes(&body), ["BAD_USER_INPUT"], "{body}");
         assert_eq!(error_field(&body), field);
     }
+}
+
+/// The changes of the given types, read whole by `token`.
+async fn changes_of(app: &TestApp, token: &str, types: &[&str]) -> Vec<Value> {
+    app.query_as(
+        Some(token),
+        CHANGES,
+        json!({ "types": types, "first": 1000 }),
+    )
+    .await["changes"]["changes"]
+        .as_array()
+        .expect("changes")
+        .clone()
+}
+
+async fn pairings_are_in_the_feed_under_the_field_policy(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 20).await;
+    let home = &households(&app, 1).await[0];
+    let (helper, _) = app.user_for(Role::HelperCadre).await;
+    let vars = json!({ "u": helper.username, "h": global_id("Household", home.id) });
+    let paired = app
+        .query(
+            "mutation($u: String!, $h: ID!) { pairHelper(helperUsername: $u, householdId: $h, unit: \"县农业农村局\") { id startedOn } }",
+            vars.clone(),
+        )
+        .await["pairHelper"]
+        .clone();
+    app.query(
+        "mutation($u: String!, $h: ID!) { endPairing(helperUsername: $u, householdId: $h) { endedOn } }",
+        vars,
+    )
+    .await;
+    let unit = app
+        .query(
+            "mutation { createHelperUnit(name: \"交换测试帮扶单位\", kind: COUNTY_DEPARTMENT) { id } }",
+            json!({}),
+        )
+        .await["createHelperUnit"]["id"]
+        .clone();
+    let village = app
+        .query(
+            "query($h: ID!) { household(id: $h) { village { id } } }",
+            json!({ "h": global_id("Household", home.id) }),
+        )
+        .await["household"]["village"]["id"]
+        .clone();
+    let unit_pairing = app
+        .query(
+            "mutation($u: ID!, $v: ID!) { pairUnitWithVillage(unitId: $u, villageId: $v) { id } }",
+            json!({ "u": unit, "v": village }),
+        )
+        .await["pairUnitWithVillage"]["id"]
+        .clone();
+
+    // The county office reads both pairings' changes, by their global IDs.
+    let admin = app.token_for(Role::CountyAdmin).await;
+    let seen: Vec<Value> = changes_of(&app, &admin, &["Pairing", "UnitPairing"])
+        .await
+        .into_iter()
+        .filter(|c| c["id"] == paired["id"] || c["id"] == unit_pairing)
+        .collect();
+    let actions: Vec<&str> = seen.iter().filter_map(|c| c["action"].as_str()).collect();
+    assert_eq!(
+        actions,
+        ["pairing.create", "pairing.end", "unit_pairing.create"],
+        "{seen:?}"
+    );
+    let created = &seen[0];
+    assert_eq!(created["entityType"], "Pairing");
+    assert_eq!(created["id"], paired["id"]);
+    assert_eq!(created["state"]["id"], paired["id"]);
+    assert_eq!(created["state"]["helper"], helper.username.as_str());
+    assert_eq!(
+        created["state"]["household"],
+        global_id("Household", home.id).as_str()
+    );
+    assert_eq!(created["state"]["startedOn"], paired["startedOn"]);
+    assert!(created["state"]["endedOn"].is_null());
+    assert!(seen[1]["state"]["endedOn"].is_string(), "{seen:?}");
+    let node = app
+        .query(
+            "query($id: ID!) { node(id: $id) { ... on Pairing { household { id } } } }",
+            json!({ "id": paired["id"] }),
+        )
+        .await;
+    assert_eq!(
+        node["node"]["household"]["id"],
+        global_id("Household", home.id).as_str()
+    );
+    let unit_change = &seen[2];
+    assert_eq!(unit_change["entityType"], "UnitPairing");
+    assert_eq!(unit_change["id"], unit_pairing);
+    assert_eq!(unit_change["state"]["unit"], unit);
+    assert_eq!(unit_change["state"]["village"], village);
+
+    // The province reads them too, without the helper's account, which it
+    // cannot read through the API either.
+    let province = app.token_for(Role::ProvincialSystem).await;
+    let seen: Vec<Value> = changes_of(&app, &province, &["Pairing"])
+        .await
+        .into_iter()
+        .filter(|c| c["id"] == paired["id"])
+        .collect();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[0]["state"].get("helper").is_none(), "{seen:?}");
+    assert_eq!(
+        seen[0]["state"]["household"],
+        global_id("Household", home.id).as_str()
+    );
+    // Read without asking for types, the feed carries them as well.
+    let (all, _) = drain(&app, &province, None, 1000).await;
+    assert!(all.iter().any(|c| c["entityType"] == "Pairing"));
+    assert!(all.iter().any(|c| c["entityType"] == "UnitPairing"));
+}
+
+async fn feed_states_take_the_form_of_the_api(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 20).await;
+    let home = &households(&app, 1).await[0];
+    let h = global_id("Household", home.id);
+    let read = app
+        .query(
+            "query($h: ID!) { household(id: $h) { status attribute version village { id } } }",
+            json!({ "h": h }),
+        )
+        .await["household"]
+        .clone();
+    app.query(
+        "mutation($i: HouseholdPatch!) { updateHousehold(input: $i) { version } }",
+        json!({ "i": { "id": h, "version": read["version"], "address": "新址村3组" } }),
+    )
+    .await;
+    let person = person("王小明", &api::codes::id_number("52010220100808045"), "SON");
+    app.query(
+        "mutation($h: ID!, $m: MemberInput!) { addMember(householdId: $h, member: $m) { id } }",
+        json!({ "h": h, "m": person }),
+    )
+    .await;
+    app.query(
+        SET_INCOME,
+        json!({ "i": { "householdId": h, "year": 2024,
+            "wage": "5000", "production": "0", "property": "0", "transfer": "0",
+            "productionCost": "0" } }),
+    )
+    .await;
+
+    let province = app.token_for(Role::ProvincialSystem).await;
+    let seen = changes_of(&app, &province, &["Household", "Member", "HouseholdIncome"]).await;
+    // The last change of each type (the seed may have written earlier ones).
+    let of = |entity_type: &str| {
+        seen.iter()
+            .rev()
+            .find(|c| c["entityType"] == entity_type)
+            .unwrap_or_else(|| panic!("a {entity_type} change: {seen:?}"))["state"]
+            .clone()
+    };
+    // As a query reads them: enum names and global IDs, not stored values.
+    let household = of("Household");
+    assert_eq!(household["status"], read["status"]);
+    assert_eq!(household["attribute"], read["attribute"]);
+    assert_eq!(household["village"], read["village"]["id"]);
+    assert_eq!(household["address"], "新址村3组");
+    let member = of("Member");
+    assert_eq!(member["household"], h.as_str());
+    assert_eq!(member["relation"], "SON");
+    assert_eq!(of("HouseholdIncome")["wage"], "5000.00");
 }

@@ -820,7 +820,7 @@ async fn a_stale_version_is_a_conflict(backend: Backend) {
     assert_eq!(TestApp::error_codes(&stale), ["CONFLICT"], "{stale}");
     assert_eq!(
         stale["errors"][0]["extensions"]["current"]["status"],
-        "returned"
+        "RETURNED"
     );
     let (_, village) = app.user_for(Role::VillageCadre).await;
     let outside = household::Entity::find()

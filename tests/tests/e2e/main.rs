@@ -4,6 +4,7 @@
 mod assessment;
 mod audit;
 mod bulk;
+mod county_day;
 mod dataloader;
 mod disclosure;
 mod editing;

@@ -557,7 +557,7 @@ async fn approval_waits_for_the_notice_and_steps_follow_in_time(backend: Backend
     assert_eq!(TestApp::error_codes(&stale), ["CONFLICT"]);
     assert_eq!(
         stale["errors"][0]["extensions"]["current"]["status"],
-        "library"
+        "LIBRARY"
     );
 
     // Once its notice has ended a project is approved; a step may not be dated

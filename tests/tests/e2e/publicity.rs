@@ -245,8 +245,8 @@ async fn a_policy_goes_from_draft_to_published_to_withdrawn(backend: Backend) {
         .await["auditEntries"]["nodes"]
         .clone();
     let publish = &entries[1];
-    assert_eq!(publish["before"]["status"], "draft");
-    assert_eq!(publish["after"]["status"], "published");
+    assert_eq!(publish["before"]["status"], "DRAFT");
+    assert_eq!(publish["after"]["status"], "PUBLISHED");
     assert_eq!(publish["after"]["id"], id);
 }
 

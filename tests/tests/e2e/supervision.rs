@@ -414,7 +414,7 @@ async fn only_the_county_office_and_auditors_know_who_complained(backend: Backen
     let stale = app.graphql_as(Some(&officer), ANSWER, answer(&id, 9)).await;
     assert_eq!(TestApp::error_codes(&stale), ["CONFLICT"]);
     let current = &stale["errors"][0]["extensions"]["current"];
-    assert_eq!(current["status"], "assigned");
+    assert_eq!(current["status"], "ASSIGNED");
     assert!(current.get("complainantName").is_none());
     assert!(!stale.to_string().contains(PHONE));
 

@@ -24,6 +24,7 @@ use tokio::sync::Mutex;
 on_both_backends!(
     events_reach_a_receiver_through_an_outage_and_a_restart,
     webhooks_are_checked_paused_and_kept_to_their_owners,
+    events_carry_pairings_and_records_as_the_api_shows_them,
 );
 
 const REGISTER: &str = "mutation($i: RegisterWebhookInput!) {
@@ -353,4 +354,100 @@ async fn webhooks_are_checked_paused_and_kept_to_their_owners(backend: Backend) 
         .await,
         vec!["webhook.resume", "webhook.pause", "webhook.register"]
     );
+}
+
+/// The text a global ID stands for (`Type:id`).
+fn decoded(id: &str) -> String {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id)
+        .unwrap_or_else(|_| panic!("`{id}` is base64"));
+    String::from_utf8(bytes).expect("UTF-8")
+}
+
+async fn events_carry_pairings_and_records_as_the_api_shows_them(backend: Backend) {
+    let app = TestApp::spawn_with_delivery(&backend, fast()).await;
+    app.seed(3, 7).await;
+    let home = household::Entity::find()
+        .order_by_asc(household::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("a household");
+    let h = global_id("Household", home.id);
+    let (receiver, url) = start_receiver().await;
+    receiver.up.store(true, Ordering::SeqCst);
+    let province = app.token_for(Role::ProvincialSystem).await;
+    app.query_as(
+        Some(&province),
+        REGISTER,
+        json!({ "i": { "url": url, "eventTypes": ["Pairing", "Household"] } }),
+    )
+    .await;
+
+    let (helper, _) = app.user_for(Role::HelperCadre).await;
+    let paired = app
+        .query(
+            "mutation($u: String!, $h: ID!) { pairHelper(helperUsername: $u, householdId: $h) { id } }",
+            json!({ "u": helper.username, "h": h }),
+        )
+        .await["pairHelper"]["id"]
+        .clone();
+    let read = app
+        .query(
+            "query($h: ID!) { household(id: $h) { status attribute version village { id } } }",
+            json!({ "h": h }),
+        )
+        .await["household"]
+        .clone();
+    app.query(
+        "mutation($i: HouseholdPatch!) { updateHousehold(input: $i) { version } }",
+        json!({ "i": { "id": h, "version": read["version"], "address": "新址村3组" } }),
+    )
+    .await;
+    eventually("both events", || async {
+        receiver.taken.lock().await.len() >= 2
+    })
+    .await;
+
+    let taken = receiver.taken.lock().await;
+    let events: Vec<Value> = taken
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).expect("JSON"))
+        .collect();
+    for (received, event) in taken.iter().zip(&events) {
+        assert_eq!(event["eventId"], received.event_id.as_str());
+        let text = decoded(&received.event_id);
+        assert!(
+            text.strip_prefix("Change:")
+                .is_some_and(|n| n.parse::<i64>().is_ok()),
+            "the event ID is a global ID: {text}"
+        );
+    }
+    let pairing = &events[0];
+    assert_eq!(pairing["entityType"], "Pairing", "{events:?}");
+    assert_eq!(pairing["action"], "pairing.create");
+    assert_eq!(pairing["id"], paired);
+    assert_eq!(pairing["state"]["household"], h.as_str());
+    assert!(
+        pairing["state"].get("helper").is_none(),
+        "the province reads no helper accounts: {pairing}"
+    );
+    let household = &events[1];
+    assert_eq!(household["entityType"], "Household", "{events:?}");
+    assert_eq!(household["state"]["status"], read["status"]);
+    assert_eq!(household["state"]["attribute"], read["attribute"]);
+    assert_eq!(household["state"]["village"], read["village"]["id"]);
+    let first_id = taken[0].event_id.clone();
+    drop(taken);
+
+    // The delivery log names the events by the same IDs.
+    let logged = app.query(WEBHOOKS, json!({})).await["webhooks"][0]["deliveries"].clone();
+    let logged: Vec<&str> = logged
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .filter_map(|d| d["eventId"].as_str())
+        .collect();
+    assert!(logged.contains(&first_id.as_str()), "{logged:?}");
 }

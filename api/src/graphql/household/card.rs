@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{HouseholdIncome, Member};
+use crate::domain::calendar;
 use crate::error::{ApiError, ApiResult};
 
 /// A household as the audit trail records it.
@@ -160,17 +161,17 @@ pub async fn record_change(db: &impl ConnectionTrait, household_id: i64) -> ApiR
     insert_revision(db, household_id, Utc::now(), &card).await
 }
 
-/// What the card said at the end of `date` (UTC), if the household was on file then.
+/// What the card said at the end of the county's day `date`, if the household
+/// was on file then.
 pub async fn card_as_of(
     db: &impl ConnectionTrait,
     household: &household::Model,
     date: NaiveDate,
 ) -> ApiResult<Option<CardAsOf>> {
-    let end_of_day = date
-        .succ_opt()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .ok_or_else(|| ApiError::bad_input("date", "date out of range"))?
-        .and_utc();
+    if date.succ_opt().is_none() {
+        return Err(ApiError::bad_input("date", "date out of range"));
+    }
+    let end_of_day = calendar::end_of(date);
     let revision = card_revision::Entity::find()
         .filter(card_revision::Column::HouseholdId.eq(household.id))
         .filter(card_revision::Column::At.lt(end_of_day))

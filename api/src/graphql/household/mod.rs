@@ -241,7 +241,7 @@ impl Household {
     async fn last_visited_on(&self, ctx: &Context<'_>) -> ApiResult<Option<NaiveDate>> {
         visit::last_visited_on(ctx, self.0.id).await
     }
-    /// What the card said at the end of a day (UTC), rebuilt from its
+    /// What the card said at the end of a day (the county's, UTC+8), rebuilt from its
     /// revisions; null if the household was not on file yet (某日档案).
     #[graphql(
         complexity = "crate::graphql::cost::priced(crate::graphql::cost::CARD_AS_OF, child_complexity)"

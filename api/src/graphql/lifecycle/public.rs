@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use entity::enums::{ProposalKind, ProposalStage, Relation};
 use entity::{household, member, proposal, region};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
@@ -73,7 +73,7 @@ impl PublicNotice {
         (self.proposal.stage == ProposalStage::Approved)
             .then_some(self.proposal.decided_at)
             .flatten()
-            .map(|at: DateTime<Utc>| at.date_naive())
+            .map(calendar::day_of)
     }
 }
 

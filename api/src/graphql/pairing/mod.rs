@@ -13,10 +13,11 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::account::Account;
 use super::household::Household;
-use super::relay::{NodeKind, decode_id_of};
+use super::relay::{NodeKind, decode_id_of, global_id};
 use super::{actor, db, loaders, viewer};
 use crate::access;
 use crate::audit::{self, Change};
+use crate::domain::calendar;
 use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 
@@ -25,6 +26,10 @@ pub struct Pairing(pub helper_pairing::Model);
 /// A helper cadre paired with a household (结对帮扶关系).
 #[Object]
 impl Pairing {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Pairing, self.0.id)
+    }
     /// The helper cadre (帮扶责任人), when the reader may see their account.
     async fn helper(&self, ctx: &Context<'_>) -> ApiResult<Option<Account>> {
         Ok(loaders(ctx)?
@@ -55,10 +60,12 @@ impl Pairing {
     }
 }
 
-fn snapshot(pairing: &helper_pairing::Model) -> serde_json::Value {
+/// A pairing as the audit trail records it; `helper` is the helper's username.
+fn snapshot(pairing: &helper_pairing::Model, helper: &str) -> serde_json::Value {
     serde_json::json!({
-        "helperId": pairing.helper_id,
-        "householdId": pairing.household_id,
+        "id": pairing.id,
+        "helper": helper,
+        "household": pairing.household_id,
         "unit": pairing.unit,
         "startedOn": pairing.started_on,
         "endedOn": pairing.ended_on,
@@ -130,7 +137,7 @@ impl PairingMutation {
                     helper_id: Set(helper.id),
                     household_id: Set(home.id),
                     unit: Set(unit),
-                    started_on: Set(now.date_naive()),
+                    started_on: Set(calendar::today()),
                     ended_on: Set(None),
                     version: Set(1),
                     created_at: Set(now),
@@ -143,7 +150,7 @@ impl PairingMutation {
                     pairing.id,
                     "pairing.create",
                     "Pairing",
-                    snapshot(&pairing),
+                    snapshot(&pairing, &helper.username),
                     pairing,
                 ))
             },
@@ -172,7 +179,7 @@ impl PairingMutation {
             .ok_or_else(|| ApiError::not_found("Pairing"))?;
         let now = Utc::now();
         let mut ended: helper_pairing::ActiveModel = before.clone().into();
-        ended.ended_on = Set(Some(now.date_naive()));
+        ended.ended_on = Set(Some(calendar::today().max(before.started_on)));
         ended.version = Set(before.version + 1);
         ended.updated_at = Set(now);
         let pairing = ended.update(&txn).await?;
@@ -180,8 +187,8 @@ impl PairingMutation {
             action: "pairing.end",
             entity_type: "Pairing",
             entity_id: pairing.id,
-            before: Some(snapshot(&before)),
-            after: Some(snapshot(&pairing)),
+            before: Some(snapshot(&before, &helper.username)),
+            after: Some(snapshot(&pairing, &helper.username)),
         };
         audit::record(&txn, &actor, change).await?;
         txn.commit().await?;

@@ -80,6 +80,10 @@ pub struct UnitPairing(pub unit_pairing::Model);
 /// A helper unit paired with a village (单位包村).
 #[Object]
 impl UnitPairing {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::UnitPairing, self.0.id)
+    }
     /// The helper unit (帮扶单位).
     async fn unit(&self, ctx: &Context<'_>) -> ApiResult<Option<HelperUnit>> {
         Ok(loaders(ctx)?
@@ -206,6 +210,7 @@ fn unit_snapshot(unit: &helper_unit::Model) -> serde_json::Value {
 
 fn pairing_snapshot(pairing: &unit_pairing::Model) -> serde_json::Value {
     json!({
+        "id": global_id(NodeKind::UnitPairing, pairing.id),
         "unit": global_id(NodeKind::HelperUnit, pairing.unit_id),
         "village": global_id(NodeKind::Village, pairing.village_id),
         "startedOn": pairing.started_on,
