@@ -17,7 +17,7 @@ pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod lockout;
+pub mod permissions;
 pub mod persisted;
-pub mod policy;
 pub mod seed;
 pub mod telemetry;

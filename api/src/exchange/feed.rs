@@ -17,7 +17,7 @@ use crate::access::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::relay::{NodeKind, global_id};
 use crate::graphql::{db, viewer};
-use crate::policy;
+use crate::permissions;
 
 /// Changes read at most at a time.
 const MAX_PAGE: i32 = 1000;
@@ -127,13 +127,13 @@ impl Change {
 }
 
 /// The state an audit entry records, as `viewer` may read it: shaped by the
-/// field policy and in the API's form (see [`policy::redact`]).
+/// field policy and in the API's form (see [`permissions::redact`]).
 fn state_of(entry: &audit_entry::Model, viewer: &Viewer) -> Option<serde_json::Value> {
     entry
         .after
         .as_deref()
         .and_then(|text| serde_json::from_str(text).ok())
-        .map(|value| policy::redact(viewer, &entry.entity_type, value))
+        .map(|value| permissions::redact(viewer, &entry.entity_type, value))
 }
 
 /// The ID of the event of a change: a global ID, the same in the event's

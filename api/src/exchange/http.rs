@@ -22,7 +22,7 @@ use crate::audit::Actor;
 use crate::client_app;
 use crate::error::{ApiError, Shown, code};
 use crate::http::{Media, request_error, request_id_of, request_source};
-use crate::policy::{self, Access, Rule};
+use crate::permissions::{self, Access, Rule};
 
 /// Chunks of an export buffered between the database and the client.
 const EXPORT_BUFFER: usize = 4;
@@ -51,7 +51,7 @@ pub async fn export(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let source = request_source(&state, &headers, peer);
-    let viewer = match permitted(&state, &headers, source, &policy::EXPORT).await {
+    let viewer = match permitted(&state, &headers, source, &permissions::EXPORT).await {
         Ok(viewer) => viewer,
         Err(refusal) => return refusal,
     };
@@ -105,7 +105,7 @@ pub async fn import(
     body: Body,
 ) -> Response {
     let source = request_source(&state, &headers, peer);
-    let viewer = match permitted(&state, &headers, source, &policy::IMPORT).await {
+    let viewer = match permitted(&state, &headers, source, &permissions::IMPORT).await {
         Ok(viewer) => viewer,
         Err(refusal) => return refusal,
     };
@@ -158,7 +158,7 @@ async fn permitted(
             Err(err) => return Err(failure(err)),
         }
     }
-    match (&viewer, policy::access_of(&viewer, rule)) {
+    match (&viewer, permissions::access_of(&viewer, rule)) {
         (_, Access::Full) => Ok(viewer),
         (Viewer::Public, _) => Err(failure(ApiError::Unauthenticated)),
         _ => Err(failure(ApiError::Forbidden(format!(

@@ -8,6 +8,7 @@ pub mod cost;
 pub mod document;
 pub mod enterprise;
 pub mod funds;
+mod guard;
 pub mod household;
 mod introspection;
 pub mod lifecycle;
@@ -167,7 +168,7 @@ fn configure(
         .extension(cost::Cost {
             max_cost: limits.max_complexity,
         })
-        .extension(crate::policy::PolicyGuard)
+        .extension(guard::PolicyGuard)
         .data(limits.clone());
     if let Some(db) = db {
         builder = builder.data(db);

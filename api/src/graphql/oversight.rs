@@ -18,7 +18,7 @@ use crate::account::{self, NewUser};
 use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::lockout::{self, AlertReason};
-use crate::policy::{self, Access};
+use crate::permissions::{self, Access};
 
 /// Shortest purpose accepted for a reveal, in characters.
 const MIN_PURPOSE_CHARS: usize = 4;
@@ -113,7 +113,7 @@ impl AuditEntry {
         let viewer = viewer(ctx)?;
         Ok(text
             .and_then(|text| serde_json::from_str(text).ok())
-            .map(|value| Json(policy::redact(viewer, &self.0.entity_type, value))))
+            .map(|value| Json(permissions::redact(viewer, &self.0.entity_type, value))))
     }
 }
 
@@ -421,7 +421,7 @@ impl OversightMutation {
             ));
         }
         let (kind, raw) = decode_id(&id, "id")?;
-        let rule = policy::rule_of(kind.type_name(), &field)
+        let rule = permissions::rule_of(kind.type_name(), &field)
             .filter(|rule| rule.mask.is_some())
             .ok_or_else(|| {
                 ApiError::bad_input(
@@ -429,7 +429,7 @@ impl OversightMutation {
                     format!("`{field}` of a {} is never masked", kind.type_name()),
                 )
             })?;
-        if policy::access_of(viewer, rule) == Access::Hidden {
+        if permissions::access_of(viewer, rule) == Access::Hidden {
             return Err(ApiError::Forbidden(format!(
                 "your role may not read `{}.{field}`",
                 kind.type_name()

@@ -23,7 +23,7 @@ use crate::audit::{self, Change};
 use crate::domain::calendar;
 use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
-use crate::policy;
+use crate::permissions;
 
 /// Longest task and standard, in characters (as the columns hold).
 pub(crate) const MAX_TASK_CHARS: usize = 500;
@@ -217,7 +217,7 @@ async fn measure_to_change(
 
 fn check_measure_version(viewer: &Viewer, stated: i32, current: &measure::Model) -> ApiResult<()> {
     write::check_version("measure", stated, current.version, || {
-        policy::redact(viewer, "Measure", snapshot(current))
+        permissions::redact(viewer, "Measure", snapshot(current))
     })
 }
 

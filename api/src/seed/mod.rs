@@ -23,6 +23,7 @@ use sea_orm::{
 
 use crate::codes;
 pub use crate::codes::{is_valid_credit_code, is_valid_id_number};
+use crate::domain::household::check_members;
 use crate::domain::lifecycle::{self, Documented, Standing, State};
 use crate::graphql::statistics::tally;
 
@@ -223,6 +224,10 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
         for sequence in 1..=village.households {
             let mut card = people.household(&mut rng, village, sequence, next_household_id, now);
             card.history = history(&card.household)?;
+            // The register's own rule of a card's members holds for every generated one.
+            check_members(&card.members, |i| format!("members[{i}]")).map_err(|refused| {
+                DbErr::Custom(format!("household {}: {refused:?}", card.household.number))
+            })?;
             next_household_id += 1;
             report.members += card.members.len();
             batch.push(card);

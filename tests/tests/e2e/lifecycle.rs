@@ -574,7 +574,7 @@ async fn public_notices_show_no_personal_details(backend: Backend) {
         .expect("a head");
     assert_eq!(
         notice["headName"],
-        api::policy::Mask::Name.apply(&head.name).as_str()
+        api::permissions::Mask::Name.apply(&head.name).as_str()
     );
     let text = body.to_string();
     for person in &members {

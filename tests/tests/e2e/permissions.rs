@@ -288,9 +288,9 @@ async fn the_public_sees_places_and_projects_but_never_a_person(backend: Backend
 }
 
 /// Every role against every sensitive field of the policy, on two paths: what
-/// it gets is exactly what `api::policy::POLICY` says.
+/// it gets is exactly what `api::permissions::POLICY` says.
 async fn the_permission_matrix_holds_for_every_role_and_sensitive_field(backend: Backend) {
-    use api::policy::{Access, READERS, access_of, rule_of};
+    use api::permissions::{Access, READERS, access_of, rule_of};
 
     let (app, _) = TestApp::seeded(&backend, 150).await;
     let village = villages_of(&app, RegionLevel::Village).await;

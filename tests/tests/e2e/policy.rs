@@ -2,10 +2,10 @@
 
 use std::collections::HashSet;
 
-use api::policy::{POLICY, SENSITIVE_TYPES, markdown_table, rule_of};
+use api::permissions::{POLICY, SENSITIVE_TYPES, markdown_table, rule_of};
 use async_graphql::Request;
 
-const START: &str = "<!-- policy table: generated from api/src/policy.rs, checked by tests/tests/e2e/policy.rs -->\n";
+const START: &str = "<!-- policy table: generated from api/src/permissions.rs, checked by tests/tests/e2e/policy.rs -->\n";
 const END: &str = "<!-- end of policy table -->";
 
 #[test]
@@ -26,7 +26,7 @@ fn the_readme_carries_the_policy_as_it_is() {
     }
     assert!(
         section == Some(table.as_str()),
-        "the README's policy table differs from api/src/policy.rs; it should read (or run with FUPIN_BLESS=1):\n{START}{table}{END}"
+        "the README's policy table differs from api/src/permissions.rs; it should read (or run with FUPIN_BLESS=1):\n{START}{table}{END}"
     );
 }
 
@@ -68,7 +68,7 @@ async fn every_mutation_and_field_of_a_sensitive_type_has_a_rule_and_every_rule_
 #[test]
 fn every_field_someone_sees_masked_has_a_mask() {
     for rule in POLICY {
-        if rule.access.contains(&api::policy::Access::Masked) {
+        if rule.access.contains(&api::permissions::Access::Masked) {
             assert!(
                 rule.mask.is_some(),
                 "`{}.{}` is masked for someone but has no mask",
@@ -83,7 +83,7 @@ fn every_field_someone_sees_masked_has_a_mask() {
 /// each of them in full, or the export would leak what the fields hide.
 #[test]
 fn whoever_exports_the_register_sees_every_field_of_it_in_full() {
-    use api::policy::{Access, EXPORT, access_of};
+    use api::permissions::{Access, EXPORT, access_of};
     use entity::enums::Role;
     use sea_orm::Iterable;
     let exporters: Vec<Role> = Role::iter()

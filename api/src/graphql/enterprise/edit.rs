@@ -22,7 +22,7 @@ use crate::codes;
 use crate::domain::text::phone;
 use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
-use crate::policy;
+use crate::permissions;
 
 /// Longest name, in characters (as the column holds).
 const MAX_NAME_CHARS: usize = 100;
@@ -285,7 +285,7 @@ impl EditMutation {
             )));
         }
         write::check_version("enterprise", input.version, before.version, || {
-            policy::redact(viewer, "Enterprise", snapshot(&before))
+            permissions::redact(viewer, "Enterprise", snapshot(&before))
         })?;
         let mut changed: enterprise::ActiveModel = before.clone().into();
         if let Some(name) = name {

@@ -26,7 +26,7 @@ use crate::audit::{self, Change};
 use crate::domain::calendar;
 use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
-use crate::policy;
+use crate::permissions;
 
 /// Targeted poverty alleviation began in 2014: no link starts earlier.
 const FIRST_YEAR: i32 = 2014;
@@ -262,7 +262,7 @@ fn check_link_version(
     current: &benefit_link::Model,
 ) -> ApiResult<()> {
     write::check_version("benefit link", stated, current.version, || {
-        policy::redact(viewer, "BenefitLink", snapshot(current))
+        permissions::redact(viewer, "BenefitLink", snapshot(current))
     })
 }
 

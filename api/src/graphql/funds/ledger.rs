@@ -22,7 +22,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::money::Money;
 use crate::graphql::relay::{NodeKind, decode_id_of};
 use crate::graphql::{actor, db, optional_text, required_text, viewer};
-use crate::policy;
+use crate::permissions;
 
 /// Targeted poverty alleviation began in 2014: no fund or entry is older.
 const FIRST_YEAR: i32 = 2014;
@@ -370,7 +370,7 @@ impl FundMutation {
         let txn = write::begin(db(ctx)?).await?;
         let before = lock_source(&txn, viewer, id).await?;
         write::check_version("fund source", input.version, before.version, || {
-            policy::redact(viewer, "FundSource", source_snapshot(&before))
+            permissions::redact(viewer, "FundSource", source_snapshot(&before))
         })?;
         if let Some(amount_fen) = amount_fen {
             let allocated = allocated_from(&txn, id).await?;

@@ -30,7 +30,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::money::Money;
 use crate::graphql::relay::{NodeKind, decode_id_of};
 use crate::graphql::{actor, db, required_text, viewer};
-use crate::policy::redact;
+use crate::permissions::redact;
 
 /// A person on a filing card (家庭成员信息).
 #[derive(InputObject, Serialize, Clone)]

@@ -30,7 +30,7 @@ use crate::domain::notice::{self, Notice};
 use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::notice::PaperNoticeInput;
-use crate::policy;
+use crate::permissions;
 
 /// Longest reason, opinion, note or objection, in characters.
 const MAX_TEXT: usize = 2_000;
@@ -201,7 +201,7 @@ async fn locked_proposal(
 
 fn check_proposal_version(viewer: &Viewer, stated: i32, p: &proposal::Model) -> ApiResult<()> {
     write::check_version("proposal", stated, p.version, || {
-        policy::redact(viewer, "Proposal", proposal_snapshot(p))
+        permissions::redact(viewer, "Proposal", proposal_snapshot(p))
     })
 }
 
@@ -448,7 +448,7 @@ impl ProposalMutation {
         .await?
         .ok_or_else(|| ApiError::not_found("Objection"))?;
         write::check_version("objection", version, before.version, || {
-            policy::redact(viewer, "Objection", objection_snapshot(&before))
+            permissions::redact(viewer, "Objection", objection_snapshot(&before))
         })?;
         if before.upheld.is_some() {
             return Err(ApiError::bad_input(

@@ -17,7 +17,7 @@ use super::{NEWEST_PROPOSAL_FIRST, households_in_region, notice_open};
 use crate::domain::calendar;
 use crate::domain::lifecycle::OPEN_STAGES;
 use crate::error::ApiResult;
-use crate::policy::Mask;
+use crate::permissions::Mask;
 
 /// How long an approval stays announced.
 const ANNOUNCED_DAYS: i64 = 30;

@@ -20,7 +20,7 @@ use crate::audit::{self, Change};
 use crate::domain::calendar;
 use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
-use crate::policy;
+use crate::permissions;
 
 /// Longest unit name, in characters (as the column holds).
 const MAX_UNIT_NAME_CHARS: usize = 100;
@@ -614,7 +614,7 @@ impl UnitMutation {
         };
         let username = account.as_ref().map(|a| a.username.as_str());
         write::check_version("posting", version, before.version, || {
-            policy::redact(viewer, "VillageStaff", staff_snapshot(&before, username))
+            permissions::redact(viewer, "VillageStaff", staff_snapshot(&before, username))
         })?;
         if let Some(day) = before.ended_on {
             return Err(ApiError::bad_input(

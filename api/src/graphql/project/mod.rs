@@ -38,7 +38,7 @@ use crate::domain::write;
 use crate::domain::{calendar, notice};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::notice::PaperNotice;
-use crate::policy;
+use crate::permissions;
 
 const BY_ID: SortKey<project::Entity> = SortKey {
     name: "id",
@@ -381,7 +381,7 @@ async fn project_to_change(
 
 fn check_project_version(viewer: &Viewer, stated: i32, current: &project::Model) -> ApiResult<()> {
     write::check_version("project", stated, current.version, || {
-        policy::redact(viewer, "Project", snapshot(current))
+        permissions::redact(viewer, "Project", snapshot(current))
     })
 }
 

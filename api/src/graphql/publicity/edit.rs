@@ -21,7 +21,7 @@ use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::relay::{NodeKind, decode_id_of};
 use crate::graphql::{actor, db, required_text, viewer};
-use crate::policy as field_policy;
+use crate::permissions;
 
 const MAX_TITLE_CHARS: usize = 200;
 const MAX_BODY_CHARS: usize = 20_000;
@@ -170,7 +170,7 @@ async fn policy_to_change(
         .ok_or_else(|| ApiError::not_found("Policy"))?;
     let audience = audience_of(txn, viewer, raw).await?;
     write::check_version("policy", version, found.version, || {
-        field_policy::redact(viewer, "Policy", snapshot(&found, &audience))
+        permissions::redact(viewer, "Policy", snapshot(&found, &audience))
     })?;
     Ok((found, audience))
 }

@@ -22,7 +22,7 @@ use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::relay::{NodeKind, decode_id_of};
 use crate::graphql::{RequestData, actor, data, db, optional_text, required_text, viewer};
-use crate::policy;
+use crate::permissions;
 
 /// Longest content, answer and rectification, in characters.
 const MAX_CONTENT_CHARS: usize = 5_000;
@@ -372,7 +372,7 @@ async fn handle(
     let txn = write::begin(db(ctx)?).await?;
     let before = complaint_to_change(&txn, viewer, id).await?;
     write::check_version("complaint", version, before.version, || {
-        policy::redact(viewer, "Complaint", snapshot(&before))
+        permissions::redact(viewer, "Complaint", snapshot(&before))
     })?;
     let to = next(before.status, step).map_err(|why| ApiError::bad_input("id", why))?;
     let mut changed: complaint::ActiveModel = before.clone().into();

@@ -1,21 +1,16 @@
 //! Who may read which field, and who may call which mutation: the one
 //! statement of the field-level policy. Rows are scoped in `access`; this file
 //! says, for the rows a reader reaches, which fields it sees in full, masked, or
-//! not at all. [`PolicyGuard`] enforces it on every field resolution, whatever
+//! not at all. `graphql::guard::PolicyGuard` enforces it on every field resolution, whatever
 //! path a query takes to the field (aliases, fragments, `node`, nested lists).
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
-};
-use async_graphql::{PathSegment, QueryPathSegment, ServerError, ServerResult, Value};
 use entity::enums::Role;
 
 use crate::access::Viewer;
-use crate::error::code;
-use crate::graphql::{RequestData, coded_error, shape};
+use crate::graphql::shape;
 
 /// What a reader gets of a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -563,78 +558,6 @@ pub fn markdown_table() -> String {
         table.push_str(&format!("| `{name}` | {} |\n", cells.join(" | ")));
     }
     table
-}
-
-/// Enforces [`POLICY`] on every field a query resolves.
-pub struct PolicyGuard;
-
-impl ExtensionFactory for PolicyGuard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PolicyGuard)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for PolicyGuard {
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        let Some(rule) = rule_of(info.parent_type, info.name) else {
-            return next.run(ctx, info).await;
-        };
-        let viewer = ctx
-            .data_opt::<RequestData>()
-            .map_or(&Viewer::Public, |d| &d.viewer);
-        let field = format!("{}.{}", rule.type_name, rule.field);
-        match access_of(viewer, rule) {
-            Access::Full => next.run(ctx, info).await,
-            Access::Hidden => {
-                let error_code = if viewer.role().is_none() {
-                    code::UNAUTHENTICATED
-                } else {
-                    code::FORBIDDEN
-                };
-                Err(field_error(
-                    &info,
-                    format!("your role may not read `{field}`"),
-                    error_code,
-                ))
-            }
-            Access::Masked => {
-                let unmaskable = field_error(
-                    &info,
-                    format!("`{field}` cannot be shown masked"),
-                    code::FORBIDDEN,
-                );
-                match (next.run(ctx, info).await?, rule.mask) {
-                    (Some(Value::String(text)), Some(mask)) => {
-                        Ok(Some(Value::String(mask.apply(&text))))
-                    }
-                    (value @ (None | Some(Value::Null)), _) => Ok(value),
-                    (Some(_), _) => Err(unmaskable),
-                }
-            }
-        }
-    }
-}
-
-/// An error located at the field being resolved, with its response path.
-fn field_error(info: &ResolveInfo<'_>, message: String, error_code: &str) -> ServerError {
-    let mut path: Vec<PathSegment> = std::iter::once(info.path_node)
-        .chain(info.path_node.parents())
-        .map(|node| match node.segment {
-            QueryPathSegment::Name(name) => PathSegment::Field(name.to_owned()),
-            QueryPathSegment::Index(index) => PathSegment::Index(index),
-        })
-        .collect();
-    path.reverse();
-    let mut error = coded_error(message, error_code);
-    error.locations = vec![info.field.name.pos];
-    error.path = path;
-    error
 }
 
 #[cfg(test)]

@@ -1,0 +1,87 @@
+//! The field policy enforced on every field a query resolves, whatever path
+//! it takes to the field (aliases, fragments, `node`, nested lists): the
+//! policy itself is data, in `permissions`.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+};
+use async_graphql::{PathSegment, QueryPathSegment, ServerError, ServerResult, Value};
+
+use super::{RequestData, coded_error};
+use crate::access::Viewer;
+use crate::error::code;
+use crate::permissions::{Access, access_of, rule_of};
+
+/// Enforces [`crate::permissions::POLICY`] on every field a query resolves.
+pub struct PolicyGuard;
+
+impl ExtensionFactory for PolicyGuard {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PolicyGuard)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for PolicyGuard {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let Some(rule) = rule_of(info.parent_type, info.name) else {
+            return next.run(ctx, info).await;
+        };
+        let viewer = ctx
+            .data_opt::<RequestData>()
+            .map_or(&Viewer::Public, |d| &d.viewer);
+        let field = format!("{}.{}", rule.type_name, rule.field);
+        match access_of(viewer, rule) {
+            Access::Full => next.run(ctx, info).await,
+            Access::Hidden => {
+                let error_code = if viewer.role().is_none() {
+                    code::UNAUTHENTICATED
+                } else {
+                    code::FORBIDDEN
+                };
+                Err(field_error(
+                    &info,
+                    format!("your role may not read `{field}`"),
+                    error_code,
+                ))
+            }
+            Access::Masked => {
+                let unmaskable = field_error(
+                    &info,
+                    format!("`{field}` cannot be shown masked"),
+                    code::FORBIDDEN,
+                );
+                match (next.run(ctx, info).await?, rule.mask) {
+                    (Some(Value::String(text)), Some(mask)) => {
+                        Ok(Some(Value::String(mask.apply(&text))))
+                    }
+                    (value @ (None | Some(Value::Null)), _) => Ok(value),
+                    (Some(_), _) => Err(unmaskable),
+                }
+            }
+        }
+    }
+}
+
+/// An error located at the field being resolved, with its response path.
+fn field_error(info: &ResolveInfo<'_>, message: String, error_code: &str) -> ServerError {
+    let mut path: Vec<PathSegment> = std::iter::once(info.path_node)
+        .chain(info.path_node.parents())
+        .map(|node| match node.segment {
+            QueryPathSegment::Name(name) => PathSegment::Field(name.to_owned()),
+            QueryPathSegment::Index(index) => PathSegment::Index(index),
+        })
+        .collect();
+    path.reverse();
+    let mut error = coded_error(message, error_code);
+    error.locations = vec![info.field.name.pos];
+    error.path = path;
+    error
+}
