@@ -12,9 +12,9 @@ use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryF
 use serde_json::json;
 
 use super::household::Household;
+use super::household::reachable_household;
 use super::money::Money;
 use super::node::Node;
-use super::pairing::reachable_household;
 use super::region::{find_region, region_node};
 use super::relay::{NodeKind, decode_id_of, global_id};
 use super::{actor, db, loaders, required_text, viewer};

@@ -14,8 +14,8 @@ use sea_orm::{
 use serde_json::json;
 
 use super::super::household::Household;
+use super::super::household::reachable_household;
 use super::super::money::Money;
-use super::super::pairing::reachable_household;
 use super::super::relay::{
     Conn, KeyType, NodeKind, PageArgs, ParentColumn, SortKey, decode_id_of, global_id,
 };

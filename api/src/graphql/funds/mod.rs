@@ -20,7 +20,7 @@ use sea_orm::{
 use serde_json::json;
 
 pub use ledger::FundMutation;
-pub use utilisation::{Coverage, FundUtilisationQuery, child_level, child_part_len};
+pub use utilisation::{Coverage, FundUtilisationQuery};
 
 use super::enterprise::Enterprise;
 use super::money::Money;

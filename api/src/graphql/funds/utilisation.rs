@@ -6,13 +6,13 @@
 use std::collections::{HashMap, HashSet};
 
 use async_graphql::{Context, ID, Object};
-use entity::enums::RegionLevel;
 use entity::{fund_entry, project, project_village, region};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder};
 
 use super::{Totals, rate, totals_by};
 use crate::access;
+use crate::domain::region::{child_level, child_part_len};
 use crate::error::ApiResult;
 use crate::graphql::money::Money;
 use crate::graphql::node::Node;
@@ -138,24 +138,6 @@ impl Coverage {
         ids.iter()
             .map(|id| self.totals.get(id).copied().unwrap_or_default())
             .sum()
-    }
-}
-
-/// The digits of a region's code its children are told apart by: a county's
-/// townships by 9, a township's villages (and a village itself) by 12.
-pub fn child_part_len(level: RegionLevel) -> usize {
-    match level {
-        RegionLevel::County => 9,
-        RegionLevel::Township | RegionLevel::Village => 12,
-    }
-}
-
-/// The level of a region's children, if it has any.
-pub fn child_level(level: RegionLevel) -> Option<RegionLevel> {
-    match level {
-        RegionLevel::County => Some(RegionLevel::Township),
-        RegionLevel::Township => Some(RegionLevel::Village),
-        RegionLevel::Village => None,
     }
 }
 

@@ -356,6 +356,16 @@ async fn member_for_change(
     Ok(member)
 }
 
+/// A household the caller reaches, by global ID.
+pub(crate) async fn reachable_household(ctx: &Context<'_>, id: &ID) -> ApiResult<household::Model> {
+    let (_, raw) = decode_id_of(id, "householdId", &[NodeKind::Household])?;
+    access::select::<household::Entity>(viewer(ctx)?)
+        .filter(household::Column::Id.eq(raw))
+        .one(db(ctx)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Household"))
+}
+
 /// Refuses an edit of a household made from a stale read.
 pub fn check_household_version(
     viewer: &Viewer,

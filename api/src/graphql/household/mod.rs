@@ -15,6 +15,7 @@ use entity::{ethnicity, household, household_income, member, poverty_line};
 use sea_orm::{QueryFilter, QueryOrder};
 
 pub use card::CardAsOf;
+pub(crate) use edit::reachable_household;
 pub use edit::{
     HouseholdMutation, check_household_version, household_for_change, household_for_change_by_id,
 };

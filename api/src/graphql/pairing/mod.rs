@@ -8,14 +8,13 @@ pub mod visit;
 use async_graphql::{Context, ID, Object};
 use chrono::{NaiveDate, Utc};
 use entity::enums::Role;
-use entity::{app_user, helper_pairing, household};
+use entity::{app_user, helper_pairing};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::account::Account;
-use super::household::Household;
-use super::relay::{NodeKind, decode_id_of, global_id};
-use super::{actor, db, loaders, viewer};
-use crate::access;
+use super::household::{Household, reachable_household};
+use super::relay::{NodeKind, global_id};
+use super::{actor, db, loaders};
 use crate::audit::{self, Change};
 use crate::domain::calendar;
 use crate::domain::write::{self, Created};
@@ -70,16 +69,6 @@ fn snapshot(pairing: &helper_pairing::Model, helper: &str) -> serde_json::Value 
         "startedOn": pairing.started_on,
         "endedOn": pairing.ended_on,
     })
-}
-
-/// A household the caller reaches, by global ID.
-pub(crate) async fn reachable_household(ctx: &Context<'_>, id: &ID) -> ApiResult<household::Model> {
-    let (_, raw) = decode_id_of(id, "householdId", &[NodeKind::Household])?;
-    access::select::<household::Entity>(viewer(ctx)?)
-        .filter(household::Column::Id.eq(raw))
-        .one(db(ctx)?)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Household"))
 }
 
 /// An active helper cadre, by username.

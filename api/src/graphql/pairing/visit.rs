@@ -14,9 +14,9 @@ use serde_json::json;
 
 use super::super::account::Account;
 use super::super::household::Household;
+use super::super::household::reachable_household;
 use super::super::relay::{NodeKind, global_id};
 use super::super::{actor, db, loaders, required_text, viewer};
-use super::reachable_household;
 use crate::domain::calendar;
 use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};

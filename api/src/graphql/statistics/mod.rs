@@ -14,7 +14,6 @@ use entity::region;
 use sea_orm::{ColumnTrait, Iterable, QueryFilter, QueryOrder};
 
 use self::figures::{Figures, POOR, REGISTERED};
-use super::funds::{child_level, child_part_len};
 use super::money::Money;
 use super::node::Node;
 use super::region::{find_region, region_node};
@@ -22,6 +21,7 @@ use super::relay::NodeKind;
 use super::{db, viewer};
 use crate::access;
 use crate::domain::calendar;
+use crate::domain::region::{child_level, child_part_len};
 use crate::error::{ApiError, ApiResult};
 
 /// Cells of fewer households than this are suppressed for the public.

@@ -1,0 +1,22 @@
+//! The county's divisions (区划): county, townships, villages, each a code
+//! that extends its parent's.
+
+use entity::enums::RegionLevel;
+
+/// The digits of a region's code its children are told apart by: a county's
+/// townships by 9, a township's villages (and a village itself) by 12.
+pub fn child_part_len(level: RegionLevel) -> usize {
+    match level {
+        RegionLevel::County => 9,
+        RegionLevel::Township | RegionLevel::Village => 12,
+    }
+}
+
+/// The level of a region's children, if it has any.
+pub fn child_level(level: RegionLevel) -> Option<RegionLevel> {
+    match level {
+        RegionLevel::County => Some(RegionLevel::Township),
+        RegionLevel::Township => Some(RegionLevel::Village),
+        RegionLevel::Village => None,
+    }
+}
