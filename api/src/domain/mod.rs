@@ -6,6 +6,7 @@
 //! `http` (the test below reads its sources to keep it so).
 
 pub mod calendar;
+pub mod card;
 pub mod household;
 pub mod lifecycle;
 pub mod notice;

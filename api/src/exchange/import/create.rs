@@ -10,9 +10,9 @@ use sea_orm::{DatabaseTransaction, IntoActiveModel, NotSet, Set};
 
 use super::check::Checked;
 use crate::audit::{self, Actor, Change};
+use crate::domain::card::{household_snapshot, income_snapshot, member_snapshot};
 use crate::domain::write::{append_all, insert_all};
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::household::card::{household_snapshot, income_snapshot, member_snapshot};
 use crate::graphql::plan;
 
 /// Writes checked cards whose numbers are not on file.

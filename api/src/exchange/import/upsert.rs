@@ -16,12 +16,12 @@ use std::collections::HashMap;
 use super::Outcome;
 use super::check::{check, check_status};
 use crate::audit::{self, Actor, Change};
+use crate::domain::card::{self, household_snapshot, income_snapshot, member_snapshot};
 use crate::domain::household::{ensure_not_on_file, replace_causes};
 use crate::domain::lifecycle::{self, Standing, State};
 use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
 use crate::exchange::record::{HouseholdRecord, IncomeRecord, MeasureRecord, StatusRecord};
-use crate::graphql::household::card::{self, household_snapshot, income_snapshot, member_snapshot};
 use crate::graphql::plan;
 
 /// Checks a household record and writes what differs from the register.

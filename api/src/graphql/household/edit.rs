@@ -15,12 +15,12 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::card::{self, household_snapshot, income_snapshot, member_snapshot};
 use super::{Household, HouseholdIncome, Member};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
 use crate::codes::check_id_number;
 use crate::domain::calendar;
+use crate::domain::card::{self, household_snapshot, income_snapshot, member_snapshot};
 use crate::domain::household::{
     amount, check_income, check_member, check_members, ensure_not_on_file, replace_causes,
 };

@@ -1,6 +1,6 @@
 //! Poor households and their members: the filing card (建档立卡).
 
-pub mod card;
+mod card;
 mod edit;
 mod filter;
 
@@ -248,7 +248,9 @@ impl Household {
         complexity = "crate::graphql::cost::priced(crate::graphql::cost::CARD_AS_OF, child_complexity)"
     )]
     async fn card_as_of(&self, ctx: &Context<'_>, date: NaiveDate) -> ApiResult<Option<CardAsOf>> {
-        card::card_as_of(db(ctx)?, &self.0, date).await
+        Ok(crate::domain::card::card_as_of(db(ctx)?, &self.0, date)
+            .await?
+            .map(CardAsOf))
     }
     /// Version of the record, for detecting concurrent edits (版本号).
     async fn version(&self) -> i32 {

@@ -25,7 +25,7 @@ pub use proposals::ProposalMutation;
 pub use public::PublicNoticeQuery;
 
 use super::household::{
-    Household, card, check_household_version, household_for_change, household_for_change_by_id,
+    Household, check_household_version, household_for_change, household_for_change_by_id,
 };
 use super::money::Money;
 use super::relay::{
@@ -37,7 +37,7 @@ use crate::audit::{self, Actor, Change};
 use crate::domain::calendar;
 pub(crate) use crate::domain::lifecycle::open_proposal;
 use crate::domain::lifecycle::{self as transition, Action, OPEN_STAGES, State};
-use crate::domain::notice;
+use crate::domain::{card, notice};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::notice::PaperNotice;
 
