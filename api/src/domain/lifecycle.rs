@@ -309,21 +309,23 @@ pub fn replay(from: Standing, entries: &[Documented<'_>]) -> Result<Standing, Re
             if action == Action::Identify {
                 standing.enrolled_year = Some(year);
             } else {
-                if let Some(enrolled) = standing.enrolled_year
-                    && year < enrolled
-                {
-                    return Err(refuse(
-                        "year",
-                        format!(
-                            "the exit year {year} is before the household was enrolled, in {enrolled}"
-                        ),
-                    ));
+                if let Some(why) = exit_before_enrolment(standing.enrolled_year, year) {
+                    return Err(refuse("year", why));
                 }
                 standing.lifted_out_year = Some(year);
             }
         }
     }
     Ok(standing)
+}
+
+/// Why an exit in `year` cannot be: a household exits no earlier than the year
+/// it was enrolled.
+pub fn exit_before_enrolment(enrolled_year: Option<i32>, year: i32) -> Option<String> {
+    let enrolled = enrolled_year.filter(|enrolled| year < *enrolled)?;
+    Some(format!(
+        "the exit year {year} is before the household was enrolled, in {enrolled}"
+    ))
 }
 
 /// The state `action` leads to from `from`, or why it may not be taken; the

@@ -87,12 +87,8 @@ pub(crate) async fn exit_refusal(
     home: &household::Model,
     year: i32,
 ) -> ApiResult<Option<String>> {
-    if let Some(enrolled) = home.enrolled_year
-        && year < enrolled
-    {
-        return Ok(Some(format!(
-            "the exit year {year} is before the household was enrolled, in {enrolled}"
-        )));
+    if let Some(why) = lifecycle::exit_before_enrolment(home.enrolled_year, year) {
+        return Ok(Some(why));
     }
     let guarantees = [
         (home.food_secure, "food (不愁吃)"),
