@@ -30,12 +30,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 
 async fn a_card_as_of_a_day_ends_at_the_county_midnight(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 3).await;
-    let home = household::Entity::find()
-        .order_by_asc(household::Column::Id)
-        .one(&app.db)
-        .await
-        .expect("read")
-        .expect("a household");
+    let home = first_household(&app).await;
     let id = global_id("Household", home.id);
     app.query(
         "mutation($i: HouseholdPatch!) { updateHousehold(input: $i) { version } }",
@@ -86,12 +81,7 @@ async fn a_card_as_of_a_day_ends_at_the_county_midnight(backend: Backend) {
 
 async fn an_announcement_is_dated_on_the_county_day(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 3).await;
-    let home = household::Entity::find()
-        .order_by_asc(household::Column::Id)
-        .one(&app.db)
-        .await
-        .expect("read")
-        .expect("a household");
+    let home = first_household(&app).await;
     let (admin, _) = app.user_for(Role::CountyAdmin).await;
     let utc_day = Utc::now().date_naive() - Duration::days(3);
     let decided = late_utc(utc_day);
@@ -149,12 +139,7 @@ async fn an_announcement_is_dated_on_the_county_day(backend: Backend) {
 /// holds the dates to `calendar::today()` rather than to a fixed instant.
 async fn a_helper_pairing_starts_and_ends_on_the_county_day(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 3).await;
-    let home = household::Entity::find()
-        .order_by_asc(household::Column::Id)
-        .one(&app.db)
-        .await
-        .expect("read")
-        .expect("a household");
+    let home = first_household(&app).await;
     let (helper, _) = app.user_for(Role::HelperCadre).await;
     let vars = json!({ "u": helper.username, "h": global_id("Household", home.id) });
     let paired = app
@@ -179,4 +164,14 @@ async fn a_helper_pairing_starts_and_ends_on_the_county_day(backend: Backend) {
         json!(calendar::today()),
         "{ended}"
     );
+}
+
+/// The seeded register's first household.
+async fn first_household(app: &TestApp) -> household::Model {
+    household::Entity::find()
+        .order_by_asc(household::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("a household")
 }
