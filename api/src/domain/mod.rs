@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod card;
 pub mod household;
 pub mod lifecycle;
+pub mod money;
 pub mod notice;
 pub mod region;
 pub mod text;
