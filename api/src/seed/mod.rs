@@ -23,7 +23,8 @@ use sea_orm::{
 
 use crate::codes;
 pub use crate::codes::{is_valid_credit_code, is_valid_id_number};
-use crate::domain::household::check_members;
+use crate::domain::household::{CardFields, Conditions, Guarantees, NewMember, check_members};
+use crate::error::ApiError;
 use crate::domain::lifecycle::{self, Documented, Standing, State};
 use crate::graphql::statistics::tally;
 
@@ -83,7 +84,7 @@ pub const DEMO_USERNAMES: [&str; 7] = [
 ];
 
 /// Creates the demo users (or resets their password) and returns the password.
-pub async fn demo_users(db: &DatabaseConnection) -> Result<String, crate::error::ApiError> {
+pub async fn demo_users(db: &DatabaseConnection) -> Result<String, ApiError> {
     use crate::account::{self, NewUser};
     use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 
@@ -222,12 +223,11 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     let mut next_household_id = 1;
     for village in &plan.villages {
         for sequence in 1..=village.households {
-            let mut card = people.household(&mut rng, village, sequence, next_household_id, now);
+            let mut card = people.household(&mut rng, village, sequence, next_household_id, now)?;
             card.history = history(&card.household)?;
             // The register's own rule of a card's members holds for every generated one.
-            check_members(&card.members, |i| format!("members[{i}]")).map_err(|refused| {
-                DbErr::Custom(format!("household {}: {refused:?}", card.household.number))
-            })?;
+            check_members(&card.members, |i| format!("members[{i}]"))
+                .map_err(|refused| refusal(&card.household.number, refused))?;
             next_household_id += 1;
             report.members += card.members.len();
             batch.push(card);
@@ -974,7 +974,7 @@ impl People {
         sequence: u32,
         id: i64,
         now: chrono::DateTime<Utc>,
-    ) -> Card {
+    ) -> Result<Card, DbErr> {
         let status = *weighted(
             rng,
             &[
@@ -1067,6 +1067,7 @@ impl People {
                 causes.push(cause);
             }
         }
+        let number = format!("{}{sequence:05}", village.model.code);
         let surname = pick(rng, names::SURNAMES);
         let ethnicity = *weighted(rng, &self.ethnicities);
         let people = family(rng, main_cause == PovertyCause::LackOfLabour);
@@ -1198,12 +1199,10 @@ impl People {
             };
             let adult = age >= 16 && student_status == StudentStatus::NotStudent;
             let id_number = self.id_number(rng, age, male);
-            members.push(member::Model {
-                id: self.next_member_id,
-                household_id: id,
+            let person = NewMember {
                 name,
-                gender: person.gender,
                 id_number,
+                gender: Some(person.gender),
                 relation: person.relation,
                 ethnicity: ethnicity.to_owned(),
                 education,
@@ -1216,11 +1215,13 @@ impl People {
                 basic_medical_insurance: rng.random_bool(0.99),
                 serious_illness_insurance: rng.random_bool(0.97),
                 basic_pension: adult && rng.random_bool(0.9),
-                is_active: true,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            });
+                active: true,
+            };
+            let mut row = person
+                .parse(&format!("members[{index}]"), id, now)
+                .map_err(|refused| refusal(&number, refused))?;
+            row.id = self.next_member_id;
+            members.push(row);
             self.next_member_id += 1;
         }
         let size = members.len() as i32;
@@ -1259,39 +1260,31 @@ impl People {
                 )
             })
             .collect();
-        let number = format!("{}{sequence:05}", village.model.code);
         let group = rng.random_range(1..=12);
         let house = rng.random_range(1..=80);
-        Card {
-            household: household::Model {
-                id,
-                number,
-                village_id: village.model.id,
-                address: format!(
-                    "{}{}{}{group}组{house}号",
-                    COUNTY_NAME, village.township_name, village.model.name
-                ),
-                phone: rng.random_bool(0.7).then(|| {
-                    format!(
-                        "1{}{:09}",
-                        pick(rng, &["3", "5", "8", "9"]),
-                        rng.random_range(0..1_000_000_000u32)
-                    )
-                }),
-                attribute,
-                standard: *weighted(
-                    rng,
-                    &[
-                        (IdentificationStandard::National, 85),
-                        (IdentificationStandard::Provincial, 12),
-                        (IdentificationStandard::Municipal, 3),
-                    ],
-                ),
-                status,
-                enrolled_year: Some(enrolled_year),
-                lifted_out_year,
-                monitoring,
-                main_cause,
+        let fields = CardFields {
+            address: format!(
+                "{}{}{}{group}组{house}号",
+                COUNTY_NAME, village.township_name, village.model.name
+            ),
+            phone: rng.random_bool(0.7).then(|| {
+                format!(
+                    "1{}{:09}",
+                    pick(rng, &["3", "5", "8", "9"]),
+                    rng.random_range(0..1_000_000_000u32)
+                )
+            }),
+            attribute,
+            standard: *weighted(
+                rng,
+                &[
+                    (IdentificationStandard::National, 85),
+                    (IdentificationStandard::Provincial, 12),
+                    (IdentificationStandard::Municipal, 3),
+                ],
+            ),
+            main_cause,
+            conditions: Conditions {
                 cultivated_land_mu: (rng.random_range(0.3..6.0f64) * 10.0).round() / 10.0,
                 housing_area_m2: f64::from(rng.random_range(30..150)),
                 dilapidated_grade,
@@ -1300,15 +1293,26 @@ impl People {
                 household_electricity: !poor_now || rng.random_bool(0.99),
                 road_distance_km: (rng.random_range(0.0..5.0f64) * 10.0).round() / 10.0,
                 joined_cooperative: rng.random_bool(0.35),
-                food_secure: secure(rng),
-                clothing_secure: secure(rng),
-                compulsory_education_secure: secure(rng),
-                basic_medical_secure: secure(rng),
-                housing_secure: dilapidated_grade.is_none() && secure(rng),
-                version: 1,
-                created_at: now,
-                updated_at: now,
             },
+            guarantees: Guarantees {
+                food: secure(rng),
+                clothing: secure(rng),
+                compulsory_education: secure(rng),
+                basic_medical: secure(rng),
+                safe_housing: dilapidated_grade.is_none() && secure(rng),
+            },
+        };
+        let mut household = fields
+            .new_card("", number.clone(), village.model.id, now)
+            .map_err(|refused| refusal(&number, refused))?;
+        household.id = id;
+        // The status the card's generated history leads to (`history` replays it).
+        household.status = status;
+        household.enrolled_year = Some(enrolled_year);
+        household.lifted_out_year = lifted_out_year;
+        household.monitoring = monitoring;
+        Ok(Card {
+            household,
             causes: causes
                 .into_iter()
                 .map(|cause| household_cause::Model {
@@ -1319,8 +1323,13 @@ impl People {
             members,
             incomes,
             history: Vec::new(),
-        }
+        })
     }
+}
+
+/// A generated card the register's own checks refuse: a defect of the generator.
+fn refusal(number: &str, refused: ApiError) -> DbErr {
+    DbErr::Custom(format!("household {number}: {refused:?}"))
 }
 
 /// The people of one household: a head, usually a spouse, children, sometimes

@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use entity::enums::{MeasureStatus, PovertyCause};
 use entity::{household, member, region};
 
-use crate::domain::household::{amount, check_causes, check_income, check_member, check_members};
+use crate::domain::household::{
+    CardFields, Conditions, Guarantees, NewMember, check_causes, check_income, check_members,
+};
 use crate::domain::lifecycle::{self, Standing};
-use crate::domain::text::phone;
 use crate::error::{ApiError, ApiResult};
 use crate::exchange::record::{
     HouseholdRecord, IncomeRecord, MeasureRecord, MemberRecord, StatusRecord,
@@ -84,70 +85,77 @@ fn card_row(
     existing: Option<&household::Model>,
     now: DateTime<Utc>,
 ) -> ApiResult<household::Model> {
-    Ok(household::Model {
-        id: existing.map_or(0, |h| h.id),
-        number: r.number.trim().to_owned(),
-        village_id: village.id,
-        address: required_text(&r.address, "address", 200)?,
-        phone: phone("phone", r.phone.as_deref())?,
+    let fields = CardFields {
+        address: r.address.clone(),
+        phone: r.phone.clone(),
         attribute: r.attribute,
         standard: r.identification_standard,
-        status: r.status,
-        enrolled_year: r.enrolled_year,
-        lifted_out_year: r.lifted_out_year,
-        monitoring: r.monitoring,
         main_cause: r.main_cause,
-        cultivated_land_mu: amount("cultivatedLandMu", r.cultivated_land_mu)?,
-        housing_area_m2: amount("housingAreaM2", r.housing_area_m2)?,
-        dilapidated_grade: r.dilapidated_grade,
-        safe_drinking_water: r.safe_drinking_water,
-        production_electricity: r.production_electricity,
-        household_electricity: r.household_electricity,
-        road_distance_km: amount("roadDistanceKm", r.road_distance_km)?,
-        joined_cooperative: r.joined_cooperative,
-        food_secure: r.food_secure,
-        clothing_secure: r.clothing_secure,
-        compulsory_education_secure: r.compulsory_education_secure,
-        basic_medical_secure: r.basic_medical_secure,
-        housing_secure: r.housing_secure,
-        version: existing.map_or(1, |h| h.version),
-        created_at: existing.map_or(now, |h| h.created_at),
-        updated_at: existing.map_or(now, |h| h.updated_at),
-    })
+        conditions: Conditions {
+            cultivated_land_mu: r.cultivated_land_mu,
+            housing_area_m2: r.housing_area_m2,
+            dilapidated_grade: r.dilapidated_grade,
+            safe_drinking_water: r.safe_drinking_water,
+            production_electricity: r.production_electricity,
+            household_electricity: r.household_electricity,
+            road_distance_km: r.road_distance_km,
+            joined_cooperative: r.joined_cooperative,
+        },
+        guarantees: Guarantees {
+            food: r.food_secure,
+            clothing: r.clothing_secure,
+            compulsory_education: r.compulsory_education_secure,
+            basic_medical: r.basic_medical_secure,
+            safe_housing: r.housing_secure,
+        },
+    };
+    let number = r.number.trim().to_owned();
+    let mut card = match existing {
+        Some(on_file) => {
+            let mut card = on_file.clone();
+            fields.write_onto("", &mut card)?;
+            card.number = number;
+            card.village_id = village.id;
+            card
+        }
+        None => fields.new_card("", number, village.id, now)?,
+    };
+    // Where the documented history leads, as `check_status` makes sure.
+    card.status = r.status;
+    card.enrolled_year = r.enrolled_year;
+    card.lifted_out_year = r.lifted_out_year;
+    card.monitoring = r.monitoring;
+    Ok(card)
 }
 
 /// The members as rows, checked as `addMember` checks them: one current
 /// head, no person twice.
 fn checked_members(records: &[MemberRecord], now: DateTime<Utc>) -> ApiResult<Vec<member::Model>> {
-    let mut rows = Vec::with_capacity(records.len());
-    for (i, m) in records.iter().enumerate() {
-        let field = format!("members[{i}]");
-        let mut row = member::Model {
-            id: 0,
-            household_id: 0,
-            name: m.name.clone(),
-            gender: m.gender,
-            id_number: m.id_number.clone(),
-            relation: m.relation,
-            ethnicity: m.ethnicity.trim().to_owned(),
-            education: m.education,
-            student_status: m.student_status,
-            health: m.health,
-            disability_grade: m.disability_grade,
-            labour_ability: m.labour_ability,
-            migrant_work: m.migrant_work,
-            migrant_months: m.migrant_months,
-            basic_medical_insurance: m.basic_medical_insurance,
-            serious_illness_insurance: m.serious_illness_insurance,
-            basic_pension: m.basic_pension,
-            is_active: m.active,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        check_member(&field, &mut row)?;
-        rows.push(row);
-    }
+    let rows = records
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let person = NewMember {
+                name: m.name.clone(),
+                id_number: m.id_number.clone(),
+                gender: Some(m.gender),
+                relation: m.relation,
+                ethnicity: m.ethnicity.clone(),
+                education: m.education,
+                student_status: m.student_status,
+                health: m.health,
+                disability_grade: m.disability_grade,
+                labour_ability: m.labour_ability,
+                migrant_work: m.migrant_work,
+                migrant_months: m.migrant_months,
+                basic_medical_insurance: m.basic_medical_insurance,
+                serious_illness_insurance: m.serious_illness_insurance,
+                basic_pension: m.basic_pension,
+                active: m.active,
+            };
+            person.parse(&format!("members[{i}]"), 0, now)
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
     check_members(&rows, |i| format!("members[{i}]"))?;
     Ok(rows)
 }

@@ -1,36 +1,26 @@
-//! Editing the filing card: households, their members and yearly incomes.
-//! A new household is filed as not poor; it is enrolled only through
-//! identification with public notice (the lifecycle module).
+//! Editing the filing card: households, their members and yearly incomes,
+//! as the API takes them; the rules and writes are in `domain::household`.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::Utc;
 use entity::enums::{
-    DilapidatedGrade, Education, Gender, Health, HouseholdAttribute, HouseholdStatus,
-    IdentificationStandard, LabourAbility, MigrantWork, PovertyCause, Relation, StudentStatus,
+    DilapidatedGrade, Education, Gender, Health, HouseholdAttribute, IdentificationStandard,
+    LabourAbility, MigrantWork, PovertyCause, Relation, StudentStatus,
 };
-use entity::{household, household_cause, household_income, member, region};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use entity::household;
+use sea_orm::{ColumnTrait, DatabaseTransaction, QueryFilter};
 use serde::Serialize;
 
 use super::{Household, HouseholdIncome, Member};
 use crate::access::{self, Viewer};
-use crate::audit::{self, Actor, Change};
-use crate::codes::check_id_number;
-use crate::domain::calendar;
-use crate::domain::card::{self, household_snapshot, income_snapshot, member_snapshot};
-use crate::domain::household::{
-    amount, check_income, check_member, check_members, ensure_not_on_file, replace_causes,
+use crate::domain::household::change::{
+    self, CardChanges, MemberChanges, NewHousehold, YearIncome, lock_household,
 };
-use crate::domain::text::phone;
-use crate::domain::write::{self, Created};
+pub use crate::domain::household::change::check_household_version;
+use crate::domain::household::{CardFields, Conditions, Guarantees, NewMember};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::money::Money;
 use crate::graphql::relay::{NodeKind, decode_id_of};
-use crate::graphql::{actor, db, required_text, viewer};
-use crate::permissions::redact;
+use crate::graphql::{actor, db, viewer};
 
 /// A person on a filing card (家庭成员信息).
 #[derive(InputObject, Serialize, Clone)]
@@ -223,95 +213,54 @@ pub struct IncomeInput {
     household_size: Option<i32>,
 }
 
-fn new_member(input: &MemberInput, household_id: i64) -> ApiResult<member::Model> {
-    let gender = input.gender.or_else(|| {
-        check_id_number(input.id_number.trim(), calendar::today())
-            .ok()
-            .map(|f| f.gender)
-    });
-    let now = Utc::now();
-    Ok(member::Model {
-        id: 0,
-        household_id,
-        name: input.name.clone(),
-        gender: gender.unwrap_or(Gender::Male),
-        id_number: input.id_number.clone(),
-        relation: input.relation,
-        ethnicity: input.ethnicity.trim().to_owned(),
-        education: input.education,
-        student_status: input.student_status,
-        health: input.health,
-        disability_grade: input.disability_grade,
-        labour_ability: input.labour_ability,
-        migrant_work: input.migrant_work,
-        migrant_months: input.migrant_months,
-        basic_medical_insurance: input.basic_medical_insurance,
-        serious_illness_insurance: input.serious_illness_insurance,
-        basic_pension: input.basic_pension,
-        is_active: true,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    })
-}
-
-/// Inserts a member; returns it and the audit entry of its creation.
-async fn insert_member(
-    txn: &DatabaseTransaction,
-    row: member::Model,
-) -> ApiResult<(member::Model, Change<'static>)> {
-    let mut active: member::ActiveModel = row.into();
-    active.id = sea_orm::ActiveValue::NotSet;
-    let row = active.insert(txn).await?;
-    let change = Change {
-        action: "member.create",
-        entity_type: "Member",
-        entity_id: row.id,
-        before: None,
-        after: Some(member_snapshot(&row)),
-    };
-    Ok((row, change))
-}
-
-fn apply_conditions(h: &mut household::Model, c: &LivingConditionsInput) -> ApiResult<()> {
-    h.cultivated_land_mu = amount("conditions.cultivatedLandMu", c.cultivated_land_mu)?;
-    h.housing_area_m2 = amount("conditions.housingAreaM2", c.housing_area_m2)?;
-    h.road_distance_km = amount("conditions.roadDistanceKm", c.road_distance_km)?;
-    h.dilapidated_grade = c.dilapidated_grade;
-    h.safe_drinking_water = c.safe_drinking_water;
-    h.production_electricity = c.production_electricity;
-    h.household_electricity = c.household_electricity;
-    h.joined_cooperative = c.joined_cooperative;
-    Ok(())
-}
-
-fn apply_guarantees(h: &mut household::Model, g: &GuaranteesInput) {
-    h.food_secure = g.food;
-    h.clothing_secure = g.clothing;
-    h.compulsory_education_secure = g.compulsory_education;
-    h.basic_medical_secure = g.basic_medical;
-    h.housing_secure = g.safe_housing;
-}
-
-/// The next household number of a village: its code and a 5-digit sequence.
-/// The caller holds the village row locked, so numbers are handed out one at a time.
-async fn next_number(txn: &DatabaseTransaction, village: &region::Model) -> ApiResult<String> {
-    let last = household::Entity::find()
-        .filter(household::Column::VillageId.eq(village.id))
-        .order_by_desc(household::Column::Number)
-        .one(txn)
-        .await?;
-    let sequence = last
-        .and_then(|h| h.number.get(12..)?.parse::<u32>().ok())
-        .unwrap_or(0)
-        + 1;
-    if sequence > 99_999 {
-        return Err(ApiError::Conflict(format!(
-            "village {} has used all household numbers",
-            village.code
-        )));
+impl MemberInput {
+    fn to_domain(&self) -> NewMember {
+        NewMember {
+            name: self.name.clone(),
+            id_number: self.id_number.clone(),
+            gender: self.gender,
+            relation: self.relation,
+            ethnicity: self.ethnicity.clone(),
+            education: self.education,
+            student_status: self.student_status,
+            health: self.health,
+            disability_grade: self.disability_grade,
+            labour_ability: self.labour_ability,
+            migrant_work: self.migrant_work,
+            migrant_months: self.migrant_months,
+            basic_medical_insurance: self.basic_medical_insurance,
+            serious_illness_insurance: self.serious_illness_insurance,
+            basic_pension: self.basic_pension,
+            active: true,
+        }
     }
-    Ok(format!("{}{sequence:05}", village.code))
+}
+
+impl From<&LivingConditionsInput> for Conditions {
+    fn from(c: &LivingConditionsInput) -> Self {
+        Conditions {
+            cultivated_land_mu: c.cultivated_land_mu,
+            housing_area_m2: c.housing_area_m2,
+            dilapidated_grade: c.dilapidated_grade,
+            safe_drinking_water: c.safe_drinking_water,
+            production_electricity: c.production_electricity,
+            household_electricity: c.household_electricity,
+            road_distance_km: c.road_distance_km,
+            joined_cooperative: c.joined_cooperative,
+        }
+    }
+}
+
+impl From<&GuaranteesInput> for Guarantees {
+    fn from(g: &GuaranteesInput) -> Self {
+        Guarantees {
+            food: g.food,
+            clothing: g.clothing,
+            compulsory_education: g.compulsory_education,
+            basic_medical: g.basic_medical,
+            safe_housing: g.safe_housing,
+        }
+    }
 }
 
 /// A household the caller reaches, locked for the change.
@@ -322,38 +271,7 @@ pub async fn household_for_change(
     field: &str,
 ) -> ApiResult<household::Model> {
     let (_, raw) = decode_id_of(id, field, &[NodeKind::Household])?;
-    household_for_change_by_id(txn, viewer, raw).await
-}
-
-/// Like [`household_for_change`], by database ID.
-pub async fn household_for_change_by_id(
-    txn: &DatabaseTransaction,
-    viewer: &Viewer,
-    id: i64,
-) -> ApiResult<household::Model> {
-    let select = access::select::<household::Entity>(viewer).filter(household::Column::Id.eq(id));
-    write::one_locked(txn, select)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Household"))
-}
-
-/// A member the caller reaches, locked for the change, checked against the version read.
-async fn member_for_change(
-    txn: &DatabaseTransaction,
-    viewer: &Viewer,
-    id: &ID,
-    version: i32,
-) -> ApiResult<member::Model> {
-    let (_, raw) = decode_id_of(id, "id", &[NodeKind::Member])?;
-    let select = access::select::<member::Entity>(viewer).filter(member::Column::Id.eq(raw));
-    let member = write::one_locked(txn, select)
-        .await?
-        .filter(|m| m.is_active)
-        .ok_or_else(|| ApiError::not_found("Member"))?;
-    write::check_version("member", version, member.version, || {
-        redact(viewer, "Member", member_snapshot(&member))
-    })?;
-    Ok(member)
+    lock_household(txn, viewer, raw).await
 }
 
 /// A household the caller reaches, by global ID.
@@ -366,182 +284,8 @@ pub(crate) async fn reachable_household(ctx: &Context<'_>, id: &ID) -> ApiResult
         .ok_or_else(|| ApiError::not_found("Household"))
 }
 
-/// Refuses an edit of a household made from a stale read.
-pub fn check_household_version(
-    viewer: &Viewer,
-    stated: i32,
-    h: &household::Model,
-) -> ApiResult<()> {
-    write::check_version("household", stated, h.version, || {
-        redact(viewer, "Household", household_snapshot(h))
-    })
-}
-
-async fn save_household(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    action: &str,
-    before: &household::Model,
-    mut after: household::Model,
-) -> ApiResult<household::Model> {
-    after.version = before.version + 1;
-    after.updated_at = Utc::now();
-    let saved = after.into_active_model().reset_all().update(txn).await?;
-    audit::record(
-        txn,
-        actor,
-        Change {
-            action,
-            entity_type: "Household",
-            entity_id: saved.id,
-            before: Some(household_snapshot(before)),
-            after: Some(household_snapshot(&saved)),
-        },
-    )
-    .await?;
-    Ok(saved)
-}
-
-async fn save_member(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    action: &str,
-    before: &member::Model,
-    mut after: member::Model,
-    reason: Option<&str>,
-) -> ApiResult<member::Model> {
-    after.version = before.version + 1;
-    after.updated_at = Utc::now();
-    let saved = after.into_active_model().reset_all().update(txn).await?;
-    let mut snapshot = member_snapshot(&saved);
-    if let (Some(reason), Some(fields)) = (reason, snapshot.as_object_mut()) {
-        fields.insert("reason".into(), reason.into());
-    }
-    audit::record(
-        txn,
-        actor,
-        Change {
-            action,
-            entity_type: "Member",
-            entity_id: saved.id,
-            before: Some(member_snapshot(before)),
-            after: Some(snapshot),
-        },
-    )
-    .await?;
-    Ok(saved)
-}
-
-/// The head of a household's current members.
-async fn head_of(txn: &DatabaseTransaction, household_id: i64) -> ApiResult<Option<member::Model>> {
-    Ok(member::Entity::find()
-        .filter(member::Column::HouseholdId.eq(household_id))
-        .filter(member::Column::IsActive.eq(true))
-        .filter(member::Column::Relation.eq(Relation::Head))
-        .one(txn)
-        .await?)
-}
-
-/// Files a household in `village_id` with its members, as not poor.
-async fn create_household(
-    txn: &DatabaseTransaction,
-    viewer: &Viewer,
-    village_id: i64,
-    input: &CreateHouseholdInput,
-) -> ApiResult<Created<household::Model>> {
-    let village = write::one_locked(txn, region::Entity::find_by_id(village_id))
-        .await?
-        .filter(|v| access::reaches_village(viewer, v))
-        .ok_or_else(|| ApiError::not_found("Village"))?;
-    if input.head.relation != Relation::Head {
-        return Err(ApiError::bad_input(
-            "head.relation",
-            "the head's relation is HEAD",
-        ));
-    }
-    if let Some(i) = input
-        .members
-        .iter()
-        .position(|m| m.relation == Relation::Head)
-    {
-        return Err(ApiError::bad_input(
-            format!("members[{i}].relation"),
-            "a household has exactly one head: the `head` field",
-        ));
-    }
-    let now = Utc::now();
-    let mut row = household::Model {
-        id: 0,
-        number: next_number(txn, &village).await?,
-        village_id: village.id,
-        address: required_text(&input.address, "address", 200)?,
-        phone: phone("phone", input.phone.as_deref())?,
-        attribute: input.attribute,
-        standard: input.identification_standard,
-        status: HouseholdStatus::NotPoor,
-        enrolled_year: None,
-        lifted_out_year: None,
-        monitoring: None,
-        main_cause: input.main_cause,
-        cultivated_land_mu: 0.0,
-        housing_area_m2: 0.0,
-        dilapidated_grade: None,
-        safe_drinking_water: false,
-        production_electricity: false,
-        household_electricity: false,
-        road_distance_km: 0.0,
-        joined_cooperative: false,
-        food_secure: false,
-        clothing_secure: false,
-        compulsory_education_secure: false,
-        basic_medical_secure: false,
-        housing_secure: false,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    apply_conditions(&mut row, &input.conditions)?;
-    apply_guarantees(&mut row, &input.guarantees);
-    let mut active: household::ActiveModel = row.into();
-    active.id = sea_orm::ActiveValue::NotSet;
-    let created = active.insert(txn).await?;
-    let mut audit = vec![Change {
-        action: "household.create",
-        entity_type: "Household",
-        entity_id: created.id,
-        before: None,
-        after: Some(household_snapshot(&created)),
-    }];
-    replace_causes(txn, created.id, input.main_cause, &input.other_causes).await?;
-    let people = std::iter::once(("head".to_owned(), &input.head)).chain(
-        input
-            .members
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (format!("members[{i}]"), m)),
-    );
-    let mut rows = Vec::with_capacity(input.members.len() + 1);
-    for (field, person) in people {
-        let mut member = new_member(person, created.id)?;
-        check_member(&field, &mut member)?;
-        rows.push(member);
-    }
-    let named = |i: usize| match i {
-        0 => "head".to_owned(),
-        i => format!("members[{}]", i - 1),
-    };
-    check_members(&rows, named)?;
-    for (i, member) in rows.into_iter().enumerate() {
-        let field = format!("{}.idNumber", named(i));
-        ensure_not_on_file(txn, &field, &member.id_number, None).await?;
-        audit.push(insert_member(txn, member).await?.1);
-    }
-    card::record_change(txn, created.id).await?;
-    Ok(Created {
-        id: created.id,
-        row: created,
-        audit,
-    })
+fn member_id(id: &ID) -> ApiResult<i64> {
+    Ok(decode_id_of(id, "id", &[NodeKind::Member])?.1)
 }
 
 #[derive(Default)]
@@ -556,20 +300,26 @@ impl HouseholdMutation {
         ctx: &Context<'_>,
         input: CreateHouseholdInput,
     ) -> ApiResult<Household> {
-        let viewer = viewer(ctx)?;
-        let actor = actor(ctx)?;
-        let key = input.idempotency_key.as_deref();
         let (_, village_id) = decode_id_of(&input.village_id, "villageId", &[NodeKind::Village])?;
-        let created = write::create::<household::Entity, _>(
-            db(ctx)?,
-            &actor,
-            key,
-            "createHousehold",
-            &input,
-            async |txn| create_household(txn, viewer, village_id, &input).await,
-        )
-        .await?;
-        Ok(Household(created))
+        let new = NewHousehold {
+            village_id,
+            card: CardFields {
+                address: input.address.clone(),
+                phone: input.phone.clone(),
+                attribute: input.attribute,
+                standard: input.identification_standard,
+                main_cause: input.main_cause,
+                conditions: (&input.conditions).into(),
+                guarantees: (&input.guarantees).into(),
+            },
+            other_causes: input.other_causes.clone(),
+            head: input.head.to_domain(),
+            members: input.members.iter().map(MemberInput::to_domain).collect(),
+        };
+        let key = input.idempotency_key.as_deref();
+        let (actor, viewer) = (actor(ctx)?, viewer(ctx)?);
+        let filed = change::file_household(db(ctx)?, &actor, viewer, key, &input, new).await?;
+        Ok(Household(filed))
     }
 
     /// Changes a household's card (修改档案); stale versions get CONFLICT.
@@ -578,50 +328,20 @@ impl HouseholdMutation {
         ctx: &Context<'_>,
         input: HouseholdPatch,
     ) -> ApiResult<Household> {
-        let viewer = viewer(ctx)?;
-        let actor = actor(ctx)?;
-        let txn = write::begin(db(ctx)?).await?;
-        let before = household_for_change(&txn, viewer, &input.id, "id").await?;
-        check_household_version(viewer, input.version, &before)?;
-        card::keep_before_change(&txn, before.id).await?;
-        let mut after = before.clone();
-        if let Some(address) = &input.address {
-            after.address = required_text(address, "address", 200)?;
-        }
-        if let Some(number) = &input.phone {
-            after.phone = phone("phone", Some(number))?;
-        }
-        if let Some(attribute) = input.attribute {
-            after.attribute = attribute;
-        }
-        if let Some(standard) = input.identification_standard {
-            after.standard = standard;
-        }
-        if let Some(main) = input.main_cause {
-            after.main_cause = main;
-        }
-        if let Some(conditions) = &input.conditions {
-            apply_conditions(&mut after, conditions)?;
-        }
-        if let Some(guarantees) = &input.guarantees {
-            apply_guarantees(&mut after, guarantees);
-        }
-        if input.main_cause.is_some() || input.other_causes.is_some() {
-            let others = match &input.other_causes {
-                Some(others) => others.clone(),
-                None => household_cause::Entity::find()
-                    .filter(household_cause::Column::HouseholdId.eq(before.id))
-                    .all(&txn)
-                    .await?
-                    .into_iter()
-                    .map(|c| c.cause)
-                    .collect(),
-            };
-            replace_causes(&txn, before.id, after.main_cause, &others).await?;
-        }
-        let saved = save_household(&txn, &actor, "household.update", &before, after).await?;
-        card::record_change(&txn, saved.id).await?;
-        txn.commit().await?;
+        let (_, id) = decode_id_of(&input.id, "id", &[NodeKind::Household])?;
+        let changes = CardChanges {
+            id,
+            version: input.version,
+            address: input.address,
+            phone: input.phone,
+            attribute: input.attribute,
+            standard: input.identification_standard,
+            main_cause: input.main_cause,
+            other_causes: input.other_causes,
+            conditions: input.conditions.as_ref().map(Into::into),
+            guarantees: input.guarantees.as_ref().map(Into::into),
+        };
+        let saved = change::change_card(db(ctx)?, &actor(ctx)?, viewer(ctx)?, changes).await?;
         Ok(Household(saved))
     }
 
@@ -635,122 +355,38 @@ impl HouseholdMutation {
             String,
         >,
     ) -> ApiResult<Member> {
-        let viewer = viewer(ctx)?;
-        let actor = actor(ctx)?;
-        let key = idempotency_key.as_deref();
+        let (_, home) = decode_id_of(&household_id, "householdId", &[NodeKind::Household])?;
+        let person = member.to_domain();
         let request = (&household_id, &member);
-        let created = write::create::<member::Entity, _>(
-            db(ctx)?,
-            &actor,
-            key,
-            "addMember",
-            &request,
-            async |txn| {
-                let home = household_for_change(txn, viewer, &household_id, "householdId").await?;
-                if member.relation == Relation::Head {
-                    return Err(ApiError::bad_input(
-                        "member.relation",
-                        "the household has its head; add the person, then use changeHead",
-                    ));
-                }
-                let mut row = new_member(&member, home.id)?;
-                check_member("member", &mut row)?;
-                ensure_not_on_file(txn, "member.idNumber", &row.id_number, None).await?;
-                card::keep_before_change(txn, home.id).await?;
-                let (created, change) = insert_member(txn, row).await?;
-                card::record_change(txn, home.id).await?;
-                Ok(Created {
-                    id: created.id,
-                    row: created,
-                    audit: vec![change],
-                })
-            },
-        )
-        .await?;
-        Ok(Member(created))
+        let key = idempotency_key.as_deref();
+        let (actor, viewer) = (actor(ctx)?, viewer(ctx)?);
+        let added =
+            change::add_member(db(ctx)?, &actor, viewer, key, &request, home, person).await?;
+        Ok(Member(added))
     }
 
     /// Changes a member's record (修改成员信息); stale versions get CONFLICT.
     async fn update_member(&self, ctx: &Context<'_>, input: MemberPatch) -> ApiResult<Member> {
-        let viewer = viewer(ctx)?;
-        let actor = actor(ctx)?;
-        let txn = write::begin(db(ctx)?).await?;
-        let before = member_for_change(&txn, viewer, &input.id, input.version).await?;
-        let mut after = before.clone();
-        if let Some(name) = &input.name {
-            after.name = name.clone();
-        }
-        if let Some(id_number) = &input.id_number {
-            after.id_number = id_number.clone();
-            if input.gender.is_none()
-                && let Ok(facts) = check_id_number(id_number.trim(), calendar::today())
-            {
-                after.gender = facts.gender;
-            }
-        }
-        if let Some(gender) = input.gender {
-            after.gender = gender;
-        }
-        match input.relation {
-            Some(Relation::Head) => {
-                return Err(ApiError::bad_input(
-                    "relation",
-                    "use changeHead to make a member the head",
-                ));
-            }
-            Some(_) if before.relation == Relation::Head => {
-                return Err(ApiError::bad_input(
-                    "relation",
-                    "the head stays head until changeHead names another",
-                ));
-            }
-            Some(relation) => after.relation = relation,
-            None => {}
-        }
-        if let Some(code) = &input.ethnicity {
-            after.ethnicity = code.trim().to_owned();
-        }
-        if let Some(v) = input.education {
-            after.education = v;
-        }
-        if let Some(v) = input.student_status {
-            after.student_status = v;
-        }
-        if let Some(v) = input.health {
-            after.health = v;
-            after.disability_grade = input.disability_grade;
-        } else if input.disability_grade.is_some() {
-            after.disability_grade = input.disability_grade;
-        }
-        if let Some(v) = input.labour_ability {
-            after.labour_ability = v;
-        }
-        if let Some(v) = input.migrant_work {
-            after.migrant_work = v;
-            if v == MigrantWork::None && input.migrant_months.is_none() {
-                after.migrant_months = 0;
-            }
-        }
-        if let Some(v) = input.migrant_months {
-            after.migrant_months = v;
-        }
-        if let Some(v) = input.basic_medical_insurance {
-            after.basic_medical_insurance = v;
-        }
-        if let Some(v) = input.serious_illness_insurance {
-            after.serious_illness_insurance = v;
-        }
-        if let Some(v) = input.basic_pension {
-            after.basic_pension = v;
-        }
-        check_member("", &mut after).map_err(strip_leading_dot)?;
-        if after.id_number != before.id_number {
-            ensure_not_on_file(&txn, "idNumber", &after.id_number, Some(before.id)).await?;
-        }
-        card::keep_before_change(&txn, before.household_id).await?;
-        let saved = save_member(&txn, &actor, "member.update", &before, after, None).await?;
-        card::record_change(&txn, saved.household_id).await?;
-        txn.commit().await?;
+        let changes = MemberChanges {
+            id: member_id(&input.id)?,
+            version: input.version,
+            name: input.name,
+            id_number: input.id_number,
+            gender: input.gender,
+            relation: input.relation,
+            ethnicity: input.ethnicity,
+            education: input.education,
+            student_status: input.student_status,
+            health: input.health,
+            disability_grade: input.disability_grade,
+            labour_ability: input.labour_ability,
+            migrant_work: input.migrant_work,
+            migrant_months: input.migrant_months,
+            basic_medical_insurance: input.basic_medical_insurance,
+            serious_illness_insurance: input.serious_illness_insurance,
+            basic_pension: input.basic_pension,
+        };
+        let saved = change::change_member(db(ctx)?, &actor(ctx)?, viewer(ctx)?, changes).await?;
         Ok(Member(saved))
     }
 
@@ -764,39 +400,12 @@ impl HouseholdMutation {
         #[graphql(desc = "Their relation to the new household's head (与新户主关系).")]
         relation: Relation,
     ) -> ApiResult<Member> {
-        let viewer = viewer(ctx)?;
-        let actor = actor(ctx)?;
-        let txn = write::begin(db(ctx)?).await?;
-        let before = member_for_change(&txn, viewer, &id, version).await?;
-        if before.relation == Relation::Head {
-            return Err(ApiError::bad_input(
-                "id",
-                "the head cannot leave: name another head first (changeHead)",
-            ));
-        }
-        if relation == Relation::Head {
-            return Err(ApiError::bad_input(
-                "relation",
-                "join as a member, then use changeHead",
-            ));
-        }
-        let target = household_for_change(&txn, viewer, &to_household_id, "toHouseholdId").await?;
-        if target.id == before.household_id {
-            return Err(ApiError::bad_input(
-                "toHouseholdId",
-                "the member is already in that household",
-            ));
-        }
-        card::keep_before_change(&txn, before.household_id).await?;
-        card::keep_before_change(&txn, target.id).await?;
-        let mut after = before.clone();
-        after.household_id = target.id;
-        after.relation = relation;
-        let saved = save_member(&txn, &actor, "member.move", &before, after, None).await?;
-        card::record_change(&txn, before.household_id).await?;
-        card::record_change(&txn, target.id).await?;
-        txn.commit().await?;
-        Ok(Member(saved))
+        let id = member_id(&id)?;
+        let (_, to) = decode_id_of(&to_household_id, "toHouseholdId", &[NodeKind::Household])?;
+        let (actor, viewer) = (actor(ctx)?, viewer(ctx)?);
+        let moved =
+            change::move_member(db(ctx)?, &actor, viewer, (id, version), to, relation).await?;
+        Ok(Member(moved))
     }
 
     /// Records that a member left the household for good (成员减少): death,
@@ -808,25 +417,11 @@ impl HouseholdMutation {
         version: i32,
         #[graphql(desc = "Why they left (减少原因).")] reason: String,
     ) -> ApiResult<Member> {
-        let viewer = viewer(ctx)?;
-        let actor = actor(ctx)?;
-        let reason = required_text(&reason, "reason", 200)?;
-        let txn = write::begin(db(ctx)?).await?;
-        let before = member_for_change(&txn, viewer, &id, version).await?;
-        if before.relation == Relation::Head {
-            return Err(ApiError::bad_input(
-                "id",
-                "the head cannot leave: name another head first (changeHead)",
-            ));
-        }
-        card::keep_before_change(&txn, before.household_id).await?;
-        let mut after = before.clone();
-        after.is_active = false;
-        let saved =
-            save_member(&txn, &actor, "member.remove", &before, after, Some(&reason)).await?;
-        card::record_change(&txn, saved.household_id).await?;
-        txn.commit().await?;
-        Ok(Member(saved))
+        let id = member_id(&id)?;
+        let (actor, viewer) = (actor(ctx)?, viewer(ctx)?);
+        let removed =
+            change::remove_member(db(ctx)?, &actor, viewer, (id, version), &reason).await?;
+        Ok(Member(removed))
     }
 
     /// Makes another member the head of household (变更户主).
@@ -840,48 +435,19 @@ impl HouseholdMutation {
         #[graphql(desc = "The former head's relation to the new one (原户主与新户主关系).")]
         former_head_relation: Relation,
     ) -> ApiResult<Household> {
-        let viewer = viewer(ctx)?;
-        let actor = actor(ctx)?;
-        let txn = write::begin(db(ctx)?).await?;
-        let home = household_for_change(&txn, viewer, &household_id, "householdId").await?;
-        check_household_version(viewer, version, &home)?;
-        if former_head_relation == Relation::Head {
-            return Err(ApiError::bad_input(
-                "formerHeadRelation",
-                "a household has exactly one head",
-            ));
-        }
-        let (_, new_id) = decode_id_of(&new_head_id, "newHeadId", &[NodeKind::Member])?;
-        let new_head = member::Entity::find_by_id(new_id)
-            .one(&txn)
-            .await?
-            .filter(|m| m.household_id == home.id && m.is_active)
-            .ok_or_else(|| {
-                ApiError::bad_input(
-                    "newHeadId",
-                    "the new head must be a member of the household",
-                )
-            })?;
-        if new_head.relation == Relation::Head {
-            return Err(ApiError::bad_input(
-                "newHeadId",
-                "that member is the head already",
-            ));
-        }
-        card::keep_before_change(&txn, home.id).await?;
-        // The former head steps down first: the database allows one head at a time.
-        if let Some(former) = head_of(&txn, home.id).await? {
-            let mut stepped_down = former.clone();
-            stepped_down.relation = former_head_relation;
-            save_member(&txn, &actor, "member.update", &former, stepped_down, None).await?;
-        }
-        let mut promoted = new_head.clone();
-        promoted.relation = Relation::Head;
-        save_member(&txn, &actor, "member.update", &new_head, promoted, None).await?;
-        let saved =
-            save_household(&txn, &actor, "household.change_head", &home, home.clone()).await?;
-        card::record_change(&txn, home.id).await?;
-        txn.commit().await?;
+        let (_, home) = decode_id_of(&household_id, "householdId", &[NodeKind::Household])?;
+        let (_, new_head) = decode_id_of(&new_head_id, "newHeadId", &[NodeKind::Member])?;
+        let (actor, viewer) = (actor(ctx)?, viewer(ctx)?);
+        let household = (home, version);
+        let saved = change::change_head(
+            db(ctx)?,
+            &actor,
+            viewer,
+            household,
+            new_head,
+            former_head_relation,
+        )
+        .await?;
         Ok(Household(saved))
     }
 
@@ -891,106 +457,20 @@ impl HouseholdMutation {
         ctx: &Context<'_>,
         input: IncomeInput,
     ) -> ApiResult<HouseholdIncome> {
-        let viewer = viewer(ctx)?;
-        let actor = actor(ctx)?;
-        check_income(
-            ("year", input.year),
-            [
-                ("wage", input.wage.0),
-                ("production", input.production.0),
-                ("property", input.property.0),
-                ("transfer", input.transfer.0),
-                ("productionCost", input.production_cost.0),
-            ],
-        )?;
-        let txn = write::begin(db(ctx)?).await?;
-        let home = household_for_change(&txn, viewer, &input.household_id, "householdId").await?;
-        let size = match input.household_size {
-            Some(size) if size > 0 => size,
-            Some(_) => {
-                return Err(ApiError::bad_input(
-                    "householdSize",
-                    "the household size is at least 1",
-                ));
-            }
-            None => {
-                let members = member::Entity::find()
-                    .filter(member::Column::HouseholdId.eq(home.id))
-                    .filter(member::Column::IsActive.eq(true))
-                    .count(&txn)
-                    .await?;
-                i32::try_from(members.max(1)).unwrap_or(i32::MAX)
-            }
+        let (_, household_id) =
+            decode_id_of(&input.household_id, "householdId", &[NodeKind::Household])?;
+        let income = YearIncome {
+            household_id,
+            year: input.year,
+            version: input.version,
+            wage: input.wage.0,
+            production: input.production.0,
+            property: input.property.0,
+            transfer: input.transfer.0,
+            production_cost: input.production_cost.0,
+            household_size: input.household_size,
         };
-        let existing = write::one_locked(
-            &txn,
-            household_income::Entity::find_by_id((home.id, input.year)),
-        )
-        .await?;
-        if let Some(current) = &existing {
-            let stated = input.version.ok_or_else(|| {
-                ApiError::bad_input(
-                    "version",
-                    format!("{} is recorded: state the version you read", input.year),
-                )
-            })?;
-            write::check_version("income", stated, current.version, || {
-                redact(viewer, "HouseholdIncome", income_snapshot(current))
-            })?;
-        }
-        let net = input.wage.0 + input.production.0 + input.property.0 + input.transfer.0
-            - input.production_cost.0;
-        card::keep_before_change(&txn, home.id).await?;
-        let row = household_income::ActiveModel {
-            household_id: Set(home.id),
-            year: Set(input.year),
-            wage_fen: Set(input.wage.0),
-            production_fen: Set(input.production.0),
-            property_fen: Set(input.property.0),
-            transfer_fen: Set(input.transfer.0),
-            production_cost_fen: Set(input.production_cost.0),
-            household_size: Set(size),
-            per_capita_net_fen: Set(household_income::per_capita_net_fen(net, size)),
-            version: Set(existing.as_ref().map_or(1, |e| e.version + 1)),
-            updated_at: Set(Utc::now()),
-        };
-        let saved = if existing.is_some() {
-            row.update(&txn).await?
-        } else {
-            row.insert(&txn).await?
-        };
-        audit::record(
-            &txn,
-            &actor,
-            Change {
-                action: if existing.is_some() {
-                    "income.update"
-                } else {
-                    "income.create"
-                },
-                entity_type: "HouseholdIncome",
-                entity_id: home.id,
-                before: existing.as_ref().map(income_snapshot),
-                after: Some(income_snapshot(&saved)),
-            },
-        )
-        .await?;
-        card::record_change(&txn, home.id).await?;
-        txn.commit().await?;
+        let saved = change::set_income(db(ctx)?, &actor(ctx)?, viewer(ctx)?, income).await?;
         Ok(HouseholdIncome(saved))
-    }
-}
-
-/// Errors of a patch name the field without the prefix a nested input would have.
-fn strip_leading_dot(error: ApiError) -> ApiError {
-    match error {
-        ApiError::BadUserInput {
-            field: Some(field),
-            message,
-        } => ApiError::BadUserInput {
-            field: Some(field.trim_start_matches('.').to_owned()),
-            message,
-        },
-        other => other,
     }
 }

@@ -16,9 +16,8 @@ use sea_orm::{QueryFilter, QueryOrder};
 
 pub use card::CardAsOf;
 pub(crate) use edit::reachable_household;
-pub use edit::{
-    HouseholdMutation, check_household_version, household_for_change, household_for_change_by_id,
-};
+pub use crate::domain::household::change::lock_household as household_for_change_by_id;
+pub use edit::{HouseholdMutation, check_household_version, household_for_change};
 pub use filter::{HouseholdFilter, HouseholdOrder};
 
 use super::enterprise::link::{self, BenefitLink};
