@@ -23,7 +23,7 @@ use crate::budget::Budgets;
 use crate::config::{Delivery, Limits};
 use crate::exchange;
 use crate::graphiql;
-use crate::graphql::statistics::tally;
+use crate::domain::tally;
 use crate::graphql::{self, FupinSchema};
 use crate::http::{self, REQUEST_ID};
 use crate::persisted;

@@ -12,5 +12,6 @@ pub mod lifecycle;
 pub mod money;
 pub mod notice;
 pub mod region;
+pub mod tally;
 pub mod text;
 pub mod write;

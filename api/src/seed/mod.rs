@@ -26,7 +26,7 @@ pub use crate::codes::{is_valid_credit_code, is_valid_id_number};
 use crate::domain::household::{CardFields, Conditions, Guarantees, NewMember, check_members};
 use crate::error::ApiError;
 use crate::domain::lifecycle::{self, Documented, Standing, State};
-use crate::graphql::statistics::tally;
+use crate::domain::tally;
 
 /// What to generate.
 #[derive(Debug, Clone)]

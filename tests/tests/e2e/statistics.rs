@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use api::graphql::statistics::tally;
+use api::domain::tally;
 use chrono::{NaiveDate, TimeZone, Utc};
 use entity::enums::{
     FundEntryKind, HouseholdAttribute, HouseholdStatus, MeasureCategory, MeasureStatus,

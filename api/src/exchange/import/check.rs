@@ -16,7 +16,7 @@ use crate::exchange::record::{
     HouseholdRecord, IncomeRecord, MeasureRecord, MemberRecord, StatusRecord,
 };
 use crate::graphql::plan::{MAX_RESPONSIBLE_CHARS, MAX_TASK_CHARS, check_deadline};
-use crate::graphql::required_text;
+use crate::domain::text::required_text;
 
 /// A household record that passed the checks, as the rows it writes.
 pub(super) struct Checked {

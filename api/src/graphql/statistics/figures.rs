@@ -19,7 +19,7 @@ use crate::domain::calendar;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::funds::{Coverage, Totals};
 
-use super::tally;
+use crate::domain::tally;
 
 /// Households still registered as poor or lifted out: those the figures of
 /// causes, attributes, income, plans and pairing are about.

@@ -5,7 +5,6 @@
 //! suppressed, so that no one can be singled out.
 
 pub mod figures;
-pub mod tally;
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::Datelike;
