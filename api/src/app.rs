@@ -20,10 +20,10 @@ use tower_http::trace::TraceLayer;
 use crate::access::Viewer;
 use crate::auth::AuthConfig;
 use crate::budget::Budgets;
-use crate::config::{Delivery, Limits};
+use crate::config::{Background, Limits};
+use crate::domain::tally;
 use crate::exchange;
 use crate::graphiql;
-use crate::domain::tally;
 use crate::graphql::{self, FupinSchema};
 use crate::http::{self, REQUEST_ID};
 use crate::persisted;
@@ -171,14 +171,17 @@ pub async fn serve(
     db: DatabaseConnection,
     limits: Limits,
     auth: AuthConfig,
-    delivery: Delivery,
+    background: Background,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = router(db.clone(), limits, auth)
         .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
-    let _background = Background(vec![
-        tokio::spawn(tally::keep_compacting(db.clone())),
-        tokio::spawn(exchange::delivery::keep_delivering(db.clone(), delivery)),
+    let _background = Tasks(vec![
+        tokio::spawn(tally::keep_compacting(
+            db.clone(),
+            background.compact_every(),
+        )),
+        tokio::spawn(exchange::delivery::keep_delivering(db.clone(), background)),
     ]);
     // The peer's address identifies callers without a token, for their budget.
     axum::serve(
@@ -191,9 +194,9 @@ pub async fn serve(
 
 /// Tasks that live as long as the server: stopped when it ends, or when its
 /// future is dropped.
-struct Background(Vec<tokio::task::JoinHandle<()>>);
+struct Tasks(Vec<tokio::task::JoinHandle<()>>);
 
-impl Drop for Background {
+impl Drop for Tasks {
     fn drop(&mut self) {
         for task in &self.0 {
             task.abort();

@@ -163,9 +163,10 @@ impl Default for Limits {
     }
 }
 
-/// How webhook events are delivered.
+/// The work every replica does beside answering requests: delivering webhook
+/// events and folding the village tally.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Delivery {
+pub struct Background {
     /// How often each replica looks for events to deliver, in milliseconds.
     #[arg(long, env = "FUPIN_WEBHOOK_POLL_MS", default_value_t = 1_000)]
     pub webhook_poll_ms: u64,
@@ -179,9 +180,16 @@ pub struct Delivery {
     /// How long a receiver has to answer, in milliseconds.
     #[arg(long, env = "FUPIN_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,
+    /// How often each replica folds the village tally's pending changes, in milliseconds.
+    #[arg(long, env = "FUPIN_TALLY_COMPACT_MS", default_value_t = 10_000)]
+    pub tally_compact_ms: u64,
 }
 
-impl Delivery {
+impl Background {
+    pub fn compact_every(&self) -> Duration {
+        Duration::from_millis(self.tally_compact_ms)
+    }
+
     pub fn poll(&self) -> Duration {
         Duration::from_millis(self.webhook_poll_ms)
     }
@@ -200,15 +208,15 @@ impl Delivery {
     }
 }
 
-impl Default for Delivery {
+impl Default for Background {
     /// The flag defaults, with any `FUPIN_*` environment overrides applied.
     fn default() -> Self {
         use clap::Parser;
         #[derive(Parser)]
         struct Defaults {
             #[command(flatten)]
-            delivery: Delivery,
+            background: Background,
         }
-        Defaults::parse_from(["fupin"]).delivery
+        Defaults::parse_from(["fupin"]).background
     }
 }

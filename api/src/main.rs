@@ -6,7 +6,7 @@ use anyhow::Context;
 use api::account::{self, NewUser};
 use api::audit::Actor;
 use api::auth::{AuthConfig, ExternalIssuer};
-use api::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Delivery, Limits};
+use api::config::{Background, DEFAULT_BIND, DEFAULT_DATABASE_URL, Limits};
 use api::exchange::{self, Format, import::Mode};
 use api::seed::{self, SeedOptions};
 use api::{app, db, graphql, telemetry};
@@ -57,7 +57,7 @@ enum Command {
         #[command(flatten)]
         limits: Box<Limits>,
         #[command(flatten)]
-        delivery: Delivery,
+        background: Background,
     },
     /// Manage users: bootstrap the first county administrator.
     User {
@@ -190,7 +190,7 @@ async fn main() -> anyhow::Result<()> {
             jwt_audience,
             external_issuers,
             limits,
-            delivery,
+            background,
         } => {
             let auth = match jwt_secret {
                 Some(secret) => AuthConfig::new(secret.as_bytes(), &jwt_issuer, &jwt_audience)
@@ -246,7 +246,7 @@ async fn main() -> anyhow::Result<()> {
                 db,
                 *limits,
                 auth,
-                delivery,
+                background,
                 app::shutdown_signal(),
             )
             .await?;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use api::auth::AuthConfig;
-use api::config::{Delivery, Limits};
+use api::config::{Background, Limits};
 use api::seed::{SeedOptions, SeedReport};
 use entity::enums::{RegionLevel, Role};
 use entity::{app_user, enterprise, region};
@@ -48,7 +48,7 @@ macro_rules! on_both_backends {
 struct Settings {
     limits: Limits,
     auth: AuthConfig,
-    delivery: Delivery,
+    background: Background,
 }
 
 /// Migrates the database and serves it on a free port, counting statements.
@@ -66,10 +66,10 @@ async fn start(
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("local address");
-    let (limits, auth, delivery) = (
+    let (limits, auth, background) = (
         settings.limits.clone(),
         settings.auth.clone(),
-        settings.delivery.clone(),
+        settings.background.clone(),
     );
     let server = tokio::spawn(async move {
         api::app::serve(
@@ -77,7 +77,7 @@ async fn start(
             server_db,
             limits,
             auth,
-            delivery,
+            background,
             std::future::pending(),
         )
         .await
@@ -223,25 +223,26 @@ impl TestApp {
 
     /// A server with the given limits and token configuration.
     pub async fn spawn_with_auth(backend: &Backend, limits: Limits, auth: AuthConfig) -> TestApp {
-        // Webhook tests ask for prompt delivery; elsewhere the worker keeps
-        // quiet, so that the statements counted are the requests' own.
-        let quiet = Delivery {
+        // Webhook tests ask for prompt delivery; elsewhere the background work
+        // keeps quiet, so that the statements counted are the requests' own.
+        let quiet = Background {
             webhook_poll_ms: 3_600_000,
-            ..Delivery::default()
+            tally_compact_ms: 3_600_000,
+            ..Background::default()
         };
         Self::spawn_full(backend, limits, auth, quiet).await
     }
 
     /// A server that delivers webhooks with the given timings.
-    pub async fn spawn_with_delivery(backend: &Backend, delivery: Delivery) -> TestApp {
-        Self::spawn_full(backend, Limits::default(), test_auth(), delivery).await
+    pub async fn spawn_with_background(backend: &Backend, background: Background) -> TestApp {
+        Self::spawn_full(backend, Limits::default(), test_auth(), background).await
     }
 
     async fn spawn_full(
         backend: &Backend,
         limits: Limits,
         auth: AuthConfig,
-        delivery: Delivery,
+        background: Background,
     ) -> TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt()
@@ -253,7 +254,7 @@ impl TestApp {
         let settings = Settings {
             limits,
             auth,
-            delivery,
+            background,
         };
         let statements = Arc::new(AtomicUsize::new(0));
         let (addr, server) = start(&database.url, &settings, statements.clone()).await;

@@ -15,9 +15,6 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Transac
 use crate::access;
 use crate::error::ApiResult;
 
-/// How often `serve` folds pending changes into the tally.
-pub const COMPACT_EVERY: Duration = Duration::from_secs(10);
-
 /// One figure of one village: its item (a status, cause or attribute; empty
 /// when the figure has none) and amount.
 pub struct Tallied {
@@ -116,10 +113,10 @@ pub async fn compact(db: &DatabaseConnection) -> ApiResult<u64> {
     Ok(folded)
 }
 
-/// Compacts every [`COMPACT_EVERY`] for as long as the process serves; a
-/// failure is logged and tried again next time.
-pub async fn keep_compacting(db: DatabaseConnection) {
-    let mut every = tokio::time::interval(COMPACT_EVERY);
+/// Compacts `every` so often for as long as the process serves; a failure is
+/// logged and tried again next time.
+pub async fn keep_compacting(db: DatabaseConnection, every: Duration) {
+    let mut every = tokio::time::interval(every);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;

@@ -23,7 +23,7 @@ use sha2::Sha256;
 
 use super::feed::{self, FEED_TYPES};
 use crate::access::{self, Viewer};
-use crate::config::Delivery;
+use crate::config::Background;
 use crate::error::ApiResult;
 
 /// Events read at a time.
@@ -67,7 +67,7 @@ pub fn wanted_types(hook: &webhook::Model) -> Vec<String> {
 }
 
 /// Polls for due webhooks until the process ends.
-pub async fn keep_delivering(db: DatabaseConnection, config: Delivery) {
+pub async fn keep_delivering(db: DatabaseConnection, config: Background) {
     let client = match reqwest::Client::builder().timeout(config.timeout()).build() {
         Ok(client) => client,
         Err(err) => {
@@ -89,7 +89,7 @@ pub async fn keep_delivering(db: DatabaseConnection, config: Delivery) {
 pub async fn deliver_due(
     db: &DatabaseConnection,
     client: &reqwest::Client,
-    config: &Delivery,
+    config: &Background,
 ) -> ApiResult<()> {
     let now = Utc::now();
     let due = webhook::Entity::find()
@@ -138,7 +138,7 @@ async fn lease(db: &DatabaseConnection, hook: &webhook::Model) -> ApiResult<bool
 async fn deliver(
     db: &DatabaseConnection,
     client: &reqwest::Client,
-    config: &Delivery,
+    config: &Background,
     leased: &webhook::Model,
 ) -> ApiResult<()> {
     // Read again under the lease: another replica may have moved it on.

@@ -24,9 +24,9 @@ use sea_orm::{
 use crate::codes;
 pub use crate::codes::{is_valid_credit_code, is_valid_id_number};
 use crate::domain::household::{CardFields, Conditions, Guarantees, NewMember, check_members};
-use crate::error::ApiError;
 use crate::domain::lifecycle::{self, Documented, Standing, State};
 use crate::domain::tally;
+use crate::error::ApiError;
 
 /// What to generate.
 #[derive(Debug, Clone)]

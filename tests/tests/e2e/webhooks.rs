@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use api::config::Delivery;
+use api::config::Background;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -87,12 +87,13 @@ async fn start_receiver() -> (Arc<Receiver>, String) {
     (receiver, url)
 }
 
-fn fast() -> Delivery {
-    Delivery {
+fn fast() -> Background {
+    Background {
         webhook_poll_ms: 50,
         webhook_retry_ms: 100,
         webhook_max_retry_ms: 400,
         webhook_timeout_ms: 2_000,
+        ..Background::default()
     }
 }
 
@@ -130,7 +131,7 @@ fn expected_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
 }
 
 async fn events_reach_a_receiver_through_an_outage_and_a_restart(backend: Backend) {
-    let mut app = TestApp::spawn_with_delivery(&backend, fast()).await;
+    let mut app = TestApp::spawn_with_background(&backend, fast()).await;
     app.seed(6, 7).await;
     let homes = household::Entity::find()
         .order_by_asc(household::Column::Id)
@@ -249,7 +250,7 @@ async fn events_reach_a_receiver_through_an_outage_and_a_restart(backend: Backen
 }
 
 async fn webhooks_are_checked_paused_and_kept_to_their_owners(backend: Backend) {
-    let app = TestApp::spawn_with_delivery(&backend, fast()).await;
+    let app = TestApp::spawn_with_background(&backend, fast()).await;
     app.seed(3, 7).await;
     let home = household::Entity::find()
         .one(&app.db)
@@ -366,7 +367,7 @@ fn decoded(id: &str) -> String {
 }
 
 async fn events_carry_pairings_and_records_as_the_api_shows_them(backend: Backend) {
-    let app = TestApp::spawn_with_delivery(&backend, fast()).await;
+    let app = TestApp::spawn_with_background(&backend, fast()).await;
     app.seed(3, 7).await;
     let home = household::Entity::find()
         .order_by_asc(household::Column::Id)

@@ -166,7 +166,11 @@ async fn file_in(
             "the head's relation is HEAD",
         ));
     }
-    if let Some(i) = new.members.iter().position(|m| m.relation == Relation::Head) {
+    if let Some(i) = new
+        .members
+        .iter()
+        .position(|m| m.relation == Relation::Head)
+    {
         return Err(ApiError::bad_input(
             format!("members[{i}].relation"),
             "a household has exactly one head: the `head` field",

@@ -104,10 +104,8 @@ impl Conditions {
     /// Writes the conditions onto a card, checked; `at` prefixes the fields'
     /// names in errors.
     pub fn write_onto(&self, at: &str, card: &mut household::Model) -> ApiResult<()> {
-        card.cultivated_land_mu = amount(
-            &format!("{at}cultivatedLandMu"),
-            self.cultivated_land_mu,
-        )?;
+        card.cultivated_land_mu =
+            amount(&format!("{at}cultivatedLandMu"), self.cultivated_land_mu)?;
         card.housing_area_m2 = amount(&format!("{at}housingAreaM2"), self.housing_area_m2)?;
         card.road_distance_km = amount(&format!("{at}roadDistanceKm"), self.road_distance_km)?;
         card.dilapidated_grade = self.dilapidated_grade;

@@ -12,10 +12,10 @@ use serde::Serialize;
 
 use super::{Household, HouseholdIncome, Member};
 use crate::access::{self, Viewer};
+pub use crate::domain::household::change::check_household_version;
 use crate::domain::household::change::{
     self, CardChanges, MemberChanges, NewHousehold, YearIncome, lock_household,
 };
-pub use crate::domain::household::change::check_household_version;
 use crate::domain::household::{CardFields, Conditions, Guarantees, NewMember};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::money::Money;
