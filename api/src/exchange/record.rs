@@ -13,6 +13,7 @@ use entity::{household, household_income, measure, member, status_change};
 use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::household::NewMember;
 use crate::domain::lifecycle::Documented;
 use crate::graphql::relay::{NodeKind, global_id};
 
@@ -172,6 +173,30 @@ impl From<&Card> for HouseholdRecord {
             incomes: card.incomes.iter().map(IncomeRecord::from).collect(),
             status_history: card.history.iter().map(StatusRecord::from).collect(),
             plan: card.plan.iter().map(MeasureRecord::from).collect(),
+        }
+    }
+}
+
+/// A person as the file lists them, for the register's checks.
+impl From<&MemberRecord> for NewMember {
+    fn from(m: &MemberRecord) -> Self {
+        NewMember {
+            name: m.name.clone(),
+            id_number: m.id_number.clone(),
+            gender: Some(m.gender),
+            relation: m.relation,
+            ethnicity: m.ethnicity.clone(),
+            education: m.education,
+            student_status: m.student_status,
+            health: m.health,
+            disability_grade: m.disability_grade,
+            labour_ability: m.labour_ability,
+            migrant_work: m.migrant_work,
+            migrant_months: m.migrant_months,
+            basic_medical_insurance: m.basic_medical_insurance,
+            serious_illness_insurance: m.serious_illness_insurance,
+            basic_pension: m.basic_pension,
+            active: m.active,
         }
     }
 }

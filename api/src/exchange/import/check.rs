@@ -134,27 +134,7 @@ fn checked_members(records: &[MemberRecord], now: DateTime<Utc>) -> ApiResult<Ve
     let rows = records
         .iter()
         .enumerate()
-        .map(|(i, m)| {
-            let person = NewMember {
-                name: m.name.clone(),
-                id_number: m.id_number.clone(),
-                gender: Some(m.gender),
-                relation: m.relation,
-                ethnicity: m.ethnicity.clone(),
-                education: m.education,
-                student_status: m.student_status,
-                health: m.health,
-                disability_grade: m.disability_grade,
-                labour_ability: m.labour_ability,
-                migrant_work: m.migrant_work,
-                migrant_months: m.migrant_months,
-                basic_medical_insurance: m.basic_medical_insurance,
-                serious_illness_insurance: m.serious_illness_insurance,
-                basic_pension: m.basic_pension,
-                active: m.active,
-            };
-            person.parse(&format!("members[{i}]"), 0, now)
-        })
+        .map(|(i, m)| NewMember::from(m).parse(&format!("members[{i}]"), 0, now))
         .collect::<ApiResult<Vec<_>>>()?;
     check_members(&rows, |i| format!("members[{i}]"))?;
     Ok(rows)
