@@ -7,10 +7,13 @@
 
 pub mod calendar;
 pub mod card;
+pub mod funds;
 pub mod household;
 pub mod lifecycle;
 pub mod money;
+pub mod node;
 pub mod notice;
+pub mod project;
 pub mod region;
 pub mod tally;
 pub mod text;

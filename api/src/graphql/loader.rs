@@ -22,9 +22,9 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use super::funds::{self, Totals};
 use super::relay::{self, NestedPage};
 use crate::access::{self, Scoped, Viewer};
+use crate::domain::funds::{self, Totals};
 use crate::error::ApiError;
 
 /// An entity with an `i64` primary key `id`.

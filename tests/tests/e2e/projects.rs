@@ -749,7 +749,7 @@ async fn overdue_announcements_are_listed(backend: Backend) {
     assert_eq!(ids(&overdue), [late["id"].clone()]);
     let shown = &overdue["projects"]["nodes"][0];
     assert_eq!(shown["announcementOverdue"], true);
-    let due = api::graphql::project::announcement_due_on(days_ago(60));
+    let due = api::domain::project::announcement_due_on(days_ago(60));
     assert_eq!(shown["announcementDueOn"], json!(due));
     let others = ids(&app.query(list, json!({ "overdue": false })).await);
     assert!(!others.contains(&late["id"]));
@@ -757,7 +757,7 @@ async fn overdue_announcements_are_listed(backend: Backend) {
     assert!(others.contains(&announced["id"]));
     let recent = current(&app, &recent["id"]).await;
     assert_eq!(recent["announcementOverdue"], false);
-    let expected = api::graphql::project::announcement_due_on(today());
+    let expected = api::domain::project::announcement_due_on(today());
     assert_eq!(recent["announcementDueOn"], json!(expected));
 
     // Announced, it leaves the list.

@@ -7,17 +7,11 @@
 mod ledger;
 mod utilisation;
 
-use std::collections::HashMap;
-
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{FundEntryKind, FundSourceKind, PayeeKind};
 use entity::{fund_entry, fund_source};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
-};
-use serde_json::json;
+use sea_orm::{ColumnTrait, QueryFilter, QueryTrait};
 
 pub use ledger::FundMutation;
 pub use utilisation::{Coverage, FundUtilisationQuery};
@@ -30,6 +24,7 @@ use super::relay::{
 };
 use super::{db, loaders, page, viewer};
 use crate::access;
+use crate::domain::funds::Totals;
 use crate::error::{ApiError, ApiResult};
 
 const SOURCES_BY_ID: SortKey<fund_source::Entity> = SortKey {
@@ -48,95 +43,9 @@ const ENTRIES_BY_ID: SortKey<fund_entry::Entity> = SortKey {
     value_of: |m| m.id.to_string(),
 };
 
-/// Net amounts of ledger entries, in fen: reversals are already subtracted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Totals {
-    pub allocated: i64,
-    pub disbursed: i64,
-}
-
-impl Totals {
-    fn add(&mut self, kind: FundEntryKind, fen: i64) {
-        match kind {
-            FundEntryKind::Allocation => self.allocated += fen,
-            FundEntryKind::Disbursement => self.disbursed += fen,
-        }
-    }
-}
-
-impl std::iter::Sum for Totals {
-    fn sum<I: Iterator<Item = Totals>>(totals: I) -> Totals {
-        totals.fold(Totals::default(), |sum, t| Totals {
-            allocated: sum.allocated + t.allocated,
-            disbursed: sum.disbursed + t.disbursed,
-        })
-    }
-}
-
 /// Disbursed over allocated, 0 to 1; none while nothing is allocated.
 fn rate(totals: Totals) -> Option<f64> {
     (totals.allocated > 0).then(|| totals.disbursed as f64 / totals.allocated as f64)
-}
-
-/// Net ledger sums of the entries matching `filter`, grouped by `groups`
-/// (columns of `fund_entry`) and kind: one statement, summed in SQL.
-fn sums(groups: &[fund_entry::Column], filter: Condition) -> sea_orm::Select<fund_entry::Entity> {
-    let mut select = fund_entry::Entity::find().select_only();
-    for group in groups {
-        select = select.column(*group).group_by(*group);
-    }
-    // SUM of a bigint is numeric on PostgreSQL: cast back to read it as i64.
-    select
-        .column(fund_entry::Column::Kind)
-        .expr_as(Expr::cust("CAST(SUM(amount_fen) AS BIGINT)"), "total")
-        .filter(filter)
-        .group_by(fund_entry::Column::Kind)
-}
-
-/// Net ledger sums by one column (a project or source ID) for the entries matching `filter`.
-pub async fn totals_by(
-    db: &impl ConnectionTrait,
-    group: fund_entry::Column,
-    filter: Condition,
-) -> ApiResult<HashMap<i64, Totals>> {
-    let rows: Vec<(i64, FundEntryKind, i64)> = sums(&[group], filter).into_tuple().all(db).await?;
-    let mut totals: HashMap<i64, Totals> = HashMap::new();
-    for (key, kind, fen) in rows {
-        totals.entry(key).or_default().add(kind, fen);
-    }
-    Ok(totals)
-}
-
-/// Net ledger sums by project and source for the entries matching `filter`.
-pub async fn totals_by_project_and_source(
-    db: &impl ConnectionTrait,
-    filter: Condition,
-) -> ApiResult<HashMap<(i64, i64), Totals>> {
-    use fund_entry::Column as F;
-    let rows: Vec<(i64, i64, FundEntryKind, i64)> = sums(&[F::ProjectId, F::SourceId], filter)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut totals: HashMap<(i64, i64), Totals> = HashMap::new();
-    for (project, source, kind, fen) in rows {
-        totals.entry((project, source)).or_default().add(kind, fen);
-    }
-    Ok(totals)
-}
-
-/// Net ledger sums of one project and one source together.
-pub async fn totals_of(
-    db: &impl ConnectionTrait,
-    project_id: i64,
-    source_id: i64,
-) -> ApiResult<Totals> {
-    let filter = Condition::all()
-        .add(fund_entry::Column::ProjectId.eq(project_id))
-        .add(fund_entry::Column::SourceId.eq(source_id));
-    Ok(totals_by(db, fund_entry::Column::SourceId, filter)
-        .await?
-        .remove(&source_id)
-        .unwrap_or_default())
 }
 
 pub struct FundSource(pub fund_source::Model);
@@ -313,42 +222,6 @@ impl FundEntry {
     }
 }
 
-/// A ledger entry as the audit trail and conflict errors show it.
-fn entry_snapshot(entry: &fund_entry::Model) -> serde_json::Value {
-    let payee_field = match entry.payee_kind {
-        Some(PayeeKind::Person) => "payeePerson",
-        _ => "payeeOrganisation",
-    };
-    let mut snapshot = json!({
-        "id": global_id(NodeKind::FundEntry, entry.id),
-        "kind": entry.kind,
-        "source": global_id(NodeKind::FundSource, entry.source_id),
-        "project": global_id(NodeKind::Project, entry.project_id),
-        "amount": Money(entry.amount_fen).to_string(),
-        "entryDate": entry.entry_date,
-        "voucherNumber": entry.voucher_number,
-        "payeeKind": entry.payee_kind,
-        "note": entry.note,
-        "reverses": entry.reverses_id.map(|id| global_id(NodeKind::FundEntry, id)),
-    });
-    snapshot[payee_field] = json!(entry.payee);
-    snapshot
-}
-
-/// A fund source as the audit trail and conflict errors show it.
-fn source_snapshot(source: &fund_source::Model) -> serde_json::Value {
-    json!({
-        "id": global_id(NodeKind::FundSource, source.id),
-        "year": source.year,
-        "kind": source.kind,
-        "name": source.name,
-        "documentNumber": source.document_number,
-        "amount": Money(source.amount_fen).to_string(),
-        "donorEnterprise": source.donor_enterprise_id.map(|id| global_id(NodeKind::Enterprise, id)),
-        "version": source.version,
-    })
-}
-
 /// The money of one project (项目资金).
 pub struct ProjectFunds {
     /// By source ID.
@@ -523,5 +396,28 @@ impl FundQuery {
             .await?
             .map(FundEntry)
             .ok_or_else(|| ApiError::not_found("FundEntry"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NodeKind, global_id};
+    use crate::domain::node;
+
+    #[test]
+    fn the_domain_names_rows_in_its_snapshots_as_the_api_does() {
+        let kinds = [
+            NodeKind::FundEntry,
+            NodeKind::FundSource,
+            NodeKind::Project,
+            NodeKind::Enterprise,
+            NodeKind::Village,
+            NodeKind::Household,
+        ];
+        for kind in kinds {
+            for id in [1, 42, i64::MAX] {
+                assert_eq!(node::global_id(kind.type_name(), id), global_id(kind, id).0);
+            }
+        }
     }
 }

@@ -10,8 +10,9 @@ use entity::{fund_entry, project, project_village, region};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder};
 
-use super::{Totals, rate, totals_by};
+use super::rate;
 use crate::access;
+use crate::domain::funds::{Totals, totals_by};
 use crate::domain::region::{child_level, child_part_len};
 use crate::error::ApiResult;
 use crate::graphql::money::Money;

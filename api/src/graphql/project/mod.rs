@@ -1,7 +1,8 @@
 //! Assistance projects (扶贫项目): the villages they cover, the households they
 //! benefit, and their lifecycle from the county project library to the
-//! announcement of their acceptance. `edit` enters and edits projects in the
-//! library; `lifecycle` holds the table of steps and the step mutations.
+//! announcement of their acceptance. `edit` holds the mutations that enter and
+//! edit projects in the library; `lifecycle` the step mutations. Their rules
+//! and writes are in `domain::project`.
 
 mod edit;
 mod lifecycle;
@@ -9,18 +10,15 @@ mod lifecycle;
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{ProjectKind, ProjectStatus};
-use entity::{
-    household, project, project_beneficiary, project_stage_change, project_village, region,
-};
+use entity::{household, project, project_beneficiary, project_stage_change, project_village};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationDef, RelationTrait, Set,
+    ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef,
+    RelationTrait,
 };
-use serde_json::{Value, json};
 
 pub use edit::ProjectEditMutation;
-pub use lifecycle::{ProjectLifecycleMutation, announcement_due_on};
+pub use lifecycle::ProjectLifecycleMutation;
 
 use super::enterprise::Enterprise;
 use super::funds::{ProjectFunds, project_funds};
@@ -32,13 +30,11 @@ use super::relay::{
     paginate,
 };
 use super::{db, loaders, page, paginate_nested, viewer};
-use crate::access::{self, Viewer};
-use crate::audit::Actor;
-use crate::domain::write;
+use crate::access;
+use crate::domain::project::{announcement_due_on, announcement_overdue, is_announcement_overdue};
 use crate::domain::{calendar, notice};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::notice::PaperNotice;
-use crate::permissions;
 
 const BY_ID: SortKey<project::Entity> = SortKey {
     name: "id",
@@ -103,7 +99,7 @@ pub async fn list(
         condition = condition.add(P::Year.eq(year));
     }
     if let Some(overdue) = filter.announcement_overdue {
-        let late = lifecycle::announcement_overdue(calendar::today());
+        let late = announcement_overdue(calendar::today());
         condition = condition.add(if overdue { late } else { late.not() });
     }
     let select = access::select::<project::Entity>(viewer(ctx)?).filter(condition);
@@ -240,11 +236,11 @@ impl Project {
     /// The last day to announce the acceptance result: 20 working days
     /// (Monday to Friday; public holidays are not counted out) after acceptance (公告截止日期).
     async fn announcement_due_on(&self) -> Option<NaiveDate> {
-        self.0.accepted_on.map(lifecycle::announcement_due_on)
+        self.0.accepted_on.map(announcement_due_on)
     }
     /// Accepted, not announced, and past the day the announcement was due (公告逾期).
     async fn announcement_overdue(&self) -> bool {
-        lifecycle::is_announcement_overdue(&self.0, calendar::today())
+        is_announcement_overdue(&self.0, calendar::today())
     }
     /// Villages the project covers, in code order (覆盖村).
     async fn villages(&self, ctx: &Context<'_>) -> ApiResult<Vec<Village>> {
@@ -363,112 +359,4 @@ impl ProjectQuery {
             .map(Project)
             .ok_or_else(|| ApiError::not_found("Project"))
     }
-}
-
-/// A project, locked for a change. Every project exists for every caller;
-/// who may change it is for `access::answers_for_villages` and the step.
-async fn project_to_change(
-    txn: &DatabaseTransaction,
-    viewer: &Viewer,
-    id: &ID,
-) -> ApiResult<project::Model> {
-    let (_, raw) = decode_id_of(id, "id", &[NodeKind::Project])?;
-    let select = access::select::<project::Entity>(viewer).filter(project::Column::Id.eq(raw));
-    write::one_locked(txn, select)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Project"))
-}
-
-fn check_project_version(viewer: &Viewer, stated: i32, current: &project::Model) -> ApiResult<()> {
-    write::check_version("project", stated, current.version, || {
-        permissions::redact(viewer, "Project", snapshot(current))
-    })
-}
-
-/// The villages a project covers, in code order.
-async fn covered_villages(
-    txn: &DatabaseTransaction,
-    project_id: i64,
-) -> ApiResult<Vec<region::Model>> {
-    let covered = Query::select()
-        .column(project_village::Column::VillageId)
-        .from(project_village::Entity)
-        .and_where(project_village::Column::ProjectId.eq(project_id))
-        .to_owned();
-    Ok(region::Entity::find()
-        .filter(region::Column::Id.in_subquery(covered))
-        .order_by_asc(region::Column::Code)
-        .all(txn)
-        .await?)
-}
-
-/// Refuses a caller who does not answer for the villages of a project.
-fn check_answers_for(viewer: &Viewer, villages: &[region::Model]) -> ApiResult<()> {
-    if access::answers_for_villages(viewer, villages) {
-        return Ok(());
-    }
-    Err(ApiError::Forbidden(
-        "only the county office, or the township of every village the project covers, may do this"
-            .into(),
-    ))
-}
-
-/// A project as the audit trail and conflict errors show it, keyed by GraphQL fields.
-fn snapshot(p: &project::Model) -> Value {
-    json!({
-        "id": global_id(NodeKind::Project, p.id),
-        "name": p.name,
-        "kind": p.kind,
-        "status": p.status,
-        "year": p.year,
-        "implementer": p.implementer,
-        "implementerEnterprise": p.implementer_enterprise_id.map(|e| global_id(NodeKind::Enterprise, e)),
-        "budget": Money(p.budget_fen).to_string(),
-        "plannedStartDate": p.start_date,
-        "plannedEndDate": p.end_date,
-        "performanceTargets": p.performance_targets,
-        "benefitMechanism": p.benefit_mechanism,
-        "noticeStartsOn": p.notice_starts_on,
-        "noticeEndsOn": p.notice_ends_on,
-        "approvedOn": p.approved_on,
-        "actualStartDate": p.actual_start_date,
-        "actualEndDate": p.actual_end_date,
-        "progressPercent": p.progress_percent,
-        "acceptedOn": p.accepted_on,
-        "announcedOn": p.announced_on,
-        "version": p.version,
-    })
-}
-
-/// A snapshot with a list of related rows added under `field`, as global IDs.
-fn with_ids(mut snapshot: Value, field: &str, kind: NodeKind, ids: &[i64]) -> Value {
-    let ids: Vec<ID> = ids.iter().map(|id| global_id(kind, *id)).collect();
-    snapshot[field] = json!(ids);
-    snapshot
-}
-
-/// Appends a step to a project's history, in the transaction of the step.
-async fn record_step(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    project_id: i64,
-    from: Option<ProjectStatus>,
-    to: ProjectStatus,
-    on: NaiveDate,
-    note: String,
-) -> ApiResult<()> {
-    project_stage_change::ActiveModel {
-        project_id: Set(project_id),
-        from_status: Set(from),
-        to_status: Set(to),
-        effective_on: Set(on),
-        note: Set(note),
-        actor_id: Set(actor.user_id),
-        actor: Set(actor.name.clone()),
-        at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    Ok(())
 }

@@ -16,8 +16,9 @@ use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter
 
 use crate::access;
 use crate::domain::calendar;
+use crate::domain::funds::Totals;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::funds::{Coverage, Totals};
+use crate::graphql::funds::Coverage;
 
 use crate::domain::tally;
 
