@@ -18,6 +18,7 @@ use sea_orm::{
     Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Value,
 };
 
+use crate::domain::node;
 use crate::error::{ApiError, ApiResult};
 
 /// The object types that have global IDs.
@@ -112,7 +113,7 @@ impl NodeKind {
 
 /// The opaque global ID of a row: base64url of `Type:id`.
 pub fn global_id(kind: NodeKind, id: i64) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", kind.type_name())))
+    ID(node::global_id(kind.type_name(), id))
 }
 
 /// Decodes a global ID; `field` names the argument for the error.

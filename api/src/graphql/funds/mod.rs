@@ -398,26 +398,3 @@ impl FundQuery {
             .ok_or_else(|| ApiError::not_found("FundEntry"))
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::{NodeKind, global_id};
-    use crate::domain::node;
-
-    #[test]
-    fn the_domain_names_rows_in_its_snapshots_as_the_api_does() {
-        let kinds = [
-            NodeKind::FundEntry,
-            NodeKind::FundSource,
-            NodeKind::Project,
-            NodeKind::Enterprise,
-            NodeKind::Village,
-            NodeKind::Household,
-        ];
-        for kind in kinds {
-            for id in [1, 42, i64::MAX] {
-                assert_eq!(node::global_id(kind.type_name(), id), global_id(kind, id).0);
-            }
-        }
-    }
-}
