@@ -5,12 +5,17 @@
 //! module never reaches up into `async_graphql`, `graphql`, `exchange` or
 //! `http` (`api/tests/layers.rs` reads its sources to keep it so).
 
+pub mod assessment;
 pub mod calendar;
 pub mod card;
+pub mod global_id;
 pub mod household;
 pub mod lifecycle;
 pub mod money;
 pub mod notice;
+pub mod publicity;
 pub mod region;
+pub mod reveal;
+pub mod supervision;
 pub mod text;
 pub mod write;
