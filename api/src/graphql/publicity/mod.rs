@@ -441,3 +441,25 @@ impl PolicyQuery {
         paginate(db(ctx)?, select, &POLICIES_BY_ID, page, Policy).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain;
+
+    #[test]
+    fn the_domain_writes_global_ids_as_the_api_reads_them() {
+        for kind in [
+            NodeKind::Policy,
+            NodeKind::Township,
+            NodeKind::Village,
+            NodeKind::Complaint,
+            NodeKind::HelperUnit,
+        ] {
+            assert_eq!(
+                domain::global_id::global_id(kind.type_name(), 42),
+                global_id(kind, 42).0
+            );
+        }
+    }
+}
