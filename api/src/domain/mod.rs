@@ -5,6 +5,7 @@
 //! module never reaches up into `async_graphql`, `graphql`, `exchange` or
 //! `http` (`api/tests/layers.rs` reads its sources to keep it so).
 
+pub mod assessment;
 pub mod calendar;
 pub mod card;
 pub mod funds;
@@ -14,7 +15,10 @@ pub mod money;
 pub mod node;
 pub mod notice;
 pub mod project;
+pub mod publicity;
 pub mod region;
+pub mod reveal;
+pub mod supervision;
 pub mod tally;
 pub mod text;
 pub mod write;

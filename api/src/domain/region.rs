@@ -20,3 +20,12 @@ pub fn child_level(level: RegionLevel) -> Option<RegionLevel> {
         RegionLevel::Village => None,
     }
 }
+
+/// The API's name of a region's object type at each level.
+pub fn type_name(level: RegionLevel) -> &'static str {
+    match level {
+        RegionLevel::County => "County",
+        RegionLevel::Township => "Township",
+        RegionLevel::Village => "Village",
+    }
+}

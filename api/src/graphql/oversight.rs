@@ -5,8 +5,8 @@
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::enums::Role;
-use entity::{app_user, audit_entry, household, member, reveal};
-use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
+use entity::{app_user, audit_entry, reveal};
+use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::account::Account;
 use super::relay::{
@@ -16,12 +16,10 @@ use super::{actor, db, loaders, page, viewer};
 use crate::access;
 use crate::account::{self, NewUser};
 use crate::audit;
+use crate::domain;
 use crate::error::{ApiError, ApiResult};
 use crate::lockout::{self, AlertReason};
-use crate::permissions::{self, Access};
-
-/// Shortest purpose accepted for a reveal, in characters.
-const MIN_PURPOSE_CHARS: usize = 4;
+use crate::permissions;
 
 /// Newest first.
 const NEWEST_REVEAL_FIRST: SortKey<reveal::Entity> = SortKey {
@@ -411,70 +409,9 @@ impl OversightMutation {
         field: String,
         purpose: String,
     ) -> ApiResult<String> {
-        let viewer = viewer(ctx)?;
-        let user = viewer.user()?;
-        let purpose = purpose.trim().to_owned();
-        if purpose.chars().count() < MIN_PURPOSE_CHARS {
-            return Err(ApiError::bad_input(
-                "purpose",
-                "state why you need to see the value",
-            ));
-        }
         let (kind, raw) = decode_id(&id, "id")?;
-        let rule = permissions::rule_of(kind.type_name(), &field)
-            .filter(|rule| rule.mask.is_some())
-            .ok_or_else(|| {
-                ApiError::bad_input(
-                    "field",
-                    format!("`{field}` of a {} is never masked", kind.type_name()),
-                )
-            })?;
-        if permissions::access_of(viewer, rule) == Access::Hidden {
-            return Err(ApiError::Forbidden(format!(
-                "your role may not read `{}.{field}`",
-                kind.type_name()
-            )));
-        }
-        let db = db(ctx)?;
-        let value = match (kind, field.as_str()) {
-            (NodeKind::Member, "idNumber" | "name") => {
-                let row = access::select::<member::Entity>(viewer)
-                    .filter(member::Column::Id.eq(raw))
-                    .one(db)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("Member"))?;
-                if field == "name" {
-                    row.name
-                } else {
-                    row.id_number
-                }
-            }
-            (NodeKind::Household, "phone") => access::select::<household::Entity>(viewer)
-                .filter(household::Column::Id.eq(raw))
-                .one(db)
-                .await?
-                .ok_or_else(|| ApiError::not_found("Household"))?
-                .phone
-                .unwrap_or_default(),
-            _ => {
-                return Err(ApiError::bad_input(
-                    "field",
-                    format!("`{field}` cannot be revealed"),
-                ));
-            }
-        };
-        reveal::ActiveModel {
-            user_id: Set(user.id),
-            target_type: Set(kind.type_name().to_owned()),
-            target_id: Set(raw),
-            field: Set(field),
-            purpose: Set(purpose),
-            at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-        Ok(value)
+        let (db, viewer) = (db(ctx)?, viewer(ctx)?);
+        domain::reveal::reveal(db, viewer, kind.type_name(), raw, &field, &purpose).await
     }
 
     /// Creates a user (新建用户): the county office only.

@@ -18,13 +18,12 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{PolicyCategory, PolicyStatus, RegionLevel, Role};
-use entity::{app_user, policy, policy_read, policy_region, policy_role, region};
+use entity::{app_user, policy, policy_read, region};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QueryTrait,
 };
-use serde_json::json;
 
 pub use edit::PolicyMutation;
 
@@ -33,6 +32,7 @@ use super::region::{find_region, region_node};
 use super::relay::{Conn, KeyType, NodeKind, PageArgs, SortKey, global_id, page_cost, paginate};
 use super::{db, loaders, page, viewer};
 use crate::access::{self, Viewer};
+use crate::domain::publicity::{Audience, audiences};
 use crate::error::{ApiError, ApiResult};
 
 /// Newest first.
@@ -43,13 +43,6 @@ const POLICIES_BY_ID: SortKey<policy::Entity> = SortKey {
     descending: true,
     value_of: |m| m.id.to_string(),
 };
-
-/// The audience of a policy: roles in enum order, regions in code order.
-#[derive(Debug, Clone, Default)]
-pub struct Audience {
-    pub roles: Vec<Role>,
-    pub regions: Vec<region::Model>,
-}
 
 /// The audiences of policies, by policy ID.
 pub struct AudienceByPolicy {
@@ -73,47 +66,6 @@ impl Loader<i64> for AudienceByPolicy {
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Audience>, ApiError> {
         audiences(&self.db, &self.viewer, keys).await
     }
-}
-
-/// The audiences of `keys`, in two statements.
-async fn audiences(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    keys: &[i64],
-) -> ApiResult<HashMap<i64, Audience>> {
-    let mut found: HashMap<i64, Audience> = HashMap::new();
-    let roles = access::select::<policy_role::Entity>(viewer)
-        .filter(policy_role::Column::PolicyId.is_in(keys.iter().copied()))
-        .all(db)
-        .await?;
-    for row in roles {
-        found.entry(row.policy_id).or_default().roles.push(row.role);
-    }
-    let links = access::select::<policy_region::Entity>(viewer)
-        .filter(policy_region::Column::PolicyId.is_in(keys.iter().copied()))
-        .all(db)
-        .await?;
-    let regions: HashMap<i64, region::Model> = region::Entity::find()
-        .filter(region::Column::Id.is_in(links.iter().map(|l| l.region_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r))
-        .collect();
-    for link in links {
-        if let Some(region) = regions.get(&link.region_id) {
-            found
-                .entry(link.policy_id)
-                .or_default()
-                .regions
-                .push(region.clone());
-        }
-    }
-    for audience in found.values_mut() {
-        audience.roles.sort();
-        audience.regions.sort_by(|a, b| a.code.cmp(&b.code));
-    }
-    Ok(found)
 }
 
 /// When the viewer read each policy, by policy ID.
@@ -421,29 +373,6 @@ async fn read_counts(
         counts.insert(part.unwrap_or_default(), (addressed, read));
     }
     Ok(counts)
-}
-
-/// A policy as the audit trail and conflict errors show it.
-fn snapshot(policy: &policy::Model, audience: &Audience) -> serde_json::Value {
-    json!({
-        "id": global_id(NodeKind::Policy, policy.id),
-        "title": policy.title,
-        "body": policy.body,
-        "category": policy.category,
-        "issuingBody": policy.issuing_body,
-        "effectiveOn": policy.effective_on,
-        "audienceRoles": audience.roles,
-        "audienceRegions": audience
-            .regions
-            .iter()
-            .map(|r| global_id(super::region::node_kind(r.level), r.id))
-            .collect::<Vec<_>>(),
-        "status": policy.status,
-        "publishedAt": policy.published_at,
-        "withdrawnAt": policy.withdrawn_at,
-        "withdrawalReason": policy.withdrawal_reason,
-        "version": policy.version,
-    })
 }
 
 /// Which policies to list (政策筛选条件).

@@ -14,7 +14,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::complaint;
 use entity::enums::{ComplaintConclusion, ComplaintStatus, ComplaintSubject};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryTrait};
-use serde_json::json;
 
 pub use edit::SupervisionMutation;
 
@@ -228,37 +227,6 @@ impl ComplaintProgress {
     async fn closed_on(&self) -> Option<NaiveDate> {
         self.0.closed_on
     }
-}
-
-/// A complaint as the audit trail and conflict errors show it, keyed by the
-/// fields of `Complaint` (so that the field policy redacts who complained).
-fn snapshot(c: &complaint::Model) -> serde_json::Value {
-    let subject = c
-        .household_id
-        .map(|id| global_id(NodeKind::Household, id))
-        .or_else(|| c.project_id.map(|id| global_id(NodeKind::Project, id)))
-        .or_else(|| c.fund_entry_id.map(|id| global_id(NodeKind::FundEntry, id)));
-    json!({
-        "id": global_id(NodeKind::Complaint, c.id),
-        "trackingNumber": c.tracking_number,
-        "subjectKind": c.subject_kind,
-        "subject": subject,
-        "village": c.village_id.map(|id| global_id(NodeKind::Village, id)),
-        "content": c.content,
-        "complainantName": c.complainant_name,
-        "complainantPhone": c.complainant_phone,
-        "status": c.status,
-        "assignedUnit": c.assigned_unit,
-        "assignmentNote": c.assignment_note,
-        "assignedOn": c.assigned_on,
-        "deadline": c.deadline,
-        "answer": c.answer,
-        "rectification": c.rectification,
-        "answeredOn": c.answered_on,
-        "conclusion": c.conclusion,
-        "closedOn": c.closed_on,
-        "version": c.version,
-    })
 }
 
 /// Which complaints to list (投诉筛选条件).
