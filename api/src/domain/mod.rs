@@ -7,12 +7,14 @@
 
 pub mod calendar;
 pub mod card;
+pub mod enterprise;
 pub mod funds;
 pub mod household;
 pub mod lifecycle;
 pub mod money;
 pub mod node;
 pub mod notice;
+pub mod pairing;
 pub mod project;
 pub mod region;
 pub mod tally;
