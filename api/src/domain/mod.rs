@@ -8,12 +8,14 @@
 pub mod assessment;
 pub mod calendar;
 pub mod card;
+pub mod enterprise;
 pub mod funds;
 pub mod household;
 pub mod lifecycle;
 pub mod money;
 pub mod node;
 pub mod notice;
+pub mod pairing;
 pub mod project;
 pub mod publicity;
 pub mod region;

@@ -309,6 +309,12 @@ async fn enterprises_edit_their_own_record_only(backend: Backend) {
     let current = &stale["errors"][0]["extensions"]["current"];
     assert_eq!(current["version"], 2);
     assert_eq!(current["contactPerson"], "李四");
+    // Rows in the form the API shows them: global IDs.
+    assert_eq!(current["id"], a);
+    assert_eq!(
+        current["village"],
+        global_id("Village", own_village.id).as_str()
+    );
 
     // Another enterprise's record is refused; so is another's credit code.
     let other = app
@@ -504,9 +510,13 @@ async fn benefit_links_are_recorded_changed_and_ended(backend: Backend) {
         )
         .await;
     assert_eq!(TestApp::error_codes(&stale), ["CONFLICT"]);
+    let current = &stale["errors"][0]["extensions"]["current"];
+    assert_eq!(current["annualIncome"], "4000.00");
+    assert_eq!(current["id"], link["id"]);
+    assert_eq!(current["enterprise"], firm);
     assert_eq!(
-        stale["errors"][0]["extensions"]["current"]["annualIncome"],
-        "4000.00"
+        current["household"],
+        global_id("Household", home.id).as_str()
     );
     let clash = app
         .graphql_as(

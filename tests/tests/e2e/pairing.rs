@@ -369,10 +369,11 @@ async fn a_village_has_one_serving_first_secretary(backend: Backend) {
         )
         .await;
     assert_eq!(TestApp::error_codes(&stale), ["CONFLICT"]);
-    assert_eq!(
-        stale["errors"][0]["extensions"]["current"]["phone"],
-        "138****5678"
-    );
+    let current = &stale["errors"][0]["extensions"]["current"];
+    assert_eq!(current["phone"], "138****5678");
+    assert_eq!(current["id"], first["id"]);
+    assert_eq!(current["village"], village_id.as_str());
+    assert_eq!(current["unit"], unit);
     let ended = app
         .query_as(
             Some(&officer),

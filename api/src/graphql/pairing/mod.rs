@@ -6,19 +6,15 @@ pub mod unit;
 pub mod visit;
 
 use async_graphql::{Context, ID, Object};
-use chrono::{NaiveDate, Utc};
-use entity::enums::Role;
-use entity::{app_user, helper_pairing};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use chrono::NaiveDate;
+use entity::helper_pairing;
 
 use super::account::Account;
-use super::household::{Household, reachable_household};
-use super::relay::{NodeKind, global_id};
-use super::{actor, db, loaders};
-use crate::audit::{self, Change};
-use crate::domain::calendar;
-use crate::domain::write::{self, Created};
-use crate::error::{ApiError, ApiResult};
+use super::household::Household;
+use super::relay::{NodeKind, decode_id_of, global_id};
+use super::{actor, db, loaders, viewer};
+use crate::domain::pairing::{self as pairings, NewPairing};
+use crate::error::ApiResult;
 
 pub struct Pairing(pub helper_pairing::Model);
 
@@ -59,31 +55,9 @@ impl Pairing {
     }
 }
 
-/// A pairing as the audit trail records it; `helper` is the helper's username.
-fn snapshot(pairing: &helper_pairing::Model, helper: &str) -> serde_json::Value {
-    serde_json::json!({
-        "id": pairing.id,
-        "helper": helper,
-        "household": pairing.household_id,
-        "unit": pairing.unit,
-        "startedOn": pairing.started_on,
-        "endedOn": pairing.ended_on,
-    })
-}
-
-/// An active helper cadre, by username.
-async fn helper_cadre(ctx: &Context<'_>, username: &str) -> ApiResult<app_user::Model> {
-    app_user::Entity::find()
-        .filter(app_user::Column::Username.eq(username))
-        .one(db(ctx)?)
-        .await?
-        .filter(|u| u.role == Role::HelperCadre && u.is_active)
-        .ok_or_else(|| {
-            ApiError::bad_input(
-                "helperUsername",
-                format!("`{username}` is not an active helper cadre"),
-            )
-        })
+/// Decodes the global ID of a household.
+fn decode_household(id: &ID) -> ApiResult<i64> {
+    Ok(decode_id_of(id, "householdId", &[NodeKind::Household])?.1)
 }
 
 #[derive(Default)]
@@ -105,46 +79,13 @@ impl PairingMutation {
         idempotency_key: Option<String>,
     ) -> ApiResult<Pairing> {
         let actor = actor(ctx)?;
-        let home = reachable_household(ctx, &household_id).await?;
-        let helper = helper_cadre(ctx, &helper_username).await?;
-        let unit = unit.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
-        let request = serde_json::json!({
-            "helperId": helper.id,
-            "householdId": home.id,
-            "unit": unit,
-        });
-        let now = Utc::now();
+        let new = NewPairing {
+            helper_username,
+            household_id: decode_household(&household_id)?,
+            unit,
+        };
         let key = idempotency_key.as_deref();
-        let pairing = write::create::<helper_pairing::Entity, _>(
-            db(ctx)?,
-            &actor,
-            key,
-            "pairHelper",
-            &request,
-            async |txn| {
-                let pairing = helper_pairing::ActiveModel {
-                    helper_id: Set(helper.id),
-                    household_id: Set(home.id),
-                    unit: Set(unit),
-                    started_on: Set(calendar::today()),
-                    ended_on: Set(None),
-                    version: Set(1),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await?;
-                Ok(Created::new(
-                    pairing.id,
-                    "pairing.create",
-                    "Pairing",
-                    snapshot(&pairing, &helper.username),
-                    pairing,
-                ))
-            },
-        )
-        .await?;
+        let pairing = pairings::pair_helper(db(ctx)?, viewer(ctx)?, &actor, key, new).await?;
         Ok(Pairing(pairing))
     }
 
@@ -156,31 +97,10 @@ impl PairingMutation {
         household_id: ID,
     ) -> ApiResult<Pairing> {
         let actor = actor(ctx)?;
-        let home = reachable_household(ctx, &household_id).await?;
-        let helper = helper_cadre(ctx, &helper_username).await?;
-        let txn = write::begin(db(ctx)?).await?;
-        let active = helper_pairing::Entity::find()
-            .filter(helper_pairing::Column::HelperId.eq(helper.id))
-            .filter(helper_pairing::Column::HouseholdId.eq(home.id))
-            .filter(helper_pairing::Column::EndedOn.is_null());
-        let before = write::one_locked(&txn, active)
-            .await?
-            .ok_or_else(|| ApiError::not_found("Pairing"))?;
-        let now = Utc::now();
-        let mut ended: helper_pairing::ActiveModel = before.clone().into();
-        ended.ended_on = Set(Some(calendar::today().max(before.started_on)));
-        ended.version = Set(before.version + 1);
-        ended.updated_at = Set(now);
-        let pairing = ended.update(&txn).await?;
-        let change = Change {
-            action: "pairing.end",
-            entity_type: "Pairing",
-            entity_id: pairing.id,
-            before: Some(snapshot(&before, &helper.username)),
-            after: Some(snapshot(&pairing, &helper.username)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
+        let household = decode_household(&household_id)?;
+        let pairing =
+            pairings::end_pairing(db(ctx)?, viewer(ctx)?, &actor, &helper_username, household)
+                .await?;
         Ok(Pairing(pairing))
     }
 }

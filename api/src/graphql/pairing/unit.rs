@@ -3,33 +3,19 @@
 //! Both are posted on village boards, so names are public; staff phones are not.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::enums::{HelperUnitKind, VillageStaffRole};
-use entity::{app_user, helper_unit, region, unit_pairing, village_staff};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
-use serde_json::json;
+use entity::{helper_unit, region, unit_pairing, village_staff};
 
 use super::super::account::Account;
-use super::super::region::{Village, find_region};
+use super::super::region::Village;
 use super::super::relay::{
     Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id_of, global_id, page_cost, paginate,
 };
-use super::super::{actor, db, loaders, optional_text, page, required_text, viewer};
-use crate::access::{self, Viewer};
-use crate::audit::{self, Change};
-use crate::domain::calendar;
-use crate::domain::write::{self, Created};
-use crate::error::{ApiError, ApiResult};
-use crate::permissions;
-
-/// Longest unit name, in characters (as the column holds).
-const MAX_UNIT_NAME_CHARS: usize = 100;
-/// Longest staff name, in characters.
-const MAX_STAFF_NAME_CHARS: usize = 50;
-/// Longest phone number, in characters.
-const MAX_PHONE_CHARS: usize = 20;
-/// First secretaries were first sent to poor villages in 2013 and after.
-const FIRST_POSTING_YEAR: i32 = 2013;
+use super::super::{actor, db, loaders, page, viewer};
+use crate::access;
+use crate::domain::pairing::{self as pairings, NewPosting};
+use crate::error::ApiResult;
 
 /// Helper units are listed by name.
 const BY_NAME: SortKey<helper_unit::Entity> = SortKey {
@@ -200,120 +186,14 @@ pub async fn serving_staff_of(ctx: &Context<'_>, village_id: i64) -> ApiResult<V
     Ok(staff.into_iter().map(VillageStaff).collect())
 }
 
-fn unit_snapshot(unit: &helper_unit::Model) -> serde_json::Value {
-    json!({
-        "id": global_id(NodeKind::HelperUnit, unit.id),
-        "name": unit.name,
-        "kind": unit.kind,
-    })
+/// Decodes the global ID of a helper unit.
+fn decode_unit(id: &ID, field: &str) -> ApiResult<i64> {
+    Ok(decode_id_of(id, field, &[NodeKind::HelperUnit])?.1)
 }
 
-fn pairing_snapshot(pairing: &unit_pairing::Model) -> serde_json::Value {
-    json!({
-        "id": global_id(NodeKind::UnitPairing, pairing.id),
-        "unit": global_id(NodeKind::HelperUnit, pairing.unit_id),
-        "village": global_id(NodeKind::Village, pairing.village_id),
-        "startedOn": pairing.started_on,
-        "endedOn": pairing.ended_on,
-    })
-}
-
-fn staff_snapshot(staff: &village_staff::Model, account: Option<&str>) -> serde_json::Value {
-    json!({
-        "id": global_id(NodeKind::VillageStaff, staff.id),
-        "village": global_id(NodeKind::Village, staff.village_id),
-        "role": staff.role,
-        "name": staff.name,
-        "account": account,
-        "unit": staff.unit_id.map(|id| global_id(NodeKind::HelperUnit, id)),
-        "phone": staff.phone,
-        "startedOn": staff.started_on,
-        "endedOn": staff.ended_on,
-        "version": staff.version,
-    })
-}
-
-/// Refuses a township officer a village outside their township.
-fn check_in_charge(viewer: &Viewer, village: &region::Model) -> ApiResult<()> {
-    match &viewer.user()?.region_prefix {
-        Some(prefix) if !village.code.starts_with(prefix.as_str()) => Err(ApiError::Forbidden(
-            format!("the village {} is outside your township", village.name),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// A village the caller looks after, by global ID.
-async fn village_in_charge(ctx: &Context<'_>, id: &ID, field: &str) -> ApiResult<region::Model> {
-    let village = find_region(ctx, id, field, &[NodeKind::Village]).await?;
-    check_in_charge(viewer(ctx)?, &village)?;
-    Ok(village)
-}
-
-async fn helper_unit(ctx: &Context<'_>, id: &ID, field: &str) -> ApiResult<helper_unit::Model> {
-    let (_, raw) = decode_id_of(id, field, &[NodeKind::HelperUnit])?;
-    loaders(ctx)?
-        .helper_units
-        .load_one(raw)
-        .await?
-        .ok_or_else(|| ApiError::not_found("HelperUnit"))
-}
-
-/// A date of a posting: not in the future, not before postings began.
-fn check_posting_day(day: NaiveDate, field: &str) -> ApiResult<NaiveDate> {
-    if day > calendar::today() {
-        return Err(ApiError::bad_input(
-            field,
-            "a posting day may not be in the future",
-        ));
-    }
-    if day.year() < FIRST_POSTING_YEAR {
-        return Err(ApiError::bad_input(
-            field,
-            format!("postings began in {FIRST_POSTING_YEAR}"),
-        ));
-    }
-    Ok(day)
-}
-
-/// A phone number: digits, with an optional leading `+` and `-` or spaces between.
-fn check_phone(phone: Option<&str>) -> ApiResult<Option<String>> {
-    let Some(phone) = optional_text(phone, "phone", MAX_PHONE_CHARS)? else {
-        return Ok(None);
-    };
-    let body = phone.strip_prefix('+').unwrap_or(&phone);
-    let digits = body.chars().filter(char::is_ascii_digit).count();
-    if digits < 7
-        || !body
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '-' || c == ' ')
-    {
-        return Err(ApiError::bad_input(
-            "phone",
-            "a phone number has at least 7 digits, with `-` or spaces between",
-        ));
-    }
-    Ok(Some(phone))
-}
-
-/// The message of a second serving first secretary.
-fn first_secretary_taken(village: &region::Model) -> ApiError {
-    ApiError::Conflict(format!(
-        "the village {} already has a serving first secretary: end that posting first",
-        village.name
-    ))
-}
-
-async fn serving_first_secretary(
-    txn: &DatabaseTransaction,
-    village_id: i64,
-) -> ApiResult<Option<village_staff::Model>> {
-    Ok(village_staff::Entity::find()
-        .filter(village_staff::Column::VillageId.eq(village_id))
-        .filter(village_staff::Column::Role.eq(VillageStaffRole::FirstSecretary))
-        .filter(village_staff::Column::EndedOn.is_null())
-        .one(txn)
-        .await?)
+/// Decodes the global ID of a village.
+fn decode_village(id: &ID, field: &str) -> ApiResult<i64> {
+    Ok(decode_id_of(id, field, &[NodeKind::Village])?.1)
 }
 
 /// A posting to a village (驻村任职).
@@ -352,51 +232,10 @@ impl UnitMutation {
         idempotency_key: Option<String>,
     ) -> ApiResult<HelperUnit> {
         let actor = actor(ctx)?;
-        viewer(ctx)?.user()?;
-        let name = required_text(&name, "name", MAX_UNIT_NAME_CHARS)?;
-        let request = json!({ "name": name, "kind": kind });
         let key = idempotency_key.as_deref();
-        let created = write::create::<helper_unit::Entity, _>(
-            db(ctx)?,
-            &actor,
-            key,
-            "createHelperUnit",
-            &request,
-            async |txn| {
-                let taken = || ApiError::Conflict(format!("a helper unit named {name} exists"));
-                let existing = helper_unit::Entity::find()
-                    .filter(helper_unit::Column::Name.eq(&name))
-                    .one(txn)
-                    .await?;
-                if existing.is_some() {
-                    return Err(taken());
-                }
-                let now = Utc::now();
-                let unit = helper_unit::ActiveModel {
-                    name: Set(name.clone()),
-                    kind: Set(kind),
-                    version: Set(1),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await
-                .map_err(|e| match ApiError::from(e) {
-                    ApiError::Conflict(_) => taken(),
-                    other => other,
-                })?;
-                Ok(Created::new(
-                    unit.id,
-                    "helper_unit.create",
-                    "HelperUnit",
-                    unit_snapshot(&unit),
-                    unit,
-                ))
-            },
-        )
-        .await?;
-        Ok(HelperUnit(created))
+        let unit =
+            pairings::create_helper_unit(db(ctx)?, viewer(ctx)?, &actor, key, &name, kind).await?;
+        Ok(HelperUnit(unit))
     }
 
     /// Pairs a helper unit with a village (单位包村).
@@ -411,61 +250,13 @@ impl UnitMutation {
         idempotency_key: Option<String>,
     ) -> ApiResult<UnitPairing> {
         let actor = actor(ctx)?;
-        viewer(ctx)?.user()?;
-        let unit = helper_unit(ctx, &unit_id, "unitId").await?;
-        let village = village_in_charge(ctx, &village_id, "villageId").await?;
-        let request = json!({ "unit": unit.id, "village": village.id });
+        let unit = decode_unit(&unit_id, "unitId")?;
+        let village = decode_village(&village_id, "villageId")?;
         let key = idempotency_key.as_deref();
-        let created = write::create::<unit_pairing::Entity, _>(
-            db(ctx)?,
-            &actor,
-            key,
-            "pairUnitWithVillage",
-            &request,
-            async |txn| {
-                let taken = || {
-                    ApiError::Conflict(format!(
-                        "{} already helps the village {}",
-                        unit.name, village.name
-                    ))
-                };
-                let active = unit_pairing::Entity::find()
-                    .filter(unit_pairing::Column::UnitId.eq(unit.id))
-                    .filter(unit_pairing::Column::VillageId.eq(village.id))
-                    .filter(unit_pairing::Column::EndedOn.is_null())
-                    .one(txn)
-                    .await?;
-                if active.is_some() {
-                    return Err(taken());
-                }
-                let now = Utc::now();
-                let pairing = unit_pairing::ActiveModel {
-                    unit_id: Set(unit.id),
-                    village_id: Set(village.id),
-                    started_on: Set(calendar::today()),
-                    ended_on: Set(None),
-                    version: Set(1),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await
-                .map_err(|e| match ApiError::from(e) {
-                    ApiError::Conflict(_) => taken(),
-                    other => other,
-                })?;
-                Ok(Created::new(
-                    pairing.id,
-                    "unit_pairing.create",
-                    "UnitPairing",
-                    pairing_snapshot(&pairing),
-                    pairing,
-                ))
-            },
-        )
-        .await?;
-        Ok(UnitPairing(created))
+        let pairing =
+            pairings::pair_unit_with_village(db(ctx)?, viewer(ctx)?, &actor, key, unit, village)
+                .await?;
+        Ok(UnitPairing(pairing))
     }
 
     /// Ends the current pairing of a helper unit with a village (解除单位包村).
@@ -476,30 +267,10 @@ impl UnitMutation {
         #[graphql(desc = "The village (帮扶村).")] village_id: ID,
     ) -> ApiResult<UnitPairing> {
         let actor = actor(ctx)?;
-        let unit = helper_unit(ctx, &unit_id, "unitId").await?;
-        let village = village_in_charge(ctx, &village_id, "villageId").await?;
-        let txn = write::begin(db(ctx)?).await?;
-        let active = unit_pairing::Entity::find()
-            .filter(unit_pairing::Column::UnitId.eq(unit.id))
-            .filter(unit_pairing::Column::VillageId.eq(village.id))
-            .filter(unit_pairing::Column::EndedOn.is_null());
-        let before = write::one_locked(&txn, active)
-            .await?
-            .ok_or_else(|| ApiError::not_found("UnitPairing"))?;
-        let mut ended: unit_pairing::ActiveModel = before.clone().into();
-        ended.ended_on = Set(Some(calendar::today().max(before.started_on)));
-        ended.version = Set(before.version + 1);
-        ended.updated_at = Set(Utc::now());
-        let pairing = ended.update(&txn).await?;
-        let change = Change {
-            action: "unit_pairing.end",
-            entity_type: "UnitPairing",
-            entity_id: pairing.id,
-            before: Some(pairing_snapshot(&before)),
-            after: Some(pairing_snapshot(&pairing)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
+        let unit = decode_unit(&unit_id, "unitId")?;
+        let village = decode_village(&village_id, "villageId")?;
+        let pairing =
+            pairings::end_unit_pairing(db(ctx)?, viewer(ctx)?, &actor, unit, village).await?;
         Ok(UnitPairing(pairing))
     }
 
@@ -511,77 +282,23 @@ impl UnitMutation {
         input: AppointVillageStaffInput,
     ) -> ApiResult<VillageStaff> {
         let actor = actor(ctx)?;
-        viewer(ctx)?.user()?;
-        let name = required_text(&input.name, "name", MAX_STAFF_NAME_CHARS)?;
-        let phone = check_phone(input.phone.as_deref())?;
-        let started_on = check_posting_day(
-            input.started_on.unwrap_or_else(calendar::today),
-            "startedOn",
-        )?;
-        let village = village_in_charge(ctx, &input.village_id, "villageId").await?;
-        let account = match optional_text(input.username.as_deref(), "username", 64)? {
-            Some(username) => Some(active_account(ctx, &username).await?),
-            None => None,
+        let posting = NewPosting {
+            village_id: decode_village(&input.village_id, "villageId")?,
+            role: input.role,
+            name: input.name,
+            username: input.username,
+            unit_id: input
+                .unit_id
+                .as_ref()
+                .map(|id| decode_unit(id, "unitId"))
+                .transpose()?,
+            phone: input.phone,
+            started_on: input.started_on,
         };
-        let unit = match &input.unit_id {
-            Some(id) => Some(helper_unit(ctx, id, "unitId").await?),
-            None => None,
-        };
-        let request = json!({
-            "village": village.id,
-            "role": input.role,
-            "name": name,
-            "account": account.as_ref().map(|a| a.id),
-            "unit": unit.as_ref().map(|u| u.id),
-            "phone": phone,
-            "startedOn": started_on,
-        });
         let key = input.idempotency_key.as_deref();
-        let created = write::create::<village_staff::Entity, _>(
-            db(ctx)?,
-            &actor,
-            key,
-            "appointVillageStaff",
-            &request,
-            async |txn| {
-                if input.role == VillageStaffRole::FirstSecretary
-                    && serving_first_secretary(txn, village.id).await?.is_some()
-                {
-                    return Err(first_secretary_taken(&village));
-                }
-                let now = Utc::now();
-                let staff = village_staff::ActiveModel {
-                    village_id: Set(village.id),
-                    role: Set(input.role),
-                    name: Set(name),
-                    user_id: Set(account.as_ref().map(|a| a.id)),
-                    unit_id: Set(unit.as_ref().map(|u| u.id)),
-                    phone: Set(phone),
-                    started_on: Set(started_on),
-                    ended_on: Set(None),
-                    version: Set(1),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await
-                .map_err(|e| match ApiError::from(e) {
-                    ApiError::Conflict(_) => first_secretary_taken(&village),
-                    other => other,
-                })?;
-                let username = account.as_ref().map(|a| a.username.as_str());
-                Ok(Created::new(
-                    staff.id,
-                    "village_staff.appoint",
-                    "VillageStaff",
-                    staff_snapshot(&staff, username),
-                    staff,
-                ))
-            },
-        )
-        .await?;
-        Ok(VillageStaff(created))
+        let staff =
+            pairings::appoint_village_staff(db(ctx)?, viewer(ctx)?, &actor, key, posting).await?;
+        Ok(VillageStaff(staff))
     }
 
     /// Ends a posting to a village (驻村干部离岗).
@@ -594,68 +311,12 @@ impl UnitMutation {
         ended_on: Option<NaiveDate>,
     ) -> ApiResult<VillageStaff> {
         let actor = actor(ctx)?;
-        let viewer = viewer(ctx)?;
-        let (_, raw) = decode_id_of(&id, "id", &[NodeKind::VillageStaff])?;
-        let ended_on = check_posting_day(ended_on.unwrap_or_else(calendar::today), "endedOn")?;
-        let txn = write::begin(db(ctx)?).await?;
-        let select = access::select::<village_staff::Entity>(viewer)
-            .filter(village_staff::Column::Id.eq(raw));
-        let before = write::one_locked(&txn, select)
-            .await?
-            .ok_or_else(|| ApiError::not_found("VillageStaff"))?;
-        let village = region::Entity::find_by_id(before.village_id)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| ApiError::Internal(format!("staff {} has no village", before.id)))?;
-        check_in_charge(viewer, &village)?;
-        let account = match before.user_id {
-            Some(id) => app_user::Entity::find_by_id(id).one(&txn).await?,
-            None => None,
-        };
-        let username = account.as_ref().map(|a| a.username.as_str());
-        write::check_version("posting", version, before.version, || {
-            permissions::redact(viewer, "VillageStaff", staff_snapshot(&before, username))
-        })?;
-        if let Some(day) = before.ended_on {
-            return Err(ApiError::bad_input(
-                "id",
-                format!("the posting already ended on {day}"),
-            ));
-        }
-        if ended_on < before.started_on {
-            return Err(ApiError::bad_input(
-                "endedOn",
-                format!("the posting began on {}", before.started_on),
-            ));
-        }
-        let mut ended: village_staff::ActiveModel = before.clone().into();
-        ended.ended_on = Set(Some(ended_on));
-        ended.version = Set(before.version + 1);
-        ended.updated_at = Set(Utc::now());
-        let staff = ended.update(&txn).await?;
-        let change = Change {
-            action: "village_staff.end",
-            entity_type: "VillageStaff",
-            entity_id: staff.id,
-            before: Some(staff_snapshot(&before, username)),
-            after: Some(staff_snapshot(&staff, username)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
+        let (_, id) = decode_id_of(&id, "id", &[NodeKind::VillageStaff])?;
+        let staff =
+            pairings::end_village_staff(db(ctx)?, viewer(ctx)?, &actor, id, version, ended_on)
+                .await?;
         Ok(VillageStaff(staff))
     }
-}
-
-/// An active account, by username.
-async fn active_account(ctx: &Context<'_>, username: &str) -> ApiResult<app_user::Model> {
-    app_user::Entity::find()
-        .filter(app_user::Column::Username.eq(username))
-        .one(db(ctx)?)
-        .await?
-        .filter(|u| u.is_active)
-        .ok_or_else(|| {
-            ApiError::bad_input("username", format!("`{username}` is not an active account"))
-        })
 }
 
 #[derive(Default)]

@@ -3,32 +3,17 @@
 //! created under the client's idempotency key: a retry returns the first visit.
 //! Visits are records of fact: appended, never edited.
 
-use std::collections::HashSet;
-
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::HelpKind;
-use entity::{visit, visit_help};
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
-use serde_json::json;
+use entity::visit;
 
 use super::super::account::Account;
 use super::super::household::Household;
-use super::super::household::reachable_household;
-use super::super::relay::{NodeKind, global_id};
-use super::super::{actor, db, loaders, required_text, viewer};
-use crate::domain::calendar;
-use crate::domain::write::{self, Created};
+use super::super::relay::{NodeKind, decode_id_of, global_id};
+use super::super::{actor, db, loaders, viewer};
+use crate::domain::pairing::{self as pairings, NewVisit};
 use crate::error::{ApiError, ApiResult};
-
-/// Longest notes of a visit, in characters.
-const MAX_NOTES_CHARS: usize = 2000;
-/// Most photos one visit refers to.
-const MAX_PHOTOS: usize = 20;
-/// Longest photo reference, in characters.
-const MAX_PHOTO_CHARS: usize = 500;
-/// How far back a visit may be recorded: field apps sync late, but not years late.
-const MAX_DAYS_AGO: u64 = 366;
 
 pub struct Visit(pub visit::Model);
 
@@ -141,107 +126,6 @@ pub struct RecordVisitInput {
     idempotency_key: String,
 }
 
-/// A visit's input, checked and normalised.
-struct CheckedVisit {
-    visited_on: NaiveDate,
-    help: Vec<HelpKind>,
-    notes: String,
-    location: Option<(f64, f64)>,
-    photos: Vec<String>,
-}
-
-fn check(input: &RecordVisitInput, today: NaiveDate) -> ApiResult<CheckedVisit> {
-    if input.visited_on > today {
-        return Err(ApiError::bad_input(
-            "visitedOn",
-            "a visit day may not be in the future",
-        ));
-    }
-    let earliest = today
-        .checked_sub_days(Days::new(MAX_DAYS_AGO))
-        .unwrap_or(NaiveDate::MIN);
-    if input.visited_on < earliest {
-        return Err(ApiError::bad_input(
-            "visitedOn",
-            format!("a visit is recorded at most {MAX_DAYS_AGO} days after it took place"),
-        ));
-    }
-    if input.help.is_empty() {
-        return Err(ApiError::bad_input(
-            "help",
-            "name at least one kind of help the visit gave",
-        ));
-    }
-    if input.help.iter().collect::<HashSet<_>>().len() != input.help.len() {
-        return Err(ApiError::bad_input("help", "name each kind of help once"));
-    }
-    let mut help = input.help.clone();
-    help.sort();
-    let notes = required_text(&input.notes, "notes", MAX_NOTES_CHARS)?;
-    let location = match (input.latitude, input.longitude) {
-        (Some(latitude), Some(longitude)) => {
-            if !(-90.0..=90.0).contains(&latitude) {
-                return Err(ApiError::bad_input(
-                    "latitude",
-                    "a latitude lies between -90 and 90 degrees",
-                ));
-            }
-            if !(-180.0..=180.0).contains(&longitude) {
-                return Err(ApiError::bad_input(
-                    "longitude",
-                    "a longitude lies between -180 and 180 degrees",
-                ));
-            }
-            Some((latitude, longitude))
-        }
-        (Some(_), None) => {
-            return Err(ApiError::bad_input(
-                "longitude",
-                "give the longitude with the latitude",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(ApiError::bad_input(
-                "latitude",
-                "give the latitude with the longitude",
-            ));
-        }
-        (None, None) => None,
-    };
-    if input.photos.len() > MAX_PHOTOS {
-        return Err(ApiError::bad_input(
-            "photos",
-            format!("a visit refers to at most {MAX_PHOTOS} photos"),
-        ));
-    }
-    let photos = input
-        .photos
-        .iter()
-        .map(|p| required_text(p, "photos", MAX_PHOTO_CHARS))
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(CheckedVisit {
-        visited_on: input.visited_on,
-        help,
-        notes,
-        location,
-        photos,
-    })
-}
-
-fn snapshot(visit: &visit::Model, visitor: &str, checked: &CheckedVisit) -> serde_json::Value {
-    json!({
-        "id": global_id(NodeKind::Visit, visit.id),
-        "household": global_id(NodeKind::Household, visit.household_id),
-        "visitor": visitor,
-        "visitedOn": visit.visited_on,
-        "help": checked.help,
-        "notes": visit.notes,
-        "latitude": visit.latitude,
-        "longitude": visit.longitude,
-        "photos": checked.photos,
-    })
-}
-
 #[derive(Default)]
 pub struct VisitMutation;
 
@@ -251,58 +135,19 @@ impl VisitMutation {
     /// The same idempotency key returns the first visit; with another input it is a CONFLICT.
     async fn record_visit(&self, ctx: &Context<'_>, input: RecordVisitInput) -> ApiResult<Visit> {
         let actor = actor(ctx)?;
-        let user = viewer(ctx)?.user()?;
-        let checked = check(&input, calendar::today())?;
-        let home = reachable_household(ctx, &input.household_id).await?;
-        let request = json!({
-            "household": home.id,
-            "visitedOn": checked.visited_on,
-            "help": checked.help,
-            "notes": checked.notes,
-            "location": checked.location,
-            "photos": checked.photos,
-        });
-        let key = Some(input.idempotency_key.as_str());
-        let created = write::create::<visit::Entity, _>(
-            db(ctx)?,
-            &actor,
-            key,
-            "recordVisit",
-            &request,
-            async |txn| {
-                let photos = serde_json::to_string(&checked.photos)
-                    .map_err(|e| ApiError::Internal(format!("serialising photos: {e}")))?;
-                let recorded = visit::ActiveModel {
-                    household_id: Set(home.id),
-                    visitor_id: Set(user.id),
-                    visited_on: Set(checked.visited_on),
-                    notes: Set(checked.notes.clone()),
-                    latitude: Set(checked.location.map(|(latitude, _)| latitude)),
-                    longitude: Set(checked.location.map(|(_, longitude)| longitude)),
-                    photos: Set(photos),
-                    created_at: Set(Utc::now()),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await?;
-                visit_help::Entity::insert_many(checked.help.iter().map(|kind| {
-                    visit_help::ActiveModel {
-                        visit_id: Set(recorded.id),
-                        kind: Set(*kind),
-                    }
-                }))
-                .exec_without_returning(txn)
-                .await?;
-                Ok(Created::new(
-                    recorded.id,
-                    "visit.create",
-                    "Visit",
-                    snapshot(&recorded, &user.username, &checked),
-                    recorded,
-                ))
-            },
-        )
-        .await?;
-        Ok(Visit(created))
+        let (_, household_id) =
+            decode_id_of(&input.household_id, "householdId", &[NodeKind::Household])?;
+        let new = NewVisit {
+            household_id,
+            visited_on: input.visited_on,
+            help: input.help,
+            notes: input.notes,
+            latitude: input.latitude,
+            longitude: input.longitude,
+            photos: input.photos,
+        };
+        let key = &input.idempotency_key;
+        let visit = pairings::record_visit(db(ctx)?, viewer(ctx)?, &actor, key, new).await?;
+        Ok(Visit(visit))
     }
 }
