@@ -13,9 +13,10 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::calendar;
+use super::household::reachable_household;
 use super::money::Money;
 use super::node::global_id;
-use super::pairing::{reachable_household, village};
+use super::region::reachable_village;
 use super::text::{optional_text, phone, required_text};
 use super::write::{self, Created};
 use crate::access::{self, Viewer};
@@ -98,7 +99,7 @@ async fn registration_village(
     id: Option<i64>,
 ) -> ApiResult<Option<region::Model>> {
     match id {
-        Some(id) => Ok(Some(village(db, viewer, id).await?)),
+        Some(id) => Ok(Some(reachable_village(db, viewer, id).await?)),
         None => Ok(None),
     }
 }

@@ -7,19 +7,20 @@
 use std::collections::HashSet;
 
 use chrono::{Datelike, Days, NaiveDate, Utc};
-use entity::enums::{HelpKind, HelperUnitKind, RegionLevel, Role, VillageStaffRole};
+use entity::enums::{HelpKind, HelperUnitKind, Role, VillageStaffRole};
 use entity::{
-    app_user, helper_pairing, helper_unit, household, region, unit_pairing, village_staff, visit,
-    visit_help,
+    app_user, helper_pairing, helper_unit, region, unit_pairing, village_staff, visit, visit_help,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, Set,
 };
 use serde_json::{Value, json};
 
 use super::calendar;
+use super::household::reachable_household;
 use super::node::global_id;
+use super::region::reachable_village;
 use super::text::{optional_text, required_text};
 use super::write::{self, Created};
 use crate::access::{self, Viewer};
@@ -46,33 +47,6 @@ const MAX_PHOTOS: usize = 20;
 const MAX_PHOTO_CHARS: usize = 500;
 /// How far back a visit may be recorded: field apps sync late, but not years late.
 const MAX_DAYS_AGO: u64 = 366;
-
-/// A household the caller reaches.
-pub async fn reachable_household(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    id: i64,
-) -> ApiResult<household::Model> {
-    access::select::<household::Entity>(viewer)
-        .filter(household::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Household"))
-}
-
-/// A village the caller sees.
-pub async fn village(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    id: i64,
-) -> ApiResult<region::Model> {
-    access::select::<region::Entity>(viewer)
-        .filter(region::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .filter(|r| r.level == RegionLevel::Village)
-        .ok_or_else(|| ApiError::not_found("Village"))
-}
 
 /// A pairing as the audit trail records it; `helper` is the helper's username.
 pub fn pairing_snapshot(pairing: &helper_pairing::Model, helper: &str) -> Value {
@@ -250,7 +224,7 @@ async fn village_in_charge(
     viewer: &Viewer,
     id: i64,
 ) -> ApiResult<region::Model> {
-    let village = village(db, viewer, id).await?;
+    let village = reachable_village(db, viewer, id).await?;
     check_in_charge(viewer, &village)?;
     Ok(village)
 }

@@ -2,6 +2,25 @@
 //! that extends its parent's.
 
 use entity::enums::RegionLevel;
+use entity::region;
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
+
+use crate::access::{self, Viewer};
+use crate::error::{ApiError, ApiResult};
+
+/// A village the caller sees.
+pub async fn reachable_village(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: i64,
+) -> ApiResult<region::Model> {
+    access::select::<region::Entity>(viewer)
+        .filter(region::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .filter(|r| r.level == RegionLevel::Village)
+        .ok_or_else(|| ApiError::not_found("Village"))
+}
 
 /// The digits of a region's code its children are told apart by: a county's
 /// townships by 9, a township's villages (and a village itself) by 12.

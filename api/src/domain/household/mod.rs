@@ -16,6 +16,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::calendar;
 use super::text::{phone, required_text};
+use crate::access::{self, Viewer};
 use crate::codes::check_id_number;
 use crate::error::{ApiError, ApiResult};
 
@@ -203,6 +204,19 @@ impl CardFields {
         self.write_onto(conditions_at, &mut card)?;
         Ok(card)
     }
+}
+
+/// A household the caller reaches.
+pub async fn reachable_household(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: i64,
+) -> ApiResult<household::Model> {
+    access::select::<household::Entity>(viewer)
+        .filter(household::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Household"))
 }
 
 /// A home address: required, at most 200 characters.
