@@ -12,13 +12,13 @@ use sea_orm::{
     DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
+use super::household::change::{check_household_version, lock_household};
 use super::proposal::MAX_TEXT;
 use super::text::required_text;
 use super::{calendar, card, monitoring, notice, write};
-use crate::access::{self, Viewer};
+use crate::access::Viewer;
 use crate::audit::{self, Actor, Change};
 use crate::error::{ApiError, ApiResult};
-use crate::permissions;
 
 /// Stages in which a proposal is still in progress.
 pub const OPEN_STAGES: [ProposalStage; 2] = [ProposalStage::Notice, ProposalStage::TownshipChecked];
@@ -410,29 +410,6 @@ pub fn next(from: State, action: Action) -> Result<State, String> {
     }
 }
 
-/// A household the caller reaches, locked for the change.
-pub async fn household_to_change(
-    txn: &DatabaseTransaction,
-    viewer: &Viewer,
-    id: i64,
-) -> ApiResult<household::Model> {
-    let select = access::select::<household::Entity>(viewer).filter(household::Column::Id.eq(id));
-    write::one_locked(txn, select)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Household"))
-}
-
-/// Refuses a change of a household made from a stale read.
-pub fn check_household_version(
-    viewer: &Viewer,
-    stated: i32,
-    h: &household::Model,
-) -> ApiResult<()> {
-    write::check_version("household", stated, h.version, || {
-        permissions::redact(viewer, "Household", card::household_snapshot(h))
-    })
-}
-
 /// The state the status machine leads a household to, or BAD_USER_INPUT saying why not.
 pub fn next_state(household: &household::Model, action: Action, field: &str) -> ApiResult<State> {
     next(
@@ -563,7 +540,7 @@ async fn direct_change(
 ) -> ApiResult<household::Model> {
     let reason = required_text(reason, "reason", MAX_TEXT)?;
     let txn = write::begin(db).await?;
-    let home = household_to_change(&txn, viewer, household_id).await?;
+    let home = lock_household(&txn, viewer, household_id).await?;
     check_household_version(viewer, version, &home)?;
     let to = next_state(&home, action, "householdId")?;
     if action == Action::Remove {

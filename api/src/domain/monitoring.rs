@@ -19,9 +19,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::calendar;
-use super::lifecycle::{
-    Action, StatusChangeOf, change_status, check_household_version, household_to_change, next_state,
-};
+use super::household::change::{check_household_version, lock_household};
+use super::lifecycle::{Action, StatusChangeOf, change_status, next_state};
 use super::money::Money;
 use super::text::required_text;
 use super::write::{self, Created};
@@ -254,7 +253,7 @@ pub async fn start(
         &input,
         async |txn| {
             let mut audit = Vec::new();
-            let home = household_to_change(txn, viewer, input.household_id).await?;
+            let home = lock_household(txn, viewer, input.household_id).await?;
             check_household_version(viewer, input.version, &home)?;
             let to = next_state(&home, Action::StartMonitoring(input.category), "category")?;
             let now = Utc::now();
@@ -316,7 +315,7 @@ pub async fn eliminate_risk(
     let note = required_text(note, "note", MAX_TEXT)?;
     let today = calendar::today();
     let txn = write::begin(db).await?;
-    let home = household_to_change(&txn, viewer, household_id).await?;
+    let home = lock_household(&txn, viewer, household_id).await?;
     check_household_version(viewer, version, &home)?;
     let to = next_state(&home, Action::EliminateRisk, "householdId")?;
     let case = open_case(&txn, home.id).await?.ok_or_else(|| {

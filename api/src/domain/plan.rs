@@ -1,8 +1,6 @@
 //! One household, one plan (一户一策): the measures planned for each household,
 //! their time nodes, funds and progress, and when a measure is overdue.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Datelike, NaiveDate, Utc};
 use entity::enums::{MeasureCategory, MeasureStatus};
 use entity::{household, measure};
@@ -14,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::calendar;
 use super::money::Money;
+use super::node::global_id;
 use super::text::required_text;
 use super::write::{self, Created};
 use crate::access::{self, Viewer};
@@ -45,17 +44,11 @@ pub fn completion_rate(total: i64, done: i64, cancelled: i64) -> Option<f64> {
     (planned > 0).then(|| done as f64 / planned as f64)
 }
 
-/// A row's ID as clients read it (its type and ID, base64url without padding):
-/// measures are recorded in the audit trail with the IDs the API shows.
-fn client_id(type_name: &str, id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
-}
-
 /// A measure as the audit trail records it.
 pub fn measure_snapshot(m: &measure::Model) -> Value {
     json!({
-        "id": client_id("Measure", m.id),
-        "household": client_id("Household", m.household_id),
+        "id": global_id("Measure", m.id),
+        "household": global_id("Household", m.household_id),
         "category": m.category,
         "task": m.task,
         "standard": m.standard,

@@ -14,9 +14,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::calendar;
+use super::household::change::lock_household;
 use super::lifecycle::{
-    self, Action, OPEN_STAGES, StatusChangeOf, change_status, household_to_change, next_state,
-    open_proposal, stage_name,
+    self, Action, OPEN_STAGES, StatusChangeOf, change_status, next_state, open_proposal, stage_name,
 };
 use super::money::Money;
 use super::notice::{self, Notice, PaperNotice};
@@ -302,7 +302,7 @@ pub async fn propose(
         },
     )?;
     write::create::<proposal::Entity, _>(db, actor, key, "propose", &request, async |txn| {
-        let home = household_to_change(txn, viewer, input.household_id).await?;
+        let home = lock_household(txn, viewer, input.household_id).await?;
         let action = match input.kind {
             ProposalKind::Identification => Action::Identify,
             ProposalKind::Exit => Action::Exit,
@@ -542,7 +542,7 @@ pub async fn decide(
         return Ok(after);
     }
     row.stage = Set(ProposalStage::Approved);
-    let home = household_to_change(&txn, viewer, before.household_id).await?;
+    let home = lock_household(&txn, viewer, before.household_id).await?;
     let (action, year) = match before.kind {
         ProposalKind::Identification => (Action::Identify, Some(today.year())),
         ProposalKind::Exit => (Action::Exit, before.exit_year),
