@@ -17,9 +17,8 @@ use entity::enums::{
 use entity::{
     household, monitoring_case, monitoring_line, objection, proposal, region, status_change,
 };
-use sea_orm::ColumnTrait;
-use sea_orm::QueryFilter;
 use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, QueryFilter};
 
 pub use monitoring::{MonitoringMutation, MonitoringQuery};
 pub use proposals::ProposalMutation;

@@ -37,7 +37,8 @@ pub struct StartMonitoringInput {
     idempotency_key: Option<String>,
 }
 
-fn household_id(id: &ID) -> ApiResult<i64> {
+/// The row behind a household's global ID.
+fn household_row(id: &ID) -> ApiResult<i64> {
     Ok(decode_id_of(id, "householdId", &[NodeKind::Household])?.1)
 }
 
@@ -54,7 +55,7 @@ impl MonitoringMutation {
     ) -> ApiResult<MonitoringCase> {
         let actor = actor(ctx)?;
         let new = monitoring::NewCase {
-            household_id: household_id(&input.household_id)?,
+            household_id: household_row(&input.household_id)?,
             version: input.version,
             category: input.category,
             risks: input.risks,
@@ -76,7 +77,7 @@ impl MonitoringMutation {
         #[graphql(desc = "How the risk was eliminated (风险消除说明).")] note: String,
     ) -> ApiResult<MonitoringCase> {
         let actor = actor(ctx)?;
-        let id = self::household_id(&household_id)?;
+        let id = household_row(&household_id)?;
         let closed =
             monitoring::eliminate_risk(db(ctx)?, viewer(ctx)?, &actor, id, version, &note).await?;
         Ok(MonitoringCase(closed))

@@ -54,11 +54,13 @@ pub struct RecordObjectionInput {
     idempotency_key: Option<String>,
 }
 
-fn proposal_id(id: &ID) -> ApiResult<i64> {
+/// The row behind a proposal's global ID.
+fn proposal_row(id: &ID) -> ApiResult<i64> {
     Ok(decode_id_of(id, "proposalId", &[NodeKind::Proposal])?.1)
 }
 
-fn household_id(id: &ID) -> ApiResult<i64> {
+/// The row behind a household's global ID.
+fn household_row(id: &ID) -> ApiResult<i64> {
     Ok(decode_id_of(id, "householdId", &[NodeKind::Household])?.1)
 }
 
@@ -71,7 +73,7 @@ impl ProposalMutation {
     async fn propose(&self, ctx: &Context<'_>, input: ProposeInput) -> ApiResult<Proposal> {
         let actor = actor(ctx)?;
         let new = proposal::NewProposal {
-            household_id: household_id(&input.household_id)?,
+            household_id: household_row(&input.household_id)?,
             kind: input.kind,
             reason: input.reason,
             evidence: input.evidence,
@@ -93,7 +95,7 @@ impl ProposalMutation {
     ) -> ApiResult<Objection> {
         let actor = actor(ctx)?;
         let new = proposal::NewObjection {
-            proposal_id: proposal_id(&input.proposal_id)?,
+            proposal_id: proposal_row(&input.proposal_id)?,
             objector: input.objector,
             content: input.content,
             received_on: input.received_on,
@@ -137,7 +139,7 @@ impl ProposalMutation {
         #[graphql(desc = "The township's opinion (审核意见).")] opinion: String,
     ) -> ApiResult<Proposal> {
         let actor = actor(ctx)?;
-        let id = self::proposal_id(&proposal_id)?;
+        let id = proposal_row(&proposal_id)?;
         let after = proposal::check(
             db(ctx)?,
             viewer(ctx)?,
@@ -162,7 +164,7 @@ impl ProposalMutation {
         #[graphql(desc = "The county's note (审定意见).")] note: String,
     ) -> ApiResult<Proposal> {
         let actor = actor(ctx)?;
-        let id = self::proposal_id(&proposal_id)?;
+        let id = proposal_row(&proposal_id)?;
         let after =
             proposal::decide(db(ctx)?, viewer(ctx)?, &actor, id, version, approved, &note).await?;
         Ok(Proposal(after))
@@ -177,7 +179,7 @@ impl ProposalMutation {
         #[graphql(desc = "Why it is withdrawn (撤回原因).")] reason: String,
     ) -> ApiResult<Proposal> {
         let actor = actor(ctx)?;
-        let id = self::proposal_id(&proposal_id)?;
+        let id = proposal_row(&proposal_id)?;
         let after =
             proposal::withdraw(db(ctx)?, viewer(ctx)?, &actor, id, version, &reason).await?;
         Ok(Proposal(after))
@@ -192,7 +194,7 @@ impl ProposalMutation {
         #[graphql(desc = "Why it returned to poverty (返贫原因).")] reason: String,
     ) -> ApiResult<Household> {
         let actor = actor(ctx)?;
-        let id = self::household_id(&household_id)?;
+        let id = household_row(&household_id)?;
         let after =
             lifecycle::return_to_poverty(db(ctx)?, viewer(ctx)?, &actor, id, version, &reason)
                 .await?;
@@ -208,7 +210,7 @@ impl ProposalMutation {
         #[graphql(desc = "The version read (版本号).")] version: i32,
     ) -> ApiResult<Household> {
         let actor = actor(ctx)?;
-        let id = self::household_id(&household_id)?;
+        let id = household_row(&household_id)?;
         let after = lifecycle::remove(db(ctx)?, viewer(ctx)?, &actor, id, version, &reason).await?;
         Ok(Household(after))
     }
