@@ -6,10 +6,18 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::enums::{HouseholdStatus, MonitoringCategory, ProposalStage, StatusAction};
-use entity::{objection, proposal};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use entity::{household, objection, proposal, status_change};
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
-use super::{calendar, notice};
+use super::household::change::{check_household_version, lock_household};
+use super::proposal::MAX_TEXT;
+use super::text::required_text;
+use super::{calendar, card, monitoring, notice, write};
+use crate::access::Viewer;
+use crate::audit::{self, Actor, Change};
 use crate::error::{ApiError, ApiResult};
 
 /// Stages in which a proposal is still in progress.
@@ -400,6 +408,164 @@ pub fn next(from: State, action: Action) -> Result<State, String> {
             monitoring: None,
         }),
     }
+}
+
+/// The state the status machine leads a household to, or BAD_USER_INPUT saying why not.
+pub fn next_state(household: &household::Model, action: Action, field: &str) -> ApiResult<State> {
+    next(
+        State {
+            status: household.status,
+            monitoring: household.monitoring,
+        },
+        action,
+    )
+    .map_err(|why| ApiError::bad_input(field, why))
+}
+
+/// What a status change is, besides the state it leads to.
+pub struct StatusChangeOf<'a> {
+    pub action: Action,
+    pub to: State,
+    /// The year of an enrolment or an exit.
+    pub year: Option<i32>,
+    pub reason: &'a str,
+    pub proposal_id: Option<i64>,
+}
+
+/// Applies a status or monitoring change to a locked household: the card
+/// revisions around it, the new row with its version bumped, the history row
+/// and the audit entry, all in `txn`.
+pub async fn change_status(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    before: &household::Model,
+    change: StatusChangeOf<'_>,
+) -> ApiResult<household::Model> {
+    card::keep_before_change(txn, before.id).await?;
+    let now = Utc::now();
+    let mut row: household::ActiveModel = before.clone().into();
+    row.status = Set(change.to.status);
+    row.monitoring = Set(change.to.monitoring);
+    match change.action {
+        Action::Identify => row.enrolled_year = Set(change.year),
+        Action::Exit => row.lifted_out_year = Set(change.year),
+        _ => {}
+    }
+    row.version = Set(before.version + 1);
+    row.updated_at = Set(now);
+    let after = row.update(txn).await?;
+    card::record_change(txn, before.id).await?;
+    let recorded = change.action.recorded_as();
+    status_change::ActiveModel {
+        household_id: Set(before.id),
+        action: Set(recorded),
+        from_status: Set(Some(before.status)),
+        to_status: Set(after.status),
+        from_monitoring: Set(before.monitoring),
+        to_monitoring: Set(after.monitoring),
+        year: Set(change.year),
+        reason: Set(change.reason.to_owned()),
+        proposal_id: Set(change.proposal_id),
+        actor_id: Set(actor.user_id),
+        actor: Set(actor.name.clone()),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let action = format!("household.{}", recorded.to_value());
+    let audited = Change {
+        action: &action,
+        entity_type: "Household",
+        entity_id: before.id,
+        before: Some(card::household_snapshot(before)),
+        after: Some(card::household_snapshot(&after)),
+    };
+    audit::record(txn, actor, audited).await?;
+    Ok(after)
+}
+
+/// Returns a household lifted out of poverty to poverty (返贫).
+pub async fn return_to_poverty(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    actor: &Actor,
+    household_id: i64,
+    version: i32,
+    reason: &str,
+) -> ApiResult<household::Model> {
+    direct_change(
+        db,
+        viewer,
+        actor,
+        household_id,
+        version,
+        reason,
+        Action::ReturnToPoverty,
+    )
+    .await
+}
+
+/// Removes a wrongly included household from the register (清退).
+pub async fn remove(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    actor: &Actor,
+    household_id: i64,
+    version: i32,
+    reason: &str,
+) -> ApiResult<household::Model> {
+    direct_change(
+        db,
+        viewer,
+        actor,
+        household_id,
+        version,
+        reason,
+        Action::Remove,
+    )
+    .await
+}
+
+/// A status change taken directly, without a proposal: return or removal. A
+/// removal also ends the household's open monitoring case.
+async fn direct_change(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    actor: &Actor,
+    household_id: i64,
+    version: i32,
+    reason: &str,
+    action: Action,
+) -> ApiResult<household::Model> {
+    let reason = required_text(reason, "reason", MAX_TEXT)?;
+    let txn = write::begin(db).await?;
+    let home = lock_household(&txn, viewer, household_id).await?;
+    check_household_version(viewer, version, &home)?;
+    let to = next_state(&home, action, "householdId")?;
+    if action == Action::Remove {
+        if let Some(open) = open_proposal(&txn, home.id).await? {
+            return Err(ApiError::bad_input(
+                "householdId",
+                format!(
+                    "the household has a proposal in progress (stage {}); withdraw it first",
+                    stage_name(open.stage)
+                ),
+            ));
+        }
+        let note = format!("ended by removal: {reason}");
+        monitoring::end_open_case(&txn, actor, home.id, &note).await?;
+    }
+    let change = StatusChangeOf {
+        action,
+        to,
+        year: None,
+        reason: &reason,
+        proposal_id: None,
+    };
+    let after = change_status(&txn, actor, &home, change).await?;
+    txn.commit().await?;
+    Ok(after)
 }
 
 #[cfg(test)]

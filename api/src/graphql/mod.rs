@@ -41,7 +41,7 @@ use sea_orm::{DatabaseConnection, FromQueryResult, Select};
 use crate::access::Viewer;
 use crate::auth::AuthConfig;
 use crate::config::Limits;
-pub(crate) use crate::domain::text::{required_text, search_prefix};
+pub(crate) use crate::domain::text::search_prefix;
 use crate::error::{ApiError, ApiResult};
 use loader::{Loaders, Nested};
 use relay::{Conn, NestedPage, Page, PageArgs, ParentColumn, SortKey, TotalCount};

@@ -4,50 +4,22 @@
 use std::collections::HashMap;
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::enums::{MeasureCategory, MeasureStatus, RegionLevel};
 use entity::{household, measure, region};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
-use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, Set};
-use serde_json::json;
+use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, QueryFilter};
 
 use super::household::Household;
-use super::household::reachable_household;
 use super::money::Money;
 use super::node::Node;
 use super::region::{find_region, region_node};
 use super::relay::{NodeKind, decode_id_of, global_id};
-use super::{actor, db, loaders, required_text, viewer};
+use super::{actor, db, loaders, viewer};
 use crate::access::{self, Scoped, Viewer};
-use crate::audit::{self, Change};
 use crate::domain::calendar;
-use crate::domain::write::{self, Created};
-use crate::error::{ApiError, ApiResult};
-use crate::permissions;
-
-/// Longest task and standard, in characters (as the columns hold).
-pub(crate) const MAX_TASK_CHARS: usize = 500;
-/// Longest name of the person responsible, in characters.
-pub(crate) const MAX_RESPONSIBLE_CHARS: usize = 100;
-/// Targeted poverty alleviation began in 2014: no plan has an earlier time node.
-const FIRST_DEADLINE_YEAR: i32 = 2014;
-/// How many years ahead a time node may lie.
-const DEADLINE_YEARS_AHEAD: i32 = 10;
-
-/// Whether a measure is past its time node without being done or cancelled.
-fn is_overdue(measure: &measure::Model, today: NaiveDate) -> bool {
-    measure.deadline < today && !is_closed(measure.status)
-}
-
-fn is_closed(status: MeasureStatus) -> bool {
-    matches!(status, MeasureStatus::Done | MeasureStatus::Cancelled)
-}
-
-/// Done measures over those not cancelled; none when nothing is left to do.
-fn completion_rate(total: i64, done: i64, cancelled: i64) -> Option<f64> {
-    let planned = total - cancelled;
-    (planned > 0).then(|| done as f64 / planned as f64)
-}
+use crate::domain::plan::{self, completion_rate, is_overdue};
+use crate::error::ApiResult;
 
 pub struct Measure(pub measure::Model);
 
@@ -168,59 +140,6 @@ pub async fn plan_of(ctx: &Context<'_>, household_id: i64) -> ApiResult<Plan> {
     })
 }
 
-pub(crate) fn snapshot(m: &measure::Model) -> serde_json::Value {
-    json!({
-        "id": global_id(NodeKind::Measure, m.id),
-        "household": global_id(NodeKind::Household, m.household_id),
-        "category": m.category,
-        "task": m.task,
-        "standard": m.standard,
-        "responsible": m.responsible,
-        "deadline": m.deadline,
-        "funds": Money(m.funds_fen).to_string(),
-        "status": m.status,
-        "completedOn": m.completed_on,
-        "version": m.version,
-    })
-}
-
-pub(crate) fn check_deadline(deadline: NaiveDate, field: &str) -> ApiResult<NaiveDate> {
-    let last_year = calendar::today().year() + DEADLINE_YEARS_AHEAD;
-    if !(FIRST_DEADLINE_YEAR..=last_year).contains(&deadline.year()) {
-        return Err(ApiError::bad_input(
-            field,
-            format!("a time node falls in {FIRST_DEADLINE_YEAR} to {last_year}"),
-        ));
-    }
-    Ok(deadline)
-}
-
-fn check_funds(funds: Money, field: &str) -> ApiResult<i64> {
-    if funds.0 < 0 {
-        return Err(ApiError::bad_input(field, "funds may not be negative"));
-    }
-    Ok(funds.0)
-}
-
-/// A measure the caller reaches, locked for a change.
-async fn measure_to_change(
-    txn: &sea_orm::DatabaseTransaction,
-    viewer: &Viewer,
-    id: &ID,
-) -> ApiResult<measure::Model> {
-    let (_, raw) = decode_id_of(id, "id", &[NodeKind::Measure])?;
-    let select = access::select::<measure::Entity>(viewer).filter(measure::Column::Id.eq(raw));
-    write::one_locked(txn, select)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Measure"))
-}
-
-fn check_measure_version(viewer: &Viewer, stated: i32, current: &measure::Model) -> ApiResult<()> {
-    write::check_version("measure", stated, current.version, || {
-        permissions::redact(viewer, "Measure", snapshot(current))
-    })
-}
-
 /// A new measure of a household's plan (新增帮扶措施).
 #[derive(InputObject)]
 pub struct AddMeasureInput {
@@ -271,59 +190,20 @@ impl PlanMutation {
     /// Adds a measure to the plan of a household the caller helps (新增帮扶措施).
     async fn add_measure(&self, ctx: &Context<'_>, input: AddMeasureInput) -> ApiResult<Measure> {
         let actor = actor(ctx)?;
-        viewer(ctx)?.user()?;
-        let task = required_text(&input.task, "task", MAX_TASK_CHARS)?;
-        let standard = required_text(&input.standard, "standard", MAX_TASK_CHARS)?;
-        let responsible = required_text(&input.responsible, "responsible", MAX_RESPONSIBLE_CHARS)?;
-        let deadline = check_deadline(input.deadline, "deadline")?;
-        let funds_fen = check_funds(input.funds, "funds")?;
-        let home = reachable_household(ctx, &input.household_id).await?;
-        let request = json!({
-            "household": home.id,
-            "category": input.category,
-            "task": task,
-            "standard": standard,
-            "responsible": responsible,
-            "deadline": deadline,
-            "fundsFen": funds_fen,
-        });
+        let (_, household_id) =
+            decode_id_of(&input.household_id, "householdId", &[NodeKind::Household])?;
+        let new = plan::NewMeasure {
+            household_id,
+            category: input.category,
+            task: input.task,
+            standard: input.standard,
+            responsible: input.responsible,
+            deadline: input.deadline,
+            funds: input.funds,
+        };
         let key = input.idempotency_key.as_deref();
-        let created = write::create::<measure::Entity, _>(
-            db(ctx)?,
-            &actor,
-            key,
-            "addMeasure",
-            &request,
-            async |txn| {
-                let now = Utc::now();
-                let added = measure::ActiveModel {
-                    household_id: Set(home.id),
-                    category: Set(input.category),
-                    task: Set(task),
-                    standard: Set(standard),
-                    responsible: Set(responsible),
-                    deadline: Set(deadline),
-                    funds_fen: Set(funds_fen),
-                    status: Set(MeasureStatus::Planned),
-                    completed_on: Set(None),
-                    version: Set(1),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await?;
-                Ok(Created::new(
-                    added.id,
-                    "measure.create",
-                    "Measure",
-                    snapshot(&added),
-                    added,
-                ))
-            },
-        )
-        .await?;
-        Ok(Measure(created))
+        let added = plan::add_measure(db(ctx)?, viewer(ctx)?, &actor, key, new).await?;
+        Ok(Measure(added))
     }
 
     /// Changes a measure's content (修改帮扶措施); its status has its own mutation.
@@ -333,70 +213,18 @@ impl PlanMutation {
         input: UpdateMeasureInput,
     ) -> ApiResult<Measure> {
         let actor = actor(ctx)?;
-        let viewer = viewer(ctx)?;
-        let task = input
-            .task
-            .map(|t| required_text(&t, "task", MAX_TASK_CHARS))
-            .transpose()?;
-        let standard = input
-            .standard
-            .map(|t| required_text(&t, "standard", MAX_TASK_CHARS))
-            .transpose()?;
-        let responsible = input
-            .responsible
-            .map(|t| required_text(&t, "responsible", MAX_RESPONSIBLE_CHARS))
-            .transpose()?;
-        let deadline = input
-            .deadline
-            .map(|d| check_deadline(d, "deadline"))
-            .transpose()?;
-        let funds_fen = input.funds.map(|f| check_funds(f, "funds")).transpose()?;
-        if input.category.is_none()
-            && task.is_none()
-            && standard.is_none()
-            && responsible.is_none()
-            && deadline.is_none()
-            && funds_fen.is_none()
-        {
-            return Err(ApiError::bad_input(
-                "input",
-                "give at least one field to change",
-            ));
-        }
-        let txn = write::begin(db(ctx)?).await?;
-        let before = measure_to_change(&txn, viewer, &input.id).await?;
-        check_measure_version(viewer, input.version, &before)?;
-        let mut changed: measure::ActiveModel = before.clone().into();
-        if let Some(category) = input.category {
-            changed.category = Set(category);
-        }
-        if let Some(task) = task {
-            changed.task = Set(task);
-        }
-        if let Some(standard) = standard {
-            changed.standard = Set(standard);
-        }
-        if let Some(responsible) = responsible {
-            changed.responsible = Set(responsible);
-        }
-        if let Some(deadline) = deadline {
-            changed.deadline = Set(deadline);
-        }
-        if let Some(funds_fen) = funds_fen {
-            changed.funds_fen = Set(funds_fen);
-        }
-        changed.version = Set(before.version + 1);
-        changed.updated_at = Set(Utc::now());
-        let after = changed.update(&txn).await?;
-        let change = Change {
-            action: "measure.update",
-            entity_type: "Measure",
-            entity_id: after.id,
-            before: Some(snapshot(&before)),
-            after: Some(snapshot(&after)),
+        let (_, id) = decode_id_of(&input.id, "id", &[NodeKind::Measure])?;
+        let changes = plan::MeasureChanges {
+            category: input.category,
+            task: input.task,
+            standard: input.standard,
+            responsible: input.responsible,
+            deadline: input.deadline,
+            funds: input.funds,
         };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
+        let after =
+            plan::update_measure(db(ctx)?, viewer(ctx)?, &actor, id, input.version, changes)
+                .await?;
         Ok(Measure(after))
     }
 
@@ -410,31 +238,9 @@ impl PlanMutation {
         #[graphql(desc = "The new status (新状态).")] status: MeasureStatus,
     ) -> ApiResult<Measure> {
         let actor = actor(ctx)?;
-        let viewer = viewer(ctx)?;
-        let txn = write::begin(db(ctx)?).await?;
-        let before = measure_to_change(&txn, viewer, &id).await?;
-        check_measure_version(viewer, version, &before)?;
-        if before.status == status {
-            return Err(ApiError::bad_input(
-                "status",
-                format!("the measure is already {}", status.to_value()),
-            ));
-        }
-        let mut changed: measure::ActiveModel = before.clone().into();
-        changed.status = Set(status);
-        changed.completed_on = Set((status == MeasureStatus::Done).then(calendar::today));
-        changed.version = Set(before.version + 1);
-        changed.updated_at = Set(Utc::now());
-        let after = changed.update(&txn).await?;
-        let change = Change {
-            action: "measure.status",
-            entity_type: "Measure",
-            entity_id: after.id,
-            before: Some(snapshot(&before)),
-            after: Some(snapshot(&after)),
-        };
-        audit::record(&txn, &actor, change).await?;
-        txn.commit().await?;
+        let (_, id) = decode_id_of(&id, "id", &[NodeKind::Measure])?;
+        let after =
+            plan::set_measure_status(db(ctx)?, viewer(ctx)?, &actor, id, version, status).await?;
         Ok(Measure(after))
     }
 }

@@ -11,12 +11,12 @@ use crate::domain::household::{
     CardFields, Conditions, Guarantees, NewMember, check_causes, check_income, check_members,
 };
 use crate::domain::lifecycle::{self, Standing};
+use crate::domain::plan::{MAX_RESPONSIBLE_CHARS, MAX_TASK_CHARS, check_deadline};
 use crate::domain::text::required_text;
 use crate::error::{ApiError, ApiResult};
 use crate::exchange::record::{
     HouseholdRecord, IncomeRecord, MeasureRecord, MemberRecord, StatusRecord,
 };
-use crate::graphql::plan::{MAX_RESPONSIBLE_CHARS, MAX_TASK_CHARS, check_deadline};
 
 /// A household record that passed the checks, as the rows it writes.
 pub(super) struct Checked {

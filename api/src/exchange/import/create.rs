@@ -11,9 +11,9 @@ use sea_orm::{DatabaseTransaction, IntoActiveModel, NotSet, Set};
 use super::check::Checked;
 use crate::audit::{self, Actor, Change};
 use crate::domain::card::{household_snapshot, income_snapshot, member_snapshot};
+use crate::domain::plan;
 use crate::domain::write::{append_all, insert_all};
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::plan;
 
 /// Writes checked cards whose numbers are not on file.
 pub(super) async fn all(
@@ -108,7 +108,7 @@ pub(super) async fn all(
                 entity_type: "Measure",
                 entity_id: m.id,
                 before: None,
-                after: Some(plan::snapshot(m)),
+                after: Some(plan::measure_snapshot(m)),
             });
         }
     }

@@ -19,10 +19,10 @@ use crate::audit::{self, Actor, Change};
 use crate::domain::card::{self, household_snapshot, income_snapshot, member_snapshot};
 use crate::domain::household::{ensure_not_on_file, replace_causes};
 use crate::domain::lifecycle::{self, Standing, State};
+use crate::domain::plan;
 use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
 use crate::exchange::record::{HouseholdRecord, IncomeRecord, MeasureRecord, StatusRecord};
-use crate::graphql::plan;
 
 /// Checks a household record and writes what differs from the register.
 pub(super) async fn upsert(
@@ -394,13 +394,13 @@ impl CardChange<'_> {
                 }
                 None => row.insert(self.txn).await?,
             };
-            let before = before.map(plan::snapshot);
+            let before = before.map(plan::measure_snapshot);
             self.audit(
                 "measure.import",
                 "Measure",
                 saved.id,
                 before,
-                Some(plan::snapshot(&saved)),
+                Some(plan::measure_snapshot(&saved)),
             );
         }
         Ok(())

@@ -6,18 +6,14 @@ use entity::enums::{
     DilapidatedGrade, Education, Gender, Health, HouseholdAttribute, IdentificationStandard,
     LabourAbility, MigrantWork, PovertyCause, Relation, StudentStatus,
 };
-use entity::household;
-use sea_orm::{ColumnTrait, DatabaseTransaction, QueryFilter};
 use serde::Serialize;
 
 use super::{Household, HouseholdIncome, Member};
-use crate::access::{self, Viewer};
-pub use crate::domain::household::change::check_household_version;
 use crate::domain::household::change::{
-    self, CardChanges, MemberChanges, NewHousehold, YearIncome, lock_household,
+    self, CardChanges, MemberChanges, NewHousehold, YearIncome,
 };
 use crate::domain::household::{CardFields, Conditions, Guarantees, NewMember};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::graphql::money::Money;
 use crate::graphql::relay::{NodeKind, decode_id_of};
 use crate::graphql::{actor, db, viewer};
@@ -261,27 +257,6 @@ impl From<&GuaranteesInput> for Guarantees {
             safe_housing: g.safe_housing,
         }
     }
-}
-
-/// A household the caller reaches, locked for the change.
-pub async fn household_for_change(
-    txn: &DatabaseTransaction,
-    viewer: &Viewer,
-    id: &ID,
-    field: &str,
-) -> ApiResult<household::Model> {
-    let (_, raw) = decode_id_of(id, field, &[NodeKind::Household])?;
-    lock_household(txn, viewer, raw).await
-}
-
-/// A household the caller reaches, by global ID.
-pub(crate) async fn reachable_household(ctx: &Context<'_>, id: &ID) -> ApiResult<household::Model> {
-    let (_, raw) = decode_id_of(id, "householdId", &[NodeKind::Household])?;
-    access::select::<household::Entity>(viewer(ctx)?)
-        .filter(household::Column::Id.eq(raw))
-        .one(db(ctx)?)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Household"))
 }
 
 fn member_id(id: &ID) -> ApiResult<i64> {

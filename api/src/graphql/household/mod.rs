@@ -14,10 +14,8 @@ use entity::enums::{
 use entity::{ethnicity, household, household_income, member, poverty_line};
 use sea_orm::{QueryFilter, QueryOrder};
 
-pub use crate::domain::household::change::lock_household as household_for_change_by_id;
 pub use card::CardAsOf;
-pub(crate) use edit::reachable_household;
-pub use edit::{HouseholdMutation, check_household_version, household_for_change};
+pub use edit::HouseholdMutation;
 pub use filter::{HouseholdFilter, HouseholdOrder};
 
 use super::enterprise::link::{self, BenefitLink};

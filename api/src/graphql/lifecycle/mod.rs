@@ -1,8 +1,8 @@
 //! A household's lifecycle (动态管理): identification and exit through "two
 //! public notices and one announcement" (两公示一公告), return to poverty,
 //! removal, and monitoring for return to poverty (防返贫监测). Every change of
-//! status or monitoring goes through [`change_status`]: one history row, a new
-//! card revision, a version bump and an audit entry, in the caller's transaction.
+//! status or monitoring goes through `domain::lifecycle::change_status`: one
+//! history row, a new card revision, a version bump and an audit entry.
 
 mod monitoring;
 mod proposals;
@@ -18,26 +18,21 @@ use entity::{
     household, monitoring_case, monitoring_line, objection, proposal, region, status_change,
 };
 use sea_orm::sea_query::Query;
-use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseTransaction, QueryFilter, Set};
+use sea_orm::{ColumnTrait, QueryFilter};
 
 pub use monitoring::{MonitoringMutation, MonitoringQuery};
 pub use proposals::ProposalMutation;
 pub use public::PublicNoticeQuery;
 
-use super::household::{
-    Household, check_household_version, household_for_change, household_for_change_by_id,
-};
+use super::household::Household;
 use super::money::Money;
 use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id_of, global_id, page_cost, paginate,
 };
-use super::{db, loaders, page, required_text, viewer};
+use super::{db, loaders, page, viewer};
 use crate::access;
-use crate::audit::{self, Actor, Change};
-use crate::domain::calendar;
-pub(crate) use crate::domain::lifecycle::open_proposal;
-use crate::domain::lifecycle::{self as transition, Action, OPEN_STAGES, State};
-use crate::domain::{card, notice};
+use crate::domain::proposal::{evidence_of, notice_open};
+use crate::domain::{calendar, notice};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::notice::PaperNotice;
 
@@ -137,16 +132,6 @@ impl Proposal {
     async fn version(&self) -> i32 {
         self.0.version
     }
-}
-
-fn evidence_of(proposal: &proposal::Model) -> Vec<String> {
-    serde_json::from_str(&proposal.evidence).unwrap_or_default()
-}
-
-fn notice_open(proposal: &proposal::Model, today: NaiveDate) -> bool {
-    OPEN_STAGES.contains(&proposal.stage)
-        && proposal.notice_starts_on <= today
-        && today <= proposal.notice_ends_on
 }
 
 pub struct Objection(pub objection::Model);
@@ -365,85 +350,6 @@ pub async fn monitoring_cases_of(
         .into_iter()
         .map(MonitoringCase)
         .collect())
-}
-
-/// The state the status machine leads to, or BAD_USER_INPUT saying why not.
-pub(crate) fn next_state(
-    household: &household::Model,
-    action: Action,
-    field: &str,
-) -> ApiResult<State> {
-    transition::next(
-        State {
-            status: household.status,
-            monitoring: household.monitoring,
-        },
-        action,
-    )
-    .map_err(|why| ApiError::bad_input(field, why))
-}
-
-/// What a status change is, besides the state it leads to.
-pub(crate) struct StatusChangeOf<'a> {
-    pub action: Action,
-    pub to: State,
-    /// The year of an enrolment or an exit.
-    pub year: Option<i32>,
-    pub reason: &'a str,
-    pub proposal_id: Option<i64>,
-}
-
-/// Applies a status or monitoring change to a locked household: the card
-/// revisions around it, the new row with its version bumped, the history row
-/// and the audit entry, all in `txn`.
-pub(crate) async fn change_status(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    before: &household::Model,
-    change: StatusChangeOf<'_>,
-) -> ApiResult<household::Model> {
-    card::keep_before_change(txn, before.id).await?;
-    let now = Utc::now();
-    let mut row: household::ActiveModel = before.clone().into();
-    row.status = Set(change.to.status);
-    row.monitoring = Set(change.to.monitoring);
-    match change.action {
-        Action::Identify => row.enrolled_year = Set(change.year),
-        Action::Exit => row.lifted_out_year = Set(change.year),
-        _ => {}
-    }
-    row.version = Set(before.version + 1);
-    row.updated_at = Set(now);
-    let after = row.update(txn).await?;
-    card::record_change(txn, before.id).await?;
-    let recorded = change.action.recorded_as();
-    status_change::ActiveModel {
-        household_id: Set(before.id),
-        action: Set(recorded),
-        from_status: Set(Some(before.status)),
-        to_status: Set(after.status),
-        from_monitoring: Set(before.monitoring),
-        to_monitoring: Set(after.monitoring),
-        year: Set(change.year),
-        reason: Set(change.reason.to_owned()),
-        proposal_id: Set(change.proposal_id),
-        actor_id: Set(actor.user_id),
-        actor: Set(actor.name.clone()),
-        at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    let action = format!("household.{}", recorded.to_value());
-    let audited = Change {
-        action: &action,
-        entity_type: "Household",
-        entity_id: before.id,
-        before: Some(card::household_snapshot(before)),
-        after: Some(card::household_snapshot(&after)),
-    };
-    audit::record(txn, actor, audited).await?;
-    Ok(after)
 }
 
 /// The IDs of the households in the villages under a region, for filters by region.

@@ -13,9 +13,10 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 
 use super::super::relay::{Conn, NodeKind, PageArgs, global_id, page_cost, paginate};
 use super::super::{db, page};
-use super::{NEWEST_PROPOSAL_FIRST, households_in_region, notice_open};
+use super::{NEWEST_PROPOSAL_FIRST, households_in_region};
 use crate::domain::calendar;
 use crate::domain::lifecycle::OPEN_STAGES;
+use crate::domain::proposal::notice_open;
 use crate::error::ApiResult;
 use crate::permissions::Mask;
 
