@@ -15,8 +15,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::access::Viewer;
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::{db, viewer};
 use crate::graphql::relay::{NodeKind, global_id};
-use crate::graphql::{db, viewer};
 use crate::permissions;
 
 /// Changes read at most at a time.

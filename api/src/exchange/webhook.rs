@@ -18,7 +18,7 @@ use crate::audit::{self, Change};
 use crate::auth;
 use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::{actor, db, viewer};
+use crate::graphql::context::{actor, db, viewer};
 
 /// Deliveries listed at most at a time.
 const MAX_DELIVERIES: i32 = 100;

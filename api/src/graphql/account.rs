@@ -5,10 +5,10 @@ use async_graphql::{Context, Object, SimpleObject};
 use entity::app_user;
 use entity::enums::Role;
 
+use super::context::{RequestData, actor, data, db, loaders, viewer};
 use super::enterprise::Enterprise;
 use super::node::Node;
 use super::region::region_node;
-use super::{RequestData, actor, data, db, loaders, viewer};
 use crate::account::{self, Credentials, Origin, Tokens};
 use crate::auth::AuthConfig;
 use crate::client_app;

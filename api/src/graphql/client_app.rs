@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::client_app;
 
-use super::{actor, data, db};
+use super::context::{actor, data, db};
 use crate::client_app as apps;
 use crate::config::Limits;
 use crate::error::{ApiError, ApiResult};

@@ -19,7 +19,7 @@ use async_graphql::{QueryPathSegment, ServerError, ServerResult, ValidationResul
 use tokio::sync::{Notify, Semaphore};
 
 use crate::error::code;
-use crate::graphql::{RequestData, coded_error};
+use crate::graphql::context::{RequestData, coded_error};
 
 /// One point buys a field; an aggregate is priced at a point per hundred rows
 /// it may read in a county of a million households (its worst case).

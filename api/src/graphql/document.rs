@@ -15,7 +15,7 @@ use async_graphql::{Positioned, ServerError};
 
 use crate::config::Limits;
 use crate::error::code;
-use crate::graphql::coded_error;
+use crate::graphql::context::coded_error;
 
 /// Mutations that check credentials: a document may hold one, so that a
 /// single request cannot try many passwords or mint many sessions.

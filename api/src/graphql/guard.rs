@@ -9,7 +9,7 @@ use async_graphql::extensions::{
 };
 use async_graphql::{PathSegment, QueryPathSegment, ServerError, ServerResult, Value};
 
-use super::{RequestData, coded_error};
+use super::context::{RequestData, coded_error};
 use crate::access::Viewer;
 use crate::error::code;
 use crate::permissions::{Access, access_of, rule_of};

@@ -7,8 +7,8 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Positioned, ServerResult, Variables};
 
-use super::coded_error;
 use crate::error::code;
+use crate::graphql::context::coded_error;
 
 /// Refuses any document that asks for `__schema` or `__type`, wherever it does
 /// (`__typename` stays allowed).

@@ -1,9 +1,10 @@
-//! The GraphQL schema: root objects merged per domain area, limits, and the
-//! helpers resolvers use to reach the request's database, viewer and loaders.
+//! The GraphQL schema: root objects merged per domain area and the limits
+//! they run under; `context` holds what resolvers reach through a request.
 
 pub mod account;
 pub mod assessment;
 pub mod client_app;
+pub mod context;
 pub mod cost;
 pub mod document;
 pub mod enterprise;
@@ -28,23 +29,11 @@ pub mod shape;
 pub mod statistics;
 pub mod supervision;
 
-use std::net::IpAddr;
-use std::sync::Arc;
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use sea_orm::DatabaseConnection;
 
-use async_graphql::OutputType;
-use async_graphql::{
-    Context, EmptySubscription, ErrorExtensionValues, MergedObject, Schema, SchemaBuilder,
-    ServerError,
-};
-use sea_orm::{DatabaseConnection, FromQueryResult, Select};
-
-use crate::access::Viewer;
 use crate::auth::AuthConfig;
 use crate::config::Limits;
-pub(crate) use crate::domain::text::search_prefix;
-use crate::error::{ApiError, ApiResult};
-use loader::{Loaders, Nested};
-use relay::{Conn, NestedPage, Page, PageArgs, ParentColumn, SortKey, TotalCount};
 
 /// The root query: one part per domain area.
 #[derive(MergedObject, Default)]
@@ -98,38 +87,6 @@ pub struct Mutation(
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// What one request carries into resolvers.
-pub struct RequestData {
-    pub viewer: Viewer,
-    pub loaders: Arc<Loaders>,
-    /// The `x-request-id` of the HTTP request, for the audit trail.
-    pub request_id: String,
-    /// What the request may cost and what it has cost so far.
-    pub cost: Arc<cost::Meter>,
-    /// Where the request comes from, as `http::client_source` tells it.
-    pub source: IpAddr,
-}
-
-impl RequestData {
-    pub fn new(
-        db: &DatabaseConnection,
-        viewer: Viewer,
-        limits: &Limits,
-        request_id: &str,
-        cost: Arc<cost::Meter>,
-        source: IpAddr,
-    ) -> Self {
-        let loaders = Arc::new(Loaders::new(db, &viewer, limits.loader_delay()));
-        Self {
-            viewer,
-            loaders,
-            request_id: request_id.to_owned(),
-            cost,
-            source,
-        }
-    }
-}
-
 /// Builds the schema. Without a database it still describes itself, which is
 /// all `export-schema` and the SDL test need.
 pub fn schema(
@@ -182,76 +139,4 @@ fn configure(
 /// The SDL of the schema, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
     schema(None, &Limits::default(), None).sdl()
-}
-
-pub(crate) fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> ApiResult<&'a T> {
-    ctx.data::<T>().map_err(|e| ApiError::Internal(e.message))
-}
-
-pub(crate) fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
-    data::<DatabaseConnection>(ctx)
-}
-
-pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
-    Ok(&data::<RequestData>(ctx)?.viewer)
-}
-
-/// The actor of a change made in this request, for the audit trail.
-pub(crate) fn actor(ctx: &Context<'_>) -> ApiResult<crate::audit::Actor> {
-    let data = data::<RequestData>(ctx)?;
-    crate::audit::Actor::of(&data.viewer, &data.request_id)
-}
-
-pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> ApiResult<&'a Arc<Loaders>> {
-    Ok(&data::<RequestData>(ctx)?.loaders)
-}
-
-/// Validates page arguments against the configured maximum page size.
-pub(crate) fn page(ctx: &Context<'_>, args: PageArgs) -> ApiResult<Page> {
-    Page::from_args(args, data::<Limits>(ctx)?.max_page_size)
-}
-
-/// A connection listed under one parent row (a village's households, say). The
-/// pages of all parents of a list are fetched together through DataLoaders.
-pub(crate) async fn paginate_nested<E, N>(
-    ctx: &Context<'_>,
-    select: Select<E>,
-    parent: ParentColumn,
-    parent_id: i64,
-    key: SortKey<E>,
-    args: PageArgs,
-    wrap: impl Fn(E::Model) -> N,
-) -> ApiResult<Conn<N>>
-where
-    E: Nested,
-    E::Model: FromQueryResult + Clone + Send + Sync,
-    N: OutputType,
-{
-    let page = page(ctx, args)?;
-    let shape = Arc::new(NestedPage::new(db(ctx)?, select, parent, key, page));
-    let loaders = loaders(ctx)?.clone();
-    let rows = E::pages(&loaders)
-        .load_one((parent_id, shape.clone()))
-        .await?
-        .unwrap_or_default();
-    let counted = shape.clone();
-    let total = TotalCount::new(move || {
-        let loaders = loaders.clone();
-        let shape = counted.clone();
-        Box::pin(async move {
-            Ok(E::counts(&loaders)
-                .load_one((parent_id, shape))
-                .await?
-                .unwrap_or(0))
-        })
-    });
-    Ok(relay::nested_connection(rows, &shape, total, wrap))
-}
-
-pub(crate) fn coded_error(message: impl Into<String>, error_code: &str) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    let mut extensions = ErrorExtensionValues::default();
-    extensions.set("code", error_code);
-    error.extensions = Some(extensions);
-    error
 }

@@ -7,7 +7,6 @@ use super::enterprise::link::BenefitLink;
 use super::funds::{FundEntry, FundSource};
 use super::household::{Household, Member};
 use super::lifecycle::{MonitoringCase, Objection, Proposal};
-use super::loaders;
 use super::pairing::Pairing;
 use super::pairing::unit::{HelperUnit, UnitPairing, VillageStaff};
 use super::pairing::visit::Visit;
@@ -18,6 +17,7 @@ use super::region::{County, Township, Village, node_kind, region_node};
 use super::relay::{NodeKind, decode_id};
 use super::supervision::Complaint;
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::loaders;
 
 /// An object with a global ID, fetchable with `node(id:)`.
 #[derive(Interface)]

@@ -9,10 +9,10 @@ use entity::{app_user, audit_entry, reveal};
 use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::account::Account;
+use super::context::{actor, db, loaders, page, viewer};
 use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id, global_id, page_cost, paginate,
 };
-use super::{actor, db, loaders, page, viewer};
 use crate::access;
 use crate::account::{self, NewUser};
 use crate::audit;

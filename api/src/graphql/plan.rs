@@ -10,12 +10,12 @@ use entity::{household, measure, region};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, QueryFilter};
 
+use super::context::{actor, db, loaders, viewer};
 use super::household::Household;
 use super::money::Money;
 use super::node::Node;
 use super::region::{find_region, region_node};
 use super::relay::{NodeKind, decode_id_of, global_id};
-use super::{actor, db, loaders, viewer};
 use crate::access::{self, Scoped, Viewer};
 use crate::domain::calendar;
 use crate::domain::plan::{self, completion_rate, is_overdue};

@@ -17,10 +17,10 @@ use sea_orm::{
 };
 use tokio::sync::OnceCell;
 
+use super::context::{db, page, viewer};
 use super::household::{Household, HouseholdOrder};
 use super::region::{find_region, village_in};
 use super::relay::{Conn, NodeKind, PageArgs, page_cost, paginate};
-use super::{db, page, viewer};
 use crate::access;
 use crate::codes::check_id_number;
 use crate::domain::calendar;

@@ -6,6 +6,7 @@ use entity::enums::RegionLevel;
 use entity::region;
 use sea_orm::{ColumnTrait, Condition, QueryFilter};
 
+use super::context::{db, loaders, page, paginate_nested, viewer};
 use super::enterprise::{Enterprise, EnterpriseFilter};
 use super::household::{Household, HouseholdFilter, HouseholdOrder};
 use super::money::Money;
@@ -15,7 +16,6 @@ use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, ParentColumn, SortKey, decode_id_of, global_id, page_cost,
     paginate,
 };
-use super::{db, loaders, page, paginate_nested, viewer};
 use crate::access;
 use crate::error::{ApiError, ApiResult};
 
@@ -387,7 +387,7 @@ impl RegionQuery {
                 });
         }
         if let Some(name) = &filter.name {
-            let name = super::search_prefix(name, "filter.name")?;
+            let name = crate::domain::text::search_prefix(name, "filter.name")?;
             condition = condition
                 .add(region::Column::Name.gte(name))
                 .add(region::Column::Name.lt(format!("{name}\u{10FFFF}")));

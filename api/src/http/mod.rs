@@ -30,8 +30,9 @@ pub(crate) use source::request_source;
 use crate::access::{self, Viewer};
 use crate::app::AppState;
 use crate::error::{ApiError, code};
+use crate::graphql::context::{RequestData, coded_error};
 use crate::graphql::cost::{self, Meter};
-use crate::graphql::{RequestData, coded_error, document};
+use crate::graphql::document;
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";

@@ -10,11 +10,11 @@ use entity::enums::{CheckKind, IndicatorKind};
 use entity::{assessment_indicator, assessment_result, field_check};
 use sea_orm::{ColumnTrait, DatabaseTransaction, QueryFilter, QueryOrder};
 
+use super::context::{actor, db, viewer};
 use super::pairing::unit::HelperUnit;
 use super::region::Township;
 use super::relay::{NodeKind, decode_id_of, global_id};
 use super::statistics::figures::{self, Gathered, POOR, REGISTERED};
-use super::{actor, db, viewer};
 use crate::access;
 use crate::domain::assessment::score::{self, Scored};
 use crate::domain::assessment::{self, Measured, NewFieldCheck, NewIndicator, Rates, ratio};
@@ -76,7 +76,7 @@ impl AssessmentResult {
         let Some(id) = self.0.township_id else {
             return Ok(None);
         };
-        Ok(super::loaders(ctx)?
+        Ok(super::context::loaders(ctx)?
             .regions
             .load_one(id)
             .await?
@@ -87,7 +87,7 @@ impl AssessmentResult {
         let Some(id) = self.0.helper_unit_id else {
             return Ok(None);
         };
-        Ok(super::loaders(ctx)?
+        Ok(super::context::loaders(ctx)?
             .helper_units
             .load_one(id)
             .await?

@@ -6,10 +6,10 @@ use async_graphql::{Context, ID, InputObject, Object};
 use entity::enums::{EnterpriseKind, Industry};
 
 use super::super::relay::{NodeKind, decode_id_of};
-use super::super::{actor, db, viewer};
 use super::Enterprise;
 use crate::domain::enterprise::{self as firms, EnterpriseChanges, NewEnterprise};
 use crate::error::ApiResult;
+use crate::graphql::context::{actor, db, viewer};
 
 /// Decodes the global ID of a village, if one is given.
 fn decode_village(id: Option<&ID>) -> ApiResult<Option<i64>> {

@@ -20,10 +20,10 @@ use super::super::money::Money;
 use super::super::region::{find_region, village_in};
 use super::super::relay::NodeKind;
 use super::super::statistics::figures::REGISTERED;
-use super::super::{db, loaders};
 use super::Enterprise;
 use crate::domain::calendar;
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::{db, loaders};
 
 /// Targeted poverty alleviation began in 2014: no figures before it.
 const FIRST_YEAR: i32 = 2014;

@@ -14,12 +14,12 @@ use super::super::money::Money;
 use super::super::relay::{
     Conn, KeyType, NodeKind, PageArgs, ParentColumn, SortKey, decode_id_of, global_id,
 };
-use super::super::{actor, db, loaders, paginate_nested, viewer};
 use super::Enterprise;
 use crate::access;
 use crate::domain::calendar;
 use crate::domain::enterprise::{self as firms, BenefitLinkChanges, NewBenefitLink};
 use crate::error::ApiResult;
+use crate::graphql::context::{actor, db, loaders, paginate_nested, viewer};
 
 const BY_ID: SortKey<benefit_link::Entity> = SortKey {
     name: "id",

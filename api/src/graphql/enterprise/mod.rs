@@ -13,14 +13,15 @@ use sea_orm::{ColumnTrait, Condition, QueryFilter};
 
 use self::figures::EnterpriseBenefit;
 use self::link::BenefitLink;
+use super::context::{db, loaders, page, paginate_nested, viewer};
 use super::project::{Project, ProjectFilter, ProjectsOf};
 use super::region::{Village, find_region, village_in};
 use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, ParentColumn, SortKey, decode_id_of, global_id, page_cost,
     paginate,
 };
-use super::{db, loaders, page, paginate_nested, search_prefix, viewer};
 use crate::access;
+use crate::domain::text::search_prefix;
 use crate::error::{ApiError, ApiResult};
 
 const BY_ID: SortKey<enterprise::Entity> = SortKey {

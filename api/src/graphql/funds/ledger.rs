@@ -10,9 +10,9 @@ use crate::domain::funds::{
     self, Allocation, Disbursement, NewFundSource, Reversal, SourceCorrection,
 };
 use crate::error::ApiResult;
+use crate::graphql::context::{actor, db, viewer};
 use crate::graphql::money::Money;
 use crate::graphql::relay::{NodeKind, decode_id_of};
-use crate::graphql::{actor, db, viewer};
 
 /// A new fund source (新增资金来源).
 #[derive(InputObject)]

@@ -16,13 +16,13 @@ use sea_orm::{ColumnTrait, QueryFilter, QueryTrait};
 pub use ledger::FundMutation;
 pub use utilisation::{Coverage, FundUtilisationQuery};
 
+use super::context::{db, loaders, page, viewer};
 use super::enterprise::Enterprise;
 use super::money::Money;
 use super::project::Project;
 use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id_of, global_id, page_cost, paginate,
 };
-use super::{db, loaders, page, viewer};
 use crate::access;
 use crate::domain::funds::Totals;
 use crate::error::{ApiError, ApiResult};

@@ -15,11 +15,11 @@ use crate::access;
 use crate::domain::funds::{Totals, totals_by};
 use crate::domain::region::{child_level, child_part_len};
 use crate::error::ApiResult;
+use crate::graphql::context::{db, viewer};
 use crate::graphql::money::Money;
 use crate::graphql::node::Node;
 use crate::graphql::region::{find_region, region_node};
 use crate::graphql::relay::NodeKind;
-use crate::graphql::{db, viewer};
 
 /// The figures of one region.
 pub struct FundUtilisation {

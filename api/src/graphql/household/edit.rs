@@ -14,9 +14,9 @@ use crate::domain::household::change::{
 };
 use crate::domain::household::{CardFields, Conditions, Guarantees, NewMember};
 use crate::error::ApiResult;
+use crate::graphql::context::{actor, db, viewer};
 use crate::graphql::money::Money;
 use crate::graphql::relay::{NodeKind, decode_id_of};
-use crate::graphql::{actor, db, viewer};
 
 /// A person on a filing card (家庭成员信息).
 #[derive(InputObject, Serialize, Clone)]

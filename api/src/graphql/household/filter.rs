@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, Condition};
 use super::super::money::Money;
 use super::super::region::{find_region, village_in};
 use super::super::relay::{KeyType, NodeKind, SortKey};
-use super::super::search_prefix;
+use crate::domain::text::search_prefix;
 use crate::error::{ApiError, ApiResult};
 
 /// Which households to list (贫困户筛选条件). All given criteria must hold.

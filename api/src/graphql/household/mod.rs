@@ -18,6 +18,7 @@ pub use card::CardAsOf;
 pub use edit::HouseholdMutation;
 pub use filter::{HouseholdFilter, HouseholdOrder};
 
+use super::context::{db, loaders, page, paginate_nested, viewer};
 use super::enterprise::link::{self, BenefitLink};
 use super::lifecycle::{self, MonitoringCase, Proposal, StatusChange};
 use super::money::Money;
@@ -28,7 +29,6 @@ use super::region::Village;
 use super::relay::{
     Conn, NodeKind, PageArgs, ParentColumn, decode_id_of, global_id, page_cost, paginate,
 };
-use super::{db, loaders, page, paginate_nested, viewer};
 use crate::access;
 use crate::error::{ApiError, ApiResult};
 

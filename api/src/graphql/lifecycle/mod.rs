@@ -24,12 +24,12 @@ pub use monitoring::{MonitoringMutation, MonitoringQuery};
 pub use proposals::ProposalMutation;
 pub use public::PublicNoticeQuery;
 
+use super::context::{db, loaders, page, viewer};
 use super::household::Household;
 use super::money::Money;
 use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id_of, global_id, page_cost, paginate,
 };
-use super::{db, loaders, page, viewer};
 use crate::access;
 use crate::domain::proposal::{evidence_of, notice_open};
 use crate::domain::{calendar, notice};

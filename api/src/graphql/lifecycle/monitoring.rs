@@ -10,11 +10,11 @@ use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 
 use super::super::money::Money;
 use super::super::relay::{NodeKind, decode_id_of};
-use super::super::{actor, db, viewer};
 use super::{MonitoringCase, MonitoringLine};
 use crate::access;
 use crate::domain::monitoring;
 use crate::error::ApiResult;
+use crate::graphql::context::{actor, db, viewer};
 
 /// A household found at risk of (returning to) poverty (纳入监测).
 #[derive(InputObject)]

@@ -8,10 +8,10 @@ use entity::enums::ProposalKind;
 
 use super::super::household::Household;
 use super::super::relay::{NodeKind, decode_id_of};
-use super::super::{actor, db, viewer};
 use super::{Objection, Proposal};
 use crate::domain::{lifecycle, proposal};
 use crate::error::ApiResult;
+use crate::graphql::context::{actor, db, viewer};
 use crate::graphql::notice::PaperNoticeInput;
 
 /// A proposal to identify a household or certify its exit (申请识别或退出).

@@ -12,12 +12,12 @@ use entity::{household, member, proposal, region};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 
 use super::super::relay::{Conn, NodeKind, PageArgs, global_id, page_cost, paginate};
-use super::super::{db, page};
 use super::{NEWEST_PROPOSAL_FIRST, households_in_region};
 use crate::domain::calendar;
 use crate::domain::lifecycle::OPEN_STAGES;
 use crate::domain::proposal::notice_open;
 use crate::error::ApiResult;
+use crate::graphql::context::{db, page};
 use crate::permissions::Mask;
 
 /// How long an approval stays announced.

@@ -10,9 +10,9 @@ use chrono::NaiveDate;
 use entity::helper_pairing;
 
 use super::account::Account;
+use super::context::{actor, db, loaders, viewer};
 use super::household::Household;
 use super::relay::{NodeKind, decode_id_of, global_id};
-use super::{actor, db, loaders, viewer};
 use crate::domain::pairing::{self as pairings, NewPairing};
 use crate::error::ApiResult;
 

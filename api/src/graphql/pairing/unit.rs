@@ -12,10 +12,10 @@ use super::super::region::Village;
 use super::super::relay::{
     Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id_of, global_id, page_cost, paginate,
 };
-use super::super::{actor, db, loaders, page, viewer};
 use crate::access;
 use crate::domain::pairing::{self as pairings, NewPosting};
 use crate::error::ApiResult;
+use crate::graphql::context::{actor, db, loaders, page, viewer};
 
 /// Helper units are listed by name.
 const BY_NAME: SortKey<helper_unit::Entity> = SortKey {

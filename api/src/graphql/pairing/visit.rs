@@ -11,9 +11,9 @@ use entity::visit;
 use super::super::account::Account;
 use super::super::household::Household;
 use super::super::relay::{NodeKind, decode_id_of, global_id};
-use super::super::{actor, db, loaders, viewer};
 use crate::domain::pairing::{self as pairings, NewVisit};
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::{actor, db, loaders, viewer};
 
 pub struct Visit(pub visit::Model);
 

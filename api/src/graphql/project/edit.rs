@@ -8,10 +8,10 @@ use entity::enums::ProjectKind;
 
 use super::super::money::Money;
 use super::super::relay::{NodeKind, decode_id_of};
-use super::super::{actor, db, viewer};
 use super::Project;
 use crate::domain::project::{self, NewProject, ProjectChanges, ProjectVersion};
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::{actor, db, viewer};
 
 /// Most villages or beneficiary households one request names.
 const MAX_IDS: usize = 1_000;

@@ -6,10 +6,10 @@ use async_graphql::{Context, ID, Object};
 use chrono::NaiveDate;
 
 use super::super::relay::{NodeKind, decode_id_of};
-use super::super::{actor, db, viewer};
 use super::Project;
 use crate::domain::project::{self, ProjectVersion};
 use crate::error::ApiResult;
+use crate::graphql::context::{actor, db, viewer};
 use crate::graphql::notice::PaperNoticeInput;
 
 /// The project a step is asked of, as the caller read it.

@@ -20,6 +20,7 @@ use sea_orm::{
 pub use edit::ProjectEditMutation;
 pub use lifecycle::ProjectLifecycleMutation;
 
+use super::context::{db, loaders, page, paginate_nested, viewer};
 use super::enterprise::Enterprise;
 use super::funds::{ProjectFunds, project_funds};
 use super::household::{Household, HouseholdOrder};
@@ -29,7 +30,6 @@ use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, ParentColumn, SortKey, decode_id_of, global_id, page_cost,
     paginate,
 };
-use super::{db, loaders, page, paginate_nested, viewer};
 use crate::access;
 use crate::domain::project::{announcement_due_on, announcement_overdue, is_announcement_overdue};
 use crate::domain::{calendar, notice};

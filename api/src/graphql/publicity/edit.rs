@@ -8,8 +8,8 @@ use entity::enums::{PolicyCategory, Role};
 use super::Policy;
 use crate::domain::publicity::{self, AudienceRegion, NewPolicy, PolicyChange};
 use crate::error::ApiResult;
+use crate::graphql::context::{actor, db, viewer};
 use crate::graphql::relay::{NodeKind, decode_id_of};
-use crate::graphql::{actor, db, viewer};
 
 /// The regions a policy is to address, as their global IDs name them.
 fn audience_regions(ids: &[ID]) -> ApiResult<Vec<AudienceRegion>> {

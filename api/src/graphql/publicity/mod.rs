@@ -27,10 +27,10 @@ use sea_orm::{
 
 pub use edit::PolicyMutation;
 
+use super::context::{db, loaders, page, viewer};
 use super::node::Node;
 use super::region::{find_region, region_node};
 use super::relay::{Conn, KeyType, NodeKind, PageArgs, SortKey, global_id, page_cost, paginate};
-use super::{db, loaders, page, viewer};
 use crate::access::{self, Viewer};
 use crate::domain::publicity::{Audience, audiences};
 use crate::error::{ApiError, ApiResult};

@@ -13,11 +13,11 @@ use entity::region;
 use sea_orm::{ColumnTrait, Iterable, QueryFilter, QueryOrder};
 
 use self::figures::{Figures, POOR, REGISTERED};
+use super::context::{db, viewer};
 use super::money::Money;
 use super::node::Node;
 use super::region::{find_region, region_node};
 use super::relay::NodeKind;
-use super::{db, viewer};
 use crate::access;
 use crate::domain::calendar;
 use crate::domain::region::{child_level, child_part_len};

@@ -12,8 +12,8 @@ use crate::access::Viewer;
 use crate::audit::Actor;
 use crate::domain::supervision::{self, Assignment, Named, NewComplaint};
 use crate::error::ApiResult;
+use crate::graphql::context::{RequestData, actor, data, db, viewer};
 use crate::graphql::relay::{NodeKind, decode_id_of};
-use crate::graphql::{RequestData, actor, data, db, viewer};
 
 /// Who submits: a signed-in user, or the public as the system actor `public`.
 fn submitter(ctx: &Context<'_>) -> ApiResult<Actor> {

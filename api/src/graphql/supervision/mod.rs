@@ -17,13 +17,13 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryTrait};
 
 pub use edit::SupervisionMutation;
 
+use super::context::{db, loaders, page, viewer};
 use super::funds::FundEntry;
 use super::household::Household;
 use super::node::Node;
 use super::project::Project;
 use super::region::{find_region, region_node, village_in};
 use super::relay::{Conn, KeyType, NodeKind, PageArgs, SortKey, global_id, page_cost, paginate};
-use super::{db, loaders, page, viewer};
 use crate::access;
 use crate::domain::calendar;
 use crate::error::{ApiError, ApiResult};
