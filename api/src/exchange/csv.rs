@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::record::HouseholdRecord;
+use crate::domain::household::record::HouseholdRecord;
 use crate::error::{ApiError, ApiResult};
 
 /// How a cell's text becomes the record's value.

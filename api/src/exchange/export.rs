@@ -17,8 +17,8 @@ use tokio::sync::mpsc;
 
 use super::Format;
 use super::csv;
-use super::record::{Card, HouseholdRecord};
 use crate::access::{self, Viewer};
+use crate::domain::household::record::{Card, HouseholdRecord};
 use crate::error::{ApiError, ApiResult};
 
 /// Households read and written per batch.

@@ -10,7 +10,6 @@ pub mod export;
 pub mod feed;
 pub mod http;
 pub mod import;
-pub mod record;
 pub mod webhook;
 
 pub use feed::ExchangeQuery;

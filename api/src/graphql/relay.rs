@@ -582,7 +582,9 @@ impl TotalCount {
     /// point per hundred items counted, charged once counted.
     async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
         let count = (self.0)().await?;
-        super::context::data::<super::context::RequestData>(ctx)?.cost.counted(count);
+        super::context::data::<super::context::RequestData>(ctx)?
+            .cost
+            .counted(count);
         Ok(count)
     }
 }

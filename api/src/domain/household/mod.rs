@@ -5,6 +5,8 @@
 //! whichever way it came in; `change` holds the edits of a card on file.
 
 pub mod change;
+pub mod import;
+pub mod record;
 
 use chrono::{DateTime, Datelike, Utc};
 use entity::enums::{

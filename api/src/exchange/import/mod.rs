@@ -5,10 +5,7 @@
 //! twice changes nothing the second time. Every write is audited like the
 //! mutation it stands for, and a rejected household leaves nothing behind.
 
-mod check;
-mod create;
 mod read;
-mod upsert;
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,9 +20,10 @@ use serde::Serialize;
 use tokio::io::AsyncRead;
 
 use super::Format;
-use super::record::HouseholdRecord;
 use crate::access::{self, Viewer};
 use crate::audit::Actor;
+use crate::domain::household::import::{self, Outcome};
+use crate::domain::household::record::HouseholdRecord;
 use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
 use read::{Lines, Parsed, Reader};
@@ -80,12 +78,6 @@ impl Report {
             self.rejections.push(rejection);
         }
     }
-}
-
-enum Outcome {
-    Created,
-    Updated,
-    Unchanged,
 }
 
 /// Reads households from `source` and writes them as `actor`, within the
@@ -215,7 +207,7 @@ impl Import<'_> {
         let mut passed = Vec::with_capacity(new.len());
         let mut cards = Vec::with_capacity(new.len());
         for (lines, record) in new {
-            match check::check(self.villages, record.clone(), None, now) {
+            match import::check(self.villages, record.clone(), None, now) {
                 Ok(card) => {
                     cards.push(card);
                     passed.push((lines, record));
@@ -227,7 +219,7 @@ impl Import<'_> {
             return Ok(());
         }
         let savepoint = txn.begin().await?;
-        match create::all(&savepoint, self.actor, cards).await {
+        match import::create_all(&savepoint, self.actor, cards).await {
             Ok(()) => {
                 savepoint.commit().await?;
                 report.created += passed.len() as u64;
@@ -254,7 +246,7 @@ impl Import<'_> {
         rejections: &mut Vec<Rejection>,
     ) -> ApiResult<()> {
         let savepoint = txn.begin().await?;
-        match upsert::upsert(&savepoint, self.actor, self.villages, record).await {
+        match import::upsert(&savepoint, self.actor, self.villages, record).await {
             Ok(outcome) => {
                 savepoint.commit().await?;
                 match outcome {

@@ -7,10 +7,10 @@ use serde_json::{Map, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 
 use super::Rejection;
+use crate::domain::household::record::HouseholdRecord;
 use crate::error::{ApiError, ApiResult, Shown};
 use crate::exchange::Format;
 use crate::exchange::csv::{CellError, KIND_COLUMN, KINDS, Layout, Row};
-use crate::exchange::record::HouseholdRecord;
 
 /// The longest NDJSON line read; a longer one is rejected unread.
 const MAX_LINE_BYTES: u64 = 1 << 20;

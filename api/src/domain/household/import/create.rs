@@ -16,11 +16,7 @@ use crate::domain::write::{append_all, insert_all};
 use crate::error::{ApiError, ApiResult};
 
 /// Writes checked cards whose numbers are not on file.
-pub(super) async fn all(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    cards: Vec<Checked>,
-) -> ApiResult<()> {
+pub async fn all(txn: &DatabaseTransaction, actor: &Actor, cards: Vec<Checked>) -> ApiResult<()> {
     let now = Utc::now();
     let households = insert_all(
         txn,

@@ -7,6 +7,9 @@ use chrono::{DateTime, Utc};
 use entity::enums::{MeasureStatus, PovertyCause};
 use entity::{household, member, region};
 
+use crate::domain::household::record::{
+    HouseholdRecord, IncomeRecord, MeasureRecord, MemberRecord, StatusRecord,
+};
 use crate::domain::household::{
     CardFields, Conditions, Guarantees, NewMember, check_causes, check_income, check_members,
 };
@@ -14,12 +17,9 @@ use crate::domain::lifecycle::{self, Standing};
 use crate::domain::plan::{MAX_RESPONSIBLE_CHARS, MAX_TASK_CHARS, check_deadline};
 use crate::domain::text::required_text;
 use crate::error::{ApiError, ApiResult};
-use crate::exchange::record::{
-    HouseholdRecord, IncomeRecord, MeasureRecord, MemberRecord, StatusRecord,
-};
 
 /// A household record that passed the checks, as the rows it writes.
-pub(super) struct Checked {
+pub struct Checked {
     /// The card on top of the one on file (with its ID, version and times), if any.
     pub household: household::Model,
     /// In the file's order, not yet given their household.
@@ -32,7 +32,7 @@ pub(super) struct Checked {
 }
 
 /// Checks a record against the household on file under its number, if any.
-pub(super) fn check(
+pub fn check(
     villages: &HashMap<String, region::Model>,
     record: HouseholdRecord,
     existing: Option<&household::Model>,

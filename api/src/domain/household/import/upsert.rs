@@ -17,15 +17,17 @@ use super::Outcome;
 use super::check::{check, check_status};
 use crate::audit::{self, Actor, Change};
 use crate::domain::card::{self, household_snapshot, income_snapshot, member_snapshot};
+use crate::domain::household::record::{
+    HouseholdRecord, IncomeRecord, MeasureRecord, StatusRecord,
+};
 use crate::domain::household::{ensure_not_on_file, replace_causes};
 use crate::domain::lifecycle::{self, Standing, State};
 use crate::domain::plan;
 use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
-use crate::exchange::record::{HouseholdRecord, IncomeRecord, MeasureRecord, StatusRecord};
 
 /// Checks a household record and writes what differs from the register.
-pub(super) async fn upsert(
+pub async fn upsert(
     txn: &DatabaseTransaction,
     actor: &Actor,
     villages: &HashMap<String, region::Model>,

@@ -1,7 +1,8 @@
-//! The exchange record (交换记录): one household's filing card with its members,
-//! incomes, status history and plan, as NDJSON carries it on one line. Keys
-//! are the GraphQL field names; enumerations their stored values; money is in
-//! fen, exactly. The CSV form (`csv`) flattens the same record into rows.
+//! The exchange record (交换记录): one household's whole filing card with its
+//! members, incomes, status history and plan, as the province and the county
+//! exchange it (NDJSON carries it on one line; the exchange's CSV form
+//! flattens it into rows). Keys are the GraphQL field names; enumerations
+//! their stored values; money is in fen, exactly.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::household::NewMember;
 use crate::domain::lifecycle::Documented;
-use crate::graphql::relay::{NodeKind, global_id};
+use crate::domain::node::global_id;
 
 /// A household and everything on its card. Matched on import by `number`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -251,7 +252,7 @@ impl From<&status_change::Model> for StatusRecord {
             // A change made here by a proposal is documented by that proposal's decision.
             decision: s.decision.clone().or_else(|| {
                 s.proposal_id
-                    .map(|id| format!("proposal {}", global_id(NodeKind::Proposal, id).0))
+                    .map(|id| format!("proposal {}", global_id("Proposal", id)))
             }),
             reason: s.reason.clone(),
             actor: s.actor.clone(),
