@@ -9,7 +9,7 @@ use entity::enums::ProposalKind;
 use super::super::household::Household;
 use super::super::relay::{NodeKind, decode_id_of};
 use super::{Objection, Proposal};
-use crate::domain::{lifecycle, proposal};
+use crate::domain::{direct_change, proposal};
 use crate::error::ApiResult;
 use crate::graphql::context::{actor, db, viewer};
 use crate::graphql::notice::PaperNoticeInput;
@@ -196,7 +196,7 @@ impl ProposalMutation {
         let actor = actor(ctx)?;
         let id = household_row(&household_id)?;
         let after =
-            lifecycle::return_to_poverty(db(ctx)?, viewer(ctx)?, &actor, id, version, &reason)
+            direct_change::return_to_poverty(db(ctx)?, viewer(ctx)?, &actor, id, version, &reason)
                 .await?;
         Ok(Household(after))
     }
@@ -211,7 +211,8 @@ impl ProposalMutation {
     ) -> ApiResult<Household> {
         let actor = actor(ctx)?;
         let id = household_row(&household_id)?;
-        let after = lifecycle::remove(db(ctx)?, viewer(ctx)?, &actor, id, version, &reason).await?;
+        let after =
+            direct_change::remove(db(ctx)?, viewer(ctx)?, &actor, id, version, &reason).await?;
         Ok(Household(after))
     }
 }
