@@ -221,7 +221,7 @@ async fn lock_source(
 /// Refuses an entry dated before what it draws on: the project's approval,
 /// the first day of its source's year, and for a payment the first allocation
 /// of that source to the project.
-fn not_before(
+pub fn not_before(
     date: NaiveDate,
     project: &project::Model,
     source: &fund_source::Model,

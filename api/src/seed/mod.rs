@@ -23,6 +23,7 @@ use sea_orm::{
 
 use crate::codes;
 pub use crate::codes::{is_valid_credit_code, is_valid_id_number};
+use crate::domain::funds;
 use crate::domain::household::{CardFields, Conditions, Guarantees, NewMember, check_members};
 use crate::domain::lifecycle::{self, Documented, Standing, State};
 use crate::domain::tally;
@@ -195,7 +196,7 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     report.enterprises = enterprises.len();
     let (projects, links) = projects(&plan, &enterprises, &mut rng, now);
     report.projects = projects.len();
-    let (sources, entries) = funds(&projects, now);
+    let (sources, entries) = funds(&projects, now)?;
     insert_all(&txn, enterprises.into_iter()).await?;
     insert_all(&txn, projects.into_iter()).await?;
     insert_all(&txn, links.into_iter()).await?;
@@ -226,8 +227,9 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
             let mut card = people.household(&mut rng, village, sequence, next_household_id, now)?;
             card.history = history(&card.household)?;
             // The register's own rule of a card's members holds for every generated one.
-            check_members(&card.members, |i| format!("members[{i}]"))
-                .map_err(|refused| refusal(&card.household.number, refused))?;
+            check_members(&card.members, |i| format!("members[{i}]")).map_err(|refused| {
+                refusal(&format!("household {}", card.household.number), refused)
+            })?;
             next_household_id += 1;
             report.members += card.members.len();
             batch.push(card);
@@ -675,7 +677,7 @@ fn projects(
 fn funds(
     projects: &[project::Model],
     now: chrono::DateTime<Utc>,
-) -> (Vec<fund_source::Model>, Vec<fund_entry::Model>) {
+) -> Result<(Vec<fund_source::Model>, Vec<fund_entry::Model>), DbErr> {
     let kinds = [
         (FundSourceKind::Central, "中央财政专项扶贫资金"),
         (FundSourceKind::IntegratedAgricultural, "统筹整合涉农资金"),
@@ -752,7 +754,19 @@ fn funds(
     for (i, entry) in entries.iter_mut().enumerate() {
         entry.id = i as i64 + 1;
     }
-    (sources, entries)
+    // The ledger's own rule holds for every generated entry: none predates what it draws on.
+    for entry in &entries {
+        let project = projects.iter().find(|p| p.id == entry.project_id);
+        let source = sources.iter().find(|s| s.id == entry.source_id);
+        let first_allocation = (entry.kind == FundEntryKind::Disbursement)
+            .then(|| project.and_then(|p| p.approved_on))
+            .flatten();
+        if let (Some(project), Some(source)) = (project, source) {
+            funds::not_before(entry.entry_date, project, source, first_allocation)
+                .map_err(|refused| refusal(&format!("project {}", project.id), refused))?;
+        }
+    }
+    Ok((sources, entries))
 }
 
 /// A household's card and its dependent rows.
@@ -1219,7 +1233,7 @@ impl People {
             };
             let mut row = person
                 .parse(&format!("members[{index}]"), id, now)
-                .map_err(|refused| refusal(&number, refused))?;
+                .map_err(|refused| refusal(&format!("household {number}"), refused))?;
             row.id = self.next_member_id;
             members.push(row);
             self.next_member_id += 1;
@@ -1304,7 +1318,7 @@ impl People {
         };
         let mut household = fields
             .new_card("", number.clone(), village.model.id, now)
-            .map_err(|refused| refusal(&number, refused))?;
+            .map_err(|refused| refusal(&format!("household {number}"), refused))?;
         household.id = id;
         // The status the card's generated history leads to (`history` replays it).
         household.status = status;
@@ -1327,9 +1341,9 @@ impl People {
     }
 }
 
-/// A generated card the register's own checks refuse: a defect of the generator.
-fn refusal(number: &str, refused: ApiError) -> DbErr {
-    DbErr::Custom(format!("household {number}: {refused:?}"))
+/// A generated record the register's own checks refuse: a defect of the generator.
+fn refusal(name: &str, refused: ApiError) -> DbErr {
+    DbErr::Custom(format!("{name}: {refused:?}"))
 }
 
 /// The people of one household: a head, usually a spouse, children, sometimes
