@@ -40,7 +40,7 @@ const END_YEARS_AHEAD: i32 = 10;
 const MAX_NOTE_CHARS: usize = 500;
 
 /// An enterprise as the audit trail records it.
-pub fn enterprise_snapshot(firm: &enterprise::Model) -> Value {
+fn enterprise_snapshot(firm: &enterprise::Model) -> Value {
     json!({
         "id": global_id("Enterprise", firm.id),
         "name": firm.name,
@@ -55,7 +55,7 @@ pub fn enterprise_snapshot(firm: &enterprise::Model) -> Value {
 }
 
 /// A benefit link as the audit trail records it.
-pub fn link_snapshot(link: &benefit_link::Model) -> Value {
+fn link_snapshot(link: &benefit_link::Model) -> Value {
     json!({
         "id": global_id("BenefitLink", link.id),
         "enterprise": global_id("Enterprise", link.enterprise_id),

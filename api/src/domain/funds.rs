@@ -107,7 +107,7 @@ pub async fn totals_by_project_and_source(
 }
 
 /// Net ledger sums of one project and one source together.
-pub async fn totals_of(
+async fn totals_of(
     db: &impl ConnectionTrait,
     project_id: i64,
     source_id: i64,

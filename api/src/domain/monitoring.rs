@@ -50,7 +50,7 @@ pub struct NewCase {
 }
 
 /// A monitoring case as the audit trail records it, with its risks.
-pub fn case_snapshot(case: &monitoring_case::Model, risks: &[RiskType]) -> Value {
+fn case_snapshot(case: &monitoring_case::Model, risks: &[RiskType]) -> Value {
     json!({
         "household": case.household_id,
         "category": case.category,

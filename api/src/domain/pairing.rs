@@ -49,7 +49,7 @@ const MAX_PHOTO_CHARS: usize = 500;
 const MAX_DAYS_AGO: u64 = 366;
 
 /// A pairing as the audit trail records it; `helper` is the helper's username.
-pub fn pairing_snapshot(pairing: &helper_pairing::Model, helper: &str) -> Value {
+fn pairing_snapshot(pairing: &helper_pairing::Model, helper: &str) -> Value {
     json!({
         "id": pairing.id,
         "helper": helper,
@@ -61,7 +61,7 @@ pub fn pairing_snapshot(pairing: &helper_pairing::Model, helper: &str) -> Value 
 }
 
 /// A helper unit as the audit trail records it.
-pub fn unit_snapshot(unit: &helper_unit::Model) -> Value {
+fn unit_snapshot(unit: &helper_unit::Model) -> Value {
     json!({
         "id": global_id("HelperUnit", unit.id),
         "name": unit.name,
@@ -70,7 +70,7 @@ pub fn unit_snapshot(unit: &helper_unit::Model) -> Value {
 }
 
 /// A unit's pairing with a village as the audit trail records it.
-pub fn unit_pairing_snapshot(pairing: &unit_pairing::Model) -> Value {
+fn unit_pairing_snapshot(pairing: &unit_pairing::Model) -> Value {
     json!({
         "id": global_id("UnitPairing", pairing.id),
         "unit": global_id("HelperUnit", pairing.unit_id),
@@ -81,7 +81,7 @@ pub fn unit_pairing_snapshot(pairing: &unit_pairing::Model) -> Value {
 }
 
 /// A posting as the audit trail records it; `account` is its username.
-pub fn staff_snapshot(staff: &village_staff::Model, account: Option<&str>) -> Value {
+fn staff_snapshot(staff: &village_staff::Model, account: Option<&str>) -> Value {
     json!({
         "id": global_id("VillageStaff", staff.id),
         "village": global_id("Village", staff.village_id),

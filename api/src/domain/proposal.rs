@@ -73,7 +73,7 @@ pub fn notice_open(proposal: &proposal::Model, today: NaiveDate) -> bool {
 /// Why a household may not exit in `year`, if it may not: not before the year
 /// it was enrolled, each of the "two no-worries, three guarantees" and safe
 /// water met, and per-capita net income above that year's poverty line.
-pub async fn exit_refusal(
+async fn exit_refusal(
     db: &impl ConnectionTrait,
     home: &household::Model,
     year: i32,
@@ -142,7 +142,7 @@ fn no_personal_numbers(text: &str, field: &str) -> ApiResult<()> {
 }
 
 /// A proposal as the audit trail records it.
-pub fn proposal_snapshot(p: &proposal::Model) -> Value {
+fn proposal_snapshot(p: &proposal::Model) -> Value {
     json!({
         "household": p.household_id,
         "kind": p.kind,
@@ -160,7 +160,7 @@ pub fn proposal_snapshot(p: &proposal::Model) -> Value {
 }
 
 /// An objection as the audit trail records it.
-pub fn objection_snapshot(o: &objection::Model) -> Value {
+fn objection_snapshot(o: &objection::Model) -> Value {
     json!({
         "proposal": o.proposal_id,
         "objector": o.objector,

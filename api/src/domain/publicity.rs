@@ -85,7 +85,7 @@ pub async fn audiences(
 
 /// The GraphQL type of a region of this level.
 /// A policy as the audit trail and conflict errors show it.
-pub fn policy_snapshot(policy: &policy::Model, audience: &Audience) -> Value {
+fn policy_snapshot(policy: &policy::Model, audience: &Audience) -> Value {
     json!({
         "id": global_id("Policy", policy.id),
         "title": policy.title,

@@ -115,7 +115,7 @@ async fn unused_tracking_number(txn: &DatabaseTransaction) -> ApiResult<String> 
 
 /// A complaint as the audit trail and conflict errors show it, keyed by the
 /// fields of `Complaint` (so that the field policy redacts who complained).
-pub fn complaint_snapshot(c: &complaint::Model) -> Value {
+fn complaint_snapshot(c: &complaint::Model) -> Value {
     let subject = c
         .household_id
         .map(|id| global_id("Household", id))

@@ -120,7 +120,7 @@ pub fn next(from: ProjectStatus, step: Step) -> Result<ProjectStatus, String> {
 
 /// `from` plus `days` working days (Monday to Friday). Public holidays are not
 /// modelled: a holiday on a weekday counts as a working day.
-pub fn add_working_days(from: NaiveDate, days: u32) -> NaiveDate {
+fn add_working_days(from: NaiveDate, days: u32) -> NaiveDate {
     let mut date = from;
     let mut left = days;
     while left > 0 {
