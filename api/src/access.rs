@@ -269,6 +269,8 @@ fn households_reached(viewer: &Viewer) -> Option<Condition> {
                 .column(benefit_link::Column::HouseholdId)
                 .from(benefit_link::Entity)
                 .and_where(benefit_link::Column::EnterpriseId.eq(enterprise))
+                // Only a link open today: not one that has ended, nor one that has not begun.
+                .and_where(benefit_link::Column::StartedOn.lte(calendar::today()))
                 .cond_where(
                     Condition::any()
                         .add(benefit_link::Column::EndedOn.is_null())

@@ -37,12 +37,12 @@ pub fn check_id_number(id: &str, today: NaiveDate) -> Result<IdFacts, String> {
         return Err("an ID number is 17 digits and a check character".into());
     }
     if id_number(&id[..17]) != id {
-        return Err(format!("`{id}` has a wrong check character (GB 11643)"));
+        return Err("the ID number has a wrong check character (GB 11643)".into());
     }
     let birth_date = NaiveDate::parse_from_str(&id[6..14], "%Y%m%d")
         .ok()
         .filter(|d| *d <= today && d.year() >= 1900)
-        .ok_or_else(|| format!("`{id}` encodes no valid birth date"))?;
+        .ok_or_else(|| "the ID number encodes no valid birth date".to_owned())?;
     let gender = if (id.as_bytes()[16] - b'0') % 2 == 1 {
         Gender::Male
     } else {

@@ -144,30 +144,36 @@ pub const ENDPOINTS: [&Rule; 2] = [&EXPORT, &IMPORT];
 pub enum Mask {
     /// `520102********1234`: region and last four kept.
     IdNumber,
-    /// `138****5678`: first three and last four kept.
+    /// `138****5678`: first three and last four kept; a shorter number keeps
+    /// less (`****567`), never more than its last four.
     Phone,
     /// `张*`: the surname kept.
     Name,
 }
 
 impl Mask {
+    /// `value` with all but the kept ends hidden. However short the value, at
+    /// least the mask's minimum stays hidden: the end shown shrinks to leave
+    /// it, and the start is shown only when the whole mask fits.
     pub fn apply(self, text: &str) -> String {
         let chars: Vec<char> = text.chars().collect();
-        let (keep_start, keep_end) = match self {
-            Mask::IdNumber => (6, 4),
-            Mask::Phone => (3, 4),
-            Mask::Name => (1, 0),
+        let (keep_start, keep_end, min_hidden) = match self {
+            Mask::IdNumber => (6, 4, 8),
+            Mask::Phone => (3, 4, 4),
+            Mask::Name => (1, 0, 1),
+        };
+        let len = chars.len();
+        let hidden = min_hidden.min(len);
+        let end = keep_end.min(len - hidden);
+        let start = if keep_start + end + hidden <= len {
+            keep_start
+        } else {
+            0
         };
         chars
             .iter()
             .enumerate()
-            .map(|(i, c)| {
-                if i < keep_start || i + keep_end >= chars.len() {
-                    *c
-                } else {
-                    '*'
-                }
-            })
+            .map(|(i, c)| if i < start || i >= len - end { *c } else { '*' })
             .collect()
     }
 }
@@ -625,5 +631,37 @@ mod tests {
             redact(&viewer(Role::TownshipOfficer), "Account", account.clone()),
             account
         );
+    }
+
+    #[test]
+    fn a_phone_of_any_length_shows_at_most_its_last_four() {
+        for len in 1..=20 {
+            let phone: String = "13812345678901234567".chars().take(len).collect();
+            let shown = Mask::Phone.apply(&phone);
+            assert_eq!(shown.chars().count(), len, "{shown}");
+            let hidden = shown.chars().filter(|c| *c == '*').count();
+            assert!(hidden >= 4.min(len), "{len} digits: {shown}");
+            let kept_start = shown.chars().take_while(|c| *c != '*').count();
+            let kept_end = shown.chars().rev().take_while(|c| *c != '*').count();
+            assert!(kept_end <= 4, "{len} digits: {shown}");
+            // The first three go with a full mask only: they name a mobile network.
+            assert!(kept_start == 0 || len >= 11, "{len} digits: {shown}");
+            assert!(phone.ends_with(&shown[shown.len() - kept_end..]));
+        }
+        assert_eq!(Mask::Phone.apply("13812345678"), "138****5678");
+        assert_eq!(Mask::Phone.apply("8124567"), "****567");
+        assert_eq!(Mask::Phone.apply("81234567"), "****4567");
+    }
+
+    #[test]
+    fn short_names_and_numbers_keep_something_hidden() {
+        assert_eq!(Mask::Name.apply("张三"), "张*");
+        assert_eq!(Mask::Name.apply("欧阳娜娜"), "欧***");
+        assert_eq!(Mask::Name.apply("张"), "*");
+        assert_eq!(
+            Mask::IdNumber.apply("520102198001011234"),
+            "520102********1234"
+        );
+        assert_eq!(Mask::IdNumber.apply("5201021980"), "********80");
     }
 }

@@ -717,6 +717,22 @@ async fn an_enterprise_sees_its_linked_households_with_names_masked(backend: Bac
         )
         .await;
     assert_eq!(TestApp::error_codes(&after), ["NOT_FOUND"]);
+
+    // A link that starts tomorrow opens nothing yet.
+    let tomorrow = today() + Days::new(1);
+    app.query(
+        RECORD,
+        link_input(&firm, unlinked.id, "EMPLOYMENT", tomorrow, None, "800"),
+    )
+    .await;
+    let early = app
+        .graphql_as(
+            token,
+            read,
+            json!({ "id": global_id("Household", unlinked.id) }),
+        )
+        .await;
+    assert_eq!(TestApp::error_codes(&early), ["NOT_FOUND"]);
 }
 
 async fn figures_and_ranking_follow_a_hand_computation(backend: Backend) {

@@ -2,9 +2,11 @@
 
 use entity::enums::{RegionLevel, Role};
 use entity::{household, member};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, first_region, global_id, on_both_backends};
+use tests::{Backend, TestApp, error_message, first_region, global_id, on_both_backends};
 
 on_both_backends!(
     each_role_sees_the_households_of_its_scope,
@@ -12,6 +14,7 @@ on_both_backends!(
     sensitive_fields_are_masked_or_hidden_on_every_path,
     the_public_sees_places_and_projects_but_never_a_person,
     the_permission_matrix_holds_for_every_role_and_sensitive_field,
+    errors_never_echo_a_stored_value_the_caller_may_not_read,
 );
 
 async fn villages_of(app: &TestApp, level: RegionLevel) -> Vec<i64> {
@@ -247,6 +250,21 @@ async fn sensitive_fields_are_masked_or_hidden_on_every_path(backend: Backend) {
         data["household"]["phone"],
         format!("{}****{}", &phone[..3], &phone[7..])
     );
+
+    // A landline is shorter: its mask still hides more than it shows.
+    for (number, masked) in [("8124567", "****567"), ("81234567", "****4567")] {
+        let mut short: household::ActiveModel = phoned.clone().into();
+        short.phone = Set(Some(number.to_owned()));
+        short.update(&app.db).await.expect("update");
+        let data = app
+            .query_as(
+                Some(&officer),
+                "query($h: ID!) { household(id: $h) { phone } }",
+                json!({ "h": global_id("Household", phoned.id) }),
+            )
+            .await;
+        assert_eq!(data["household"]["phone"], masked, "{number}");
+    }
 }
 
 async fn the_public_sees_places_and_projects_but_never_a_person(backend: Backend) {
@@ -424,4 +442,47 @@ async fn the_permission_matrix_holds_for_every_role_and_sensitive_field(backend:
             }
         }
     }
+}
+
+async fn errors_never_echo_a_stored_value_the_caller_may_not_read(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 40).await;
+    let officer = app.token_for(Role::TownshipOfficer).await;
+    let home = household::Entity::find()
+        .filter(household::Column::VillageId.is_in(villages_of(&app, RegionLevel::Township).await))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a household in the township");
+    let person = member::Entity::find()
+        .filter(member::Column::HouseholdId.eq(home.id))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a member");
+    // A number on file from before the check, its check character wrong.
+    let wrong = if person.id_number.ends_with('0') {
+        '1'
+    } else {
+        '0'
+    };
+    let stored = format!("{}{wrong}", &person.id_number[..17]);
+    let mut flawed: member::ActiveModel = person.clone().into();
+    flawed.id_number = Set(stored.clone());
+    flawed.update(&app.db).await.expect("update");
+
+    // The officer reads ID numbers masked: an edit refused for the number must not spell it out.
+    let body = app
+        .graphql_as(
+            Some(&officer),
+            "mutation($input: MemberPatch!) { updateMember(input: $input) { version } }",
+            json!({ "input": { "id": global_id("Member", person.id), "version": person.version, "name": "王改名" } }),
+        )
+        .await;
+    assert_eq!(TestApp::error_codes(&body), ["BAD_USER_INPUT"]);
+    let message = error_message(&body);
+    assert!(message.contains("check character"), "{message}");
+    assert!(
+        !message.contains(&stored[6..14]),
+        "the birth date leaks: {message}"
+    );
 }
