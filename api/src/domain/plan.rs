@@ -4,6 +4,7 @@
 use chrono::{Datelike, NaiveDate, Utc};
 use entity::enums::{MeasureCategory, MeasureStatus};
 use entity::measure;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction,
     QueryFilter, Set,
@@ -30,13 +31,23 @@ const FIRST_DEADLINE_YEAR: i32 = 2014;
 /// How many years ahead a time node may lie.
 const DEADLINE_YEARS_AHEAD: i32 = 10;
 
+/// The statuses a measure ends in.
+const CLOSED: [MeasureStatus; 2] = [MeasureStatus::Done, MeasureStatus::Cancelled];
+
 /// Whether a measure is past its time node without being done or cancelled.
 pub fn is_overdue(measure: &measure::Model, today: NaiveDate) -> bool {
     measure.deadline < today && !is_closed(measure.status)
 }
 
+/// [`is_overdue`] as SQL over the `measure` table, for counts made in the database.
+pub fn overdue_in_sql(today: NaiveDate) -> Expr {
+    Expr::col((measure::Entity, measure::Column::Status))
+        .is_not_in(CLOSED.map(|s| s.to_value()))
+        .and(Expr::col((measure::Entity, measure::Column::Deadline)).lt(today))
+}
+
 fn is_closed(status: MeasureStatus) -> bool {
-    matches!(status, MeasureStatus::Done | MeasureStatus::Cancelled)
+    CLOSED.contains(&status)
 }
 
 /// Done measures over those not cancelled; none when nothing is left to do.

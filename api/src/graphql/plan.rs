@@ -312,7 +312,6 @@ async fn counts_under(
     let status = Expr::col((measure::Entity, measure::Column::Status));
     let count_when =
         |condition: sea_orm::sea_query::Expr| Func::sum(Expr::case(condition, 1).finally(0));
-    let closed = [MeasureStatus::Done, MeasureStatus::Cancelled].map(|s| s.to_value());
     // The length is our own constant: written into the SQL, so that SELECT and
     // GROUP BY carry the same expression on PostgreSQL.
     let part = Expr::cust(format!("SUBSTR(\"region\".\"code\", 1, {part_len})"));
@@ -328,9 +327,7 @@ async fn counts_under(
             Alias::new("cancelled"),
         )
         .expr_as(
-            count_when(status.is_not_in(closed).and(
-                Expr::col((measure::Entity, measure::Column::Deadline)).lt(calendar::today()),
-            )),
+            count_when(plan::overdue_in_sql(calendar::today())),
             Alias::new("overdue"),
         )
         .from(measure::Entity)
