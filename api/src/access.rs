@@ -8,8 +8,8 @@ use entity::{
     enterprise, field_check, fund_entry, fund_source, helper_pairing, helper_unit, household,
     household_cause, household_income, measure, member, monitoring_case, monitoring_line,
     monitoring_risk, objection, policy, policy_read, policy_region, policy_role, poverty_line,
-    project, project_beneficiary, project_stage_change, project_village, proposal, region, reveal,
-    status_change, unit_pairing, village_staff, visit, visit_help,
+    project, project_beneficiary, project_stage_change, project_village, proposal, refresh_token,
+    region, reveal, status_change, unit_pairing, village_staff, visit, visit_help,
 };
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
@@ -97,7 +97,8 @@ pub fn villages_under(prefix: &str) -> SelectStatement {
 }
 
 /// Resolves a bearer token to a viewer: signature and claims, then the user's
-/// row, which must be active with the same token version. A provider's token
+/// row, which must be active with the same token version, and the session the
+/// token was issued in, which must not have ended. A provider's token
 /// maps onto a local account made or updated from its claims.
 pub async fn viewer_from_token(
     db: &DatabaseConnection,
@@ -118,6 +119,17 @@ pub async fn viewer_from_token(
         .ok_or(ApiError::Unauthenticated)?;
     if !user.is_active || user.token_version != claims.tv || user.role != claims.role {
         return Err(ApiError::Unauthenticated);
+    }
+    if let Some(session) = &claims.sid {
+        let open = refresh_token::Entity::find()
+            .filter(refresh_token::Column::Family.eq(session.as_str()))
+            .filter(refresh_token::Column::UserId.eq(user.id))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .one(db)
+            .await?;
+        if open.is_none() {
+            return Err(ApiError::Unauthenticated);
+        }
     }
     let mut viewer = viewer_of(db, &user).await?;
     if let Viewer::User(user) = &mut viewer {

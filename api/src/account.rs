@@ -439,7 +439,7 @@ async fn open_session(
     let now = Utc::now();
     refresh_token::ActiveModel {
         user_id: Set(user.id),
-        family: Set(family),
+        family: Set(family.clone()),
         token_hash: Set(hash),
         issued_at: Set(now),
         expires_at: Set(now + chrono::Duration::from_std(config.refresh_ttl).unwrap_or_default()),
@@ -461,7 +461,7 @@ async fn open_session(
             .map(|e| e.credit_code),
         (None, None) => None,
     };
-    let (access, expires_in) = auth::issue_access_token(config, &user, scope, app)?;
+    let (access, expires_in) = auth::issue_access_token(config, &user, scope, app, Some(&family))?;
     Ok(Tokens {
         access_token: access,
         expires_in,

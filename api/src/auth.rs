@@ -260,6 +260,10 @@ pub struct Claims {
     /// the token to the app's registered documents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<i64>,
+    /// The session (refresh-token family) the token was issued in: the token
+    /// ends with it, at logout or when a reused refresh token revokes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -274,6 +278,7 @@ pub fn issue_access_token(
     user: &app_user::Model,
     scope: Option<String>,
     app: Option<i64>,
+    session: Option<&str>,
 ) -> ApiResult<(String, i64)> {
     let now = Utc::now().timestamp();
     let ttl = config.access_ttl.as_secs() as i64;
@@ -283,6 +288,7 @@ pub fn issue_access_token(
         scope,
         tv: user.token_version,
         app,
+        sid: session.map(str::to_owned),
         iss: config.issuer.clone(),
         aud: config.audience.clone(),
         iat: now,

@@ -464,7 +464,7 @@ pub const TEST_PASSWORD: &str = "correct horse battery staple";
 
 /// An access token for a user, signed as the test server signs.
 pub fn token_of(user: &app_user::Model) -> String {
-    api::auth::issue_access_token(&test_auth(), user, None, None)
+    api::auth::issue_access_token(&test_auth(), user, None, None, None)
         .expect("token")
         .0
 }

@@ -70,8 +70,20 @@ async fn login_refresh_and_logout_work_and_a_reused_refresh_token_ends_the_sessi
         .to_owned();
     assert_ne!(first, second);
     // Presenting the first token again: refused, and the whole family ends.
+    let rotated_access = rotated["refresh"]["accessToken"]
+        .as_str()
+        .expect("rotated access token")
+        .to_owned();
+    assert_eq!(with_token(&app, &rotated_access).await.0, 200);
     let reused = app.graphql_as(None, REFRESH, json!({ "t": first })).await;
     assert_eq!(TestApp::error_codes(&reused), ["UNAUTHENTICATED"]);
+    // Access tokens of the family end with it, before they expire.
+    assert_eq!(with_token(&app, access).await.0, 401, "the login's token");
+    assert_eq!(
+        with_token(&app, &rotated_access).await.0,
+        401,
+        "the rotated token"
+    );
     let after = app.graphql_as(None, REFRESH, json!({ "t": second })).await;
     assert_eq!(
         TestApp::error_codes(&after),
@@ -85,6 +97,11 @@ async fn login_refresh_and_logout_work_and_a_reused_refresh_token_ends_the_sessi
         .as_str()
         .expect("refresh token")
         .to_owned();
+    let access = body["data"]["login"]["accessToken"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
+    assert_eq!(with_token(&app, &access).await.0, 200);
     let out = app
         .query_as(
             None,
@@ -95,6 +112,11 @@ async fn login_refresh_and_logout_work_and_a_reused_refresh_token_ends_the_sessi
     assert_eq!(out["logout"], true);
     let refused = app.graphql_as(None, REFRESH, json!({ "t": token })).await;
     assert_eq!(TestApp::error_codes(&refused), ["UNAUTHENTICATED"]);
+    assert_eq!(
+        with_token(&app, &access).await.0,
+        401,
+        "logout ends the access token too"
+    );
 
     // Every attempt is recorded.
     let attempts = entity::login_attempt::Entity::find()
