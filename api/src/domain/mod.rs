@@ -2,8 +2,10 @@
 //! exchange, the seed and the command line all check and write through here,
 //! so that they cannot disagree. Plain Rust in and out: a connection or
 //! transaction, the caller, parsed inputs; results or the one error type. This
-//! module never reaches up into `async_graphql`, `graphql`, `exchange` or
-//! `http` (`api/tests/layers.rs` reads its sources to keep it so).
+//! module never names `async_graphql`, `graphql`, `exchange` or `http`
+//! (`api/tests/layers.rs` reads its sources to keep it so). One path still
+//! leads up indirectly: a stale edit's `current` goes through
+//! `permissions::redact`, which shapes it by the GraphQL schema.
 
 pub mod assessment;
 pub mod calendar;
