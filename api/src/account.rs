@@ -316,6 +316,46 @@ pub async fn disable_user(
     Ok(user)
 }
 
+/// Enables a disabled or locked user again (启用用户); their old sessions stay ended.
+pub async fn enable_user(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    username: &str,
+) -> ApiResult<app_user::Model> {
+    let txn = db.begin().await?;
+    let before = find_by_username(&txn, username).await?;
+    let mut active: app_user::ActiveModel = before.clone().into();
+    active.is_active = Set(true);
+    active.version = Set(before.version + 1);
+    active.updated_at = Set(Utc::now());
+    let user = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        account_change("user.enable", Some(&before), &user),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Locks an account that misused a check (as `disable_user` does, by the
+/// service itself): every session ends at once; the county office enables
+/// it again with `enable_user`.
+pub async fn lock_user(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    user_id: i64,
+) -> ApiResult<app_user::Model> {
+    let before = find(db, user_id).await?;
+    let mut active: app_user::ActiveModel = before.clone().into();
+    active.is_active = Set(false);
+    revoke_everything(db, &mut active).await?;
+    let user = active.update(db).await?;
+    audit::record(db, actor, account_change("user.lock", Some(&before), &user)).await?;
+    Ok(user)
+}
+
 /// Sets a new password, lifts the account's login locks (from every source)
 /// and revokes every token.
 pub async fn reset_password(

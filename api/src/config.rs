@@ -74,6 +74,11 @@ pub struct Limits {
     /// and get "Did you mean ...?" suggestions; signed-in callers always may.
     #[arg(long, env = "FUPIN_PUBLIC_INTROSPECTION")]
     pub public_introspection: bool,
+    /// Answers per account and hour that a person is already registered in a
+    /// household the caller may not be told of; the answer that reaches it
+    /// locks the account and alerts the county office.
+    #[arg(long, env = "FUPIN_REGISTER_PROBES_PER_HOUR", default_value_t = 10)]
+    pub register_probes_per_hour: u32,
     #[command(flatten)]
     pub logins: LoginLimits,
 }

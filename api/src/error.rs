@@ -51,6 +51,16 @@ pub enum ApiError {
         field: Option<String>,
         message: String,
     },
+    /// Several fields are wrong at once: each `(field, message)`, so that a
+    /// client fixes them all before the next try.
+    InvalidFields(Vec<(String, String)>),
+    /// A person entered in `field` is already on file in a household the
+    /// caller may not be told of: the answer names nothing (see
+    /// `domain::household::duplicate`).
+    PersonOnFile {
+        field: String,
+        member_id: i64,
+    },
     Conflict(String),
     /// An edit made from a stale read; `current` is the record as it is now.
     StaleVersion {
@@ -74,7 +84,36 @@ impl ApiError {
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound(what.into())
     }
+
+    /// The errors of checks that do not depend on each other, as one: none
+    /// is `Ok`; bad fields come back together; anything else comes first.
+    pub fn gather(errors: impl IntoIterator<Item = ApiError>) -> ApiResult<()> {
+        let mut fields = Vec::new();
+        for error in errors {
+            match error {
+                ApiError::BadUserInput {
+                    field: Some(field),
+                    message,
+                } => fields.push((field, message)),
+                ApiError::InvalidFields(more) => fields.extend(more),
+                other => return Err(other),
+            }
+        }
+        match fields.len() {
+            0 => Ok(()),
+            1 => {
+                let (field, message) = fields.remove(0);
+                Err(ApiError::bad_input(field, message))
+            }
+            _ => Err(ApiError::InvalidFields(fields)),
+        }
+    }
 }
+
+/// What a duplicate-person check may say to a caller who may not be told where
+/// the person is on file.
+pub const PERSON_ON_FILE: &str =
+    "this person is already registered in another household; the county office can move them";
 
 impl From<ApiError> for async_graphql::Error {
     fn from(err: ApiError) -> Self {
@@ -91,6 +130,40 @@ impl From<ApiError> for async_graphql::Error {
                     if let Some(field) = &field {
                         e.set("field", field.as_str());
                     }
+                }),
+            ApiError::InvalidFields(fields) => {
+                let message = fields
+                    .iter()
+                    .map(|(field, message)| format!("`{field}`: {message}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                async_graphql::Error::new(format!("{} fields are invalid: {message}", fields.len()))
+                    .extend_with(|_, e| {
+                        e.set("code", code::BAD_USER_INPUT);
+                        if let Some((first, _)) = fields.first() {
+                            e.set("field", first.as_str());
+                        }
+                        e.set(
+                            "fields",
+                            async_graphql::Value::List(
+                                fields
+                                    .iter()
+                                    .map(|(field, message)| {
+                                        async_graphql::Value::from_json(serde_json::json!({
+                                            "field": field,
+                                            "message": message,
+                                        }))
+                                        .unwrap_or_default()
+                                    })
+                                    .collect(),
+                            ),
+                        );
+                    })
+            }
+            ApiError::PersonOnFile { field, .. } => async_graphql::Error::new(PERSON_ON_FILE)
+                .extend_with(|_, e| {
+                    e.set("code", code::BAD_USER_INPUT);
+                    e.set("field", field.as_str());
                 }),
             ApiError::Conflict(message) => {
                 async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code::CONFLICT))

@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use entity::enums::Role;
 
 use crate::access::Viewer;
+use crate::error::{ApiError, ApiResult};
 use crate::graphql::shape;
 
 /// What a reader gets of a field.
@@ -401,6 +402,7 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "endVillageStaff", TOWNSHIP_AND_COUNTY),
     rule("Mutation", "createUser", ADMIN),
     rule("Mutation", "disableUser", ADMIN),
+    rule("Mutation", "enableUser", ADMIN),
     rule("Mutation", "resetUserPassword", ADMIN),
     rule("Query", "me", SIGNED_IN),
     rule("Query", "planCompletion", PROGRESS),
@@ -496,6 +498,190 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "registerAppDocuments", ADMIN),
     rule("Mutation", "setAppTrustedDocumentsOnly", ADMIN),
 ];
+
+/// A filter, search or sort argument and the fields its answer depends on.
+/// How many rows match a condition tells the value compared, so a reader may
+/// use the argument only if it reads every one of those fields in full: a
+/// hidden income cannot be bisected by ranges, a masked name cannot be
+/// unmasked by searching it one more character at a time.
+pub struct FilterRule {
+    /// The input type and its field, e.g. `HouseholdFilter` and `income`.
+    pub input: &'static str,
+    pub field: &'static str,
+    /// What is compared, when one argument takes several forms (a search by
+    /// number or by name); empty otherwise.
+    pub form: &'static str,
+    /// The fields, as `(type, field)` of the schema, whose values decide the answer.
+    pub reads: &'static [(&'static str, &'static str)],
+}
+
+const fn filter(
+    input: &'static str,
+    field: &'static str,
+    reads: &'static [(&'static str, &'static str)],
+) -> FilterRule {
+    FilterRule {
+        input,
+        field,
+        form: "",
+        reads,
+    }
+}
+
+const fn filter_form(
+    input: &'static str,
+    field: &'static str,
+    form: &'static str,
+    reads: &'static [(&'static str, &'static str)],
+) -> FilterRule {
+    FilterRule {
+        input,
+        field,
+        form,
+        reads,
+    }
+}
+
+/// Every filter, search and sort argument, and what it reads. Cursors carry
+/// the sort key of a row the reader was shown, so they read what the order does.
+pub const FILTERS: &[FilterRule] = &[
+    filter("AuditFilter", "entityType", &[("AuditEntry", "entityType")]),
+    filter("AuditFilter", "entityId", &[("AuditEntry", "entityId")]),
+    filter(
+        "AuditFilter",
+        "entity",
+        &[("AuditEntry", "entityType"), ("AuditEntry", "entityId")],
+    ),
+    filter("AuditFilter", "actor", &[("AuditEntry", "actor")]),
+    filter("AuditFilter", "from", &[("AuditEntry", "at")]),
+    filter("AuditFilter", "to", &[("AuditEntry", "at")]),
+    filter("ComplaintFilter", "status", &[("Complaint", "status")]),
+    filter("ComplaintFilter", "overdue", &[("Complaint", "overdue")]),
+    filter("ComplaintFilter", "regionId", &[("Complaint", "village")]),
+    filter(
+        "ComplaintFilter",
+        "subjectKind",
+        &[("Complaint", "subjectKind")],
+    ),
+    filter("EnterpriseFilter", "regionId", &[("Enterprise", "village")]),
+    filter("EnterpriseFilter", "kind", &[("Enterprise", "kind")]),
+    filter(
+        "EnterpriseFilter",
+        "industry",
+        &[("Enterprise", "industry")],
+    ),
+    filter(
+        "EnterpriseFilter",
+        "search",
+        &[("Enterprise", "name"), ("Enterprise", "creditCode")],
+    ),
+    filter("FundLedgerFilter", "projectId", &[("FundEntry", "project")]),
+    filter("FundLedgerFilter", "sourceId", &[("FundEntry", "source")]),
+    filter("FundLedgerFilter", "kind", &[("FundEntry", "kind")]),
+    filter("FundLedgerFilter", "from", &[("FundEntry", "entryDate")]),
+    filter("FundLedgerFilter", "to", &[("FundEntry", "entryDate")]),
+    filter("FundSourceFilter", "year", &[("FundSource", "year")]),
+    filter("FundSourceFilter", "kind", &[("FundSource", "kind")]),
+    filter("HouseholdFilter", "regionId", &[("Household", "village")]),
+    filter("HouseholdFilter", "status", &[("Household", "status")]),
+    filter(
+        "HouseholdFilter",
+        "attribute",
+        &[("Household", "attribute")],
+    ),
+    filter(
+        "HouseholdFilter",
+        "cause",
+        &[("Household", "mainCause"), ("Household", "otherCauses")],
+    ),
+    filter(
+        "HouseholdFilter",
+        "mainCause",
+        &[("Household", "mainCause")],
+    ),
+    filter(
+        "HouseholdFilter",
+        "monitoring",
+        &[("Household", "monitoring")],
+    ),
+    filter(
+        "HouseholdFilter",
+        "income",
+        &[("Household", "income"), ("HouseholdIncome", "perCapitaNet")],
+    ),
+    filter_form(
+        "HouseholdFilter",
+        "search",
+        "number",
+        &[("Household", "number")],
+    ),
+    filter_form("HouseholdFilter", "search", "name", &[("Member", "name")]),
+    filter_form("HouseholdOrder", "field", "ID", &[("Household", "id")]),
+    filter_form(
+        "HouseholdOrder",
+        "field",
+        "NUMBER",
+        &[("Household", "number")],
+    ),
+    // The direction turns whichever order is asked for.
+    filter("HouseholdOrder", "direction", &[("Household", "id"), ("Household", "number")]),
+    filter("PolicyFilter", "category", &[("Policy", "category")]),
+    filter("PolicyFilter", "status", &[("Policy", "status")]),
+    filter("ProjectFilter", "regionId", &[("Project", "villages")]),
+    filter("ProjectFilter", "kind", &[("Project", "kind")]),
+    filter("ProjectFilter", "status", &[("Project", "status")]),
+    filter("ProjectFilter", "year", &[("Project", "year")]),
+    filter(
+        "ProjectFilter",
+        "announcementOverdue",
+        &[("Project", "announcementOverdue")],
+    ),
+    filter("VillageFilter", "regionId", &[("Village", "township")]),
+    filter(
+        "VillageFilter",
+        "isPovertyVillage",
+        &[("Village", "isPovertyVillage")],
+    ),
+    filter("VillageFilter", "exited", &[("Village", "exitYear")]),
+    filter("VillageFilter", "name", &[("Village", "name")]),
+];
+
+/// What `viewer` gets of a field, rule or not: a field without a rule is
+/// read in full by whoever reaches its row.
+fn access_to(viewer: &Viewer, type_name: &str, field: &str) -> Access {
+    rule_of(type_name, field).map_or(Access::Full, |rule| access_of(viewer, rule))
+}
+
+/// The rule of a filter argument in one of its forms.
+pub fn filter_rule(input: &str, field: &str, form: &str) -> Option<&'static FilterRule> {
+    FILTERS
+        .iter()
+        .find(|rule| rule.input == input && rule.field == field && rule.form == form)
+}
+
+/// Whether `viewer` may filter, search or sort by `input.field` in `form`:
+/// only by what it reads in full. `at` names the argument in the error.
+pub fn may_filter(
+    viewer: &Viewer,
+    input: &str,
+    field: &str,
+    form: &str,
+    at: &str,
+) -> ApiResult<()> {
+    let rule = filter_rule(input, field, form).ok_or_else(|| {
+        ApiError::Internal(format!("no filter rule for `{input}.{field}` ({form})"))
+    })?;
+    match rule
+        .reads
+        .iter()
+        .find(|(type_name, field)| access_to(viewer, type_name, field) != Access::Full)
+    {
+        None => Ok(()),
+        Some((type_name, read)) => Err(ApiError::Forbidden(format!(
+            "`{at}` compares `{type_name}.{read}`, which your role does not read in full"
+        ))),
+    }
+}
 
 /// The rules by type and field: looked up on every field a query resolves.
 static RULES: LazyLock<HashMap<&str, HashMap<&str, &Rule>>> = LazyLock::new(|| {

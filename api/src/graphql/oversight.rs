@@ -17,6 +17,7 @@ use crate::access;
 use crate::account::{self, NewUser};
 use crate::audit;
 use crate::domain;
+use crate::domain::household::duplicate::PROBE_ALERT_REASON;
 use crate::error::{ApiError, ApiResult};
 use crate::lockout::{self, AlertReason};
 use crate::permissions;
@@ -204,6 +205,10 @@ pub enum LoginAlertReason {
     /// every such address is refused for a while; known ones still sign in
     /// (多来源攻击).
     ManySources,
+    /// The account itself spent its hourly budget of answers that a person is
+    /// registered in a household it may not be told of, and was locked: a
+    /// sign of someone testing ID numbers against the register (查重试探).
+    RegisterProbed,
 }
 
 /// An alert that an account is under attack (登录告警): an entry of the audit
@@ -246,10 +251,12 @@ impl LoginAlert {
     }
     /// Why the alert was raised (告警原因).
     async fn reason(&self) -> LoginAlertReason {
-        if self.details["reason"] == AlertReason::SourceLocked.as_str() {
-            LoginAlertReason::SourceLocked
-        } else {
-            LoginAlertReason::ManySources
+        match self.details["reason"].as_str() {
+            Some(reason) if reason == AlertReason::SourceLocked.as_str() => {
+                LoginAlertReason::SourceLocked
+            }
+            Some(PROBE_ALERT_REASON) => LoginAlertReason::RegisterProbed,
+            _ => LoginAlertReason::ManySources,
         }
     }
     /// The address locked out, for `SOURCE_LOCKED` (来源地址).
@@ -431,6 +438,13 @@ impl OversightMutation {
     /// Disables a user and ends all their sessions (停用用户): the county office only.
     async fn disable_user(&self, ctx: &Context<'_>, username: String) -> ApiResult<Account> {
         account::disable_user(db(ctx)?, &actor(ctx)?, &username)
+            .await
+            .map(Account)
+    }
+
+    /// Enables a disabled or locked user again (启用用户): the county office only.
+    async fn enable_user(&self, ctx: &Context<'_>, username: String) -> ApiResult<Account> {
+        account::enable_user(db(ctx)?, &actor(ctx)?, &username)
             .await
             .map(Account)
     }

@@ -20,6 +20,7 @@ mod introspection;
 mod lifecycle;
 mod limits;
 mod lockout;
+mod oracles;
 mod oversight;
 mod pairing;
 mod permissions;

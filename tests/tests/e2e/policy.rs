@@ -109,3 +109,83 @@ fn whoever_exports_the_register_sees_every_field_of_it_in_full() {
         }
     }
 }
+
+#[tokio::test]
+async fn every_filter_search_and_sort_argument_states_what_it_reads() {
+    use api::permissions::{FILTERS, filter_rule};
+
+    let schema = api::graphql::schema(None, &api::config::Limits::default(), None);
+    let response = schema
+        .execute(Request::new(
+            "{ __schema { types { name kind fields { name } inputFields { name type { name ofType { name } } } enumValues { name } } } }",
+        ))
+        .await
+        .data
+        .into_json()
+        .expect("JSON");
+    let types = response["__schema"]["types"].as_array().expect("types");
+    let fields: HashSet<(String, String)> = types
+        .iter()
+        .flat_map(|t| {
+            let type_name = t["name"].as_str().unwrap_or_default().to_owned();
+            t["fields"].as_array().into_iter().flatten().map(move |f| {
+                (
+                    type_name.clone(),
+                    f["name"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+        })
+        .collect();
+    let enum_values = |name: &str| -> Vec<String> {
+        types
+            .iter()
+            .find(|t| t["name"] == name)
+            .and_then(|t| t["enumValues"].as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let mut arguments = 0;
+    for t in types {
+        let input = t["name"].as_str().unwrap_or_default();
+        if t["kind"] != "INPUT_OBJECT" || !(input.ends_with("Filter") || input.ends_with("Order")) {
+            continue;
+        }
+        for f in t["inputFields"].as_array().into_iter().flatten() {
+            let field = f["name"].as_str().unwrap_or_default();
+            arguments += 1;
+            let forms: Vec<&api::permissions::FilterRule> = FILTERS
+                .iter()
+                .filter(|r| r.input == input && r.field == field)
+                .collect();
+            assert!(
+                !forms.is_empty(),
+                "`{input}.{field}` has no filter rule in api/src/permissions.rs"
+            );
+            // An order field names what it compares by its value: a rule for each.
+            let type_name = f["type"]["name"]
+                .as_str()
+                .or(f["type"]["ofType"]["name"].as_str());
+            if let Some(order_fields) = type_name.filter(|name| name.ends_with("OrderField")) {
+                for value in enum_values(order_fields) {
+                    assert!(
+                        filter_rule(input, field, &value).is_some(),
+                        "ordering by `{value}` has no filter rule"
+                    );
+                }
+            }
+        }
+    }
+    assert!(arguments > 30, "the filters were found: {arguments}");
+    for rule in FILTERS {
+        for (type_name, field) in rule.reads {
+            assert!(
+                fields.contains(&((*type_name).to_owned(), (*field).to_owned())),
+                "the filter rule of `{}.{}` reads `{type_name}.{field}`, no field of the schema",
+                rule.input,
+                rule.field
+            );
+        }
+    }
+}

@@ -16,8 +16,8 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::{
-    CardFields, Conditions, Guarantees, NewMember, address, check_income, check_member,
-    check_members, ensure_not_on_file, replace_causes,
+    CardFields, Conditions, Guarantees, NewMember, address, check_causes, check_income,
+    check_member, check_members, duplicate, replace_causes,
 };
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
@@ -144,11 +144,18 @@ pub async fn file_household(
     key: Option<&str>,
     request: &impl Serialize,
     new: NewHousehold,
+    probe_budget: u32,
 ) -> ApiResult<household::Model> {
-    write::create::<household::Entity, _>(db, actor, key, "createHousehold", request, async |txn| {
-        file_in(txn, viewer, new).await
-    })
-    .await
+    let filed = write::create::<household::Entity, _>(
+        db,
+        actor,
+        key,
+        "createHousehold",
+        request,
+        async |txn| file_in(txn, viewer, new).await,
+    )
+    .await;
+    duplicate::settle(db, viewer, probe_budget, filed).await
 }
 
 async fn file_in(
@@ -156,30 +163,19 @@ async fn file_in(
     viewer: &Viewer,
     new: NewHousehold,
 ) -> ApiResult<Created<household::Model>> {
-    let village = write::one_locked(txn, region::Entity::find_by_id(new.village_id))
+    let now = Utc::now();
+    let village_id = new.village_id;
+    let (card, other_causes, rows) = check_new(new, now)?;
+    let village = write::one_locked(txn, region::Entity::find_by_id(village_id))
         .await?
         .filter(|v| access::reaches_village(viewer, v))
         .ok_or_else(|| ApiError::not_found("Village"))?;
-    if new.head.relation != Relation::Head {
-        return Err(ApiError::bad_input(
-            "head.relation",
-            "the head's relation is HEAD",
-        ));
+    let mut active: household::ActiveModel = household::Model {
+        number: next_number(txn, &village).await?,
+        village_id: village.id,
+        ..card
     }
-    if let Some(i) = new
-        .members
-        .iter()
-        .position(|m| m.relation == Relation::Head)
-    {
-        return Err(ApiError::bad_input(
-            format!("members[{i}].relation"),
-            "a household has exactly one head: the `head` field",
-        ));
-    }
-    let now = Utc::now();
-    let number = next_number(txn, &village).await?;
-    let row = new.card.new_card("conditions.", number, village.id, now)?;
-    let mut active: household::ActiveModel = row.into();
+    .into();
     active.id = sea_orm::ActiveValue::NotSet;
     let created = active.insert(txn).await?;
     let mut audit = vec![Change {
@@ -189,20 +185,14 @@ async fn file_in(
         before: None,
         after: Some(household_snapshot(&created)),
     }];
-    replace_causes(txn, created.id, new.card.main_cause, &new.other_causes).await?;
-    let named = |i: usize| match i {
-        0 => "head".to_owned(),
-        i => format!("members[{}]", i - 1),
-    };
-    let rows = std::iter::once(new.head)
-        .chain(new.members)
-        .enumerate()
-        .map(|(i, person)| person.parse(&named(i), created.id, now))
-        .collect::<ApiResult<Vec<_>>>()?;
-    check_members(&rows, named)?;
+    replace_causes(txn, created.id, created.main_cause, &other_causes).await?;
     for (i, member) in rows.into_iter().enumerate() {
-        let field = format!("{}.idNumber", named(i));
-        ensure_not_on_file(txn, &field, &member.id_number, None).await?;
+        let field = format!("{}.idNumber", new_person(i));
+        duplicate::ensure_not_on_file(txn, viewer, &field, &member.id_number, None).await?;
+        let member = member::Model {
+            household_id: created.id,
+            ..member
+        };
         audit.push(insert_member(txn, member).await?.1);
     }
     card::record_change(txn, created.id).await?;
@@ -211,6 +201,59 @@ async fn file_in(
         row: created,
         audit,
     })
+}
+
+/// How the people of a new household are named in errors: the head, then `members[i]`.
+fn new_person(i: usize) -> String {
+    match i {
+        0 => "head".to_owned(),
+        i => format!("members[{}]", i - 1),
+    }
+}
+
+/// A new household's card, other causes and member rows, checked whole
+/// before anything is looked up: every bad field is told at once, so that a
+/// refusal never depends on what the register holds.
+fn check_new(
+    new: NewHousehold,
+    now: chrono::DateTime<Utc>,
+) -> ApiResult<(household::Model, Vec<PovertyCause>, Vec<member::Model>)> {
+    let card = new
+        .card
+        .new_card("conditions.", String::new(), new.village_id, now);
+    let mut errors: Vec<ApiError> = card.clone().err().into_iter().collect();
+    errors.extend(check_causes(new.card.main_cause, &new.other_causes).err());
+    if new.head.relation != Relation::Head {
+        errors.push(ApiError::bad_input(
+            "head.relation",
+            "the head's relation is HEAD",
+        ));
+    }
+    for (i, person) in new.members.iter().enumerate() {
+        if person.relation == Relation::Head {
+            errors.push(ApiError::bad_input(
+                format!("members[{i}].relation"),
+                "a household has exactly one head: the `head` field",
+            ));
+        }
+    }
+    let parsed: Vec<ApiResult<member::Model>> = std::iter::once(new.head)
+        .chain(new.members)
+        .enumerate()
+        .map(|(i, person)| person.parse(&new_person(i), 0, now))
+        .collect();
+    let mut rows = Vec::with_capacity(parsed.len());
+    for row in parsed {
+        match row {
+            Ok(row) => rows.push(row),
+            Err(error) => errors.push(error),
+        }
+    }
+    if errors.is_empty() {
+        errors.extend(check_members(&rows, new_person).err());
+    }
+    ApiError::gather(errors)?;
+    Ok((card?, new.other_causes, rows))
 }
 
 /// The next household number of a village: its code and a 5-digit sequence.
@@ -371,6 +414,7 @@ pub async fn change_card(
 
 /// Adds a person to a household (增加成员), not as head: the head hands over
 /// with [`change_head`]. A retry under the same key returns the first member.
+#[allow(clippy::too_many_arguments)]
 pub async fn add_member(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -379,31 +423,46 @@ pub async fn add_member(
     request: &impl Serialize,
     household_id: i64,
     person: NewMember,
+    probe_budget: u32,
 ) -> ApiResult<member::Model> {
-    write::create::<member::Entity, _>(db, actor, key, "addMember", request, async |txn| {
-        let home = lock_household(txn, viewer, household_id).await?;
-        if person.relation == Relation::Head {
-            return Err(ApiError::bad_input(
-                "member.relation",
-                "the household has its head; add the person, then use changeHead",
-            ));
-        }
-        let row = person.parse("member", home.id, Utc::now())?;
-        ensure_not_on_file(txn, "member.idNumber", &row.id_number, None).await?;
-        card::keep_before_change(txn, home.id).await?;
-        let (created, change) = insert_member(txn, row).await?;
-        card::record_change(txn, home.id).await?;
-        Ok(Created {
-            id: created.id,
-            row: created,
-            audit: vec![change],
+    let added =
+        write::create::<member::Entity, _>(db, actor, key, "addMember", request, async |txn| {
+            let home = lock_household(txn, viewer, household_id).await?;
+            if person.relation == Relation::Head {
+                return Err(ApiError::bad_input(
+                    "member.relation",
+                    "the household has its head; add the person, then use changeHead",
+                ));
+            }
+            let row = person.parse("member", home.id, Utc::now())?;
+            duplicate::ensure_not_on_file(txn, viewer, "member.idNumber", &row.id_number, None)
+                .await?;
+            card::keep_before_change(txn, home.id).await?;
+            let (created, change) = insert_member(txn, row).await?;
+            card::record_change(txn, home.id).await?;
+            Ok(Created {
+                id: created.id,
+                row: created,
+                audit: vec![change],
+            })
         })
-    })
-    .await
+        .await;
+    duplicate::settle(db, viewer, probe_budget, added).await
 }
 
 /// Changes a member's record (修改成员信息); a stale version gets CONFLICT.
 pub async fn change_member(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    viewer: &Viewer,
+    changes: MemberChanges,
+    probe_budget: u32,
+) -> ApiResult<member::Model> {
+    let changed = change_member_in(db, actor, viewer, changes).await;
+    duplicate::settle(db, viewer, probe_budget, changed).await
+}
+
+async fn change_member_in(
     db: &DatabaseConnection,
     actor: &Actor,
     viewer: &Viewer,
@@ -480,7 +539,8 @@ pub async fn change_member(
     }
     check_member("", &mut after).map_err(strip_leading_dot)?;
     if after.id_number != before.id_number {
-        ensure_not_on_file(&txn, "idNumber", &after.id_number, Some(before.id)).await?;
+        duplicate::ensure_not_on_file(&txn, viewer, "idNumber", &after.id_number, Some(before.id))
+            .await?;
     }
     card::keep_before_change(&txn, before.household_id).await?;
     let saved = save_member(&txn, actor, "member.update", &before, after, None).await?;

@@ -5,6 +5,7 @@
 //! whichever way it came in; `change` holds the edits of a card on file.
 
 pub mod change;
+pub mod duplicate;
 pub mod import;
 pub mod record;
 
@@ -107,16 +108,33 @@ impl Conditions {
     /// Writes the conditions onto a card, checked; `at` prefixes the fields'
     /// names in errors.
     pub fn write_onto(&self, at: &str, card: &mut household::Model) -> ApiResult<()> {
-        card.cultivated_land_mu =
-            amount(&format!("{at}cultivatedLandMu"), self.cultivated_land_mu)?;
-        card.housing_area_m2 = amount(&format!("{at}housingAreaM2"), self.housing_area_m2)?;
-        card.road_distance_km = amount(&format!("{at}roadDistanceKm"), self.road_distance_km)?;
+        let mut errors = Vec::new();
+        let mut checked =
+            |name: &str, value: f64, into: &mut f64| match amount(&format!("{at}{name}"), value) {
+                Ok(value) => *into = value,
+                Err(error) => errors.push(error),
+            };
+        checked(
+            "cultivatedLandMu",
+            self.cultivated_land_mu,
+            &mut card.cultivated_land_mu,
+        );
+        checked(
+            "housingAreaM2",
+            self.housing_area_m2,
+            &mut card.housing_area_m2,
+        );
+        checked(
+            "roadDistanceKm",
+            self.road_distance_km,
+            &mut card.road_distance_km,
+        );
         card.dilapidated_grade = self.dilapidated_grade;
         card.safe_drinking_water = self.safe_drinking_water;
         card.production_electricity = self.production_electricity;
         card.household_electricity = self.household_electricity;
         card.joined_cooperative = self.joined_cooperative;
-        Ok(())
+        ApiError::gather(errors)
     }
 }
 
@@ -154,14 +172,21 @@ impl CardFields {
     /// Writes the fields onto a card, checked; `conditions_at` prefixes the
     /// conditions' names in errors.
     pub fn write_onto(&self, conditions_at: &str, card: &mut household::Model) -> ApiResult<()> {
-        card.address = address(&self.address)?;
-        card.phone = phone("phone", self.phone.as_deref())?;
+        let mut errors = Vec::new();
+        match address(&self.address) {
+            Ok(address) => card.address = address,
+            Err(error) => errors.push(error),
+        }
+        match phone("phone", self.phone.as_deref()) {
+            Ok(phone) => card.phone = phone,
+            Err(error) => errors.push(error),
+        }
         card.attribute = self.attribute;
         card.standard = self.standard;
         card.main_cause = self.main_cause;
-        self.conditions.write_onto(conditions_at, card)?;
+        errors.extend(self.conditions.write_onto(conditions_at, card).err());
         self.guarantees.write_onto(card);
-        Ok(())
+        ApiError::gather(errors)
     }
 
     /// A new card numbered `number` in a village, filed as not poor: it is
@@ -241,21 +266,25 @@ pub fn amount(field: &str, value: f64) -> ApiResult<f64> {
 /// that goes with a disability, months that go with migrant work.
 pub fn check_member(field: &str, m: &mut member::Model) -> ApiResult<()> {
     let at = |name: &str| format!("{field}.{name}");
-    m.name = required_text(&m.name, &at("name"), 64)?;
+    let mut errors = Vec::new();
+    match required_text(&m.name, &at("name"), 64) {
+        Ok(name) => m.name = name,
+        Err(error) => errors.push(error),
+    }
     m.id_number = m.id_number.trim().to_uppercase();
-    let facts = check_id_number(&m.id_number, calendar::today())
-        .map_err(|message| ApiError::bad_input(at("idNumber"), message))?;
-    if facts.gender != m.gender {
-        return Err(ApiError::bad_input(
+    match check_id_number(&m.id_number, calendar::today()) {
+        Ok(facts) if facts.gender != m.gender => errors.push(ApiError::bad_input(
             at("gender"),
             format!(
                 "the ID number encodes {:?}, the gender given is {:?}",
                 facts.gender, m.gender
             ),
-        ));
+        )),
+        Ok(_) => {}
+        Err(message) => errors.push(ApiError::bad_input(at("idNumber"), message)),
     }
     if ethnicity::name_of(&m.ethnicity).is_none() {
-        return Err(ApiError::bad_input(
+        errors.push(ApiError::bad_input(
             at("ethnicity"),
             format!("`{}` is not a GB/T 3304 ethnicity code", m.ethnicity),
         ));
@@ -263,57 +292,26 @@ pub fn check_member(field: &str, m: &mut member::Model) -> ApiResult<()> {
     match (m.health, m.disability_grade) {
         (Health::Disabled, Some(1..=4)) | (Health::Healthy, None) => {}
         (Health::ChronicIllness | Health::SeriousIllness, None) => {}
-        (Health::Disabled, _) => {
-            return Err(ApiError::bad_input(
-                at("disabilityGrade"),
-                "a disabled member needs a disability grade from 1 to 4",
-            ));
-        }
-        (_, Some(_)) => {
-            return Err(ApiError::bad_input(
-                at("disabilityGrade"),
-                "a disability grade goes only with health DISABLED",
-            ));
-        }
+        (Health::Disabled, _) => errors.push(ApiError::bad_input(
+            at("disabilityGrade"),
+            "a disabled member needs a disability grade from 1 to 4",
+        )),
+        (_, Some(_)) => errors.push(ApiError::bad_input(
+            at("disabilityGrade"),
+            "a disability grade goes only with health DISABLED",
+        )),
     }
     let months_ok = match m.migrant_work {
         MigrantWork::None => m.migrant_months == 0,
         _ => (1..=12).contains(&m.migrant_months),
     };
     if !months_ok {
-        return Err(ApiError::bad_input(
+        errors.push(ApiError::bad_input(
             at("migrantMonths"),
             "migrant months are 1 to 12 for a migrant worker, 0 otherwise",
         ));
     }
-    Ok(())
-}
-
-/// Refuses a person already active in a household (other than as `except`).
-pub async fn ensure_not_on_file(
-    db: &impl ConnectionTrait,
-    field: &str,
-    id_number: &str,
-    except: Option<i64>,
-) -> ApiResult<()> {
-    let mut existing = member::Entity::find()
-        .filter(member::Column::IdNumber.eq(id_number))
-        .filter(member::Column::IsActive.eq(true));
-    if let Some(id) = except {
-        existing = existing.filter(member::Column::Id.ne(id));
-    }
-    if let Some(other) = existing.one(db).await? {
-        let number = household::Entity::find_by_id(other.household_id)
-            .one(db)
-            .await?
-            .map(|h| h.number)
-            .unwrap_or_default();
-        return Err(ApiError::bad_input(
-            field,
-            format!("this person is already a member of household {number}; move them instead"),
-        ));
-    }
-    Ok(())
+    ApiError::gather(errors)
 }
 
 /// The main cause is not also among the others.

@@ -100,6 +100,7 @@ pub async fn run(
         .collect();
     let import = Import {
         actor,
+        viewer,
         villages: &villages,
     };
     let mut reader = Reader::new(source, format).await?;
@@ -138,6 +139,7 @@ pub async fn run(
 /// Who imports, into which villages.
 struct Import<'a> {
     actor: &'a Actor,
+    viewer: &'a Viewer,
     villages: &'a HashMap<String, region::Model>,
 }
 
@@ -246,7 +248,7 @@ impl Import<'_> {
         rejections: &mut Vec<Rejection>,
     ) -> ApiResult<()> {
         let savepoint = txn.begin().await?;
-        match import::upsert(&savepoint, self.actor, self.villages, record).await {
+        match import::upsert(&savepoint, self.actor, self.viewer, self.villages, record).await {
             Ok(outcome) => {
                 savepoint.commit().await?;
                 match outcome {

@@ -9,12 +9,13 @@ use entity::enums::{
 use serde::Serialize;
 
 use super::{Household, HouseholdIncome, Member};
+use crate::config::Limits;
 use crate::domain::household::change::{
     self, CardChanges, MemberChanges, NewHousehold, YearIncome,
 };
 use crate::domain::household::{CardFields, Conditions, Guarantees, NewMember};
 use crate::error::ApiResult;
-use crate::graphql::context::{actor, db, viewer};
+use crate::graphql::context::{actor, data, db, viewer};
 use crate::graphql::money::Money;
 use crate::graphql::relay::{NodeKind, decode_id_of};
 
@@ -293,7 +294,9 @@ impl HouseholdMutation {
         };
         let key = input.idempotency_key.as_deref();
         let (actor, viewer) = (actor(ctx)?, viewer(ctx)?);
-        let filed = change::file_household(db(ctx)?, &actor, viewer, key, &input, new).await?;
+        let budget = data::<Limits>(ctx)?.register_probes_per_hour;
+        let filed =
+            change::file_household(db(ctx)?, &actor, viewer, key, &input, new, budget).await?;
         Ok(Household(filed))
     }
 
@@ -335,8 +338,18 @@ impl HouseholdMutation {
         let request = (&household_id, &member);
         let key = idempotency_key.as_deref();
         let (actor, viewer) = (actor(ctx)?, viewer(ctx)?);
-        let added =
-            change::add_member(db(ctx)?, &actor, viewer, key, &request, home, person).await?;
+        let budget = data::<Limits>(ctx)?.register_probes_per_hour;
+        let added = change::add_member(
+            db(ctx)?,
+            &actor,
+            viewer,
+            key,
+            &request,
+            home,
+            person,
+            budget,
+        )
+        .await?;
         Ok(Member(added))
     }
 
@@ -361,7 +374,9 @@ impl HouseholdMutation {
             serious_illness_insurance: input.serious_illness_insurance,
             basic_pension: input.basic_pension,
         };
-        let saved = change::change_member(db(ctx)?, &actor(ctx)?, viewer(ctx)?, changes).await?;
+        let budget = data::<Limits>(ctx)?.register_probes_per_hour;
+        let saved =
+            change::change_member(db(ctx)?, &actor(ctx)?, viewer(ctx)?, changes, budget).await?;
         Ok(Member(saved))
     }
 

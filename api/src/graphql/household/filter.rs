@@ -10,8 +10,11 @@ use sea_orm::{ColumnTrait, Condition};
 use super::super::money::Money;
 use super::super::region::{find_region, village_in};
 use super::super::relay::{KeyType, NodeKind, SortKey};
+use crate::access::Viewer;
 use crate::domain::text::search_prefix;
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::viewer;
+use crate::permissions::may_filter;
 
 /// Which households to list (贫困户筛选条件). All given criteria must hold.
 #[derive(InputObject, Default)]
@@ -77,6 +80,16 @@ pub struct HouseholdOrder {
 }
 
 impl HouseholdOrder {
+    /// Refuses an order by a field `viewer` does not read in full: a page's
+    /// edges would tell where a hidden value falls.
+    pub fn check(&self, viewer: &Viewer) -> ApiResult<()> {
+        let form = match self.field {
+            HouseholdOrderField::Id => "ID",
+            HouseholdOrderField::Number => "NUMBER",
+        };
+        may_filter(viewer, "HouseholdOrder", "field", form, "orderBy.field")
+    }
+
     pub fn sort_key(&self) -> SortKey<household::Entity> {
         let descending = self.direction == SortDirection::Desc;
         match self.field {
@@ -99,8 +112,32 @@ impl HouseholdOrder {
 }
 
 /// The condition selecting the households `filter` describes.
+/// Each criterion is refused to a caller who does not read in full what it
+/// compares (`permissions::FILTERS`).
 pub async fn condition(ctx: &Context<'_>, filter: HouseholdFilter) -> ApiResult<Condition> {
     use household::Column as H;
+    let viewer = viewer(ctx)?;
+    let allowed = |field: &str, form: &str| {
+        may_filter(
+            viewer,
+            "HouseholdFilter",
+            field,
+            form,
+            &format!("filter.{field}"),
+        )
+    };
+    let given = [
+        ("regionId", filter.region_id.is_some()),
+        ("status", filter.status.is_some()),
+        ("attribute", filter.attribute.is_some()),
+        ("cause", filter.cause.is_some()),
+        ("mainCause", filter.main_cause.is_some()),
+        ("monitoring", filter.monitoring.is_some()),
+        ("income", filter.income.is_some()),
+    ];
+    for (field, _) in given.iter().filter(|(_, given)| *given) {
+        allowed(field, "")?;
+    }
     let mut condition = Condition::all();
     if let Some(id) = &filter.region_id {
         let kinds = [NodeKind::County, NodeKind::Township, NodeKind::Village];
@@ -137,7 +174,9 @@ pub async fn condition(ctx: &Context<'_>, filter: HouseholdFilter) -> ApiResult<
     if let Some(search) = &filter.search {
         let prefix = search_prefix(search, "filter.search")?;
         let upper = format!("{prefix}\u{10FFFF}");
-        condition = if prefix.bytes().all(|b| b.is_ascii_digit()) {
+        let by_number = prefix.bytes().all(|b| b.is_ascii_digit());
+        allowed("search", if by_number { "number" } else { "name" })?;
+        condition = if by_number {
             condition
                 .add(H::Number.gte(prefix))
                 .add(H::Number.lt(upper))

@@ -43,7 +43,13 @@ pub async fn list(
 ) -> ApiResult<Conn<Household>> {
     let condition = filter::condition(ctx, filter.unwrap_or_default()).await?;
     let select = access::select::<household::Entity>(viewer(ctx)?).filter(condition);
-    let key = order_by.unwrap_or_default().sort_key();
+    let key = match order_by {
+        Some(order) => {
+            order.check(viewer(ctx)?)?;
+            order.sort_key()
+        }
+        None => HouseholdOrder::default().sort_key(),
+    };
     match village {
         Some(village) => {
             let parent = ParentColumn {

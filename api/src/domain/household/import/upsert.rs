@@ -15,12 +15,14 @@ use std::collections::HashMap;
 
 use super::Outcome;
 use super::check::{check, check_status};
+use crate::access::Viewer;
 use crate::audit::{self, Actor, Change};
 use crate::domain::card::{self, household_snapshot, income_snapshot, member_snapshot};
+use crate::domain::household::duplicate::ensure_not_on_file;
 use crate::domain::household::record::{
     HouseholdRecord, IncomeRecord, MeasureRecord, StatusRecord,
 };
-use crate::domain::household::{ensure_not_on_file, replace_causes};
+use crate::domain::household::replace_causes;
 use crate::domain::lifecycle::{self, Standing, State};
 use crate::domain::plan;
 use crate::domain::write;
@@ -30,6 +32,7 @@ use crate::error::{ApiError, ApiResult};
 pub async fn upsert(
     txn: &DatabaseTransaction,
     actor: &Actor,
+    viewer: &Viewer,
     villages: &HashMap<String, region::Model>,
     record: HouseholdRecord,
 ) -> ApiResult<Outcome> {
@@ -47,6 +50,7 @@ pub async fn upsert(
     let mut row = checked.household;
     let mut change = CardChange {
         txn,
+        viewer,
         household_id: 0,
         touched: false,
         audited: Vec::new(),
@@ -171,6 +175,8 @@ async fn documented_history(
 /// The writes to one household's card, keeping its revisions and the audit trail.
 struct CardChange<'a> {
     txn: &'a DatabaseTransaction,
+    /// Who imports: what a duplicate-person check may tell them.
+    viewer: &'a Viewer,
     household_id: i64,
     /// Whether anything was written yet.
     touched: bool,
@@ -252,8 +258,14 @@ impl CardChange<'_> {
                     }
                     if row.is_active && !before.is_active {
                         let field = format!("members[{i}].idNumber");
-                        ensure_not_on_file(self.txn, &field, &row.id_number, Some(before.id))
-                            .await?;
+                        ensure_not_on_file(
+                            self.txn,
+                            self.viewer,
+                            &field,
+                            &row.id_number,
+                            Some(before.id),
+                        )
+                        .await?;
                     }
                     self.touch().await?;
                     row.version += 1;
@@ -294,7 +306,7 @@ impl CardChange<'_> {
             && let Some((i, _)) = fresh.iter().find(|(_, m)| m.id_number == other.id_number)
         {
             let field = format!("members[{i}].idNumber");
-            ensure_not_on_file(self.txn, &field, &other.id_number, None).await?;
+            ensure_not_on_file(self.txn, self.viewer, &field, &other.id_number, None).await?;
         }
         self.touch().await?;
         let rows = fresh.into_iter().map(|(_, row)| {
