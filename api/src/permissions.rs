@@ -624,7 +624,11 @@ pub const FILTERS: &[FilterRule] = &[
         &[("Household", "number")],
     ),
     // The direction turns whichever order is asked for.
-    filter("HouseholdOrder", "direction", &[("Household", "id"), ("Household", "number")]),
+    filter(
+        "HouseholdOrder",
+        "direction",
+        &[("Household", "id"), ("Household", "number")],
+    ),
     filter("PolicyFilter", "category", &[("Policy", "category")]),
     filter("PolicyFilter", "status", &[("Policy", "status")]),
     filter("ProjectFilter", "regionId", &[("Project", "villages")]),

@@ -208,7 +208,9 @@ async fn the_budget_of_such_answers_locks_the_account_and_alerts_the_county_offi
             .graphql_as(Some(&token), CREATE, json!({ "input": input }))
             .await;
         assert_eq!(refusal(&body).2, MESSAGE, "{body}");
-        let (status, _, signed_in) = app.post_graphql(Some(&token), &json!({ "query": me })).await;
+        let (status, _, signed_in) = app
+            .post_graphql(Some(&token), &json!({ "query": me }))
+            .await;
         let still_in = signed_in["data"]["me"]["username"] == cadre.username.as_str();
         assert_eq!(still_in, answer < 3, "after answer {answer}: {signed_in}");
         if !still_in {

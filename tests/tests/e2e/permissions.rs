@@ -305,28 +305,41 @@ async fn the_public_sees_places_and_projects_but_never_a_person(backend: Backend
     assert_eq!(TestApp::error_codes(&me), ["UNAUTHENTICATED"]);
 }
 
-/// Every role against every sensitive field of the policy, on two paths: what
-/// it gets is exactly what `api::permissions::POLICY` says.
+/// Every role against every sensitive field of a person's card, on two paths:
+/// what it gets is exactly what `api::permissions::POLICY` says. The helper
+/// cadre is paired with the household and the enterprise linked to it first,
+/// so that every role reaches the row; every field compared holds a value.
 async fn the_permission_matrix_holds_for_every_role_and_sensitive_field(backend: Backend) {
     use api::permissions::{Access, READERS, access_of, rule_of};
 
     let (app, _) = TestApp::seeded(&backend, 150).await;
     let village = villages_of(&app, RegionLevel::Village).await;
-    let home = household::Entity::find()
+    let first = household::Entity::find()
         .filter(household::Column::VillageId.is_in(village))
-        .filter(household::Column::Phone.is_not_null())
         .order_by_asc(household::Column::Id)
         .one(&app.db)
         .await
         .expect("query")
-        .expect("a household with a phone in the first village");
-    let person = member::Entity::find()
-        .filter(member::Column::HouseholdId.eq(home.id))
+        .expect("a household in the first village");
+    let first_member = member::Entity::find()
+        .filter(member::Column::HouseholdId.eq(first.id))
         .order_by_asc(member::Column::Id)
         .one(&app.db)
         .await
         .expect("query")
         .expect("a member");
+    // Null shows the same masked, hidden or in full: give every field a value.
+    let mut filled: household::ActiveModel = first.into();
+    filled.phone = Set(Some("13812345678".into()));
+    filled.address = Set("三组12号".into());
+    let home = filled
+        .update(&app.db)
+        .await
+        .expect("a phone and an address");
+    let mut filled: member::ActiveModel = first_member.into();
+    filled.health = Set(entity::enums::Health::Disabled);
+    filled.disability_grade = Set(Some(2));
+    let person = filled.update(&app.db).await.expect("a disability");
     let stored = |type_name: &str, field: &str| -> Value {
         match (type_name, field) {
             ("Household", "phone") => json!(home.phone),
@@ -339,8 +352,9 @@ async fn the_permission_matrix_holds_for_every_role_and_sensitive_field(backend:
                 &person.id_number[10..12],
                 &person.id_number[12..14]
             )),
+            ("Member", "health") => json!("DISABLED"),
             ("Member", "disabilityGrade") => json!(person.disability_grade),
-            _ => Value::Null,
+            other => panic!("no stored value for {other:?}"),
         }
     };
     let fields = [
@@ -349,17 +363,39 @@ async fn the_permission_matrix_holds_for_every_role_and_sensitive_field(backend:
         ("Member", "name"),
         ("Member", "idNumber"),
         ("Member", "birthDate"),
+        ("Member", "health"),
         ("Member", "disabilityGrade"),
     ];
+    for (type_name, field) in fields {
+        assert!(!stored(type_name, field).is_null(), "{type_name}.{field}");
+    }
     let household_id = global_id("Household", home.id);
     let member_id = global_id("Member", person.id);
+
+    let (helper, helper_token) = app.user_for(Role::HelperCadre).await;
+    app.query(
+        "mutation($u: String!, $h: ID!) { pairHelper(helperUsername: $u, householdId: $h) { startedOn } }",
+        json!({ "u": helper.username, "h": household_id }),
+    )
+    .await;
+    let (firm_user, firm_token) = app.user_for(Role::Enterprise).await;
+    app.query(
+        "mutation($input: RecordBenefitLinkInput!) { recordBenefitLink(input: $input) { id } }",
+        json!({ "input": {
+            "enterpriseId": global_id("Enterprise", firm_user.enterprise_id.expect("an enterprise")),
+            "householdId": household_id, "mode": "EMPLOYMENT", "startedOn": "2020-03-01",
+            "annualIncome": "6000",
+        } }),
+    )
+    .await;
+
     let paths = [
         (
-            "query($h: ID!, $m: ID!) { h: household(id: $h) { phone address } m: node(id: $m) { ... on Member { name idNumber birthDate disabilityGrade } } }",
+            "query($h: ID!, $m: ID!) { r: household(id: $h) { id } h: household(id: $h) { phone address } m: node(id: $m) { ... on Member { name idNumber birthDate health disabilityGrade } } }",
             ["h", "m"],
         ),
         (
-            "query($h: ID!, $m: ID!) { h: node(id: $h) { ... on Household { phone address } } m: node(id: $m) { ...P } } fragment P on Member { name idNumber birthDate disabilityGrade }",
+            "query($h: ID!, $m: ID!) { r: node(id: $h) { id } h: node(id: $h) { ... on Household { phone address } } m: node(id: $m) { ...P } } fragment P on Member { name idNumber birthDate health disabilityGrade }",
             ["h", "m"],
         ),
     ];
@@ -373,16 +409,12 @@ async fn the_permission_matrix_holds_for_every_role_and_sensitive_field(backend:
         Role::ProvincialSystem,
     ];
     for role in roles {
-        let token = app.token_for(role).await;
+        let token = match role {
+            Role::HelperCadre => helper_token.clone(),
+            Role::Enterprise => firm_token.clone(),
+            _ => app.token_for(role).await,
+        };
         let reader = READERS[roles.iter().position(|r| *r == role).expect("role") + 1];
-        let viewer_reaches_rows = matches!(
-            role,
-            Role::CountyAdmin
-                | Role::TownshipOfficer
-                | Role::VillageCadre
-                | Role::Auditor
-                | Role::ProvincialSystem
-        );
         for (query, [h, m]) in paths {
             let body = app
                 .graphql_as(
@@ -391,22 +423,22 @@ async fn the_permission_matrix_holds_for_every_role_and_sensitive_field(backend:
                     json!({ "h": household_id, "m": member_id }),
                 )
                 .await;
-            if !viewer_reaches_rows {
-                assert!(
-                    body["data"].is_null()
-                        || (body["data"][h].is_null() && body["data"][m].is_null()),
-                    "{reader}: {body}"
-                );
-                assert!(
-                    TestApp::error_codes(&body).iter().all(|c| c == "NOT_FOUND"),
-                    "{reader}: {body}"
-                );
-                continue;
-            }
             let errors: Vec<&Value> = body["errors"]
                 .as_array()
                 .map(|e| e.iter().collect())
                 .unwrap_or_default();
+            assert!(
+                errors
+                    .iter()
+                    .all(|e| e["extensions"]["code"] == "FORBIDDEN"),
+                "{reader} reaches the household and its member: {body}"
+            );
+            assert_eq!(
+                body["data"]["r"]["id"],
+                json!(household_id),
+                "{reader}: {body}"
+            );
+            // A hidden field that may not be null takes its object with it.
             for (type_name, field) in fields {
                 let rule = rule_of(type_name, field).expect("a rule");
                 let object = if type_name == "Household" {
