@@ -180,6 +180,7 @@ impl Mask {
 }
 
 /// One row of the policy: a field of a type, what each reader gets, and how masking looks.
+#[derive(Clone, Copy)]
 pub struct Rule {
     pub type_name: &'static str,
     pub field: &'static str,
@@ -650,10 +651,9 @@ pub const FILTERS: &[FilterRule] = &[
     filter("VillageFilter", "name", &[("Village", "name")]),
 ];
 
-/// What `viewer` gets of a field, rule or not: a field without a rule is
-/// read in full by whoever reaches its row.
+/// What `viewer` gets of a field, rule or not: a field without a rule is read by no one.
 fn access_to(viewer: &Viewer, type_name: &str, field: &str) -> Access {
-    rule_of(type_name, field).map_or(Access::Full, |rule| access_of(viewer, rule))
+    rule_of(type_name, field).map_or(Access::Hidden, |rule| access_of(viewer, rule))
 }
 
 /// The rule of a filter argument in one of its forms.
@@ -687,21 +687,567 @@ pub fn may_filter(
     }
 }
 
+/// Fields anyone who reaches the row reads in full, type by type: places,
+/// projects, money, policies and the service's own records. Each is named
+/// one by one, so that a new field is a choice: the policy test fails on a
+/// field of any type that has neither a rule above nor a place here.
+/// Connections and their edges (`nodes`, `edges`, `node`, `cursor`,
+/// `pageInfo`, `totalCount`) carry rows whose own fields have rules.
+pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
+    (
+        "Account",
+        &["username", "role", "region", "enterprise", "isActive"],
+    ),
+    (
+        "AssessmentIndicator",
+        &["kind", "weight", "target", "lowerIsBetter"],
+    ),
+    (
+        "AssessmentResult",
+        &[
+            "year",
+            "township",
+            "helperUnit",
+            "score",
+            "rank",
+            "breakdown",
+            "computedAt",
+        ],
+    ),
+    ("AttributeFigure", &["attribute", "households"]),
+    (
+        "AuditChainReport",
+        &["entries", "intact", "firstBrokenSequence"],
+    ),
+    (
+        "AuditEntry",
+        &[
+            "sequence",
+            "at",
+            "actor",
+            "role",
+            "action",
+            "entityType",
+            "entityId",
+            "before",
+            "after",
+            "requestId",
+            "hash",
+        ],
+    ),
+    ("CauseFigure", &["cause", "households"]),
+    (
+        "Change",
+        &[
+            "cursor",
+            "at",
+            "action",
+            "entityType",
+            "id",
+            "state",
+            "removed",
+        ],
+    ),
+    ("ChangePage", &["changes", "endCursor", "hasMore"]),
+    (
+        "ClientApp",
+        &[
+            "id",
+            "name",
+            "clientId",
+            "trustedDocumentsOnly",
+            "documents",
+            "version",
+            "createdAt",
+        ],
+    ),
+    ("CollectiveIncome", &["year", "amount"]),
+    (
+        "ComplaintProgress",
+        &[
+            "trackingNumber",
+            "subjectKind",
+            "status",
+            "submittedAt",
+            "assignedUnit",
+            "assignedOn",
+            "deadline",
+            "answer",
+            "rectification",
+            "answeredOn",
+            "conclusion",
+            "closedOn",
+        ],
+    ),
+    ("County", &["id", "code", "name", "townships"]),
+    (
+        "DataQualityCheck",
+        &["kind", "description", "count", "households"],
+    ),
+    (
+        "Enterprise",
+        &[
+            "id",
+            "name",
+            "creditCode",
+            "kind",
+            "industry",
+            "village",
+            "version",
+            "benefit",
+            "projects",
+        ],
+    ),
+    (
+        "EnterpriseBenefit",
+        &["year", "householdsLinked", "incomeBrought", "investment"],
+    ),
+    (
+        "EnterpriseRank",
+        &[
+            "rank",
+            "enterprise",
+            "householdsLinked",
+            "incomeBrought",
+            "investment",
+        ],
+    ),
+    (
+        "FieldCheck",
+        &[
+            "townshipId",
+            "year",
+            "kind",
+            "sampled",
+            "found",
+            "checkedOn",
+        ],
+    ),
+    (
+        "FundEntry",
+        &[
+            "id",
+            "kind",
+            "source",
+            "project",
+            "amount",
+            "entryDate",
+            "voucherNumber",
+            "payeeKind",
+            "payeeOrganisation",
+            "reverses",
+            "reversedBy",
+            "createdAt",
+        ],
+    ),
+    ("FundFigures", &["allocated", "disbursed", "utilisation"]),
+    (
+        "FundSource",
+        &[
+            "id",
+            "year",
+            "kind",
+            "name",
+            "documentNumber",
+            "amount",
+            "donorEnterprise",
+            "allocated",
+            "disbursed",
+            "unallocated",
+            "utilisation",
+            "version",
+        ],
+    ),
+    (
+        "FundUtilisation",
+        &[
+            "region",
+            "projectCount",
+            "allocated",
+            "disbursed",
+            "utilisation",
+            "children",
+        ],
+    ),
+    ("HelperUnit", &["id", "name", "kind", "villages"]),
+    (
+        "IncomeFigures",
+        &[
+            "households",
+            "perCapitaNet",
+            "perCapitaWage",
+            "perCapitaProduction",
+            "perCapitaProperty",
+            "perCapitaTransfer",
+        ],
+    ),
+    (
+        "IndicatorScore",
+        &["kind", "weight", "target", "value", "points"],
+    ),
+    ("Location", &["latitude", "longitude"]),
+    (
+        "LoginAlert",
+        &[
+            "sequence", "at", "account", "reason", "source", "failures", "sources", "since",
+        ],
+    ),
+    (
+        "Measure",
+        &[
+            "id",
+            "household",
+            "category",
+            "task",
+            "standard",
+            "responsible",
+            "deadline",
+            "funds",
+            "status",
+            "completedOn",
+            "overdue",
+            "version",
+        ],
+    ),
+    (
+        "MonitoringCase",
+        &[
+            "id",
+            "household",
+            "category",
+            "foundBy",
+            "risks",
+            "startedOn",
+            "eliminatedOn",
+            "eliminationNote",
+            "version",
+        ],
+    ),
+    ("MonitoringLine", &["provinceCode", "year", "annual"]),
+    ("Node", &["id"]),
+    (
+        "Objection",
+        &[
+            "id",
+            "proposal",
+            "content",
+            "receivedOn",
+            "open",
+            "upheld",
+            "resolution",
+            "resolvedAt",
+            "version",
+        ],
+    ),
+    (
+        "PageInfo",
+        &["hasPreviousPage", "hasNextPage", "startCursor", "endCursor"],
+    ),
+    (
+        "PairingFigures",
+        &["households", "paired", "coverage", "notVisitedIn90Days"],
+    ),
+    ("PaperNotice", &["postedBy", "postedAt", "evidence"]),
+    (
+        "Plan",
+        &[
+            "measures",
+            "total",
+            "done",
+            "overdue",
+            "cancelled",
+            "completionRate",
+        ],
+    ),
+    ("PlanCompletion", &["overall", "children"]),
+    (
+        "PlanFigures",
+        &["measures", "done", "cancelled", "overdue", "completionRate"],
+    ),
+    (
+        "PlanProgress",
+        &[
+            "region",
+            "measures",
+            "done",
+            "overdue",
+            "cancelled",
+            "completionRate",
+        ],
+    ),
+    (
+        "Policy",
+        &[
+            "id",
+            "title",
+            "body",
+            "category",
+            "issuingBody",
+            "effectiveOn",
+            "audienceRoles",
+            "audienceRegions",
+            "status",
+            "publishedAt",
+            "withdrawnAt",
+            "withdrawalReason",
+            "version",
+        ],
+    ),
+    ("PolicyReadReceipt", &["policy", "readAt"]),
+    ("PolicyReadership", &["overall", "byRegion"]),
+    ("PovertyLine", &["year", "annual"]),
+    (
+        "Project",
+        &[
+            "id",
+            "name",
+            "kind",
+            "status",
+            "year",
+            "implementer",
+            "implementerEnterprise",
+            "budget",
+            "funds",
+            "plannedStartDate",
+            "plannedEndDate",
+            "performanceTargets",
+            "benefitMechanism",
+            "paperNotice",
+            "noticeStartsOn",
+            "noticeEndsOn",
+            "approvedOn",
+            "actualStartDate",
+            "actualEndDate",
+            "progressPercent",
+            "acceptedOn",
+            "announcedOn",
+            "announcementDueOn",
+            "announcementOverdue",
+            "villages",
+            "beneficiaryCount",
+            "history",
+            "version",
+        ],
+    ),
+    (
+        "ProjectFunds",
+        &[
+            "allocated",
+            "disbursed",
+            "undisbursed",
+            "utilisation",
+            "bySource",
+        ],
+    ),
+    ("ProjectSourceFunds", &["allocated", "disbursed", "source"]),
+    (
+        "ProjectStageChange",
+        &["fromStatus", "toStatus", "effectiveOn", "note", "at"],
+    ),
+    ("ProjectStatusFigure", &["status", "projects"]),
+    (
+        "Proposal",
+        &[
+            "id",
+            "kind",
+            "stage",
+            "household",
+            "reason",
+            "evidence",
+            "exitYear",
+            "noticeStartsOn",
+            "noticeEndsOn",
+            "paperNotice",
+            "noticeBackdated",
+            "noticeOpen",
+            "objections",
+            "townshipOpinion",
+            "townshipCheckedAt",
+            "decisionNote",
+            "decidedAt",
+            "version",
+        ],
+    ),
+    (
+        "PublicNotice",
+        &[
+            "id",
+            "kind",
+            "stage",
+            "villageName",
+            "headName",
+            "reason",
+            "noticeStartsOn",
+            "noticeEndsOn",
+            "noticeOpen",
+            "announcedOn",
+        ],
+    ),
+    (
+        "Query",
+        &[
+            "node",
+            "county",
+            "townships",
+            "township",
+            "villages",
+            "village",
+            "households",
+            "household",
+            "povertyLines",
+            "enterprises",
+            "enterprise",
+            "projects",
+            "project",
+            "helperUnits",
+        ],
+    ),
+    ("ReadCounts", &["region", "addressed", "read", "rate"]),
+    ("Reveal", &["reader", "targetId", "field", "purpose", "at"]),
+    (
+        "Statistics",
+        &[
+            "region",
+            "year",
+            "suppressedSmallCells",
+            "byStatus",
+            "poorHouseholds",
+            "poorPeople",
+            "ruralPopulation",
+            "povertyIncidence",
+            "exitThreshold",
+            "meetsExitThreshold",
+            "exits",
+            "returns",
+            "byMainCause",
+            "byAttribute",
+            "income",
+            "plans",
+            "pairing",
+            "projectsByStatus",
+            "funds",
+            "children",
+        ],
+    ),
+    (
+        "StatusChange",
+        &[
+            "action",
+            "fromStatus",
+            "toStatus",
+            "fromMonitoring",
+            "toMonitoring",
+            "year",
+            "reason",
+            "decision",
+            "proposal",
+            "actor",
+            "at",
+        ],
+    ),
+    ("StatusFigure", &["status", "households", "people"]),
+    ("SubmitComplaintPayload", &["trackingNumber", "complaint"]),
+    (
+        "TokenPayload",
+        &[
+            "accessToken",
+            "tokenType",
+            "expiresIn",
+            "refreshToken",
+            "account",
+        ],
+    ),
+    ("Township", &["id", "code", "name", "county", "villages"]),
+    (
+        "UnitPairing",
+        &["id", "unit", "village", "startedOn", "endedOn"],
+    ),
+    (
+        "Village",
+        &[
+            "id",
+            "code",
+            "name",
+            "township",
+            "isPovertyVillage",
+            "exitYear",
+            "ruralPopulation",
+            "location",
+            "collectiveIncome",
+            "helperUnits",
+            "firstSecretary",
+            "residentTeam",
+            "households",
+            "enterprises",
+            "projects",
+        ],
+    ),
+    (
+        "Webhook",
+        &[
+            "id",
+            "url",
+            "eventTypes",
+            "active",
+            "owner",
+            "deliveredThrough",
+            "backlog",
+            "failures",
+            "lastError",
+            "nextAttemptAt",
+            "deliveries",
+            "version",
+            "createdAt",
+        ],
+    ),
+    (
+        "WebhookDelivery",
+        &[
+            "eventId",
+            "attempt",
+            "at",
+            "statusCode",
+            "error",
+            "delivered",
+            "durationMs",
+        ],
+    ),
+    ("WebhookRegistration", &["webhook", "secret"]),
+];
+
+/// The fields of a connection or an edge: they carry rows, never a value of their own.
+pub const CONNECTION_FIELDS: [&str; 6] =
+    ["pageInfo", "edges", "nodes", "totalCount", "node", "cursor"];
+
+/// Whether a type is a connection or an edge of one.
+pub fn is_connection(type_name: &str) -> bool {
+    type_name.ends_with("Connection") || type_name.ends_with("Edge")
+}
+
 /// The rules by type and field: looked up on every field a query resolves.
-static RULES: LazyLock<HashMap<&str, HashMap<&str, &Rule>>> = LazyLock::new(|| {
-    let mut rules: HashMap<&str, HashMap<&str, &Rule>> = HashMap::new();
+static RULES: LazyLock<HashMap<&str, HashMap<&str, Rule>>> = LazyLock::new(|| {
+    let mut rules: HashMap<&str, HashMap<&str, Rule>> = HashMap::new();
+    for (type_name, fields) in OPEN_FIELDS {
+        for field in *fields {
+            rules
+                .entry(type_name)
+                .or_default()
+                .insert(field, rule(type_name, field, ANYONE));
+        }
+    }
     for rule in POLICY {
         rules
             .entry(rule.type_name)
             .or_default()
-            .insert(rule.field, rule);
+            .insert(rule.field, *rule);
     }
     rules
 });
 
-/// The rule of a field, if it has one.
+/// The rule of a field, if it has one: its row in [`POLICY`], or anyone's
+/// for an open field. A field without a rule is read by no one.
 pub fn rule_of(type_name: &str, field: &str) -> Option<&'static Rule> {
-    RULES.get(type_name)?.get(field).copied()
+    RULES.get(type_name)?.get(field)
 }
 
 /// A record's snapshot, keyed by the GraphQL fields of `type_name`, as `viewer`
@@ -752,6 +1298,25 @@ pub fn markdown_table() -> String {
             format!("{}.{}", rule.type_name, rule.field)
         };
         table.push_str(&format!("| `{name}` | {} |\n", cells.join(" | ")));
+    }
+    table.push_str("\nFilters, searches and sorts, and what they compare: refused to a reader who does not read all of it in full.\n\n| argument | form | compares |\n|---|---|---|\n");
+    for rule in FILTERS {
+        let reads: Vec<String> = rule
+            .reads
+            .iter()
+            .map(|(type_name, field)| format!("`{type_name}.{field}`"))
+            .collect();
+        table.push_str(&format!(
+            "| `{}.{}` | {} | {} |\n",
+            rule.input,
+            rule.field,
+            rule.form,
+            reads.join(", ")
+        ));
+    }
+    table.push_str("\nOpen fields: every reader who reaches the row reads them in full.\n\n| type | fields |\n|---|---|\n");
+    for (type_name, fields) in OPEN_FIELDS {
+        table.push_str(&format!("| `{type_name}` | {} |\n", fields.join(", ")));
     }
     table
 }

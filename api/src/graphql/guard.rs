@@ -12,7 +12,7 @@ use async_graphql::{PathSegment, QueryPathSegment, ServerError, ServerResult, Va
 use super::context::{RequestData, coded_error};
 use crate::access::Viewer;
 use crate::error::code;
-use crate::permissions::{Access, access_of, rule_of};
+use crate::permissions::{Access, CONNECTION_FIELDS, access_of, is_connection, rule_of};
 
 /// Enforces [`crate::permissions::POLICY`] on every field a query resolves.
 pub struct PolicyGuard;
@@ -31,12 +31,28 @@ impl Extension for PolicyGuard {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        let Some(rule) = rule_of(info.parent_type, info.name) else {
-            return next.run(ctx, info).await;
-        };
         let viewer = ctx
             .data_opt::<RequestData>()
             .map_or(&Viewer::Public, |d| &d.viewer);
+        let Some(rule) = rule_of(info.parent_type, info.name) else {
+            // Introspection, the items of a list and the rows a connection carries
+            // answer to their own rules; any other field without a rule is read by no one.
+            let structural = info.name.starts_with("__")
+                || info.parent_type.starts_with("__")
+                || info.parent_type.starts_with('[')
+                || (is_connection(info.parent_type) && CONNECTION_FIELDS.contains(&info.name));
+            if structural {
+                return next.run(ctx, info).await;
+            }
+            return Err(field_error(
+                &info,
+                format!(
+                    "`{}.{}` has no rule in the field policy",
+                    info.parent_type, info.name
+                ),
+                code::FORBIDDEN,
+            ));
+        };
         let field = format!("{}.{}", rule.type_name, rule.field);
         match access_of(viewer, rule) {
             Access::Full => next.run(ctx, info).await,

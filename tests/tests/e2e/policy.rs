@@ -2,7 +2,9 @@
 
 use std::collections::HashSet;
 
-use api::permissions::{POLICY, SENSITIVE_TYPES, markdown_table, rule_of};
+use api::permissions::{
+    CONNECTION_FIELDS, OPEN_FIELDS, POLICY, SENSITIVE_TYPES, is_connection, markdown_table, rule_of,
+};
 use async_graphql::Request;
 
 const START: &str = "<!-- policy table: generated from api/src/permissions.rs, checked by tests/tests/e2e/policy.rs -->\n";
@@ -31,11 +33,11 @@ fn the_readme_carries_the_policy_as_it_is() {
 }
 
 #[tokio::test]
-async fn every_mutation_and_field_of_a_sensitive_type_has_a_rule_and_every_rule_a_field() {
+async fn every_field_of_every_type_has_a_rule_and_every_rule_a_field() {
     let schema = api::graphql::schema(None, &api::config::Limits::default(), None);
     let response = schema
         .execute(Request::new(
-            "{ __schema { types { name fields { name } } } }",
+            "{ __schema { types { name kind fields { name } } } }",
         ))
         .await
         .data
@@ -47,12 +49,36 @@ async fn every_mutation_and_field_of_a_sensitive_type_has_a_rule_and_every_rule_
         for f in t["fields"].as_array().into_iter().flatten() {
             let field = f["name"].as_str().unwrap_or_default();
             fields.insert((type_name.to_owned(), field.to_owned()));
-            if SENSITIVE_TYPES.contains(&type_name) || type_name == "Mutation" {
+            let structural = type_name.starts_with("__")
+                || (is_connection(type_name) && CONNECTION_FIELDS.contains(&field));
+            if (t["kind"] == "OBJECT" || t["kind"] == "INTERFACE") && !structural {
                 assert!(
                     rule_of(type_name, field).is_some(),
-                    "`{type_name}.{field}` has no policy rule"
+                    "`{type_name}.{field}` has no policy rule: add one to POLICY or OPEN_FIELDS"
                 );
             }
+            if SENSITIVE_TYPES.contains(&type_name) {
+                assert!(
+                    POLICY
+                        .iter()
+                        .any(|r| r.type_name == type_name && r.field == field),
+                    "`{type_name}.{field}` of a type that describes people needs its own row"
+                );
+            }
+        }
+    }
+    for (type_name, open) in OPEN_FIELDS {
+        for field in *open {
+            assert!(
+                fields.contains(&((*type_name).to_owned(), (*field).to_owned())),
+                "the open field `{type_name}.{field}` is no field of the schema"
+            );
+            assert!(
+                !POLICY
+                    .iter()
+                    .any(|r| r.type_name == *type_name && r.field == *field),
+                "`{type_name}.{field}` is both open and in POLICY"
+            );
         }
     }
     for rule in POLICY {
