@@ -18,6 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::access::Viewer;
+use crate::audit;
 use crate::auth::AuthConfig;
 use crate::budget::Budgets;
 use crate::config::{Background, Limits};
@@ -164,8 +165,9 @@ fn security_headers(router: Router) -> Router {
 }
 
 /// Serves on `listener` until `shutdown` resolves, then drains in-flight
-/// requests. Meanwhile keeps the village tally compact and delivers webhook
-/// events (every replica does both; they do not step on each other).
+/// requests. Meanwhile keeps the village tally compact, delivers webhook
+/// events (every replica does both; they do not step on each other) and logs
+/// the audit chain head.
 pub async fn serve(
     listener: TcpListener,
     db: DatabaseConnection,
@@ -180,6 +182,10 @@ pub async fn serve(
         tokio::spawn(tally::keep_compacting(
             db.clone(),
             background.compact_every(),
+        )),
+        tokio::spawn(audit::keep_logging_head(
+            db.clone(),
+            background.audit_head_every(),
         )),
         tokio::spawn(exchange::delivery::keep_delivering(db.clone(), background)),
     ]);

@@ -1,14 +1,20 @@
 //! The audit trail (审计日志): every change appends an entry in the same
-//! transaction as the change. Entries are never updated or deleted; each
-//! carries a SHA-256 over its content and the previous entry's hash, so that
-//! [`verify`] finds the first entry altered behind the service's back.
+//! transaction as the change. Entries are never updated or deleted (the
+//! database refuses both); each carries a SHA-256 over its content and the
+//! previous entry's hash, so that [`verify`] finds the first entry altered
+//! behind the service's back. The chain cannot show that its newest entries
+//! were cut off, so its [`head`] is published (the change feed, webhook
+//! events, the log), and whoever kept a head asks [`holds`] whether the trail
+//! still has it.
+
+use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use entity::audit_entry;
 use entity::enums::Role;
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -103,9 +109,7 @@ pub async fn record_all(
         db.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
             .await?;
     }
-    let mut prev_hash = audit_entry::Entity::find()
-        .order_by_desc(audit_entry::Column::Id)
-        .one(db)
+    let mut prev_hash = head(db)
         .await?
         .map_or_else(|| GENESIS.to_owned(), |last| last.hash);
     // Stored timestamps keep microseconds: hash what will be read back.
@@ -185,6 +189,71 @@ pub async fn verify(db: &impl ConnectionTrait) -> ApiResult<ChainReport> {
                 });
             }
             expected_prev = entry.hash;
+        }
+    }
+}
+
+/// The newest entry of the chain (链头): its hash covers every entry before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    pub sequence: i64,
+    pub hash: String,
+    pub at: DateTime<Utc>,
+}
+
+impl From<&audit_entry::Model> for ChainHead {
+    fn from(entry: &audit_entry::Model) -> Self {
+        Self {
+            sequence: entry.id,
+            hash: entry.hash.clone(),
+            at: entry.at,
+        }
+    }
+}
+
+/// The newest entry of the trail; none while it is empty.
+pub async fn head(db: &impl ConnectionTrait) -> ApiResult<Option<ChainHead>> {
+    let newest = audit_entry::Entity::find()
+        .select_only()
+        .columns([
+            audit_entry::Column::Id,
+            audit_entry::Column::Hash,
+            audit_entry::Column::At,
+        ])
+        .order_by_desc(audit_entry::Column::Id)
+        .into_tuple::<(i64, String, DateTime<Utc>)>()
+        .one(db)
+        .await?;
+    Ok(newest.map(|(sequence, hash, at)| ChainHead { sequence, hash, at }))
+}
+
+/// Whether the trail still holds the entry `sequence` as a head published it:
+/// with that hash, and content that matches it. False once the entry was
+/// deleted (as when the newest entries are cut off) or rewritten, even if the
+/// entries after it were rehashed so that [`verify`] finds the chain intact.
+pub async fn holds(db: &impl ConnectionTrait, sequence: i64, hash: &str) -> ApiResult<bool> {
+    Ok(audit_entry::Entity::find_by_id(sequence)
+        .one(db)
+        .await?
+        .is_some_and(|entry| entry.hash == hash && entry_hash(&entry) == hash))
+}
+
+/// Logs the chain head at once and then `every` so often: the log, kept apart
+/// from the database, shows how far the trail reached at each time.
+pub async fn keep_logging_head(db: DatabaseConnection, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match head(&db).await {
+            Ok(Some(head)) => tracing::info!(
+                audit.sequence = head.sequence,
+                audit.hash = %head.hash,
+                audit.at = %head.at,
+                "audit chain head"
+            ),
+            Ok(None) => tracing::info!("audit chain head: the trail is empty"),
+            Err(err) => tracing::warn!(error = ?err, "cannot read the audit chain head"),
         }
     }
 }

@@ -169,7 +169,7 @@ impl Default for Limits {
 }
 
 /// The work every replica does beside answering requests: delivering webhook
-/// events and folding the village tally.
+/// events, folding the village tally and logging the audit chain head.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Background {
     /// How often each replica looks for events to deliver, in milliseconds.
@@ -188,11 +188,20 @@ pub struct Background {
     /// How often each replica folds the village tally's pending changes, in milliseconds.
     #[arg(long, env = "FUPIN_TALLY_COMPACT_MS", default_value_t = 10_000)]
     pub tally_compact_ms: u64,
+    /// How often each replica logs the audit chain head (and once at start),
+    /// in milliseconds.
+    #[arg(long, env = "FUPIN_AUDIT_HEAD_LOG_MS", default_value_t = 600_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub audit_head_log_ms: u64,
 }
 
 impl Background {
     pub fn compact_every(&self) -> Duration {
         Duration::from_millis(self.tally_compact_ms)
+    }
+
+    pub fn audit_head_every(&self) -> Duration {
+        Duration::from_millis(self.audit_head_log_ms)
     }
 
     pub fn poll(&self) -> Duration {

@@ -124,7 +124,8 @@ const SUPERVISION: [Access; 8] = [H, F, F, H, H, H, F, H];
 const HELPER_ACCOUNT: [Access; 8] = [H, F, F, F, F, H, F, H];
 
 /// Who reads the change feed of the whole register: the provincial system,
-/// the county office and auditors.
+/// the county office and auditors; and so who checks the audit chain whose
+/// heads the feed publishes.
 const EXCHANGE: [Access; 8] = [H, F, H, H, H, H, F, F];
 
 /// Who moves whole registers in, and registers webhooks: the county office
@@ -411,7 +412,8 @@ pub const POLICY: &[Rule] = &[
     rule("Query", "users", OVERSIGHT),
     rule("Query", "auditEntries", OVERSIGHT),
     rule("Query", "loginAlerts", OVERSIGHT),
-    rule("Query", "verifyAuditChain", OVERSIGHT),
+    rule("Query", "verifyAuditChain", EXCHANGE),
+    rule("Query", "auditChainHead", EXCHANGE),
     rule("Query", "proposals", SIGNED_IN),
     rule("Query", "monitoringLines", SIGNED_IN),
     rule("Query", "publicNotices", ANYONE),

@@ -93,3 +93,27 @@ pub async fn forbid_edits(
     }
     Ok(())
 }
+
+/// Undoes [`forbid_edits`]: rows of `table` can be updated and deleted again.
+pub async fn allow_edits(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
+    if manager.get_database_backend() == DbBackend::Postgres {
+        exec(
+            manager,
+            &format!("DROP TRIGGER IF EXISTS {table}_append_only ON {table}"),
+        )
+        .await?;
+        return exec(
+            manager,
+            &format!("DROP FUNCTION IF EXISTS {table}_append_only()"),
+        )
+        .await;
+    }
+    for event in ["update", "delete"] {
+        exec(
+            manager,
+            &format!("DROP TRIGGER IF EXISTS {table}_no_{event}"),
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -19,6 +19,7 @@ mod m20261129_000012_create_webhook;
 mod m20261201_000013_login_source;
 mod m20261201_000014_create_client_app;
 mod m20261202_000015_documented_changes;
+mod m20261203_000016_audit_append_only;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_login_source::Migration),
             Box::new(m20261201_000014_create_client_app::Migration),
             Box::new(m20261202_000015_documented_changes::Migration),
+            Box::new(m20261203_000016_audit_append_only::Migration),
         ]
     }
 }

@@ -228,6 +228,7 @@ impl TestApp {
         let quiet = Background {
             webhook_poll_ms: 3_600_000,
             tally_compact_ms: 3_600_000,
+            audit_head_log_ms: 3_600_000,
             ..Background::default()
         };
         Self::spawn_full(backend, limits, auth, quiet).await
@@ -307,6 +308,26 @@ impl TestApp {
         )
         .await
         .expect("seed")
+    }
+
+    /// Drops the triggers that keep `table` append-only, as someone with the
+    /// database owner's rights could: to show what the service still detects.
+    pub async fn drop_append_only(&self, table: &str) {
+        let statements = match self.db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                vec![format!("DROP TRIGGER {table}_append_only ON {table}")]
+            }
+            _ => vec![
+                format!("DROP TRIGGER {table}_no_update"),
+                format!("DROP TRIGGER {table}_no_delete"),
+            ],
+        };
+        for statement in statements {
+            self.db
+                .execute_unprepared(&statement)
+                .await
+                .expect("drop a trigger");
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

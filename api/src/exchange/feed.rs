@@ -4,7 +4,9 @@
 //! numbered one transaction at a time (`audit::record` holds the chain lock
 //! until commit), so an entry never becomes visible behind one already read.
 //! Polling from the last cursor therefore never misses or repeats a change,
-//! however many writes commit meanwhile.
+//! however many writes commit meanwhile. Each page and each webhook event
+//! carries a head of the audit chain, so that a consumer that keeps the last
+//! one it saw can ask later whether the trail still holds it.
 
 use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use base64::Engine;
@@ -14,8 +16,10 @@ use entity::audit_entry;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::access::Viewer;
+use crate::audit::{self, ChainHead};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{db, viewer};
+use crate::graphql::oversight::AuditChainHead;
 use crate::graphql::relay::{NodeKind, global_id};
 use crate::permissions;
 
@@ -143,12 +147,13 @@ pub(crate) fn event_id(sequence: i64) -> String {
 }
 
 /// A change as a webhook event carries it: the fields of [`Change`], with the
-/// state shaped by `viewer`'s field policy.
+/// state shaped by `viewer`'s field policy, and the chain head its entry made.
 pub(crate) fn event(
     entry: &audit_entry::Model,
     kind: NodeKind,
     viewer: &Viewer,
 ) -> serde_json::Value {
+    let head = ChainHead::from(entry);
     serde_json::json!({
         "eventId": event_id(entry.id),
         "cursor": encode_cursor(entry.id),
@@ -158,6 +163,7 @@ pub(crate) fn event(
         "id": global_id(kind, entry.entity_id).to_string(),
         "state": state_of(entry, viewer),
         "removed": entry.after.is_none(),
+        "chainHead": { "sequence": head.sequence, "hash": head.hash, "at": head.at },
     })
 }
 
@@ -171,6 +177,12 @@ pub struct ChangePage {
     end_cursor: Option<String>,
     /// Whether more changes follow at once.
     has_more: bool,
+    /// The newest entry of the audit trail, read after the page's changes
+    /// (审计链头); null while the trail is empty. Keep the last one: a later
+    /// head with a lower `sequence` (or the same and another hash), or
+    /// `verifyAuditChain(head:)` answering `holdsHead: false`, means entries
+    /// were cut off or rewritten.
+    chain_head: Option<AuditChainHead>,
 }
 
 #[derive(Default)]
@@ -208,13 +220,16 @@ impl ExchangeQuery {
             None => FEED_TYPES.iter().map(|(name, _)| *name).collect(),
         };
         let limit = u64::try_from(first).unwrap_or(1);
+        let db = db(ctx)?;
         let mut rows = audit_entry::Entity::find()
             .filter(audit_entry::Column::Id.gt(after_sequence.unwrap_or(0)))
             .filter(audit_entry::Column::EntityType.is_in(types))
             .order_by_asc(audit_entry::Column::Id)
             .limit(limit + 1)
-            .all(db(ctx)?)
+            .all(db)
             .await?;
+        // Read after the rows, so that the head is never behind the page.
+        let chain_head = audit::head(db).await?.map(AuditChainHead);
         let has_more = rows.len() as u64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let end_cursor = rows.last().map(|r| encode_cursor(r.id)).or(after);
@@ -225,6 +240,7 @@ impl ExchangeQuery {
                 .collect(),
             end_cursor,
             has_more,
+            chain_head,
         })
     }
 }

@@ -193,6 +193,43 @@ pub struct AuditChainReport {
     intact: bool,
     /// The first entry that does not: where the trail was altered.
     first_broken_sequence: Option<i64>,
+    /// Whether the trail still holds the entry of the head given, with that
+    /// hash (保留链头): false once it was deleted or rewritten, as when the
+    /// newest entries are cut off, which `intact` alone cannot show. With
+    /// `intact`, it means today's trail extends the one that head ended.
+    /// Null when no head was given.
+    holds_head: Option<bool>,
+}
+
+pub struct AuditChainHead(pub audit::ChainHead);
+
+/// The newest entry of the audit trail (审计链头): its hash covers every entry
+/// before it. Keep the last head you saw; `verifyAuditChain(head:)` later
+/// says whether the trail still holds it.
+#[Object]
+impl AuditChainHead {
+    /// Position of the entry in the trail (序号).
+    async fn sequence(&self) -> i64 {
+        self.0.sequence
+    }
+    /// The entry's SHA-256, over its content and the previous entry's hash (哈希).
+    async fn hash(&self) -> &str {
+        &self.0.hash
+    }
+    /// When the entry was written (时间).
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+/// A chain head kept from `auditChainHead`, a page of `changes` or a webhook
+/// event, to check against the trail (保存的链头).
+#[derive(InputObject)]
+pub struct AuditChainHeadInput {
+    /// The head's `sequence`.
+    sequence: i64,
+    /// The head's `hash`.
+    hash: String,
 }
 
 /// Why an account was reported under attack (告警原因).
@@ -373,17 +410,36 @@ impl OversightQuery {
     }
 
     /// Walks the whole audit trail and reports the first entry altered behind
-    /// the service's back, if any (校验审计链): for the county office and auditors.
+    /// the service's back, if any, and whether a head kept earlier is still
+    /// in it (校验审计链): for the county office, auditors and the provincial
+    /// system.
     #[graphql(
         complexity = "crate::graphql::cost::priced(crate::graphql::cost::AUDIT_CHAIN, child_complexity)"
     )]
-    async fn verify_audit_chain(&self, ctx: &Context<'_>) -> ApiResult<AuditChainReport> {
-        let report = audit::verify(db(ctx)?).await?;
+    async fn verify_audit_chain(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A head kept from `auditChainHead`, the change feed or a webhook event.")]
+        head: Option<AuditChainHeadInput>,
+    ) -> ApiResult<AuditChainReport> {
+        let db = db(ctx)?;
+        let report = audit::verify(db).await?;
+        let holds_head = match head {
+            Some(head) => Some(audit::holds(db, head.sequence, &head.hash).await?),
+            None => None,
+        };
         Ok(AuditChainReport {
             entries: report.entries,
             intact: report.first_broken.is_none(),
             first_broken_sequence: report.first_broken,
+            holds_head,
         })
+    }
+
+    /// The newest entry of the audit trail (审计链头), null while it is empty:
+    /// for the county office, auditors and the provincial system.
+    async fn audit_chain_head(&self, ctx: &Context<'_>) -> ApiResult<Option<AuditChainHead>> {
+        Ok(audit::head(db(ctx)?).await?.map(AuditChainHead))
     }
 
     /// User accounts (用户): for the county office and auditors.

@@ -1,16 +1,35 @@
 //! The audit trail: every change appends an entry with who, what, before and
 //! after; entries are chained, so an entry altered in the database is found.
+//! The database refuses to update or delete an entry, and the chain's head is
+//! published (the change feed, webhook events, `auditChainHead`), so that a
+//! consumer that kept a head learns when the newest entries were cut off.
 
-use entity::audit_entry;
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::config::Background;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
 use entity::enums::Role;
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, ModelTrait, QueryOrder, Set};
+use entity::{audit_entry, household};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, ModelTrait,
+    QueryOrder, Set,
+};
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, global_id, on_both_backends};
+use tests::{Backend, TestApp, feed_sequence, global_id, on_both_backends};
+use tokio::sync::Mutex;
 
 on_both_backends!(
     every_change_of_an_account_is_in_the_trail,
     an_entry_altered_or_removed_behind_the_service_is_found,
     register_entries_are_found_by_record_and_shaped_by_the_field_policy,
+    the_database_refuses_to_update_or_delete_an_entry,
+    every_feed_page_carries_the_chain_head,
+    every_webhook_event_carries_the_chain_head_of_its_entry,
+    a_consumer_that_kept_the_head_learns_the_newest_entries_were_cut_off,
+    a_consumer_that_kept_the_head_learns_it_was_rewritten_and_rehashed,
 );
 
 const TRAIL: &str = r#"query($t: String, $a: String) {
@@ -123,7 +142,9 @@ async fn an_entry_altered_or_removed_behind_the_service_is_found(backend: Backen
         .all(&app.db)
         .await
         .expect("entries");
-    // Someone with database access rewrites history: "zhou" was never made an auditor.
+    // Someone with the database owner's rights lifts the protection and
+    // rewrites history: "zhou" was never made an auditor.
+    app.drop_append_only("audit_entry").await;
     let target = entries
         .iter()
         .find(|e| e.after.as_deref().is_some_and(|a| a.contains("zhou")))
@@ -255,7 +276,9 @@ async fn register_entries_are_found_by_record_and_shaped_by_the_field_policy(bac
     let both = entries(json!({ "entity": global_id("Member", 7), "entityType": "Member" })).await;
     assert_eq!(TestApp::error_codes(&both), ["BAD_USER_INPUT"]);
 
-    // A register entry edited in the database breaks the chain there.
+    // A register entry edited in the database (by its owner, who can lift
+    // the protection) breaks the chain there.
+    app.drop_append_only("audit_entry").await;
     let stored = audit_entry::Entity::find()
         .order_by_asc(audit_entry::Column::Id)
         .all(&app.db)
@@ -273,4 +296,235 @@ async fn register_entries_are_found_by_record_and_shaped_by_the_field_policy(bac
     let report = app.query_as(Some(&auditor), VERIFY, json!({})).await;
     assert_eq!(report["verifyAuditChain"]["intact"], false);
     assert_eq!(report["verifyAuditChain"]["firstBrokenSequence"], stored.id);
+}
+
+/// The newest entry of the trail, read from the database.
+async fn newest(app: &TestApp) -> audit_entry::Model {
+    audit_entry::Entity::find()
+        .order_by_desc(audit_entry::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("an entry")
+}
+
+async fn create_auditor(app: &TestApp, name: &str) {
+    mutate(
+        app,
+        &format!(r#"mutation {{ createUser(input: {{ username: "{name}", password: "a long enough password", role: AUDITOR }}) {{ username }} }}"#),
+    )
+    .await;
+}
+
+async fn the_database_refuses_to_update_or_delete_an_entry(backend: Backend) {
+    let app = TestApp::spawn(&backend).await;
+    for name in ["sun", "zhou"] {
+        create_auditor(&app, name).await;
+    }
+    let entry = newest(&app).await;
+    let id = entry.id;
+    let mut attempts = vec![
+        format!("UPDATE audit_entry SET actor = 'nobody' WHERE id = {id}"),
+        format!("DELETE FROM audit_entry WHERE id = {id}"),
+        "DELETE FROM audit_entry".to_owned(),
+    ];
+    if app.db.get_database_backend() == DbBackend::Postgres {
+        attempts.push("TRUNCATE audit_entry".to_owned());
+    }
+    for sql in attempts {
+        let refused = app.db.execute_unprepared(&sql).await;
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("append-only")),
+            "{sql}: {refused:?}"
+        );
+    }
+    assert_eq!(newest(&app).await, entry);
+    let report = app.query(VERIFY, json!({})).await;
+    assert_eq!(report["verifyAuditChain"]["intact"], true);
+}
+
+const PAGE: &str = "{ changes(first: 10) { changes { cursor } chainHead { sequence hash at } } }";
+const HEAD: &str = "{ auditChainHead { sequence hash at } }";
+
+async fn every_feed_page_carries_the_chain_head(backend: Backend) {
+    let app = TestApp::spawn(&backend).await;
+    let province = app.token_for(Role::ProvincialSystem).await;
+    let auditor = app.token_for(Role::Auditor).await;
+    let cadre = app.token_for(Role::HelperCadre).await;
+    create_auditor(&app, "sun").await;
+    // Accounts are not in the feed, but the head is the trail's, of every type.
+    let page = app.query_as(Some(&province), PAGE, json!({})).await["changes"].clone();
+    assert_eq!(page["changes"], json!([]));
+    let entry = newest(&app).await;
+    assert_eq!(page["chainHead"]["sequence"], entry.id);
+    assert_eq!(page["chainHead"]["hash"], entry.hash.as_str());
+    // The same head the county office, auditors and the province read.
+    for token in [&auditor, &province, &app.admin_token] {
+        let head = app.query_as(Some(token), HEAD, json!({})).await;
+        assert_eq!(head["auditChainHead"], page["chainHead"]);
+    }
+    let refused = app.graphql_as(Some(&cadre), HEAD, json!({})).await;
+    assert_eq!(TestApp::error_codes(&refused), ["FORBIDDEN"]);
+
+    // A change moves the head on, and the next page carries it.
+    create_auditor(&app, "zhou").await;
+    let later = app.query_as(Some(&province), PAGE, json!({})).await["changes"].clone();
+    let entry = newest(&app).await;
+    assert_eq!(later["chainHead"]["sequence"], entry.id);
+    assert_eq!(later["chainHead"]["hash"], entry.hash.as_str());
+    assert!(entry.id > page["chainHead"]["sequence"].as_i64().expect("a sequence"));
+}
+
+/// A webhook receiver that takes every event and keeps its body.
+async fn start_receiver() -> (Arc<Mutex<Vec<Value>>>, String) {
+    async fn take(
+        State(taken): State<Arc<Mutex<Vec<Value>>>>,
+        Json(event): Json<Value>,
+    ) -> StatusCode {
+        taken.lock().await.push(event);
+        StatusCode::NO_CONTENT
+    }
+    let taken = Arc::new(Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/events", listener.local_addr().expect("address"));
+    let app = axum::Router::new()
+        .route("/events", axum::routing::post(take))
+        .with_state(taken.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("receiver") });
+    (taken, url)
+}
+
+async fn every_webhook_event_carries_the_chain_head_of_its_entry(backend: Backend) {
+    let prompt = Background {
+        webhook_poll_ms: 50,
+        ..Background::default()
+    };
+    let app = TestApp::spawn_with_background(&backend, prompt).await;
+    app.seed(3, 7).await;
+    let (taken, url) = start_receiver().await;
+    let province = app.token_for(Role::ProvincialSystem).await;
+    app.query_as(
+        Some(&province),
+        "mutation($i: RegisterWebhookInput!) { registerWebhook(input: $i) { secret } }",
+        json!({ "i": { "url": url, "eventTypes": ["HouseholdIncome"] } }),
+    )
+    .await;
+    let homes = household::Entity::find()
+        .order_by_asc(household::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("households");
+    for home in &homes[..2] {
+        app.query(
+            "mutation($i: IncomeInput!) { setIncome(input: $i) { year } }",
+            json!({ "i": { "householdId": global_id("Household", home.id), "year": 2024,
+                "wage": "5000", "production": "1000", "property": "0", "transfer": "300",
+                "productionCost": "200" } }),
+        )
+        .await;
+    }
+    let mut waited = 0;
+    while taken.lock().await.len() < 2 {
+        assert!(waited < 200, "waited ten seconds for two events");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+
+    let events = taken.lock().await.clone();
+    for event in &events {
+        let sequence = feed_sequence(event["eventId"].as_str().expect("an event ID"));
+        let entry = audit_entry::Entity::find_by_id(sequence)
+            .one(&app.db)
+            .await
+            .expect("read")
+            .expect("the event's entry");
+        assert_eq!(event["chainHead"]["sequence"], entry.id, "{event}");
+        assert_eq!(event["chainHead"]["hash"], entry.hash.as_str(), "{event}");
+        assert_eq!(event["chainHead"]["at"], event["at"], "{event}");
+    }
+    // The last change was the last write: its event carries the current head.
+    let head = app.query_as(Some(&province), HEAD, json!({})).await;
+    let last = events.last().expect("an event");
+    assert_eq!(
+        last["chainHead"]["sequence"],
+        head["auditChainHead"]["sequence"]
+    );
+    assert_eq!(last["chainHead"]["hash"], head["auditChainHead"]["hash"]);
+}
+
+const CHECK: &str = "query($h: AuditChainHeadInput) {
+    verifyAuditChain(head: $h) { intact firstBrokenSequence holdsHead } }";
+
+/// What `verifyAuditChain` says of a head the province kept.
+async fn check(app: &TestApp, token: &str, head: &Value) -> Value {
+    let kept = json!({ "sequence": head["sequence"], "hash": head["hash"] });
+    app.query_as(Some(token), CHECK, json!({ "h": kept })).await["verifyAuditChain"].clone()
+}
+
+async fn a_consumer_that_kept_the_head_learns_the_newest_entries_were_cut_off(backend: Backend) {
+    let app = TestApp::spawn(&backend).await;
+    let province = app.token_for(Role::ProvincialSystem).await;
+    for name in ["sun", "zhou", "wu", "zheng"] {
+        create_auditor(&app, name).await;
+    }
+    let kept = app.query_as(Some(&province), PAGE, json!({})).await["changes"]["chainHead"].clone();
+    assert_eq!(
+        check(&app, &province, &kept).await,
+        json!({ "intact": true, "firstBrokenSequence": null, "holdsHead": true })
+    );
+    let unasked = app.query_as(Some(&province), CHECK, json!({})).await;
+    assert!(unasked["verifyAuditChain"]["holdsHead"].is_null());
+
+    // Someone with the database owner's rights lifts the protection and cuts
+    // off the two newest entries: what is left is a chain intact in itself.
+    app.drop_append_only("audit_entry").await;
+    let cut = kept["sequence"].as_i64().expect("a sequence") - 1;
+    app.db
+        .execute_unprepared(&format!("DELETE FROM audit_entry WHERE id >= {cut}"))
+        .await
+        .expect("cut off");
+    assert_eq!(
+        check(&app, &province, &kept).await,
+        json!({ "intact": true, "firstBrokenSequence": null, "holdsHead": false })
+    );
+
+    // The service writes on: the new head does not extend the one kept.
+    create_auditor(&app, "qian").await;
+    let now = app.query_as(Some(&province), PAGE, json!({})).await["changes"]["chainHead"].clone();
+    assert_ne!(now["hash"], kept["hash"]);
+    assert_eq!(check(&app, &province, &kept).await["holdsHead"], false);
+    assert_eq!(check(&app, &province, &now).await["holdsHead"], true);
+}
+
+async fn a_consumer_that_kept_the_head_learns_it_was_rewritten_and_rehashed(backend: Backend) {
+    let app = TestApp::spawn(&backend).await;
+    let province = app.token_for(Role::ProvincialSystem).await;
+    for name in ["sun", "zhou"] {
+        create_auditor(&app, name).await;
+    }
+    let kept = app.query_as(Some(&province), HEAD, json!({})).await["auditChainHead"].clone();
+
+    // The newest entry is rewritten and given the hash its new content has:
+    // the chain links as before, but not to the head the province kept.
+    app.drop_append_only("audit_entry").await;
+    let entry = newest(&app).await;
+    let mut forged = entry.clone();
+    forged.after = entry
+        .after
+        .as_ref()
+        .map(|a| a.replace("auditor", "county_admin"));
+    assert_ne!(forged.after, entry.after, "the forgery changes the entry");
+    forged.hash = api::audit::entry_hash(&forged);
+    let mut rewrite = entry.into_active_model();
+    rewrite.after = Set(forged.after.clone());
+    rewrite.hash = Set(forged.hash.clone());
+    rewrite.update(&app.db).await.expect("rewrite");
+    assert_eq!(
+        check(&app, &province, &kept).await,
+        json!({ "intact": true, "firstBrokenSequence": null, "holdsHead": false })
+    );
 }
