@@ -33,6 +33,7 @@ mod readme;
 mod register;
 mod schema;
 mod seed;
+mod small_cells;
 mod statistics;
 mod supervision;
 mod tokens;
