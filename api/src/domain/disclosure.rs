@@ -406,8 +406,8 @@ mod tests {
             table.sum(total, row[1..].to_vec());
             rows.push(row);
         }
-        for column in 0..4 {
-            table.sum(rows[0][column], vec![rows[1][column], rows[2][column]]);
+        for ((total, a), b) in rows[0].iter().zip(&rows[1]).zip(&rows[2]) {
+            table.sum(*total, vec![*a, *b]);
         }
         (table, rows)
     }
