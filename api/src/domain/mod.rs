@@ -11,6 +11,7 @@ pub mod assessment;
 pub mod calendar;
 pub mod card;
 pub mod direct_change;
+pub mod disclosure;
 pub mod enterprise;
 pub mod funds;
 pub mod household;

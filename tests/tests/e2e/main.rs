@@ -34,6 +34,7 @@ mod readme;
 mod register;
 mod schema;
 mod seed;
+mod small_cells;
 mod statistics;
 mod supervision;
 mod tokens;

@@ -1,18 +1,25 @@
 //! Statistics of a region for a year (统计监测): the county, a township or a
 //! village, with the same figures for each of its children. They are
 //! aggregates over the whole register, the same whoever asks; for the public,
-//! any count of fewer than five households (and what is derived from it) is
-//! suppressed, so that no one can be singled out.
+//! counts of one to four households, the cells that would give them away and
+//! what is derived from them are withheld (see `public` and
+//! `domain::disclosure`), so that no one can be singled out.
 
 pub mod figures;
+mod public;
+
+use std::collections::HashMap;
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::Datelike;
-use entity::enums::{HouseholdAttribute, HouseholdStatus, PovertyCause, ProjectStatus};
+use entity::enums::{
+    HouseholdAttribute, HouseholdStatus, PovertyCause, ProjectStatus, RegionLevel,
+};
 use entity::region;
 use sea_orm::{ColumnTrait, Iterable, QueryFilter, QueryOrder};
 
-use self::figures::{Figures, POOR, REGISTERED};
+use self::figures::{Figures, Gathered, POOR, REGISTERED};
+use self::public::{Figure, Region, Withheld};
 use super::context::{db, viewer};
 use super::money::Money;
 use super::node::Node;
@@ -23,8 +30,6 @@ use crate::domain::calendar;
 use crate::domain::region::{child_level, child_part_len};
 use crate::error::{ApiError, ApiResult};
 
-/// Cells of fewer households than this are suppressed for the public.
-pub const MIN_CELL: i64 = 5;
 /// Targeted poverty alleviation began in 2014.
 const FIRST_YEAR: i32 = 2014;
 /// Poverty incidence under which a village or county may exit: 3% in the
@@ -40,21 +45,31 @@ const WESTERN_PROVINCES: [&str; 12] = [
 pub struct Statistics {
     region: region::Model,
     year: i32,
-    /// Whether small cells are suppressed (a caller without a token).
-    suppress: bool,
+    /// The figures withheld from the caller: `None` for a signed-in caller,
+    /// who reads them all.
+    withheld: Option<Withheld>,
     figures: Figures,
     children: Vec<Statistics>,
 }
 
 impl Statistics {
-    /// A count as the caller may see it.
-    fn cell(&self, n: i64) -> Option<i64> {
-        (!self.suppress || n == 0 || n >= MIN_CELL).then_some(n)
+    /// Whether the caller may read a figure, and all derived from it.
+    fn shows(&self, figure: Figure) -> bool {
+        self.withheld.as_ref().is_none_or(|w| !w.contains(&figure))
     }
 
-    /// A figure derived from `households` households, as the caller may see it.
-    fn derived<T>(&self, households: i64, value: Option<T>) -> Option<T> {
-        self.cell(households).and(value)
+    /// A value as the caller may see it: null when any of the figures it is
+    /// derived from is withheld.
+    fn shown<T>(&self, from: &[Figure], value: Option<T>) -> Option<T> {
+        from.iter()
+            .all(|f| self.shows(*f))
+            .then_some(value)
+            .flatten()
+    }
+
+    /// A count as the caller may see it.
+    fn count(&self, figure: Figure, n: i64) -> Option<i64> {
+        self.shown(&[figure], Some(n))
     }
 
     fn poor_household_count(&self) -> i64 {
@@ -76,8 +91,8 @@ impl Statistics {
 
     fn per_capita(&self, fen: i64) -> Option<Money> {
         let income = self.figures.income;
-        self.derived(
-            income.households,
+        self.shown(
+            &[Figure::IncomeHouseholds],
             (income.people > 0).then(|| Money(fen / income.people)),
         )
     }
@@ -188,9 +203,11 @@ impl Statistics {
     async fn year(&self) -> i32 {
         self.year
     }
-    /// Whether counts of fewer than five households are suppressed in this answer (小数抑制).
+    /// Whether small cells are withheld in this answer, as for every caller
+    /// without a token: counts of one to four households, the figures from
+    /// which they could be worked out, and what is derived from them (小数抑制).
     async fn suppressed_small_cells(&self) -> bool {
-        self.suppress
+        self.withheld.is_some()
     }
     /// Households and people by status, as the register stands now (按状态户数人数).
     async fn by_status(&self) -> Vec<StatusFigure> {
@@ -200,22 +217,19 @@ impl Statistics {
                 let people = self.figures.people.get(&status).copied().unwrap_or(0);
                 StatusFigure {
                     status,
-                    households: self.cell(households),
-                    people: self.derived(households, Some(people)),
+                    households: self.count(Figure::Households(status), households),
+                    people: self.count(Figure::People(status), people),
                 }
             })
             .collect()
     }
     /// Poor households: enrolled and not lifted out, or returned (贫困户数).
     async fn poor_households(&self) -> Option<i64> {
-        self.cell(self.poor_household_count())
+        self.count(Figure::PoorHouseholds, self.poor_household_count())
     }
     /// People in poor households (贫困人口).
     async fn poor_people(&self) -> Option<i64> {
-        self.derived(
-            self.poor_household_count(),
-            Some(self.figures.people_in(&POOR)),
-        )
+        self.count(Figure::PoorPeople, self.figures.people_in(&POOR))
     }
     /// Rural registered population of the villages (农业户籍人口).
     async fn rural_population(&self) -> i64 {
@@ -223,30 +237,36 @@ impl Statistics {
     }
     /// Poor people over the rural registered population (贫困发生率); null when unknown or suppressed.
     async fn poverty_incidence(&self) -> Option<f64> {
-        self.derived(self.poor_household_count(), self.incidence())
+        self.shown(&[Figure::PoorPeople], self.incidence())
     }
     /// The incidence under which the region may exit: 3% in the west, 2% elsewhere (退出标准).
     async fn exit_threshold(&self) -> f64 {
         self.threshold()
     }
-    /// Whether the incidence is under the exit threshold (是否达到退出标准); null when unknown.
+    /// Whether the incidence is under the exit threshold (是否达到退出标准); null when unknown or suppressed.
     async fn meets_exit_threshold(&self) -> Option<bool> {
-        self.incidence().map(|rate| rate < self.threshold())
+        self.shown(
+            &[Figure::PoorPeople],
+            self.incidence().map(|rate| rate < self.threshold()),
+        )
     }
     /// Households whose exit year is this year (当年脱贫户数).
     async fn exits(&self) -> Option<i64> {
-        self.cell(self.figures.exits)
+        self.count(Figure::Exits, self.figures.exits)
     }
     /// Households that returned to poverty during the year (当年返贫户数).
     async fn returns(&self) -> Option<i64> {
-        self.cell(self.figures.returns)
+        self.count(Figure::Returns, self.figures.returns)
     }
     /// Registered households by main cause of poverty (按主要致贫原因).
     async fn by_main_cause(&self) -> Vec<CauseFigure> {
         PovertyCause::iter()
             .map(|cause| CauseFigure {
                 cause,
-                households: self.cell(self.figures.by_cause.get(&cause).copied().unwrap_or(0)),
+                households: self.count(
+                    Figure::Cause(cause),
+                    self.figures.by_cause.get(&cause).copied().unwrap_or(0),
+                ),
             })
             .collect()
     }
@@ -255,7 +275,8 @@ impl Statistics {
         HouseholdAttribute::iter()
             .map(|attribute| AttributeFigure {
                 attribute,
-                households: self.cell(
+                households: self.count(
+                    Figure::Attribute(attribute),
                     self.figures
                         .by_attribute
                         .get(&attribute)
@@ -269,7 +290,7 @@ impl Statistics {
     async fn income(&self) -> IncomeFigures {
         let income = self.figures.income;
         IncomeFigures {
-            households: self.cell(income.households),
+            households: self.count(Figure::IncomeHouseholds, income.households),
             per_capita_net: self.per_capita(income.net),
             per_capita_wage: self.per_capita(income.wage),
             per_capita_production: self.per_capita(income.production),
@@ -280,15 +301,18 @@ impl Statistics {
     /// Measures of household plans due in the year (帮扶计划完成情况).
     async fn plans(&self) -> PlanFigures {
         let m = self.figures.measures;
-        let registered = self.figures.households_in(&REGISTERED);
         let planned = m.total - m.cancelled;
         PlanFigures {
-            measures: self.derived(registered, Some(m.total)),
-            done: self.derived(registered, Some(m.done)),
-            cancelled: self.derived(registered, Some(m.cancelled)),
-            overdue: self.derived(registered, Some(m.overdue)),
-            completion_rate: self.derived(
-                registered,
+            measures: self.count(Figure::Measures, m.total),
+            done: self.count(Figure::MeasuresDone, m.done),
+            cancelled: self.count(Figure::MeasuresCancelled, m.cancelled),
+            overdue: self.count(Figure::MeasuresOverdue, m.overdue),
+            completion_rate: self.shown(
+                &[
+                    Figure::Measures,
+                    Figure::MeasuresDone,
+                    Figure::MeasuresCancelled,
+                ],
                 (planned > 0).then(|| m.done as f64 / planned as f64),
             ),
         }
@@ -297,13 +321,13 @@ impl Statistics {
     async fn pairing(&self) -> PairingFigures {
         let registered = self.figures.households_in(&REGISTERED);
         PairingFigures {
-            households: self.cell(registered),
-            paired: self.cell(self.figures.paired),
-            coverage: self.derived(
-                registered,
+            households: self.count(Figure::Registered, registered),
+            paired: self.count(Figure::Paired, self.figures.paired),
+            coverage: self.shown(
+                &[Figure::Registered, Figure::Paired],
                 (registered > 0).then(|| self.figures.paired as f64 / registered as f64),
             ),
-            not_visited_in_90_days: self.cell(self.figures.not_visited),
+            not_visited_in_90_days: self.count(Figure::NotVisited, self.figures.not_visited),
         }
     }
     /// Projects of the year covering a village of the region, by stage (项目状态).
@@ -338,7 +362,9 @@ pub struct StatisticsQuery;
 impl StatisticsQuery {
     /// Statistics of the county, a township or a village for a year, with the
     /// same figures for each region under it (统计监测). Anyone may read them;
-    /// without a token, counts of fewer than five households are null.
+    /// without a token, small cells are null: counts of one to four
+    /// households, the figures from which they could be worked out, and what
+    /// is derived from them.
     #[graphql(
         complexity = "crate::graphql::cost::priced(crate::graphql::cost::STATISTICS, child_complexity)"
     )]
@@ -358,38 +384,115 @@ impl StatisticsQuery {
         let kinds = [NodeKind::County, NodeKind::Township, NodeKind::Village];
         let region = find_region(ctx, &region_id, "regionId", &kinds).await?;
         let viewer = viewer(ctx)?;
-        let suppress = viewer.role().is_none();
         let prefix = access::code_prefix(&region).to_owned();
         let db = db(ctx)?;
-        let mut gathered = figures::gather(db, &prefix, child_part_len(region.level), year).await?;
         let mut children = Vec::new();
         if let Some(level) = child_level(region.level) {
-            let regions = access::select::<region::Entity>(viewer)
+            children = access::select::<region::Entity>(viewer)
                 .filter(region::Column::Level.eq(level))
                 .filter(access::code_under(&prefix))
                 .order_by_asc(region::Column::Code)
                 .all(db)
                 .await?;
-            for child in regions {
-                let figures = gathered
+        }
+        if viewer.role().is_none() {
+            let county =
+                figures::gather(db, &region.code[..COUNTY_CODE_LEN], VILLAGE_CODE_LEN, year)
+                    .await?;
+            return Ok(public_statistics(&county, region, children, year));
+        }
+        let mut gathered = figures::gather(db, &prefix, child_part_len(region.level), year).await?;
+        let children = children
+            .into_iter()
+            .map(|child| Statistics {
+                figures: gathered
                     .children
                     .remove(access::code_prefix(&child))
-                    .unwrap_or_default();
-                children.push(Statistics {
-                    region: child,
-                    year,
-                    suppress,
-                    figures,
-                    children: Vec::new(),
-                });
-            }
-        }
+                    .unwrap_or_default(),
+                region: child,
+                year,
+                withheld: None,
+                children: Vec::new(),
+            })
+            .collect();
         Ok(Statistics {
             region,
             year,
-            suppress,
+            withheld: None,
             figures: gathered.total,
             children,
         })
+    }
+}
+
+/// Digits of a county's code, and of a village's.
+const COUNTY_CODE_LEN: usize = 6;
+const VILLAGE_CODE_LEN: usize = 12;
+/// Digits of a township's code: what tells a county's children apart.
+const TOWNSHIP_CODE_LEN: usize = 9;
+
+/// The statistics of `region` and its `children` as the public reads them,
+/// from the figures of every village of the county (`county`, gathered
+/// village by village): what is withheld is decided over the whole county at
+/// once, so that a figure is withheld alike whichever region is asked for.
+fn public_statistics(
+    county: &Gathered,
+    region: region::Model,
+    children: Vec<region::Model>,
+    year: i32,
+) -> Statistics {
+    let villages: Vec<&str> = county.children.keys().map(String::as_str).collect();
+    let mut townships: Vec<&str> = villages.iter().map(|v| &v[..TOWNSHIP_CODE_LEN]).collect();
+    townships.sort_unstable();
+    townships.dedup();
+    let township_figures: Vec<Figures> = townships
+        .iter()
+        .map(|t| county.combine(villages.iter().copied().filter(|v| v.starts_with(t))))
+        .collect();
+    // The county first, its townships, then its villages.
+    let county_code = region.code[..COUNTY_CODE_LEN].to_owned();
+    let mut codes: Vec<&str> = vec![&county_code];
+    let mut regions = vec![Region {
+        figures: &county.total,
+        parent: None,
+    }];
+    for (code, figures) in townships.iter().zip(&township_figures) {
+        codes.push(code);
+        regions.push(Region {
+            figures,
+            parent: Some(0),
+        });
+    }
+    for village in &villages {
+        let township = townships
+            .binary_search(&&village[..TOWNSHIP_CODE_LEN])
+            .ok()
+            .map(|t| t + 1);
+        codes.push(village);
+        regions.push(Region {
+            figures: &county.children[*village],
+            parent: township,
+        });
+    }
+    let mut withheld: HashMap<&str, Withheld> =
+        codes.into_iter().zip(public::withheld(&regions)).collect();
+    let mut of = |region: region::Model| {
+        let prefix = access::code_prefix(&region);
+        let figures = match region.level {
+            RegionLevel::County => county.total.clone(),
+            _ => county.combine(villages.iter().copied().filter(|v| v.starts_with(prefix))),
+        };
+        Statistics {
+            withheld: Some(withheld.remove(prefix).unwrap_or_default()),
+            region,
+            year,
+            figures,
+            children: Vec::new(),
+        }
+    };
+    let children = children.into_iter().map(&mut of).collect();
+    Statistics {
+        children,
+        ..of(region)
     }
 }
