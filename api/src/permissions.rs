@@ -719,7 +719,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
     ("AttributeFigure", &["attribute", "households"]),
     (
         "AuditChainReport",
-        &["entries", "intact", "firstBrokenSequence"],
+        &["entries", "intact", "firstBrokenSequence", "holdsHead"],
     ),
     (
         "AuditEntry",
@@ -750,7 +750,10 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "removed",
         ],
     ),
-    ("ChangePage", &["changes", "endCursor", "hasMore"]),
+    (
+        "ChangePage",
+        &["changes", "endCursor", "hasMore", "chainHead"],
+    ),
     (
         "ClientApp",
         &[
@@ -1215,6 +1218,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
         ],
     ),
     ("WebhookRegistration", &["webhook", "secret"]),
+    ("AuditChainHead", &["sequence", "hash", "at"]),
 ];
 
 /// The fields of a connection or an edge: they carry rows, never a value of their own.
