@@ -1,7 +1,8 @@
 //! Who may read which field, and who may call which mutation: the one
 //! statement of the field-level policy. Rows are scoped in `access`; this file
 //! says, for the rows a reader reaches, which fields it sees in full, masked, or
-//! not at all. `graphql::guard::PolicyGuard` enforces it on every field resolution, whatever
+//! not at all (free text masked by the personal numbers in it, [`Mask::NumbersInText`]).
+//! `graphql::guard::PolicyGuard` enforces it on every field resolution, whatever
 //! path a query takes to the field (aliases, fragments, `node`, nested lists).
 
 use std::collections::HashMap;
