@@ -1,7 +1,8 @@
 //! Who may read which field, and who may call which mutation: the one
 //! statement of the field-level policy. Rows are scoped in `access`; this file
 //! says, for the rows a reader reaches, which fields it sees in full, masked, or
-//! not at all. `graphql::guard::PolicyGuard` enforces it on every field resolution, whatever
+//! not at all (free text masked by the personal numbers in it, [`Mask::NumbersInText`]).
+//! `graphql::guard::PolicyGuard` enforces it on every field resolution, whatever
 //! path a query takes to the field (aliases, fragments, `node`, nested lists).
 
 use std::collections::HashMap;
@@ -10,6 +11,7 @@ use std::sync::LazyLock;
 use entity::enums::Role;
 
 use crate::access::Viewer;
+use crate::domain::text::{self, NumberKind};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::shape;
 
@@ -151,6 +153,11 @@ pub enum Mask {
     Phone,
     /// `张*`: the surname kept.
     Name,
+    /// `***************6789`: a bank card or other long number, the last four kept.
+    CardNumber,
+    /// Free text with each personal number in it ([`text::personal_numbers`])
+    /// masked in place as its own kind is: `电话 138****5678`.
+    NumbersInText,
 }
 
 impl Mask {
@@ -158,12 +165,14 @@ impl Mask {
     /// least the mask's minimum stays hidden: the end shown shrinks to leave
     /// it, and the start is shown only when the whole mask fits.
     pub fn apply(self, text: &str) -> String {
-        let chars: Vec<char> = text.chars().collect();
         let (keep_start, keep_end, min_hidden) = match self {
             Mask::IdNumber => (6, 4, 8),
             Mask::Phone => (3, 4, 4),
             Mask::Name => (1, 0, 1),
+            Mask::CardNumber => (0, 4, 8),
+            Mask::NumbersInText => return mask_numbers_in(text),
         };
+        let chars: Vec<char> = text.chars().collect();
         let len = chars.len();
         let hidden = min_hidden.min(len);
         let end = keep_end.min(len - hidden);
@@ -177,6 +186,37 @@ impl Mask {
             .enumerate()
             .map(|(i, c)| if i < start || i >= len - end { *c } else { '*' })
             .collect()
+    }
+}
+
+fn mask_numbers_in(free_text: &str) -> String {
+    let mut chars: Vec<char> = free_text.chars().collect();
+    for number in text::personal_numbers(free_text) {
+        let mask = match number.kind {
+            NumberKind::IdNumber => Mask::IdNumber,
+            NumberKind::Phone => Mask::Phone,
+            NumberKind::BankCard | NumberKind::LongNumber => Mask::CardNumber,
+        };
+        let digits: String = number.positions.iter().map(|&i| chars[i]).collect();
+        for (&i, shown) in number.positions.iter().zip(mask.apply(&digits).chars()) {
+            chars[i] = shown;
+        }
+    }
+    chars.into_iter().collect()
+}
+
+/// `value` as `mask` shows it: a text, each text of a list, or null; none
+/// when the value is of a kind the mask cannot show.
+fn mask_json(mask: Mask, value: serde_json::Value) -> Option<serde_json::Value> {
+    match value {
+        serde_json::Value::String(text) => Some(serde_json::Value::String(mask.apply(&text))),
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .map(|item| mask_json(mask, item))
+            .collect::<Option<_>>()
+            .map(serde_json::Value::Array),
+        serde_json::Value::Null => Some(serde_json::Value::Null),
+        _ => None,
     }
 }
 
@@ -212,6 +252,31 @@ const fn masked(
     }
 }
 
+/// Free text (notes, reasons, descriptions, notices): readers get it as
+/// `base` says, but with every personal number in it masked unless they read
+/// ID numbers in full. Numbers are refused when free text is written
+/// (`domain::text::free_text`); the mask covers what was stored before, or
+/// came in by import.
+const fn text(type_name: &'static str, field: &'static str, base: [Access; 8]) -> Rule {
+    masked(type_name, field, numbers_masked(base), Mask::NumbersInText)
+}
+
+const fn numbers_masked(base: [Access; 8]) -> [Access; 8] {
+    let mut access = base;
+    let mut reader = 0;
+    while reader < access.len() {
+        if matches!(access[reader], Access::Full) && !matches!(IDENTITY[reader], Access::Full) {
+            access[reader] = Access::Masked;
+        }
+        reader += 1;
+    }
+    access
+}
+
+/// The reason a change to a person's record gives, kept in its audit entry:
+/// it says why, not who the person is, so it is shown as free text.
+const CHANGE_REASON: Rule = text("Change", "reason", ROW);
+
 /// The types that describe people; every one of their fields has a rule.
 pub const SENSITIVE_TYPES: [&str; 12] = [
     "Household",
@@ -233,7 +298,7 @@ pub const POLICY: &[Rule] = &[
     rule("Household", "id", ROW),
     rule("Household", "number", ROW),
     rule("Household", "village", ROW),
-    rule("Household", "address", ADDRESS),
+    text("Household", "address", ADDRESS),
     masked("Household", "phone", CONTACT, Mask::Phone),
     rule("Household", "attribute", ROW),
     rule("Household", "identificationStandard", ROW),
@@ -340,7 +405,7 @@ pub const POLICY: &[Rule] = &[
     rule("Visit", "visitor", ROW),
     rule("Visit", "visitedOn", ROW),
     rule("Visit", "help", ROW),
-    rule("Visit", "notes", HARDSHIP),
+    text("Visit", "notes", HARDSHIP),
     rule("Visit", "latitude", ADDRESS),
     rule("Visit", "longitude", ADDRESS),
     rule("Visit", "photos", HARDSHIP),
@@ -357,7 +422,7 @@ pub const POLICY: &[Rule] = &[
     rule("BenefitLink", "startedOn", ROW),
     rule("BenefitLink", "endedOn", ROW),
     rule("BenefitLink", "annualIncome", ROW),
-    rule("BenefitLink", "note", HARDSHIP),
+    text("BenefitLink", "note", HARDSHIP),
     rule("BenefitLink", "active", ROW),
     rule("BenefitLink", "version", ROW),
     rule("Mutation", "createEnterprise", TOWNSHIP_AND_COUNTY),
@@ -432,7 +497,7 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "recordFieldCheck", ADMIN),
     rule("Mutation", "runAssessment", ADMIN),
     masked("FundEntry", "payeePerson", PAYEE_PERSON, Mask::Name),
-    rule("FundEntry", "note", SIGNED_IN),
+    text("FundEntry", "note", SIGNED_IN),
     rule("FundEntry", "recordedBy", SIGNED_IN),
     rule("Mutation", "createFundSource", ADMIN),
     rule("Mutation", "updateFundSource", ADMIN),
@@ -475,22 +540,49 @@ pub const POLICY: &[Rule] = &[
     rule("Complaint", "subjectKind", ROW),
     rule("Complaint", "subject", ROW),
     rule("Complaint", "village", ROW),
-    rule("Complaint", "content", ROW),
+    text("Complaint", "content", ROW),
     rule("Complaint", "complainantName", OVERSIGHT),
     rule("Complaint", "complainantPhone", OVERSIGHT),
     rule("Complaint", "status", ROW),
     rule("Complaint", "submittedAt", ROW),
     rule("Complaint", "assignedUnit", ROW),
-    rule("Complaint", "assignmentNote", ROW),
+    text("Complaint", "assignmentNote", ROW),
     rule("Complaint", "assignedOn", ROW),
     rule("Complaint", "deadline", ROW),
     rule("Complaint", "overdue", ROW),
-    rule("Complaint", "answer", ROW),
-    rule("Complaint", "rectification", ROW),
+    text("Complaint", "answer", ROW),
+    text("Complaint", "rectification", ROW),
     rule("Complaint", "answeredOn", ROW),
     rule("Complaint", "conclusion", ROW),
     rule("Complaint", "closedOn", ROW),
     rule("Complaint", "version", ROW),
+    text("ComplaintProgress", "answer", ANYONE),
+    text("ComplaintProgress", "rectification", ANYONE),
+    // Free text of other types, read by whoever reaches the record.
+    text("Proposal", "reason", ANYONE),
+    text("Proposal", "evidence", ANYONE),
+    text("Proposal", "townshipOpinion", ANYONE),
+    text("Proposal", "decisionNote", ANYONE),
+    text("PublicNotice", "reason", ANYONE),
+    text("PaperNotice", "postedBy", ANYONE),
+    text("PaperNotice", "postedAt", ANYONE),
+    text("PaperNotice", "evidence", ANYONE),
+    text("Objection", "content", ANYONE),
+    text("Objection", "resolution", ANYONE),
+    text("StatusChange", "reason", ANYONE),
+    text("MonitoringCase", "eliminationNote", ANYONE),
+    text("Measure", "task", ANYONE),
+    text("Measure", "standard", ANYONE),
+    text("Measure", "responsible", ANYONE),
+    text("Project", "name", ANYONE),
+    text("Project", "performanceTargets", ANYONE),
+    text("Project", "benefitMechanism", ANYONE),
+    text("ProjectStageChange", "note", ANYONE),
+    text("FundSource", "name", ANYONE),
+    text("Policy", "title", ANYONE),
+    text("Policy", "body", ANYONE),
+    text("Policy", "withdrawalReason", ANYONE),
+    text("Reveal", "purpose", ANYONE),
     rule("Query", "changes", EXCHANGE),
     rule("Query", "webhooks", REGISTER_WRITERS),
     rule("Mutation", "registerWebhook", REGISTER_WRITERS),
@@ -777,8 +869,6 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "assignedUnit",
             "assignedOn",
             "deadline",
-            "answer",
-            "rectification",
             "answeredOn",
             "conclusion",
             "closedOn",
@@ -852,7 +942,6 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "id",
             "year",
             "kind",
-            "name",
             "documentNumber",
             "amount",
             "donorEnterprise",
@@ -903,9 +992,6 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "id",
             "household",
             "category",
-            "task",
-            "standard",
-            "responsible",
             "deadline",
             "funds",
             "status",
@@ -924,7 +1010,6 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "risks",
             "startedOn",
             "eliminatedOn",
-            "eliminationNote",
             "version",
         ],
     ),
@@ -935,11 +1020,9 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
         &[
             "id",
             "proposal",
-            "content",
             "receivedOn",
             "open",
             "upheld",
-            "resolution",
             "resolvedAt",
             "version",
         ],
@@ -952,7 +1035,6 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
         "PairingFigures",
         &["households", "paired", "coverage", "notVisitedIn90Days"],
     ),
-    ("PaperNotice", &["postedBy", "postedAt", "evidence"]),
     (
         "Plan",
         &[
@@ -984,8 +1066,6 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
         "Policy",
         &[
             "id",
-            "title",
-            "body",
             "category",
             "issuingBody",
             "effectiveOn",
@@ -994,7 +1074,6 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "status",
             "publishedAt",
             "withdrawnAt",
-            "withdrawalReason",
             "version",
         ],
     ),
@@ -1005,7 +1084,6 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
         "Project",
         &[
             "id",
-            "name",
             "kind",
             "status",
             "year",
@@ -1015,8 +1093,6 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "funds",
             "plannedStartDate",
             "plannedEndDate",
-            "performanceTargets",
-            "benefitMechanism",
             "paperNotice",
             "noticeStartsOn",
             "noticeEndsOn",
@@ -1047,7 +1123,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
     ("ProjectSourceFunds", &["allocated", "disbursed", "source"]),
     (
         "ProjectStageChange",
-        &["fromStatus", "toStatus", "effectiveOn", "note", "at"],
+        &["fromStatus", "toStatus", "effectiveOn", "at"],
     ),
     ("ProjectStatusFigure", &["status", "projects"]),
     (
@@ -1057,8 +1133,6 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "kind",
             "stage",
             "household",
-            "reason",
-            "evidence",
             "exitYear",
             "noticeStartsOn",
             "noticeEndsOn",
@@ -1066,9 +1140,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "noticeBackdated",
             "noticeOpen",
             "objections",
-            "townshipOpinion",
             "townshipCheckedAt",
-            "decisionNote",
             "decidedAt",
             "version",
         ],
@@ -1081,7 +1153,6 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "stage",
             "villageName",
             "headName",
-            "reason",
             "noticeStartsOn",
             "noticeEndsOn",
             "noticeOpen",
@@ -1108,7 +1179,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
         ],
     ),
     ("ReadCounts", &["region", "addressed", "read", "rate"]),
-    ("Reveal", &["reader", "targetId", "field", "purpose", "at"]),
+    ("Reveal", &["reader", "targetId", "field", "at"]),
     (
         "Statistics",
         &[
@@ -1143,7 +1214,6 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "fromMonitoring",
             "toMonitoring",
             "year",
-            "reason",
             "decision",
             "proposal",
             "actor",
@@ -1268,16 +1338,14 @@ pub fn redact(viewer: &Viewer, type_name: &str, snapshot: serde_json::Value) -> 
     };
     let sensitive = SENSITIVE_TYPES.contains(&type_name);
     let visible = fields.into_iter().filter_map(|(key, value)| {
-        let Some(rule) = rule_of(type_name, &key) else {
-            // `reason` says why the change was made, not who the person is.
-            return (!sensitive || key == "reason").then_some((key, value));
+        let rule = match rule_of(type_name, &key) {
+            Some(rule) => rule,
+            None if sensitive && key == "reason" => &CHANGE_REASON,
+            None => return (!sensitive).then_some((key, value)),
         };
-        match (access_of(viewer, rule), rule.mask, value) {
-            (Access::Full, _, value) => Some((key, value)),
-            (Access::Masked, Some(mask), serde_json::Value::String(text)) => {
-                Some((key, serde_json::Value::String(mask.apply(&text))))
-            }
-            (Access::Masked, _, serde_json::Value::Null) => Some((key, serde_json::Value::Null)),
+        match (access_of(viewer, rule), rule.mask) {
+            (Access::Full, _) => Some((key, value)),
+            (Access::Masked, Some(mask)) => Some((key, mask_json(mask, value)?)),
             _ => None,
         }
     });
@@ -1412,6 +1480,38 @@ mod tests {
         assert_eq!(Mask::Phone.apply("13812345678"), "138****5678");
         assert_eq!(Mask::Phone.apply("8124567"), "****567");
         assert_eq!(Mask::Phone.apply("81234567"), "****4567");
+    }
+
+    #[test]
+    fn numbers_in_free_text_are_masked_each_as_its_kind() {
+        assert_eq!(
+            Mask::NumbersInText.apply(
+                "身份证 520102198001011234，电话 138-1234-5678，卡号 6222 0210 0112 3456 789；2019年收入 3500 元"
+            ),
+            "身份证 520102********1234，电话 138-****-5678，卡号 **** **** **** ***6 789；2019年收入 3500 元"
+        );
+    }
+
+    #[test]
+    fn free_text_in_a_snapshot_is_masked_for_readers_without_full_id_numbers() {
+        let measure = json!({ "responsible": "王建国 13812345678", "funds": "1.00" });
+        let seen = redact(&viewer(Role::VillageCadre), "Measure", measure.clone());
+        assert_eq!(seen["responsible"], "王建国 138****5678");
+        assert_eq!(seen["funds"], "1.00");
+        assert_eq!(
+            redact(&viewer(Role::Auditor), "Measure", measure.clone()),
+            measure
+        );
+        let mut changed = member();
+        changed["reason"] = json!("迁出，新电话 13812345678");
+        let seen = redact(&viewer(Role::TownshipOfficer), "Member", changed);
+        assert_eq!(seen["reason"], "迁出，新电话 138****5678");
+        let proposal = json!({ "evidence": ["户主 520102198001011234 的收入证明"] });
+        let seen = redact(&viewer(Role::TownshipOfficer), "Proposal", proposal);
+        assert_eq!(
+            seen["evidence"],
+            json!(["户主 520102********1234 的收入证明"])
+        );
     }
 
     #[test]

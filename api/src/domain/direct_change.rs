@@ -11,7 +11,7 @@ use super::lifecycle::{
     Action, StatusChangeOf, change_status, next_state, open_proposal, stage_name,
 };
 use super::proposal::MAX_TEXT;
-use super::text::required_text;
+use super::text::free_text;
 use super::{monitoring, write};
 use crate::access::Viewer;
 use crate::audit::Actor;
@@ -70,7 +70,7 @@ async fn direct_change(
     reason: &str,
     action: Action,
 ) -> ApiResult<household::Model> {
-    let reason = required_text(reason, "reason", MAX_TEXT)?;
+    let reason = free_text("reason", reason, MAX_TEXT)?;
     let txn = write::begin(db).await?;
     let home = lock_household(&txn, viewer, household_id).await?;
     check_household_version(viewer, version, &home)?;

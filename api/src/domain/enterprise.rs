@@ -17,7 +17,7 @@ use super::household::reachable_household;
 use super::money::Money;
 use super::node::global_id;
 use super::region::reachable_village;
-use super::text::{optional_text, phone, required_text};
+use super::text::{optional_free_text, optional_text, phone, required_text};
 use super::write::{self, Created};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
@@ -493,7 +493,7 @@ pub async fn record_link(
         .map(|end| check_ended(started_on, end, "endedOn"))
         .transpose()?;
     let annual_income_fen = check_income(input.annual_income, "annualIncome")?;
-    let note = optional_text(input.note.as_deref(), "note", MAX_NOTE_CHARS)?;
+    let note = optional_free_text("note", input.note.as_deref(), MAX_NOTE_CHARS)?;
     let firm = access::select::<enterprise::Entity>(viewer)
         .filter(enterprise::Column::Id.eq(input.enterprise_id))
         .one(db)
@@ -585,7 +585,7 @@ pub async fn update_link(
     let note = input
         .note
         .as_deref()
-        .map(|note| optional_text(Some(note), "note", MAX_NOTE_CHARS))
+        .map(|note| optional_free_text("note", Some(note), MAX_NOTE_CHARS))
         .transpose()?;
     if input.mode.is_none()
         && input.ended_on.is_none()

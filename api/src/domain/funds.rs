@@ -20,7 +20,7 @@ use serde_json::json;
 use super::calendar;
 use super::money::Money;
 use super::node::global_id;
-use super::text::{optional_text, required_text};
+use super::text::{free_text, optional_free_text, optional_text, required_text};
 use super::write::{self, Created};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
@@ -304,7 +304,7 @@ pub async fn create_source(
 ) -> ApiResult<fund_source::Model> {
     viewer.user()?;
     let year = fund_year(new.year)?;
-    let name = required_text(&new.name, "name", MAX_NAME_CHARS)?;
+    let name = free_text("name", &new.name, MAX_NAME_CHARS)?;
     let document_number = optional_text(
         new.document_number.as_deref(),
         "documentNumber",
@@ -397,7 +397,7 @@ pub async fn update_source(
     let id = correction.id;
     let name = correction
         .name
-        .map(|n| required_text(&n, "name", MAX_NAME_CHARS))
+        .map(|n| free_text("name", &n, MAX_NAME_CHARS))
         .transpose()?;
     let amount_fen = correction
         .amount
@@ -477,7 +477,7 @@ pub async fn allocate(
     let (source_id, project_id) = (allocation.source_id, allocation.project_id);
     let amount_fen = positive(allocation.amount, "amount")?;
     let date = entry_date(allocation.entry_date, "entryDate")?;
-    let note = optional_text(allocation.note.as_deref(), "note", MAX_NOTE_CHARS)?;
+    let note = optional_free_text("note", allocation.note.as_deref(), MAX_NOTE_CHARS)?;
     let request = json!({
         "source": source_id, "project": project_id, "amountFen": amount_fen,
         "entryDate": date, "note": note,
@@ -542,7 +542,7 @@ pub async fn disburse(
     let date = entry_date(payment.entry_date, "entryDate")?;
     let voucher = required_text(&payment.voucher_number, "voucherNumber", MAX_VOUCHER_CHARS)?;
     let payee = required_text(&payment.payee, "payee", MAX_PAYEE_CHARS)?;
-    let note = optional_text(payment.note.as_deref(), "note", MAX_NOTE_CHARS)?;
+    let note = optional_free_text("note", payment.note.as_deref(), MAX_NOTE_CHARS)?;
     let request = json!({
         "project": project_id, "source": source_id, "amountFen": amount_fen,
         "entryDate": date, "voucher": voucher, "payee": payee,
@@ -611,7 +611,7 @@ pub async fn reverse(
     let user_id = viewer.user()?.id;
     let id = reversal.entry_id;
     let date = entry_date(reversal.entry_date, "entryDate")?;
-    let reason = required_text(&reversal.reason, "reason", MAX_NOTE_CHARS)?;
+    let reason = free_text("reason", &reversal.reason, MAX_NOTE_CHARS)?;
     let voucher = optional_text(
         reversal.voucher_number.as_deref(),
         "voucherNumber",

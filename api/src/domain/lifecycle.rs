@@ -12,7 +12,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, Set,
 };
 
-use super::{calendar, card, notice};
+use super::{calendar, card, notice, text};
 use crate::audit::{self, Actor, Change};
 use crate::error::{ApiError, ApiResult};
 
@@ -241,6 +241,9 @@ pub fn replay(from: Standing, entries: &[Documented<'_>]) -> Result<Standing, Re
                 "reason",
                 format!("a reason has at most {MAX_REASON_CHARS} characters"),
             ));
+        }
+        if let Some(refusal) = text::personal_number_refusal("reason", change.reason) {
+            return Err(refuse("reason", refusal));
         }
         let Some(action) = action_of(change.action, change.to_monitoring) else {
             // The filing opens a history: nothing stands before it.

@@ -22,7 +22,7 @@ use super::calendar;
 use super::household::change::{check_household_version, lock_household};
 use super::lifecycle::{Action, StatusChangeOf, change_status, next_state};
 use super::money::Money;
-use super::text::required_text;
+use super::text::free_text;
 use super::write::{self, Created};
 use crate::access::Viewer;
 use crate::audit::{self, Actor, Change};
@@ -224,7 +224,7 @@ pub async fn start(
 ) -> ApiResult<monitoring_case::Model> {
     viewer.user()?;
     let today = calendar::today();
-    let reason = required_text(&input.reason, "reason", MAX_TEXT)?;
+    let reason = free_text("reason", &input.reason, MAX_TEXT)?;
     if input.risks.is_empty() {
         return Err(ApiError::bad_input("risks", "name at least one risk"));
     }
@@ -312,7 +312,7 @@ pub async fn eliminate_risk(
     version: i32,
     note: &str,
 ) -> ApiResult<monitoring_case::Model> {
-    let note = required_text(note, "note", MAX_TEXT)?;
+    let note = free_text("note", note, MAX_TEXT)?;
     let today = calendar::today();
     let txn = write::begin(db).await?;
     let home = lock_household(&txn, viewer, household_id).await?;

@@ -8,7 +8,7 @@
 
 use chrono::{Days, NaiveDate};
 
-use super::text::required_text;
+use super::text::free_text;
 use crate::error::{ApiError, ApiResult};
 
 /// The shortest notice, in days, its first and last day included.
@@ -35,9 +35,9 @@ impl PaperNotice {
     /// Checks the three texts; `field` names the argument they came in.
     pub fn parse(posted_by: &str, posted_at: &str, evidence: &str, field: &str) -> ApiResult<Self> {
         Ok(Self {
-            posted_by: required_text(posted_by, &format!("{field}.postedBy"), MAX_POSTED_BY_CHARS)?,
-            posted_at: required_text(posted_at, &format!("{field}.postedAt"), MAX_POSTED_AT_CHARS)?,
-            evidence: required_text(evidence, &format!("{field}.evidence"), MAX_EVIDENCE_CHARS)?,
+            posted_by: free_text(&format!("{field}.postedBy"), posted_by, MAX_POSTED_BY_CHARS)?,
+            posted_at: free_text(&format!("{field}.postedAt"), posted_at, MAX_POSTED_AT_CHARS)?,
+            evidence: free_text(&format!("{field}.evidence"), evidence, MAX_EVIDENCE_CHARS)?,
         })
     }
 

@@ -21,7 +21,7 @@ use super::calendar;
 use super::household::reachable_household;
 use super::node::global_id;
 use super::region::reachable_village;
-use super::text::{optional_text, required_text};
+use super::text::{free_text, optional_text, required_text};
 use super::write::{self, Created};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
@@ -665,7 +665,7 @@ fn check_visit(input: &NewVisit, today: NaiveDate) -> ApiResult<CheckedVisit> {
     }
     let mut help = input.help.clone();
     help.sort();
-    let notes = required_text(&input.notes, "notes", MAX_NOTES_CHARS)?;
+    let notes = free_text("notes", &input.notes, MAX_NOTES_CHARS)?;
     let location = match (input.latitude, input.longitude) {
         (Some(latitude), Some(longitude)) => {
             if !(-90.0..=90.0).contains(&latitude) {

@@ -15,7 +15,7 @@ use super::calendar;
 use super::household::reachable_household;
 use super::money::Money;
 use super::node::global_id;
-use super::text::required_text;
+use super::text::free_text;
 use super::write::{self, Created};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
@@ -140,9 +140,9 @@ pub async fn add_measure(
     input: NewMeasure,
 ) -> ApiResult<measure::Model> {
     viewer.user()?;
-    let task = required_text(&input.task, "task", MAX_TASK_CHARS)?;
-    let standard = required_text(&input.standard, "standard", MAX_TASK_CHARS)?;
-    let responsible = required_text(&input.responsible, "responsible", MAX_RESPONSIBLE_CHARS)?;
+    let task = free_text("task", &input.task, MAX_TASK_CHARS)?;
+    let standard = free_text("standard", &input.standard, MAX_TASK_CHARS)?;
+    let responsible = free_text("responsible", &input.responsible, MAX_RESPONSIBLE_CHARS)?;
     let deadline = check_deadline(input.deadline, "deadline")?;
     let funds_fen = check_funds(input.funds, "funds")?;
     let home = reachable_household(db, viewer, input.household_id).await?;
@@ -196,15 +196,15 @@ pub async fn update_measure(
 ) -> ApiResult<measure::Model> {
     let task = changes
         .task
-        .map(|t| required_text(&t, "task", MAX_TASK_CHARS))
+        .map(|t| free_text("task", &t, MAX_TASK_CHARS))
         .transpose()?;
     let standard = changes
         .standard
-        .map(|t| required_text(&t, "standard", MAX_TASK_CHARS))
+        .map(|t| free_text("standard", &t, MAX_TASK_CHARS))
         .transpose()?;
     let responsible = changes
         .responsible
-        .map(|t| required_text(&t, "responsible", MAX_RESPONSIBLE_CHARS))
+        .map(|t| free_text("responsible", &t, MAX_RESPONSIBLE_CHARS))
         .transpose()?;
     let deadline = changes
         .deadline

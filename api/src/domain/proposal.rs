@@ -20,7 +20,7 @@ use super::lifecycle::{
 };
 use super::money::Money;
 use super::notice::{self, Notice, PaperNotice};
-use super::text::required_text;
+use super::text::{free_text, required_text};
 use super::write::{self, Created};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
@@ -31,8 +31,6 @@ use crate::permissions;
 pub const MAX_TEXT: usize = 2_000;
 /// Evidence references a proposal may carry.
 const MAX_EVIDENCE: usize = 50;
-/// A run of this many digits in a public text looks like an ID, phone or bank number.
-const DIGIT_RUN: usize = 11;
 
 /// A proposal to identify a household or certify its exit, as given.
 pub struct NewProposal {
@@ -122,23 +120,6 @@ async fn exit_refusal(
         )));
     }
     Ok(None)
-}
-
-/// Refuses a public text with a run of digits as long as an ID, phone or bank number.
-fn no_personal_numbers(text: &str, field: &str) -> ApiResult<()> {
-    let mut run = 0;
-    for c in text.chars() {
-        run = if c.is_ascii_digit() { run + 1 } else { 0 };
-        if run >= DIGIT_RUN {
-            return Err(ApiError::bad_input(
-                field,
-                format!(
-                    "`{field}` is shown publicly and may not hold a run of {DIGIT_RUN} or more digits (an ID, phone or bank number)"
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// A proposal as the audit trail records it.
@@ -246,8 +227,7 @@ pub async fn propose(
 ) -> ApiResult<proposal::Model> {
     let user_id = viewer.user()?.id;
     let today = calendar::today();
-    let reason = required_text(&input.reason, "reason", MAX_TEXT)?;
-    no_personal_numbers(&reason, "reason")?;
+    let reason = free_text("reason", &input.reason, MAX_TEXT)?;
     if input.evidence.len() > MAX_EVIDENCE {
         return Err(ApiError::bad_input(
             "evidence",
@@ -257,7 +237,7 @@ pub async fn propose(
     let evidence = input
         .evidence
         .iter()
-        .map(|e| required_text(e, "evidence", 500))
+        .map(|e| free_text("evidence", e, 500))
         .collect::<ApiResult<Vec<_>>>()?;
     match (input.kind, input.exit_year) {
         (ProposalKind::Exit, None) => {
@@ -361,7 +341,7 @@ pub async fn record_objection(
 ) -> ApiResult<objection::Model> {
     let user_id = viewer.user()?.id;
     let today = calendar::today();
-    let content = required_text(&input.content, "content", MAX_TEXT)?;
+    let content = free_text("content", &input.content, MAX_TEXT)?;
     let objector = match input.objector.as_deref().map(str::trim) {
         Some("") | None => None,
         Some(name) => Some(required_text(name, "objector", 100)?),
@@ -421,7 +401,7 @@ pub async fn resolve_objection(
     resolution: &str,
 ) -> ApiResult<objection::Model> {
     let user_id = viewer.user()?.id;
-    let resolution = required_text(resolution, "resolution", MAX_TEXT)?;
+    let resolution = free_text("resolution", resolution, MAX_TEXT)?;
     let txn = write::begin(db).await?;
     let before = write::one_locked(
         &txn,
@@ -475,7 +455,7 @@ pub async fn check(
     opinion: &str,
 ) -> ApiResult<proposal::Model> {
     let user_id = viewer.user()?.id;
-    let opinion = required_text(opinion, "opinion", MAX_TEXT)?;
+    let opinion = free_text("opinion", opinion, MAX_TEXT)?;
     let txn = write::begin(db).await?;
     let before = locked_proposal(&txn, viewer, proposal_id).await?;
     check_proposal_version(viewer, version, &before)?;
@@ -514,7 +494,7 @@ pub async fn decide(
     note: &str,
 ) -> ApiResult<proposal::Model> {
     let user_id = viewer.user()?.id;
-    let note = required_text(note, "note", MAX_TEXT)?;
+    let note = free_text("note", note, MAX_TEXT)?;
     let today = calendar::today();
     let txn = write::begin(db).await?;
     let before = locked_proposal(&txn, viewer, proposal_id).await?;
@@ -576,7 +556,7 @@ pub async fn withdraw(
     version: i32,
     reason: &str,
 ) -> ApiResult<proposal::Model> {
-    let reason = required_text(reason, "reason", MAX_TEXT)?;
+    let reason = free_text("reason", reason, MAX_TEXT)?;
     let txn = write::begin(db).await?;
     let before = locked_proposal(&txn, viewer, proposal_id).await?;
     check_proposal_version(viewer, version, &before)?;

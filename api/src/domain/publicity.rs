@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::calendar;
 use super::node::global_id;
-use super::text::required_text;
+use super::text::{free_text, required_text};
 use super::write::{self, Created};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
@@ -302,8 +302,8 @@ pub async fn create(
     new: NewPolicy,
 ) -> ApiResult<policy::Model> {
     let user_id = viewer.user()?.id;
-    let title = required_text(&new.title, "title", MAX_TITLE_CHARS)?;
-    let body = required_text(&new.body, "body", MAX_BODY_CHARS)?;
+    let title = free_text("title", &new.title, MAX_TITLE_CHARS)?;
+    let body = free_text("body", &new.body, MAX_BODY_CHARS)?;
     let issuing_body = required_text(&new.issuing_body, "issuingBody", MAX_ISSUER_CHARS)?;
     let effective_on = effective_on(new.effective_on)?;
     let roles = audience_roles(&new.audience_roles)?;
@@ -375,11 +375,11 @@ pub async fn update(
 ) -> ApiResult<policy::Model> {
     let title = change
         .title
-        .map(|t| required_text(&t, "title", MAX_TITLE_CHARS))
+        .map(|t| free_text("title", &t, MAX_TITLE_CHARS))
         .transpose()?;
     let body = change
         .body
-        .map(|t| required_text(&t, "body", MAX_BODY_CHARS))
+        .map(|t| free_text("body", &t, MAX_BODY_CHARS))
         .transpose()?;
     let issuing_body = change
         .issuing_body
@@ -489,7 +489,7 @@ pub async fn withdraw(
     version: i32,
     reason: &str,
 ) -> ApiResult<policy::Model> {
-    let reason = required_text(reason, "reason", MAX_REASON_CHARS)?;
+    let reason = free_text("reason", reason, MAX_REASON_CHARS)?;
     let txn = write::begin(db).await?;
     let (before, audience) = policy_to_change(&txn, viewer, id, version).await?;
     require_status(&before, PolicyStatus::Published, "withdrawn")?;

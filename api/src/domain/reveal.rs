@@ -5,6 +5,7 @@ use chrono::Utc;
 use entity::{household, member};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, Set};
 
+use super::text;
 use crate::access::{self, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::permissions::{self, Access};
@@ -30,6 +31,7 @@ pub async fn reveal(
             "state why you need to see the value",
         ));
     }
+    text::refuse_personal_numbers("purpose", &purpose)?;
     let rule = permissions::rule_of(type_name, field)
         .filter(|rule| rule.mask.is_some())
         .ok_or_else(|| {

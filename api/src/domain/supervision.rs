@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::calendar;
 use super::node::global_id;
-use super::text::{optional_text, phone, required_text};
+use super::text::{free_text, optional_free_text, optional_text, phone, required_text};
 use super::write::{self, Created};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
@@ -317,7 +317,7 @@ pub async fn submit(
     key: Option<&str>,
     new: NewComplaint,
 ) -> ApiResult<complaint::Model> {
-    let content = required_text(&new.content, "content", MAX_CONTENT_CHARS)?;
+    let content = free_text("content", &new.content, MAX_CONTENT_CHARS)?;
     let name = optional_text(
         new.complainant_name.as_deref(),
         "complainantName",
@@ -438,7 +438,7 @@ pub async fn assign(
     assignment: Assignment,
 ) -> ApiResult<complaint::Model> {
     let unit = required_text(&assignment.unit, "unit", MAX_UNIT_CHARS)?;
-    let note = optional_text(assignment.note.as_deref(), "note", MAX_NOTE_CHARS)?;
+    let note = optional_free_text("note", assignment.note.as_deref(), MAX_NOTE_CHARS)?;
     let today = calendar::today();
     if assignment.deadline <= today {
         return Err(ApiError::bad_input(
@@ -475,8 +475,8 @@ pub async fn answer(
     answer: &str,
     rectification: Option<&str>,
 ) -> ApiResult<complaint::Model> {
-    let answer = required_text(answer, "answer", MAX_CONTENT_CHARS)?;
-    let rectification = optional_text(rectification, "rectification", MAX_CONTENT_CHARS)?;
+    let answer = free_text("answer", answer, MAX_CONTENT_CHARS)?;
+    let rectification = optional_free_text("rectification", rectification, MAX_CONTENT_CHARS)?;
     let apply: Apply = Box::new(move |c| {
         c.answer = Set(Some(answer));
         c.rectification = Set(rectification);

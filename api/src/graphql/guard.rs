@@ -12,7 +12,7 @@ use async_graphql::{PathSegment, QueryPathSegment, ServerError, ServerResult, Va
 use super::context::{RequestData, coded_error};
 use crate::access::Viewer;
 use crate::error::code;
-use crate::permissions::{Access, CONNECTION_FIELDS, access_of, is_connection, rule_of};
+use crate::permissions::{Access, CONNECTION_FIELDS, Mask, access_of, is_connection, rule_of};
 
 /// Enforces [`crate::permissions::POLICY`] on every field a query resolves.
 pub struct PolicyGuard;
@@ -75,14 +75,27 @@ impl Extension for PolicyGuard {
                     code::FORBIDDEN,
                 );
                 match (next.run(ctx, info).await?, rule.mask) {
-                    (Some(Value::String(text)), Some(mask)) => {
-                        Ok(Some(Value::String(mask.apply(&text))))
-                    }
-                    (value @ (None | Some(Value::Null)), _) => Ok(value),
-                    (Some(_), _) => Err(unmaskable),
+                    (None, _) => Ok(None),
+                    (Some(value), Some(mask)) => masked(mask, value).map(Some).ok_or(unmaskable),
+                    (Some(_), None) => Err(unmaskable),
                 }
             }
         }
+    }
+}
+
+/// `value` as `mask` shows it: a text, each text of a list (a proposal's
+/// evidence), or null; none for a value of another kind.
+fn masked(mask: Mask, value: Value) -> Option<Value> {
+    match value {
+        Value::String(text) => Some(Value::String(mask.apply(&text))),
+        Value::List(items) => items
+            .into_iter()
+            .map(|item| masked(mask, item))
+            .collect::<Option<_>>()
+            .map(Value::List),
+        Value::Null => Some(Value::Null),
+        _ => None,
     }
 }
 

@@ -233,7 +233,7 @@ async fn an_identification_goes_through_notice_objection_check_and_decision(back
     let mut input = propose_input(home.id, "IDENTIFICATION", None, -3, 4);
     input["i"]["reason"] = json!("户主身份证 520102199001011234 家庭困难");
     let leaky = app.graphql_as(Some(&cadre), PROPOSE, input.clone()).await;
-    assert_refused(&leaky, "BAD_USER_INPUT", "digits");
+    assert_refused(&leaky, "BAD_USER_INPUT", "ID number");
     assert_eq!(leaky["errors"][0]["extensions"]["field"], "reason");
     input["i"]["reason"] = json!("家庭人均纯收入低于标准，经村民代表评议");
     input["i"]["idempotencyKey"] = json!("identify-1");

@@ -11,6 +11,7 @@ mod editing;
 mod enterprises;
 mod exchange;
 mod external;
+mod free_text;
 mod funds;
 mod graphiql;
 mod hardening;

@@ -21,7 +21,7 @@ use serde_json::json;
 use self::score::{Scored, points, ranks};
 use super::calendar;
 use super::node::global_id;
-use super::text::optional_text;
+use super::text::optional_free_text;
 use super::write::{self, Created};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
@@ -296,7 +296,7 @@ pub async fn record_field_check(
             "a check is not in the future",
         ));
     }
-    let note = optional_text(new.note.as_deref(), "note", MAX_NOTE_CHARS)?;
+    let note = optional_free_text("note", new.note.as_deref(), MAX_NOTE_CHARS)?;
     let township = access::select::<region::Entity>(viewer)
         .filter(region::Column::Id.eq(new.township_id))
         .one(db)

@@ -24,7 +24,7 @@ use crate::audit::{self, Actor, Change};
 use crate::codes::check_id_number;
 use crate::domain::calendar;
 use crate::domain::card::{self, household_snapshot, income_snapshot, member_snapshot};
-use crate::domain::text::{phone, required_text};
+use crate::domain::text::{free_text, phone};
 use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 use crate::permissions::redact;
@@ -615,7 +615,7 @@ pub async fn remove_member(
     (id, version): (i64, i32),
     reason: &str,
 ) -> ApiResult<member::Model> {
-    let reason = required_text(reason, "reason", 200)?;
+    let reason = free_text("reason", reason, 200)?;
     let txn = write::begin(db).await?;
     let before = lock_member(&txn, viewer, id, version).await?;
     if before.relation == Relation::Head {

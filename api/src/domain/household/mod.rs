@@ -18,7 +18,7 @@ use entity::{ethnicity, household, household_cause, member};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::calendar;
-use super::text::{phone, required_text};
+use super::text::{free_text, phone, required_text};
 use crate::access::{self, Viewer};
 use crate::codes::check_id_number;
 use crate::error::{ApiError, ApiResult};
@@ -248,7 +248,7 @@ pub async fn reachable_household(
 
 /// A home address: required, at most 200 characters.
 pub fn address(text: &str) -> ApiResult<String> {
-    required_text(text, "address", MAX_ADDRESS_CHARS)
+    free_text("address", text, MAX_ADDRESS_CHARS)
 }
 
 /// An area or distance on the card: a number not below zero.

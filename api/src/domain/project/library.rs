@@ -23,7 +23,7 @@ use crate::audit::{self, Actor, Change};
 use crate::domain::calendar;
 use crate::domain::money::Money;
 use crate::domain::node::global_id;
-use crate::domain::text::required_text;
+use crate::domain::text::{free_text, required_text};
 use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
 
@@ -78,7 +78,7 @@ pub struct ProjectChanges {
 /// A statement a project enters the library only with.
 fn statement(text: Option<&str>, field: &str, what: &str) -> ApiResult<String> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(text) => required_text(text, field, MAX_STATEMENT_CHARS),
+        Some(text) => free_text(field, text, MAX_STATEMENT_CHARS),
         None => Err(ApiError::bad_input(
             field,
             format!("a project enters the county project library only with its {what} stated"),
@@ -269,7 +269,7 @@ pub async fn create(
     new: NewProject,
 ) -> ApiResult<project::Model> {
     viewer.user()?;
-    let name = required_text(&new.name, "name", MAX_NAME_CHARS)?;
+    let name = free_text("name", &new.name, MAX_NAME_CHARS)?;
     let implementer = required_text(&new.implementer, "implementer", MAX_IMPLEMENTER_CHARS)?;
     let year = check_year(new.year)?;
     let budget_fen = check_budget(new.budget)?;
@@ -375,7 +375,7 @@ pub async fn update(
 ) -> ApiResult<project::Model> {
     let name = changes
         .name
-        .map(|t| required_text(&t, "name", MAX_NAME_CHARS))
+        .map(|t| free_text("name", &t, MAX_NAME_CHARS))
         .transpose()?;
     let implementer = changes
         .implementer

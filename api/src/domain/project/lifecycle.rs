@@ -20,7 +20,7 @@ use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
 use crate::domain::calendar;
 use crate::domain::notice::{self, Notice, PaperNotice};
-use crate::domain::text::optional_text;
+use crate::domain::text::optional_free_text;
 use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
 
@@ -282,7 +282,7 @@ async fn take(
 }
 
 fn note_of(note: Option<String>) -> ApiResult<String> {
-    Ok(optional_text(note.as_deref(), "note", MAX_NOTE_CHARS)?.unwrap_or_default())
+    Ok(optional_free_text("note", note.as_deref(), MAX_NOTE_CHARS)?.unwrap_or_default())
 }
 
 /// Publishes the public notice before approval of a project in the library

@@ -15,7 +15,7 @@ use crate::domain::household::{
 };
 use crate::domain::lifecycle::{self, Standing};
 use crate::domain::plan::{MAX_RESPONSIBLE_CHARS, MAX_TASK_CHARS, check_deadline};
-use crate::domain::text::required_text;
+use crate::domain::text::free_text;
 use crate::error::{ApiError, ApiResult};
 
 /// A household record that passed the checks, as the rows it writes.
@@ -253,9 +253,9 @@ fn checked_plan(records: &[MeasureRecord]) -> ApiResult<Vec<MeasureRecord>> {
         let at = |name: &str| format!("plan[{i}].{name}");
         let checked = MeasureRecord {
             category: m.category,
-            task: required_text(&m.task, &at("task"), MAX_TASK_CHARS)?,
-            standard: required_text(&m.standard, &at("standard"), MAX_TASK_CHARS)?,
-            responsible: required_text(&m.responsible, &at("responsible"), MAX_RESPONSIBLE_CHARS)?,
+            task: free_text(&at("task"), &m.task, MAX_TASK_CHARS)?,
+            standard: free_text(&at("standard"), &m.standard, MAX_TASK_CHARS)?,
+            responsible: free_text(&at("responsible"), &m.responsible, MAX_RESPONSIBLE_CHARS)?,
             deadline: check_deadline(m.deadline, &at("deadline"))?,
             funds_fen: m.funds_fen,
             status: m.status,
