@@ -18,7 +18,7 @@ use crate::audit::{self, Actor, Change};
 use crate::auth::{self, AuthConfig, ExternalIdentity};
 use crate::config::LoginLimits;
 use crate::error::{ApiError, ApiResult};
-use crate::lockout::Attempt;
+use crate::lockout::{Attempt, Failure};
 
 /// The tokens a successful login or refresh hands out.
 #[derive(Debug, Clone)]
@@ -422,7 +422,9 @@ pub struct Origin<'a> {
 /// Checks a username and password (or client ID and secret) and opens a
 /// session, for `app` (a `client_app` ID) when the user signs in through one.
 /// Every attempt is recorded with its source; failures slow down, then lock
-/// the account for that source (see `lockout`).
+/// the account for that source (see `lockout`). A wrong password, a name no
+/// account has, a lock and a disabled account get the same answer after the
+/// same work and the same wait, so that none of them can be told apart.
 pub async fn login(
     db: &DatabaseConnection,
     config: &AuthConfig,
@@ -444,27 +446,33 @@ pub async fn login(
         origin.limits,
         origin.request_id,
     );
-    let standing = attempt.standing(db).await?;
-    attempt.refuse_if_locked(db, &standing).await?;
-    // Without such a user, spend the time a real check takes, so that names cannot be probed.
+    let reservation = attempt.reserve(db).await?;
+    // Checked on every path, against a dummy hash without such a user, so
+    // that no refusal answers sooner than another.
     let hash = user
         .as_ref()
         .map_or(auth::dummy_password_hash(), |u| u.password_hash.as_str());
-    if !auth::verify_password(hash, secret) || user.is_none() {
-        let wait = attempt.fail(db).await?;
-        tokio::time::sleep(wait).await;
-        return Err(ApiError::Unauthenticated);
+    let right = auth::check_password(hash.to_owned(), secret.to_owned()).await?;
+    if !reservation.is_refused() {
+        match user.as_ref().filter(|_| right) {
+            Some(active) if active.is_active => {
+                let txn = db.begin().await?;
+                attempt.succeed(&txn, &reservation).await?;
+                let family = uuid::Uuid::new_v4().to_string();
+                let tokens = open_session(&txn, config, active.clone(), family, app).await?;
+                txn.commit().await?;
+                return Ok(tokens);
+            }
+            Some(_) => attempt.fail(db, &reservation, Failure::Disabled).await?,
+            None => {
+                attempt
+                    .fail(db, &reservation, Failure::BadCredentials)
+                    .await?
+            }
+        }
     }
-    let Some(active) = user.as_ref().filter(|u| u.is_active).cloned() else {
-        attempt.record(db, Some("disabled")).await?;
-        return Err(ApiError::Unauthenticated);
-    };
-    let txn = db.begin().await?;
-    attempt.record(&txn, None).await?;
-    let family = uuid::Uuid::new_v4().to_string();
-    let tokens = open_session(&txn, config, active, family, app).await?;
-    txn.commit().await?;
-    Ok(tokens)
+    tokio::time::sleep(reservation.wait()).await;
+    Err(ApiError::LoginRefused)
 }
 
 /// Issues an access token and a new refresh token in `family`, both for `app`.

@@ -321,11 +321,36 @@ pub fn hash_password(password: &str) -> ApiResult<String> {
 
 /// Whether `password` matches the stored hash.
 pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    // An account without a usable password (an external one) costs a check
+    // all the same, so that its name answers as slowly as any other.
+    let (parsed, usable) = match PasswordHash::new(hash) {
+        Ok(parsed) => (parsed, true),
+        Err(_) => match PasswordHash::new(dummy_password_hash()) {
+            Ok(dummy) => (dummy, false),
+            Err(_) => return false,
+        },
+    };
+    let verified = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
+    usable && verified
+}
+
+/// Checks a password as `verify_password` does, on a blocking thread and
+/// at most one check a core at a time: argon2 is slow and memory-hungry by
+/// design, so that parallel logins neither stall the async workers (which
+/// hold the login record's transactions) nor exhaust memory.
+pub async fn check_password(hash: String, password: String) -> ApiResult<bool> {
+    static CHECKS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from))
+    });
+    let _permit = CHECKS
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// A hash to verify against when the user does not exist, so that a wrong
@@ -389,5 +414,11 @@ mod tests {
         assert!(hash.starts_with("$argon2id$"));
         assert!(verify_password(&hash, "a long enough password"));
         assert!(!verify_password(&hash, "another password"));
+    }
+
+    #[test]
+    fn an_account_without_a_usable_password_never_verifies() {
+        assert!(!verify_password("!external", "!external"));
+        assert!(!verify_password("", ""));
     }
 }

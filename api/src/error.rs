@@ -67,8 +67,9 @@ pub enum ApiError {
         message: String,
         current: serde_json::Value,
     },
-    /// Too many attempts; try again later.
-    RateLimited(String),
+    /// A login refused: the same answer for a wrong password, a name no
+    /// account has, a locked address and a disabled account.
+    LoginRefused,
     /// Anything the client cannot fix; the detail is logged, not sent.
     Internal(String),
 }
@@ -175,8 +176,10 @@ impl From<ApiError> for async_graphql::Error {
                         e.set("current", current);
                     }
                 }),
-            ApiError::RateLimited(message) => async_graphql::Error::new(message)
-                .extend_with(|_, e| e.set("code", code::RATE_LIMITED)),
+            ApiError::LoginRefused => async_graphql::Error::new(
+                "wrong username or password, or too many failed sign-ins from your address: wait and try again",
+            )
+            .extend_with(|_, e| e.set("code", code::UNAUTHENTICATED)),
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 async_graphql::Error::new("internal error")

@@ -3,26 +3,47 @@
 //! the process keeps nothing. A stranger's failures lock the stranger's
 //! source, never a source the owner signed in from; failures from many
 //! unknown sources close the account to unknown sources only; each raises an
-//! alert in the audit trail.
+//! alert in the audit trail. An attempt takes its place in the record before
+//! its password is checked, so that parallel attempts cannot get more checks
+//! than the lock allows.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use entity::{app_user, login_attempt};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    TransactionTrait,
 };
 
 use crate::audit::{self, Actor, Change};
 use crate::config::LoginLimits;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 /// The audit action of an alert: an account is under attack.
 pub const ALERT_ACTION: &str = "account.under_attack";
-/// The login record's reason for a failed password check: the failures that count.
+/// The login record's mark of an attempt whose password is being checked: it
+/// counts towards the lock like a failure until it is finalised. A crash (or
+/// a request abandoned) between the check and the finalisation leaves it so:
+/// it then counts as a failure until it leaves the window.
+const CHECKING: &str = "checking";
+/// The login record's reason for a wrong password, or a name no account has.
 const BAD_CREDENTIALS: &str = "bad_credentials";
+/// The login record's reason for the right password of a disabled account: a
+/// failure like a wrong password, so that the two cannot be told apart.
+const DISABLED: &str = "disabled";
+/// The login record's reason for an attempt refused because its pair is locked.
+const LOCKED: &str = "locked";
+/// The login record's reason for an attempt refused because it comes from an
+/// unknown source while the account is under attack.
+const UNKNOWN_SOURCE: &str = "unknown_source";
+/// The failures whose check is done: what alerts count.
+const FAILED: &[&str] = &[BAD_CREDENTIALS, DISABLED];
+/// What locks count: failures, and attempts still being checked.
+const COUNTED: &[&str] = &[CHECKING, BAD_CREDENTIALS, DISABLED];
 /// First key of the PostgreSQL advisory locks that serialise the failures of
 /// one login name (the second is a hash of the name); a key space apart from
 /// the audit chain's.
@@ -48,6 +69,46 @@ impl AlertReason {
     }
 }
 
+/// Why a checked attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// A wrong password, or a name no account has.
+    BadCredentials,
+    /// The right password of a disabled account.
+    Disabled,
+}
+
+impl Failure {
+    fn as_str(self) -> &'static str {
+        match self {
+            Failure::BadCredentials => BAD_CREDENTIALS,
+            Failure::Disabled => DISABLED,
+        }
+    }
+}
+
+/// An attempt's place in the login record, taken before its password is checked.
+pub struct Reservation {
+    id: i64,
+    refused: bool,
+    wait: Duration,
+}
+
+impl Reservation {
+    /// Whether the attempt is refused whatever its password: its pair is
+    /// locked, or it comes from an unknown source while the account is under
+    /// attack.
+    pub fn is_refused(&self) -> bool {
+        self.refused
+    }
+
+    /// How long a refusal of this attempt waits before it answers: the same
+    /// for every reason, growing with the pair's failures.
+    pub fn wait(&self) -> Duration {
+        self.wait
+    }
+}
+
 /// One login: the name given, where it comes from, and the rules it meets.
 /// Names are counted whether or not an account has them, so that a lock
 /// cannot tell a stranger which names exist.
@@ -60,7 +121,7 @@ pub struct Attempt<'a> {
 }
 
 /// What the record says of an attempt's account and source.
-pub struct Standing {
+struct Standing {
     known: bool,
     pair_failures: u64,
     unknown_failures: u64,
@@ -107,8 +168,9 @@ impl<'a> Attempt<'a> {
             .filter(login_attempt::Column::Source.eq(self.source_text()))
     }
 
-    /// Reads the standing of the attempt's pair and account now.
-    pub async fn standing(&self, db: &impl ConnectionTrait) -> ApiResult<Standing> {
+    /// Reads the standing of the attempt's pair and account now, counting
+    /// the attempts whose failure is one of `counted`.
+    async fn standing(&self, db: &impl ConnectionTrait, counted: &[&str]) -> ApiResult<Standing> {
         let now = Utc::now();
         let since = self.counted_since(now);
         let last_success = self
@@ -126,7 +188,7 @@ impl<'a> Attempt<'a> {
         let pair_since = last_success.map_or(since, |at| Ord::max(at, since));
         let pair_failures = self
             .of_pair()
-            .filter(login_attempt::Column::Failure.eq(BAD_CREDENTIALS))
+            .filter(login_attempt::Column::Failure.is_in(counted.iter().copied()))
             .filter(login_attempt::Column::At.gt(pair_since))
             .count(db)
             .await?;
@@ -134,7 +196,7 @@ impl<'a> Attempt<'a> {
             0
         } else {
             self.of_name()
-                .filter(login_attempt::Column::Failure.eq(BAD_CREDENTIALS))
+                .filter(login_attempt::Column::Failure.is_in(counted.iter().copied()))
                 .filter(login_attempt::Column::At.gt(since))
                 .filter(login_attempt::Column::Source.is_not_null())
                 .filter(
@@ -159,35 +221,10 @@ impl<'a> Attempt<'a> {
         })
     }
 
-    /// Whether the attempt is refused before its password is checked: its
-    /// pair is locked, or it comes from an unknown source while the account
-    /// is under attack. The answer is the same whether or not the password
-    /// would have been right.
-    pub async fn refuse_if_locked(
-        &self,
-        db: &DatabaseConnection,
-        standing: &Standing,
-    ) -> ApiResult<()> {
-        let failure = if standing.pair_failures >= self.limits.login_lock_after {
-            "locked"
-        } else if !standing.known && standing.unknown_failures >= self.limits.login_attack_after {
-            "unknown_source"
-        } else {
-            return Ok(());
-        };
-        self.record(db, Some(failure)).await?;
-        Err(ApiError::RateLimited(
-            "too many failed logins: this account refuses sign-ins from your address for a while"
-                .into(),
-        ))
-    }
-
-    /// Records a wrong password, raises an alert when it locks the pair or
-    /// closes the account to unknown sources, and returns how long to wait
-    /// before answering. Failures of one name are recorded one at a time, so
-    /// that each lock is announced exactly once.
-    pub async fn fail(&self, db: &DatabaseConnection) -> ApiResult<std::time::Duration> {
-        let txn = db.begin().await?;
+    /// Serialises the attempts of one name until the transaction ends: on
+    /// PostgreSQL with an advisory lock; on SQLite the transaction's first
+    /// write takes the database's write lock, so callers write first.
+    async fn lock_name(&self, txn: &DatabaseTransaction) -> ApiResult<()> {
         if txn.get_database_backend() == DbBackend::Postgres {
             txn.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -196,10 +233,74 @@ impl<'a> Attempt<'a> {
             ))
             .await?;
         }
+        Ok(())
+    }
+
+    /// Records the attempt as being checked and counts it with the pair's
+    /// failures, before its password is checked: one attempt at a time per
+    /// name, so that parallel attempts get no more checks than the lock
+    /// allows. An attempt over a limit is recorded as refused.
+    pub async fn reserve(&self, db: &DatabaseConnection) -> ApiResult<Reservation> {
+        let txn = db.begin().await?;
+        self.lock_name(&txn).await?;
         // On SQLite, this first write takes the database's write lock.
-        self.record(&txn, Some(BAD_CREDENTIALS)).await?;
-        let standing = self.standing(&txn).await?;
+        let id = login_attempt::ActiveModel {
+            username: Set(self.name.clone()),
+            user_id: Set(self.user.map(|u| u.id)),
+            succeeded: Set(false),
+            failure: Set(Some(CHECKING.to_owned())),
+            at: Set(Utc::now()),
+            source: Set(Some(self.source_text())),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?
+        .id;
+        // The counts include this attempt.
+        let standing = self.standing(&txn, COUNTED).await?;
+        let refusal = if standing.pair_failures > self.limits.login_lock_after {
+            Some(LOCKED)
+        } else if !standing.known && standing.unknown_failures > self.limits.login_attack_after {
+            Some(UNKNOWN_SOURCE)
+        } else {
+            None
+        };
+        if let Some(failure) = refusal {
+            finalise(&txn, id, Some(failure)).await?;
+        }
+        txn.commit().await?;
+        Ok(Reservation {
+            id,
+            refused: refusal.is_some(),
+            wait: self.limits.delay(standing.pair_failures),
+        })
+    }
+
+    /// Records the attempt as a success, in the transaction that opens its session.
+    pub async fn succeed(
+        &self,
+        txn: &DatabaseTransaction,
+        reservation: &Reservation,
+    ) -> ApiResult<()> {
+        self.lock_name(txn).await?;
+        finalise(txn, reservation.id, None).await
+    }
+
+    /// Records why the attempt's check failed, and raises an alert when the
+    /// checked failures lock the pair or close the account to unknown
+    /// sources. Finalised one at a time per name, so that each lock is
+    /// announced exactly once.
+    pub async fn fail(
+        &self,
+        db: &DatabaseConnection,
+        reservation: &Reservation,
+        failure: Failure,
+    ) -> ApiResult<()> {
+        let txn = db.begin().await?;
+        self.lock_name(&txn).await?;
+        finalise(&txn, reservation.id, Some(failure.as_str())).await?;
         if let Some(user) = self.user {
+            let standing = self.standing(&txn, FAILED).await?;
             if standing.pair_failures == self.limits.login_lock_after {
                 self.alert(&txn, user, AlertReason::SourceLocked).await?;
             }
@@ -208,7 +309,7 @@ impl<'a> Attempt<'a> {
             }
         }
         txn.commit().await?;
-        Ok(self.limits.delay(standing.pair_failures))
+        Ok(())
     }
 
     /// Appends the alert: the account, the failures and sources of the window.
@@ -221,7 +322,7 @@ impl<'a> Attempt<'a> {
         let since = self.counted_since(Utc::now());
         let (failures, sources): (i64, i64) = self
             .of_name()
-            .filter(login_attempt::Column::Failure.eq(BAD_CREDENTIALS))
+            .filter(login_attempt::Column::Failure.is_in(FAILED.iter().copied()))
             .filter(login_attempt::Column::At.gt(since))
             .select_only()
             .column_as(Expr::col(login_attempt::Column::Id).count(), "failures")
@@ -265,20 +366,21 @@ impl<'a> Attempt<'a> {
         )
         .await
     }
+}
 
-    /// Appends the attempt to the login record; `failure` says why it failed.
-    pub async fn record(&self, db: &impl ConnectionTrait, failure: Option<&str>) -> ApiResult<()> {
-        login_attempt::ActiveModel {
-            username: Set(self.name.clone()),
-            user_id: Set(self.user.map(|u| u.id)),
-            succeeded: Set(failure.is_none()),
-            failure: Set(failure.map(str::to_owned)),
-            at: Set(Utc::now()),
-            source: Set(Some(self.source_text())),
-            ..Default::default()
-        }
-        .insert(db)
+/// Marks a reserved attempt as done: a success (no failure) or why it failed.
+async fn finalise(db: &impl ConnectionTrait, id: i64, failure: Option<&str>) -> ApiResult<()> {
+    login_attempt::Entity::update_many()
+        .col_expr(
+            login_attempt::Column::Failure,
+            Expr::value(failure.map(str::to_owned)),
+        )
+        .col_expr(
+            login_attempt::Column::Succeeded,
+            Expr::value(failure.is_none()),
+        )
+        .filter(login_attempt::Column::Id.eq(id))
+        .exec(db)
         .await?;
-        Ok(())
-    }
+    Ok(())
 }

@@ -1,4 +1,6 @@
-//! `login_attempt`: every login, failed or not (登录记录). Append-only.
+//! `login_attempt`: every login, failed or not (登录记录). A row is written
+//! before the password is checked (`checking`) and finalised once, with the
+//! outcome; rows are never deleted.
 
 use sea_orm::entity::prelude::*;
 
@@ -11,8 +13,10 @@ pub struct Model {
     pub username: String,
     pub user_id: Option<i64>,
     pub succeeded: bool,
-    /// Why it failed: `bad_credentials`, `locked` (too many failures from this
-    /// source), `unknown_source` (refused while the account is under attack), `disabled`.
+    /// Why it failed: `bad_credentials`, `disabled` (the right password of a
+    /// disabled account), `locked` (too many failures from this source),
+    /// `unknown_source` (refused while the account is under attack), or
+    /// `checking` while the password is being checked.
     pub failure: Option<String>,
     pub at: DateTimeUtc,
     /// The client's IP address; none for attempts recorded before sources were.

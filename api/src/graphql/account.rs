@@ -113,8 +113,9 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Signs in with a username and password (登录). Failed attempts slow down
-    /// and then lock the account for a while from the address they come from
-    /// (`RATE_LIMITED`); every attempt is recorded.
+    /// and then lock the account for a while from the address they come from;
+    /// a wrong password, an unknown name, a lock and a disabled account all
+    /// answer `UNAUTHENTICATED` with the same message; every attempt is recorded.
     #[graphql(
         complexity = "crate::graphql::cost::priced(crate::graphql::cost::CREDENTIALS, child_complexity)"
     )]

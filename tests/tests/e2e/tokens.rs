@@ -325,7 +325,7 @@ async fn repeated_failures_lock_the_address_until_they_are_old(backend: Backend)
     }
     // Locked for this address: even the right password is refused.
     let locked = login(&app, "zhao", TEST_PASSWORD).await;
-    assert_eq!(TestApp::error_codes(&locked), ["RATE_LIMITED"]);
+    assert_eq!(TestApp::error_codes(&locked), ["UNAUTHENTICATED"]);
     // Once the failures are older than the window, the right password works again.
     let window = chrono::Duration::seconds(limits.login_window_secs as i64 + 1);
     login_attempt::Entity::update_many()
