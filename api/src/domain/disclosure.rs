@@ -24,6 +24,13 @@ use std::collections::{HashMap, HashSet};
 /// Counts below this, and above zero, are withheld from the public.
 pub const MIN_CELL: i64 = 5;
 
+/// A count of households the public may read on its own, outside the tables of
+/// the statistics (what an enterprise's links bring): none when 1 to 4, and
+/// what is derived from it goes with it.
+pub fn public_count(households: i64) -> Option<i64> {
+    (households == 0 || households >= MIN_CELL).then_some(households)
+}
+
 /// What a cell of a [`Table`] holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cell {

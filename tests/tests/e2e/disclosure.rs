@@ -224,10 +224,28 @@ async fn the_public_sees_projects_and_money_without_personal_data(backend: Backe
         )
         .await;
     assert_eq!(counted["data"]["node"]["beneficiaryCount"], 1, "{counted}");
-    assert_eq!(
-        counted["data"]["enterprise"]["benefit"],
-        json!({ "householdsLinked": 1, "incomeBrought": "6000.00" })
-    );
+    // One linked household: what the link pays it is not the public's to read,
+    // in the enterprise's figures or in the ranking; the county office reads both.
+    let linked = "query($e: ID!) { enterprise(id: $e) { benefit(year: 2020) { householdsLinked incomeBrought } }
+        enterpriseRanking(year: 2020, first: 100) { enterprise { id } householdsLinked incomeBrought } }";
+    let firm_id = global_id("Enterprise", firm.id);
+    let ranked = |data: &Value| -> Value {
+        data["enterpriseRanking"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["enterprise"]["id"] == json!(firm_id))
+            .map(|r| json!({ "householdsLinked": r["householdsLinked"], "incomeBrought": r["incomeBrought"] }))
+            .unwrap_or_default()
+    };
+    let public = app.query_as(None, linked, json!({ "e": firm_id })).await;
+    let hidden = json!({ "householdsLinked": null, "incomeBrought": null });
+    assert_eq!(public["enterprise"]["benefit"], hidden, "{public}");
+    assert_eq!(ranked(&public), hidden, "{public}");
+    let office = app.query(linked, json!({ "e": firm_id })).await;
+    let shown = json!({ "householdsLinked": 1, "incomeBrought": "6000.00" });
+    assert_eq!(office["enterprise"]["benefit"], shown, "{office}");
+    assert_eq!(ranked(&office), shown, "{office}");
 
     // What the public sees of the money adds up to the ledger.
     let funds = app

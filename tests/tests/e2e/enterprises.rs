@@ -807,8 +807,7 @@ async fn figures_and_ranking_follow_a_hand_computation(backend: Backend) {
 
     // Per enterprise, as anyone sees it: a link counts in every year it is open a day.
     let figures = app
-        .query_as(
-            None,
+        .query(
             "query($a: ID!, $b: ID!, $c: ID!) {
                 a: enterprise(id: $a) { y23: benefit(year: 2023) { year householdsLinked incomeBrought investment }
                                         y22: benefit(year: 2022) { householdsLinked incomeBrought investment } }
@@ -840,7 +839,7 @@ async fn figures_and_ranking_follow_a_hand_computation(backend: Backend) {
     let mut costs = Vec::new();
     for n in [2, 6] {
         let before = app.statements();
-        let data = app.query_as(None, page, json!({ "n": n })).await;
+        let data = app.query(page, json!({ "n": n })).await;
         assert_eq!(
             data["enterprises"]["nodes"]
                 .as_array()
@@ -878,7 +877,7 @@ async fn figures_and_ranking_follow_a_hand_computation(backend: Backend) {
             .collect()
     };
     let by_households = app
-        .query_as(None, RANKING, ranking("HOUSEHOLDS_LINKED", None, None))
+        .query(RANKING, ranking("HOUSEHOLDS_LINKED", None, None))
         .await;
     assert_eq!(
         order(&by_households),
@@ -889,7 +888,7 @@ async fn figures_and_ranking_follow_a_hand_computation(backend: Backend) {
         "4200.00"
     );
     let by_income = app
-        .query_as(None, RANKING, ranking("INCOME_BROUGHT", None, None))
+        .query(RANKING, ranking("INCOME_BROUGHT", None, None))
         .await;
     let incomes: Vec<&str> = by_income["enterpriseRanking"]
         .as_array()
@@ -898,9 +897,7 @@ async fn figures_and_ranking_follow_a_hand_computation(backend: Backend) {
         .map(|r| r["incomeBrought"].as_str().expect("money"))
         .collect();
     assert_eq!(incomes, ["4200.00", "800.00", "600.00"]);
-    let by_investment = app
-        .query_as(None, RANKING, ranking("INVESTMENT", None, None))
-        .await;
+    let by_investment = app.query(RANKING, ranking("INVESTMENT", None, None)).await;
     assert_eq!(
         order(&by_investment),
         [(1, e2.clone(), 1), (2, e3.clone(), 1)]
@@ -911,8 +908,7 @@ async fn figures_and_ranking_follow_a_hand_computation(backend: Backend) {
     );
     let township = first_region(&app.db, RegionLevel::Township).await;
     let in_township = app
-        .query_as(
-            None,
+        .query(
             RANKING,
             ranking("HOUSEHOLDS_LINKED", Some(township.id), None),
         )
@@ -922,7 +918,7 @@ async fn figures_and_ranking_follow_a_hand_computation(backend: Backend) {
         [(1, e1.clone(), 2), (2, e2.clone(), 1)]
     );
     let top = app
-        .query_as(None, RANKING, ranking("HOUSEHOLDS_LINKED", None, Some(1)))
+        .query(RANKING, ranking("HOUSEHOLDS_LINKED", None, Some(1)))
         .await;
     assert_eq!(order(&top), [(1, e1.clone(), 2)]);
 
@@ -971,8 +967,7 @@ async fn links_to_households_not_on_the_register_count_for_nothing(backend: Back
     }
     // Two of the four households are on the register as poor or lifted out.
     let data = app
-        .query_as(
-            None,
+        .query(
             "query($e: ID!) { enterprise(id: $e) { benefit(year: 2023) { householdsLinked incomeBrought } }
                               enterpriseRanking(year: 2023, by: INCOME_BROUGHT) { incomeBrought } }",
             json!({ "e": firm }),

@@ -21,9 +21,11 @@ use super::super::region::{find_region, village_in};
 use super::super::relay::NodeKind;
 use super::super::statistics::figures::REGISTERED;
 use super::Enterprise;
+use crate::access::Viewer;
 use crate::domain::calendar;
+use crate::domain::disclosure::public_count;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::context::{db, loaders};
+use crate::graphql::context::{db, loaders, viewer};
 
 /// Targeted poverty alleviation began in 2014: no figures before it.
 const FIRST_YEAR: i32 = 2014;
@@ -38,6 +40,18 @@ pub struct Figures {
     households_linked: i64,
     income_brought_fen: i64,
     investment_fen: i64,
+}
+
+impl Figures {
+    /// The households linked and the income brought, as `viewer` may read
+    /// them: the public gets neither for 1 to 4 households.
+    fn shown(&self, viewer: &Viewer) -> Option<(i64, Money)> {
+        let households = match viewer.role() {
+            None => public_count(self.households_linked)?,
+            Some(_) => self.households_linked,
+        };
+        Some((households, Money(self.income_brought_fen)))
+    }
 }
 
 /// A year figures may be asked for: 2014 to next year.
@@ -200,13 +214,18 @@ impl EnterpriseBenefit {
     async fn year(&self) -> i32 {
         self.year
     }
-    /// Distinct households with a link open on some day of the year (联结户数).
-    async fn households_linked(&self) -> i64 {
-        self.figures.households_linked
+    /// Distinct households with a link open on some day of the year (联结户数);
+    /// null for the public when 1 to 4.
+    async fn households_linked(&self, ctx: &Context<'_>) -> ApiResult<Option<i64>> {
+        Ok(self
+            .figures
+            .shown(viewer(ctx)?)
+            .map(|(households, _)| households))
     }
-    /// Sum of the annual incomes of those links, in yuan (带动增收).
-    async fn income_brought(&self) -> Money {
-        Money(self.figures.income_brought_fen)
+    /// Sum of the annual incomes of those links, in yuan (带动增收); null for
+    /// the public when the households are 1 to 4: it would tell what their links pay them.
+    async fn income_brought(&self, ctx: &Context<'_>) -> ApiResult<Option<Money>> {
+        Ok(self.figures.shown(viewer(ctx)?).map(|(_, income)| income))
     }
     /// Sum of the enterprise's donations recorded as funds of the year, in yuan (投入资金).
     async fn investment(&self) -> Money {
@@ -247,10 +266,12 @@ pub struct EnterpriseRank {
     rank: i32,
     /// The enterprise (经营主体).
     enterprise: Enterprise,
-    /// Distinct households with a link open on some day of the year (联结户数).
-    households_linked: i64,
-    /// Sum of the annual incomes of those links, in yuan (带动增收).
-    income_brought: Money,
+    /// Distinct households with a link open on some day of the year (联结户数);
+    /// null for the public when 1 to 4.
+    households_linked: Option<i64>,
+    /// Sum of the annual incomes of those links, in yuan (带动增收); null for
+    /// the public when the households are 1 to 4.
+    income_brought: Option<Money>,
     /// Donations recorded as funds of the year, in yuan (投入资金).
     investment: Money,
 }
@@ -306,15 +327,19 @@ impl RankingQuery {
             .order_by((enterprise::Entity, enterprise::Column::Id), Order::Asc)
             .limit(first.unsigned_abs().into());
         let rows = rows_with_figures(db(ctx)?, &query).await?;
+        let viewer = viewer(ctx)?;
         Ok(rows
             .into_iter()
             .zip(1..)
-            .map(|((model, figures), rank)| EnterpriseRank {
-                rank,
-                enterprise: Enterprise(model),
-                households_linked: figures.households_linked,
-                income_brought: Money(figures.income_brought_fen),
-                investment: Money(figures.investment_fen),
+            .map(|((model, figures), rank)| {
+                let shown = figures.shown(viewer);
+                EnterpriseRank {
+                    rank,
+                    enterprise: Enterprise(model),
+                    households_linked: shown.map(|(households, _)| households),
+                    income_brought: shown.map(|(_, income)| income),
+                    investment: Money(figures.investment_fen),
+                }
             })
             .collect())
     }
