@@ -77,7 +77,8 @@ pub struct Limits {
     /// Answers per account and hour that a person is already registered in a
     /// household the caller may not be told of; the answer that reaches it
     /// locks the account and alerts the county office.
-    #[arg(long, env = "FUPIN_REGISTER_PROBES_PER_HOUR", default_value_t = 10)]
+    #[arg(long, env = "FUPIN_REGISTER_PROBES_PER_HOUR", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub register_probes_per_hour: u32,
     #[command(flatten)]
     pub logins: LoginLimits,
