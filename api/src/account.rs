@@ -302,17 +302,23 @@ pub async fn disable_user(
 ) -> ApiResult<app_user::Model> {
     let txn = db.begin().await?;
     let before = find_by_username(&txn, username).await?;
+    let user = deactivate(&txn, actor, "user.disable", before).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Makes an account inactive and ends every session it holds, audited as `action`.
+async fn deactivate(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    action: &str,
+    before: app_user::Model,
+) -> ApiResult<app_user::Model> {
     let mut active: app_user::ActiveModel = before.clone().into();
     active.is_active = Set(false);
-    revoke_everything(&txn, &mut active).await?;
-    let user = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        account_change("user.disable", Some(&before), &user),
-    )
-    .await?;
-    txn.commit().await?;
+    revoke_everything(db, &mut active).await?;
+    let user = active.update(db).await?;
+    audit::record(db, actor, account_change(action, Some(&before), &user)).await?;
     Ok(user)
 }
 
@@ -348,12 +354,7 @@ pub async fn lock_user(
     user_id: i64,
 ) -> ApiResult<app_user::Model> {
     let before = find(db, user_id).await?;
-    let mut active: app_user::ActiveModel = before.clone().into();
-    active.is_active = Set(false);
-    revoke_everything(db, &mut active).await?;
-    let user = active.update(db).await?;
-    audit::record(db, actor, account_change("user.lock", Some(&before), &user)).await?;
-    Ok(user)
+    deactivate(db, actor, "user.lock", before).await
 }
 
 /// Sets a new password, lifts the account's login locks (from every source)

@@ -58,15 +58,54 @@ pub enum AlertReason {
     SourceLocked,
     /// Unknown sources together failed often enough to be refused.
     ManySources,
+    /// The account spent its budget of answers that a person is registered
+    /// where it may not be told (`domain::household::duplicate`).
+    RegisterProbed,
 }
 
 impl AlertReason {
+    const ALL: [AlertReason; 3] = [
+        AlertReason::SourceLocked,
+        AlertReason::ManySources,
+        AlertReason::RegisterProbed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertReason::SourceLocked => "source_locked",
             AlertReason::ManySources => "many_sources",
+            AlertReason::RegisterProbed => "register_probed",
         }
     }
+
+    /// The reason an alert's entry names.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.as_str() == text)
+    }
+}
+
+/// Appends an alert about an account to the audit trail, where `loginAlerts`
+/// lists it: `details` (an object) with the reason added.
+pub async fn record_alert(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    user_id: i64,
+    reason: AlertReason,
+    mut details: serde_json::Value,
+) -> ApiResult<()> {
+    details["reason"] = reason.as_str().into();
+    audit::record(
+        db,
+        actor,
+        Change {
+            action: ALERT_ACTION,
+            entity_type: "Account",
+            entity_id: user_id,
+            before: None,
+            after: Some(details),
+        },
+    )
+    .await
 }
 
 /// Why a checked attempt failed.
@@ -346,25 +385,14 @@ impl<'a> Attempt<'a> {
             request_id: Some(self.request_id.to_owned()).filter(|id| !id.is_empty()),
             ..Actor::system("login")
         };
-        audit::record(
-            db,
-            &actor,
-            Change {
-                action: ALERT_ACTION,
-                entity_type: "Account",
-                entity_id: user.id,
-                before: None,
-                after: Some(serde_json::json!({
-                    "username": user.username,
-                    "reason": reason.as_str(),
-                    "source": source,
-                    "failures": failures,
-                    "sources": sources,
-                    "since": since,
-                })),
-            },
-        )
-        .await
+        let details = serde_json::json!({
+            "username": user.username,
+            "source": source,
+            "failures": failures,
+            "sources": sources,
+            "since": since,
+        });
+        record_alert(db, &actor, user.id, reason, details).await
     }
 }
 

@@ -554,6 +554,26 @@ pub fn viewer_of_role(role: Role) -> api::access::Viewer {
     })
 }
 
+/// A `CreateHouseholdInput` in `village`: a card that passes every check, with its head and members.
+pub fn household_input(village: &str, head: Value, members: Vec<Value>) -> Value {
+    json!({
+        "villageId": village, "address": "三组12号", "phone": "13800001111",
+        "attribute": "GENERAL", "identificationStandard": "NATIONAL", "mainCause": "ILLNESS",
+        "otherCauses": ["LACK_OF_FUNDS"],
+        "conditions": {
+            "cultivatedLandMu": 2.5, "housingAreaM2": 60.0, "dilapidatedGrade": "C",
+            "safeDrinkingWater": true, "productionElectricity": true,
+            "householdElectricity": true, "roadDistanceKm": 1.2, "joinedCooperative": false,
+        },
+        "guarantees": {
+            "food": true, "clothing": true, "compulsoryEducation": true,
+            "basicMedical": true, "safeHousing": false,
+        },
+        "head": head,
+        "members": members,
+    })
+}
+
 /// A member as `MemberInput` takes it: a healthy adult of ordinary labour.
 pub fn person(name: &str, id_number: &str, relation: &str) -> Value {
     json!({

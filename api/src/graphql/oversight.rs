@@ -17,7 +17,6 @@ use crate::access;
 use crate::account::{self, NewUser};
 use crate::audit;
 use crate::domain;
-use crate::domain::household::duplicate::PROBE_ALERT_REASON;
 use crate::error::{ApiError, ApiResult};
 use crate::lockout::{self, AlertReason};
 use crate::permissions;
@@ -288,12 +287,10 @@ impl LoginAlert {
     }
     /// Why the alert was raised (告警原因).
     async fn reason(&self) -> LoginAlertReason {
-        match self.details["reason"].as_str() {
-            Some(reason) if reason == AlertReason::SourceLocked.as_str() => {
-                LoginAlertReason::SourceLocked
-            }
-            Some(PROBE_ALERT_REASON) => LoginAlertReason::RegisterProbed,
-            _ => LoginAlertReason::ManySources,
+        match self.details["reason"].as_str().and_then(AlertReason::parse) {
+            Some(AlertReason::SourceLocked) => LoginAlertReason::SourceLocked,
+            Some(AlertReason::RegisterProbed) => LoginAlertReason::RegisterProbed,
+            Some(AlertReason::ManySources) | None => LoginAlertReason::ManySources,
         }
     }
     /// The address locked out, for `SOURCE_LOCKED` (来源地址).

@@ -8,7 +8,7 @@ use entity::{card_revision, household, member};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, first_region, global_id, on_both_backends, person};
+use tests::{Backend, TestApp, first_region, global_id, household_input, on_both_backends, person};
 
 on_both_backends!(
     a_household_is_filed_with_valid_members_and_refused_with_clear_errors,
@@ -31,25 +31,6 @@ const UPDATE: &str = "mutation($input: HouseholdPatch!) { updateHousehold(input:
 /// A valid ID number: region 520102, a birth date, a sequence whose last digit gives the gender.
 fn id_number(birth: &str, sequence: u32) -> String {
     api::codes::id_number(&format!("520102{birth}{sequence:03}"))
-}
-
-fn household_input(village: &str, head: Value, members: Vec<Value>) -> Value {
-    json!({
-        "villageId": village, "address": "三组12号", "phone": "13800001111",
-        "attribute": "GENERAL", "identificationStandard": "NATIONAL", "mainCause": "ILLNESS",
-        "otherCauses": ["LACK_OF_FUNDS"],
-        "conditions": {
-            "cultivatedLandMu": 2.5, "housingAreaM2": 60.0, "dilapidatedGrade": "C",
-            "safeDrinkingWater": true, "productionElectricity": true,
-            "householdElectricity": true, "roadDistanceKm": 1.2, "joinedCooperative": false,
-        },
-        "guarantees": {
-            "food": true, "clothing": true, "compulsoryEducation": true,
-            "basicMedical": true, "safeHousing": false,
-        },
-        "head": head,
-        "members": members,
-    })
 }
 
 /// The first error's code and field.

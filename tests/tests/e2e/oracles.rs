@@ -8,7 +8,10 @@ use entity::enums::{RegionLevel, Role};
 use entity::{fund_source, household, member, project, reveal};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-use tests::{Backend, TEST_PASSWORD, TestApp, first_region, global_id, on_both_backends, person};
+use tests::{
+    Backend, TEST_PASSWORD, TestApp, first_region, global_id, household_input, on_both_backends,
+    person,
+};
 
 on_both_backends!(
     a_person_on_file_elsewhere_is_told_without_naming_the_household_and_recorded,
@@ -22,25 +25,6 @@ const CREATE: &str =
 const UPDATE_MEMBER: &str =
     "mutation($input: MemberPatch!) { updateMember(input: $input) { id idNumber } }";
 const MESSAGE: &str = api::error::PERSON_ON_FILE;
-
-fn household_input(village: &str, head_id: &str) -> Value {
-    json!({
-        "villageId": village, "address": "三组12号", "phone": "13800001111",
-        "attribute": "GENERAL", "identificationStandard": "NATIONAL", "mainCause": "ILLNESS",
-        "otherCauses": [],
-        "conditions": {
-            "cultivatedLandMu": 2.5, "housingAreaM2": 60.0, "dilapidatedGrade": "C",
-            "safeDrinkingWater": true, "productionElectricity": true,
-            "householdElectricity": true, "roadDistanceKm": 1.2, "joinedCooperative": false,
-        },
-        "guarantees": {
-            "food": true, "clothing": true, "compulsoryEducation": true,
-            "basicMedical": true, "safeHousing": false,
-        },
-        "head": person("王建国", head_id, "HEAD"),
-        "members": [],
-    })
-}
 
 /// The first village (a village cadre's, as `TestApp::user_for` scopes it),
 /// and a current member of a household in another village.
@@ -93,7 +77,11 @@ async fn a_person_on_file_elsewhere_is_told_without_naming_the_household_and_rec
     let (village, stranger, home) = village_and_stranger(&app).await;
     let (cadre, token) = app.user_for(Role::VillageCadre).await;
 
-    let input = household_input(&village, &stranger.id_number);
+    let input = household_input(
+        &village,
+        person("王建国", &stranger.id_number, "HEAD"),
+        vec![],
+    );
     let body = app
         .graphql_as(Some(&token), CREATE, json!({ "input": input }))
         .await;
@@ -158,7 +146,7 @@ async fn every_bad_field_is_told_before_the_register_is_looked_up(backend: Backe
     let (village, stranger, _) = village_and_stranger(&app).await;
     let (cadre, token) = app.user_for(Role::VillageCadre).await;
     let broken = |head_id: &str| {
-        let mut input = household_input(&village, head_id);
+        let mut input = household_input(&village, person("王建国", head_id, "HEAD"), vec![]);
         input["conditions"]["cultivatedLandMu"] = json!(-1.0);
         let mut spouse = person("李秀英", &unused_id_number(22), "SPOUSE");
         spouse["ethnicity"] = json!("99");
@@ -203,7 +191,11 @@ async fn the_budget_of_such_answers_locks_the_account_and_alerts_the_county_offi
     let (cadre, token) = app.user_for(Role::VillageCadre).await;
     let me = "{ me { username } }";
     for answer in 1..=3 {
-        let input = household_input(&village, &stranger.id_number);
+        let input = household_input(
+            &village,
+            person("王建国", &stranger.id_number, "HEAD"),
+            vec![],
+        );
         let body = app
             .graphql_as(Some(&token), CREATE, json!({ "input": input }))
             .await;

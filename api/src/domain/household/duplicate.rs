@@ -15,16 +15,14 @@ use sea_orm::{
 
 use crate::access::{self, Viewer};
 use crate::account;
-use crate::audit::{self, Actor, Change};
+use crate::audit::Actor;
 use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
-use crate::lockout::ALERT_ACTION;
+use crate::lockout::{self, AlertReason};
 use crate::permissions::{self, Access};
 
 /// The purpose a probe answer is recorded under in the reveal log.
 pub const PROBE_PURPOSE: &str = "duplicate-person check (重复建档校验)";
-/// The reason of the alert raised when an account spends its budget.
-pub const PROBE_ALERT_REASON: &str = "register_probed";
 
 /// Refuses a person already a current member of a household (other than as
 /// the member `except`). Only a caller who reads ID numbers in full and
@@ -86,6 +84,7 @@ pub async fn settle<T>(
     };
     let user = viewer.user()?;
     let now = Utc::now();
+    let since = now - TimeDelta::hours(1);
     let txn = write::begin(db).await?;
     reveal::ActiveModel {
         user_id: Set(user.id),
@@ -101,7 +100,7 @@ pub async fn settle<T>(
     let answers = reveal::Entity::find()
         .filter(reveal::Column::UserId.eq(user.id))
         .filter(reveal::Column::Purpose.starts_with(PROBE_PURPOSE))
-        .filter(reveal::Column::At.gt(now - TimeDelta::hours(1)))
+        .filter(reveal::Column::At.gt(since))
         .count(&txn)
         .await?;
     if answers == u64::from(budget) {
@@ -112,23 +111,12 @@ pub async fn settle<T>(
             answers,
             "an account spent its budget of duplicate-person answers"
         );
-        audit::record(
-            &txn,
-            &actor,
-            Change {
-                action: ALERT_ACTION,
-                entity_type: "Account",
-                entity_id: user.id,
-                before: None,
-                after: Some(serde_json::json!({
-                    "username": user.username,
-                    "reason": PROBE_ALERT_REASON,
-                    "answers": answers,
-                    "since": now - TimeDelta::hours(1),
-                })),
-            },
-        )
-        .await?;
+        let details = serde_json::json!({
+            "username": user.username,
+            "answers": answers,
+            "since": since,
+        });
+        lockout::record_alert(&txn, &actor, user.id, AlertReason::RegisterProbed, details).await?;
     }
     txn.commit().await?;
     Err(ApiError::PersonOnFile { field, member_id })
