@@ -117,29 +117,25 @@ enum Cleanup {
 impl TestDatabase {
     pub async fn create(backend: &Backend) -> TestDatabase {
         let id = uuid::Uuid::new_v4().simple().to_string();
+        let template = template_of(backend).await;
         match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("fupin-test-{id}.db"));
+                std::fs::copy(template, &path).expect("copy the migrated template");
                 TestDatabase {
-                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    url: sqlite_url(&path),
                     cleanup: Cleanup::File(path),
                 }
             }
             Backend::Postgres(admin_url) => {
                 let name = format!("test_{id}");
-                let admin = Database::connect(admin_url.as_str())
-                    .await
-                    .expect("connect to TEST_POSTGRES_URL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create the test database");
-                admin.close().await.ok();
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map_or(admin_url.as_str(), |(base, _)| base);
+                execute_as_admin(
+                    admin_url,
+                    &format!("CREATE DATABASE {name} TEMPLATE {template}"),
+                )
+                .await;
                 TestDatabase {
-                    url: format!("{base}/{name}"),
+                    url: database_url(admin_url, &name),
                     cleanup: Cleanup::Postgres {
                         admin_url: admin_url.clone(),
                         name,
@@ -148,6 +144,129 @@ impl TestDatabase {
             }
         }
     }
+}
+
+/// Migrating a database takes a second or two of commits; copying a migrated
+/// one takes a fraction of that. So each test process migrates one template
+/// per backend, and every test database starts as its copy.
+static SQLITE_TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+static POSTGRES_TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+/// Templates older than this belong to test processes long finished.
+const TEMPLATE_LIFETIME_SECS: u64 = 6 * 3600;
+
+/// The migrated template of `backend`: an SQLite file path, or a PostgreSQL
+/// database name.
+async fn template_of(backend: &Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => SQLITE_TEMPLATE.get_or_init(sqlite_template).await,
+        Backend::Postgres(admin_url) => {
+            POSTGRES_TEMPLATE
+                .get_or_init(|| postgres_template(admin_url))
+                .await
+        }
+    }
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+async fn sqlite_template() -> String {
+    let dir = std::env::temp_dir();
+    // Earlier processes cannot remove theirs (statics are never dropped).
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            let stale = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|name| name.starts_with("fupin-template-"))
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() > TEMPLATE_LIFETIME_SECS);
+            if stale {
+                std::fs::remove_file(entry.path()).ok();
+            }
+        }
+    }
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let path = dir.join(format!("fupin-template-{id}.db"));
+    let db = api::db::connect(&sqlite_url(&path)).await.expect("connect");
+    api::db::migrate(&db).await.expect("migrate the template");
+    // Everything into the main file, so that a copy of it alone is whole.
+    db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+        .await
+        .expect("checkpoint the template");
+    db.close().await.expect("close the template");
+    path.to_string_lossy().into_owned()
+}
+
+async fn postgres_template(admin_url: &str) -> String {
+    let admin = Database::connect(admin_url)
+        .await
+        .expect("connect to TEST_POSTGRES_URL");
+    // Earlier processes cannot drop theirs; the name carries its creation time.
+    let stale: Vec<String> = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT datname FROM pg_database WHERE datname LIKE 'fupin_template_%'",
+        ))
+        .await
+        .expect("list templates")
+        .into_iter()
+        .filter_map(|row| row.try_get::<String>("", "datname").ok())
+        .filter(|name| {
+            name.split('_')
+                .nth(2)
+                .and_then(|secs| secs.parse::<u64>().ok())
+                .is_some_and(|created| now_secs().saturating_sub(created) > TEMPLATE_LIFETIME_SECS)
+        })
+        .collect();
+    for name in stale {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .ok();
+    }
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let name = format!("fupin_template_{}_{id}", now_secs());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create the template database");
+    admin.close().await.ok();
+    let db = api::db::connect(&database_url(admin_url, &name))
+        .await
+        .expect("connect to the template");
+    api::db::migrate(&db).await.expect("migrate the template");
+    // A template is copied only while nobody is connected to it.
+    db.close().await.expect("close the template");
+    name
+}
+
+async fn execute_as_admin(admin_url: &str, sql: &str) {
+    let admin = Database::connect(admin_url)
+        .await
+        .expect("connect to TEST_POSTGRES_URL");
+    admin.execute_unprepared(sql).await.expect(sql);
+    admin.close().await.ok();
+}
+
+/// The URL of database `name` on the server of `admin_url`.
+fn database_url(admin_url: &str, name: &str) -> String {
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url, |(base, _)| base);
+    format!("{base}/{name}")
 }
 
 impl Drop for TestDatabase {
