@@ -5,6 +5,9 @@ import { makePgService } from "postgraphile/adaptors/pg";
 
 export default {
   extends: [PostGraphileAmberPreset],
+  // Conditions on columns without an index too: the requests filter members on
+  // `is_active` and regions on `level`, as Fupin does.
+  disablePlugins: ["PgIndexBehaviorsPlugin"],
   pgServices: [
     makePgService({
       connectionString: process.env.BENCH_READER_URL,
