@@ -304,6 +304,7 @@ impl TestApp {
                 households,
                 seed,
                 progress: false,
+                without_households: false,
             },
         )
         .await
