@@ -72,6 +72,10 @@ enum Command {
         /// Seed of the random generator: the same seed gives the same county.
         #[arg(long, default_value_t = seed::DEMO_SEED)]
         seed: u64,
+        /// Write the county (regions, enterprises, projects) of that many
+        /// households without the households: an empty register to import into.
+        #[arg(long)]
+        without_households: bool,
     },
     /// Apply, roll back or list schema migrations.
     Migrate {
@@ -223,6 +227,7 @@ async fn main() -> anyhow::Result<()> {
                         households: seed::DEMO_HOUSEHOLDS,
                         seed: seed::DEMO_SEED,
                         progress: false,
+                        without_households: false,
                     };
                     seed::run(&db, &options)
                         .await
@@ -254,6 +259,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Seed {
             households,
             seed: seed_value,
+            without_households,
         } => {
             db::migrate(&db).await.context("migrations failed")?;
             let started = std::time::Instant::now();
@@ -261,6 +267,7 @@ async fn main() -> anyhow::Result<()> {
                 households,
                 seed: seed_value,
                 progress: true,
+                without_households,
             };
             let report = seed::run(&db, &options).await.context("seeding failed")?;
             tracing::info!(?report, seconds = started.elapsed().as_secs_f64(), "seeded");

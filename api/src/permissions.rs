@@ -1344,12 +1344,30 @@ pub fn redact(viewer: &Viewer, type_name: &str, snapshot: serde_json::Value) -> 
             None => return (!sensitive).then_some((key, value)),
         };
         match (access_of(viewer, rule), rule.mask) {
-            (Access::Full, _) => Some((key, value)),
+            // A record nested in a snapshot (an import's entry holds its
+            // household's members) is redacted by its own type's rules.
+            (Access::Full, _) => match shape::object_type_of(type_name, &key) {
+                Some(nested) => Some((key, redact_nested(viewer, nested, value))),
+                None => Some((key, value)),
+            },
             (Access::Masked, Some(mask)) => Some((key, mask_json(mask, value)?)),
             _ => None,
         }
     });
     serde_json::Value::Object(visible.collect())
+}
+
+fn redact_nested(viewer: &Viewer, type_name: &str, value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Array(items) => serde_json::Value::Array(
+            items
+                .into_iter()
+                .map(|item| redact_nested(viewer, type_name, item))
+                .collect(),
+        ),
+        serde_json::Value::Object(_) => redact(viewer, type_name, value),
+        other => other,
+    }
 }
 
 /// The policy as a Markdown table, as the README carries it.
@@ -1445,6 +1463,18 @@ mod tests {
         assert!(seen.get("health").is_none());
         assert!(seen.get("birthDate").is_none());
         assert_eq!(seen["name"], "张三");
+    }
+
+    #[test]
+    fn records_nested_in_a_household_snapshot_are_redacted_by_their_own_rules() {
+        let card =
+            json!({ "address": "新村 8 号", "members": [member()], "incomes": [{ "year": 2020 }] });
+        let seen = redact(&viewer(Role::HelperCadre), "Household", card.clone());
+        assert_eq!(seen["members"][0]["idNumber"], "520102********1234");
+        assert!(seen["members"][0].get("health").is_none());
+        assert_eq!(seen["members"][0]["name"], "张三");
+        let seen = redact(&viewer(Role::Enterprise), "Household", card);
+        assert!(seen.get("incomes").is_none());
     }
 
     #[test]

@@ -430,6 +430,7 @@ impl TestApp {
                 households,
                 seed,
                 progress: false,
+                without_households: false,
             },
         )
         .await

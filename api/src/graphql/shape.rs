@@ -82,6 +82,21 @@ pub fn graphql_form(type_name: &str, snapshot: Value) -> Value {
     object_form(&SHAPES, type_name, snapshot)
 }
 
+/// The object type a field of `type_name` holds (one or a list of), if any:
+/// what a snapshot nested under that field is a record of.
+pub fn object_type_of(type_name: &str, field: &str) -> Option<&'static str> {
+    let mut ty = &SHAPES.fields.get(type_name)?.get(field)?.base;
+    loop {
+        match ty {
+            BaseType::List(item) => ty = &item.base,
+            BaseType::Named(name) => {
+                let (name, _) = SHAPES.fields.get_key_value(name.as_str())?;
+                return Some(name.as_str());
+            }
+        }
+    }
+}
+
 fn object_form(shapes: &Shapes, type_name: &str, value: Value) -> Value {
     let Some(types) = shapes.fields.get(type_name) else {
         return value;

@@ -34,8 +34,12 @@ use crate::error::ApiError;
 pub struct SeedOptions {
     pub households: u32,
     pub seed: u64,
-    /// Draw a progress bar on the terminal.
+    /// Draw a progress bar on the terminal, and print a line at each tenth of
+    /// the households (`seeded <n> households in <seconds> s`).
     pub progress: bool,
+    /// Write the county (regions, lines, enterprises, projects) of that many
+    /// households but not the households: the target of an import.
+    pub without_households: bool,
 }
 
 /// Households in the demo county `serve --demo` loads.
@@ -72,6 +76,9 @@ const ROWS_PER_STATEMENT: usize = 1_000;
 const POSTGRES_WRITERS: usize = 3;
 /// Households per transaction.
 const HOUSEHOLDS_PER_BATCH: usize = 2_000;
+/// Tables the households fill, whose planner statistics the seed keeps fresh.
+const FILLED: &str = "household, household_cause, member, household_income, status_change, \
+                      village_tally_change";
 
 /// The demo users, one per role; `serve --demo` gives them a fresh password.
 pub const DEMO_USERNAMES: [&str; 7] = [
@@ -146,6 +153,10 @@ pub struct SeedReport {
     pub members: usize,
     pub enterprises: usize,
     pub projects: usize,
+    /// Seconds until half the households were written, and from then to the
+    /// end: the seed is linear when the second is no longer than the first.
+    pub first_half_seconds: f64,
+    pub second_half_seconds: f64,
 }
 
 /// Whether the register has any region yet.
@@ -160,6 +171,7 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
             "the database already holds a register; seed only into an empty database".into(),
         ));
     }
+    let started = std::time::Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let now = Utc::now();
     let mut report = SeedReport::default();
@@ -221,8 +233,23 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
         DbBackend::Postgres => POSTGRES_WRITERS,
         _ => 1,
     };
+    let mut progress = Progress {
+        db,
+        bar: &bar,
+        options,
+        started,
+        written: 0,
+        batches: 0,
+        tenths_told: 0,
+        first_half_seconds: None,
+    };
     let mut next_household_id = 1;
-    for village in &plan.villages {
+    let villages = if options.without_households {
+        &[][..]
+    } else {
+        &plan.villages[..]
+    };
+    for village in villages {
         for sequence in 1..=village.households {
             let mut card = people.household(&mut rng, village, sequence, next_household_id, now)?;
             card.history = history(&card.household)?;
@@ -237,7 +264,9 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
                 if writers.len() >= concurrent_writers
                     && let Some(written) = writers.join_next().await
                 {
-                    bar.inc(written.map_err(|e| DbErr::Custom(e.to_string()))??);
+                    progress
+                        .written(written.map_err(|e| DbErr::Custom(e.to_string()))??)
+                        .await?;
                 }
                 writers.spawn(std::mem::take(&mut batch).write(db.clone()));
             }
@@ -245,7 +274,9 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     }
     writers.spawn(batch.write(db.clone()));
     while let Some(written) = writers.join_next().await {
-        bar.inc(written.map_err(|e| DbErr::Custom(e.to_string()))??);
+        progress
+            .written(written.map_err(|e| DbErr::Custom(e.to_string()))??)
+            .await?;
     }
     bar.finish_and_clear();
     report.households = (next_household_id - 1) as usize;
@@ -254,7 +285,62 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
         .await
         .map_err(|e| DbErr::Custom(format!("village tally: {e:?}")))?;
     finish_postgres(db).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    report.first_half_seconds = progress.first_half_seconds.unwrap_or(seconds);
+    report.second_half_seconds = seconds - report.first_half_seconds;
+    if options.progress && report.households > 0 {
+        eprintln!("seeded {} households in {seconds:.1} s", report.households);
+    }
     Ok(report)
+}
+
+/// The households written so far: a line at each tenth of them (the last
+/// once the tally and statistics are done too), and fresh planner statistics
+/// after batches 1, 2, 4, 8...
+struct Progress<'a> {
+    db: &'a DatabaseConnection,
+    bar: &'a ProgressBar,
+    options: &'a SeedOptions,
+    started: std::time::Instant,
+    written: u64,
+    batches: u64,
+    tenths_told: u64,
+    first_half_seconds: Option<f64>,
+}
+
+impl Progress<'_> {
+    async fn written(&mut self, households: u64) -> Result<(), DbErr> {
+        self.bar.inc(households);
+        self.written += households;
+        self.batches += 1;
+        let total = u64::from(self.options.households);
+        let seconds = self.started.elapsed().as_secs_f64();
+        if self.first_half_seconds.is_none() && self.written * 2 >= total {
+            self.first_half_seconds = Some(seconds);
+        }
+        while self.tenths_told < 9 && self.written * 10 >= total * (self.tenths_told + 1) {
+            self.tenths_told += 1;
+            if self.options.progress {
+                let line = format!("seeded {} households in {seconds:.1} s", self.written);
+                self.bar.suspend(|| eprintln!("{line}"));
+            }
+        }
+        if self.batches.is_power_of_two() {
+            analyze(self.db).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The planner's statistics of the tables being filled: plans made for
+/// near-empty tables (the tally triggers' among them) would slow every later
+/// batch down, and autovacuum may be off or late. Analysed at doubling sizes,
+/// the cost stays a small share of the load.
+async fn analyze(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(&format!("ANALYZE {FILLED}")).await?;
+    }
+    Ok(())
 }
 
 /// Inserts rows in multi-row statements.
@@ -798,6 +884,9 @@ impl Batch {
 
     /// Writes the batch in one transaction; returns how many households it held.
     async fn write(self, db: DatabaseConnection) -> Result<u64, DbErr> {
+        if db.get_database_backend() == DbBackend::Postgres {
+            return self.copy(&db).await;
+        }
         let households = self.households.len() as u64;
         let txn = db.begin().await?;
         insert_all(&txn, self.households.into_iter()).await?;
@@ -808,6 +897,104 @@ impl Batch {
         txn.commit().await?;
         Ok(households)
     }
+
+    /// On PostgreSQL, with one COPY per table (the triggers run as for an
+    /// INSERT): a fraction of the cost of multi-row INSERTs, whose thousands
+    /// of bound values PostgreSQL parses and plans statement by statement.
+    async fn copy(self, db: &DatabaseConnection) -> Result<u64, DbErr> {
+        let households = self.households.len() as u64;
+        let tables = [
+            copy_text(models(self.households))?,
+            copy_text(models(self.causes))?,
+            copy_text(models(self.members))?,
+            copy_text(models(self.incomes))?,
+            copy_text(self.history)?,
+        ];
+        let failed = |e: sqlx::Error| DbErr::Custom(format!("seeding with COPY: {e}"));
+        let mut txn = db
+            .get_postgres_connection_pool()
+            .begin()
+            .await
+            .map_err(failed)?;
+        for (statement, rows) in tables.into_iter().flatten() {
+            let mut copy = txn.copy_in_raw(&statement).await.map_err(failed)?;
+            copy.send(rows).await.map_err(failed)?;
+            copy.finish().await.map_err(failed)?;
+        }
+        txn.commit().await.map_err(failed)?;
+        Ok(households)
+    }
+}
+
+fn models<M: IntoActiveModel<A>, A: ActiveModelTrait>(rows: Vec<M>) -> Vec<A> {
+    rows.into_iter()
+        .map(IntoActiveModel::into_active_model)
+        .collect()
+}
+
+/// The `COPY ... FROM STDIN` statement of `rows` (the columns the first one
+/// sets) and the rows in its text format; nothing for no rows.
+fn copy_text<A: ActiveModelTrait>(rows: Vec<A>) -> Result<Option<(String, Vec<u8>)>, DbErr> {
+    use sea_orm::sea_query::Value;
+    use sea_orm::{EntityName, IdenStatic, Iterable};
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter()
+        .filter(|c| first.get(*c).into_value().is_some())
+        .collect();
+    let names: Vec<String> = columns
+        .iter()
+        .map(|c| format!("\"{}\"", c.as_str()))
+        .collect();
+    let statement = format!(
+        "COPY \"{}\" ({}) FROM STDIN",
+        <A::Entity as Default>::default().table_name(),
+        names.join(", ")
+    );
+    let mut text = String::new();
+    for row in &rows {
+        for (i, column) in columns.iter().enumerate() {
+            if i > 0 {
+                text.push('\t');
+            }
+            let value = row.get(*column).into_value();
+            let field = match value {
+                None => None,
+                Some(Value::Bool(v)) => v.map(|b| if b { "t".into() } else { "f".into() }),
+                Some(Value::SmallInt(v)) => v.map(|n| n.to_string()),
+                Some(Value::Int(v)) => v.map(|n| n.to_string()),
+                Some(Value::BigInt(v)) => v.map(|n| n.to_string()),
+                Some(Value::Double(v)) => v.map(|n| n.to_string()),
+                Some(Value::String(v)) => v,
+                Some(Value::ChronoDate(v)) => v.map(|d| d.to_string()),
+                Some(Value::ChronoDateTimeUtc(v)) => v.map(|t| t.to_rfc3339()),
+                Some(Value::Json(v)) => v.map(|j| j.to_string()),
+                Some(other) => {
+                    return Err(DbErr::Custom(format!(
+                        "no COPY text for {other:?} of {}",
+                        column.as_str()
+                    )));
+                }
+            };
+            match field {
+                None => text.push_str("\\N"),
+                Some(field) => {
+                    for c in field.chars() {
+                        match c {
+                            '\\' => text.push_str("\\\\"),
+                            '\t' => text.push_str("\\t"),
+                            '\n' => text.push_str("\\n"),
+                            '\r' => text.push_str("\\r"),
+                            c => text.push(c),
+                        }
+                    }
+                }
+            }
+        }
+        text.push('\n');
+    }
+    Ok(Some((statement, text.into_bytes())))
 }
 
 /// One step of a generated household's way through the procedure.

@@ -141,6 +141,55 @@ async fn enrich(app: &TestApp) {
     );
 }
 
+/// What the trail shows of one household's import: its one entry holds the
+/// card, its members and incomes and history as the file gave them.
+async fn imported_card_is_in_its_entry(app: &TestApp, record: &Value) {
+    let home = household::Entity::find()
+        .filter(household::Column::Number.eq(record["number"].as_str().expect("number")))
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("the household imported");
+    let trail = app
+        .query(
+            "query($id: Int!) { auditEntries(filter: { entityType: \"Household\", entityId: $id }) {
+                nodes { action before after } } }",
+            json!({ "id": home.id }),
+        )
+        .await;
+    let entries = trail["auditEntries"]["nodes"].as_array().expect("entries");
+    assert_eq!(entries.len(), 1, "{trail}");
+    let entry = &entries[0];
+    assert_eq!(entry["action"], "household.import");
+    assert_eq!(entry["before"], Value::Null);
+    let after = &entry["after"];
+    assert_eq!(after["number"], record["number"]);
+    let id_numbers = |list: &Value| -> Vec<Value> {
+        list.as_array()
+            .expect("members")
+            .iter()
+            .map(|m| m["idNumber"].clone())
+            .collect()
+    };
+    assert_eq!(
+        id_numbers(&after["members"]),
+        id_numbers(&record["members"])
+    );
+    assert!(after["members"][0]["id"].is_string(), "{after}");
+    assert_eq!(
+        after["incomes"].as_array().map(Vec::len),
+        record["incomes"].as_array().map(Vec::len)
+    );
+    assert_eq!(
+        after["statusHistory"].as_array().map(Vec::len),
+        record["statusHistory"].as_array().map(Vec::len)
+    );
+    assert_eq!(
+        after["plan"]["measures"][0]["task"], record["plan"][0]["task"],
+        "{after}"
+    );
+}
+
 async fn export_then_import_into_an_empty_database_gives_back_the_register(backend: Backend) {
     let (source, report) = TestApp::seeded(&backend, 30).await;
     enrich(&source).await;
@@ -168,6 +217,7 @@ async fn export_then_import_into_an_empty_database_gives_back_the_register(backe
     // Each format, into its own empty county, gives back the same register.
     for (format, file) in [("ndjson", &ndjson), ("csv", &csv)] {
         let target = empty_county(&backend).await;
+        let before = audit_entries(&target).await;
         let done = import(&target, &format!("format={format}"), file.clone()).await;
         assert_eq!(
             counts(&done),
@@ -180,7 +230,12 @@ async fn export_then_import_into_an_empty_database_gives_back_the_register(backe
 
         let chain = api::audit::verify(&target.db).await.expect("verify");
         assert_eq!(chain.first_broken, None, "the import's audit entries chain");
-        assert!(chain.entries > report.households as u64);
+        assert_eq!(
+            audit_entries(&target).await - before,
+            report.households as u64,
+            "{format}: one audit entry per household imported"
+        );
+        imported_card_is_in_its_entry(&target, &first).await;
 
         // The same file again changes nothing, not even the audit trail.
         let entries = audit_entries(&target).await;
@@ -410,7 +465,11 @@ async fn dry_runs_and_atomic_imports_keep_nothing_they_should_not(backend: Backe
     let entries = audit_entries(&target).await;
     let update = import(&target, "", ndjson(&corrected)).await;
     assert_eq!(counts(&update), [0, 1, count - 1, 0], "{update}");
-    assert_eq!(audit_entries(&target).await, entries + 2);
+    assert_eq!(
+        audit_entries(&target).await,
+        entries + 1,
+        "one entry per household"
+    );
     let number = corrected[0]["number"].as_str().expect("number");
     let home = household::Entity::find()
         .filter(household::Column::Number.eq(number))
@@ -423,6 +482,32 @@ async fn dry_runs_and_atomic_imports_keep_nothing_they_should_not(backend: Backe
     assert_eq!(
         target.audit_actions("Household", home.id).await,
         vec!["household.import", "household.import"]
+    );
+    let trail = target
+        .query(
+            "query($id: Int!) { auditEntries(filter: { entityType: \"Household\", entityId: $id }) {
+                nodes { before after } } }",
+            json!({ "id": home.id }),
+        )
+        .await;
+    let correction = &trail["auditEntries"]["nodes"][0];
+    assert_eq!(correction["before"]["address"], records[0]["address"]);
+    assert_eq!(
+        correction["after"],
+        json!({
+            "address": "新村 8 号",
+            "version": 2,
+            "members": [correction["after"]["members"][0].clone()],
+        }),
+        "the entry holds what changed: {correction}"
+    );
+    assert_eq!(
+        correction["after"]["members"][0]["education"],
+        "JUNIOR_MIDDLE"
+    );
+    assert_ne!(
+        correction["before"]["members"][0]["education"],
+        "JUNIOR_MIDDLE"
     );
 
     // The history on record cannot be rewritten by a file.

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use api::seed::{SeedOptions, is_valid_credit_code, is_valid_id_number};
 use entity::enums::{Gender, HouseholdStatus, PovertyCause, Relation};
 use entity::{enterprise, household, household_income, member, poverty_line};
-use sea_orm::EntityTrait;
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
 use serde_json::json;
 use tests::{Backend, TestApp, on_both_backends};
 
@@ -15,6 +15,7 @@ on_both_backends!(
     the_county_is_plausible_and_valid,
     the_seeded_ledger_keeps_its_invariants,
     seeding_refuses_a_database_that_has_data,
+    the_seed_refreshes_the_planner_statistics_as_it_fills,
 );
 
 const REGISTER: &str = r#"{
@@ -209,10 +210,40 @@ async fn seeding_refuses_a_database_that_has_data(backend: Backend) {
             households: 20,
             seed: 1,
             progress: false,
+            without_households: false,
         },
     )
     .await;
     assert!(again.is_err());
     let data = app.query("{ households { totalCount } }", json!({})).await;
     assert_eq!(data["households"]["totalCount"], 20);
+}
+
+async fn the_seed_refreshes_the_planner_statistics_as_it_fills(backend: Backend) {
+    let (app, report) = TestApp::seeded(&backend, 150).await;
+    assert!(report.first_half_seconds > 0.0 && report.second_half_seconds >= 0.0);
+    if app.db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    // Once after the first batch, whatever autovacuum does, and once at the end.
+    let analysed = app
+        .db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT relname, analyze_count, n_live_tup FROM pg_stat_user_tables \
+             WHERE relname IN ('household', 'member', 'household_income')",
+        ))
+        .await
+        .expect("statistics");
+    assert_eq!(analysed.len(), 3);
+    for table in analysed {
+        let name: String = table.try_get("", "relname").expect("name");
+        let count: i64 = table.try_get("", "analyze_count").expect("count");
+        let rows: i64 = table.try_get("", "n_live_tup").expect("rows");
+        assert!(count >= 2, "{name} analysed {count} times");
+        assert!(
+            rows >= 150,
+            "{name} holds {rows} rows as far as the planner knows"
+        );
+    }
 }

@@ -30,7 +30,7 @@ use read::{Lines, Parsed, Reader};
 
 /// Households read and written per transaction (outside atomic mode, where
 /// the one transaction takes them in batches of this size).
-const BATCH: usize = 200;
+const BATCH: usize = 1000;
 /// Rejections listed in the report; the count covers all of them.
 const MAX_LISTED_REJECTIONS: usize = 1000;
 

@@ -1,15 +1,17 @@
 //! Households new to the register, written together: one statement per table
-//! for a whole run of them, audited entry by entry as if each had been
-//! imported alone.
+//! for a whole run of them, and one audit entry per household holding its
+//! whole card.
 
 use std::collections::HashMap;
 
 use chrono::Utc;
 use entity::{household, household_cause, member};
 use sea_orm::{DatabaseTransaction, IntoActiveModel, NotSet, Set};
+use serde_json::{Value, json};
 
 use super::check::Checked;
-use crate::audit::{self, Actor, Change};
+use super::entry::Entry;
+use crate::audit::{self, Actor};
 use crate::domain::card::{household_snapshot, income_snapshot, member_snapshot};
 use crate::domain::plan;
 use crate::domain::write::{append_all, insert_all};
@@ -70,45 +72,37 @@ pub async fn all(txn: &DatabaseTransaction, actor: &Actor, cards: Vec<Checked>) 
     append_all(txn, history).await?;
     let plan = by_household(insert_all(txn, plan).await?, |m| (m.household_id, m.id));
 
-    let mut audited = Vec::new();
+    let mut audited = Vec::with_capacity(filed.len());
     for (household, card) in filed {
         let id = household.id;
-        audited.push(Change {
-            action: "household.import",
-            entity_type: "Household",
-            entity_id: id,
-            before: None,
-            after: Some(household_snapshot(household)),
-        });
+        let mut entry = Entry::default();
+        entry.card(None, household_snapshot(household));
+        if !card.other_causes.is_empty() {
+            entry.replaced("otherCauses", None, json!(card.other_causes));
+        }
         for m in members.get(&id).into_iter().flatten() {
-            audited.push(Change {
-                action: "member.import",
-                entity_type: "Member",
-                entity_id: m.id,
-                before: None,
-                after: Some(member_snapshot(m)),
-            });
+            entry.record("members", None, with_id(member_snapshot(m), m.id));
         }
         for r in &card.incomes {
-            audited.push(Change {
-                action: "income.import",
-                entity_type: "HouseholdIncome",
-                entity_id: id,
-                before: None,
-                after: Some(income_snapshot(&r.row(id, 1, now))),
-            });
+            entry.record("incomes", None, income_snapshot(&r.row(id, 1, now)));
+        }
+        for r in &card.history {
+            entry.record("statusHistory", None, json!(r));
         }
         for m in plan.get(&id).into_iter().flatten() {
-            audited.push(Change {
-                action: "measure.import",
-                entity_type: "Measure",
-                entity_id: m.id,
-                before: None,
-                after: Some(plan::measure_snapshot(m)),
-            });
+            entry.measure(None, plan::measure_snapshot(m));
         }
+        audited.push(entry.into_change(id, true));
     }
     audit::record_all(txn, actor, audited).await
+}
+
+/// A record's snapshot with its row number, which an entry of its household needs.
+pub fn with_id(mut snapshot: Value, id: i64) -> Value {
+    if let Value::Object(fields) = &mut snapshot {
+        fields.insert("id".into(), json!(id));
+    }
+    snapshot
 }
 
 /// Saved rows by household, each household's in the order they were numbered.

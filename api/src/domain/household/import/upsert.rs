@@ -10,13 +10,15 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set,
 };
-use serde_json::Value;
+use serde_json::json;
 use std::collections::HashMap;
 
 use super::Outcome;
 use super::check::{check, check_status};
+use super::create::with_id;
+use super::entry::Entry;
 use crate::access::Viewer;
-use crate::audit::{self, Actor, Change};
+use crate::audit::{self, Actor};
 use crate::domain::card::{self, household_snapshot, income_snapshot, member_snapshot};
 use crate::domain::household::duplicate::ensure_not_on_file;
 use crate::domain::household::record::{
@@ -53,7 +55,7 @@ pub async fn upsert(
         viewer,
         household_id: 0,
         touched: false,
-        audited: Vec::new(),
+        entry: Entry::default(),
     };
     let outcome = match &existing {
         None => {
@@ -62,13 +64,7 @@ pub async fn upsert(
             row = active.insert(txn).await?;
             change.household_id = row.id;
             change.touched = true;
-            change.audit(
-                "household.import",
-                "Household",
-                row.id,
-                None,
-                Some(household_snapshot(&row)),
-            );
+            change.entry.card(None, household_snapshot(&row));
             Outcome::Created
         }
         Some(before) => {
@@ -78,14 +74,9 @@ pub async fn upsert(
                 row.version = before.version + 1;
                 row.updated_at = now;
                 row = row.into_active_model().reset_all().update(txn).await?;
-                let (before, after) = (household_snapshot(before), household_snapshot(&row));
-                change.audit(
-                    "household.import",
-                    "Household",
-                    row.id,
-                    Some(before),
-                    Some(after),
-                );
+                change
+                    .entry
+                    .card(Some(household_snapshot(before)), household_snapshot(&row));
             }
             Outcome::Unchanged
         }
@@ -100,7 +91,9 @@ pub async fn upsert(
     if !change.touched {
         return Ok(outcome);
     }
-    audit::record_all(txn, actor, change.audited).await?;
+    let created = matches!(outcome, Outcome::Created);
+    let entry = change.entry.into_change(change.household_id, created);
+    audit::record_all(txn, actor, vec![entry]).await?;
     Ok(match outcome {
         Outcome::Unchanged => {
             card::record_change(txn, change.household_id).await?;
@@ -180,8 +173,8 @@ struct CardChange<'a> {
     household_id: i64,
     /// Whether anything was written yet.
     touched: bool,
-    /// What the audit trail is to record, appended at the end in one statement.
-    audited: Vec<Change<'static>>,
+    /// What the household's one audit entry is to record.
+    entry: Entry,
 }
 
 impl CardChange<'_> {
@@ -192,23 +185,6 @@ impl CardChange<'_> {
             self.touched = true;
         }
         Ok(())
-    }
-
-    fn audit(
-        &mut self,
-        action: &'static str,
-        entity_type: &'static str,
-        entity_id: i64,
-        before: Option<Value>,
-        after: Option<Value>,
-    ) {
-        self.audited.push(Change {
-            action,
-            entity_type,
-            entity_id,
-            before,
-            after,
-        });
     }
 
     /// `others` sorted, each once.
@@ -225,6 +201,8 @@ impl CardChange<'_> {
             return Ok(());
         }
         self.touch().await?;
+        self.entry
+            .replaced("otherCauses", Some(json!(on_file)), json!(others));
         replace_causes(self.txn, self.household_id, main, others).await
     }
 
@@ -271,13 +249,10 @@ impl CardChange<'_> {
                     row.version += 1;
                     row.updated_at = Utc::now();
                     let saved = row.into_active_model().reset_all().update(self.txn).await?;
-                    let (before, after) = (member_snapshot(before), member_snapshot(&saved));
-                    self.audit(
-                        "member.import",
-                        "Member",
-                        saved.id,
-                        Some(before),
-                        Some(after),
+                    self.entry.record(
+                        "members",
+                        Some(with_id(member_snapshot(before), before.id)),
+                        with_id(member_snapshot(&saved), saved.id),
                     );
                 }
                 None => fresh.push((i, row)),
@@ -319,8 +294,11 @@ impl CardChange<'_> {
             .await?;
         saved.sort_by_key(|m| m.id);
         for member in saved {
-            let after = Some(member_snapshot(&member));
-            self.audit("member.import", "Member", member.id, None, after);
+            self.entry.record(
+                "members",
+                None,
+                with_id(member_snapshot(&member), member.id),
+            );
         }
         Ok(())
     }
@@ -343,29 +321,16 @@ impl CardChange<'_> {
                 before.map_or(1, |b| b.version + 1),
                 Utc::now(),
             );
-            let after = Some(income_snapshot(&row));
+            self.entry.record(
+                "incomes",
+                before.map(income_snapshot),
+                income_snapshot(&row),
+            );
             match before {
-                Some(before) => {
+                Some(_) => {
                     row.into_active_model().reset_all().update(self.txn).await?;
-                    let before = Some(income_snapshot(before));
-                    self.audit(
-                        "income.import",
-                        "HouseholdIncome",
-                        self.household_id,
-                        before,
-                        after,
-                    );
                 }
-                None => {
-                    fresh.push(row.into_active_model());
-                    self.audit(
-                        "income.import",
-                        "HouseholdIncome",
-                        self.household_id,
-                        None,
-                        after,
-                    );
-                }
+                None => fresh.push(row.into_active_model()),
             }
         }
         if !fresh.is_empty() {
@@ -380,6 +345,7 @@ impl CardChange<'_> {
     async fn history(&mut self, records: &[StatusRecord]) -> ApiResult<()> {
         for r in records {
             self.touch().await?;
+            self.entry.record("statusHistory", None, json!(r));
             r.row(self.household_id).insert(self.txn).await?;
         }
         Ok(())
@@ -408,13 +374,9 @@ impl CardChange<'_> {
                 }
                 None => row.insert(self.txn).await?,
             };
-            let before = before.map(plan::measure_snapshot);
-            self.audit(
-                "measure.import",
-                "Measure",
-                saved.id,
-                before,
-                Some(plan::measure_snapshot(&saved)),
+            self.entry.measure(
+                before.map(plan::measure_snapshot),
+                plan::measure_snapshot(&saved),
             );
         }
         Ok(())
