@@ -46,6 +46,11 @@ impl From<Tokens> for TokenPayload {
 /// A user account (用户账号).
 pub struct Account(pub app_user::Model);
 
+/// Its relations go through the DataLoaders.
+impl crate::graphql::prefetch::Prefetch for Account {
+    type Row = entity::app_user::Model;
+}
+
 /// A user account (用户账号).
 #[Object]
 impl Account {

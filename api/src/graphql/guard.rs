@@ -7,7 +7,10 @@ use std::sync::Arc;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
 };
-use async_graphql::{PathSegment, QueryPathSegment, ServerError, ServerResult, Value};
+use async_graphql::parser::types::Field;
+use async_graphql::{
+    PathSegment, QueryPathNode, QueryPathSegment, ServerError, ServerResult, Value,
+};
 
 use super::context::{RequestData, coded_error};
 use crate::access::Viewer;
@@ -45,7 +48,8 @@ impl Extension for PolicyGuard {
                 return next.run(ctx, info).await;
             }
             return Err(field_error(
-                &info,
+                info.path_node,
+                info.field,
                 format!(
                     "`{}.{}` has no rule in the field policy",
                     info.parent_type, info.name
@@ -53,7 +57,8 @@ impl Extension for PolicyGuard {
                 code::FORBIDDEN,
             ));
         };
-        let field = format!("{}.{}", rule.type_name, rule.field);
+        // Formatted only for an error: this runs on every field of every row.
+        let field = || format!("{}.{}", rule.type_name, rule.field);
         match access_of(viewer, rule) {
             Access::Full => next.run(ctx, info).await,
             Access::Hidden => {
@@ -63,21 +68,28 @@ impl Extension for PolicyGuard {
                     code::FORBIDDEN
                 };
                 Err(field_error(
-                    &info,
-                    format!("your role may not read `{field}`"),
+                    info.path_node,
+                    info.field,
+                    format!("your role may not read `{}`", field()),
                     error_code,
                 ))
             }
             Access::Masked => {
-                let unmaskable = field_error(
-                    &info,
-                    format!("`{field}` cannot be shown masked"),
-                    code::FORBIDDEN,
-                );
+                let (path_node, at) = (info.path_node, info.field);
+                let unmaskable = || {
+                    field_error(
+                        path_node,
+                        at,
+                        format!("`{}` cannot be shown masked", field()),
+                        code::FORBIDDEN,
+                    )
+                };
                 match (next.run(ctx, info).await?, rule.mask) {
                     (None, _) => Ok(None),
-                    (Some(value), Some(mask)) => masked(mask, value).map(Some).ok_or(unmaskable),
-                    (Some(_), None) => Err(unmaskable),
+                    (Some(value), Some(mask)) => {
+                        masked(mask, value).map(Some).ok_or_else(unmaskable)
+                    }
+                    (Some(_), None) => Err(unmaskable()),
                 }
             }
         }
@@ -100,9 +112,14 @@ fn masked(mask: Mask, value: Value) -> Option<Value> {
 }
 
 /// An error located at the field being resolved, with its response path.
-fn field_error(info: &ResolveInfo<'_>, message: String, error_code: &str) -> ServerError {
-    let mut path: Vec<PathSegment> = std::iter::once(info.path_node)
-        .chain(info.path_node.parents())
+fn field_error(
+    path_node: &QueryPathNode<'_>,
+    at: &Field,
+    message: String,
+    error_code: &str,
+) -> ServerError {
+    let mut path: Vec<PathSegment> = std::iter::once(path_node)
+        .chain(path_node.parents())
         .map(|node| match node.segment {
             QueryPathSegment::Name(name) => PathSegment::Field(name.to_owned()),
             QueryPathSegment::Index(index) => PathSegment::Index(index),
@@ -110,7 +127,7 @@ fn field_error(info: &ResolveInfo<'_>, message: String, error_code: &str) -> Ser
         .collect();
     path.reverse();
     let mut error = coded_error(message, error_code);
-    error.locations = vec![info.field.name.pos];
+    error.locations = vec![at.name.pos];
     error.path = path;
     error
 }

@@ -330,7 +330,10 @@ where
             .order_by_asc(E::order_column())
             .all(&self.db)
             .await?;
-        let mut groups: HashMap<i64, Vec<E::Model>> = HashMap::new();
+        // Every parent gets its list, empty ones too, so that a list read
+        // ahead is never asked of the database again.
+        let mut groups: HashMap<i64, Vec<E::Model>> =
+            keys.iter().map(|&key| (key, Vec::new())).collect();
         for row in rows {
             groups.entry(E::parent_of(&row)).or_default().push(row);
         }
@@ -638,7 +641,7 @@ impl Loader<i64> for TotalsOfProject {
     }
 }
 
-type Cached<L> = DataLoader<L, HashMapCache>;
+pub type Cached<L> = DataLoader<L, HashMapCache>;
 
 /// All loaders of one request.
 pub struct Loaders {

@@ -20,6 +20,7 @@ pub mod notice;
 pub mod oversight;
 pub mod pairing;
 pub mod plan;
+pub mod prefetch;
 pub mod project;
 pub mod publicity;
 pub mod quality;

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Interface, Object};
 use super::enterprise::Enterprise;
 use super::enterprise::link::BenefitLink;
 use super::funds::{FundEntry, FundSource};
-use super::household::{Household, Member};
+use super::household::{self, Household, Member};
 use super::lifecycle::{MonitoringCase, Objection, Proposal};
 use super::pairing::Pairing;
 use super::pairing::unit::{HelperUnit, UnitPairing, VillageStaff};
@@ -66,11 +66,9 @@ impl NodeQuery {
                 .await?
                 .filter(|region| node_kind(region.level) == kind)
                 .map(region_node),
-            NodeKind::Household => loaders
-                .households
-                .load_one(raw)
+            NodeKind::Household => household::one(ctx, &ctx.look_ahead(), raw)
                 .await?
-                .map(|m| Household(m).into()),
+                .map(Node::from),
             NodeKind::Member => loaders
                 .members
                 .load_one(raw)

@@ -40,6 +40,11 @@ const USERS_BY_ID: SortKey<app_user::Entity> = SortKey {
 
 pub struct Reveal(reveal::Model);
 
+/// Its relations go through the DataLoaders.
+impl crate::graphql::prefetch::Prefetch for Reveal {
+    type Row = entity::reveal::Model;
+}
+
 /// One masked value a reader saw in full, and why (查看记录).
 #[Object]
 impl Reveal {
@@ -99,6 +104,11 @@ const NEWEST_AUDIT_FIRST: SortKey<audit_entry::Entity> = SortKey {
 };
 
 pub struct AuditEntry(audit_entry::Model);
+
+/// Its relations go through the DataLoaders.
+impl crate::graphql::prefetch::Prefetch for AuditEntry {
+    type Row = entity::audit_entry::Model;
+}
 
 impl AuditEntry {
     /// A stored snapshot as the reader may see it: the same masks and omissions
@@ -255,6 +265,11 @@ pub struct LoginAlert {
     details: serde_json::Value,
 }
 
+/// Its relations go through the DataLoaders.
+impl crate::graphql::prefetch::Prefetch for LoginAlert {
+    type Row = audit_entry::Model;
+}
+
 impl From<audit_entry::Model> for LoginAlert {
     fn from(entry: audit_entry::Model) -> Self {
         let details = entry
@@ -328,7 +343,7 @@ impl OversightQuery {
     ) -> ApiResult<Conn<Reveal>> {
         let select = access::select::<reveal::Entity>(viewer(ctx)?);
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &NEWEST_REVEAL_FIRST, page, Reveal).await
+        paginate(ctx, select, &NEWEST_REVEAL_FIRST, page, Reveal).await
     }
 
     /// The audit trail, newest first (审计日志): for the county office and auditors.
@@ -379,7 +394,7 @@ impl OversightQuery {
             select = select.filter(A::At.lt(to));
         }
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &NEWEST_AUDIT_FIRST, page, AuditEntry).await
+        paginate(ctx, select, &NEWEST_AUDIT_FIRST, page, AuditEntry).await
     }
 
     /// Alerts that accounts are under attack, newest first (登录告警): for the
@@ -396,14 +411,7 @@ impl OversightQuery {
         let select = access::select::<audit_entry::Entity>(viewer(ctx)?)
             .filter(audit_entry::Column::Action.eq(lockout::ALERT_ACTION));
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(
-            db(ctx)?,
-            select,
-            &NEWEST_AUDIT_FIRST,
-            page,
-            LoginAlert::from,
-        )
-        .await
+        paginate(ctx, select, &NEWEST_AUDIT_FIRST, page, LoginAlert::from).await
     }
 
     /// Walks the whole audit trail and reports the first entry altered behind
@@ -451,7 +459,7 @@ impl OversightQuery {
     ) -> ApiResult<Conn<Account>> {
         let select = access::select::<app_user::Entity>(viewer(ctx)?);
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &USERS_BY_ID, page, Account).await
+        paginate(ctx, select, &USERS_BY_ID, page, Account).await
     }
 }
 

@@ -421,7 +421,7 @@ impl DataQualityCheck {
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
         let select = self.households.clone().filter(self.condition(db).await?);
         let key = HouseholdOrder::default().sort_key();
-        paginate(db, select, &key, page, Household).await
+        paginate(ctx, select, &key, page, Household).await
     }
 }
 

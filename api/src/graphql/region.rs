@@ -1,7 +1,7 @@
 //! The county, its townships and villages (行政区划): types, queries and the
 //! region filters other areas use (a subtree is a division-code prefix).
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Lookahead, Object, SimpleObject};
 use entity::enums::RegionLevel;
 use entity::region;
 use sea_orm::{ColumnTrait, Condition, QueryFilter};
@@ -11,6 +11,7 @@ use super::enterprise::{Enterprise, EnterpriseFilter};
 use super::household::{Household, HouseholdFilter, HouseholdOrder};
 use super::money::Money;
 use super::pairing::unit::{self, HelperUnit, VillageStaff};
+use super::prefetch::{Prefetch, fetch, fill};
 use super::project::{Project, ProjectFilter, ProjectsOf};
 use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, ParentColumn, SortKey, decode_id_of, global_id, page_cost,
@@ -117,6 +118,25 @@ impl County {
 
 pub struct Township(pub region::Model);
 
+impl Prefetch for Township {
+    type Row = region::Model;
+
+    async fn prefetch(
+        ctx: &Context<'_>,
+        selection: &Lookahead<'_>,
+        rows: &[region::Model],
+    ) -> ApiResult<()> {
+        if selection.field("county").exists() {
+            fill(
+                &loaders(ctx)?.regions,
+                rows.iter().filter_map(|t| t.parent_id),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
 /// A township or town (乡镇).
 #[Object]
 impl Township {
@@ -174,6 +194,27 @@ pub struct CollectiveIncome {
 }
 
 pub struct Village(pub region::Model);
+
+impl Prefetch for Village {
+    type Row = region::Model;
+
+    async fn prefetch(
+        ctx: &Context<'_>,
+        selection: &Lookahead<'_>,
+        rows: &[region::Model],
+    ) -> ApiResult<()> {
+        let township = selection.field("township");
+        if township.exists() {
+            let townships = fetch(
+                &loaders(ctx)?.regions,
+                rows.iter().filter_map(|v| v.parent_id),
+            );
+            let townships: Vec<region::Model> = townships.await?.into_values().collect();
+            Township::prefetch(ctx, &township, &townships).await?;
+        }
+        Ok(())
+    }
+}
 
 /// An administrative village (行政村).
 #[Object]
@@ -341,7 +382,7 @@ impl RegionQuery {
         let select = access::select::<region::Entity>(viewer(ctx)?)
             .filter(region::Column::Level.eq(RegionLevel::Township));
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &BY_CODE, page, Township).await
+        paginate(ctx, select, &BY_CODE, page, Township).await
     }
 
     /// One township by ID.
@@ -394,7 +435,7 @@ impl RegionQuery {
         }
         let select = access::select::<region::Entity>(viewer(ctx)?).filter(condition);
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &BY_CODE, page, Village).await
+        paginate(ctx, select, &BY_CODE, page, Village).await
     }
 
     /// One village by ID.

@@ -18,6 +18,7 @@ use sea_orm::{
     Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Value,
 };
 
+use super::prefetch::{self, Prefetch};
 use crate::domain::node;
 use crate::error::{ApiError, ApiResult};
 
@@ -368,9 +369,10 @@ fn connect<E: EntityTrait, N: OutputType>(
     connection
 }
 
-/// Runs one page of `select` in keyset order and wraps each row with `wrap`.
+/// Runs one page of `select` in keyset order, reads ahead the relations the
+/// query asks of its rows, and wraps each row with `wrap`.
 pub async fn paginate<E, N>(
-    db: &DatabaseConnection,
+    ctx: &Context<'_>,
     select: Select<E>,
     key: &SortKey<E>,
     page: Page,
@@ -379,8 +381,9 @@ pub async fn paginate<E, N>(
 where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
-    N: OutputType,
+    N: OutputType + Prefetch<Row = E::Model>,
 {
+    let db = super::context::db(ctx)?;
     let total = TotalCount::of(db.clone(), select.clone());
     let (query, order) = seek(select, key, &page)?;
     let rows = query
@@ -388,6 +391,12 @@ where
         .limit(page.limit + 1)
         .all(db)
         .await?;
+    if let Some(selection) = prefetch::rows_of_page(ctx) {
+        let shown = rows
+            .len()
+            .min(usize::try_from(page.limit).unwrap_or(usize::MAX));
+        N::prefetch(ctx, &selection, &rows[..shown]).await?;
+    }
     Ok(connect(rows, key, &page, total, wrap))
 }
 

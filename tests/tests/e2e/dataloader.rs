@@ -11,6 +11,7 @@ use tests::{Backend, TestApp, on_both_backends, regions};
 on_both_backends!(
     a_page_of_households_with_members_and_village_costs_a_constant_number_of_statements,
     nested_connections_under_a_list_are_fetched_together,
+    concurrent_pages_each_run_one_statement_per_level,
 );
 
 const QUERY: &str = r#"query($n: Int) {
@@ -124,4 +125,45 @@ async fn nested_connections_under_a_list_are_fetched_together(backend: Backend) 
             );
         }
     }
+}
+
+const HOUSEHOLD_PAGE: &str = r#"{
+  households(first: 50) {
+    nodes { id village { name } members { name idNumber gender relation } }
+  }
+}"#;
+
+const VILLAGE_PAGE: &str = "{ villages(first: 50) { nodes { name township { name } } } }";
+
+/// Statements the server ran for `requests` identical requests sent at once.
+async fn statements_at_once(
+    app: &TestApp,
+    token: Option<&str>,
+    query: &str,
+    requests: usize,
+) -> usize {
+    let before = app.statements();
+    let pages = (0..requests).map(|_| app.query_as(token, query, json!({})));
+    futures::future::join_all(pages).await;
+    app.statements() - before
+}
+
+async fn concurrent_pages_each_run_one_statement_per_level(backend: Backend) {
+    // The default gathering window, which a busy server outruns: the relations
+    // of a page must not depend on it.
+    let app = TestApp::spawn(&backend).await;
+    app.seed(60, 7).await;
+    let admin = app.admin_token.clone();
+
+    // The caller's account, then households, their villages, their members.
+    let alone = statements_at_once(&app, Some(&admin), HOUSEHOLD_PAGE, 1).await;
+    assert_eq!(alone, 4, "a page of households with villages and members");
+    let together = statements_at_once(&app, Some(&admin), HOUSEHOLD_PAGE, 32).await;
+    assert_eq!(together, 32 * alone, "32 pages at once");
+
+    // The public has no account to read: villages, then their townships.
+    let alone = statements_at_once(&app, None, VILLAGE_PAGE, 1).await;
+    assert_eq!(alone, 2, "a page of villages with townships");
+    let together = statements_at_once(&app, None, VILLAGE_PAGE, 32).await;
+    assert_eq!(together, 32 * alone, "32 pages of villages at once");
 }

@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, Condition, QueryFilter};
 
 use self::figures::EnterpriseBenefit;
 use self::link::BenefitLink;
-use super::context::{db, loaders, page, paginate_nested, viewer};
+use super::context::{loaders, page, paginate_nested, viewer};
 use super::project::{Project, ProjectFilter, ProjectsOf};
 use super::region::{Village, find_region, village_in};
 use super::relay::{
@@ -87,11 +87,16 @@ pub async fn list(
             };
             paginate_nested(ctx, select, parent, village, BY_ID, args, Enterprise).await
         }
-        None => paginate(db(ctx)?, select, &BY_ID, page(ctx, args)?, Enterprise).await,
+        None => paginate(ctx, select, &BY_ID, page(ctx, args)?, Enterprise).await,
     }
 }
 
 pub struct Enterprise(pub enterprise::Model);
+
+/// Its relations go through the DataLoaders.
+impl crate::graphql::prefetch::Prefetch for Enterprise {
+    type Row = entity::enterprise::Model;
+}
 
 /// An enterprise, cooperative, family farm or large household (经营主体).
 #[Object]

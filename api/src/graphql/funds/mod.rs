@@ -16,7 +16,7 @@ use sea_orm::{ColumnTrait, QueryFilter, QueryTrait};
 pub use ledger::FundMutation;
 pub use utilisation::{Coverage, FundUtilisationQuery};
 
-use super::context::{db, loaders, page, viewer};
+use super::context::{loaders, page, viewer};
 use super::enterprise::Enterprise;
 use super::money::Money;
 use super::project::Project;
@@ -49,6 +49,11 @@ fn rate(totals: Totals) -> Option<f64> {
 }
 
 pub struct FundSource(pub fund_source::Model);
+
+/// Its relations go through the DataLoaders.
+impl crate::graphql::prefetch::Prefetch for FundSource {
+    type Row = entity::fund_source::Model;
+}
 
 /// A fund of one year from one source (资金来源).
 #[Object]
@@ -121,6 +126,11 @@ impl FundSource {
 }
 
 pub struct FundEntry(pub fund_entry::Model);
+
+/// Its relations go through the DataLoaders.
+impl crate::graphql::prefetch::Prefetch for FundEntry {
+    type Row = entity::fund_entry::Model;
+}
 
 /// An entry of the fund ledger (资金台账): never edited or deleted; a correction
 /// is a reversing entry with the opposite amount.
@@ -342,7 +352,7 @@ impl FundQuery {
             .apply_if(filter.year, |q, year| q.filter(S::Year.eq(year)))
             .apply_if(filter.kind, |q, kinds| q.filter(S::Kind.is_in(kinds)));
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &SOURCES_BY_ID, page, FundSource).await
+        paginate(ctx, select, &SOURCES_BY_ID, page, FundSource).await
     }
 
     /// One fund source by ID.
@@ -384,7 +394,7 @@ impl FundQuery {
             .apply_if(filter.from, |q, from| q.filter(F::EntryDate.gte(from)))
             .apply_if(filter.to, |q, to| q.filter(F::EntryDate.lte(to)));
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &ENTRIES_BY_ID, page, FundEntry).await
+        paginate(ctx, select, &ENTRIES_BY_ID, page, FundEntry).await
     }
 
     /// One ledger entry by ID.

@@ -4,14 +4,14 @@ mod card;
 mod edit;
 mod filter;
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Lookahead, Object, SimpleObject};
 use chrono::NaiveDate;
 use entity::enums::{
     DilapidatedGrade, Education, Gender, Health, HouseholdAttribute, HouseholdStatus,
     IdentificationStandard, LabourAbility, MigrantWork, MonitoringCategory, PovertyCause, Relation,
     StudentStatus,
 };
-use entity::{ethnicity, household, household_income, member, poverty_line};
+use entity::{ethnicity, household, household_income, member, poverty_line, region};
 use sea_orm::{QueryFilter, QueryOrder};
 
 pub use card::CardAsOf;
@@ -25,6 +25,7 @@ use super::money::Money;
 use super::pairing::Pairing;
 use super::pairing::visit::{self, Visit};
 use super::plan::{self, Plan};
+use super::prefetch::{Prefetch, fetch, fill};
 use super::region::Village;
 use super::relay::{
     Conn, NodeKind, PageArgs, ParentColumn, decode_id_of, global_id, page_cost, paginate,
@@ -58,11 +59,79 @@ pub async fn list(
             };
             paginate_nested(ctx, select, parent, village, key, args, Household).await
         }
-        None => paginate(db(ctx)?, select, &key, page(ctx, args)?, Household).await,
+        None => paginate(ctx, select, &key, page(ctx, args)?, Household).await,
     }
 }
 
+/// The household of ID `id`, if the viewer reaches it, with the relations
+/// `selection` asks of it read ahead.
+pub async fn one(
+    ctx: &Context<'_>,
+    selection: &Lookahead<'_>,
+    id: i64,
+) -> ApiResult<Option<Household>> {
+    let Some(row) = fetch(&loaders(ctx)?.households, [id]).await?.remove(&id) else {
+        return Ok(None);
+    };
+    Household::prefetch(ctx, selection, std::slice::from_ref(&row)).await?;
+    Ok(Some(Household(row)))
+}
+
 pub struct Household(pub household::Model);
+
+/// Fields of a household answered from its current members.
+const FROM_MEMBERS: [&str; 3] = ["members", "head", "size"];
+
+impl Prefetch for Household {
+    type Row = household::Model;
+
+    async fn prefetch(
+        ctx: &Context<'_>,
+        selection: &Lookahead<'_>,
+        rows: &[household::Model],
+    ) -> ApiResult<()> {
+        let loaders = loaders(ctx)?;
+        let ids = || rows.iter().map(|h| h.id);
+        let village = selection.field("village");
+        let villages = async {
+            if !village.exists() {
+                return Ok(());
+            }
+            let villages = fetch(&loaders.regions, rows.iter().map(|h| h.village_id)).await?;
+            let villages: Vec<region::Model> = villages.into_values().collect();
+            Village::prefetch(ctx, &village, &villages).await
+        };
+        let members = async {
+            if FROM_MEMBERS.iter().any(|f| selection.field(f).exists()) {
+                fill(&loaders.household_members, ids()).await?;
+            }
+            Ok(())
+        };
+        let incomes = async {
+            let asked = selection.field("incomes");
+            if !asked.exists() && !selection.field("income").exists() {
+                return Ok(());
+            }
+            let incomes = fetch(&loaders.household_incomes, ids()).await?;
+            let incomes: Vec<household_income::Model> = incomes.into_values().flatten().collect();
+            HouseholdIncome::prefetch(ctx, &asked, &incomes).await
+        };
+        let causes = async {
+            if selection.field("otherCauses").exists() {
+                fill(&loaders.household_causes, ids()).await?;
+            }
+            Ok(())
+        };
+        let pairings = async {
+            if selection.field("pairings").exists() {
+                fill(&loaders.household_pairings, ids()).await?;
+            }
+            Ok(())
+        };
+        futures::try_join!(villages, members, incomes, causes, pairings)?;
+        Ok(())
+    }
+}
 
 /// A poor household's filing card (建档立卡贫困户).
 #[Object]
@@ -305,6 +374,21 @@ pub struct Guarantees {
 
 pub struct HouseholdIncome(pub household_income::Model);
 
+impl Prefetch for HouseholdIncome {
+    type Row = household_income::Model;
+
+    async fn prefetch(
+        ctx: &Context<'_>,
+        selection: &Lookahead<'_>,
+        rows: &[household_income::Model],
+    ) -> ApiResult<()> {
+        if selection.field("povertyLine").exists() || selection.field("abovePovertyLine").exists() {
+            fill(&loaders(ctx)?.poverty_lines, rows.iter().map(|i| i.year)).await?;
+        }
+        Ok(())
+    }
+}
+
 /// A household's income for one year (年度收入). Amounts in yuan.
 #[Object]
 impl HouseholdIncome {
@@ -507,11 +591,8 @@ impl HouseholdQuery {
     /// One household by ID.
     async fn household(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Household> {
         let (_, raw) = decode_id_of(&id, "id", &[NodeKind::Household])?;
-        loaders(ctx)?
-            .households
-            .load_one(raw)
+        one(ctx, &ctx.look_ahead(), raw)
             .await?
-            .map(Household)
             .ok_or_else(|| ApiError::not_found("Household"))
     }
 

@@ -38,6 +38,11 @@ use crate::graphql::notice::PaperNotice;
 
 pub struct Proposal(pub proposal::Model);
 
+/// Its relations go through the DataLoaders.
+impl crate::graphql::prefetch::Prefetch for Proposal {
+    type Row = entity::proposal::Model;
+}
+
 /// A proposal to identify a household as poor or to certify its exit, going
 /// through public notice, township check and county decision (识别/退出申请).
 #[Object]
@@ -419,6 +424,6 @@ impl LifecycleQuery {
             select = select.filter(proposal::Column::HouseholdId.in_subquery(households));
         }
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &NEWEST_PROPOSAL_FIRST, page, Proposal).await
+        paginate(ctx, select, &NEWEST_PROPOSAL_FIRST, page, Proposal).await
     }
 }

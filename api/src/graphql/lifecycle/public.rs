@@ -30,6 +30,11 @@ pub struct PublicNotice {
     head: Option<String>,
 }
 
+/// A notice's village and head are read for the whole page by `publicNotices` itself.
+impl crate::graphql::prefetch::Prefetch for PublicNotice {
+    type Row = proposal::Model;
+}
+
 /// A public notice of a proposal, or the announcement of its approval (公示公告).
 #[Object]
 impl PublicNotice {
@@ -111,7 +116,7 @@ impl PublicNoticeQuery {
         }
         let db = db(ctx)?;
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        let mut connection = paginate(db, select, &NEWEST_PROPOSAL_FIRST, page, |proposal| {
+        let mut connection = paginate(ctx, select, &NEWEST_PROPOSAL_FIRST, page, |proposal| {
             PublicNotice {
                 proposal,
                 village: None,

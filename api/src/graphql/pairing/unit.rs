@@ -28,6 +28,11 @@ const BY_NAME: SortKey<helper_unit::Entity> = SortKey {
 
 pub struct HelperUnit(pub helper_unit::Model);
 
+/// Its relations go through the DataLoaders.
+impl crate::graphql::prefetch::Prefetch for HelperUnit {
+    type Row = entity::helper_unit::Model;
+}
+
 /// A unit that helps villages (帮扶单位): a department, an institution, an enterprise.
 #[Object]
 impl HelperUnit {
@@ -336,6 +341,6 @@ impl UnitQuery {
     ) -> ApiResult<Conn<HelperUnit>> {
         let select = access::select::<helper_unit::Entity>(viewer(ctx)?);
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &BY_NAME, page, HelperUnit).await
+        paginate(ctx, select, &BY_NAME, page, HelperUnit).await
     }
 }

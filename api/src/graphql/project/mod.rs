@@ -20,7 +20,7 @@ use sea_orm::{
 pub use edit::ProjectEditMutation;
 pub use lifecycle::ProjectLifecycleMutation;
 
-use super::context::{db, loaders, page, paginate_nested, viewer};
+use super::context::{loaders, page, paginate_nested, viewer};
 use super::enterprise::Enterprise;
 use super::funds::{ProjectFunds, project_funds};
 use super::household::{Household, HouseholdOrder};
@@ -123,11 +123,16 @@ pub async fn list(
             };
             paginate_nested(ctx, select, parent, enterprise, BY_ID, args, Project).await
         }
-        None => paginate(db(ctx)?, select, &BY_ID, page(ctx, args)?, Project).await,
+        None => paginate(ctx, select, &BY_ID, page(ctx, args)?, Project).await,
     }
 }
 
 pub struct Project(pub project::Model);
+
+/// Its relations go through the DataLoaders.
+impl crate::graphql::prefetch::Prefetch for Project {
+    type Row = entity::project::Model;
+}
 
 /// An assistance project (扶贫项目).
 #[Object]

@@ -104,6 +104,11 @@ impl Loader<i64> for ReadAtByPolicy {
 
 pub struct Policy(pub policy::Model);
 
+/// Its relations go through the DataLoaders.
+impl crate::graphql::prefetch::Prefetch for Policy {
+    type Row = entity::policy::Model;
+}
+
 /// A poverty-alleviation policy published to an audience (扶贫政策).
 #[Object]
 impl Policy {
@@ -409,7 +414,7 @@ impl PolicyQuery {
             })
             .apply_if(filter.status, |q, s| q.filter(policy::Column::Status.eq(s)));
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &POLICIES_BY_ID, page, Policy).await
+        paginate(ctx, select, &POLICIES_BY_ID, page, Policy).await
     }
 
     /// The published policies addressed to the caller, newest first (我的政策).
@@ -438,6 +443,6 @@ impl PolicyQuery {
                 q.filter(policy::Column::Id.not_in_subquery(read))
             });
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &POLICIES_BY_ID, page, Policy).await
+        paginate(ctx, select, &POLICIES_BY_ID, page, Policy).await
     }
 }

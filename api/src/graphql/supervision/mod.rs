@@ -55,6 +55,11 @@ fn overdue_condition(today: NaiveDate) -> Condition {
 
 pub struct Complaint(pub complaint::Model);
 
+/// Its relations go through the DataLoaders.
+impl crate::graphql::prefetch::Prefetch for Complaint {
+    type Row = entity::complaint::Model;
+}
+
 /// A complaint or problem clue and its handling (投诉举报), as those who
 /// handle and oversee it see it.
 #[Object]
@@ -287,7 +292,7 @@ impl SupervisionQuery {
                 q.filter(if overdue { condition } else { condition.not() })
             });
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        paginate(db(ctx)?, select, &COMPLAINTS_NEWEST_FIRST, page, Complaint).await
+        paginate(ctx, select, &COMPLAINTS_NEWEST_FIRST, page, Complaint).await
     }
 
     /// Where a complaint stands, for whoever holds its tracking number: no
