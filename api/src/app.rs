@@ -13,6 +13,7 @@ use axum::response::Response;
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -77,8 +78,22 @@ pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Resul
         auth,
         budgets,
     };
+    let turns = Arc::new(Semaphore::new(
+        state.limits.max_concurrent_requests as usize,
+    ));
+    let graphql = get(http::get)
+        .post(http::post)
+        .route_layer(middleware::from_fn(move |request: Request, next: Next| {
+            let turns = turns.clone();
+            async move {
+                // Held until the answer is made; the semaphore is fair, so
+                // requests are served in the order they came.
+                let _turn = turns.acquire_owned().await;
+                next.run(request).await
+            }
+        }));
     let router = Router::new()
-        .route("/graphql", get(http::get).post(http::post))
+        .route("/graphql", graphql)
         .route("/graphiql/{file}", get(graphiql::asset))
         .route(
             "/exchange/households",

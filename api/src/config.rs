@@ -36,6 +36,12 @@ pub struct Limits {
     /// request holds at most a share of the database pool.
     #[arg(long, env = "FUPIN_MAX_PARALLEL_FIELDS", default_value_t = 4)]
     pub max_parallel_fields: usize,
+    /// Most GraphQL requests this replica works on at once; the others wait
+    /// their turn, so that a crowd of clients does not hold all its pages
+    /// in memory together.
+    #[arg(long, env = "FUPIN_MAX_CONCURRENT_REQUESTS", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_requests: u32,
     /// Most aliased fields one document may contain.
     #[arg(long, env = "FUPIN_MAX_ALIASES", default_value_t = 30)]
     pub max_aliases: usize,

@@ -15,6 +15,12 @@ use entity::enums::Role;
 use migration::sea_orm::{ActiveEnum, Iterable};
 use migration::{Migrator, MigratorTrait};
 
+/// mimalloc hands memory freed after a load back to the system within
+/// moments; glibc's malloc, with an arena per thread, kept the peak of a
+/// load of concurrent pages for good.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "fupin",

@@ -20,6 +20,7 @@ mod m20261201_000013_login_source;
 mod m20261201_000014_create_client_app;
 mod m20261202_000015_documented_changes;
 mod m20261203_000016_audit_append_only;
+mod m20261204_000017_statistics_reads;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_create_client_app::Migration),
             Box::new(m20261202_000015_documented_changes::Migration),
             Box::new(m20261203_000016_audit_append_only::Migration),
+            Box::new(m20261204_000017_statistics_reads::Migration),
         ]
     }
 }

@@ -239,6 +239,10 @@ type Row = Vec<(CellId, i128)>;
 struct Echelon {
     rows: Vec<Row>,
     pivot_rows: HashMap<CellId, usize>,
+    /// The rows each column has appeared in (checked before use): a new
+    /// pivot is eliminated from those alone, not from every row, which keeps
+    /// a county's thousands of sums from costing their square.
+    rows_of: HashMap<CellId, Vec<usize>>,
 }
 
 impl Echelon {
@@ -252,22 +256,36 @@ impl Echelon {
         let Some(&(column, k)) = row.first() else {
             return Some(());
         };
-        for other in &mut self.rows {
-            let o = coefficient(other, column);
+        let index = self.rows.len();
+        let mut others = self.rows_of.get(&column).cloned().unwrap_or_default();
+        others.sort_unstable();
+        others.dedup();
+        for other in others {
+            let before = &self.rows[other];
+            let o = coefficient(before, column);
             if o != 0 {
-                *other = combine(other, k, &row, o)?;
+                let after = combine(before, k, &row, o)?;
+                for (c, _) in &after {
+                    if coefficient(before, *c) == 0 {
+                        self.rows_of.entry(*c).or_default().push(other);
+                    }
+                }
+                self.rows[other] = after;
             }
         }
-        self.pivot_rows.insert(column, self.rows.len());
+        for (c, _) in &row {
+            self.rows_of.entry(*c).or_default().push(index);
+        }
+        self.pivot_rows.insert(column, index);
         self.rows.push(row);
         Some(())
     }
 }
 
+/// A row's coefficient of a column (rows are sorted by column).
 fn coefficient(row: &Row, column: CellId) -> i128 {
-    row.iter()
-        .find(|(c, _)| *c == column)
-        .map_or(0, |(_, k)| *k)
+    row.binary_search_by_key(&column, |(c, _)| *c)
+        .map_or(0, |i| row[i].1)
 }
 
 /// `ka * a - kb * b`, divided by the gcd of its coefficients.

@@ -3,74 +3,198 @@
 //! the changes the triggers append into the tally. A figure is always its
 //! tally row plus its pending changes, so reading never waits for compaction,
 //! and compaction, which any replica may run at any time, changes no figure.
+//!
+//! The folded rows change only when a compaction folds changes, which moves
+//! the tally's generation on in the same transaction (migration 17): a
+//! reader keeps the folded rows of a generation ([`Folded`]) and reads only
+//! the generation and the pending changes as long as it stays the same.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use entity::enums::TallyFigure;
+use entity::enums::{HouseholdAttribute, HouseholdStatus, PovertyCause, TallyFigure};
 use entity::{village_tally, village_tally_change};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement};
+use sea_orm::{
+    ActiveEnum, ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement,
+    TransactionTrait,
+};
 
 use crate::access;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
-/// One figure of one village: its item (a status, cause or attribute; empty
-/// when the figure has none) and amount.
+/// A figure the tally keeps, with its item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Figure {
+    Households(HouseholdStatus),
+    People(HouseholdStatus),
+    Cause(PovertyCause),
+    Attribute(HouseholdAttribute),
+    Exits,
+    IncomeHouseholds,
+    IncomePeople,
+    IncomeNet,
+    IncomeWage,
+    IncomeProduction,
+    IncomeProperty,
+    IncomeTransfer,
+}
+
+impl Figure {
+    fn parse(figure: TallyFigure, item: &str) -> ApiResult<Figure> {
+        fn of<E: ActiveEnum<Value = String>>(item: &str) -> ApiResult<E> {
+            E::try_from_value(&item.to_owned())
+                .map_err(|e| ApiError::Internal(format!("tally item `{item}`: {e}")))
+        }
+        Ok(match figure {
+            TallyFigure::Households => Figure::Households(of(item)?),
+            TallyFigure::People => Figure::People(of(item)?),
+            TallyFigure::Cause => Figure::Cause(of(item)?),
+            TallyFigure::Attribute => Figure::Attribute(of(item)?),
+            TallyFigure::Exits => Figure::Exits,
+            TallyFigure::IncomeHouseholds => Figure::IncomeHouseholds,
+            TallyFigure::IncomePeople => Figure::IncomePeople,
+            TallyFigure::IncomeNet => Figure::IncomeNet,
+            TallyFigure::IncomeWage => Figure::IncomeWage,
+            TallyFigure::IncomeProduction => Figure::IncomeProduction,
+            TallyFigure::IncomeProperty => Figure::IncomeProperty,
+            TallyFigure::IncomeTransfer => Figure::IncomeTransfer,
+        })
+    }
+}
+
+/// One figure of one village, or a part of it: a figure is the sum of its
+/// tally row and its pending changes.
+#[derive(Debug, Clone, Copy)]
 pub struct Tallied {
     pub village: i64,
-    pub figure: TallyFigure,
-    pub item: String,
+    pub figure: Figure,
     pub amount: i64,
 }
 
-fn rows_of<E: sea_orm::EntityTrait>(table: E, prefix: &str, year: i32) -> SelectStatement {
+/// The folded rows of the tally this replica read last, by year (0 for the
+/// figures of the register as it stands), with the generation they are of.
+/// It only repeats the database: a read checks the generation first.
+#[derive(Default)]
+pub struct Folded(Mutex<HashMap<i32, Generation>>);
+
+/// A generation of the tally and its folded rows of one year.
+type Generation = (i64, Arc<[Tallied]>);
+
+impl Folded {
+    fn get(&self, year: i32, generation: i64) -> Option<Arc<[Tallied]>> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.get(&year)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, rows)| rows.clone())
+    }
+
+    fn put(&self, year: i32, generation: i64, rows: Arc<[Tallied]>) {
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Rows of an older generation will not be read again.
+        kept.retain(|_, (g, _)| *g >= generation);
+        if kept.get(&year).is_none_or(|(g, _)| *g <= generation) {
+            kept.insert(year, (generation, rows));
+        }
+    }
+}
+
+const GENERATION: &str = "village_tally_generation";
+
+/// `SELECT generation, village_id, figure, item, amount` of `rows`, joined to
+/// the generation so that both come from one snapshot and an empty `rows`
+/// still gives the generation.
+fn with_generation(rows: SelectStatement) -> SelectStatement {
     use village_tally::Column as T;
+    let (generation, r) = (Alias::new(GENERATION), Alias::new("r"));
     Query::select()
-        .columns([T::VillageId, T::Figure, T::Item, T::Amount])
-        .from(table)
-        .and_where(Expr::col(T::VillageId).in_subquery(access::villages_under(prefix)))
-        .and_where(Expr::col(T::Year).is_in([0, year]))
+        .column((generation.clone(), Alias::new("generation")))
+        .columns([T::VillageId, T::Figure, T::Item, T::Amount].map(|c| (r.clone(), c)))
+        .from(generation)
+        .join_subquery(JoinType::LeftJoin, rows, r, Expr::val(1).eq(1))
         .to_owned()
 }
 
-/// The figures of each village under `prefix` that are about the register as
-/// it stands, or about `year`: the tally's rows as they are (no grouping of a
-/// county's hundred thousand rows in the database), plus the few pending
-/// changes, in one statement, so that a compaction committing meanwhile is
-/// seen either wholly or not at all.
-pub async fn read(db: &impl ConnectionTrait, prefix: &str, year: i32) -> ApiResult<Vec<Tallied>> {
-    use village_tally::Column as T;
-    let pending = rows_of(village_tally_change::Entity, prefix, year)
-        .clear_selects()
-        .columns([T::VillageId, T::Figure, T::Item])
-        .expr_as(
-            Expr::cust("CAST(SUM(\"amount\") AS BIGINT)"),
-            Alias::new("amount"),
-        )
-        .group_by_columns([T::VillageId, T::Figure, T::Item])
-        .to_owned();
-    let query = rows_of(village_tally::Entity, prefix, year)
-        .union(UnionType::All, pending)
-        .to_owned();
-    let mut figures: HashMap<(i64, TallyFigure, String), i64> = HashMap::new();
-    for row in db.query_all(&query).await? {
-        let key = (
-            row.try_get("", "village_id")?,
-            row.try_get("", "figure")?,
-            row.try_get("", "item")?,
-        );
-        *figures.entry(key).or_default() += row.try_get::<i64>("", "amount")?;
+/// The generation, and the figures of the rows (none when `rows` had none).
+async fn read_rows(
+    db: &impl ConnectionTrait,
+    rows: SelectStatement,
+) -> ApiResult<(i64, Vec<Tallied>)> {
+    let mut generation = None;
+    let mut figures = Vec::new();
+    for row in db.query_all(&with_generation(rows)).await? {
+        generation = Some(row.try_get::<i64>("", "generation")?);
+        if let Some(tallied) = tallied(&row)? {
+            figures.push(tallied);
+        }
     }
-    Ok(figures
-        .into_iter()
-        .map(|((village, figure, item), amount)| Tallied {
-            village,
-            figure,
-            item,
-            amount,
-        })
-        .collect())
+    let generation =
+        generation.ok_or_else(|| ApiError::Internal("the tally has no generation".to_owned()))?;
+    Ok((generation, figures))
+}
+
+fn tallied(row: &QueryResult) -> ApiResult<Option<Tallied>> {
+    let Some(village) = row.try_get::<Option<i64>>("", "village_id")? else {
+        return Ok(None);
+    };
+    let figure: TallyFigure = row.try_get("", "figure")?;
+    let item: String = row.try_get("", "item")?;
+    Ok(Some(Tallied {
+        village,
+        figure: Figure::parse(figure, &item)?,
+        amount: row.try_get("", "amount")?,
+    }))
+}
+
+/// The figures of the villages under `prefix` (those `keep` keeps) that are
+/// about the register as it stands, or about `year`. Each comes as its
+/// folded row and its pending changes: the generation and the few pending
+/// changes in one statement, the folded rows of that generation kept or read
+/// again (a compaction in between means reading once more).
+pub async fn read(
+    db: &impl ConnectionTrait,
+    folded: &Folded,
+    prefix: &str,
+    year: i32,
+    keep: impl Fn(i64) -> bool,
+) -> ApiResult<Vec<Tallied>> {
+    use village_tally::Column as T;
+    'read: loop {
+        let pending = Query::select()
+            .columns([T::VillageId, T::Figure, T::Item])
+            .expr_as(
+                Expr::cust("CAST(SUM(\"amount\") AS BIGINT)"),
+                Alias::new("amount"),
+            )
+            .from(village_tally_change::Entity)
+            .and_where(Expr::col(T::VillageId).in_subquery(access::villages_under(prefix)))
+            .and_where(Expr::col(T::Year).is_in([0, year]))
+            .group_by_columns([T::VillageId, T::Figure, T::Item])
+            .to_owned();
+        let (generation, mut figures) = read_rows(db, pending).await?;
+        for year in [0, year] {
+            let rows = match folded.get(year, generation) {
+                Some(rows) => rows,
+                None => {
+                    let rows = Query::select()
+                        .columns([T::VillageId, T::Figure, T::Item, T::Amount])
+                        .from(village_tally::Entity)
+                        .and_where(Expr::col(T::Year).eq(year))
+                        .to_owned();
+                    let (read_at, rows) = read_rows(db, rows).await?;
+                    let rows: Arc<[Tallied]> = rows.into();
+                    folded.put(year, read_at, rows.clone());
+                    if read_at != generation {
+                        continue 'read;
+                    }
+                    rows
+                }
+            };
+            figures.extend(rows.iter().filter(|t| keep(t.village)));
+        }
+        return Ok(figures);
+    }
 }
 
 /// Folds every pending change into the tally, in one transaction, and drops
@@ -108,8 +232,18 @@ pub async fn compact(db: &DatabaseConnection) -> ApiResult<u64> {
     if folded > 0 {
         txn.execute_unprepared("DELETE FROM village_tally WHERE amount = 0")
             .await?;
+        txn.execute_unprepared(&format!(
+            "UPDATE {GENERATION} SET generation = generation + 1"
+        ))
+        .await?;
     }
     txn.commit().await?;
+    if folded > 0 && db.get_database_backend() == DbBackend::Postgres {
+        // The changes' table is emptied over and over: without a vacuum
+        // (autovacuum may be off during bulk loads) every read of the pending
+        // changes would scan the dead rows of all the changes ever folded.
+        db.execute_unprepared("VACUUM village_tally_change").await?;
+    }
     Ok(folded)
 }
 

@@ -54,6 +54,11 @@ pub(crate) fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
     data::<DatabaseConnection>(ctx)
 }
 
+/// The folded village figures this replica keeps (see `domain::tally`).
+pub(crate) fn folded<'a>(ctx: &Context<'a>) -> ApiResult<&'a crate::domain::tally::Folded> {
+    data::<crate::domain::tally::Folded>(ctx)
+}
+
 pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {
     Ok(&data::<RequestData>(ctx)?.viewer)
 }

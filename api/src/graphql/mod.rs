@@ -127,7 +127,9 @@ fn configure(
             max_cost: limits.max_complexity,
         })
         .extension(guard::PolicyGuard)
-        .data(limits.clone());
+        .data(limits.clone())
+        .data(crate::domain::tally::Folded::default())
+        .data(statistics::Solved::default());
     if let Some(db) = db {
         builder = builder.data(db);
     }

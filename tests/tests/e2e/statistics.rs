@@ -29,6 +29,7 @@ on_both_backends!(
     every_figure_of_a_hand_built_village,
     the_county_agrees_with_a_plain_recount,
     a_member_change_racing_a_status_change_is_counted_once,
+    what_is_withheld_and_kept_follows_each_change,
 );
 
 const STATISTICS: &str = "query($r: ID!, $y: Int!) { statistics(regionId: $r, year: $y) {
@@ -752,4 +753,53 @@ async fn a_member_change_racing_a_status_change_is_counted_once(backend: Backend
         .expect("lift out");
     member_change.await.expect("the member's transaction");
     agrees_with_a_recount(&app, "after racing writes").await;
+}
+
+/// Returned households of a village, as a signed-in caller and as the public
+/// read them.
+async fn returned_in(app: &TestApp, village: &region::Model) -> (Value, Value) {
+    let vars = json!({ "r": global_id("Village", village.id), "y": 2020 });
+    let returned = |s: &Value| by_key(&s["byStatus"], "status", "RETURNED")["households"].clone();
+    let signed_in = app.query(STATISTICS, vars.clone()).await["statistics"].clone();
+    let public = app.query_as(None, STATISTICS, vars).await["statistics"].clone();
+    (returned(&signed_in), returned(&public))
+}
+
+/// A figure read, changed and read again, before and after compaction: the
+/// folded figures a replica keeps and the public's withheld cells it
+/// remembers must follow every change, whoever wrote it.
+async fn what_is_withheld_and_kept_follows_each_change(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let village = regions(&app.db, RegionLevel::Village).await.remove(0);
+    let none_returned = format!(
+        "UPDATE household SET status = 'enrolled' WHERE status = 'returned' AND village_id = {}",
+        village.id
+    );
+    app.db
+        .execute_unprepared(&none_returned)
+        .await
+        .expect("none returned");
+    tally::compact(&app.db).await.expect("compaction");
+    assert_eq!(returned_in(&app, &village).await, (json!(0), json!(0)));
+
+    let one_returns = format!(
+        "UPDATE household SET status = 'returned' WHERE id = (SELECT MIN(id) FROM household \
+         WHERE status = 'enrolled' AND village_id = {})",
+        village.id
+    );
+    app.db
+        .execute_unprepared(&one_returns)
+        .await
+        .expect("one returns");
+    assert_eq!(
+        returned_in(&app, &village).await,
+        (json!(1), Value::Null),
+        "a change pending: one household, withheld from the public"
+    );
+    assert!(tally::compact(&app.db).await.expect("compaction") > 0);
+    assert_eq!(
+        returned_in(&app, &village).await,
+        (json!(1), Value::Null),
+        "the change folded"
+    );
 }

@@ -10,7 +10,7 @@ use entity::enums::{CheckKind, IndicatorKind};
 use entity::{assessment_indicator, assessment_result, field_check};
 use sea_orm::{ColumnTrait, DatabaseTransaction, QueryFilter, QueryOrder};
 
-use super::context::{actor, db, viewer};
+use super::context::{actor, db, folded, viewer};
 use super::pairing::unit::HelperUnit;
 use super::region::Township;
 use super::relay::{NodeKind, decode_id_of, global_id};
@@ -325,8 +325,9 @@ impl AssessmentMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The year (考核年度).")] year: i32,
     ) -> ApiResult<Vec<AssessmentResult>> {
+        let folded = folded(ctx)?;
         let gather = async |txn: &DatabaseTransaction, county: &str| {
-            figures::gather(txn, county, VILLAGE_CODE_LEN, year).await
+            figures::gather(txn, folded, county, VILLAGE_CODE_LEN, year).await
         };
         let results = assessment::run(db(ctx)?, &actor(ctx)?, year, gather).await?;
         Ok(results.into_iter().map(AssessmentResult).collect())

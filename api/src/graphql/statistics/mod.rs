@@ -19,8 +19,9 @@ use entity::region;
 use sea_orm::{ColumnTrait, Iterable, QueryFilter, QueryOrder};
 
 use self::figures::{Figures, Gathered, POOR, REGISTERED};
+pub use self::public::Solved;
 use self::public::{Figure, Region, Withheld};
-use super::context::{db, viewer};
+use super::context::{data, db, folded, viewer};
 use super::money::Money;
 use super::node::Node;
 use super::region::{find_region, region_node};
@@ -396,12 +397,25 @@ impl StatisticsQuery {
                 .await?;
         }
         if viewer.role().is_none() {
-            let county =
-                figures::gather(db, &region.code[..COUNTY_CODE_LEN], VILLAGE_CODE_LEN, year)
-                    .await?;
-            return Ok(public_statistics(&county, region, children, year));
+            let county = figures::gather(
+                db,
+                folded(ctx)?,
+                &region.code[..COUNTY_CODE_LEN],
+                VILLAGE_CODE_LEN,
+                year,
+            )
+            .await?;
+            let solved = data::<Solved>(ctx)?;
+            return Ok(public_statistics(solved, &county, region, children, year));
         }
-        let mut gathered = figures::gather(db, &prefix, child_part_len(region.level), year).await?;
+        let mut gathered = figures::gather(
+            db,
+            folded(ctx)?,
+            &prefix,
+            child_part_len(region.level),
+            year,
+        )
+        .await?;
         let children = children
             .into_iter()
             .map(|child| Statistics {
@@ -436,6 +450,7 @@ const TOWNSHIP_CODE_LEN: usize = 9;
 /// village by village): what is withheld is decided over the whole county at
 /// once, so that a figure is withheld alike whichever region is asked for.
 fn public_statistics(
+    solved: &Solved,
     county: &Gathered,
     region: region::Model,
     children: Vec<region::Model>,
@@ -474,23 +489,28 @@ fn public_statistics(
             parent: township,
         });
     }
-    let mut withheld: HashMap<&str, Withheld> =
-        codes.into_iter().zip(public::withheld(&regions)).collect();
-    let mut of = |region: region::Model| {
+    let solution = public::withheld(solved, &regions);
+    let withheld: HashMap<&str, &Withheld> = codes.into_iter().zip(solution.iter()).collect();
+    let of = |region: region::Model| {
         let prefix = access::code_prefix(&region);
         let figures = match region.level {
             RegionLevel::County => county.total.clone(),
             _ => county.combine(villages.iter().copied().filter(|v| v.starts_with(prefix))),
         };
         Statistics {
-            withheld: Some(withheld.remove(prefix).unwrap_or_default()),
+            withheld: Some(
+                withheld
+                    .get(prefix)
+                    .map(|w| (*w).clone())
+                    .unwrap_or_default(),
+            ),
             region,
             year,
             figures,
             children: Vec::new(),
         }
     };
-    let children = children.into_iter().map(&mut of).collect();
+    let children = children.into_iter().map(&of).collect();
     Statistics {
         children,
         ..of(region)

@@ -11,6 +11,7 @@
 //! because of the first but never the other way round.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use entity::enums::{HouseholdAttribute, HouseholdStatus, PovertyCause};
 use sea_orm::Iterable;
@@ -240,12 +241,50 @@ impl Laid {
     }
 }
 
+/// The last answer of [`withheld`] in this replica, with the figures it was
+/// worked out from. Any write changes some figure, so a repeat is known by
+/// comparing every figure of every region, which costs far less than solving
+/// the tables again; it only repeats what the figures give.
+#[derive(Default)]
+pub struct Solved(Mutex<Option<Solution>>);
+
+/// The figures of every region, and what is withheld of each.
+type Solution = (Vec<i64>, Arc<[Withheld]>);
+
 /// The figures withheld from the public in each region of a whole county
 /// (every township and village with it, so that a figure is withheld alike
 /// in the answer about it and in the answer about its parent).
-pub fn withheld(regions: &[Region]) -> Vec<Withheld> {
+pub fn withheld(solved: &Solved, regions: &[Region]) -> Arc<[Withheld]> {
+    let register = register_figures();
+    let figures: Vec<i64> = regions
+        .iter()
+        .flat_map(|region| {
+            let parent = region.parent.map_or(-1, |p| p as i64);
+            std::iter::once(parent).chain(
+                register
+                    .iter()
+                    .chain(&YEAR_FIGURES)
+                    .map(|f| f.value(region.figures)),
+            )
+        })
+        .collect();
+    let last = |solved: &Solved| {
+        let last = solved.0.lock().unwrap_or_else(|e| e.into_inner());
+        last.as_ref()
+            .filter(|(of, _)| *of == figures)
+            .map(|(_, withheld)| withheld.clone())
+    };
+    if let Some(withheld) = last(solved) {
+        return withheld;
+    }
+    let withheld: Arc<[Withheld]> = solve(regions, &register).into();
+    *solved.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((figures, withheld.clone()));
+    withheld
+}
+
+fn solve(regions: &[Region], figures: &[Figure]) -> Vec<Withheld> {
     let mut withheld = vec![Withheld::new(); regions.len()];
-    let register = Laid::out(regions, &register_figures(), register_sums);
+    let register = Laid::out(regions, figures, register_sums);
     register.withheld(&register.table.suppress(), &mut withheld);
 
     let mut year = Laid::out(regions, &YEAR_FIGURES, year_sums);
