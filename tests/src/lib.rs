@@ -115,13 +115,24 @@ enum Cleanup {
 }
 
 impl TestDatabase {
+    /// An empty database, as a fresh installation finds it.
     pub async fn create(backend: &Backend) -> TestDatabase {
+        Self::copy_of(backend, None).await
+    }
+
+    /// A database with every migration applied.
+    pub async fn migrated(backend: &Backend) -> TestDatabase {
+        Self::copy_of(backend, Some(template_of(backend).await)).await
+    }
+
+    async fn copy_of(backend: &Backend, template: Option<&str>) -> TestDatabase {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let template = template_of(backend).await;
         match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("fupin-test-{id}.db"));
-                std::fs::copy(template, &path).expect("copy the migrated template");
+                if let Some(template) = template {
+                    std::fs::copy(template, &path).expect("copy the migrated template");
+                }
                 TestDatabase {
                     url: sqlite_url(&path),
                     cleanup: Cleanup::File(path),
@@ -129,12 +140,13 @@ impl TestDatabase {
             }
             Backend::Postgres(admin_url) => {
                 let name = format!("test_{id}");
+                let template = template.map_or(String::new(), |t| format!(" TEMPLATE {t}"));
                 // A test asserts what commits show, not that they survive a
                 // crash: waiting for each commit's flush only slows the suite.
                 execute_as_admin(
                     admin_url,
                     &[
-                        format!("CREATE DATABASE {name} TEMPLATE {template}"),
+                        format!("CREATE DATABASE {name}{template}"),
                         format!("ALTER DATABASE {name} SET synchronous_commit = off"),
                     ],
                 )
@@ -377,7 +389,7 @@ impl TestApp {
                 .with_test_writer()
                 .try_init();
         }
-        let database = TestDatabase::create(backend).await;
+        let database = TestDatabase::migrated(backend).await;
         let settings = Settings {
             limits,
             auth,
