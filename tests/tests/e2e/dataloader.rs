@@ -1,7 +1,7 @@
 //! Relations go through DataLoaders: the statements a page costs do not grow
 //! with the page.
 
-use api::config::{Background, Limits};
+use api::config::Limits;
 use entity::enums::RegionLevel;
 use entity::{household, project_village};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -150,16 +150,8 @@ async fn statements_at_once(
 
 async fn concurrent_pages_each_run_one_statement_per_level(backend: Backend) {
     // The default gathering window, which a busy server outruns: the relations
-    // of a page must not depend on it. No background work (deliveries, the
-    // tally's folding) runs while statements are counted.
-    let hour = 3_600_000;
-    let quiet = Background {
-        webhook_poll_ms: hour,
-        tally_compact_ms: hour,
-        audit_head_log_ms: hour,
-        ..Background::default()
-    };
-    let app = TestApp::spawn_with_background(&backend, quiet).await;
+    // of a page must not depend on it.
+    let app = TestApp::spawn(&backend).await;
     app.seed(60, 7).await;
     let admin = app.admin_token.clone();
 
