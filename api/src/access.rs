@@ -11,8 +11,11 @@ use entity::{
     project, project_beneficiary, project_stage_change, project_village, proposal, refresh_token,
     region, reveal, status_change, unit_pairing, village_staff, visit, visit_help,
 };
-use sea_orm::sea_query::{Expr, Query, SelectStatement};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, Select,
+};
 
 use crate::auth::{self, AuthConfig, Identity};
 use crate::domain::calendar;
@@ -71,12 +74,16 @@ impl Viewer {
 
 /// The code prefix shared by a region and everything under it.
 pub fn code_prefix(region: &region::Model) -> &str {
-    let digits = match region.level {
+    prefix_of(&region.code, region.level)
+}
+
+fn prefix_of(code: &str, level: RegionLevel) -> &str {
+    let digits = match level {
         RegionLevel::County => 6,
         RegionLevel::Township => 9,
         RegionLevel::Village => 12,
     };
-    &region.code[..digits.min(region.code.len())]
+    &code[..Ord::min(digits, code.len())]
 }
 
 /// Regions whose code starts with `prefix`: an index range, as codes are digits.
@@ -113,50 +120,94 @@ pub async fn viewer_from_token(
         }
     };
     let id: i64 = claims.sub.parse().map_err(|_| ApiError::Unauthenticated)?;
-    let user = app_user::Entity::find_by_id(id)
+    let session_open = match &claims.sid {
+        Some(session) => Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(refresh_token::Entity)
+                .and_where(refresh_token::Column::Family.eq(session.as_str()))
+                .and_where(
+                    Expr::col((refresh_token::Entity, refresh_token::Column::UserId))
+                        .equals((app_user::Entity, app_user::Column::Id)),
+                )
+                .and_where(refresh_token::Column::RevokedAt.is_null())
+                .to_owned(),
+        ),
+        None => Expr::val(true),
+    };
+    let of_region = |column: region::Column| {
+        Expr::from(
+            Query::select()
+                .column(column)
+                .from(region::Entity)
+                .and_where(
+                    Expr::col((region::Entity, region::Column::Id))
+                        .equals((app_user::Entity, app_user::Column::RegionId)),
+                )
+                .to_owned(),
+        )
+    };
+    // One statement: every authenticated request pays for it.
+    let signed_in = app_user::Entity::find_by_id(id)
+        .column_as(of_region(region::Column::Code), "region_code")
+        .column_as(of_region(region::Column::Level), "region_level")
+        .column_as(session_open, "session_open")
+        .into_model::<SignedIn>()
         .one(db)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    if !user.is_active || user.token_version != claims.tv || user.role != claims.role {
+    let user = &signed_in.user;
+    if !user.is_active
+        || user.token_version != claims.tv
+        || user.role != claims.role
+        || !signed_in.session_open
+    {
         return Err(ApiError::Unauthenticated);
     }
-    if let Some(session) = &claims.sid {
-        let open = refresh_token::Entity::find()
-            .filter(refresh_token::Column::Family.eq(session.as_str()))
-            .filter(refresh_token::Column::UserId.eq(user.id))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .one(db)
-            .await?;
-        if open.is_none() {
-            return Err(ApiError::Unauthenticated);
-        }
-    }
-    let mut viewer = viewer_of(db, &user).await?;
+    let region = match (&signed_in.region_code, signed_in.region_level) {
+        (Some(code), Some(level)) => Some(prefix_of(code, level)),
+        _ => None,
+    };
+    let mut viewer = viewer_in(user, region)?;
     if let Viewer::User(user) = &mut viewer {
         user.app = claims.app;
     }
     Ok(viewer)
 }
 
+/// A token's user with what its viewer needs besides: the code and level of
+/// its region, and whether the token's session is still open.
+#[derive(FromQueryResult)]
+struct SignedIn {
+    #[sea_orm(nested)]
+    user: app_user::Model,
+    region_code: Option<String>,
+    region_level: Option<RegionLevel>,
+    session_open: bool,
+}
+
 /// The viewer a user's row describes, signed in through no app.
 pub async fn viewer_of(db: &DatabaseConnection, user: &app_user::Model) -> ApiResult<Viewer> {
-    let region_prefix = match user.region_id {
-        Some(id) => {
-            let region = region::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::Internal(format!("user {} has a missing region", user.id))
-                })?;
-            Some(code_prefix(&region).to_owned())
-        }
+    let region = match user.region_id {
+        Some(id) => region::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
+    viewer_in(user, region.as_ref().map(code_prefix))
+}
+
+/// The viewer of `user`, whose region has the code prefix `region`.
+fn viewer_in(user: &app_user::Model, region: Option<&str>) -> ApiResult<Viewer> {
+    if user.region_id.is_some() && region.is_none() {
+        return Err(ApiError::Internal(format!(
+            "user {} has a missing region",
+            user.id
+        )));
+    }
     Ok(Viewer::User(User {
         id: user.id,
         username: user.username.clone(),
         role: user.role,
-        region_prefix,
+        region_prefix: region.map(str::to_owned),
         enterprise_id: user.enterprise_id,
         app: None,
     }))

@@ -21,6 +21,7 @@ mod m20261201_000014_create_client_app;
 mod m20261202_000015_documented_changes;
 mod m20261203_000016_audit_append_only;
 mod m20261204_000017_statistics_reads;
+mod m20261205_000018_tally_triggers_summed;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_documented_changes::Migration),
             Box::new(m20261203_000016_audit_append_only::Migration),
             Box::new(m20261204_000017_statistics_reads::Migration),
+            Box::new(m20261205_000018_tally_triggers_summed::Migration),
         ]
     }
 }

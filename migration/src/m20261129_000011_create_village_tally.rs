@@ -48,10 +48,35 @@ fn select(
     )
 }
 
+/// How a trigger's SQL is written. The first version (this migration)
+/// computes income figures row by row and locks every household a write's
+/// rows belong to; migration 18 rewrites the PostgreSQL functions with
+/// [`Variant::SUMMED`], which a bulk load of a million households needed.
+#[derive(Clone, Copy)]
+pub(crate) struct Variant {
+    /// Income rows are summed per village and year before they become one
+    /// row per figure, instead of one row per record and figure.
+    pub summed_incomes: bool,
+    /// Households this transaction wrote itself are not locked again: no
+    /// other transaction can change them before it ends.
+    pub skip_own_households: bool,
+}
+
+impl Variant {
+    pub const FIRST: Variant = Variant {
+        summed_incomes: false,
+        skip_own_households: false,
+    };
+    pub const SUMMED: Variant = Variant {
+        summed_incomes: true,
+        skip_own_households: true,
+    };
+}
+
 /// The income figures of income rows `i` of households `h` joined by `from`,
 /// times `sign`: each record of a registered household adds its year's
-/// figures. The rows are joined once, then each gives one row per figure.
-fn income_figures(from: &str, sign: i64) -> String {
+/// figures.
+fn income_figures(from: &str, sign: i64, variant: Variant) -> String {
     let net =
         "i.wage_fen + i.production_fen + i.property_fen + i.transfer_fen - i.production_cost_fen";
     let figures: Vec<(TallyFigure, &str)> = vec![
@@ -67,23 +92,46 @@ fn income_figures(from: &str, sign: i64) -> String {
         .iter()
         .map(|(f, _)| format!("SELECT '{}' AS figure", f.to_value()))
         .collect();
+    let names = names.join(" UNION ALL ");
+    if !variant.summed_incomes {
+        // Joined once, then each record gives one row per figure.
+        let amounts: Vec<String> = figures
+            .iter()
+            .map(|(f, amount)| format!("WHEN '{}' THEN {amount}", f.to_value()))
+            .collect();
+        return format!(
+            "SELECT h.village_id AS village_id, i.year AS year, f.figure AS figure, '' AS item, \
+             {sign} * CASE f.figure {} END AS amount \
+             FROM {from} CROSS JOIN ({names}) f WHERE h.status IN {}",
+            amounts.join(" "),
+            registered()
+        );
+    }
+    // Summed per village and year first: a few rows per village, whatever the write's size.
+    let sums: Vec<String> = figures
+        .iter()
+        .enumerate()
+        .map(|(n, (_, amount))| format!("SUM({amount}) AS f{n}"))
+        .collect();
     let amounts: Vec<String> = figures
         .iter()
-        .map(|(f, amount)| format!("WHEN '{}' THEN {amount}", f.to_value()))
+        .enumerate()
+        .map(|(n, (f, _))| format!("WHEN '{}' THEN s.f{n}", f.to_value()))
         .collect();
     format!(
-        "SELECT h.village_id AS village_id, i.year AS year, f.figure AS figure, '' AS item, \
+        "SELECT s.village_id AS village_id, s.year AS year, f.figure AS figure, '' AS item, \
          {sign} * CASE f.figure {} END AS amount \
-         FROM {from} CROSS JOIN ({}) f WHERE h.status IN {}",
+         FROM (SELECT h.village_id AS village_id, i.year AS year, {} FROM {from} \
+         WHERE h.status IN {} GROUP BY h.village_id, i.year) s CROSS JOIN ({names}) f",
         amounts.join(" "),
-        names.join(" UNION ALL "),
+        sums.join(", "),
         registered()
     )
 }
 
 /// Every figure of the households in `rows` (a table or a row set with the
 /// household's columns), times `sign`.
-fn figures_of_households(rows: &str, sign: i64) -> String {
+fn figures_of_households(rows: &str, sign: i64, variant: Variant) -> String {
     let registered = format!("{rows} h WHERE h.status IN {}", registered());
     let sign_text = sign.to_string();
     let mut parts = vec![
@@ -134,12 +182,13 @@ fn figures_of_households(rows: &str, sign: i64) -> String {
     parts.push(income_figures(
         &format!("{rows} h JOIN household_income i ON i.household_id = h.id"),
         sign,
+        variant,
     ));
     parts.join(" UNION ALL ")
 }
 
 /// The people the members in `rows` add to their households' figures, times `sign`.
-fn figures_of_members(rows: &str, sign: i64) -> String {
+fn figures_of_members(rows: &str, sign: i64, _: Variant) -> String {
     select(
         "h.village_id",
         "0",
@@ -151,25 +200,26 @@ fn figures_of_members(rows: &str, sign: i64) -> String {
 }
 
 /// The income figures the records in `rows` add, times `sign`.
-fn figures_of_incomes(rows: &str, sign: i64) -> String {
+fn figures_of_incomes(rows: &str, sign: i64, variant: Variant) -> String {
     income_figures(
         &format!("{rows} i JOIN household h ON h.id = i.household_id"),
         sign,
+        variant,
     )
 }
 
 /// A table whose writes change the figures.
-struct Tracked {
-    table: &'static str,
+pub(crate) struct Tracked {
+    pub table: &'static str,
     /// The columns the figures read: a write that changes none of them changes nothing.
     columns: &'static [&'static str],
-    figures: fn(&str, i64) -> String,
+    figures: fn(&str, i64, Variant) -> String,
     /// Whether its rows belong to a household, whose row a change must lock
     /// (so that a concurrent change of the household sees it, or it sees that).
     of_household: bool,
 }
 
-const TRACKED: [Tracked; 3] = [
+pub(crate) const TRACKED: [Tracked; 3] = [
     Tracked {
         table: "household",
         columns: &[
@@ -224,7 +274,13 @@ fn append(table: &str, before: Option<String>, after: Option<String>) -> String 
 /// (no hash or merge joins over whole tables, which stale statistics during a
 /// bulk load would pick) and skip JIT compilation, which costs seconds for
 /// statements that run in milliseconds.
-async fn postgres_triggers(manager: &SchemaManager<'_>, t: &Tracked) -> Result<(), DbErr> {
+/// With `replace`, only the functions are written again, over those in place.
+pub(crate) async fn postgres_triggers(
+    manager: &SchemaManager<'_>,
+    t: &Tracked,
+    variant: Variant,
+    replace: bool,
+) -> Result<(), DbErr> {
     let table = t.table;
     for (event, referencing, before, after) in [
         ("INSERT", "NEW TABLE AS new_rows", None, Some("new_rows")),
@@ -242,8 +298,13 @@ async fn postgres_triggers(manager: &SchemaManager<'_>, t: &Tracked) -> Result<(
                 .chain(after.iter())
                 .map(|rows| format!("SELECT household_id FROM {rows}"))
                 .collect();
+            let others = if variant.skip_own_households {
+                " AND xmin <> pg_current_xact_id()::text::xid"
+            } else {
+                ""
+            };
             format!(
-                "PERFORM 1 FROM household WHERE id IN ({}) ORDER BY id FOR SHARE;",
+                "PERFORM 1 FROM household WHERE id IN ({}){others} ORDER BY id FOR SHARE;",
                 ids.join(" UNION ")
             )
         } else {
@@ -251,19 +312,22 @@ async fn postgres_triggers(manager: &SchemaManager<'_>, t: &Tracked) -> Result<(
         };
         let change = append(
             "village_tally_change",
-            before.map(|rows| (t.figures)(rows, -1)),
-            after.map(|rows| (t.figures)(rows, 1)),
+            before.map(|rows| (t.figures)(rows, -1, variant)),
+            after.map(|rows| (t.figures)(rows, 1, variant)),
         );
         let name = format!("{table}_tally_{}", event.to_lowercase());
         exec(
             manager,
             &format!(
-                "CREATE FUNCTION {name}() RETURNS trigger AS $$ \
+                "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ \
                  BEGIN {lock} {change}; RETURN NULL; END; $$ LANGUAGE plpgsql \
                  SET jit = off SET enable_hashjoin = off SET enable_mergejoin = off"
             ),
         )
         .await?;
+        if replace {
+            continue;
+        }
         exec(
             manager,
             &format!(
@@ -305,8 +369,8 @@ async fn sqlite_triggers(manager: &SchemaManager<'_>, t: &Tracked) -> Result<(),
     ] {
         let change = append(
             "village_tally_change",
-            before.map(|rows| (t.figures)(&rows, -1)),
-            after.map(|rows| (t.figures)(&rows, 1)),
+            before.map(|rows| (t.figures)(&rows, -1, Variant::FIRST)),
+            after.map(|rows| (t.figures)(&rows, 1, Variant::FIRST)),
         );
         let name = format!(
             "{table}_tally_{}",
@@ -361,7 +425,7 @@ impl MigrationTrait for Migration {
         let postgres = manager.get_database_backend() == DbBackend::Postgres;
         for tracked in &TRACKED {
             if postgres {
-                postgres_triggers(manager, tracked).await?;
+                postgres_triggers(manager, tracked, Variant::FIRST, false).await?;
             } else {
                 sqlite_triggers(manager, tracked).await?;
             }
@@ -372,7 +436,7 @@ impl MigrationTrait for Migration {
             &append(
                 "village_tally",
                 None,
-                Some(figures_of_households("household", 1)),
+                Some(figures_of_households("household", 1, Variant::FIRST)),
             ),
         )
         .await

@@ -13,10 +13,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, NextValidation, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextValidation, ResolveInfo,
 };
-use async_graphql::{QueryPathSegment, ServerError, ServerResult, ValidationResult, Value};
-use tokio::sync::{Notify, Semaphore};
+use async_graphql::{QueryPathSegment, ServerError, ServerResult, ValidationResult};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 
 use crate::error::code;
 use crate::graphql::context::{RequestData, coded_error};
@@ -102,6 +102,7 @@ pub fn priced(price: usize, child_complexity: usize) -> usize {
 
 /// The cost of one request, as the HTTP layer and the extension share it.
 pub struct Meter {
+    max_cost: usize,
     /// The most this request may cost: the query limit, or less when the
     /// caller's budget has less left.
     allowance: usize,
@@ -128,6 +129,7 @@ pub struct Meter {
 impl Meter {
     pub fn new(max_cost: usize, budget_left: usize, parallel_fields: usize) -> Meter {
         Meter {
+            max_cost,
             allowance: budget_left.min(max_cost),
             budget_left,
             requested: AtomicUsize::new(0),
@@ -195,9 +197,8 @@ impl Meter {
     }
 }
 
-/// Prices requests: refuses one whose requested cost is over its allowance,
-/// counts the actual cost field by field, yields between fields and holds
-/// root fields to the request's share of the pool.
+/// Prices requests: refuses one whose requested cost is over its allowance.
+/// The field guard counts the actual cost field by field ([`meter_field`]).
 pub struct Cost {
     pub max_cost: usize,
 }
@@ -232,6 +233,47 @@ fn meter<'a>(ctx: &ExtensionContext<'a>) -> Option<&'a Arc<Meter>> {
     ctx.data_opt::<RequestData>().map(|data| &data.cost)
 }
 
+/// Counts the field `info` is about to resolve against its request's meter,
+/// after yielding to the runtime if the task has run long. Returns the permit
+/// the field holds while it resolves, if it is one resolved a few at a time.
+/// Called by the field guard, so that each field passes one extension.
+pub async fn meter_field<'a>(
+    ctx: &ExtensionContext<'a>,
+    info: &ResolveInfo<'_>,
+) -> ServerResult<Option<SemaphorePermit<'a>>> {
+    // A field that never awaits the database would otherwise run to the
+    // end of the document without giving the timeout a chance to fire.
+    tokio::task::consume_budget().await;
+    let Some(meter) = meter(ctx) else {
+        return Ok(None);
+    };
+    // List items pass through here too; like the price computed before
+    // execution, the actual cost counts fields only. Introspection costs
+    // what the schema's size makes it, the same for every caller.
+    let QueryPathSegment::Name(_) = info.path_node.segment else {
+        return Ok(None);
+    };
+    if info.is_for_introspection {
+        return Ok(None);
+    }
+    let price = price_of(info.parent_type, info.name);
+    let resolved = meter.resolved.fetch_add(1 + price, Ordering::Relaxed) + 1 + price;
+    if resolved > meter.max_cost {
+        meter.over_limit.store(true, Ordering::Relaxed);
+        meter.stopped.notify_one();
+        return Err(stopped(meter.max_cost));
+    }
+    let share = if info.path_node.parent.is_none() {
+        &meter.root_fields
+    } else if UNBATCHED.contains(&(info.parent_type, info.name)) {
+        &meter.unbatched_fields
+    } else {
+        return Ok(None);
+    };
+    // The semaphores are never closed, so a permit always comes.
+    Ok(share.acquire().await.ok())
+}
+
 #[async_trait::async_trait]
 impl Extension for Cost {
     async fn validation(
@@ -255,45 +297,5 @@ impl Extension for Cost {
             None => {}
         }
         Ok(result)
-    }
-
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        // A field that never awaits the database would otherwise run to the
-        // end of the document without giving the timeout a chance to fire.
-        tokio::task::consume_budget().await;
-        let Some(meter) = meter(ctx) else {
-            return next.run(ctx, info).await;
-        };
-        // List items pass through here too; like the price computed before
-        // execution, the actual cost counts fields only. Introspection costs
-        // what the schema's size makes it, the same for every caller.
-        let QueryPathSegment::Name(_) = info.path_node.segment else {
-            return next.run(ctx, info).await;
-        };
-        if info.is_for_introspection {
-            return next.run(ctx, info).await;
-        }
-        let price = price_of(info.parent_type, info.name);
-        let resolved = meter.resolved.fetch_add(1 + price, Ordering::Relaxed) + 1 + price;
-        if resolved > self.max_cost {
-            meter.over_limit.store(true, Ordering::Relaxed);
-            meter.stopped.notify_one();
-            return Err(stopped(self.max_cost));
-        }
-        let share = if info.path_node.parent.is_none() {
-            &meter.root_fields
-        } else if UNBATCHED.contains(&(info.parent_type, info.name)) {
-            &meter.unbatched_fields
-        } else {
-            return next.run(ctx, info).await;
-        };
-        // The semaphores are never closed, so a permit always comes.
-        let _permit = share.acquire().await.ok();
-        next.run(ctx, info).await
     }
 }

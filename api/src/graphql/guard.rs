@@ -1,6 +1,8 @@
 //! The field policy enforced on every field a query resolves, whatever path
 //! it takes to the field (aliases, fragments, `node`, nested lists): the
-//! policy itself is data, in `permissions`.
+//! policy itself is data, in `permissions`. The same hook meters each field's
+//! cost (`cost::meter_field`): one extension per field, not two, since every
+//! field of every row passes through it.
 
 use std::sync::Arc;
 
@@ -13,6 +15,7 @@ use async_graphql::{
 };
 
 use super::context::{RequestData, coded_error};
+use super::cost::meter_field;
 use crate::access::Viewer;
 use crate::error::code;
 use crate::permissions::{Access, CONNECTION_FIELDS, Mask, access_of, is_connection, rule_of};
@@ -34,6 +37,7 @@ impl Extension for PolicyGuard {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
+        let _permit = meter_field(ctx, &info).await?;
         let viewer = ctx
             .data_opt::<RequestData>()
             .map_or(&Viewer::Public, |d| &d.viewer);

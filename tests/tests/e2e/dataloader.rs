@@ -2,11 +2,11 @@
 //! with the page.
 
 use api::config::Limits;
-use entity::enums::RegionLevel;
-use entity::{household, project_village};
+use entity::enums::{RegionLevel, Role};
+use entity::{household, project_village, region};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
-use tests::{Backend, TestApp, on_both_backends, regions};
+use tests::{Backend, TEST_PASSWORD, TestApp, create_user, on_both_backends, regions};
 
 on_both_backends!(
     a_page_of_households_with_members_and_village_costs_a_constant_number_of_statements,
@@ -160,6 +160,40 @@ async fn concurrent_pages_each_run_one_statement_per_level(backend: Backend) {
     assert_eq!(alone, 4, "a page of households with villages and members");
     let together = statements_at_once(&app, Some(&admin), HOUSEHOLD_PAGE, 32).await;
     assert_eq!(together, 32 * alone, "32 pages at once");
+
+    // A token from `login` names its session, and a village cadre's reach
+    // needs the code of its village: still one statement to sign in.
+    let home = household::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("a household");
+    let village = region::Entity::find_by_id(home.village_id)
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("its village");
+    create_user(
+        &app.db,
+        "cadre",
+        Role::VillageCadre,
+        Some(village.code),
+        None,
+    )
+    .await;
+    let signed_in = app
+        .query_as(
+            None,
+            "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }",
+            json!({ "u": "cadre", "p": TEST_PASSWORD }),
+        )
+        .await;
+    let cadre = signed_in["login"]["accessToken"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
+    let alone = statements_at_once(&app, Some(&cadre), HOUSEHOLD_PAGE, 1).await;
+    assert_eq!(alone, 4, "a village cadre's page, signed in with a session");
 
     // The public has no account to read: villages, then their townships.
     let alone = statements_at_once(&app, None, VILLAGE_PAGE, 1).await;
