@@ -715,5 +715,7 @@ db_enum! {
         IncomeProperty = "income_property",
         /// Transfer income of those records.
         IncomeTransfer = "income_transfer",
+        /// Households that returned to poverty in the year (from migration 19).
+        Returns = "returns",
     }
 }

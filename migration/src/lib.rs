@@ -22,6 +22,7 @@ mod m20261202_000015_documented_changes;
 mod m20261203_000016_audit_append_only;
 mod m20261204_000017_statistics_reads;
 mod m20261205_000018_tally_triggers_summed;
+mod m20261206_000019_returns_in_tally;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_audit_append_only::Migration),
             Box::new(m20261204_000017_statistics_reads::Migration),
             Box::new(m20261205_000018_tally_triggers_summed::Migration),
+            Box::new(m20261206_000019_returns_in_tally::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@
 //! over whole tables, fill the tally of an existing register.
 
 use crate::columns::{enum_col, exec};
-use entity::enums::{HouseholdStatus, TallyFigure};
+use entity::enums::{HouseholdStatus, StatusAction, TallyFigure};
 use entity::{village_tally, village_tally_change};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -51,7 +51,8 @@ fn select(
 /// How a trigger's SQL is written. The first version (this migration)
 /// computes income figures row by row and locks every household a write's
 /// rows belong to; migration 18 rewrites the PostgreSQL functions with
-/// [`Variant::SUMMED`], which a bulk load of a million households needed.
+/// [`Variant::SUMMED`], which a bulk load of a million households needed;
+/// migration 19 keeps the returns of each year too ([`Variant::returns`]).
 #[derive(Clone, Copy)]
 pub(crate) struct Variant {
     /// Income rows are summed per village and year before they become one
@@ -60,17 +61,50 @@ pub(crate) struct Variant {
     /// Households this transaction wrote itself are not locked again: no
     /// other transaction can change them before it ends.
     pub skip_own_households: bool,
+    /// Whether households that returned to poverty are counted per year,
+    /// with the county year of a status change's time in this backend's SQL.
+    pub returns: Option<fn(&str) -> String>,
 }
 
 impl Variant {
     pub const FIRST: Variant = Variant {
         summed_incomes: false,
         skip_own_households: false,
+        returns: None,
     };
     pub const SUMMED: Variant = Variant {
         summed_incomes: true,
         skip_own_households: true,
+        returns: None,
     };
+
+    /// [`Variant::SUMMED`] (on SQLite, whose writes are serialised and whose
+    /// triggers are row by row, the first) keeping returns.
+    pub fn returns(postgres: bool) -> Variant {
+        if postgres {
+            Variant {
+                returns: Some(postgres_year),
+                ..Variant::SUMMED
+            }
+        } else {
+            Variant {
+                returns: Some(sqlite_year),
+                ..Variant::FIRST
+            }
+        }
+    }
+}
+
+/// The year in the county (UTC+8) of the instant `at`, as the statistics
+/// count a year.
+fn postgres_year(at: &str) -> String {
+    format!("CAST(EXTRACT(YEAR FROM ({at} AT TIME ZONE 'UTC') + INTERVAL '8 hours') AS INTEGER)")
+}
+
+/// SQLite keeps an instant as UTC text; its fraction of a second is cut off,
+/// not rounded, so that the last instant of a year stays in it.
+fn sqlite_year(at: &str) -> String {
+    format!("CAST(strftime('%Y', substr({at}, 1, 19), '+8 hours') AS INTEGER)")
 }
 
 /// The income figures of income rows `i` of households `h` joined by `from`,
@@ -184,7 +218,50 @@ fn figures_of_households(rows: &str, sign: i64, variant: Variant) -> String {
         sign,
         variant,
     ));
+    if let Some(year_of) = variant.returns {
+        // A household counts once in each year it returned in.
+        let year = year_of("s.at");
+        parts.push(select(
+            "h.village_id",
+            &year,
+            TallyFigure::Returns,
+            "''",
+            &format!("{sign} * COUNT(DISTINCT h.id)"),
+            &format!(
+                "{rows} h JOIN status_change s ON s.household_id = h.id \
+                 WHERE s.action = '{}' GROUP BY h.village_id, {year}",
+                StatusAction::Returned.to_value()
+            ),
+        ));
+    }
     parts.join(" UNION ALL ")
+}
+
+/// The returns the status changes in `rows` add, times `sign`: a change
+/// counts when it is its household's first return of its year (by id, which
+/// grows as changes are appended), so a household counts once a year.
+fn figures_of_status_changes(rows: &str, sign: i64, variant: Variant) -> String {
+    let Some(year_of) = variant.returns else {
+        return "SELECT 0 AS village_id, 0 AS year, '' AS figure, '' AS item, 0 AS amount \
+                WHERE 1 = 0"
+            .to_owned();
+    };
+    let returned = StatusAction::Returned.to_value();
+    select(
+        "h.village_id",
+        &year_of("s.at"),
+        TallyFigure::Returns,
+        "''",
+        &sign.to_string(),
+        &format!(
+            "{rows} s JOIN household h ON h.id = s.household_id \
+             WHERE s.action = '{returned}' AND NOT EXISTS (SELECT 1 FROM status_change o \
+             WHERE o.household_id = s.household_id AND o.action = '{returned}' \
+             AND o.id < s.id AND {} = {})",
+            year_of("o.at"),
+            year_of("s.at")
+        ),
+    )
 }
 
 /// The people the members in `rows` add to their households' figures, times `sign`.
@@ -213,7 +290,7 @@ pub(crate) struct Tracked {
     pub table: &'static str,
     /// The columns the figures read: a write that changes none of them changes nothing.
     columns: &'static [&'static str],
-    figures: fn(&str, i64, Variant) -> String,
+    pub figures: fn(&str, i64, Variant) -> String,
     /// Whether its rows belong to a household, whose row a change must lock
     /// (so that a concurrent change of the household sees it, or it sees that).
     of_household: bool,
@@ -256,9 +333,18 @@ pub(crate) const TRACKED: [Tracked; 3] = [
     },
 ];
 
+/// The history of statuses, whose returns are counted from migration 19 on.
+/// It is append-only, but a trigger for each event is written all the same.
+pub(crate) const STATUS_CHANGES: Tracked = Tracked {
+    table: "status_change",
+    columns: &["id", "household_id", "action", "at"],
+    figures: figures_of_status_changes,
+    of_household: true,
+};
+
 /// Appends to `table` the difference of `before` and `after` (figure
 /// statements or nothing), leaving out figures that did not move.
-fn append(table: &str, before: Option<String>, after: Option<String>) -> String {
+pub(crate) fn append(table: &str, before: Option<String>, after: Option<String>) -> String {
     let parts: Vec<String> = before.into_iter().chain(after).collect();
     format!(
         "INSERT INTO {table} (village_id, year, figure, item, amount) \
@@ -342,7 +428,11 @@ pub(crate) async fn postgres_triggers(
 
 /// On SQLite, row-level triggers over the row before and after, written as a
 /// one-row set; writes there are serialised, so nothing needs a lock.
-async fn sqlite_triggers(manager: &SchemaManager<'_>, t: &Tracked) -> Result<(), DbErr> {
+pub(crate) async fn sqlite_triggers(
+    manager: &SchemaManager<'_>,
+    t: &Tracked,
+    variant: Variant,
+) -> Result<(), DbErr> {
     let table = t.table;
     let row = |which: &str| {
         let columns: Vec<String> = t
@@ -369,8 +459,8 @@ async fn sqlite_triggers(manager: &SchemaManager<'_>, t: &Tracked) -> Result<(),
     ] {
         let change = append(
             "village_tally_change",
-            before.map(|rows| (t.figures)(&rows, -1, Variant::FIRST)),
-            after.map(|rows| (t.figures)(&rows, 1, Variant::FIRST)),
+            before.map(|rows| (t.figures)(&rows, -1, variant)),
+            after.map(|rows| (t.figures)(&rows, 1, variant)),
         );
         let name = format!(
             "{table}_tally_{}",
@@ -427,7 +517,7 @@ impl MigrationTrait for Migration {
             if postgres {
                 postgres_triggers(manager, tracked, Variant::FIRST, false).await?;
             } else {
-                sqlite_triggers(manager, tracked).await?;
+                sqlite_triggers(manager, tracked, Variant::FIRST).await?;
             }
         }
         // The register already written: its figures, as the triggers would have kept them.

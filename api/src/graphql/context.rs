@@ -55,8 +55,8 @@ pub(crate) fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
 }
 
 /// The folded village figures this replica keeps (see `domain::tally`).
-pub(crate) fn folded<'a>(ctx: &Context<'a>) -> ApiResult<&'a crate::domain::tally::Folded> {
-    data::<crate::domain::tally::Folded>(ctx)
+pub(crate) fn folded<'a>(ctx: &Context<'a>) -> ApiResult<&'a super::statistics::figures::Folded> {
+    data::<super::statistics::figures::Folded>(ctx)
 }
 
 pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> ApiResult<&'a Viewer> {

@@ -128,7 +128,7 @@ fn configure(
         })
         .extension(guard::PolicyGuard)
         .data(limits.clone())
-        .data(crate::domain::tally::Folded::default())
+        .data(statistics::figures::Folded::default())
         .data(statistics::Solved::default());
     if let Some(db) = db {
         builder = builder.data(db);

@@ -43,7 +43,7 @@ const STATISTICS: &str = "query($r: ID!, $y: Int!) { statistics(regionId: $r, ye
     pairing { households paired coverage notVisitedIn90Days }
     projectsByStatus { status projects }
     funds { allocated disbursed utilisation }
-    children { region { id } byStatus { status households people } poorHouseholds exits } } }";
+    children { region { id } byStatus { status households people } poorHouseholds exits returns } } }";
 
 /// One household of the hand-built village.
 struct Home {
@@ -480,7 +480,8 @@ async fn the_county_agrees_with_a_plain_recount(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 120).await;
     agrees_with_a_recount(&app, "as seeded").await;
     change_the_register(&app).await;
-    agrees_with_a_recount(&app, "with the changes pending").await;
+    let returned = agrees_with_a_recount(&app, "with the changes pending").await;
+    assert!(returned > 2, "returns to count: {returned}");
     let folded = tally::compact(&app.db).await.expect("compaction");
     assert!(folded > 0, "the changes were pending until compacted");
     assert_eq!(
@@ -496,6 +497,18 @@ async fn the_county_agrees_with_a_plain_recount(backend: Backend) {
         0,
         "nothing left to fold"
     );
+    // The kept returns never have to be taken back: the history cannot be edited.
+    for sql in [
+        "UPDATE status_change SET at = at WHERE action = 'returned'",
+        "DELETE FROM status_change WHERE action = 'returned'",
+    ] {
+        let refused = app.db.execute_unprepared(sql).await;
+        assert!(
+            refused.is_err_and(|e| e.to_string().contains("append-only")),
+            "{sql}"
+        );
+    }
+    agrees_with_a_recount(&app, "after edits of the history were refused").await;
 }
 
 /// Writes that move every kept figure: over HTTP as a user would, and in bulk
@@ -527,6 +540,54 @@ async fn change_the_register(app: &TestApp) {
             "productionCost": "800" } }),
     )
     .await;
+    // Returns written in one statement, as another system would: some
+    // households twice in 2020, some on the edges of the county's year
+    // (UTC+8), one in 2019; the village move below carries them along.
+    let instant = |y, mo, d, h, mi, s, micros| {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, s)
+            .single()
+            .expect("a time")
+            + chrono::Duration::microseconds(micros)
+    };
+    let times = [
+        instant(2020, 3, 1, 2, 0, 0, 0),
+        instant(2020, 12, 31, 15, 59, 59, 999_999),
+        instant(2019, 12, 31, 16, 0, 0, 0),
+        instant(2019, 12, 31, 15, 59, 59, 999_999),
+    ];
+    let all = household::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("households");
+    let returns = all
+        .iter()
+        .filter(|h| h.id % 6 == 0)
+        .enumerate()
+        .flat_map(|(n, h)| {
+            let twice = (n % 3 == 0).then_some(times[(n + 1) % times.len()]);
+            [Some(times[n % times.len()]), twice]
+                .into_iter()
+                .flatten()
+                .map(|at| status_change::ActiveModel {
+                    household_id: Set(h.id),
+                    action: Set(StatusAction::Returned),
+                    from_status: Set(Some(HouseholdStatus::LiftedOut)),
+                    to_status: Set(HouseholdStatus::Returned),
+                    from_monitoring: Set(None),
+                    to_monitoring: Set(None),
+                    year: Set(None),
+                    reason: Set("因灾返贫".into()),
+                    proposal_id: Set(None),
+                    actor_id: Set(None),
+                    actor: Set("provincial system".into()),
+                    at: Set(at),
+                    ..Default::default()
+                })
+        });
+    status_change::Entity::insert_many(returns)
+        .exec(&app.db)
+        .await
+        .expect("returns");
     for sql in [
         "UPDATE member SET is_active = FALSE WHERE id % 7 = 0",
         "UPDATE member SET household_id = (SELECT MIN(id) FROM household) \
@@ -576,8 +637,9 @@ fn assert_counts<K: Eq + std::hash::Hash + serde::de::DeserializeOwned + std::fm
     );
 }
 
-/// The county's statistics, and each township's, against a recount from the rows.
-async fn agrees_with_a_recount(app: &TestApp, when: &str) {
+/// The county's statistics, and each township's, against a recount from the
+/// rows; returns the households that returned in 2020.
+async fn agrees_with_a_recount(app: &TestApp, when: &str) -> usize {
     let county = first_region(&app.db, RegionLevel::County).await;
     let s = app
         .query(
@@ -630,6 +692,31 @@ async fn agrees_with_a_recount(app: &TestApp, when: &str) {
         .filter(|h| h.lifted_out_year == Some(2020))
         .count();
     assert_eq!(s["exits"], exits, "{when}");
+    // Households with a return in 2020 as the county counts its days (UTC+8).
+    let year_2020 = Utc
+        .with_ymd_and_hms(2019, 12, 31, 16, 0, 0)
+        .single()
+        .expect("a time")
+        ..Utc
+            .with_ymd_and_hms(2020, 12, 31, 16, 0, 0)
+            .single()
+            .expect("a time");
+    let returned: std::collections::HashSet<i64> = status_change::Entity::find()
+        .filter(status_change::Column::Action.eq(StatusAction::Returned))
+        .all(&app.db)
+        .await
+        .expect("status changes")
+        .into_iter()
+        .filter(|c| year_2020.contains(&c.at))
+        .map(|c| c.household_id)
+        .collect();
+    assert_eq!(s["returns"], returned.len(), "{when}");
+    let mut returns_of_township: HashMap<i64, i64> = HashMap::new();
+    for h in &returned {
+        *returns_of_township
+            .entry(township_of[&home_of[h].village_id])
+            .or_default() += 1;
+    }
     let registered = |h: &&household::Model| {
         matches!(
             h.status,
@@ -706,7 +793,10 @@ async fn agrees_with_a_recount(app: &TestApp, when: &str) {
         assert_counts(&child["byStatus"], "status", "households", counted, &when);
         let counted = people_of_township.get(&township.id).unwrap_or(&none);
         assert_counts(&child["byStatus"], "status", "people", counted, &when);
+        let returns = returns_of_township.get(&township.id).copied();
+        assert_eq!(child["returns"], returns.unwrap_or(0), "{when}");
     }
+    returned.len()
 }
 
 /// A member deactivated in one transaction while another changes the

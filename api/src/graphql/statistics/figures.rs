@@ -5,12 +5,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{Days, NaiveDate};
 use entity::enums::{
     HouseholdAttribute, HouseholdStatus, MeasureStatus, PovertyCause, ProjectStatus, RegionLevel,
-    StatusAction,
 };
-use entity::{helper_pairing, household, measure, project, region, status_change, visit};
+use entity::{helper_pairing, household, measure, project, region, visit};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
@@ -20,7 +19,7 @@ use crate::domain::funds::Totals;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::funds::Coverage;
 
-use crate::domain::tally::{self, Figure as Tallied, Folded};
+use crate::domain::tally::{self, Figure as Tallied};
 
 /// Households still registered as poor or lifted out: those the figures of
 /// causes, attributes, income, plans and pairing are about.
@@ -121,6 +120,30 @@ impl Figures {
     }
 }
 
+/// The figures the tally keeps of each village, as this replica last folded them.
+pub type Folded = tally::Folded<HashMap<i64, Figures>>;
+
+/// Adds a figure the tally keeps to a village's.
+fn add_tallied(figures: &mut Figures, t: &tally::Tallied) {
+    let income = &mut figures.income;
+    let amount = t.amount;
+    match t.figure {
+        Tallied::Households(s) => *figures.households.entry(s).or_default() += amount,
+        Tallied::People(s) => *figures.people.entry(s).or_default() += amount,
+        Tallied::Cause(c) => *figures.by_cause.entry(c).or_default() += amount,
+        Tallied::Attribute(a) => *figures.by_attribute.entry(a).or_default() += amount,
+        Tallied::Exits => figures.exits += amount,
+        Tallied::Returns => figures.returns += amount,
+        Tallied::IncomeHouseholds => income.households += amount,
+        Tallied::IncomePeople => income.people += amount,
+        Tallied::IncomeNet => income.net += amount,
+        Tallied::IncomeWage => income.wage += amount,
+        Tallied::IncomeProduction => income.production += amount,
+        Tallied::IncomeProperty => income.property += amount,
+        Tallied::IncomeTransfer => income.transfer += amount,
+    }
+}
+
 /// What is being counted: the region under `prefix`, told apart by the
 /// first `part_len` digits of village codes, for `year`.
 struct Scope<'a> {
@@ -163,18 +186,6 @@ fn registered() -> SimpleExpr {
 
 fn count() -> SimpleExpr {
     Expr::cust("COUNT(*)")
-}
-
-/// The first instant of a day in the county, in UTC.
-fn county_midnight(day: NaiveDate) -> chrono::DateTime<Utc> {
-    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    offset
-        .from_local_datetime(&day.and_time(NaiveTime::MIN))
-        .single()
-        .map_or_else(
-            || Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN)),
-            |t| t.with_timezone(&Utc),
-        )
 }
 
 /// Runs a query of one count per village (`village`, `n`) and stores each with `set`.
@@ -228,57 +239,19 @@ async fn by_part(
     }
 
     // Households and people by status, exits, causes, attributes and
-    // income: kept per village by the database (see `tally`).
-    let keep = |village| part_of.contains_key(&village);
-    for t in tally::read(db, scope.folded, scope.prefix, scope.year, keep).await? {
-        let figures = villages.entry(t.village).or_default();
-        let income = &mut figures.income;
-        let amount = t.amount;
-        match t.figure {
-            Tallied::Households(s) => *figures.households.entry(s).or_default() += amount,
-            Tallied::People(s) => *figures.people.entry(s).or_default() += amount,
-            Tallied::Cause(c) => *figures.by_cause.entry(c).or_default() += amount,
-            Tallied::Attribute(a) => *figures.by_attribute.entry(a).or_default() += amount,
-            Tallied::Exits => figures.exits += amount,
-            Tallied::IncomeHouseholds => income.households += amount,
-            Tallied::IncomePeople => income.people += amount,
-            Tallied::IncomeNet => income.net += amount,
-            Tallied::IncomeWage => income.wage += amount,
-            Tallied::IncomeProduction => income.production += amount,
-            Tallied::IncomeProperty => income.property += amount,
-            Tallied::IncomeTransfer => income.transfer += amount,
+    // income: kept per village by the database (see `tally`), added to the
+    // parts below.
+    let (tallied, pending) = tally::read(db, scope.folded, scope.prefix, scope.year, |rows| {
+        let mut villages: HashMap<i64, Figures> = HashMap::new();
+        for t in &rows {
+            add_tallied(villages.entry(t.village).or_default(), t);
         }
+        villages
+    })
+    .await?;
+    for t in pending.iter().filter(|t| part_of.contains_key(&t.village)) {
+        add_tallied(villages.entry(t.village).or_default(), t);
     }
-
-    // Returns in the year (by the day recorded), of every village: the
-    // year's few returns are found by index, where a filter on the region
-    // lets a cached generic plan walk every household of the county first.
-    let village = col(household::Entity, household::Column::VillageId);
-    let query = Query::select()
-        .expr_as(village.clone(), Alias::new("village"))
-        .from(household::Entity)
-        .add_group_by([village])
-        .inner_join(
-            status_change::Entity,
-            col(status_change::Entity, status_change::Column::HouseholdId)
-                .equals((household::Entity, household::Column::Id)),
-        )
-        .and_where(
-            col(status_change::Entity, status_change::Column::Action)
-                .eq(StatusAction::Returned.to_value()),
-        )
-        .and_where(
-            col(status_change::Entity, status_change::Column::At).gte(county_midnight(year_start)),
-        )
-        .and_where(
-            col(status_change::Entity, status_change::Column::At).lt(county_midnight(next_year)),
-        )
-        .expr_as(
-            Expr::cust("COUNT(DISTINCT \"household\".\"id\")"),
-            Alias::new("n"),
-        )
-        .to_owned();
-    count_per_village(db, &query, &mut villages, |f, n| f.returns = n).await?;
 
     // Measures due in the year: done, cancelled, and overdue today.
     let measure_status = col(measure::Entity, measure::Column::Status);
@@ -355,14 +328,18 @@ async fn by_part(
         .expr_as(count(), Alias::new("n"))
         .to_owned();
     count_per_village(db, &query, &mut villages, |f, n| f.not_visited = -n).await?;
-    for figures in villages.values_mut() {
-        figures.not_visited += figures.households_in(&REGISTERED);
-    }
     let mut parts: HashMap<String, Figures> = HashMap::new();
-    for (village, figures) in &villages {
-        if let Some(part) = part_of.get(village) {
-            parts.entry(part.clone()).or_default().add(figures);
+    for (village, part) in &part_of {
+        let figures = parts.entry(part.clone()).or_default();
+        for of_village in [villages.get(village), tallied.get(village)]
+            .into_iter()
+            .flatten()
+        {
+            figures.add(of_village);
         }
+    }
+    for figures in parts.values_mut() {
+        figures.not_visited += figures.households_in(&REGISTERED);
     }
     Ok(parts)
 }
