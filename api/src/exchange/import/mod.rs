@@ -18,6 +18,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 use tokio::io::AsyncRead;
+use tokio::sync::mpsc;
 
 use super::Format;
 use crate::access::{self, Viewer};
@@ -104,36 +105,28 @@ pub async fn run(
         villages: &villages,
     };
     let mut reader = Reader::new(source, format).await?;
-    let mut report = Report::default();
-    let mut txn = write::begin(db).await?;
-    let mut batches: u64 = 0;
-    loop {
-        let mut batch = Vec::with_capacity(BATCH);
-        while batch.len() < BATCH
-            && let Some(parsed) = reader.next().await?
-        {
-            batch.push(parsed);
-        }
-        if batch.is_empty() {
-            break;
-        }
-        import.batch(&txn, batch, &mut report).await?;
-        if mode != Mode::Atomic {
-            finish(txn, mode == Mode::Apply).await?;
-            batches += 1;
-            if mode == Mode::Apply && batches.is_power_of_two() {
-                refresh_statistics(db).await?;
-            }
-            txn = write::begin(db).await?;
-        }
-    }
+    let mut report = if mode == Mode::Atomic {
+        import.at_once(db, &mut reader).await?
+    } else {
+        import.in_batches(db, &mut reader, mode).await?
+    };
     report.applied = match mode {
         Mode::Apply => true,
         Mode::DryRun => false,
         Mode::Atomic => report.rejected == 0,
     };
-    finish(txn, report.applied).await?;
     Ok(report)
+}
+
+/// The next batch of the file; empty at its end.
+async fn next_batch(reader: &mut Reader<impl AsyncRead + Unpin + Send>) -> ApiResult<Vec<Parsed>> {
+    let mut batch = Vec::with_capacity(BATCH);
+    while batch.len() < BATCH
+        && let Some(parsed) = reader.next().await?
+    {
+        batch.push(parsed);
+    }
+    Ok(batch)
 }
 
 /// Who imports, into which villages.
@@ -144,6 +137,61 @@ struct Import<'a> {
 }
 
 impl Import<'_> {
+    /// Everything in one transaction, kept only if every household passes.
+    async fn at_once(
+        &self,
+        db: &DatabaseConnection,
+        reader: &mut Reader<impl AsyncRead + Unpin + Send>,
+    ) -> ApiResult<Report> {
+        let mut report = Report::default();
+        let txn = write::begin(db).await?;
+        loop {
+            let batch = next_batch(reader).await?;
+            if batch.is_empty() {
+                break;
+            }
+            self.batch(&txn, batch, &mut report).await?;
+        }
+        finish(txn, report.rejected == 0).await?;
+        Ok(report)
+    }
+
+    /// A transaction per batch, kept unless this is a dry run. The file is
+    /// read and parsed a batch ahead while the last batch is written.
+    async fn in_batches(
+        &self,
+        db: &DatabaseConnection,
+        reader: &mut Reader<impl AsyncRead + Unpin + Send>,
+        mode: Mode,
+    ) -> ApiResult<Report> {
+        let (sender, mut batches) = mpsc::channel::<Vec<Parsed>>(1);
+        let write = async {
+            let mut report = Report::default();
+            let mut written: u64 = 0;
+            while let Some(batch) = batches.recv().await {
+                let txn = write::begin(db).await?;
+                self.batch(&txn, batch, &mut report).await?;
+                finish(txn, mode == Mode::Apply).await?;
+                written += 1;
+                if mode == Mode::Apply && written.is_power_of_two() {
+                    refresh_statistics(db).await?;
+                }
+            }
+            ApiResult::Ok(report)
+        };
+        let read = async move {
+            loop {
+                let batch = next_batch(reader).await?;
+                // The writer stops early only on an error, which `write` returns.
+                if batch.is_empty() || sender.send(batch).await.is_err() {
+                    return ApiResult::Ok(());
+                }
+            }
+        };
+        let (report, ()) = tokio::try_join!(write, read)?;
+        Ok(report)
+    }
+
     /// Writes a batch in file order: each run of households new to the
     /// register together, the others one by one.
     async fn batch(
