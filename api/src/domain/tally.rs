@@ -6,8 +6,9 @@
 //!
 //! The folded rows change only when a compaction folds changes, which moves
 //! the tally's generation on in the same transaction (migration 17): a
-//! reader keeps the folded rows of a generation ([`Folded`]) and reads only
-//! the generation and the pending changes as long as it stays the same.
+//! reader keeps what the folded rows of a generation made ([`Folded`]: the
+//! statistics keep each village's figures) and reads only the generation and
+//! the pending changes as long as it stays the same.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
