@@ -475,6 +475,28 @@ pub(crate) async fn sqlite_triggers(
     Ok(())
 }
 
+/// Drops the tally triggers of `tracked` (and, on PostgreSQL, their functions).
+pub(crate) async fn drop_triggers(
+    manager: &SchemaManager<'_>,
+    tracked: &Tracked,
+) -> Result<(), DbErr> {
+    let postgres = manager.get_database_backend() == DbBackend::Postgres;
+    for event in ["insert", "delete", "update"] {
+        let name = format!("{}_tally_{event}", tracked.table);
+        if postgres {
+            exec(
+                manager,
+                &format!("DROP TRIGGER {name} ON {}", tracked.table),
+            )
+            .await?;
+            exec(manager, &format!("DROP FUNCTION {name}()")).await?;
+        } else {
+            exec(manager, &format!("DROP TRIGGER {name}")).await?;
+        }
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -533,21 +555,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let postgres = manager.get_database_backend() == DbBackend::Postgres;
         for tracked in &TRACKED {
-            for event in ["insert", "delete", "update"] {
-                let name = format!("{}_tally_{event}", tracked.table);
-                if postgres {
-                    exec(
-                        manager,
-                        &format!("DROP TRIGGER {name} ON {}", tracked.table),
-                    )
-                    .await?;
-                    exec(manager, &format!("DROP FUNCTION {name}()")).await?;
-                } else {
-                    exec(manager, &format!("DROP TRIGGER {name}")).await?;
-                }
-            }
+            drop_triggers(manager, tracked).await?;
         }
         for table in [
             village_tally_change::Entity.into_iden(),

@@ -8,7 +8,7 @@
 
 use crate::columns::{allow_edits, exec, forbid_edits};
 use crate::m20261129_000011_create_village_tally::{
-    STATUS_CHANGES, TRACKED, Tracked, Variant, append, postgres_triggers, sqlite_triggers,
+    STATUS_CHANGES, TRACKED, Variant, append, drop_triggers, postgres_triggers, sqlite_triggers,
 };
 use entity::enums::TallyFigure;
 use sea_orm_migration::prelude::*;
@@ -76,25 +76,6 @@ async fn allow_figures(manager: &SchemaManager<'_>, with_returns: bool) -> Resul
             ),
         )
         .await?;
-    }
-    Ok(())
-}
-
-/// Drops the tally triggers of `tracked` (and, on PostgreSQL, their functions).
-async fn drop_triggers(manager: &SchemaManager<'_>, tracked: &Tracked) -> Result<(), DbErr> {
-    let postgres = manager.get_database_backend() == DbBackend::Postgres;
-    for event in ["insert", "delete", "update"] {
-        let name = format!("{}_tally_{event}", tracked.table);
-        if postgres {
-            exec(
-                manager,
-                &format!("DROP TRIGGER {name} ON {}", tracked.table),
-            )
-            .await?;
-            exec(manager, &format!("DROP FUNCTION {name}()")).await?;
-        } else {
-            exec(manager, &format!("DROP TRIGGER {name}")).await?;
-        }
     }
     Ok(())
 }

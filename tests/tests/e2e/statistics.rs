@@ -256,24 +256,12 @@ async fn add_activity(app: &TestApp, village: &region::Model, homes: &[household
         .expect("visit");
     }
     // The fourth household returned in 2020.
-    status_change::ActiveModel {
-        household_id: Set(homes[3].id),
-        action: Set(StatusAction::Returned),
-        from_status: Set(Some(HouseholdStatus::LiftedOut)),
-        to_status: Set(HouseholdStatus::Returned),
-        from_monitoring: Set(None),
-        to_monitoring: Set(None),
-        year: Set(None),
-        reason: Set("因病返贫".into()),
-        proposal_id: Set(None),
-        actor_id: Set(None),
-        actor: Set("test".into()),
-        at: Set(Utc
-            .with_ymd_and_hms(2020, 6, 1, 2, 0, 0)
+    a_return(
+        homes[3].id,
+        Utc.with_ymd_and_hms(2020, 6, 1, 2, 0, 0)
             .single()
-            .expect("a time")),
-        ..Default::default()
-    }
+            .expect("a time"),
+    )
     .insert(&app.db)
     .await
     .expect("status change");
@@ -568,21 +556,7 @@ async fn change_the_register(app: &TestApp) {
             [Some(times[n % times.len()]), twice]
                 .into_iter()
                 .flatten()
-                .map(|at| status_change::ActiveModel {
-                    household_id: Set(h.id),
-                    action: Set(StatusAction::Returned),
-                    from_status: Set(Some(HouseholdStatus::LiftedOut)),
-                    to_status: Set(HouseholdStatus::Returned),
-                    from_monitoring: Set(None),
-                    to_monitoring: Set(None),
-                    year: Set(None),
-                    reason: Set("因灾返贫".into()),
-                    proposal_id: Set(None),
-                    actor_id: Set(None),
-                    actor: Set("provincial system".into()),
-                    at: Set(at),
-                    ..Default::default()
-                })
+                .map(|at| a_return(h.id, at))
         });
     status_change::Entity::insert_many(returns)
         .exec(&app.db)
@@ -606,6 +580,25 @@ async fn change_the_register(app: &TestApp) {
         "DELETE FROM household_income WHERE household_id % 8 = 0 AND year = 2020",
     ] {
         app.db.execute_unprepared(sql).await.expect(sql);
+    }
+}
+
+/// A household's return to poverty at `at`, as another system would record it.
+fn a_return(household_id: i64, at: chrono::DateTime<Utc>) -> status_change::ActiveModel {
+    status_change::ActiveModel {
+        household_id: Set(household_id),
+        action: Set(StatusAction::Returned),
+        from_status: Set(Some(HouseholdStatus::LiftedOut)),
+        to_status: Set(HouseholdStatus::Returned),
+        from_monitoring: Set(None),
+        to_monitoring: Set(None),
+        year: Set(None),
+        reason: Set("因病返贫".into()),
+        proposal_id: Set(None),
+        actor_id: Set(None),
+        actor: Set("test".into()),
+        at: Set(at),
+        ..Default::default()
     }
 }
 
