@@ -238,9 +238,9 @@ async fn by_part(
         villages.entry(village).or_default().rural_population = row.try_get("", "n")?;
     }
 
-    // Households and people by status, exits, causes, attributes and
-    // income: kept per village by the database (see `tally`), added to the
-    // parts below.
+    // Households and people by status, exits, returns, causes, attributes
+    // and income: kept per village by the database (see `tally`), added to
+    // the parts below.
     let (tallied, pending) = tally::read(db, scope.folded, scope.prefix, scope.year, |rows| {
         let mut villages: HashMap<i64, Figures> = HashMap::new();
         for t in &rows {
