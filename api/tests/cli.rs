@@ -189,10 +189,13 @@ async fn migrate_reports_applies_and_rolls_back(backend: Backend) {
         status.contains("m20261129_000001_create_filing_card") && status.contains("Applied"),
         "{status}"
     );
-    run(&["migrate", "down", "--steps", "1"]);
+    run(&["seed", "--households", "30", "--seed", "3"]);
+    // The last two over a register: lz4 for the audit trail, and returns in
+    // the tally, whose way down rebuilds SQLite's tally tables with their rows.
+    run(&["migrate", "down", "--steps", "2"]);
     assert!(run(&["migrate", "status"]).contains("Pending"));
     run(&["migrate", "up"]);
-    run(&["seed", "--households", "30", "--seed", "3"]);
+    assert!(!run(&["migrate", "status"]).contains("Pending"));
 }
 
 async fn the_first_administrator_is_made_on_the_command_line(backend: Backend) {
