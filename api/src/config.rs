@@ -88,6 +88,22 @@ pub struct Limits {
     pub register_probes_per_hour: u32,
     #[command(flatten)]
     pub logins: LoginLimits,
+    #[command(flatten)]
+    pub import: ImportPace,
+}
+
+/// How an import writes a file (the import endpoint's and `fupin import`'s).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportPace {
+    /// Households read and written per transaction.
+    #[arg(long, env = "FUPIN_IMPORT_BATCH", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub import_batch: u32,
+    /// Batches written at once on PostgreSQL, each in its own transaction on
+    /// its own connection (SQLite writes one at a time).
+    #[arg(long, env = "FUPIN_IMPORT_WRITERS", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub import_writers: u32,
 }
 
 /// An IP address (a network of one) or a CIDR range.

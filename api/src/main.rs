@@ -6,7 +6,7 @@ use anyhow::Context;
 use api::account::{self, NewUser};
 use api::audit::Actor;
 use api::auth::{AuthConfig, ExternalIssuer};
-use api::config::{Background, DEFAULT_BIND, DEFAULT_DATABASE_URL, Limits};
+use api::config::{Background, DEFAULT_BIND, DEFAULT_DATABASE_URL, ImportPace, Limits};
 use api::exchange::{self, Format, import::Mode};
 use api::seed::{self, SeedOptions};
 use api::{app, db, graphql, telemetry};
@@ -115,6 +115,8 @@ enum Command {
         /// Take every household or none.
         #[arg(long)]
         atomic: bool,
+        #[command(flatten)]
+        pace: ImportPace,
     },
 }
 
@@ -339,6 +341,7 @@ async fn main() -> anyhow::Result<()> {
             format,
             dry_run,
             atomic,
+            pace,
         } => {
             db::migrate(&db).await.context("migrations failed")?;
             let by_extension = file
@@ -353,7 +356,7 @@ async fn main() -> anyhow::Result<()> {
                 (_, true) => Mode::Atomic,
                 _ => Mode::Apply,
             };
-            let report = exchange::command::import_from(&db, &file, format, mode).await?;
+            let report = exchange::command::import_from(&db, &file, format, mode, &pace).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             if report.rejected > 0 {
                 anyhow::bail!("{} households rejected", report.rejected);

@@ -8,8 +8,8 @@ use entity::idempotency_key;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    EntityTrait, IntoActiveModel, PrimaryKeyTrait, QuerySelect, Select, Set, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    EntityName, EntityTrait, IdenStatic, IntoActiveModel, Iterable, PrimaryKeyTrait, QuerySelect,
+    Select, Set, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -252,11 +252,14 @@ where
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
-        saved.extend(
-            A::Entity::insert_many(chunk)
-                .exec_with_returning(db)
-                .await?,
-        );
+        match as_recordset(db.get_database_backend(), &chunk, " RETURNING *") {
+            Some(insert) => saved.extend(A::Entity::find().from_raw_sql(insert).all(db).await?),
+            None => saved.extend(
+                A::Entity::insert_many(chunk)
+                    .exec_with_returning(db)
+                    .await?,
+            ),
+        }
     }
     Ok(saved)
 }
@@ -269,9 +272,107 @@ pub async fn append_all<A: ActiveModelTrait>(
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
-        A::Entity::insert_many(chunk)
-            .exec_without_returning(db)
-            .await?;
+        match as_recordset(db.get_database_backend(), &chunk, "") {
+            Some(insert) => {
+                db.execute_raw(insert).await?;
+            }
+            None => {
+                A::Entity::insert_many(chunk)
+                    .exec_without_returning(db)
+                    .await?;
+            }
+        }
     }
     Ok(())
+}
+
+/// On PostgreSQL, the INSERT of `rows` with all their values in one JSON
+/// parameter that the statement unpacks (`jsonb_populate_recordset`): a
+/// multi-row INSERT of a thousand rows has PostgreSQL parse and plan tens of
+/// thousands of parameters, statement after statement, which took a quarter
+/// of its time in an import. None on SQLite, or when the rows do not all set
+/// the same columns or hold a value this does not write as JSON.
+fn as_recordset<A: ActiveModelTrait>(
+    backend: DbBackend,
+    rows: &[A],
+    returning: &str,
+) -> Option<Statement> {
+    if backend != DbBackend::Postgres {
+        return None;
+    }
+    let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter().collect();
+    let first = rows.first()?;
+    // Set or unchanged (a model made active), as INSERT takes them.
+    let set: Vec<bool> = columns
+        .iter()
+        .map(|c| first.get(*c).into_value().is_some())
+        .collect();
+    let mut json = Vec::with_capacity(rows.len() * 64 * columns.len());
+    json.push(b'[');
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            json.push(b',');
+        }
+        json.push(b'{');
+        let mut written = 0;
+        for (column, set) in columns.iter().zip(&set) {
+            match (row.get(*column).into_value(), set) {
+                (Some(value), true) => {
+                    if written > 0 {
+                        json.push(b',');
+                    }
+                    written += 1;
+                    // Column names are identifiers: nothing to escape.
+                    json.extend_from_slice(format!("\"{}\":", column.as_str()).as_bytes());
+                    write_json(&mut json, value)?;
+                }
+                (None, false) => {}
+                _ => return None,
+            }
+        }
+        json.push(b'}');
+    }
+    json.push(b']');
+    let names: Vec<String> = columns
+        .iter()
+        .zip(&set)
+        .filter(|(_, set)| **set)
+        .map(|(c, _)| format!("\"{}\"", c.as_str()))
+        .collect();
+    let (names, table) = (
+        names.join(", "),
+        <A::Entity as Default>::default().table_name().to_owned(),
+    );
+    Some(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            "INSERT INTO \"{table}\" ({names}) SELECT {names} \
+             FROM jsonb_populate_recordset(NULL::\"{table}\", $1::jsonb){returning}"
+        ),
+        [String::from_utf8(json).ok()?.into()],
+    ))
+}
+
+/// A value as JSON that PostgreSQL reads back into its column as the bound
+/// value would have been (a timestamp to the microsecond, as sqlx sends it).
+fn write_json(out: &mut Vec<u8>, value: sea_orm::Value) -> Option<()> {
+    use sea_orm::Value as V;
+    let json = match value {
+        V::Bool(v) => v.map(Value::from),
+        V::SmallInt(v) => v.map(Value::from),
+        V::Int(v) => v.map(Value::from),
+        V::BigInt(v) => v.map(Value::from),
+        V::Double(Some(v)) => Some(Value::Number(serde_json::Number::from_f64(v)?)),
+        V::Double(None) => None,
+        V::String(v) => v.map(Value::from),
+        V::ChronoDate(v) => v.map(|d| Value::from(d.format("%Y-%m-%d").to_string())),
+        V::ChronoDateTimeUtc(v) => {
+            v.map(|t| Value::from(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)))
+        }
+        // JSON null would go in as SQL NULL.
+        V::Json(Some(v)) if !v.is_null() => Some(*v),
+        V::Json(None) => None,
+        _ => return None,
+    };
+    serde_json::to_writer(out, &json.unwrap_or(Value::Null)).ok()
 }

@@ -12,6 +12,7 @@ use super::import::{self, Mode, Report};
 use super::{Format, export};
 use crate::access::Viewer;
 use crate::audit::Actor;
+use crate::config::ImportPace;
 use crate::error::ApiError;
 
 fn bar(length: u64, template: &str) -> ProgressBar {
@@ -71,6 +72,7 @@ pub async fn import_from(
     path: &Path,
     format: Format,
     mode: Mode,
+    pace: &ImportPace,
 ) -> anyhow::Result<Report> {
     let file = tokio::fs::File::open(path).await?;
     let length = file.metadata().await?.len();
@@ -86,6 +88,7 @@ pub async fn import_from(
         source,
         format,
         mode,
+        pace,
     )
     .await
     .map_err(failed)?;

@@ -130,7 +130,17 @@ pub async fn import(
         Err(err) => return failure(err),
     };
     let source = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
-    match import::run(&state.db, &viewer, &actor, source, format, mode).await {
+    match import::run(
+        &state.db,
+        &viewer,
+        &actor,
+        source,
+        format,
+        mode,
+        &state.limits.import,
+    )
+    .await
+    {
         Ok(report) => axum::Json(report).into_response(),
         Err(err) => failure(err),
     }

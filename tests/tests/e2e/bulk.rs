@@ -1,12 +1,19 @@
 //! Bulk exchange of the register over HTTP: export as NDJSON and CSV, import
 //! with its report, dry runs, atomic imports, double imports, and a round trip
-//! into an empty database that gives back the same register.
+//! into an empty database that gives back the same register. Imports write
+//! batches of two households, three at once on PostgreSQL, so that files of a
+//! few lines already go through writers working side by side.
 
+use api::config::{ImportPace, Limits};
 use chrono::Datelike;
 use entity::enums::{HouseholdStatus, RegionLevel, Relation, Role};
 use entity::{audit_entry, household, member};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, NotSet, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
 use serde_json::{Value, json};
+use std::time::Duration;
 use tests::{Backend, TestApp, first_region, global_id, on_both_backends};
 
 on_both_backends!(
@@ -15,6 +22,7 @@ on_both_backends!(
     dry_runs_and_atomic_imports_keep_nothing_they_should_not,
     only_the_county_office_and_the_province_move_registers,
     a_file_moves_a_status_only_as_the_procedure_would,
+    batches_written_at_once_come_out_as_the_file_in_order,
 );
 
 const HOUSEHOLDS: &str = "/exchange/households";
@@ -44,11 +52,23 @@ async fn import(app: &TestApp, query: &str, file: String) -> Value {
     response.json().await.expect("a report")
 }
 
-/// A database with the regions of the county the seeded apps have, and no household.
-async fn empty_county(backend: &Backend) -> TestApp {
-    let app = TestApp::spawn(backend).await;
+/// A database with the regions of the county the seeded apps have, and no
+/// household, whose imports write `batch` households per transaction.
+async fn empty_county_in_batches_of(backend: &Backend, batch: u32) -> TestApp {
+    let limits = Limits {
+        import: ImportPace {
+            import_batch: batch,
+            import_writers: 3,
+        },
+        ..Limits::default()
+    };
+    let app = TestApp::spawn_with(backend, limits).await;
     app.seed(0, 7).await;
     app
+}
+
+async fn empty_county(backend: &Backend) -> TestApp {
+    empty_county_in_batches_of(backend, 2).await
 }
 
 async fn audit_entries(app: &TestApp) -> u64 {
@@ -795,4 +815,84 @@ async fn a_file_moves_a_status_only_as_the_procedure_would(backend: Backend) {
             json!({ "action": "LIFTED_OUT", "year": year, "decision": "省扶贫开发领导小组〔2026〕12号", "actor": "省扶贫办" })
         )
     );
+}
+
+/// A batch held up does not let a later one get ahead of it: a batch that
+/// names nothing of it is written meanwhile but numbered after it (an export
+/// gives the file back in order), and a later batch that names one of its
+/// people waits for it (the earlier line wins the person).
+async fn batches_written_at_once_come_out_as_the_file_in_order(backend: Backend) {
+    let (source, records) = sample(&backend).await;
+    let target = empty_county_in_batches_of(&backend, 1).await;
+    let first = &records[0];
+    let mut takes_a_person = records[1].clone();
+    let person = first["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["active"] == true)
+        .expect("a current member");
+    takes_a_person["members"][0]["idNumber"] = person["idNumber"].clone();
+    let file = ndjson(&[first.clone(), records[2].clone(), takes_a_person]);
+
+    // A household of the first line's number, written and not yet committed,
+    // holds the first batch up at its insert.
+    let number = first["number"].as_str().expect("number");
+    let held = household::Entity::find()
+        .filter(household::Column::Number.eq(number))
+        .one(&source.db)
+        .await
+        .expect("the household")
+        .expect("on file");
+    let blocker = target.db.begin().await.expect("begin");
+    household::ActiveModel {
+        id: NotSet,
+        ..held.into_active_model()
+    }
+    .insert(&blocker)
+    .await
+    .expect("held");
+    let importing = {
+        let (client, url, token) = (
+            target.client.clone(),
+            target.url(&format!("{HOUSEHOLDS}?format=ndjson")),
+            target.admin_token.clone(),
+        );
+        tokio::spawn(async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .body(file)
+                .send()
+                .await
+                .expect("import");
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.expect("a report")
+        })
+    };
+    // Time for batches that do not wait to be written.
+    tokio::time::sleep(Duration::from_millis(750)).await;
+    blocker.rollback().await.expect("rollback");
+    let report = importing.await.expect("the import");
+
+    assert_eq!(counts(&report), [2, 0, 0, 1], "{report}");
+    assert_eq!(report["rejections"][0]["line"], 3, "{report}");
+    assert_eq!(
+        report["rejections"][0]["field"], "members[0].idNumber",
+        "{report}"
+    );
+    let exported: Vec<Value> = export(&target, "format=ndjson")
+        .await
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON"))
+        .collect();
+    assert_eq!(
+        exported
+            .iter()
+            .map(|r| r["number"].clone())
+            .collect::<Vec<_>>(),
+        [first["number"].clone(), records[2]["number"].clone()],
+        "numbered in file order"
+    );
+    assert_eq!(exported[0], *first, "the first line keeps its people");
 }

@@ -4,17 +4,23 @@
 //! an income by year, a measure by category and task, so importing a file
 //! twice changes nothing the second time. Every write is audited like the
 //! mutation it stands for, and a rejected household leaves nothing behind.
+//!
+//! On PostgreSQL several batches are written at once, and the outcome is
+//! still that of writing the file line by line: new households are numbered
+//! in file order, and a batch naming a household or a person that a batch
+//! still being written names waits for it, so the earlier line comes first.
 
 mod read;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::Utc;
 use entity::enums::RegionLevel;
 use entity::{household, region};
+use futures::stream::{FuturesUnordered, StreamExt};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QuerySelect, TransactionTrait,
+    QueryFilter, QuerySelect, Statement, TransactionTrait,
 };
 use serde::Serialize;
 use tokio::io::AsyncRead;
@@ -23,15 +29,13 @@ use tokio::sync::mpsc;
 use super::Format;
 use crate::access::{self, Viewer};
 use crate::audit::Actor;
+use crate::config::ImportPace;
 use crate::domain::household::import::{self, Outcome};
 use crate::domain::household::record::HouseholdRecord;
 use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
 use read::{Lines, Parsed, Reader};
 
-/// Households read and written per transaction (outside atomic mode, where
-/// the one transaction takes them in batches of this size).
-const BATCH: usize = 1000;
 /// Rejections listed in the report; the count covers all of them.
 const MAX_LISTED_REJECTIONS: usize = 1000;
 
@@ -79,6 +83,17 @@ impl Report {
             self.rejections.push(rejection);
         }
     }
+
+    /// Adds what another batch did; its rejections join in line order.
+    fn absorb(&mut self, batch: Report) {
+        self.created += batch.created;
+        self.updated += batch.updated;
+        self.unchanged += batch.unchanged;
+        self.rejected += batch.rejected;
+        self.rejections.extend(batch.rejections);
+        self.rejections.sort_by_key(|rejection| rejection.line);
+        self.rejections.truncate(MAX_LISTED_REJECTIONS);
+    }
 }
 
 /// Reads households from `source` and writes them as `actor`, within the
@@ -90,6 +105,7 @@ pub async fn run(
     source: impl AsyncRead + Unpin + Send,
     format: Format,
     mode: Mode,
+    pace: &ImportPace,
 ) -> ApiResult<Report> {
     let villages: HashMap<String, region::Model> = region::Entity::find()
         .filter(region::Column::Level.eq(RegionLevel::Village))
@@ -103,12 +119,15 @@ pub async fn run(
         actor,
         viewer,
         villages: &villages,
+        batch: pace.import_batch as usize,
     };
     let mut reader = Reader::new(source, format).await?;
     let mut report = if mode == Mode::Atomic {
         import.at_once(db, &mut reader).await?
     } else {
-        import.in_batches(db, &mut reader, mode).await?
+        import
+            .in_batches(db, &mut reader, mode, pace.import_writers as usize)
+            .await?
     };
     report.applied = match mode {
         Mode::Apply => true,
@@ -118,25 +137,66 @@ pub async fn run(
     Ok(report)
 }
 
-/// The next batch of the file; empty at its end.
-async fn next_batch(reader: &mut Reader<impl AsyncRead + Unpin + Send>) -> ApiResult<Vec<Parsed>> {
-    let mut batch = Vec::with_capacity(BATCH);
-    while batch.len() < BATCH
-        && let Some(parsed) = reader.next().await?
-    {
-        batch.push(parsed);
-    }
-    Ok(batch)
-}
-
-/// Who imports, into which villages.
+/// Who imports, into which villages, how many households at a time.
 struct Import<'a> {
     actor: &'a Actor,
     viewer: &'a Viewer,
     villages: &'a HashMap<String, region::Model>,
+    batch: usize,
+}
+
+/// A batch of the file on its way to a writer.
+struct Batch {
+    parsed: Vec<Parsed>,
+    /// IDs reserved for its new households, in file order (see `reserve_ids`).
+    ids: VecDeque<i64>,
+}
+
+/// The household numbers and people's ID numbers a batch names. A batch
+/// changes only the households and the people it names (a member leaves a
+/// household by being named inactive), so two batches that name nothing in
+/// common give the same register in either order.
+struct Names {
+    numbers: HashSet<String>,
+    people: HashSet<String>,
+}
+
+impl Names {
+    fn of(parsed: &[Parsed]) -> Self {
+        let records = parsed.iter().filter_map(|p| p.record.as_ref().ok());
+        Names {
+            numbers: records
+                .clone()
+                .map(|r| r.number.trim().to_owned())
+                .collect(),
+            // As `domain::household::check_member` writes them.
+            people: records
+                .flat_map(|r| &r.members)
+                .map(|m| m.id_number.trim().to_uppercase())
+                .collect(),
+        }
+    }
+
+    fn meet(&self, other: &Names) -> bool {
+        !self.numbers.is_disjoint(&other.numbers) || !self.people.is_disjoint(&other.people)
+    }
 }
 
 impl Import<'_> {
+    /// The next batch of the file; empty at its end.
+    async fn next_batch(
+        &self,
+        reader: &mut Reader<impl AsyncRead + Unpin + Send>,
+    ) -> ApiResult<Vec<Parsed>> {
+        let mut batch = Vec::with_capacity(self.batch);
+        while batch.len() < self.batch
+            && let Some(parsed) = reader.next().await?
+        {
+            batch.push(parsed);
+        }
+        Ok(batch)
+    }
+
     /// Everything in one transaction, kept only if every household passes.
     async fn at_once(
         &self,
@@ -144,44 +204,82 @@ impl Import<'_> {
         reader: &mut Reader<impl AsyncRead + Unpin + Send>,
     ) -> ApiResult<Report> {
         let mut report = Report::default();
-        let txn = write::begin(db).await?;
+        let txn = begin_batch(db).await?;
         loop {
-            let batch = next_batch(reader).await?;
+            let batch = self.next_batch(reader).await?;
             if batch.is_empty() {
                 break;
             }
-            self.batch(&txn, batch, &mut report).await?;
+            self.batch(&txn, batch, &mut VecDeque::new(), &mut report)
+                .await?;
         }
         finish(txn, report.rejected == 0).await?;
         Ok(report)
     }
 
-    /// A transaction per batch, kept unless this is a dry run. The file is
-    /// read and parsed a batch ahead while the last batch is written.
+    /// A transaction per batch, kept unless this is a dry run, up to
+    /// `writers` of them at once on PostgreSQL. The file is read and parsed a
+    /// batch ahead while earlier batches are written.
     async fn in_batches(
         &self,
         db: &DatabaseConnection,
         reader: &mut Reader<impl AsyncRead + Unpin + Send>,
         mode: Mode,
+        writers: usize,
     ) -> ApiResult<Report> {
+        let postgres = db.get_database_backend() == DbBackend::Postgres;
+        // SQLite has one writer at a time: more would only queue for its lock.
+        let writers = if postgres { writers } else { 1 };
+        // Batches written side by side keep the outcome of writing the file
+        // in order (a dry run keeps nothing a later batch could see).
+        let side_by_side = postgres && writers > 1 && mode == Mode::Apply;
         let (sender, mut batches) = mpsc::channel::<Vec<Parsed>>(1);
         let write = async {
             let mut report = Report::default();
-            let mut written: u64 = 0;
-            while let Some(batch) = batches.recv().await {
-                let txn = write::begin(db).await?;
-                self.batch(&txn, batch, &mut report).await?;
-                finish(txn, mode == Mode::Apply).await?;
-                written += 1;
-                if mode == Mode::Apply && written.is_power_of_two() {
-                    refresh_statistics(db).await?;
+            let mut writing = FuturesUnordered::new();
+            // The names of the batches being written, by their place in the file.
+            let mut in_flight: HashMap<u64, Names> = HashMap::new();
+            let mut next: Option<(Names, Batch)> = None;
+            let mut dispatched: u64 = 0;
+            let mut read_all = false;
+            loop {
+                let free = writing.len() < writers;
+                if let Some((names, batch)) = next
+                    .take_if(|(names, _)| free && !in_flight.values().any(|busy| busy.meet(names)))
+                {
+                    dispatched += 1;
+                    in_flight.insert(dispatched, names);
+                    writing.push(self.write_batch(db, dispatched, batch, mode));
+                }
+                if read_all && next.is_none() && writing.is_empty() {
+                    return ApiResult::Ok(report);
+                }
+                // A batch left waiting has a batch in flight to wait for, so
+                // one of the branches is always enabled.
+                tokio::select! {
+                    Some(done) = writing.next() => {
+                        let (place, written) = done?;
+                        in_flight.remove(&place);
+                        report.absorb(written);
+                    }
+                    parsed = batches.recv(), if next.is_none() && !read_all => match parsed {
+                        Some(parsed) => {
+                            let ids = if side_by_side {
+                                reserve_ids(db, parsed.iter().filter(|p| p.record.is_ok()).count())
+                                    .await?
+                            } else {
+                                VecDeque::new()
+                            };
+                            next = Some((Names::of(&parsed), Batch { parsed, ids }));
+                        }
+                        None => read_all = true,
+                    },
                 }
             }
-            ApiResult::Ok(report)
         };
         let read = async move {
             loop {
-                let batch = next_batch(reader).await?;
+                let batch = self.next_batch(reader).await?;
                 // The writer stops early only on an error, which `write` returns.
                 if batch.is_empty() || sender.send(batch).await.is_err() {
                     return ApiResult::Ok(());
@@ -192,12 +290,32 @@ impl Import<'_> {
         Ok(report)
     }
 
+    /// Writes the `place`-th batch of the file in its own transaction.
+    async fn write_batch(
+        &self,
+        db: &DatabaseConnection,
+        place: u64,
+        mut batch: Batch,
+        mode: Mode,
+    ) -> ApiResult<(u64, Report)> {
+        let mut report = Report::default();
+        let txn = begin_batch(db).await?;
+        self.batch(&txn, batch.parsed, &mut batch.ids, &mut report)
+            .await?;
+        finish(txn, mode == Mode::Apply).await?;
+        if mode == Mode::Apply && place.is_power_of_two() {
+            refresh_statistics(db).await?;
+        }
+        Ok((place, report))
+    }
+
     /// Writes a batch in file order: each run of households new to the
     /// register together, the others one by one.
     async fn batch(
         &self,
         txn: &DatabaseTransaction,
         batch: Vec<Parsed>,
+        ids: &mut VecDeque<i64>,
         report: &mut Report,
     ) -> ApiResult<()> {
         let numbers: Vec<String> = batch
@@ -216,6 +334,8 @@ impl Import<'_> {
             .collect();
         let mut rejections = Vec::new();
         let mut new = Vec::new();
+        // The numbers in `new`.
+        let mut new_numbers = HashSet::new();
         for Parsed { lines, record } in batch {
             let record = match record {
                 Ok(record) => record,
@@ -225,17 +345,18 @@ impl Import<'_> {
                 }
             };
             let number = record.number.trim();
-            let seen = |(_, r): &(Lines, HouseholdRecord)| r.number.trim() == number;
-            if !on_file.contains(number) && !new.iter().any(seen) {
+            if !on_file.contains(number) && !new_numbers.contains(number) {
+                new_numbers.insert(number.to_owned());
                 new.push((lines, record));
                 continue;
             }
-            self.create(txn, std::mem::take(&mut new), report, &mut rejections)
+            new_numbers.clear();
+            self.create(txn, std::mem::take(&mut new), ids, report, &mut rejections)
                 .await?;
-            self.upsert(txn, lines, record, report, &mut rejections)
+            self.upsert(txn, lines, record, ids, report, &mut rejections)
                 .await?;
         }
-        self.create(txn, new, report, &mut rejections).await?;
+        self.create(txn, new, ids, report, &mut rejections).await?;
         rejections.sort_by_key(|rejection| rejection.line);
         for rejection in rejections {
             report.reject(rejection);
@@ -245,11 +366,13 @@ impl Import<'_> {
 
     /// Writes households new to the register with one statement per table;
     /// if that fails (a person current elsewhere, a number taken meanwhile),
-    /// writes them one by one, which finds and reports the culprits.
+    /// writes them one by one, which finds and reports the culprits. Each
+    /// takes the next of the reserved `ids`, if any.
     async fn create(
         &self,
         txn: &DatabaseTransaction,
         new: Vec<(Lines, HouseholdRecord)>,
+        ids: &mut VecDeque<i64>,
         report: &mut Report,
         rejections: &mut Vec<Rejection>,
     ) -> ApiResult<()> {
@@ -268,10 +391,14 @@ impl Import<'_> {
         if passed.is_empty() {
             return Ok(());
         }
+        for (card, id) in cards.iter_mut().zip(ids.iter()) {
+            card.id = Some(*id);
+        }
         let savepoint = txn.begin().await?;
         match import::create_all(&savepoint, self.actor, cards).await {
             Ok(()) => {
                 savepoint.commit().await?;
+                ids.drain(..passed.len().min(ids.len()));
                 report.created += passed.len() as u64;
                 Ok(())
             }
@@ -279,28 +406,44 @@ impl Import<'_> {
                 savepoint.rollback().await?;
                 tracing::debug!(?failed, "new households written one by one");
                 for (lines, record) in passed {
-                    self.upsert(txn, lines, record, report, rejections).await?;
+                    self.upsert(txn, lines, record, ids, report, rejections)
+                        .await?;
                 }
                 Ok(())
             }
         }
     }
 
-    /// Writes one household in a savepoint, kept only if it passes.
+    /// Writes one household in a savepoint, kept only if it passes; a new
+    /// one takes the next of the reserved `ids`, if any.
     async fn upsert(
         &self,
         txn: &DatabaseTransaction,
         lines: Lines,
         record: HouseholdRecord,
+        ids: &mut VecDeque<i64>,
         report: &mut Report,
         rejections: &mut Vec<Rejection>,
     ) -> ApiResult<()> {
         let savepoint = txn.begin().await?;
-        match import::upsert(&savepoint, self.actor, self.viewer, self.villages, record).await {
+        let id = ids.front().copied();
+        match import::upsert(
+            &savepoint,
+            self.actor,
+            self.viewer,
+            self.villages,
+            record,
+            id,
+        )
+        .await
+        {
             Ok(outcome) => {
                 savepoint.commit().await?;
                 match outcome {
-                    Outcome::Created => report.created += 1,
+                    Outcome::Created => {
+                        ids.pop_front();
+                        report.created += 1;
+                    }
                     Outcome::Updated => report.updated += 1,
                     Outcome::Unchanged => report.unchanged += 1,
                 }
@@ -313,6 +456,38 @@ impl Import<'_> {
         }
         Ok(())
     }
+}
+
+/// Begins a batch's transaction. On PostgreSQL its statements keep one plan
+/// each, made without their values: planned anew for each batch, a statement
+/// that takes its rows as one JSON value (`write::insert_all`) would parse it
+/// once to plan and again to run.
+async fn begin_batch(db: &DatabaseConnection) -> ApiResult<DatabaseTransaction> {
+    let txn = write::begin(db).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
+            .await?;
+    }
+    Ok(txn)
+}
+
+/// Takes `count` household IDs from the sequence, ascending, for a batch's new
+/// households: batches written at once then still number them in file order.
+async fn reserve_ids(db: &DatabaseConnection, count: usize) -> ApiResult<VecDeque<i64>> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT nextval(pg_get_serial_sequence('household', 'id')) AS id \
+             FROM generate_series(1, $1)",
+            [(count as i64).into()],
+        ))
+        .await?;
+    let mut ids = rows
+        .iter()
+        .map(|row| row.try_get::<i64>("", "id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    ids.sort_unstable();
+    Ok(ids.into())
 }
 
 /// Tables an import fills, whose planner statistics it keeps fresh.

@@ -22,6 +22,9 @@ use crate::error::{ApiError, ApiResult};
 pub struct Checked {
     /// The card on top of the one on file (with its ID, version and times), if any.
     pub household: household::Model,
+    /// The ID a new card is written under: one the import reserved, or else
+    /// the sequence's next.
+    pub id: Option<i64>,
     /// In the file's order, not yet given their household.
     pub members: Vec<member::Model>,
     /// The causes besides the main one, each once, in order.
@@ -70,6 +73,7 @@ pub fn check(
     other_causes.dedup();
     Ok(Checked {
         household,
+        id: None,
         members,
         other_causes,
         incomes: record.incomes,

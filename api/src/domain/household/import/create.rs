@@ -25,7 +25,7 @@ pub async fn all(txn: &DatabaseTransaction, actor: &Actor, cards: Vec<Checked>) 
         cards
             .iter()
             .map(|card| household::ActiveModel {
-                id: NotSet,
+                id: card.id.map_or(NotSet, Set),
                 ..card.household.clone().into_active_model()
             })
             .collect(),

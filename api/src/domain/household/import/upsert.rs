@@ -30,13 +30,15 @@ use crate::domain::plan;
 use crate::domain::write;
 use crate::error::{ApiError, ApiResult};
 
-/// Checks a household record and writes what differs from the register.
+/// Checks a household record and writes what differs from the register; a
+/// new household takes the ID `reserved` for it, if any.
 pub async fn upsert(
     txn: &DatabaseTransaction,
     actor: &Actor,
     viewer: &Viewer,
     villages: &HashMap<String, region::Model>,
     record: HouseholdRecord,
+    reserved: Option<i64>,
 ) -> ApiResult<Outcome> {
     let existing = write::one_locked(
         txn,
@@ -60,7 +62,7 @@ pub async fn upsert(
     let outcome = match &existing {
         None => {
             let mut active = row.clone().into_active_model();
-            active.id = sea_orm::ActiveValue::NotSet;
+            active.id = reserved.map_or(sea_orm::ActiveValue::NotSet, Set);
             row = active.insert(txn).await?;
             change.household_id = row.id;
             change.touched = true;
