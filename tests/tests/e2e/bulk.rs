@@ -291,9 +291,9 @@ fn same_file(got: &str, expected: &str, what: &str) {
     );
 }
 
-/// The first household of a source register as an NDJSON record, for files made by hand.
-async fn sample(backend: &Backend) -> (TestApp, Vec<Value>) {
-    let (source, _) = TestApp::seeded(backend, 6).await;
+/// A seeded source register and its households as NDJSON records, for files made by hand.
+async fn sample(backend: &Backend, households: u32) -> (TestApp, Vec<Value>) {
+    let (source, _) = TestApp::seeded(backend, households).await;
     let records = export(&source, "format=ndjson")
         .await
         .lines()
@@ -307,7 +307,7 @@ fn ndjson(records: &[Value]) -> String {
 }
 
 async fn bad_rows_are_reported_with_their_line_field_and_reason(backend: Backend) {
-    let (_source, records) = sample(&backend).await;
+    let (_source, records) = sample(&backend, 6).await;
     let target = empty_county(&backend).await;
 
     let mut bad_id = records[1].clone();
@@ -441,7 +441,7 @@ async fn bad_rows_are_reported_with_their_line_field_and_reason(backend: Backend
 }
 
 async fn dry_runs_and_atomic_imports_keep_nothing_they_should_not(backend: Backend) {
-    let (_source, records) = sample(&backend).await;
+    let (_source, records) = sample(&backend, 6).await;
     let target = empty_county(&backend).await;
     let good = ndjson(&records);
     let count = records.len() as u64;
@@ -649,12 +649,7 @@ async fn status_of(app: &TestApp, number: &str) -> (String, Value) {
 /// by moves the procedure allows, each documented, and never decide what a
 /// proposal in public notice is waiting for.
 async fn a_file_moves_a_status_only_as_the_procedure_would(backend: Backend) {
-    let (source, _) = TestApp::seeded(&backend, 20).await;
-    let records: Vec<Value> = export(&source, "format=ndjson")
-        .await
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("JSON"))
-        .collect();
+    let (_source, records) = sample(&backend, 20).await;
     let target = empty_county(&backend).await;
     let year = api::domain::calendar::today().year();
     let others = import(&target, "", ndjson(&records[1..])).await;
@@ -819,18 +814,13 @@ async fn a_file_moves_a_status_only_as_the_procedure_would(backend: Backend) {
 
 /// A batch held up does not let a later one get ahead of it. The first batch
 /// waits for a person another transaction is adding to a household on file,
-/// and when that commits,
-/// falls back to writing its households one by one: the second batch, which
-/// names nothing of the first, is written meanwhile but numbered after it (an
-/// export gives the file back in order), and the third, naming a person of the
-/// first, waits for it (the earlier line wins the person).
+/// and when that commits, falls back to writing its households one by one:
+/// the second batch, which names nothing of the first, is written meanwhile
+/// but numbered after it (an export gives the file back in order), and the
+/// third, naming a person of the first, waits for it (the earlier line wins
+/// the person).
 async fn batches_written_at_once_come_out_as_the_file_in_order(backend: Backend) {
-    let (source, _) = TestApp::seeded(&backend, 8).await;
-    let records: Vec<Value> = export(&source, "format=ndjson")
-        .await
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("JSON"))
-        .collect();
+    let (source, records) = sample(&backend, 8).await;
     let target = empty_county(&backend).await;
     let current = |record: &Value| {
         record["members"]

@@ -38,9 +38,10 @@ async fn statements_for(app: &TestApp, first: usize) -> usize {
 async fn a_page_of_households_with_members_and_village_costs_a_constant_number_of_statements(
     backend: Backend,
 ) {
-    // A window wide enough that a slow debug build on a busy machine still gathers a whole page.
+    // A window wide enough that a slow debug build on a busy machine still
+    // gathers a whole page (200 ms once split a page in two under the suite's load).
     let limits = Limits {
-        loader_delay_ms: 200,
+        loader_delay_ms: 500,
         ..Limits::default()
     };
     let app = TestApp::spawn_with(&backend, limits).await;
