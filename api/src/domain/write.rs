@@ -307,6 +307,13 @@ fn as_recordset<A: ActiveModelTrait>(
         .iter()
         .map(|c| first.get(*c).into_value().is_some())
         .collect();
+    // Column names are identifiers: nothing to escape.
+    let names: Vec<String> = columns
+        .iter()
+        .zip(&set)
+        .filter(|(_, set)| **set)
+        .map(|(c, _)| format!("\"{}\"", c.as_str()))
+        .collect();
     let mut json = Vec::with_capacity(rows.len() * 64 * columns.len());
     json.push(b'[');
     for (i, row) in rows.iter().enumerate() {
@@ -314,16 +321,16 @@ fn as_recordset<A: ActiveModelTrait>(
             json.push(b',');
         }
         json.push(b'{');
-        let mut written = 0;
+        let mut keys = names.iter().enumerate();
         for (column, set) in columns.iter().zip(&set) {
             match (row.get(*column).into_value(), set) {
                 (Some(value), true) => {
-                    if written > 0 {
+                    let (k, key) = keys.next()?;
+                    if k > 0 {
                         json.push(b',');
                     }
-                    written += 1;
-                    // Column names are identifiers: nothing to escape.
-                    json.extend_from_slice(format!("\"{}\":", column.as_str()).as_bytes());
+                    json.extend_from_slice(key.as_bytes());
+                    json.push(b':');
                     write_json(&mut json, value)?;
                 }
                 (None, false) => {}
@@ -333,12 +340,6 @@ fn as_recordset<A: ActiveModelTrait>(
         json.push(b'}');
     }
     json.push(b']');
-    let names: Vec<String> = columns
-        .iter()
-        .zip(&set)
-        .filter(|(_, set)| **set)
-        .map(|(c, _)| format!("\"{}\"", c.as_str()))
-        .collect();
     let (names, table) = (
         names.join(", "),
         <A::Entity as Default>::default().table_name().to_owned(),

@@ -302,6 +302,17 @@ async fn sample(backend: &Backend, households: u32) -> (TestApp, Vec<Value>) {
     (source, records)
 }
 
+/// The ID number of a current member of a household record.
+fn current_person(record: &Value) -> Value {
+    record["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["active"] == true)
+        .expect("a current member")["idNumber"]
+        .clone()
+}
+
 fn ndjson(records: &[Value]) -> String {
     records.iter().map(|r| format!("{r}\n")).collect()
 }
@@ -326,13 +337,7 @@ async fn bad_rows_are_reported_with_their_line_field_and_reason(backend: Backend
     // A new household listing a person current in a household before it in
     // the same batch: only the register can tell.
     let mut person_elsewhere = records[5].clone();
-    let current = records[0]["members"]
-        .as_array()
-        .expect("members")
-        .iter()
-        .find(|m| m["active"] == true)
-        .expect("a current member");
-    person_elsewhere["members"][0]["idNumber"] = current["idNumber"].clone();
+    person_elsewhere["members"][0]["idNumber"] = current_person(&records[0]);
     let file = [
         records[0].to_string(),
         bad_id.to_string(),
@@ -822,15 +827,6 @@ async fn a_file_moves_a_status_only_as_the_procedure_would(backend: Backend) {
 async fn batches_written_at_once_come_out_as_the_file_in_order(backend: Backend) {
     let (source, records) = sample(&backend, 8).await;
     let target = empty_county(&backend).await;
-    let current = |record: &Value| {
-        record["members"]
-            .as_array()
-            .expect("members")
-            .iter()
-            .find(|m| m["active"] == true)
-            .expect("a current member")["idNumber"]
-            .clone()
-    };
     let number = |i: usize| records[i]["number"].clone();
 
     // Household 5 is on file; another transaction adds a person to it.
@@ -843,7 +839,9 @@ async fn batches_written_at_once_come_out_as_the_file_in_order(backend: Backend)
         .expect("the household")
         .expect("on file");
     let person = member::Entity::find()
-        .filter(member::Column::IdNumber.eq(current(&records[4]).as_str().expect("ID number")))
+        .filter(
+            member::Column::IdNumber.eq(current_person(&records[4]).as_str().expect("ID number")),
+        )
         .one(&source.db)
         .await
         .expect("a member")
@@ -863,7 +861,7 @@ async fn batches_written_at_once_come_out_as_the_file_in_order(backend: Backend)
     let mut takes_the_held_person = records[1].clone();
     takes_the_held_person["members"][0]["idNumber"] = person_id;
     let mut takes_a_person_of_the_first = records[3].clone();
-    takes_a_person_of_the_first["members"][0]["idNumber"] = current(&records[0]);
+    takes_a_person_of_the_first["members"][0]["idNumber"] = current_person(&records[0]);
     // Batches of two: [0, 1], [2, 6], [3].
     let file = ndjson(&[
         records[0].clone(),
