@@ -93,7 +93,7 @@ const TOWNSHIP_AND_COUNTY: [Access; 8] = [H, F, F, H, H, H, H, H];
 /// Who may know who objected to a public notice: not the village, where the
 /// objector lives next to the household; the township, the county and auditors.
 const OBJECTOR: [Access; 8] = [H, F, F, H, H, H, F, H];
-/// Who sets monitoring lines: the county office and the provincial system.
+/// Who sets the poverty and monitoring lines: the county office and the provincial system.
 const LINE_SETTERS: [Access; 8] = [H, F, H, H, H, H, H, F];
 /// Those who carry out assistance: organisers in their scope and helper cadres
 /// for the households paired with them (row scope says which households).
@@ -458,6 +458,7 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "startMonitoring", ORGANISERS),
     rule("Mutation", "eliminateRisk", ORGANISERS),
     rule("Mutation", "setMonitoringLine", LINE_SETTERS),
+    rule("Mutation", "setPovertyLine", LINE_SETTERS),
     rule("Mutation", "addMeasure", ASSISTANCE),
     rule("Mutation", "updateMeasure", ASSISTANCE),
     rule("Mutation", "setMeasureStatus", ASSISTANCE),

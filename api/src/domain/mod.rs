@@ -15,6 +15,7 @@ pub mod disclosure;
 pub mod enterprise;
 pub mod funds;
 pub mod household;
+pub mod income_line;
 pub mod lifecycle;
 pub mod money;
 pub mod monitoring;

@@ -8,9 +8,13 @@ use std::collections::BTreeSet;
 
 use async_graphql::{Context, Enum, ID, Object};
 use chrono::{Days, NaiveDate};
-use entity::enums::{Gender, HouseholdStatus, LabourAbility, MeasureCategory, MeasureStatus};
-use entity::{helper_pairing, household, household_income, measure, member, poverty_line, visit};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
+use entity::enums::{
+    Gender, HelpKind, HouseholdStatus, LabourAbility, MeasureCategory, MeasureStatus,
+};
+use entity::{
+    helper_pairing, household, household_income, measure, member, poverty_line, visit, visit_help,
+};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, Select,
@@ -30,6 +34,8 @@ use crate::error::{ApiError, ApiResult};
 const SCAN_BATCH: u64 = 5_000;
 /// Longest look-back for visits, in days: ten years.
 const MAX_STALE_VISIT_DAYS: i32 = 3_660;
+/// Most of a household's latest visits the material-help check looks at.
+const MAX_RECENT_VISITS: i32 = 50;
 
 /// A kind of problem in the register's data (数据问题类型).
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -52,10 +58,12 @@ pub enum DataProblem {
     NoRecentVisit,
     /// Measures past their deadline (帮扶措施逾期).
     OverdueMeasures,
+    /// Help only a formality: the latest visits brought goods or money and nothing else (帮扶形式化).
+    MaterialHelpOnly,
 }
 
 impl DataProblem {
-    const ALL: [DataProblem; 9] = [
+    const ALL: [DataProblem; 10] = [
         DataProblem::InvalidIdNumber,
         DataProblem::PersonInTwoHouseholds,
         DataProblem::EnrolledFarAboveLine,
@@ -65,6 +73,7 @@ impl DataProblem {
         DataProblem::NoHelper,
         DataProblem::NoRecentVisit,
         DataProblem::OverdueMeasures,
+        DataProblem::MaterialHelpOnly,
     ];
 
     fn description(self) -> &'static str {
@@ -106,6 +115,12 @@ impl DataProblem {
                 "A measure is past its deadline (时间节点) and neither done nor cancelled \
                  (帮扶措施逾期未完成)."
             }
+            DataProblem::MaterialHelpOnly => {
+                "Enrolled, returned or under monitoring, and the help recorded on its latest \
+                 `recentVisits` visits (or on all, if fewer) is material help only: goods or \
+                 money, no policy explained, problem solved, technical help or training \
+                 (帮扶形式化，只送钱物)."
+            }
         }
     }
 }
@@ -124,6 +139,19 @@ fn visits_since(today: NaiveDate, stale_visit_days: i32) -> ApiResult<NaiveDate>
     today
         .checked_sub_days(Days::new(days))
         .ok_or_else(|| ApiError::bad_input("staleVisitDays", "too far back"))
+}
+
+/// How many of a household's latest visits the material-help check looks at.
+fn recent_visit_count(recent_visits: i32) -> ApiResult<u64> {
+    u64::try_from(recent_visits)
+        .ok()
+        .filter(|n| (1..=MAX_RECENT_VISITS as u64).contains(n))
+        .ok_or_else(|| {
+            ApiError::bad_input(
+                "recentVisits",
+                format!("give a number of visits from 1 to {MAX_RECENT_VISITS}"),
+            )
+        })
 }
 
 /// `"household"."id"` of the household a subquery is correlated with.
@@ -187,6 +215,36 @@ fn latest_income(compare: impl FnOnce(Expr, Expr) -> Expr) -> Expr {
     )
 }
 
+/// The IDs of the household's latest `count` visits, by day, then by entry.
+fn latest_visits(count: u64) -> SelectStatement {
+    Query::select()
+        .column((visit::Entity, visit::Column::Id))
+        .from(visit::Entity)
+        .and_where(Expr::col((visit::Entity, visit::Column::HouseholdId)).eq(this_household()))
+        .order_by((visit::Entity, visit::Column::VisitedOn), Order::Desc)
+        .order_by((visit::Entity, visit::Column::Id), Order::Desc)
+        .limit(count)
+        .to_owned()
+}
+
+/// Help that is (`material`) or is not material help recorded on one of the
+/// household's latest `count` visits.
+fn help_on_latest_visits(count: u64, material: bool) -> Expr {
+    let kind = if material {
+        visit_help::Column::Kind.eq(HelpKind::MaterialHelp)
+    } else {
+        visit_help::Column::Kind.ne(HelpKind::MaterialHelp)
+    };
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(visit_help::Entity)
+            .and_where(visit_help::Column::VisitId.in_subquery(latest_visits(count)))
+            .and_where(kind)
+            .to_owned(),
+    )
+}
+
 /// Households that must have a helper and visits: poor now, or monitored.
 fn needs_assistance() -> Condition {
     Condition::any()
@@ -213,7 +271,12 @@ fn shared_id_numbers() -> SelectStatement {
 
 /// How the households with a problem are found: a condition on `household`,
 /// or, for ID numbers, by reading members.
-fn affected_by(problem: DataProblem, today: NaiveDate, visits_since: NaiveDate) -> Affected {
+fn affected_by(
+    problem: DataProblem,
+    today: NaiveDate,
+    visits_since: NaiveDate,
+    recent_visits: u64,
+) -> Affected {
     use household::Column as H;
     let poor = || H::Status.is_in([HouseholdStatus::Enrolled, HouseholdStatus::Returned]);
     let condition = Condition::all();
@@ -276,6 +339,10 @@ fn affected_by(problem: DataProblem, today: NaiveDate, visits_since: NaiveDate) 
                         .is_not_in([MeasureStatus::Done, MeasureStatus::Cancelled]),
                 ),
         )),
+        DataProblem::MaterialHelpOnly => condition
+            .add(needs_assistance())
+            .add(help_on_latest_visits(recent_visits, true))
+            .add(help_on_latest_visits(recent_visits, false).not()),
     })
 }
 
@@ -448,9 +515,15 @@ impl QualityQuery {
             desc = "Days after which a household's last visit is too old (走访间隔天数)."
         )]
         stale_visit_days: i32,
+        #[graphql(
+            default = 3,
+            desc = "How many of a household's latest visits the MATERIAL_HELP_ONLY check looks at (最近走访次数)."
+        )]
+        recent_visits: i32,
     ) -> ApiResult<Vec<DataQualityCheck>> {
         let today = calendar::today();
         let since = visits_since(today, stale_visit_days)?;
+        let recent_visits = recent_visit_count(recent_visits)?;
         let region = find_region(
             ctx,
             &region_id,
@@ -465,7 +538,7 @@ impl QualityQuery {
             .map(|kind| DataQualityCheck {
                 kind,
                 households: households.clone(),
-                affected: affected_by(kind, today, since),
+                affected: affected_by(kind, today, since, recent_visits),
                 today,
             })
             .collect())

@@ -20,6 +20,7 @@ on_both_backends!(
     an_identification_goes_through_notice_objection_check_and_decision,
     an_exit_needs_income_above_the_line_and_every_guarantee,
     an_exit_year_before_the_enrolment_year_is_refused,
+    an_exit_after_2020_is_measured_against_the_line_the_county_sets,
     public_notices_show_no_personal_details,
     monitoring_ends_only_when_the_risk_is_eliminated,
     a_stale_version_is_a_conflict,
@@ -527,6 +528,85 @@ async fn an_exit_year_before_the_enrolment_year_is_refused(backend: Backend) {
         "before the household was enrolled, in 2021",
     );
     assert_eq!(early["errors"][0]["extensions"]["field"], "exitYear");
+}
+
+/// The seed's poverty lines end in 2020: an exit of a later year waits for the
+/// county office (or the province) to set that year's line, is measured
+/// against the line as last set, and every setting is audited.
+async fn an_exit_after_2020_is_measured_against_the_line_the_county_sets(backend: Backend) {
+    const SET_LINE: &str =
+        "mutation($y: Int!, $a: Money!) { setPovertyLine(year: $y, annual: $a) { year annual } }";
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let homes = households_of_first_village(&app).await;
+    let home = set_status(&app, homes[0].id, HouseholdStatus::Enrolled).await;
+    let mut filed = home.into_active_model();
+    filed.created_at = Set(Utc::now() - Duration::days(30));
+    let home = filed.update(&app.db).await.expect("update");
+    set_income(&app, home.id, 2021, 5_000).await;
+    let input = propose_input(home.id, "EXIT", Some(2021), -10, -1);
+    assert_refused(
+        &app.graphql(PROPOSE, input.clone()).await,
+        "BAD_USER_INPUT",
+        "there is no poverty line for 2021",
+    );
+
+    let (_, cadre) = app.user_for(Role::VillageCadre).await;
+    let line = json!({ "y": 2021, "a": "5200" });
+    let by_cadre = app.graphql_as(Some(&cadre), SET_LINE, line.clone()).await;
+    assert_eq!(TestApp::error_codes(&by_cadre), ["FORBIDDEN"]);
+    let anonymous = app.graphql_as(None, SET_LINE, line.clone()).await;
+    assert_eq!(TestApp::error_codes(&anonymous), ["UNAUTHENTICATED"]);
+    for (bad, field) in [
+        (json!({ "y": 2021, "a": "0" }), "annual"),
+        (json!({ "y": 2021, "a": "-4100" }), "annual"),
+        (json!({ "y": 2012, "a": "4100" }), "year"),
+    ] {
+        let refused = app.graphql(SET_LINE, bad).await;
+        assert_eq!(TestApp::error_codes(&refused), ["BAD_USER_INPUT"]);
+        assert_eq!(refused["errors"][0]["extensions"]["field"], field);
+    }
+    assert_eq!(
+        app.audit_actions("PovertyLine", 2021).await,
+        Vec::<String>::new()
+    );
+
+    let set = app.query(SET_LINE, line).await;
+    assert_eq!(
+        set["setPovertyLine"],
+        json!({ "year": 2021, "annual": "5200.00" })
+    );
+    assert_refused(
+        &app.graphql(PROPOSE, input.clone()).await,
+        "BAD_USER_INPUT",
+        "not above that year's poverty line of 5200.00",
+    );
+    // Set again, lower: the line replaced, not added beside the first.
+    app.query(SET_LINE, json!({ "y": 2021, "a": "4100" })).await;
+    let proposed = app.query(PROPOSE, input).await;
+    assert_eq!(proposed["propose"]["exitYear"], 2021);
+    let lines = app
+        .query("{ povertyLines { year annual } }", json!({}))
+        .await;
+    let lines = lines["povertyLines"].as_array().expect("lines");
+    assert_eq!(
+        lines.last(),
+        Some(&json!({ "year": 2021, "annual": "4100.00" }))
+    );
+    assert_eq!(lines.iter().filter(|l| l["year"] == 2021).count(), 1);
+
+    let trail = app
+        .query(
+            "{ auditEntries(first: 10, filter: { entityType: \"PovertyLine\", entityId: 2021 }) { nodes { action before after } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        trail["auditEntries"]["nodes"],
+        json!([
+            { "action": "povertyLine.set", "before": { "year": 2021, "annual": "5200.00" }, "after": { "year": 2021, "annual": "4100.00" } },
+            { "action": "povertyLine.set", "before": null, "after": { "year": 2021, "annual": "5200.00" } },
+        ])
+    );
 }
 
 /// Anyone reads the notices without a token: the masked head name, the

@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate, Utc};
 use entity::enums::{
-    DilapidatedGrade, Gender, HouseholdStatus, LabourAbility, MeasureCategory, MeasureStatus,
-    MonitoringCategory, RegionLevel, Relation, Role,
+    DilapidatedGrade, Gender, HelpKind, HouseholdStatus, LabourAbility, MeasureCategory,
+    MeasureStatus, MonitoringCategory, RegionLevel, Relation, Role,
 };
 use entity::{
     app_user, helper_pairing, household, household_income, measure, member, poverty_line, visit,
+    visit_help,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet,
@@ -20,8 +21,8 @@ use tests::{Backend, TestApp, first_region, global_id, on_both_backends, regions
 
 on_both_backends!(each_check_lists_exactly_the_broken_households);
 
-const CHECKS: &str = r#"query($r: ID!, $d: Int! = 90) {
-  dataQuality(regionId: $r, staleVisitDays: $d) {
+const CHECKS: &str = r#"query($r: ID!, $d: Int! = 90, $n: Int! = 3) {
+  dataQuality(regionId: $r, staleVisitDays: $d, recentVisits: $n) {
     kind description count
     households(first: 100) { totalCount nodes { number } }
   }
@@ -201,13 +202,15 @@ async fn pair(
     .expect("insert pairing");
 }
 
+/// A visit on `on` that recorded `help`.
 async fn add_visit(
     app: &TestApp,
     helper: &app_user::Model,
     home: &household::Model,
     on: NaiveDate,
+    help: &[HelpKind],
 ) {
-    visit::ActiveModel {
+    let visit = visit::ActiveModel {
         id: NotSet,
         household_id: Set(home.id),
         visitor_id: Set(helper.id),
@@ -221,6 +224,15 @@ async fn add_visit(
     .insert(&app.db)
     .await
     .expect("insert visit");
+    for kind in help {
+        visit_help::ActiveModel {
+            visit_id: Set(visit.id),
+            kind: Set(*kind),
+        }
+        .insert(&app.db)
+        .await
+        .expect("insert help");
+    }
 }
 
 async fn each_check_lists_exactly_the_broken_households(backend: Backend) {
@@ -318,7 +330,12 @@ async fn each_check_lists_exactly_the_broken_households(backend: Backend) {
     )
     .await;
     pair(&app, &helper, &homes[4], None).await;
-    add_visit(&app, &helper, &homes[4], days_ago(10)).await;
+    // Its two latest visits brought goods only, the one before training as well.
+    let goods = [HelpKind::MaterialHelp];
+    add_visit(&app, &helper, &homes[4], days_ago(10), &goods).await;
+    add_visit(&app, &helper, &homes[4], days_ago(20), &goods).await;
+    let training = [HelpKind::MaterialHelp, HelpKind::Training];
+    add_visit(&app, &helper, &homes[4], days_ago(200), &training).await;
     // 5: lifted out, the latest year under the line (the year before far above it).
     update_household(&app, &homes[5], |h| {
         h.status = Set(HouseholdStatus::LiftedOut);
@@ -347,8 +364,18 @@ async fn each_check_lists_exactly_the_broken_households(backend: Backend) {
     let head = head_of(&app, &homes[6]).await;
     update_member(&app, &head, |m| m.labour_ability = Set(LabourAbility::Lost)).await;
     pair(&app, &helper, &homes[6], Some(days_ago(30))).await;
-    add_visit(&app, &helper, &homes[6], days_ago(100)).await;
-    // 7: a member who cannot work, with social security under way but overdue.
+    add_visit(&app, &helper, &homes[6], days_ago(100), &goods).await;
+    // 5, lifted out, is no longer helped: goods alone are no formality there.
+    add_visit(&app, &helper, &homes[5], days_ago(5), &goods).await;
+    // 7: a member who cannot work, with social security under way but overdue;
+    // monitored, its latest visit recorded no help at all, the one before goods.
+    update_household(&app, &homes[7], |h| {
+        h.monitoring = Set(Some(MonitoringCategory::Marginal));
+    })
+    .await;
+    pair(&app, &helper, &homes[7], None).await;
+    add_visit(&app, &helper, &homes[7], days_ago(3), &[]).await;
+    add_visit(&app, &helper, &homes[7], days_ago(4), &goods).await;
     let head = head_of(&app, &homes[7]).await;
     update_member(&app, &head, |m| m.labour_ability = Set(LabourAbility::Lost)).await;
     add_measure(
@@ -425,6 +452,7 @@ async fn each_check_lists_exactly_the_broken_households(backend: Backend) {
             ("NO_HELPER", &[6]),
             ("NO_RECENT_VISIT", &[6, 9]),
             ("OVERDUE_MEASURES", &[7]),
+            ("MATERIAL_HELP_ONLY", &[6, 7]),
         ],
     );
     let village_id = global_id("Village", village.id);
@@ -436,6 +464,37 @@ async fn each_check_lists_exactly_the_broken_households(backend: Backend) {
         problems(&app, &admin, &village_id, json!({ "d": 120 })).await,
         longer
     );
+    // Over its two latest visits, household 4's help was goods only too; over
+    // the latest alone, household 7's was no help at all.
+    let mut two = want.clone();
+    two.insert(
+        "MATERIAL_HELP_ONLY".into(),
+        vec![
+            homes[4].number.clone(),
+            homes[6].number.clone(),
+            homes[7].number.clone(),
+        ],
+    );
+    assert_eq!(
+        problems(&app, &admin, &village_id, json!({ "n": 2 })).await,
+        two
+    );
+    let mut one = two.clone();
+    one.insert(
+        "MATERIAL_HELP_ONLY".into(),
+        vec![homes[4].number.clone(), homes[6].number.clone()],
+    );
+    assert_eq!(
+        problems(&app, &admin, &village_id, json!({ "n": 1 })).await,
+        one
+    );
+    for bad in [0, 51] {
+        let refused = app
+            .graphql(CHECKS, json!({ "r": village_id, "n": bad }))
+            .await;
+        assert_eq!(TestApp::error_codes(&refused), ["BAD_USER_INPUT"]);
+        assert_eq!(refused["errors"][0]["extensions"]["field"], "recentVisits");
+    }
 
     // Staff of the township and the village see the same; the village cadre
     // asking about the county still sees only their village.

@@ -545,7 +545,7 @@ impl Member {
     }
 }
 
-pub struct PovertyLine(poverty_line::Model);
+pub struct PovertyLine(pub poverty_line::Model);
 
 /// The poverty line of one year (贫困标准).
 #[Object]

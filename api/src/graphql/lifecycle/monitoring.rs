@@ -1,6 +1,6 @@
 //! Monitoring for return to poverty (防返贫监测): the mutations that take a
 //! household in, let it go, and set the provinces' monitoring lines; the rules
-//! are `domain::monitoring`.
+//! are `domain::monitoring` and `domain::income_line`.
 
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::NaiveDate;
@@ -12,7 +12,7 @@ use super::super::money::Money;
 use super::super::relay::{NodeKind, decode_id_of};
 use super::{MonitoringCase, MonitoringLine};
 use crate::access;
-use crate::domain::monitoring;
+use crate::domain::{income_line, monitoring};
 use crate::error::ApiResult;
 use crate::graphql::context::{actor, db, viewer};
 
@@ -93,7 +93,8 @@ impl MonitoringMutation {
         #[graphql(desc = "Annual per-capita net income, in yuan (元/人·年).")] annual: Money,
     ) -> ApiResult<MonitoringLine> {
         let actor = actor(ctx)?;
-        let line = monitoring::set_line(db(ctx)?, &actor, &province_code, year, annual).await?;
+        let line = income_line::set_monitoring_line(db(ctx)?, &actor, &province_code, year, annual)
+            .await?;
         Ok(MonitoringLine(line))
     }
 }

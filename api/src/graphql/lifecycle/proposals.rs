@@ -6,10 +6,11 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::NaiveDate;
 use entity::enums::ProposalKind;
 
-use super::super::household::Household;
+use super::super::household::{Household, PovertyLine};
+use super::super::money::Money;
 use super::super::relay::{NodeKind, decode_id_of};
 use super::{Objection, Proposal};
-use crate::domain::{direct_change, proposal};
+use crate::domain::{direct_change, income_line, proposal};
 use crate::error::ApiResult;
 use crate::graphql::context::{actor, db, viewer};
 use crate::graphql::notice::PaperNoticeInput;
@@ -69,6 +70,19 @@ pub struct ProposalMutation;
 
 #[Object]
 impl ProposalMutation {
+    /// Sets the poverty line of a year, replacing any earlier one: exits of that
+    /// year are certified against it (设定贫困标准).
+    async fn set_poverty_line(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The year (年度).")] year: i32,
+        #[graphql(desc = "Annual per-capita net income, in yuan (元/人·年).")] annual: Money,
+    ) -> ApiResult<PovertyLine> {
+        let actor = actor(ctx)?;
+        let line = income_line::set_poverty_line(db(ctx)?, &actor, year, annual).await?;
+        Ok(PovertyLine(line))
+    }
+
     /// Proposes to identify or exit a household and starts its public notice (提出识别/退出申请并公示).
     async fn propose(&self, ctx: &Context<'_>, input: ProposeInput) -> ApiResult<Proposal> {
         let actor = actor(ctx)?;

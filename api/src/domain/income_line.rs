@@ -1,0 +1,113 @@
+//! The income lines households are measured against, per year: the poverty
+//! line (贫困标准) that exits compare a household's income with, and each
+//! province's monitoring line (防返贫监测收入标准) for return to poverty. Both
+//! are set by the county office or the provincial system, and every setting
+//! is audited with the line before and after.
+
+use entity::{monitoring_line, poverty_line};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use serde_json::json;
+
+use super::money::Money;
+use super::write;
+use crate::audit::{self, Actor, Change};
+use crate::error::{ApiError, ApiResult};
+
+/// Years a line may be set for: from the filing cards' first year (2013) on.
+const YEARS: std::ops::RangeInclusive<i32> = 2013..=2100;
+
+/// Refuses a year or an amount no line can have.
+fn check_line(year: i32, annual: Money) -> ApiResult<()> {
+    if !YEARS.contains(&year) {
+        return Err(ApiError::bad_input(
+            "year",
+            format!(
+                "the year must be between {} and {}",
+                YEARS.start(),
+                YEARS.end()
+            ),
+        ));
+    }
+    if annual.0 <= 0 {
+        return Err(ApiError::bad_input("annual", "the line must be positive"));
+    }
+    Ok(())
+}
+
+/// Sets the poverty line of a year, replacing any earlier one: exits of that
+/// year compare a household's per-capita net income with it.
+pub async fn set_poverty_line(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    year: i32,
+    annual: Money,
+) -> ApiResult<poverty_line::Model> {
+    check_line(year, annual)?;
+    let txn = write::begin(db).await?;
+    let before = write::one_locked(&txn, poverty_line::Entity::find_by_id(year)).await?;
+    let line = poverty_line::ActiveModel {
+        year: Set(year),
+        annual_fen: Set(annual.0),
+    };
+    let after = match &before {
+        Some(_) => line.update(&txn).await?,
+        None => line.insert(&txn).await?,
+    };
+    let snapshot = |l: &poverty_line::Model| json!({ "year": l.year, "annual": Money(l.annual_fen).to_string() });
+    let change = Change {
+        action: "povertyLine.set",
+        entity_type: "PovertyLine",
+        entity_id: i64::from(year),
+        before: before.as_ref().map(snapshot),
+        after: Some(snapshot(&after)),
+    };
+    audit::record(&txn, actor, change).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Sets a province's monitoring line for a year, replacing any earlier one.
+pub async fn set_monitoring_line(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    province_code: &str,
+    year: i32,
+    annual: Money,
+) -> ApiResult<monitoring_line::Model> {
+    let code = province_code.trim();
+    if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::bad_input(
+            "provinceCode",
+            "a province code is two digits, e.g. \"52\"",
+        ));
+    }
+    check_line(year, annual)?;
+    let txn = write::begin(db).await?;
+    let before = write::one_locked(
+        &txn,
+        monitoring_line::Entity::find_by_id((code.to_owned(), year)),
+    )
+    .await?;
+    let line = monitoring_line::ActiveModel {
+        province_code: Set(code.to_owned()),
+        year: Set(year),
+        annual_fen: Set(annual.0),
+    };
+    let after = match &before {
+        Some(_) => line.update(&txn).await?,
+        None => line.insert(&txn).await?,
+    };
+    let snapshot = |l: &monitoring_line::Model| json!({ "provinceCode": l.province_code, "year": l.year, "annual": Money(l.annual_fen).to_string() });
+    // The key is (province, year): the entry's ID reads as both, e.g. 522024.
+    let entity_id = i64::from(year) + 10_000 * code.parse::<i64>().unwrap_or_default();
+    let change = Change {
+        action: "monitoringLine.set",
+        entity_type: "MonitoringLine",
+        entity_id,
+        before: before.as_ref().map(snapshot),
+        after: Some(snapshot(&after)),
+    };
+    audit::record(&txn, actor, change).await?;
+    txn.commit().await?;
+    Ok(after)
+}
