@@ -83,6 +83,11 @@ enum Command {
         #[arg(long)]
         without_households: bool,
     },
+    /// Set up the county's divisions (区划) from a file, or write them to one.
+    Regions {
+        #[command(subcommand)]
+        action: RegionsAction,
+    },
     /// Apply, roll back or list schema migrations.
     Migrate {
         #[command(subcommand)]
@@ -166,6 +171,26 @@ fn read_password() -> anyhow::Result<String> {
         .read_line(&mut line)
         .context("reading the password from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+#[derive(Subcommand)]
+enum RegionsAction {
+    /// Add the divisions a CSV file lists (`code,name,povertyVillage,exitYear`:
+    /// 12-digit codes, the county's own among them on an empty register) and
+    /// update those whose name or poverty-village status changed; prints the
+    /// report. Nothing is written if any row is rejected.
+    Import {
+        file: PathBuf,
+        /// Check and count everything, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write every division as a CSV file that `regions import` reads.
+    Export {
+        /// The file to write; standard output by default.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -335,6 +360,27 @@ async fn main() -> anyhow::Result<()> {
                 exchange::command::export_to(&db, region.as_deref(), format, output.as_deref())
                     .await?;
             tracing::info!(households, "exported");
+        }
+        Command::Regions { action } => {
+            db::migrate(&db).await.context("migrations failed")?;
+            match action {
+                RegionsAction::Import { file, dry_run } => {
+                    let report =
+                        exchange::command::import_divisions_from(&db, &file, !dry_run).await?;
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                    if !report.rejections.is_empty() {
+                        anyhow::bail!(
+                            "{} divisions rejected: nothing was written",
+                            report.rejections.len()
+                        );
+                    }
+                }
+                RegionsAction::Export { output } => {
+                    let count =
+                        exchange::command::export_divisions_to(&db, output.as_deref()).await?;
+                    tracing::info!(count, "divisions exported");
+                }
+            }
         }
         Command::Import {
             file,

@@ -1,9 +1,10 @@
 //! The `fupin` binary as an operator runs it: serve (with and without the demo
-//! county), migrate, export-schema, export and import.
+//! county), migrate, export-schema, export and import, regions.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use tests::{Backend, TestDatabase, on_both_backends};
 
@@ -13,6 +14,7 @@ on_both_backends!(
     migrate_reports_applies_and_rolls_back,
     the_first_administrator_is_made_on_the_command_line,
     a_register_exported_on_the_command_line_imports_into_an_empty_one,
+    a_divisions_file_sets_up_an_empty_register,
 );
 
 fn fupin(database_url: &str) -> Command {
@@ -384,5 +386,135 @@ async fn a_register_exported_on_the_command_line_imports_into_an_empty_one(backe
     assert!(!ok, "a rejected household fails the command");
     let bad: Value = serde_json::from_str(&bad).expect("report");
     assert_eq!(bad["rejections"][0]["line"], 26, "{bad}");
+    std::fs::remove_dir_all(&files).ok();
+}
+
+/// A migrated database with nothing in it takes no household until its
+/// divisions are read from a file; then it takes the whole register. A file
+/// with any wrong row writes nothing, and a later file renames a village and
+/// marks it a poverty village that exited, audited.
+async fn a_divisions_file_sets_up_an_empty_register(backend: Backend) {
+    let source = TestDatabase::create(&backend).await;
+    let target = TestDatabase::create(&backend).await;
+    assert!(run(&source.url, &["seed", "--households", "25"]).0);
+    assert!(run(&target.url, &["migrate", "up"]).0);
+    let files = std::env::temp_dir().join(format!("fupin-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&files).expect("a directory");
+    let path = |name: &str| files.join(name).to_string_lossy().into_owned();
+    let (divisions, register) = (path("divisions.csv"), path("register.ndjson"));
+    assert!(run(&source.url, &["regions", "export", "--output", &divisions]).0);
+    let (ok, exported) = run(&source.url, &["export"]);
+    assert!(ok);
+    std::fs::write(&register, &exported).expect("write");
+    let listed = std::fs::read_to_string(&divisions).expect("divisions");
+    let rows: Vec<&str> = listed.lines().collect();
+    assert_eq!(rows[0], "code,name,povertyVillage,exitYear");
+    let count = rows.len() - 1;
+
+    let (ok, refused) = run(&target.url, &["import", &register]);
+    assert!(!ok, "no household has its village yet");
+    let refused: Value = serde_json::from_str(&refused).expect("a report");
+    assert_eq!(refused["rejected"], 25, "{refused}");
+
+    let report = |out: &str| serde_json::from_str::<Value>(out).expect("a report");
+    let (ok, dry) = run(&target.url, &["regions", "import", "--dry-run", &divisions]);
+    assert!(ok, "{dry}");
+    assert_eq!(
+        (
+            report(&dry)["created"].clone(),
+            report(&dry)["applied"].clone()
+        ),
+        (json!(count), json!(false))
+    );
+    assert_eq!(
+        run(&target.url, &["regions", "export"]).1.lines().count(),
+        1
+    );
+    let (ok, set_up) = run(&target.url, &["regions", "import", &divisions]);
+    assert!(ok, "{set_up}");
+    assert_eq!(report(&set_up)["created"], count, "{set_up}");
+    let (ok, again) = run(&target.url, &["regions", "import", &divisions]);
+    assert!(ok);
+    assert_eq!(report(&again)["unchanged"], count, "{again}");
+    assert_eq!(run(&target.url, &["regions", "export"]).1, listed);
+
+    let (ok, imported) = run(&target.url, &["import", &register]);
+    assert!(ok, "{imported}");
+    assert_eq!(report(&imported)["created"], 25);
+    assert_eq!(
+        run(&target.url, &["export"]).1,
+        exported,
+        "the same register"
+    );
+
+    // One good change among wrong rows: nothing is written, every wrong row named.
+    let village = rows[3];
+    let code = &village[..12];
+    let county = &code[..6];
+    let renamed = format!("{code},新名村,true,2019");
+    let bad = [
+        "code,name,povertyVillage,exitYear".to_owned(),
+        renamed.clone(),
+        format!("{county}999201,无乡村,false,"),
+        format!("{code},重复村,false,"),
+        "110101001001,外县村,false,".to_owned(),
+        format!("{county}100299,,false,"),
+        format!("{county}100298,未出列村,false,2019"),
+        format!("{county}100000,镇,true,"),
+        format!("{county}10029,短码村,false,"),
+        format!("{county}100297,坏标记村,maybe,"),
+    ]
+    .join("\n");
+    std::fs::write(&divisions, &bad).expect("write");
+    let (ok, rejected) = run(&target.url, &["regions", "import", &divisions]);
+    assert!(!ok, "{rejected}");
+    let rejected = report(&rejected);
+    assert_eq!(rejected["applied"], false);
+    let lines: Vec<u64> = rejected["rejections"]
+        .as_array()
+        .expect("rejections")
+        .iter()
+        .map(|r| r["line"].as_u64().expect("line"))
+        .collect();
+    assert_eq!(lines, [3, 4, 5, 6, 7, 8, 9, 10], "{rejected}");
+    assert!(
+        rejected["rejections"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("neither listed nor on the register")),
+        "{rejected}"
+    );
+    assert_eq!(
+        run(&target.url, &["regions", "export"]).1,
+        listed,
+        "nothing written"
+    );
+
+    std::fs::write(
+        &divisions,
+        format!("code,name,povertyVillage,exitYear\n{renamed}\n"),
+    )
+    .expect("write");
+    let (ok, changed) = run(&target.url, &["regions", "import", &divisions]);
+    assert!(ok, "{changed}");
+    assert_eq!(
+        (
+            report(&changed)["updated"].clone(),
+            report(&changed)["created"].clone()
+        ),
+        (json!(1), json!(0))
+    );
+    let now = run(&target.url, &["regions", "export"]).1;
+    assert!(now.lines().any(|l| l == renamed), "{now}");
+    let db = sea_orm::Database::connect(&target.url)
+        .await
+        .expect("connect");
+    let entry = entity::audit_entry::Entity::find()
+        .filter(entity::audit_entry::Column::Action.eq("region.update"))
+        .all(&db)
+        .await
+        .expect("audit");
+    assert_eq!(entry.len(), 1);
+    assert_eq!(entry[0].entity_type, "Village");
+    assert_eq!(entry[0].actor, "cli");
     std::fs::remove_dir_all(&files).ok();
 }

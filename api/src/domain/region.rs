@@ -1,11 +1,21 @@
 //! The county's divisions (区划): county, townships, villages, each a code
-//! that extends its parent's.
+//! that extends its parent's, set up from a divisions file.
 
+use std::collections::HashMap;
+
+use chrono::Utc;
 use entity::enums::RegionLevel;
 use entity::region;
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
 
+use super::write;
 use crate::access::{self, Viewer};
+use crate::audit::{self, Actor, Change};
 use crate::error::{ApiError, ApiResult};
 
 /// A village the caller sees.
@@ -47,4 +57,277 @@ pub fn type_name(level: RegionLevel) -> &'static str {
         RegionLevel::Township => "Township",
         RegionLevel::Village => "Village",
     }
+}
+
+/// A division as a divisions file lists it: its level and parent follow from
+/// its code (a county's ends in six zeros, a township's in three).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Division {
+    pub code: String,
+    pub name: String,
+    /// Village only: a designated poverty village (贫困村).
+    pub poverty_village: bool,
+    /// Village only: the year the poverty village exited (出列).
+    pub exit_year: Option<i32>,
+}
+
+/// A division the file lists wrongly: where, and why.
+#[derive(Debug, Serialize)]
+pub struct DivisionRejection {
+    pub line: u64,
+    pub field: Option<&'static str>,
+    pub reason: String,
+}
+
+/// What an import of divisions did, or would do: nothing is written unless
+/// every division is sound (`applied`).
+#[derive(Debug, Default, Serialize)]
+pub struct DivisionsReport {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub applied: bool,
+    pub rejections: Vec<DivisionRejection>,
+}
+
+/// Longest name of a division, in characters.
+const MAX_NAME_CHARS: usize = 60;
+/// Years a poverty village may have exited in.
+const EXIT_YEARS: std::ops::RangeInclusive<i32> = 2013..=2100;
+
+/// The level a 12-digit division code is at.
+fn level_of(code: &str) -> RegionLevel {
+    if code.ends_with("000000") {
+        RegionLevel::County
+    } else if code.ends_with("000") {
+        RegionLevel::Township
+    } else {
+        RegionLevel::Village
+    }
+}
+
+/// The code of a division's parent: none for the county.
+fn parent_code(code: &str) -> Option<String> {
+    match level_of(code) {
+        RegionLevel::County => None,
+        RegionLevel::Township => Some(format!("{}000000", &code[..6])),
+        RegionLevel::Village => Some(format!("{}000", &code[..9])),
+    }
+}
+
+/// A division's fields as the audit trail records them, under the names of
+/// its GraphQL type.
+fn division_snapshot(r: &region::Model) -> Value {
+    json!({
+        "code": r.code,
+        "name": r.name,
+        "isPovertyVillage": r.is_poverty_village,
+        "exitYear": r.exit_year,
+    })
+}
+
+/// What is wrong with one division on its own, if anything.
+fn check_division(d: &Division) -> Result<(), (Option<&'static str>, String)> {
+    if d.code.len() != 12 || !d.code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err((
+            Some("code"),
+            "a division code is 12 digits (统计用区划代码), e.g. 522634100201".into(),
+        ));
+    }
+    let chars = d.name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS || d.name.chars().any(char::is_control) {
+        return Err((
+            Some("name"),
+            format!("a name is 1 to {MAX_NAME_CHARS} characters, on one line"),
+        ));
+    }
+    let village = level_of(&d.code) == RegionLevel::Village;
+    if !village && (d.poverty_village || d.exit_year.is_some()) {
+        return Err((
+            Some("povertyVillage"),
+            "only a village is a poverty village or exits".into(),
+        ));
+    }
+    if let Some(year) = d.exit_year {
+        if !d.poverty_village {
+            return Err((
+                Some("exitYear"),
+                "only a poverty village exits (出列)".into(),
+            ));
+        }
+        if !EXIT_YEARS.contains(&year) {
+            return Err((
+                Some("exitYear"),
+                format!(
+                    "the exit year must be between {} and {}",
+                    EXIT_YEARS.start(),
+                    EXIT_YEARS.end()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Adds the county's divisions listed in a file (line, division) and updates
+/// those already on the register whose name or poverty-village status differ,
+/// each change audited; divisions the file leaves out stay as they are. The
+/// county, each township and each village's township must be on the register
+/// or listed. Nothing is written if any division is rejected, nor when
+/// `apply` is false (a dry run).
+pub async fn import_divisions(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    mut divisions: Vec<(u64, Division)>,
+    apply: bool,
+) -> ApiResult<DivisionsReport> {
+    let txn = write::begin(db).await?;
+    let on_file: Vec<region::Model> = if txn.get_database_backend() == DbBackend::Postgres {
+        // Two imports at once would both find a code missing and both add it.
+        region::Entity::find().lock_exclusive().all(&txn).await?
+    } else {
+        region::Entity::find().all(&txn).await?
+    };
+    let mut known: HashMap<String, region::Model> =
+        on_file.into_iter().map(|r| (r.code.clone(), r)).collect();
+    let mut county = known
+        .values()
+        .find(|r| r.level == RegionLevel::County)
+        .map(|r| r.code.clone());
+    // Parents before their children: a code sorts after its parent's.
+    divisions.sort_by(|(a_line, a), (b_line, b)| a.code.cmp(&b.code).then(a_line.cmp(b_line)));
+    let mut report = DivisionsReport::default();
+    let mut listed: HashMap<String, u64> = HashMap::new();
+    let now = Utc::now();
+    for (line, division) in divisions {
+        let division = Division {
+            code: division.code.trim().to_owned(),
+            name: division.name.trim().to_owned(),
+            ..division
+        };
+        let mut reject = |field: Option<&'static str>, reason: String| {
+            report.rejections.push(DivisionRejection {
+                line,
+                field,
+                reason,
+            });
+        };
+        if let Err((field, reason)) = check_division(&division) {
+            reject(field, reason);
+            continue;
+        }
+        if let Some(first) = listed.insert(division.code.clone(), line) {
+            reject(
+                Some("code"),
+                format!("{} is listed twice, first on line {first}", division.code),
+            );
+            continue;
+        }
+        let level = level_of(&division.code);
+        match (&county, level) {
+            (None, RegionLevel::County) => county = Some(division.code.clone()),
+            (None, _) => {
+                reject(
+                    Some("code"),
+                    "the register has no county yet: list the county's own code (ending in six zeros) too".into(),
+                );
+                continue;
+            }
+            (Some(ours), _) if ours[..6] != division.code[..6] => {
+                reject(
+                    Some("code"),
+                    format!("{} is not in the county {ours}", division.code),
+                );
+                continue;
+            }
+            _ => {}
+        }
+        let parent_id = match parent_code(&division.code) {
+            None => None,
+            Some(parent) => match known.get(&parent) {
+                Some(p) => Some(p.id),
+                None => {
+                    reject(
+                        Some("code"),
+                        format!("its parent {parent} is neither listed nor on the register"),
+                    );
+                    continue;
+                }
+            },
+        };
+        let before = known.get(&division.code).cloned();
+        let after = match &before {
+            Some(old)
+                if old.name == division.name
+                    && old.is_poverty_village == division.poverty_village
+                    && old.exit_year == division.exit_year =>
+            {
+                report.unchanged += 1;
+                continue;
+            }
+            Some(old) => {
+                report.updated += 1;
+                let mut row: region::ActiveModel = old.clone().into();
+                row.name = Set(division.name.clone());
+                row.is_poverty_village = Set(division.poverty_village);
+                row.exit_year = Set(division.exit_year);
+                row.version = Set(old.version + 1);
+                row.updated_at = Set(now);
+                row.update(&txn).await?
+            }
+            None => {
+                report.created += 1;
+                region::ActiveModel {
+                    code: Set(division.code.clone()),
+                    name: Set(division.name.clone()),
+                    level: Set(level),
+                    parent_id: Set(parent_id),
+                    is_poverty_village: Set(division.poverty_village),
+                    exit_year: Set(division.exit_year),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?
+            }
+        };
+        let change = Change {
+            action: if before.is_some() {
+                "region.update"
+            } else {
+                "region.create"
+            },
+            entity_type: type_name(level),
+            entity_id: after.id,
+            before: before.as_ref().map(division_snapshot),
+            after: Some(division_snapshot(&after)),
+        };
+        audit::record(&txn, actor, change).await?;
+        known.insert(after.code.clone(), after);
+    }
+    report.rejections.sort_by_key(|r| r.line);
+    if report.rejections.is_empty() && apply {
+        txn.commit().await?;
+        report.applied = true;
+    }
+    Ok(report)
+}
+
+/// Every division of the register as a divisions file lists it, by code.
+pub async fn all_divisions(db: &impl ConnectionTrait) -> ApiResult<Vec<Division>> {
+    let regions = region::Entity::find()
+        .order_by_asc(region::Column::Code)
+        .all(db)
+        .await?;
+    Ok(regions
+        .into_iter()
+        .map(|r| Division {
+            code: r.code,
+            name: r.name,
+            poverty_village: r.is_poverty_village,
+            exit_year: r.exit_year,
+        })
+        .collect())
 }

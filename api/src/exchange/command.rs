@@ -1,5 +1,6 @@
-//! `fupin export` and `fupin import`: the exchange from the operator's command
-//! line, straight against the database, with a progress bar on standard error.
+//! `fupin export`, `fupin import` and `fupin regions`: the exchange from the
+//! operator's command line, straight against the database, with a progress
+//! bar on standard error.
 
 use std::path::Path;
 
@@ -9,10 +10,11 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
 use super::import::{self, Mode, Report};
-use super::{Format, export};
+use super::{Format, divisions, export};
 use crate::access::Viewer;
 use crate::audit::Actor;
 use crate::config::ImportPace;
+use crate::domain::region::{self, DivisionsReport};
 use crate::error::ApiError;
 
 fn bar(length: u64, template: &str) -> ProgressBar {
@@ -94,4 +96,37 @@ pub async fn import_from(
     .map_err(failed)?;
     progress.finish();
     Ok(report)
+}
+
+/// Reads the divisions file at `path` into the register as the operator,
+/// unless `apply` is false; nothing is written if any row is rejected.
+pub async fn import_divisions_from(
+    db: &DatabaseConnection,
+    path: &Path,
+    apply: bool,
+) -> anyhow::Result<DivisionsReport> {
+    let file = tokio::fs::File::open(path).await?;
+    let (listed, unread) = divisions::read(file).await?;
+    let apply = apply && unread.is_empty();
+    let mut report = region::import_divisions(db, &Actor::system("cli"), listed, apply)
+        .await
+        .map_err(failed)?;
+    report.rejections.extend(unread);
+    report.rejections.sort_by_key(|r| r.line);
+    Ok(report)
+}
+
+/// Writes every division of the register as a divisions file to `output`,
+/// or to standard output; returns how many.
+pub async fn export_divisions_to(
+    db: &DatabaseConnection,
+    output: Option<&Path>,
+) -> anyhow::Result<usize> {
+    let all = region::all_divisions(db).await.map_err(failed)?;
+    let count = all.len();
+    match output {
+        Some(path) => divisions::write(all, tokio::fs::File::create(path).await?).await?,
+        None => divisions::write(all, tokio::io::stdout()).await?,
+    }
+    Ok(count)
 }

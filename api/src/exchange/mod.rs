@@ -6,6 +6,7 @@
 pub mod command;
 pub mod csv;
 pub mod delivery;
+pub mod divisions;
 pub mod export;
 pub mod feed;
 pub mod http;

@@ -1,0 +1,98 @@
+//! The divisions file (区划文件): one CSV row per county, township or village,
+//! `code,name,povertyVillage,exitYear`, which `fupin regions import` reads
+//! into an empty or existing register and `fupin regions export` writes; the
+//! rules are `domain::region::import_divisions`.
+
+use csv_async::{AsyncReaderBuilder, AsyncWriter, Trim};
+use futures::StreamExt;
+use serde::Deserialize;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::domain::region::{Division, DivisionRejection};
+
+/// The divisions file's header.
+const HEADER: [&str; 4] = ["code", "name", "povertyVillage", "exitYear"];
+
+/// A row of the divisions file, as read.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Row {
+    code: String,
+    name: String,
+    /// `true` or `false`; empty reads as `false`.
+    #[serde(default, deserialize_with = "flag")]
+    poverty_village: bool,
+    #[serde(default)]
+    exit_year: Option<i32>,
+}
+
+fn flag<'de, D: serde::Deserializer<'de>>(cells: D) -> Result<bool, D::Error> {
+    let text = String::deserialize(cells)?;
+    match text.trim() {
+        "" | "false" => Ok(false),
+        "true" => Ok(true),
+        other => Err(serde::de::Error::custom(format!(
+            "`{other}` is not true or false"
+        ))),
+    }
+}
+
+/// The divisions a file lists, each with its line (the header is line 1), and
+/// the rows that could not be read.
+pub async fn read(
+    source: impl AsyncRead + Unpin + Send,
+) -> anyhow::Result<(Vec<(u64, Division)>, Vec<DivisionRejection>)> {
+    let mut reader = AsyncReaderBuilder::new()
+        .trim(Trim::All)
+        .create_deserializer(source);
+    let headers = reader.headers().await?.clone();
+    for wanted in ["code", "name"] {
+        if !headers.iter().any(|h| h == wanted) {
+            anyhow::bail!(
+                "the divisions file has no `{wanted}` column: its header is `{}`",
+                HEADER.join(",")
+            );
+        }
+    }
+    let mut rows = reader.deserialize::<Row>();
+    let (mut divisions, mut unread) = (Vec::new(), Vec::new());
+    let mut line = 1;
+    while let Some(row) = rows.next().await {
+        line += 1;
+        match row {
+            Ok(row) => divisions.push((
+                line,
+                Division {
+                    code: row.code,
+                    name: row.name,
+                    poverty_village: row.poverty_village,
+                    exit_year: row.exit_year,
+                },
+            )),
+            Err(err) => unread.push(DivisionRejection {
+                line,
+                field: None,
+                reason: format!("unreadable row: {err}"),
+            }),
+        }
+    }
+    Ok((divisions, unread))
+}
+
+/// Writes `divisions` as a divisions file: the header even with none.
+pub async fn write(
+    divisions: Vec<Division>,
+    out: impl AsyncWrite + Unpin + Send,
+) -> anyhow::Result<()> {
+    let mut writer = AsyncWriter::from_writer(out);
+    writer.write_record(HEADER).await?;
+    for d in divisions {
+        let exit_year = d.exit_year.map(|y| y.to_string()).unwrap_or_default();
+        let flag = if d.poverty_village { "true" } else { "false" };
+        writer
+            .write_record([d.code.as_str(), d.name.as_str(), flag, exit_year.as_str()])
+            .await?;
+    }
+    writer.flush().await?;
+    Ok(())
+}
