@@ -459,6 +459,8 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "eliminateRisk", ORGANISERS),
     rule("Mutation", "setMonitoringLine", LINE_SETTERS),
     rule("Mutation", "setPovertyLine", LINE_SETTERS),
+    rule("Mutation", "addVillage", ADMIN),
+    rule("Mutation", "updateVillage", ADMIN),
     rule("Mutation", "addMeasure", ASSISTANCE),
     rule("Mutation", "updateMeasure", ASSISTANCE),
     rule("Mutation", "setMeasureStatus", ASSISTANCE),
@@ -1256,6 +1258,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "households",
             "enterprises",
             "projects",
+            "version",
         ],
     ),
     (

@@ -17,6 +17,7 @@ use super::write;
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
 use crate::error::{ApiError, ApiResult};
+use crate::permissions;
 
 /// A village the caller sees.
 pub async fn reachable_village(
@@ -330,4 +331,125 @@ pub async fn all_divisions(db: &impl ConnectionTrait) -> ApiResult<Vec<Division>
             exit_year: r.exit_year,
         })
         .collect())
+}
+
+/// A village's fields the county office edits.
+#[derive(Debug, Clone)]
+pub struct VillageFields {
+    pub name: String,
+    /// A designated poverty village (贫困村).
+    pub poverty_village: bool,
+    /// The year the poverty village exited (出列), as the county decided it.
+    pub exit_year: Option<i32>,
+}
+
+/// Refuses what `check_division` refuses, as the one error type.
+fn checked(division: &Division) -> ApiResult<()> {
+    check_division(division).map_err(|(field, reason)| match field {
+        Some(field) => ApiError::bad_input(field, reason),
+        None => ApiError::bad_input("input", reason),
+    })
+}
+
+/// Adds a village to a township, under a code that extends the township's.
+pub async fn add_village(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    township_id: i64,
+    code: &str,
+    fields: VillageFields,
+) -> ApiResult<region::Model> {
+    let division = Division {
+        code: code.trim().to_owned(),
+        name: fields.name.trim().to_owned(),
+        poverty_village: fields.poverty_village,
+        exit_year: fields.exit_year,
+    };
+    checked(&division)?;
+    let txn = write::begin(db).await?;
+    let township = region::Entity::find_by_id(township_id)
+        .one(&txn)
+        .await?
+        .filter(|r| r.level == RegionLevel::Township)
+        .ok_or_else(|| ApiError::not_found("Township"))?;
+    if level_of(&division.code) != RegionLevel::Village || division.code[..9] != township.code[..9]
+    {
+        return Err(ApiError::bad_input(
+            "code",
+            format!(
+                "a village of {} has a code {}xxx, not ending in 000",
+                township.name,
+                &township.code[..9]
+            ),
+        ));
+    }
+    let now = Utc::now();
+    let village = region::ActiveModel {
+        code: Set(division.code),
+        name: Set(division.name),
+        level: Set(RegionLevel::Village),
+        parent_id: Set(Some(township.id)),
+        is_poverty_village: Set(division.poverty_village),
+        exit_year: Set(division.exit_year),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let change = Change {
+        action: "region.create",
+        entity_type: "Village",
+        entity_id: village.id,
+        before: None,
+        after: Some(division_snapshot(&village)),
+    };
+    audit::record(&txn, actor, change).await?;
+    txn.commit().await?;
+    Ok(village)
+}
+
+/// Renames a village, or marks it a poverty village or its exit, from the
+/// version the caller read.
+pub async fn update_village(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    actor: &Actor,
+    id: i64,
+    version: i32,
+    fields: VillageFields,
+) -> ApiResult<region::Model> {
+    let txn = write::begin(db).await?;
+    let before = write::one_locked(&txn, region::Entity::find_by_id(id))
+        .await?
+        .filter(|r| r.level == RegionLevel::Village)
+        .ok_or_else(|| ApiError::not_found("Village"))?;
+    write::check_version("village", version, before.version, || {
+        permissions::redact(viewer, "Village", division_snapshot(&before))
+    })?;
+    let division = Division {
+        code: before.code.clone(),
+        name: fields.name.trim().to_owned(),
+        poverty_village: fields.poverty_village,
+        exit_year: fields.exit_year,
+    };
+    checked(&division)?;
+    let mut row: region::ActiveModel = before.clone().into();
+    row.name = Set(division.name);
+    row.is_poverty_village = Set(division.poverty_village);
+    row.exit_year = Set(division.exit_year);
+    row.version = Set(before.version + 1);
+    row.updated_at = Set(Utc::now());
+    let after = row.update(&txn).await?;
+    let change = Change {
+        action: "region.update",
+        entity_type: "Village",
+        entity_id: after.id,
+        before: Some(division_snapshot(&before)),
+        after: Some(division_snapshot(&after)),
+    };
+    audit::record(&txn, actor, change).await?;
+    txn.commit().await?;
+    Ok(after)
 }

@@ -69,6 +69,7 @@ pub struct Mutation(
     account::AccountMutation,
     client_app::ClientAppMutation,
     oversight::OversightMutation,
+    region::RegionMutation,
     household::HouseholdMutation,
     pairing::PairingMutation,
     lifecycle::ProposalMutation,

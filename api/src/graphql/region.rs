@@ -1,12 +1,13 @@
-//! The county, its townships and villages (行政区划): types, queries and the
-//! region filters other areas use (a subtree is a division-code prefix).
+//! The county, its townships and villages (行政区划): types, queries, the
+//! county office's edits of villages, and the region filters other areas use
+//! (a subtree is a division-code prefix).
 
 use async_graphql::{Context, ID, InputObject, Lookahead, Object, SimpleObject};
 use entity::enums::RegionLevel;
 use entity::region;
 use sea_orm::{ColumnTrait, Condition, QueryFilter};
 
-use super::context::{db, loaders, page, paginate_nested, viewer};
+use super::context::{actor, db, loaders, page, paginate_nested, viewer};
 use super::enterprise::{Enterprise, EnterpriseFilter};
 use super::household::{Household, HouseholdFilter, HouseholdOrder};
 use super::money::Money;
@@ -18,6 +19,7 @@ use super::relay::{
     paginate,
 };
 use crate::access;
+use crate::domain::region::{self as divisions, VillageFields};
 use crate::error::{ApiError, ApiResult};
 
 /// Townships under their county, villages under their township.
@@ -246,6 +248,10 @@ impl Village {
     async fn exit_year(&self) -> Option<i32> {
         self.0.exit_year
     }
+    /// Version of the record, for detecting concurrent edits (版本号).
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Rural registered population (农村户籍人口).
     async fn rural_population(&self) -> Option<i32> {
         self.0.rural_population
@@ -443,5 +449,69 @@ impl RegionQuery {
         find_region(ctx, &id, "id", &[NodeKind::Village])
             .await
             .map(Village)
+    }
+}
+
+/// A village as the county office sets it (行政村信息).
+#[derive(InputObject)]
+pub struct VillageInput {
+    /// Name (村名称).
+    name: String,
+    /// Whether it is a designated poverty village (是否贫困村).
+    #[graphql(default)]
+    is_poverty_village: bool,
+    /// Year the poverty village exited (出列年度), as the county decided it.
+    exit_year: Option<i32>,
+}
+
+impl From<VillageInput> for VillageFields {
+    fn from(input: VillageInput) -> Self {
+        VillageFields {
+            name: input.name,
+            poverty_village: input.is_poverty_village,
+            exit_year: input.exit_year,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct RegionMutation;
+
+#[Object]
+impl RegionMutation {
+    /// Adds a village to a township (新增行政村); its code extends the township's.
+    async fn add_village(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The township (所属乡镇).")] township_id: ID,
+        #[graphql(desc = "12-digit statistical division code (统计用区划代码).")] code: String,
+        input: VillageInput,
+    ) -> ApiResult<Village> {
+        let (_, township) = decode_id_of(&township_id, "townshipId", &[NodeKind::Township])?;
+        let village =
+            divisions::add_village(db(ctx)?, &actor(ctx)?, township, &code, input.into()).await?;
+        Ok(Village(village))
+    }
+
+    /// Renames a village, or marks it a poverty village and its exit (出列), from
+    /// the version read (修改行政村).
+    async fn update_village(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The village (行政村).")] village_id: ID,
+        #[graphql(desc = "The version of the village read (版本号).")] version: i32,
+        input: VillageInput,
+    ) -> ApiResult<Village> {
+        let (_, id) = decode_id_of(&village_id, "villageId", &[NodeKind::Village])?;
+        let village = divisions::update_village(
+            db(ctx)?,
+            viewer(ctx)?,
+            &actor(ctx)?,
+            id,
+            version,
+            input.into(),
+        )
+        .await?;
+        Ok(Village(village))
     }
 }

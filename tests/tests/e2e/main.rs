@@ -7,6 +7,7 @@ mod bulk;
 mod county_day;
 mod dataloader;
 mod disclosure;
+mod divisions;
 mod editing;
 mod enterprises;
 mod exchange;
