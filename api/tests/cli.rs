@@ -463,6 +463,7 @@ async fn a_divisions_file_sets_up_an_empty_register(backend: Backend) {
         format!("{county}100000,镇,true,"),
         format!("{county}10029,短码村,false,"),
         format!("{county}100297,坏标记村,maybe,"),
+        format!("{county}000201,县直村,false,"),
     ]
     .join("\n");
     std::fs::write(&divisions, &bad).expect("write");
@@ -476,7 +477,7 @@ async fn a_divisions_file_sets_up_an_empty_register(backend: Backend) {
         .iter()
         .map(|r| r["line"].as_u64().expect("line"))
         .collect();
-    assert_eq!(lines, [3, 4, 5, 6, 7, 8, 9, 10], "{rejected}");
+    assert_eq!(lines, [3, 4, 5, 6, 7, 8, 9, 10, 11], "{rejected}");
     assert!(
         rejected["rejections"][0]["reason"]
             .as_str()

@@ -143,6 +143,12 @@ fn check_division(d: &Division) -> Result<(), (Option<&'static str>, String)> {
         ));
     }
     let village = level_of(&d.code) == RegionLevel::Village;
+    if village && &d.code[6..9] == "000" {
+        return Err((
+            Some("code"),
+            "a village's code names its township in digits 7 to 9, which are not 000".into(),
+        ));
+    }
     if !village && (d.poverty_village || d.exit_year.is_some()) {
         return Err((
             Some("povertyVillage"),
