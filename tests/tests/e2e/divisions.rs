@@ -74,6 +74,26 @@ async fn the_county_office_adds_a_village_and_edits_it(backend: Backend) {
         "新名村"
     );
 
+    // Two edits of version 2 at once: one is taken, the other refused.
+    let edit = |name: &str| json!({ "v": v, "n": 2, "i": { "name": name, "isPovertyVillage": true, "exitYear": 2019 } });
+    let (first, second) = tokio::join!(
+        app.graphql(UPDATE, edit("甲村")),
+        app.graphql(UPDATE, edit("乙村"))
+    );
+    let mut outcomes = [TestApp::error_codes(&first), TestApp::error_codes(&second)];
+    outcomes.sort();
+    assert_eq!(outcomes, [vec![], vec!["CONFLICT".to_owned()]]);
+    let won = if first.get("errors").is_none() {
+        &first
+    } else {
+        &second
+    };
+    assert_eq!(won["data"]["updateVillage"]["version"], 3);
+    let renamed = won["data"]["updateVillage"]["name"].clone();
+    let back = json!({ "v": v, "n": 3, "i": { "name": "新名村", "isPovertyVillage": true, "exitYear": 2019 } });
+    let again = app.query(UPDATE, back).await;
+    assert_eq!(again["updateVillage"]["version"], 4, "{renamed} replaced");
+
     let found = app
         .query(
             "{ villages(filter: { name: \"新名村\" }) { nodes { id exitYear } } }",
@@ -92,6 +112,11 @@ async fn the_county_office_adds_a_village_and_edits_it(backend: Backend) {
         .expect("the village");
     assert_eq!(
         app.audit_actions("Village", row.id).await,
-        ["region.update", "region.create"]
+        [
+            "region.update",
+            "region.update",
+            "region.update",
+            "region.create"
+        ]
     );
 }
