@@ -7,8 +7,8 @@ use chrono::Utc;
 use entity::enums::RegionLevel;
 use entity::region;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -116,8 +116,8 @@ fn parent_code(code: &str) -> Option<String> {
     }
 }
 
-/// A division's fields as the audit trail records them, under the names of
-/// its GraphQL type.
+/// A division's fields as the audit trail records them, under the names the
+/// API shows them by.
 fn division_snapshot(r: &region::Model) -> Value {
     json!({
         "code": r.code,
@@ -176,6 +176,66 @@ fn check_division(d: &Division) -> Result<(), (Option<&'static str>, String)> {
     Ok(())
 }
 
+/// Writes a new division under `parent_id`, its level from its code, audited.
+async fn add_division(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    division: &Division,
+    parent_id: Option<i64>,
+) -> ApiResult<region::Model> {
+    let now = Utc::now();
+    let level = level_of(&division.code);
+    let added = region::ActiveModel {
+        code: Set(division.code.clone()),
+        name: Set(division.name.clone()),
+        level: Set(level),
+        parent_id: Set(parent_id),
+        is_poverty_village: Set(division.poverty_village),
+        exit_year: Set(division.exit_year),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let change = Change {
+        action: "region.create",
+        entity_type: type_name(level),
+        entity_id: added.id,
+        before: None,
+        after: Some(division_snapshot(&added)),
+    };
+    audit::record(txn, actor, change).await?;
+    Ok(added)
+}
+
+/// Gives `before` the name and poverty-village status of `division`, as its
+/// next version, audited.
+async fn change_division(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    before: &region::Model,
+    division: &Division,
+) -> ApiResult<region::Model> {
+    let mut row: region::ActiveModel = before.clone().into();
+    row.name = Set(division.name.clone());
+    row.is_poverty_village = Set(division.poverty_village);
+    row.exit_year = Set(division.exit_year);
+    row.version = Set(before.version + 1);
+    row.updated_at = Set(Utc::now());
+    let after = row.update(txn).await?;
+    let change = Change {
+        action: "region.update",
+        entity_type: type_name(before.level),
+        entity_id: after.id,
+        before: Some(division_snapshot(before)),
+        after: Some(division_snapshot(&after)),
+    };
+    audit::record(txn, actor, change).await?;
+    Ok(after)
+}
+
 /// Adds the county's divisions listed in a file (line, division) and updates
 /// those already on the register whose name or poverty-village status differ,
 /// each change audited; divisions the file leaves out stay as they are. The
@@ -205,7 +265,6 @@ pub async fn import_divisions(
     divisions.sort_by(|(a_line, a), (b_line, b)| a.code.cmp(&b.code).then(a_line.cmp(b_line)));
     let mut report = DivisionsReport::default();
     let mut listed: HashMap<String, u64> = HashMap::new();
-    let now = Utc::now();
     for (line, division) in divisions {
         let division = Division {
             code: division.code.trim().to_owned(),
@@ -262,8 +321,7 @@ pub async fn import_divisions(
                 }
             },
         };
-        let before = known.get(&division.code).cloned();
-        let after = match &before {
+        let after = match known.get(&division.code) {
             Some(old)
                 if old.name == division.name
                     && old.is_poverty_village == division.poverty_village
@@ -274,44 +332,13 @@ pub async fn import_divisions(
             }
             Some(old) => {
                 report.updated += 1;
-                let mut row: region::ActiveModel = old.clone().into();
-                row.name = Set(division.name.clone());
-                row.is_poverty_village = Set(division.poverty_village);
-                row.exit_year = Set(division.exit_year);
-                row.version = Set(old.version + 1);
-                row.updated_at = Set(now);
-                row.update(&txn).await?
+                change_division(&txn, actor, old, &division).await?
             }
             None => {
                 report.created += 1;
-                region::ActiveModel {
-                    code: Set(division.code.clone()),
-                    name: Set(division.name.clone()),
-                    level: Set(level),
-                    parent_id: Set(parent_id),
-                    is_poverty_village: Set(division.poverty_village),
-                    exit_year: Set(division.exit_year),
-                    version: Set(1),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?
+                add_division(&txn, actor, &division, parent_id).await?
             }
         };
-        let change = Change {
-            action: if before.is_some() {
-                "region.update"
-            } else {
-                "region.create"
-            },
-            entity_type: type_name(level),
-            entity_id: after.id,
-            before: before.as_ref().map(division_snapshot),
-            after: Some(division_snapshot(&after)),
-        };
-        audit::record(&txn, actor, change).await?;
         known.insert(after.code.clone(), after);
     }
     report.rejections.sort_by_key(|r| r.line);
@@ -389,29 +416,7 @@ pub async fn add_village(
             ),
         ));
     }
-    let now = Utc::now();
-    let village = region::ActiveModel {
-        code: Set(division.code),
-        name: Set(division.name),
-        level: Set(RegionLevel::Village),
-        parent_id: Set(Some(township.id)),
-        is_poverty_village: Set(division.poverty_village),
-        exit_year: Set(division.exit_year),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let change = Change {
-        action: "region.create",
-        entity_type: "Village",
-        entity_id: village.id,
-        before: None,
-        after: Some(division_snapshot(&village)),
-    };
-    audit::record(&txn, actor, change).await?;
+    let village = add_division(&txn, actor, &division, Some(township.id)).await?;
     txn.commit().await?;
     Ok(village)
 }
@@ -441,21 +446,7 @@ pub async fn update_village(
         exit_year: fields.exit_year,
     };
     checked(&division)?;
-    let mut row: region::ActiveModel = before.clone().into();
-    row.name = Set(division.name);
-    row.is_poverty_village = Set(division.poverty_village);
-    row.exit_year = Set(division.exit_year);
-    row.version = Set(before.version + 1);
-    row.updated_at = Set(Utc::now());
-    let after = row.update(&txn).await?;
-    let change = Change {
-        action: "region.update",
-        entity_type: "Village",
-        entity_id: after.id,
-        before: Some(division_snapshot(&before)),
-        after: Some(division_snapshot(&after)),
-    };
-    audit::record(&txn, actor, change).await?;
+    let after = change_division(&txn, actor, &before, &division).await?;
     txn.commit().await?;
     Ok(after)
 }
