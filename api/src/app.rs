@@ -25,9 +25,9 @@ use crate::budget::Budgets;
 use crate::config::{Background, Limits};
 use crate::domain::tally;
 use crate::exchange;
-use crate::graphiql;
 use crate::graphql::{self, FupinSchema};
 use crate::http::{self, REQUEST_ID};
+use crate::pages;
 use crate::persisted;
 
 /// The response header echoing a client's own, safe, `x-request-id`.
@@ -94,7 +94,9 @@ pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Resul
         }));
     let router = Router::new()
         .route("/graphql", graphql)
-        .route("/graphiql/{file}", get(graphiql::asset))
+        .route("/graphiql/{file}", get(pages::graphiql::asset))
+        .route("/booklet", get(pages::booklet::page))
+        .route("/booklet/{file}", get(pages::booklet::asset))
         .route(
             "/exchange/households",
             get(exchange::http::export).post(exchange::http::import),

@@ -6,12 +6,14 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{Datelike, NaiveDate, Utc};
-use entity::enums::{PolicyCategory, PolicyStatus, RegionLevel, Role};
-use entity::{policy, policy_read, policy_region, policy_role, region};
-use sea_orm::sea_query::OnConflict;
+use entity::enums::{
+    MeasureCategory, MeasureStatus, PolicyCategory, PolicyStatus, RegionLevel, Role,
+};
+use entity::{household, measure, policy, policy_read, policy_region, policy_role, region};
+use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::{Value, json};
 
@@ -545,4 +547,71 @@ pub async fn mark_read(
         .await?
         .ok_or_else(|| ApiError::Internal(format!("receipt of policy {id} vanished")))?;
     Ok((found, receipt))
+}
+
+/// The field of policy a measure of a household's plan carries out: the
+/// policies of that field are the ones the measure brings to the household.
+pub fn policy_field_of(measure: MeasureCategory) -> PolicyCategory {
+    match measure {
+        MeasureCategory::DevelopProduction => PolicyCategory::Industry,
+        MeasureCategory::Relocation => PolicyCategory::Relocation,
+        MeasureCategory::Education => PolicyCategory::Education,
+        MeasureCategory::SocialSecurity => PolicyCategory::SocialSecurity,
+        MeasureCategory::Employment
+        | MeasureCategory::PublicWelfareJob
+        | MeasureCategory::SkillsTraining => PolicyCategory::Employment,
+        MeasureCategory::Health => PolicyCategory::Health,
+        MeasureCategory::HousingRenovation => PolicyCategory::Housing,
+        MeasureCategory::Microcredit => PolicyCategory::Finance,
+        MeasureCategory::EcologicalCompensation | MeasureCategory::Other => PolicyCategory::Other,
+    }
+}
+
+/// The policies a household enjoys on `day` (享受政策), oldest in force
+/// first: published, in force, addressed to the whole county or to its
+/// village or township, in a field of a measure of its plan not cancelled.
+pub async fn policies_enjoyed(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    household: &household::Model,
+    day: NaiveDate,
+) -> ApiResult<Vec<policy::Model>> {
+    let fields: BTreeSet<PolicyCategory> = measure::Entity::find()
+        .filter(measure::Column::HouseholdId.eq(household.id))
+        .filter(measure::Column::Status.ne(MeasureStatus::Cancelled))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| policy_field_of(m.category))
+        .collect();
+    if fields.is_empty() {
+        return Ok(Vec::new());
+    }
+    let village = region::Entity::find_by_id(household.village_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Village"))?;
+    let home = [Some(village.id), village.parent_id];
+    let restricted = Query::select()
+        .column(policy_region::Column::PolicyId)
+        .from(policy_region::Entity)
+        .to_owned();
+    let addressed = Query::select()
+        .column(policy_region::Column::PolicyId)
+        .from(policy_region::Entity)
+        .and_where(policy_region::Column::RegionId.is_in(home.into_iter().flatten()))
+        .to_owned();
+    Ok(access::select::<policy::Entity>(viewer)
+        .filter(policy::Column::Status.eq(PolicyStatus::Published))
+        .filter(policy::Column::EffectiveOn.lte(day))
+        .filter(policy::Column::Category.is_in(fields))
+        .filter(
+            Condition::any()
+                .add(policy::Column::Id.not_in_subquery(restricted))
+                .add(policy::Column::Id.in_subquery(addressed)),
+        )
+        .order_by_asc(policy::Column::EffectiveOn)
+        .order_by_asc(policy::Column::Id)
+        .all(db)
+        .await?)
 }

@@ -37,6 +37,8 @@ pub const REGION_FIGURES: usize = 500;
 pub const ENTERPRISE_FIGURES: usize = 20;
 /// `Household.cardAsOf`: the card's revisions up to a day.
 pub const CARD_AS_OF: usize = 10;
+/// `Household.booklet`: the policies of the household's fields and regions.
+pub const BOOKLET: usize = 10;
 /// Rows a `totalCount` counts for a point. A count is priced by what it
 /// counted, after the fact: it costs the same whether a list's counts come
 /// from one statement per page or a page's worth of items.
@@ -56,6 +58,7 @@ const PRICED: &[(&str, &str, usize)] = &[
     ("Query", "enterpriseRanking", REGION_FIGURES),
     ("Enterprise", "benefit", ENTERPRISE_FIGURES),
     ("Household", "cardAsOf", CARD_AS_OF),
+    ("Household", "booklet", BOOKLET),
     ("Mutation", "login", CREDENTIALS),
     ("Mutation", "refresh", CREDENTIALS),
     ("Mutation", "clientCredentials", CREDENTIALS),

@@ -75,7 +75,7 @@ pub async fn get(
 ) -> axum::response::Response {
     let source = request_source(&state, &headers, peer);
     let Some(raw) = raw.filter(|q| !q.is_empty()) else {
-        return crate::graphiql::page();
+        return crate::pages::graphiql::page();
     };
     let media = Media::from_accept(&headers);
     let request = match parse_query_string(&raw) {

@@ -2,14 +2,13 @@
 //! SHA-384, the vendored files match their pins, and the page really renders in
 //! a headless Chromium under its Content-Security-Policy.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use base64::Engine;
 use sha2::{Digest, Sha384};
 use tests::{Backend, TestApp, on_both_backends};
+
+use super::browser::rendered_dom;
 
 on_both_backends!(
     every_file_of_the_page_is_pinned_by_its_hash,
@@ -143,62 +142,6 @@ async fn an_unknown_graphiql_file_is_not_found(backend: Backend) {
         assert_eq!(response.status(), 404, "{path}");
         assert_eq!(response.headers()["cache-control"], "no-store");
     }
-}
-
-/// The Chromium to test with: `CHROMIUM`, else `chromium` on the PATH.
-fn chromium() -> String {
-    std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".to_owned())
-}
-
-/// The DOM of `url` once its scripts ran, as headless Chromium sees it.
-fn rendered_dom(url: &str) -> String {
-    let profile = std::env::temp_dir().join(format!("fupin-chromium-{}", uuid::Uuid::new_v4()));
-    let binary = chromium();
-    let mut child = Command::new(&binary)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--dump-dom",
-            "--virtual-time-budget=10000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|err| {
-            panic!(
-                "cannot run `{binary}` ({err}): install Debian's chromium \
-                 (`apt-get install chromium`) or point CHROMIUM at a Chromium"
-            )
-        });
-    // Read while it runs: a DOM larger than the pipe's buffer would block it.
-    let mut stdout = child.stdout.take().expect("chromium's output");
-    let reader = std::thread::spawn(move || {
-        let mut dom = String::new();
-        stdout.read_to_string(&mut dom).map(|_| dom)
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for chromium") {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(90) {
-            child.kill().ok();
-            panic!("chromium did not finish within 90 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    std::fs::remove_dir_all(&profile).ok();
-    assert!(status.success(), "chromium failed: {status}");
-    reader
-        .join()
-        .expect("reader thread")
-        .expect("chromium's output")
 }
 
 async fn graphiql_renders_in_a_browser_without_the_internet(backend: Backend) {

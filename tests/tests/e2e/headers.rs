@@ -131,7 +131,7 @@ async fn the_graphiql_page_carries_its_own_policy(backend: Backend) {
     assert_security_headers(&page);
     assert_eq!(
         header(&page, "content-security-policy"),
-        api::graphiql::PAGE_CSP
+        api::pages::PAGE_CSP
     );
     for directive in [
         "default-src 'none'",
@@ -142,7 +142,7 @@ async fn the_graphiql_page_carries_its_own_policy(backend: Backend) {
         "form-action 'none'",
     ] {
         assert!(
-            api::graphiql::PAGE_CSP.contains(directive),
+            api::pages::PAGE_CSP.contains(directive),
             "{directive} is missing from the page's policy"
         );
     }

@@ -3,6 +3,8 @@
 
 mod assessment;
 mod audit;
+mod booklet;
+mod browser;
 mod bulk;
 mod county_day;
 mod dataloader;

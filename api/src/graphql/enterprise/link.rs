@@ -31,6 +31,13 @@ const BY_ID: SortKey<benefit_link::Entity> = SortKey {
 
 pub struct BenefitLink(pub benefit_link::Model);
 
+impl BenefitLink {
+    /// Whether the link is open on `day`: started and not ended.
+    pub fn open_on(&self, day: NaiveDate) -> bool {
+        firms::link_open_on(&self.0, day)
+    }
+}
+
 /// How an enterprise's business brings income to one poor household (利益联结).
 #[Object]
 impl BenefitLink {
@@ -76,7 +83,7 @@ impl BenefitLink {
     }
     /// Open today in the county: started and not ended (是否有效).
     async fn active(&self) -> bool {
-        firms::link_open_on(&self.0, calendar::today())
+        self.open_on(calendar::today())
     }
     /// Version of the record, for detecting concurrent edits (版本号).
     async fn version(&self) -> i32 {

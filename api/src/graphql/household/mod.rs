@@ -1,5 +1,6 @@
 //! Poor households and their members: the filing card (建档立卡).
 
+mod booklet;
 mod card;
 mod edit;
 mod filter;
@@ -14,6 +15,7 @@ use entity::enums::{
 use entity::{ethnicity, household, household_income, member, poverty_line, region};
 use sea_orm::{QueryFilter, QueryOrder};
 
+pub use booklet::Booklet;
 pub use card::CardAsOf;
 pub use edit::HouseholdMutation;
 pub use filter::{HouseholdFilter, HouseholdOrder};
@@ -323,6 +325,15 @@ impl Household {
         Ok(crate::domain::card::card_as_of(db(ctx)?, &self.0, date)
             .await?
             .map(CardAsOf))
+    }
+    /// The household's booklet as of today: its policies, measures, helpers,
+    /// visits, incomes against the line and benefit links (扶贫手册). A page to
+    /// print it is served at `/booklet`.
+    #[graphql(
+        complexity = "crate::graphql::cost::priced(crate::graphql::cost::BOOKLET, child_complexity)"
+    )]
+    async fn booklet(&self) -> Booklet {
+        Booklet::of(self.0.clone())
     }
     /// Version of the record, for detecting concurrent edits (版本号).
     async fn version(&self) -> i32 {
