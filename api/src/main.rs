@@ -106,6 +106,11 @@ enum Command {
         /// The file to write; standard output by default.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Also write every division of the county to this file, as
+        /// `regions export` does: with it, `import --divisions` sets up an
+        /// empty database.
+        #[arg(long)]
+        divisions: Option<PathBuf>,
     },
     /// Read households from an NDJSON or CSV file into the register; prints
     /// the report (created, updated, unchanged, rejected with line, field and reason).
@@ -120,9 +125,25 @@ enum Command {
         /// Take every household or none.
         #[arg(long)]
         atomic: bool,
+        /// First set up the divisions this file lists, as `regions import`
+        /// does; no household is read if a division is rejected. (To check
+        /// a divisions file alone: `regions import --dry-run`.)
+        #[arg(long, conflicts_with = "dry_run")]
+        divisions: Option<PathBuf>,
         #[command(flatten)]
         pace: ImportPace,
     },
+}
+
+/// Fails if any division of `report` was rejected (then nothing was written).
+fn refuse_rejected(report: &api::domain::region::DivisionsReport) -> anyhow::Result<()> {
+    if !report.rejections.is_empty() {
+        anyhow::bail!(
+            "{} divisions rejected: nothing was written",
+            report.rejections.len()
+        );
+    }
+    Ok(())
 }
 
 fn parse_format(text: &str) -> Result<Format, String> {
@@ -354,8 +375,13 @@ async fn main() -> anyhow::Result<()> {
             region,
             format,
             output,
+            divisions,
         } => {
             db::migrate(&db).await.context("migrations failed")?;
+            if let Some(path) = divisions {
+                let count = exchange::command::export_divisions_to(&db, Some(&path)).await?;
+                tracing::info!(count, "divisions exported");
+            }
             let households =
                 exchange::command::export_to(&db, region.as_deref(), format, output.as_deref())
                     .await?;
@@ -368,12 +394,7 @@ async fn main() -> anyhow::Result<()> {
                     let report =
                         exchange::command::import_divisions_from(&db, &file, !dry_run).await?;
                     println!("{}", serde_json::to_string_pretty(&report)?);
-                    if !report.rejections.is_empty() {
-                        anyhow::bail!(
-                            "{} divisions rejected: nothing was written",
-                            report.rejections.len()
-                        );
-                    }
+                    refuse_rejected(&report)?;
                 }
                 RegionsAction::Export { output } => {
                     let count =
@@ -387,9 +408,17 @@ async fn main() -> anyhow::Result<()> {
             format,
             dry_run,
             atomic,
+            divisions,
             pace,
         } => {
             db::migrate(&db).await.context("migrations failed")?;
+            if let Some(divisions) = divisions {
+                // Standard output keeps the households' report alone.
+                let report =
+                    exchange::command::import_divisions_from(&db, &divisions, true).await?;
+                eprintln!("{}", serde_json::to_string_pretty(&report)?);
+                refuse_rejected(&report)?;
+            }
             let by_extension = file
                 .extension()
                 .and_then(|e| e.to_str())

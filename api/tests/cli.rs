@@ -15,6 +15,7 @@ on_both_backends!(
     the_first_administrator_is_made_on_the_command_line,
     a_register_exported_on_the_command_line_imports_into_an_empty_one,
     a_divisions_file_sets_up_an_empty_register,
+    a_whole_register_moves_into_an_empty_database_with_its_divisions,
 );
 
 fn fupin(database_url: &str) -> Command {
@@ -517,5 +518,56 @@ async fn a_divisions_file_sets_up_an_empty_register(backend: Backend) {
     assert_eq!(entry.len(), 1);
     assert_eq!(entry[0].entity_type, "Village");
     assert_eq!(entry[0].actor, "cli");
+    std::fs::remove_dir_all(&files).ok();
+}
+
+async fn a_whole_register_moves_into_an_empty_database_with_its_divisions(backend: Backend) {
+    let source = TestDatabase::create(&backend).await;
+    let target = TestDatabase::create(&backend).await;
+    assert!(run(&source.url, &["seed", "--households", "25"]).0);
+    let files = std::env::temp_dir().join(format!("fupin-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&files).expect("a directory");
+    let path = |name: &str| files.join(name).to_string_lossy().into_owned();
+    let (divisions, register) = (path("divisions.csv"), path("register.csv"));
+    let (ok, _) = run(
+        &source.url,
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--output",
+            &register,
+            "--divisions",
+            &divisions,
+        ],
+    );
+    assert!(ok);
+
+    // A divisions file with a bad row: no division and no household is written.
+    let listed = std::fs::read_to_string(&divisions).expect("divisions");
+    let broken = path("broken.csv");
+    std::fs::write(&broken, format!("{listed}110101001001,外县村,false,\n")).expect("write");
+    let (ok, refused) = run(&target.url, &["import", &register, "--divisions", &broken]);
+    assert!(!ok, "{refused}");
+    assert_eq!(
+        run(&target.url, &["regions", "export"]).1.lines().count(),
+        1
+    );
+    assert!(run(&target.url, &["export"]).1.is_empty());
+
+    // The same two files into a database never set up: the same register.
+    let (ok, imported) = run(
+        &target.url,
+        &["import", &register, "--divisions", &divisions],
+    );
+    assert!(ok, "{imported}");
+    let report: Value = serde_json::from_str(&imported).expect("the households' report alone");
+    assert_eq!(report["created"], 25, "{report}");
+    assert_eq!(run(&target.url, &["regions", "export"]).1, listed);
+    assert_eq!(
+        run(&target.url, &["export", "--format", "csv"]).1,
+        std::fs::read_to_string(&register).expect("register"),
+        "the same register"
+    );
     std::fs::remove_dir_all(&files).ok();
 }
