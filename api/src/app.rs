@@ -23,7 +23,7 @@ use crate::audit;
 use crate::auth::AuthConfig;
 use crate::budget::Budgets;
 use crate::config::{Background, Limits};
-use crate::domain::tally;
+use crate::domain::{closed_year, tally};
 use crate::exchange;
 use crate::graphql::{self, FupinSchema};
 use crate::http::{self, REQUEST_ID};
@@ -182,9 +182,9 @@ fn security_headers(router: Router) -> Router {
 }
 
 /// Serves on `listener` until `shutdown` resolves, then drains in-flight
-/// requests. Meanwhile keeps the village tally compact, delivers webhook
-/// events (every replica does both; they do not step on each other) and logs
-/// the audit chain head.
+/// requests. Meanwhile keeps the village tally compact, closes last year's
+/// statistics once it is over, delivers webhook events (every replica does
+/// all three; they do not step on each other) and logs the audit chain head.
 pub async fn serve(
     listener: TcpListener,
     db: DatabaseConnection,
@@ -197,6 +197,10 @@ pub async fn serve(
         .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
     let _background = Tasks(vec![
         tokio::spawn(tally::keep_compacting(
+            db.clone(),
+            background.compact_every(),
+        )),
+        tokio::spawn(closed_year::keep_closing(
             db.clone(),
             background.compact_every(),
         )),

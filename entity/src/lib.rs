@@ -9,6 +9,8 @@ pub mod benefit_link;
 pub mod card_revision;
 pub mod client_app;
 pub mod client_app_document;
+pub mod closed_year;
+pub mod closed_year_figure;
 pub mod complaint;
 pub mod enterprise;
 pub mod enums;

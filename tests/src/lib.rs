@@ -645,6 +645,19 @@ pub fn error_message(body: &Value) -> &str {
     body["errors"][0]["message"].as_str().unwrap_or_default()
 }
 
+/// The incomes of `from` recorded again for `to`, in one statement, as
+/// another system writing to the database would: the seed records incomes up
+/// to 2020, and the statistics of the current year want some.
+pub async fn incomes_recorded_again(db: &DatabaseConnection, from: i32, to: i32) {
+    let columns = "wage_fen, production_fen, property_fen, transfer_fen, production_cost_fen, \
+                   household_size, per_capita_net_fen, version, updated_at";
+    let sql = format!(
+        "INSERT INTO household_income (household_id, year, {columns}) \
+         SELECT household_id, {to}, {columns} FROM household_income WHERE year = {from}"
+    );
+    db.execute_unprepared(&sql).await.expect(&sql);
+}
+
 /// A day before today in the county.
 pub fn days_ago(days: u64) -> chrono::NaiveDate {
     api::domain::calendar::today() - chrono::Days::new(days)

@@ -10,6 +10,7 @@
 pub mod assessment;
 pub mod calendar;
 pub mod card;
+pub mod closed_year;
 pub mod direct_change;
 pub mod disclosure;
 pub mod enterprise;

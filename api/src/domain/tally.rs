@@ -144,7 +144,8 @@ async fn read_rows(
     Ok((generation, figures))
 }
 
-fn tallied(row: &QueryResult) -> ApiResult<Option<Tallied>> {
+/// The figure of a row with `village_id`, `figure`, `item` and `amount`, if any.
+pub(super) fn tallied(row: &QueryResult) -> ApiResult<Option<Tallied>> {
     let Some(village) = row.try_get::<Option<i64>>("", "village_id")? else {
         return Ok(None);
     };

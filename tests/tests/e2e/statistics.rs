@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use api::domain::tally;
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use entity::enums::{
     FundEntryKind, HouseholdAttribute, HouseholdStatus, MeasureCategory, MeasureStatus,
     PovertyCause, ProjectKind, ProjectStatus, RegionLevel, Relation, StatusAction,
@@ -22,7 +22,8 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 use tests::{
-    Backend, TestApp, days_ago, first_region, global_id, on_both_backends, person, regions,
+    Backend, TestApp, days_ago, first_region, global_id, incomes_recorded_again, on_both_backends,
+    person, regions,
 };
 
 on_both_backends!(
@@ -30,6 +31,8 @@ on_both_backends!(
     the_county_agrees_with_a_plain_recount,
     a_member_change_racing_a_status_change_is_counted_once,
     what_is_withheld_and_kept_follows_each_change,
+    a_year_over_reads_as_the_register_stood_when_it_ended,
+    two_first_readers_of_a_year_over_close_it_once,
 );
 
 const STATISTICS: &str = "query($r: ID!, $y: Int!) { statistics(regionId: $r, year: $y) {
@@ -45,6 +48,16 @@ const STATISTICS: &str = "query($r: ID!, $y: Int!) { statistics(regionId: $r, ye
     funds { allocated disbursed utilisation }
     children { region { id } byStatus { status households people } poorHouseholds exits returns } } }";
 
+/// The year whose statistics are kept as the register goes (a year that
+/// is over reads as it stood at its end).
+fn this_year() -> i32 {
+    today().year()
+}
+
+fn today() -> NaiveDate {
+    api::domain::calendar::today()
+}
+
 /// One household of the hand-built village.
 struct Home {
     status: HouseholdStatus,
@@ -52,7 +65,7 @@ struct Home {
     cause: PovertyCause,
     lifted_out: Option<i32>,
     members: usize,
-    /// Wage, production, property, transfer income of 2020, in yuan.
+    /// Wage, production, property, transfer income of this year, in yuan.
     income: Option<[i64; 4]>,
 }
 
@@ -103,7 +116,7 @@ async fn build_village(app: &TestApp) -> (region::Model, Vec<household::Model>) 
             status: LiftedOut,
             attribute: HouseholdAttribute::General,
             cause: PovertyCause::Disability,
-            lifted_out: Some(2020),
+            lifted_out: Some(this_year()),
             members: 4,
             income: Some([8000, 4000, 0, 0]),
         },
@@ -111,7 +124,7 @@ async fn build_village(app: &TestApp) -> (region::Model, Vec<household::Model>) 
             status: Returned,
             attribute: HouseholdAttribute::General,
             cause: PovertyCause::LackOfFunds,
-            lifted_out: Some(2019),
+            lifted_out: Some(this_year() - 1),
             members: 1,
             income: None,
         },
@@ -168,7 +181,7 @@ async fn build_village(app: &TestApp) -> (region::Model, Vec<household::Model>) 
         if let Some([wage, production, property, transfer]) = home.income {
             household_income::ActiveModel {
                 household_id: Set(saved.id),
-                year: Set(2020),
+                year: Set(this_year()),
                 wage_fen: Set(wage * 100),
                 production_fen: Set(production * 100),
                 property_fen: Set(property * 100),
@@ -193,13 +206,15 @@ async fn build_village(app: &TestApp) -> (region::Model, Vec<household::Model>) 
 async fn add_activity(app: &TestApp, village: &region::Model, homes: &[household::Model]) {
     let now = Utc::now();
     let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a date");
-    // Measures: two of the first household (done, cancelled), one overdue of
-    // the second, one of the third due in another year.
+    let year = this_year();
+    // Measures: two of the first household (done, cancelled), one of the
+    // second due on the year's first day (overdue from the next), one of the
+    // third due in another year.
     for (home, deadline, status) in [
-        (0, day(2020, 6, 30), MeasureStatus::Done),
-        (0, day(2020, 9, 30), MeasureStatus::Cancelled),
-        (1, day(2020, 3, 1), MeasureStatus::Planned),
-        (2, day(2021, 3, 1), MeasureStatus::Planned),
+        (0, day(year, 6, 30), MeasureStatus::Done),
+        (0, day(year, 9, 30), MeasureStatus::Cancelled),
+        (1, day(year, 1, 1), MeasureStatus::Planned),
+        (2, day(year + 1, 3, 1), MeasureStatus::Planned),
     ] {
         measure::ActiveModel {
             household_id: Set(homes[home].id),
@@ -222,12 +237,12 @@ async fn add_activity(app: &TestApp, village: &region::Model, homes: &[household
     }
     // Pairings: the first and third now, the second ended.
     let admin = app.user_for(entity::enums::Role::HelperCadre).await.0;
-    for (home, ended) in [(0, None), (1, Some(day(2020, 5, 1))), (2, None)] {
+    for (home, ended) in [(0, None), (1, Some(day(year, 1, 1))), (2, None)] {
         helper_pairing::ActiveModel {
             helper_id: Set(admin.id),
             household_id: Set(homes[home].id),
             unit: Set(None),
-            started_on: Set(day(2019, 1, 1)),
+            started_on: Set(day(year - 1, 1, 1)),
             ended_on: Set(ended),
             version: Set(1),
             created_at: Set(now),
@@ -255,22 +270,22 @@ async fn add_activity(app: &TestApp, village: &region::Model, homes: &[household
         .await
         .expect("visit");
     }
-    // The fourth household returned in 2020.
+    // The fourth household returned this year.
     a_return(
         homes[3].id,
-        Utc.with_ymd_and_hms(2020, 6, 1, 2, 0, 0)
+        Utc.with_ymd_and_hms(year, 1, 1, 2, 0, 0)
             .single()
             .expect("a time"),
     )
     .insert(&app.db)
     .await
     .expect("status change");
-    // A project of 2020 covering the village: 1000 allocated, 250 paid out.
+    // A project of the year covering the village: 1000 allocated, 250 paid out.
     let road = project::ActiveModel {
-        name: Set("2020年试验村通组路".into()),
+        name: Set(format!("{year}年试验村通组路")),
         kind: Set(ProjectKind::Road),
         status: Set(ProjectStatus::InProgress),
-        year: Set(2020),
+        year: Set(year),
         implementer: Set("县交通运输局".into()),
         budget_fen: Set(100_000),
         progress_percent: Set(25),
@@ -290,7 +305,7 @@ async fn add_activity(app: &TestApp, village: &region::Model, homes: &[household
     .await
     .expect("coverage");
     let source = fund_source::ActiveModel {
-        year: Set(2020),
+        year: Set(year),
         kind: Set(entity::enums::FundSourceKind::County),
         name: Set("县级资金".into()),
         amount_fen: Set(100_000),
@@ -312,7 +327,7 @@ async fn add_activity(app: &TestApp, village: &region::Model, homes: &[household
             source_id: Set(source.id),
             project_id: Set(road.id),
             amount_fen: Set(fen),
-            entry_date: Set(day(2020, 7, 1)),
+            entry_date: Set(day(year, 1, 1)),
             voucher_number: Set(disbursement.then(|| "记-1".to_owned())),
             payee: Set(disbursement.then(|| "县路桥公司".to_owned())),
             payee_kind: Set(disbursement.then_some(entity::enums::PayeeKind::Organisation)),
@@ -338,7 +353,7 @@ async fn every_figure_of_a_hand_built_village(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 20).await;
     let (village, homes) = build_village(&app).await;
     add_activity(&app, &village, &homes).await;
-    let vars = json!({ "r": global_id("Village", village.id), "y": 2020 });
+    let vars = json!({ "r": global_id("Village", village.id), "y": this_year() });
     let token = app.token_for(entity::enums::Role::TownshipOfficer).await;
     let s = app
         .query_as(Some(token.as_str()), STATISTICS, vars.clone())
@@ -399,7 +414,8 @@ async fn every_figure_of_a_hand_built_village(backend: Backend) {
     );
     assert_eq!(
         s["plans"],
-        json!({ "measures": 3, "done": 1, "cancelled": 1, "overdue": 1, "completionRate": 0.5 })
+        json!({ "measures": 3, "done": 1, "cancelled": 1,
+                "overdue": i32::from(today().ordinal() > 1), "completionRate": 0.5 })
     );
     assert_eq!(
         s["pairing"],
@@ -420,7 +436,7 @@ async fn every_figure_of_a_hand_built_village(backend: Backend) {
         .query_as(
             Some(token.as_str()),
             STATISTICS,
-            json!({ "r": global_id("Township", village.parent_id.expect("a township")), "y": 2020 }),
+            json!({ "r": global_id("Township", village.parent_id.expect("a township")), "y": this_year() }),
         )
         .await["statistics"]
         .clone();
@@ -466,6 +482,7 @@ async fn every_figure_of_a_hand_built_village(backend: Backend) {
 
 async fn the_county_agrees_with_a_plain_recount(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 120).await;
+    incomes_recorded_again(&app.db, 2020, this_year()).await;
     agrees_with_a_recount(&app, "as seeded").await;
     change_the_register(&app).await;
     let returned = agrees_with_a_recount(&app, "with the changes pending").await;
@@ -514,23 +531,24 @@ async fn change_the_register(app: &TestApp) {
         json!({ "h": home, "m": person }),
     )
     .await;
-    let without_2020 = homes.iter().find(|h| h.id % 8 != 0).expect("a household");
+    let year = this_year();
+    let without_income = homes.iter().find(|h| h.id % 8 != 0).expect("a household");
     household_income::Entity::delete_many()
-        .filter(household_income::Column::HouseholdId.eq(without_2020.id))
-        .filter(household_income::Column::Year.eq(2020))
+        .filter(household_income::Column::HouseholdId.eq(without_income.id))
+        .filter(household_income::Column::Year.eq(year))
         .exec(&app.db)
         .await
         .expect("an income removed");
     app.query(
         "mutation($i: IncomeInput!) { setIncome(input: $i) { year } }",
-        json!({ "i": { "householdId": global_id("Household", without_2020.id), "year": 2020,
+        json!({ "i": { "householdId": global_id("Household", without_income.id), "year": year,
             "wage": "6000.50", "production": "2000", "property": "0", "transfer": "1200.25",
             "productionCost": "800" } }),
     )
     .await;
     // Returns written in one statement, as another system would: some
-    // households twice in 2020, some on the edges of the county's year
-    // (UTC+8), one in 2019; the village move below carries them along.
+    // households twice this year, some on the edges of the county's year
+    // (UTC+8), one last year; the village move below carries them along.
     let instant = |y, mo, d, h, mi, s, micros| {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, s)
             .single()
@@ -538,10 +556,10 @@ async fn change_the_register(app: &TestApp) {
             + chrono::Duration::microseconds(micros)
     };
     let times = [
-        instant(2020, 3, 1, 2, 0, 0, 0),
-        instant(2020, 12, 31, 15, 59, 59, 999_999),
-        instant(2019, 12, 31, 16, 0, 0, 0),
-        instant(2019, 12, 31, 15, 59, 59, 999_999),
+        instant(year, 3, 1, 2, 0, 0, 0),
+        instant(year, 12, 31, 15, 59, 59, 999_999),
+        instant(year - 1, 12, 31, 16, 0, 0, 0),
+        instant(year - 1, 12, 31, 15, 59, 59, 999_999),
     ];
     let all = household::Entity::find()
         .all(&app.db)
@@ -563,23 +581,29 @@ async fn change_the_register(app: &TestApp) {
         .await
         .expect("returns");
     for sql in [
-        "UPDATE member SET is_active = FALSE WHERE id % 7 = 0",
+        "UPDATE member SET is_active = FALSE WHERE id % 7 = 0".to_owned(),
         "UPDATE member SET household_id = (SELECT MIN(id) FROM household) \
-         WHERE id % 11 = 0 AND relation <> 'head'",
-        "DELETE FROM member WHERE id % 13 = 0",
-        "UPDATE household SET status = 'lifted_out', lifted_out_year = 2020 \
-         WHERE status = 'enrolled' AND id % 3 = 0",
-        "UPDATE household SET status = 'removed' WHERE id % 10 = 1",
-        "UPDATE household SET main_cause = 'illness', attribute = 'dibao' WHERE id % 4 = 0",
+         WHERE id % 11 = 0 AND relation <> 'head'"
+            .to_owned(),
+        "DELETE FROM member WHERE id % 13 = 0".to_owned(),
+        format!(
+            "UPDATE household SET status = 'lifted_out', lifted_out_year = {year} \
+             WHERE status = 'enrolled' AND id % 3 = 0"
+        ),
+        "UPDATE household SET status = 'removed' WHERE id % 10 = 1".to_owned(),
+        "UPDATE household SET main_cause = 'illness', attribute = 'dibao' WHERE id % 4 = 0"
+            .to_owned(),
         "UPDATE household SET village_id = (SELECT MAX(id) FROM region WHERE level = 'village') \
-         WHERE id % 9 = 0",
-        "UPDATE household SET status = status, address = address",
+         WHERE id % 9 = 0"
+            .to_owned(),
+        "UPDATE household SET status = status, address = address".to_owned(),
         "UPDATE household_income SET wage_fen = wage_fen + 100, household_size = household_size + 1, \
          per_capita_net_fen = (wage_fen + 100 + production_fen + property_fen + transfer_fen \
-         - production_cost_fen) / (household_size + 1) WHERE household_id % 5 = 0",
-        "DELETE FROM household_income WHERE household_id % 8 = 0 AND year = 2020",
+         - production_cost_fen) / (household_size + 1) WHERE household_id % 5 = 0"
+            .to_owned(),
+        format!("DELETE FROM household_income WHERE household_id % 8 = 0 AND year = {year}"),
     ] {
-        app.db.execute_unprepared(sql).await.expect(sql);
+        app.db.execute_unprepared(&sql).await.expect(&sql);
     }
 }
 
@@ -631,13 +655,13 @@ fn assert_counts<K: Eq + std::hash::Hash + serde::de::DeserializeOwned + std::fm
 }
 
 /// The county's statistics, and each township's, against a recount from the
-/// rows; returns the households that returned in 2020.
+/// rows; returns the households that returned this year.
 async fn agrees_with_a_recount(app: &TestApp, when: &str) -> usize {
     let county = first_region(&app.db, RegionLevel::County).await;
     let s = app
         .query(
             STATISTICS,
-            json!({ "r": global_id("County", county.id), "y": 2020 }),
+            json!({ "r": global_id("County", county.id), "y": this_year() }),
         )
         .await["statistics"]
         .clone();
@@ -682,16 +706,16 @@ async fn agrees_with_a_recount(app: &TestApp, when: &str) -> usize {
     assert_counts(&s["byStatus"], "status", "people", &people, when);
     let exits = homes
         .iter()
-        .filter(|h| h.lifted_out_year == Some(2020))
+        .filter(|h| h.lifted_out_year == Some(this_year()))
         .count();
     assert_eq!(s["exits"], exits, "{when}");
-    // Households with a return in 2020 as the county counts its days (UTC+8).
-    let year_2020 = Utc
-        .with_ymd_and_hms(2019, 12, 31, 16, 0, 0)
+    // Households with a return this year as the county counts its days (UTC+8).
+    let this_years = Utc
+        .with_ymd_and_hms(this_year() - 1, 12, 31, 16, 0, 0)
         .single()
         .expect("a time")
         ..Utc
-            .with_ymd_and_hms(2020, 12, 31, 16, 0, 0)
+            .with_ymd_and_hms(this_year(), 12, 31, 16, 0, 0)
             .single()
             .expect("a time");
     let returned: std::collections::HashSet<i64> = status_change::Entity::find()
@@ -700,7 +724,7 @@ async fn agrees_with_a_recount(app: &TestApp, when: &str) -> usize {
         .await
         .expect("status changes")
         .into_iter()
-        .filter(|c| year_2020.contains(&c.at))
+        .filter(|c| this_years.contains(&c.at))
         .map(|c| c.household_id)
         .collect();
     assert_eq!(s["returns"], returned.len(), "{when}");
@@ -733,7 +757,7 @@ async fn agrees_with_a_recount(app: &TestApp, when: &str) -> usize {
     let registered_ids: std::collections::HashSet<i64> =
         homes.iter().filter(registered).map(|h| h.id).collect();
     let incomes: Vec<household_income::Model> = household_income::Entity::find()
-        .filter(household_income::Column::Year.eq(2020))
+        .filter(household_income::Column::Year.eq(this_year()))
         .all(&app.db)
         .await
         .expect("incomes")
@@ -798,6 +822,7 @@ async fn agrees_with_a_recount(app: &TestApp, when: &str) -> usize {
 async fn a_member_change_racing_a_status_change_is_counted_once(backend: Backend) {
     use sea_orm::TransactionTrait;
     let (app, _) = TestApp::seeded(&backend, 40).await;
+    incomes_recorded_again(&app.db, 2020, this_year()).await;
     let home = household::Entity::find()
         .filter(household::Column::Status.eq(HouseholdStatus::Enrolled))
         .one(&app.db)
@@ -829,7 +854,8 @@ async fn a_member_change_racing_a_status_change_is_counted_once(backend: Backend
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     app.db
         .execute_unprepared(&format!(
-            "UPDATE household SET status = 'lifted_out', lifted_out_year = 2020 WHERE id = {}",
+            "UPDATE household SET status = 'lifted_out', lifted_out_year = {} WHERE id = {}",
+            this_year(),
             home.id
         ))
         .await
@@ -841,7 +867,7 @@ async fn a_member_change_racing_a_status_change_is_counted_once(backend: Backend
 /// Returned households of a village, as a signed-in caller and as the public
 /// read them.
 async fn returned_in(app: &TestApp, village: &region::Model) -> (Value, Value) {
-    let vars = json!({ "r": global_id("Village", village.id), "y": 2020 });
+    let vars = json!({ "r": global_id("Village", village.id), "y": this_year() });
     let returned = |s: &Value| by_key(&s["byStatus"], "status", "RETURNED")["households"].clone();
     let signed_in = app.query(STATISTICS, vars.clone()).await["statistics"].clone();
     let public = app.query_as(None, STATISTICS, vars).await["statistics"].clone();
@@ -885,4 +911,142 @@ async fn what_is_withheld_and_kept_follows_each_change(backend: Backend) {
         (json!(1), Value::Null),
         "the change folded"
     );
+}
+
+/// The figures of the register (not plans, pairing or projects, which are
+/// read as they stand) of the county and each township.
+const REGISTER_FIGURES: &str = "query($r: ID!, $y: Int!) { statistics(regionId: $r, year: $y) {
+    byStatus { status households people } poorHouseholds poorPeople povertyIncidence
+    exits returns byMainCause { cause households } byAttribute { attribute households }
+    income { households perCapitaNet perCapitaWage }
+    children { region { id } byStatus { status households people } poorHouseholds exits returns } } }";
+
+async fn register_figures(app: &TestApp, year: i32) -> Value {
+    let county = first_region(&app.db, RegionLevel::County).await;
+    app.query(
+        REGISTER_FIGURES,
+        json!({ "r": global_id("County", county.id), "y": year }),
+    )
+    .await["statistics"]
+        .clone()
+}
+
+/// Last year's figures are those of the register as it stood when the year
+/// ended: the same before and after the register changes; and a year first
+/// asked for long after, rebuilt from the status history and the cards'
+/// revisions, reads as the register stood then, not as it stands.
+async fn a_year_over_reads_as_the_register_stood_when_it_ended(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let last_year = this_year() - 1;
+    // The seeded history ends in 2020: since then the register stood still,
+    // so last year ended as the register stands now.
+    let now = register_figures(&app, this_year()).await;
+    let last = register_figures(&app, last_year).await;
+    for figure in [
+        "byStatus",
+        "poorHouseholds",
+        "poorPeople",
+        "byMainCause",
+        "byAttribute",
+    ] {
+        assert_eq!(last[figure], now[figure], "{figure}");
+    }
+    let homes = household::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("households");
+    let exits_2020 = homes
+        .iter()
+        .filter(|h| h.lifted_out_year == Some(2020))
+        .count();
+    assert!(exits_2020 > 0, "the seed lifts households out in 2020");
+
+    // The register changes today, over HTTP as the county office would.
+    let lifted = homes
+        .iter()
+        .find(|h| h.status == HouseholdStatus::LiftedOut)
+        .expect("a lifted-out household");
+    app.query(
+        "mutation($h: ID!, $v: Int!) { returnToPoverty(householdId: $h, version: $v, reason: \"因病返贫\") { status } }",
+        json!({ "h": global_id("Household", lifted.id), "v": lifted.version }),
+    )
+    .await;
+    let enrolled: Vec<&household::Model> = homes
+        .iter()
+        .filter(|h| h.status == HouseholdStatus::Enrolled)
+        .collect();
+    app.query(
+        "mutation($h: ID!, $v: Int!) { removeHousehold(householdId: $h, version: $v, reason: \"错评，家有财政供养人员\") { status } }",
+        json!({ "h": global_id("Household", enrolled[0].id), "v": enrolled[0].version }),
+    )
+    .await;
+    let newborn = person("王小明", &api::codes::id_number("52010220250808045"), "SON");
+    app.query(
+        "mutation($h: ID!, $m: MemberInput!) { addMember(householdId: $h, member: $m) { id } }",
+        json!({ "h": global_id("Household", enrolled[1].id), "m": newborn }),
+    )
+    .await;
+    app.query(
+        "mutation($i: IncomeInput!) { setIncome(input: $i) { year } }",
+        json!({ "i": { "householdId": global_id("Household", enrolled[2].id), "year": last_year,
+            "wage": "9000", "production": "0", "property": "0", "transfer": "0",
+            "productionCost": "0" } }),
+    )
+    .await;
+    tally::compact(&app.db).await.expect("compaction");
+
+    assert_eq!(
+        register_figures(&app, last_year).await,
+        last,
+        "last year reads as it did before the changes"
+    );
+    let changed = register_figures(&app, this_year()).await;
+    assert_ne!(
+        changed["byStatus"], now["byStatus"],
+        "this year follows the register"
+    );
+    assert_ne!(changed["poorPeople"], now["poorPeople"]);
+
+    // 2020, first asked for now: as the register stood at its end, the
+    // changed cards as they were before today's changes.
+    let in_2020 = register_figures(&app, 2020).await;
+    for figure in [
+        "byStatus",
+        "poorHouseholds",
+        "poorPeople",
+        "byMainCause",
+        "byAttribute",
+    ] {
+        assert_eq!(in_2020[figure], now[figure], "2020: {figure}");
+    }
+    assert_eq!(in_2020["exits"], exits_2020);
+    assert!(in_2020["income"]["households"].as_i64().expect("a count") > 0);
+
+    // What a closed year says cannot be changed behind the service's back.
+    for sql in [
+        "UPDATE closed_year_figure SET amount = amount + 1",
+        "DELETE FROM closed_year_figure",
+        "DELETE FROM closed_year",
+    ] {
+        let refused = app.db.execute_unprepared(sql).await;
+        assert!(
+            refused.is_err_and(|e| e.to_string().contains("append-only")),
+            "{sql}"
+        );
+    }
+    assert_eq!(register_figures(&app, 2020).await, in_2020);
+}
+
+/// Replicas asked for a year over at the same moment each rebuild it; one
+/// closes it, and all answer the same.
+async fn two_first_readers_of_a_year_over_close_it_once(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 40).await;
+    let (one, two) = tokio::join!(register_figures(&app, 2019), register_figures(&app, 2019));
+    assert_eq!(one, two);
+    let closed = entity::closed_year::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("closed years");
+    assert_eq!(closed, 1);
+    assert_eq!(register_figures(&app, 2019).await, one);
 }

@@ -4,6 +4,7 @@
 //! are their sum (projects, which may span children, are counted once instead).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
 use entity::enums::{
@@ -11,7 +12,10 @@ use entity::enums::{
 };
 use entity::{helper_pairing, household, measure, project, region, visit};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr};
-use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
+};
 
 use crate::access;
 use crate::domain::calendar;
@@ -19,6 +23,7 @@ use crate::domain::funds::Totals;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::funds::Coverage;
 
+use crate::domain::closed_year;
 use crate::domain::tally::{self, Figure as Tallied};
 
 /// Households still registered as poor or lifted out: those the figures of
@@ -207,7 +212,7 @@ async fn count_per_village(
 /// Gathers the figures of each village of a region and folds them into its
 /// child parts; the caller sums those.
 async fn by_part(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     scope: &Scope<'_>,
 ) -> ApiResult<HashMap<String, Figures>> {
     let mut villages: HashMap<i64, Figures> = HashMap::new();
@@ -239,16 +244,22 @@ async fn by_part(
     }
 
     // Households and people by status, exits, returns, causes, attributes
-    // and income: kept per village by the database (see `tally`), added to
-    // the parts below.
-    let (tallied, pending) = tally::read(db, scope.folded, scope.prefix, scope.year, |rows| {
-        let mut villages: HashMap<i64, Figures> = HashMap::new();
-        for t in &rows {
-            add_tallied(villages.entry(t.village).or_default(), t);
-        }
-        villages
-    })
-    .await?;
+    // and income: kept per village by the database (see `tally`), or for a
+    // year that is over, as they stood at its end (see `closed_year`); added
+    // to the parts below.
+    let (tallied, pending) = if closed_year::is_over(scope.year) {
+        let closed = closed_year::figures(db, scope.prefix, scope.year).await?;
+        (Arc::default(), closed)
+    } else {
+        tally::read(db, scope.folded, scope.prefix, scope.year, |rows| {
+            let mut villages: HashMap<i64, Figures> = HashMap::new();
+            for t in &rows {
+                add_tallied(villages.entry(t.village).or_default(), t);
+            }
+            villages
+        })
+        .await?
+    };
     for t in pending.iter().filter(|t| part_of.contains_key(&t.village)) {
         add_tallied(villages.entry(t.village).or_default(), t);
     }
@@ -381,7 +392,7 @@ impl Gathered {
 /// Gathers the figures of the region under `prefix` for `year`, its children
 /// told apart by `part_len` digits.
 pub async fn gather(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     folded: &Folded,
     prefix: &str,
     part_len: usize,

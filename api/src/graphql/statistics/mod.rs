@@ -27,8 +27,8 @@ use super::node::Node;
 use super::region::{find_region, region_node};
 use super::relay::NodeKind;
 use crate::access;
-use crate::domain::calendar;
 use crate::domain::region::{child_level, child_part_len};
+use crate::domain::{calendar, closed_year};
 use crate::error::{ApiError, ApiResult};
 
 /// Targeted poverty alleviation began in 2014.
@@ -210,7 +210,8 @@ impl Statistics {
     async fn suppressed_small_cells(&self) -> bool {
         self.withheld.is_some()
     }
-    /// Households and people by status, as the register stands now (按状态户数人数).
+    /// Households and people by status: this year as the register stands now,
+    /// a year that is over as it stood at its end (按状态户数人数).
     async fn by_status(&self) -> Vec<StatusFigure> {
         HouseholdStatus::iter()
             .map(|status| {
@@ -362,10 +363,11 @@ pub struct StatisticsQuery;
 #[Object]
 impl StatisticsQuery {
     /// Statistics of the county, a township or a village for a year, with the
-    /// same figures for each region under it (统计监测). Anyone may read them;
-    /// without a token, small cells are null: counts of one to four
-    /// households, the figures from which they could be worked out, and what
-    /// is derived from them.
+    /// same figures for each region under it (统计监测). The register's figures
+    /// of a year that is over are those it had at the year's end, frozen
+    /// (年度结转). Anyone may read them; without a token, small cells are null:
+    /// counts of one to four households, the figures from which they could be
+    /// worked out, and what is derived from them.
     #[graphql(
         complexity = "crate::graphql::cost::priced(crate::graphql::cost::STATISTICS, child_complexity)"
     )]
@@ -387,6 +389,9 @@ impl StatisticsQuery {
         let viewer = viewer(ctx)?;
         let prefix = access::code_prefix(&region).to_owned();
         let db = db(ctx)?;
+        if closed_year::is_over(year) {
+            closed_year::close_detached(db, year).await?;
+        }
         let mut children = Vec::new();
         if let Some(level) = child_level(region.level) {
             children = access::select::<region::Entity>(viewer)
