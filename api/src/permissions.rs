@@ -568,6 +568,7 @@ pub const POLICY: &[Rule] = &[
     text("Proposal", "evidence", ANYONE),
     text("Proposal", "townshipOpinion", ANYONE),
     text("Proposal", "decisionNote", ANYONE),
+    text("Appraisal", "minutesReference", ANYONE),
     text("PublicNotice", "reason", ANYONE),
     text("PaperNotice", "postedBy", ANYONE),
     text("PaperNotice", "postedAt", ANYONE),
@@ -796,6 +797,10 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
     (
         "Account",
         &["username", "role", "region", "enterprise", "isActive"],
+    ),
+    (
+        "Appraisal",
+        &["heldOn", "attendance", "votesFor", "votesAgainst"],
     ),
     (
         "AssessmentIndicator",
@@ -1148,6 +1153,8 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
         &[
             "id",
             "kind",
+            "origin",
+            "appraisal",
             "stage",
             "household",
             "exitYear",
@@ -1158,6 +1165,9 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "noticeOpen",
             "objections",
             "townshipCheckedAt",
+            "townshipNoticeStartsOn",
+            "townshipNoticeEndsOn",
+            "townshipPaperNotice",
             "decidedAt",
             "version",
         ],
@@ -1169,7 +1179,10 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "kind",
             "stage",
             "villageName",
+            "townshipName",
             "headName",
+            "appraisal",
+            "noticeLevel",
             "noticeStartsOn",
             "noticeEndsOn",
             "noticeOpen",

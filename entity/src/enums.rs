@@ -357,11 +357,21 @@ db_enum! {
 }
 
 db_enum! {
+    /// How a proposal came (申请来源).
+    ProposalOrigin {
+        /// The household applied (农户申请).
+        Application = "application",
+        /// The village found it in its survey of households (排查发现).
+        Discovery = "discovery",
+    }
+}
+
+db_enum! {
     /// Where a proposal stands in "two public notices and one announcement" (两公示一公告).
     ProposalStage {
         /// Publicly noticed in the village; objections may be recorded (公示中).
         Notice = "notice",
-        /// Checked and passed by the township (乡镇审核通过).
+        /// Checked and passed by the township, and noticed there (乡镇审核通过并公示).
         TownshipChecked = "township_checked",
         /// Approved by the county and announced (县级审定并公告).
         Approved = "approved",

@@ -25,6 +25,7 @@ mod m20261205_000018_tally_triggers_summed;
 mod m20261206_000019_returns_in_tally;
 mod m20261207_000020_audit_lz4;
 mod m20261208_000021_closed_years;
+mod m20261209_000022_two_notices;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_returns_in_tally::Migration),
             Box::new(m20261207_000020_audit_lz4::Migration),
             Box::new(m20261208_000021_closed_years::Migration),
+            Box::new(m20261209_000022_two_notices::Migration),
         ]
     }
 }

@@ -30,8 +30,8 @@ pub fn stage_name(stage: ProposalStage) -> &'static str {
     }
 }
 
-/// What a proposal's notice brought, once it is over: its objections, none of
-/// them unresolved. Refuses while the notice is up or an objection is open, so
+/// What a proposal's notices brought, once the last it had is over: its
+/// objections, none of them unresolved. Refuses while the notice is up or an objection is open, so
 /// that neither the township's check nor the county's decision comes before
 /// everyone had their say.
 pub async fn notice_over(
@@ -40,7 +40,11 @@ pub async fn notice_over(
     today: NaiveDate,
     what: &str,
 ) -> ApiResult<Vec<objection::Model>> {
-    notice::check_ended(proposal.notice_ends_on, today, "proposalId", what)?;
+    // The last notice it had: the township's once it has one, else the village's.
+    let ends_on = proposal
+        .township_notice_ends_on
+        .unwrap_or(proposal.notice_ends_on);
+    notice::check_ended(ends_on, today, "proposalId", what)?;
     let objections = objection::Entity::find()
         .filter(objection::Column::ProposalId.eq(proposal.id))
         .order_by_asc(objection::Column::Id)

@@ -55,6 +55,14 @@ impl PaperNotice {
     }
 }
 
+/// A notice's days, as given: today if no first day, and for one that
+/// started before today the paper notice it was first posted as.
+pub struct NoticeDays {
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: NaiveDate,
+    pub paper: Option<PaperNotice>,
+}
+
 /// The argument names a notice came in, for errors.
 pub struct Fields<'a> {
     pub starts_on: &'a str,

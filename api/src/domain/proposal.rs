@@ -1,10 +1,12 @@
-//! "Two public notices and one announcement" (两公示一公告): a proposal is noticed
-//! in the village, objections are recorded and resolved, the township checks
-//! it, and the county decides after the notice has run; an approval changes the
-//! household's status through the lifecycle and is announced.
+//! "Two public notices and one announcement" (两公示一公告): a household applies
+//! or the village finds it; the village's democratic appraisal (民主评议) passes
+//! it; it is noticed in the village; the township checks it and notices it in
+//! the township; the county decides after both notices have run, objections
+//! recorded and resolved during either; an approval changes the household's
+//! status through the lifecycle and is announced.
 
 use chrono::{Datelike, NaiveDate, Utc};
-use entity::enums::{ProposalKind, ProposalStage};
+use entity::enums::{ProposalKind, ProposalOrigin, ProposalStage};
 use entity::{household, household_income, objection, poverty_line, proposal};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
@@ -32,10 +34,80 @@ pub const MAX_TEXT: usize = 2_000;
 /// Evidence references a proposal may carry.
 const MAX_EVIDENCE: usize = 50;
 
+/// Longest minutes reference of an appraisal, in characters.
+const MAX_MINUTES: usize = 500;
+/// Most people an appraisal meeting may record.
+const MAX_ATTENDANCE: i32 = 10_000;
+/// How long before its notice the appraisal may have been held.
+const MAX_APPRAISAL_DAYS: u64 = 60;
+
+/// The village's democratic appraisal (民主评议) of a household, as given:
+/// the villagers' representatives meet, vote, and keep minutes.
+pub struct Appraisal {
+    pub held_on: NaiveDate,
+    pub attendance: i32,
+    pub votes_for: i32,
+    pub votes_against: i32,
+    /// Where the minutes are kept (会议记录).
+    pub minutes: String,
+}
+
+impl Appraisal {
+    /// Checks an appraisal held before a notice that starts on `notice_starts_on`:
+    /// counts that add up, and a majority of those present for the proposal.
+    fn check(&self, notice_starts_on: NaiveDate) -> ApiResult<String> {
+        let minutes = free_text("appraisal.minutesReference", &self.minutes, MAX_MINUTES)?;
+        if self.held_on > notice_starts_on {
+            return Err(ApiError::bad_input(
+                "appraisal.heldOn",
+                format!(
+                    "the appraisal comes before the notice, which starts on {notice_starts_on}"
+                ),
+            ));
+        }
+        if self.held_on + chrono::Days::new(MAX_APPRAISAL_DAYS) < notice_starts_on {
+            return Err(ApiError::bad_input(
+                "appraisal.heldOn",
+                format!("the notice follows the appraisal within {MAX_APPRAISAL_DAYS} days"),
+            ));
+        }
+        if !(1..=MAX_ATTENDANCE).contains(&self.attendance) {
+            return Err(ApiError::bad_input(
+                "appraisal.attendance",
+                format!("between 1 and {MAX_ATTENDANCE} people attend an appraisal"),
+            ));
+        }
+        if self.votes_for < 0 || self.votes_against < 0 {
+            return Err(ApiError::bad_input(
+                "appraisal.votesFor",
+                "votes are not negative",
+            ));
+        }
+        if i64::from(self.votes_for) + i64::from(self.votes_against) > i64::from(self.attendance) {
+            return Err(ApiError::bad_input(
+                "appraisal.votesFor",
+                "more votes than people present",
+            ));
+        }
+        if self.votes_for * 2 <= self.attendance {
+            return Err(ApiError::bad_input(
+                "appraisal.votesFor",
+                format!(
+                    "the appraisal did not pass it: {} of {} present voted for, not a majority",
+                    self.votes_for, self.attendance
+                ),
+            ));
+        }
+        Ok(minutes)
+    }
+}
+
 /// A proposal to identify a household or certify its exit, as given.
 pub struct NewProposal {
     pub household_id: i64,
     pub kind: ProposalKind,
+    pub origin: ProposalOrigin,
+    pub appraisal: Appraisal,
     pub reason: String,
     pub evidence: Vec<String>,
     pub exit_year: Option<i32>,
@@ -61,11 +133,22 @@ pub fn evidence_of(proposal: &proposal::Model) -> Vec<String> {
     serde_json::from_str(&proposal.evidence).unwrap_or_default()
 }
 
+/// The notice a proposal is at: the village's until the township has
+/// checked it, then the township's (none for a proposal checked before
+/// the second notice was kept).
+pub fn current_notice(proposal: &proposal::Model) -> Option<(NaiveDate, NaiveDate)> {
+    match proposal.stage {
+        ProposalStage::Notice => Some((proposal.notice_starts_on, proposal.notice_ends_on)),
+        ProposalStage::TownshipChecked => proposal
+            .township_notice_starts_on
+            .zip(proposal.township_notice_ends_on),
+        _ => None,
+    }
+}
+
 /// Whether a proposal's notice is running on `today` and objections may still come.
 pub fn notice_open(proposal: &proposal::Model, today: NaiveDate) -> bool {
-    OPEN_STAGES.contains(&proposal.stage)
-        && proposal.notice_starts_on <= today
-        && today <= proposal.notice_ends_on
+    current_notice(proposal).is_some_and(|(starts, ends)| starts <= today && today <= ends)
 }
 
 /// Why a household may not exit in `year`, if it may not: not before the year
@@ -127,13 +210,23 @@ fn proposal_snapshot(p: &proposal::Model) -> Value {
     json!({
         "household": p.household_id,
         "kind": p.kind,
+        "origin": p.origin,
         "stage": p.stage,
         "reason": p.reason,
         "evidence": evidence_of(p),
         "exitYear": p.exit_year,
+        "appraisal": p.appraised_on.map(|held_on| json!({
+            "heldOn": held_on,
+            "attendance": p.appraisal_attendance,
+            "votesFor": p.appraisal_votes_for,
+            "votesAgainst": p.appraisal_votes_against,
+            "minutes": p.appraisal_minutes,
+        })),
         "noticeStartsOn": p.notice_starts_on,
         "noticeEndsOn": p.notice_ends_on,
         "townshipOpinion": p.township_opinion,
+        "townshipNoticeStartsOn": p.township_notice_starts_on,
+        "townshipNoticeEndsOn": p.township_notice_ends_on,
         "decisionNote": p.decision_note,
         "decidedAt": p.decided_at,
         "version": p.version,
@@ -263,6 +356,14 @@ pub async fn propose(
     let request = json!({
         "household": input.household_id,
         "kind": input.kind,
+        "origin": input.origin,
+        "appraisal": [
+            json!(input.appraisal.held_on),
+            json!(input.appraisal.attendance),
+            json!(input.appraisal.votes_for),
+            json!(input.appraisal.votes_against),
+            json!(input.appraisal.minutes),
+        ],
         "reason": input.reason,
         "evidence": input.evidence,
         "exitYear": input.exit_year,
@@ -281,6 +382,7 @@ pub async fn propose(
             paper: "paperNotice",
         },
     )?;
+    let minutes = input.appraisal.check(notice.starts_on)?;
     write::create::<proposal::Entity, _>(db, actor, key, "propose", &request, async |txn| {
         let home = lock_household(txn, viewer, input.household_id).await?;
         let action = match input.kind {
@@ -303,6 +405,12 @@ pub async fn propose(
         let created = proposal::ActiveModel {
             household_id: Set(home.id),
             kind: Set(input.kind),
+            origin: Set(Some(input.origin)),
+            appraised_on: Set(Some(input.appraisal.held_on)),
+            appraisal_attendance: Set(Some(input.appraisal.attendance)),
+            appraisal_votes_for: Set(Some(input.appraisal.votes_for)),
+            appraisal_votes_against: Set(Some(input.appraisal.votes_against)),
+            appraisal_minutes: Set(Some(minutes.clone())),
             stage: Set(ProposalStage::Notice),
             reason: Set(reason),
             evidence: Set(json!(evidence).to_string()),
@@ -356,13 +464,16 @@ pub async fn record_objection(
     write::create::<objection::Entity, _>(db, actor, key, "recordObjection", &input, async |txn| {
         let target = locked_proposal(txn, viewer, input.proposal_id).await?;
         require_stage(&target, &OPEN_STAGES, "receive objections")?;
-        if received_on < target.notice_starts_on || received_on > target.notice_ends_on {
+        let Some((starts, ends)) = current_notice(&target) else {
+            return Err(ApiError::bad_input(
+                "proposalId",
+                "the proposal is not under notice: it was checked before the township's notice was kept",
+            ));
+        };
+        if received_on < starts || received_on > ends {
             return Err(ApiError::bad_input(
                 "receivedOn",
-                format!(
-                    "objections are received during the notice, {} to {}",
-                    target.notice_starts_on, target.notice_ends_on
-                ),
+                format!("objections are received during the notice, {starts} to {ends}"),
             ));
         }
         let now = Utc::now();
@@ -444,7 +555,10 @@ pub async fn resolve_objection(
     Ok(after)
 }
 
-/// The township's check of a noticed proposal: passed, or rejected.
+/// The township's check of a proposal noticed in the village: rejected, or
+/// passed and noticed in the township (`township_notice`, which a pass needs),
+/// starting after the village's notice has ended.
+#[allow(clippy::too_many_arguments)]
 pub async fn check(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -453,9 +567,40 @@ pub async fn check(
     version: i32,
     passed: bool,
     opinion: &str,
+    township_notice: Option<notice::NoticeDays>,
 ) -> ApiResult<proposal::Model> {
     let user_id = viewer.user()?.id;
     let opinion = free_text("opinion", opinion, MAX_TEXT)?;
+    let today = calendar::today();
+    let township_notice = match (passed, township_notice) {
+        (true, None) => {
+            return Err(ApiError::bad_input(
+                "townshipNotice",
+                "a proposal the township passes is noticed in the township: give its days",
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(ApiError::bad_input(
+                "townshipNotice",
+                "a proposal the township rejects is not noticed again",
+            ));
+        }
+        (_, given) => given
+            .map(|n| {
+                Notice::parse(
+                    n.starts_on.unwrap_or(today),
+                    n.ends_on,
+                    n.paper,
+                    today,
+                    notice::Fields {
+                        starts_on: "townshipNotice.startsOn",
+                        ends_on: "townshipNotice.endsOn",
+                        paper: "townshipNotice.paperNotice",
+                    },
+                )
+            })
+            .transpose()?,
+    };
     let txn = write::begin(db).await?;
     let before = locked_proposal(&txn, viewer, proposal_id).await?;
     check_proposal_version(viewer, version, &before)?;
@@ -466,9 +611,25 @@ pub async fn check(
     )?;
     // A township may turn a proposal down at once; it passes one only on what the notice brought.
     if passed {
-        lifecycle::notice_over(&txn, &before, calendar::today(), "pass it").await?;
+        lifecycle::notice_over(&txn, &before, today, "pass it").await?;
     }
     let mut row = bumped(&before);
+    if let Some(notice) = township_notice {
+        if notice.starts_on <= before.notice_ends_on {
+            return Err(ApiError::bad_input(
+                "townshipNotice.startsOn",
+                format!(
+                    "the township's notice follows the village's, which ended on {}",
+                    before.notice_ends_on
+                ),
+            ));
+        }
+        row.township_notice_starts_on = Set(Some(notice.starts_on));
+        row.township_notice_ends_on = Set(Some(notice.ends_on));
+        row.township_notice_posted_by = Set(notice.paper.as_ref().map(|p| p.posted_by.clone()));
+        row.township_notice_posted_at = Set(notice.paper.as_ref().map(|p| p.posted_at.clone()));
+        row.township_notice_evidence = Set(notice.paper.map(|p| p.evidence));
+    }
     row.stage = Set(if passed {
         ProposalStage::TownshipChecked
     } else {

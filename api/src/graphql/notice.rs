@@ -2,6 +2,7 @@
 //! as proposals and projects take and show it.
 
 use async_graphql::{InputObject, SimpleObject};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::domain::notice;
@@ -23,6 +24,32 @@ impl PaperNoticeInput {
         input
             .map(|p| notice::PaperNotice::parse(&p.posted_by, &p.posted_at, &p.evidence, field))
             .transpose()
+    }
+}
+
+/// A public notice's days (公示期).
+#[derive(InputObject, Serialize)]
+pub struct NoticeInput {
+    /// First day; today if not given, at most 30 days back (公示开始日期).
+    starts_on: Option<NaiveDate>,
+    /// Last day: a notice is up at least 5 days, its first and last included (公示截止日期).
+    ends_on: NaiveDate,
+    /// For a notice that started before today: the paper notice it was first
+    /// posted as, with its evidence (纸质公示佐证).
+    paper_notice: Option<PaperNoticeInput>,
+}
+
+impl NoticeInput {
+    /// The notice's days as the domain takes them; `field` names the argument.
+    pub fn parse(self, field: &str) -> ApiResult<notice::NoticeDays> {
+        Ok(notice::NoticeDays {
+            paper: PaperNoticeInput::parse(
+                self.paper_notice.as_ref(),
+                &format!("{field}.paperNotice"),
+            )?,
+            starts_on: self.starts_on,
+            ends_on: self.ends_on,
+        })
     }
 }
 

@@ -700,6 +700,9 @@ async fn a_file_moves_a_status_only_as_the_procedure_would(backend: Backend) {
             json!({ "i": {
                 "householdId": global_id("Household", home.id), "kind": "IDENTIFICATION",
                 "reason": "家庭人均纯收入低于扶贫标准", "evidence": ["收入核查表.pdf"],
+                "origin": "APPLICATION",
+                "appraisal": { "heldOn": today.to_string(), "attendance": 20, "votesFor": 18,
+                    "votesAgainst": 0, "minutesReference": "村民代表会议记录第1号" },
                 "noticeStartsOn": today.to_string(),
                 "noticeEndsOn": (today + chrono::Days::new(7)).to_string(),
             }}),

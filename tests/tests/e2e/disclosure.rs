@@ -1,6 +1,9 @@
 //! Public disclosure ("funds run in the sun"): without a token anyone reads
 //! every project and its money, and no response to the public carries a
-//! person's name beyond its masked form, nor an ID number.
+//! person's name beyond its masked form, nor an ID number. (A public notice
+//! of a household's proposal names its head in full, by design: see
+//! `lifecycle::public_notices_name_the_head_and_nothing_personal`; the
+//! register here has no proposal under notice.)
 
 use std::collections::HashSet;
 

@@ -8,12 +8,13 @@ use entity::enums::{
 };
 use entity::{
     household, household_income, measure, member, monitoring_case, project_stage_change, proposal,
+    region,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, first_region, global_id, on_both_backends};
+use tests::{Backend, TestApp, first_region, global_id, on_both_backends, raw_id};
 
 on_both_backends!(
     every_status_against_every_direct_action,
@@ -21,14 +22,16 @@ on_both_backends!(
     an_exit_needs_income_above_the_line_and_every_guarantee,
     an_exit_year_before_the_enrolment_year_is_refused,
     an_exit_after_2020_is_measured_against_the_line_the_county_sets,
-    public_notices_show_no_personal_details,
+    public_notices_name_the_head_and_nothing_personal,
     monitoring_ends_only_when_the_risk_is_eliminated,
     a_stale_version_is_a_conflict,
     a_notice_entered_late_needs_its_paper_evidence,
+    both_notices_run_before_the_county_decides,
+    a_proposal_checked_before_the_second_notice_is_decided_as_before,
 );
 
 const PROPOSE: &str = "mutation($i: ProposeInput!) { propose(input: $i) { id stage kind version noticeOpen exitYear } }";
-const CHECK: &str = "mutation($p: ID!, $v: Int!, $ok: Boolean!) { checkProposal(proposalId: $p, version: $v, passed: $ok, opinion: \"情况属实\") { stage version townshipOpinion } }";
+const CHECK: &str = "mutation($p: ID!, $v: Int!, $ok: Boolean!, $n: NoticeInput) { checkProposal(proposalId: $p, version: $v, passed: $ok, opinion: \"情况属实\", townshipNotice: $n) { stage version townshipOpinion townshipNoticeStartsOn townshipNoticeEndsOn } }";
 const DECIDE: &str = "mutation($p: ID!, $v: Int!, $ok: Boolean!) { decideProposal(proposalId: $p, version: $v, approved: $ok, note: \"同意\") { stage version decidedAt } }";
 const RETURN: &str = "mutation($h: ID!, $v: Int!) { returnToPoverty(householdId: $h, version: $v, reason: \"因病返贫\") { status version } }";
 const REMOVE: &str = "mutation($h: ID!, $v: Int!) { removeHousehold(householdId: $h, version: $v, reason: \"错评，家有财政供养人员\") { status version } }";
@@ -121,12 +124,44 @@ fn propose_input(id: i64, kind: &str, exit_year: Option<i32>, starts: i64, ends:
         "reason": "家庭人均纯收入情况经村民代表评议",
         "evidence": ["收入核查表.pdf"],
         "exitYear": exit_year,
+        "origin": "APPLICATION",
+        "appraisal": {
+            "heldOn": days_from_today(starts - 1),
+            "attendance": 31,
+            "votesFor": 27,
+            "votesAgainst": 2,
+            "minutesReference": "村民代表会议记录第3号",
+        },
         "noticeStartsOn": days_from_today(starts),
         "noticeEndsOn": days_from_today(ends),
         "paperNotice": (starts < 0).then(|| json!({
             "postedBy": "村民委员会", "postedAt": "村务公开栏", "evidence": "公示照片.jpg",
         })),
     }})
+}
+
+/// The variables of a township check: a pass is noticed in the township from
+/// today for five days.
+fn check_vars(p: &str, version: i64, passed: bool) -> Value {
+    json!({ "p": p, "v": version, "ok": passed,
+            "n": passed.then(|| json!({ "endsOn": days_from_today(4) })) })
+}
+
+/// The township's notice of proposal `p` run its course, as if posted ten
+/// days ago.
+async fn township_notice_over(app: &TestApp, p: &str) {
+    let row = proposal::Entity::find_by_id(raw_id(&json!(p)))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("proposal");
+    let mut ended = row.into_active_model();
+    ended.township_notice_starts_on = Set(Some(api::domain::calendar::today() - Duration::days(6)));
+    ended.township_notice_ends_on = Set(Some(api::domain::calendar::today() - Duration::days(1)));
+    ended
+        .update(&app.db)
+        .await
+        .expect("end the township's notice");
 }
 
 fn assert_refused(body: &Value, code: &str, words: &str) {
@@ -282,16 +317,12 @@ async fn an_identification_goes_through_notice_objection_check_and_decision(back
     );
 
     let forbidden = app
-        .graphql_as(Some(&cadre), CHECK, json!({ "p": p, "v": 1, "ok": true }))
+        .graphql_as(Some(&cadre), CHECK, check_vars(&p, 1, true))
         .await;
     assert_eq!(TestApp::error_codes(&forbidden), ["FORBIDDEN"]);
     // The township passes a proposal only on what the whole notice brought.
     let early = app
-        .graphql_as(
-            Some(&township),
-            CHECK,
-            json!({ "p": p, "v": 1, "ok": true }),
-        )
+        .graphql_as(Some(&township), CHECK, check_vars(&p, 1, true))
         .await;
     assert_refused(&early, "BAD_USER_INPUT", "the public notice runs until");
     // The notice runs its course.
@@ -307,11 +338,7 @@ async fn an_identification_goes_through_notice_objection_check_and_decision(back
     ended.update(&app.db).await.expect("end the notice");
 
     let open = app
-        .graphql_as(
-            Some(&township),
-            CHECK,
-            json!({ "p": p, "v": 1, "ok": true }),
-        )
+        .graphql_as(Some(&township), CHECK, check_vars(&p, 1, true))
         .await;
     assert_refused(&open, "BAD_USER_INPUT", "not resolved");
     let resolved = app
@@ -324,13 +351,10 @@ async fn an_identification_goes_through_notice_objection_check_and_decision(back
     assert_eq!(resolved["resolveObjection"]["upheld"], false);
     assert_eq!(resolved["resolveObjection"]["objector"], "李四");
     let checked = app
-        .query_as(
-            Some(&township),
-            CHECK,
-            json!({ "p": p, "v": 1, "ok": true }),
-        )
+        .query_as(Some(&township), CHECK, check_vars(&p, 1, true))
         .await;
     assert_eq!(checked["checkProposal"]["stage"], "TOWNSHIP_CHECKED");
+    township_notice_over(&app, &p).await;
     let v = checked["checkProposal"]["version"]
         .as_i64()
         .expect("version");
@@ -413,12 +437,9 @@ async fn an_identification_goes_through_notice_objection_check_and_decision(back
         json!({ "o": o2 }),
     )
     .await;
-    app.query_as(
-        Some(&township),
-        CHECK,
-        json!({ "p": p2, "v": 1, "ok": true }),
-    )
-    .await;
+    app.query_as(Some(&township), CHECK, check_vars(&p2, 1, true))
+        .await;
+    township_notice_over(&app, &p2).await;
     let upheld = app
         .graphql(DECIDE, json!({ "p": p2, "v": 2, "ok": true }))
         .await;
@@ -470,8 +491,8 @@ async fn an_exit_needs_income_above_the_line_and_every_guarantee(backend: Backen
     let proposed = app.query(PROPOSE, input).await;
     let p = proposed["propose"]["id"].as_str().expect("id").to_owned();
     assert_eq!(proposed["propose"]["exitYear"], 2020);
-    app.query(CHECK, json!({ "p": p, "v": 1, "ok": true }))
-        .await;
+    app.query(CHECK, check_vars(&p, 1, true)).await;
+    township_notice_over(&app, &p).await;
     // Income corrected downwards before the decision: the decision checks again.
     set_income(&app, home.id, 2020, 3_900).await;
     let refused = app
@@ -609,9 +630,11 @@ async fn an_exit_after_2020_is_measured_against_the_line_the_county_sets(backend
     );
 }
 
-/// Anyone reads the notices without a token: the masked head name, the
-/// village and the reason, and nothing personal.
-async fn public_notices_show_no_personal_details(backend: Backend) {
+/// Anyone reads the notices without a token: the head named in full (so that
+/// neighbours know whom it is about), the village, the appraisal and the
+/// reason, and nothing else personal: no other member, ID number, phone,
+/// address or health.
+async fn public_notices_name_the_head_and_nothing_personal(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 60).await;
     let homes = households_of_first_village(&app).await;
     let home = set_status(&app, homes[0].id, HouseholdStatus::NotPoor).await;
@@ -628,7 +651,7 @@ async fn public_notices_show_no_personal_details(backend: Backend) {
     let body = app
         .graphql_as(
             None,
-            "{ publicNotices(first: 20) { totalCount nodes { id kind stage villageName headName reason noticeStartsOn noticeEndsOn noticeOpen announcedOn } } }",
+            "{ publicNotices(first: 20) { totalCount nodes { id kind stage villageName townshipName headName reason noticeLevel noticeStartsOn noticeEndsOn noticeOpen announcedOn appraisal { heldOn attendance votesFor votesAgainst } } } }",
             json!({}),
         )
         .await;
@@ -652,17 +675,27 @@ async fn public_notices_show_no_personal_details(backend: Backend) {
         .iter()
         .find(|m| m.relation == Relation::Head)
         .expect("a head");
+    assert_eq!(notice["headName"], head.name.as_str());
+    assert_eq!(notice["noticeLevel"], "VILLAGE");
+    let township = region::Entity::find_by_id(village.parent_id.expect("a township"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("the township");
+    assert_eq!(notice["townshipName"], township.name.as_str());
     assert_eq!(
-        notice["headName"],
-        api::permissions::Mask::Name.apply(&head.name).as_str()
+        notice["appraisal"],
+        json!({ "heldOn": days_from_today(-1), "attendance": 31, "votesFor": 27, "votesAgainst": 2 })
     );
     let text = body.to_string();
     for person in &members {
-        assert!(
-            !text.contains(&person.name),
-            "{} shown: {text}",
-            person.name
-        );
+        if person.relation != Relation::Head {
+            assert!(
+                !text.contains(&person.name),
+                "{} shown: {text}",
+                person.name
+            );
+        }
         assert!(!text.contains(&person.id_number), "an ID number shown");
     }
     if let Some(phone) = &home.phone {
@@ -1015,4 +1048,218 @@ async fn a_notice_entered_late_needs_its_paper_evidence(backend: Backend) {
         published["publishProjectNotice"]["paperNotice"]["postedAt"],
         "村务公开栏"
     );
+}
+
+const NOTICES: &str = "{ publicNotices(first: 20) { nodes { id stage noticeLevel noticeStartsOn noticeEndsOn noticeOpen announcedOn headName } } }";
+
+/// The public notice of proposal `p`, as anyone reads it.
+async fn public_notice(app: &TestApp, p: &str) -> Value {
+    let notices = app.query_as(None, NOTICES, json!({})).await;
+    notices["publicNotices"]["nodes"]
+        .as_array()
+        .expect("notices")
+        .iter()
+        .find(|n| n["id"] == p)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// Application or discovery, the village's democratic appraisal, the notice
+/// in the village, the township's check and its notice, objections during
+/// either, the county's decision and the announcement: each step in order,
+/// with who did it and its evidence, and none skipped.
+async fn both_notices_run_before_the_county_decides(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let homes = households_of_first_village(&app).await;
+    let home = set_status(&app, homes[0].id, HouseholdStatus::NotPoor).await;
+    let (_, cadre) = app.user_for(Role::VillageCadre).await;
+    let (_, township) = app.user_for(Role::TownshipOfficer).await;
+
+    // The appraisal must have passed it, before the notice, with counts that add up.
+    let mut input = propose_input(home.id, "IDENTIFICATION", None, -12, -8);
+    input["i"]["origin"] = json!("DISCOVERY");
+    for (field, value, words, at) in [
+        (
+            "votesFor",
+            json!(15),
+            "not a majority",
+            "appraisal.votesFor",
+        ),
+        (
+            "votesAgainst",
+            json!(10),
+            "more votes than people",
+            "appraisal.votesFor",
+        ),
+        (
+            "heldOn",
+            json!(days_from_today(-11)),
+            "comes before the notice",
+            "appraisal.heldOn",
+        ),
+        (
+            "heldOn",
+            json!(days_from_today(-80)),
+            "within 60 days",
+            "appraisal.heldOn",
+        ),
+        ("attendance", json!(0), "between 1", "appraisal.attendance"),
+        (
+            "minutesReference",
+            json!(" "),
+            "",
+            "appraisal.minutesReference",
+        ),
+        (
+            "minutesReference",
+            json!("会议记录 520102199001011234"),
+            "ID number",
+            "appraisal.minutesReference",
+        ),
+    ] {
+        let mut wrong = input.clone();
+        wrong["i"]["appraisal"][field] = value;
+        let refused = app.graphql_as(Some(&cadre), PROPOSE, wrong).await;
+        assert_refused(&refused, "BAD_USER_INPUT", words);
+        assert_eq!(refused["errors"][0]["extensions"]["field"], at, "{refused}");
+    }
+    let proposed = app.query_as(Some(&cadre), PROPOSE, input).await;
+    let p = proposed["propose"]["id"].as_str().expect("id").to_owned();
+    let shown = app
+        .query(
+            "query($p: ID!) { node(id: $p) { ... on Proposal { origin appraisal { heldOn attendance votesFor votesAgainst minutesReference } } } }",
+            json!({ "p": p }),
+        )
+        .await;
+    assert_eq!(
+        shown["node"],
+        json!({ "origin": "DISCOVERY", "appraisal": { "heldOn": days_from_today(-13),
+            "attendance": 31, "votesFor": 27, "votesAgainst": 2,
+            "minutesReference": "村民代表会议记录第3号" } })
+    );
+
+    // A pass is noticed in the township, after the village's notice; a rejection is not.
+    let bare = app
+        .graphql_as(
+            Some(&township),
+            CHECK,
+            json!({ "p": p, "v": 1, "ok": true }),
+        )
+        .await;
+    assert_refused(&bare, "BAD_USER_INPUT", "noticed in the township");
+    assert_eq!(bare["errors"][0]["extensions"]["field"], "townshipNotice");
+    let mut rejected_with_notice = check_vars(&p, 1, true);
+    rejected_with_notice["ok"] = json!(false);
+    let refused = app
+        .graphql_as(Some(&township), CHECK, rejected_with_notice)
+        .await;
+    assert_refused(&refused, "BAD_USER_INPUT", "not noticed again");
+    let mut overlapping = check_vars(&p, 1, true);
+    overlapping["n"] = json!({ "startsOn": days_from_today(-8), "endsOn": days_from_today(-4),
+        "paperNotice": { "postedBy": "乡政府", "postedAt": "乡政务公开栏", "evidence": "乡公示照片.jpg" } });
+    let refused = app.graphql_as(Some(&township), CHECK, overlapping).await;
+    assert_refused(&refused, "BAD_USER_INPUT", "follows the village's");
+    let checked = app
+        .query_as(Some(&township), CHECK, check_vars(&p, 1, true))
+        .await["checkProposal"]
+        .clone();
+    assert_eq!(checked["stage"], "TOWNSHIP_CHECKED");
+    assert_eq!(checked["townshipNoticeStartsOn"], days_from_today(0));
+    assert_eq!(checked["townshipNoticeEndsOn"], days_from_today(4));
+    let notice = public_notice(&app, &p).await;
+    assert_eq!(notice["noticeLevel"], "TOWNSHIP", "{notice}");
+    assert_eq!(notice["noticeStartsOn"], days_from_today(0));
+    assert_eq!(notice["noticeOpen"], true);
+
+    // The county waits for the township's notice, and for what it brings.
+    let early = app
+        .graphql(DECIDE, json!({ "p": p, "v": 2, "ok": true }))
+        .await;
+    assert_refused(&early, "BAD_USER_INPUT", "the public notice runs until");
+    let objection = app
+        .query_as(
+            Some(&township),
+            "mutation($p: ID!) { recordObjection(input: { proposalId: $p, content: \"该户子女有稳定工作\" }) { id } }",
+            json!({ "p": p }),
+        )
+        .await;
+    let o = objection["recordObjection"]["id"].clone();
+    township_notice_over(&app, &p).await;
+    let open = app
+        .graphql(DECIDE, json!({ "p": p, "v": 2, "ok": true }))
+        .await;
+    assert_refused(&open, "BAD_USER_INPUT", "not resolved");
+    app.query_as(
+        Some(&township),
+        "mutation($o: ID!) { resolveObjection(objectionId: $o, version: 1, upheld: false, resolution: \"经核查，子女已分户\") { upheld } }",
+        json!({ "o": o }),
+    )
+    .await;
+    let decided = app
+        .query(DECIDE, json!({ "p": p, "v": 2, "ok": true }))
+        .await;
+    assert_eq!(decided["decideProposal"]["stage"], "APPROVED");
+    let announced = public_notice(&app, &p).await;
+    assert_eq!(announced["stage"], "APPROVED");
+    assert!(announced["noticeLevel"].is_null(), "{announced}");
+    assert_eq!(announced["announcedOn"], days_from_today(0));
+    let status = household::Entity::find_by_id(home.id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("household")
+        .status;
+    assert_eq!(status, HouseholdStatus::Enrolled);
+    assert_eq!(
+        app.audit_actions("Proposal", raw_id(&json!(p))).await,
+        ["proposal.approve", "proposal.check", "proposal.create"]
+    );
+}
+
+/// A proposal the township passed before its notice was kept has no second
+/// notice: the county decides it on the village's, and no objection is taken.
+async fn a_proposal_checked_before_the_second_notice_is_decided_as_before(backend: Backend) {
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let homes = households_of_first_village(&app).await;
+    let home = set_status(&app, homes[0].id, HouseholdStatus::NotPoor).await;
+    let proposed = app
+        .query(
+            PROPOSE,
+            propose_input(home.id, "IDENTIFICATION", None, -10, -5),
+        )
+        .await;
+    let p = proposed["propose"]["id"].as_str().expect("id").to_owned();
+    let row = proposal::Entity::find_by_id(raw_id(&json!(p)))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("proposal");
+    let mut earlier = row.into_active_model();
+    earlier.stage = Set(entity::enums::ProposalStage::TownshipChecked);
+    earlier.origin = Set(None);
+    earlier.appraised_on = Set(None);
+    earlier.version = Set(2);
+    earlier.update(&app.db).await.expect("checked as before");
+
+    let objection = app
+        .graphql(
+            "mutation($p: ID!) { recordObjection(input: { proposalId: $p, content: \"不实\" }) { id } }",
+            json!({ "p": p }),
+        )
+        .await;
+    assert_refused(&objection, "BAD_USER_INPUT", "not under notice");
+    let shown = app
+        .query(
+            "query($p: ID!) { node(id: $p) { ... on Proposal { origin appraisal { heldOn } noticeOpen townshipNoticeStartsOn } } }",
+            json!({ "p": p }),
+        )
+        .await;
+    assert_eq!(
+        shown["node"],
+        json!({ "origin": null, "appraisal": null, "noticeOpen": false, "townshipNoticeStartsOn": null })
+    );
+    let decided = app
+        .query(DECIDE, json!({ "p": p, "v": 2, "ok": true }))
+        .await;
+    assert_eq!(decided["decideProposal"]["stage"], "APPROVED");
 }

@@ -8,11 +8,11 @@ mod monitoring;
 mod proposals;
 mod public;
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{
-    FoundBy, HouseholdStatus, MonitoringCategory, ProposalKind, ProposalStage, RiskType,
-    StatusAction,
+    FoundBy, HouseholdStatus, MonitoringCategory, ProposalKind, ProposalOrigin, ProposalStage,
+    RiskType, StatusAction,
 };
 use entity::{
     household, monitoring_case, monitoring_line, objection, proposal, region, status_change,
@@ -44,7 +44,8 @@ impl crate::graphql::prefetch::Prefetch for Proposal {
 }
 
 /// A proposal to identify a household as poor or to certify its exit, going
-/// through public notice, township check and county decision (识别/退出申请).
+/// through democratic appraisal, notice in the village, township check,
+/// notice in the township and county decision (识别/退出申请).
 #[Object]
 impl Proposal {
     /// Global ID.
@@ -54,6 +55,16 @@ impl Proposal {
     /// What is proposed (申请事项).
     async fn kind(&self) -> ProposalKind {
         self.0.kind
+    }
+    /// How it came: an application or a discovery; null for proposals made
+    /// before the procedure recorded it (申请来源).
+    async fn origin(&self) -> Option<ProposalOrigin> {
+        self.0.origin
+    }
+    /// The village's democratic appraisal that passed it; null for proposals
+    /// made before the procedure recorded it (民主评议).
+    async fn appraisal(&self) -> Option<Appraisal> {
+        appraisal_of(&self.0)
     }
     /// Where it stands (办理阶段).
     async fn stage(&self) -> ProposalStage {
@@ -79,16 +90,16 @@ impl Proposal {
     async fn exit_year(&self) -> Option<i32> {
         self.0.exit_year
     }
-    /// First day of the public notice (公示开始日期).
+    /// First day of the first public notice, in the village (村级公示开始日期).
     async fn notice_starts_on(&self) -> NaiveDate {
         self.0.notice_starts_on
     }
-    /// Last day of the public notice (公示截止日期).
+    /// Last day of the first public notice, in the village (村级公示截止日期).
     async fn notice_ends_on(&self) -> NaiveDate {
         self.0.notice_ends_on
     }
-    /// The paper notice it was first posted as, for a notice entered after its
-    /// first day (纸质公示佐证).
+    /// The paper notice the village's notice was first posted as, for a notice
+    /// entered after its first day (纸质公示佐证).
     async fn paper_notice(&self) -> Option<PaperNotice> {
         notice::PaperNotice::from_columns(
             self.0.notice_posted_by.as_deref(),
@@ -101,7 +112,8 @@ impl Proposal {
     async fn notice_backdated(&self) -> bool {
         notice::backdated(self.0.notice_starts_on, calendar::day_of(self.0.created_at))
     }
-    /// Whether the notice is running today and objections may still come (公示期内).
+    /// Whether a notice, the village's or the township's, is running today and
+    /// objections may still come (公示期内).
     async fn notice_open(&self) -> bool {
         notice_open(&self.0, calendar::today())
     }
@@ -125,6 +137,25 @@ impl Proposal {
     async fn township_checked_at(&self) -> Option<DateTime<Utc>> {
         self.0.township_checked_at
     }
+    /// First day of the second public notice, in the township, once it passed
+    /// the check (乡镇公示开始日期).
+    async fn township_notice_starts_on(&self) -> Option<NaiveDate> {
+        self.0.township_notice_starts_on
+    }
+    /// Last day of the township's notice (乡镇公示截止日期).
+    async fn township_notice_ends_on(&self) -> Option<NaiveDate> {
+        self.0.township_notice_ends_on
+    }
+    /// The paper notice the township's notice was first posted as, for a
+    /// notice entered after its first day (乡镇纸质公示佐证).
+    async fn township_paper_notice(&self) -> Option<PaperNotice> {
+        notice::PaperNotice::from_columns(
+            self.0.township_notice_posted_by.as_deref(),
+            self.0.township_notice_posted_at.as_deref(),
+            self.0.township_notice_evidence.as_deref(),
+        )
+        .map(PaperNotice::from)
+    }
     /// The county's note on its decision, or the reason a proposal was withdrawn (县级审定意见).
     async fn decision_note(&self) -> Option<&str> {
         self.0.decision_note.as_deref()
@@ -137,6 +168,32 @@ impl Proposal {
     async fn version(&self) -> i32 {
         self.0.version
     }
+}
+
+/// A village's democratic appraisal of a household (民主评议).
+#[derive(SimpleObject)]
+pub struct Appraisal {
+    /// The day it was held (评议日期).
+    held_on: NaiveDate,
+    /// How many attended (参会人数).
+    attendance: i32,
+    /// Votes for the proposal (赞成票).
+    votes_for: i32,
+    /// Votes against (反对票).
+    votes_against: i32,
+    /// Where its minutes are kept (会议记录编号).
+    minutes_reference: String,
+}
+
+/// The appraisal a proposal recorded, if it did.
+fn appraisal_of(p: &proposal::Model) -> Option<Appraisal> {
+    Some(Appraisal {
+        held_on: p.appraised_on?,
+        attendance: p.appraisal_attendance?,
+        votes_for: p.appraisal_votes_for?,
+        votes_against: p.appraisal_votes_against?,
+        minutes_reference: p.appraisal_minutes.clone()?,
+    })
 }
 
 pub struct Objection(pub objection::Model);

@@ -4,7 +4,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::NaiveDate;
-use entity::enums::ProposalKind;
+use entity::enums::{ProposalKind, ProposalOrigin};
 
 use super::super::household::{Household, PovertyLine};
 use super::super::money::Money;
@@ -13,7 +13,7 @@ use super::{Objection, Proposal};
 use crate::domain::{direct_change, income_line, proposal};
 use crate::error::ApiResult;
 use crate::graphql::context::{actor, db, viewer};
-use crate::graphql::notice::PaperNoticeInput;
+use crate::graphql::notice::{NoticeInput, PaperNoticeInput};
 
 /// A proposal to identify a household or certify its exit (申请识别或退出).
 #[derive(InputObject)]
@@ -22,6 +22,10 @@ pub struct ProposeInput {
     household_id: ID,
     /// What is proposed (申请事项).
     kind: ProposalKind,
+    /// How it came: the household applied, or the village found it (申请来源).
+    origin: ProposalOrigin,
+    /// The village's democratic appraisal that passed it, before its notice (民主评议).
+    appraisal: AppraisalInput,
     /// Why; shown on the public notice, so no ID, phone or bank numbers (申请理由).
     reason: String,
     /// References to the evidence: documents, photos (佐证材料).
@@ -38,6 +42,23 @@ pub struct ProposeInput {
     paper_notice: Option<PaperNoticeInput>,
     /// Makes a retried request return the first proposal instead of a second (幂等键).
     idempotency_key: Option<String>,
+}
+
+/// A village's democratic appraisal of a household (民主评议): the villagers'
+/// representatives meet, vote and keep minutes; a majority of those present
+/// passes it.
+#[derive(InputObject)]
+pub struct AppraisalInput {
+    /// The day it was held: not after the notice's first day, at most 60 days before (评议日期).
+    held_on: NaiveDate,
+    /// How many attended (参会人数).
+    attendance: i32,
+    /// Votes for the proposal (赞成票).
+    votes_for: i32,
+    /// Votes against (反对票).
+    votes_against: i32,
+    /// Where its minutes are kept, at most 500 characters (会议记录编号).
+    minutes_reference: String,
 }
 
 /// An objection received during a public notice (公示异议).
@@ -89,6 +110,14 @@ impl ProposalMutation {
         let new = proposal::NewProposal {
             household_id: household_row(&input.household_id)?,
             kind: input.kind,
+            origin: input.origin,
+            appraisal: proposal::Appraisal {
+                held_on: input.appraisal.held_on,
+                attendance: input.appraisal.attendance,
+                votes_for: input.appraisal.votes_for,
+                votes_against: input.appraisal.votes_against,
+                minutes: input.appraisal.minutes_reference,
+            },
             reason: input.reason,
             evidence: input.evidence,
             exit_year: input.exit_year,
@@ -143,7 +172,8 @@ impl ProposalMutation {
         Ok(Objection(after))
     }
 
-    /// The township's check of a noticed proposal: passed, or rejected (乡镇审核).
+    /// The township's check of a proposal noticed in the village: rejected, or
+    /// passed and noticed in the township after the village's notice (乡镇审核并公示).
     async fn check_proposal(
         &self,
         ctx: &Context<'_>,
@@ -151,9 +181,16 @@ impl ProposalMutation {
         #[graphql(desc = "The version read (版本号).")] version: i32,
         #[graphql(desc = "Whether it passes the check (是否通过).")] passed: bool,
         #[graphql(desc = "The township's opinion (审核意见).")] opinion: String,
+        #[graphql(
+            desc = "For a pass: the township's notice, starting after the village's ended (乡镇公示)."
+        )]
+        township_notice: Option<NoticeInput>,
     ) -> ApiResult<Proposal> {
         let actor = actor(ctx)?;
         let id = proposal_row(&proposal_id)?;
+        let township_notice = township_notice
+            .map(|n| n.parse("townshipNotice"))
+            .transpose()?;
         let after = proposal::check(
             db(ctx)?,
             viewer(ctx)?,
@@ -162,6 +199,7 @@ impl ProposalMutation {
             version,
             passed,
             &opinion,
+            township_notice,
         )
         .await?;
         Ok(Proposal(after))

@@ -1,10 +1,14 @@
 //! Public notices and announcements (公示公告), for anyone without signing in:
-//! what the village board shows, and nothing more. The public reaches no
-//! households, so the rows are read here directly and carry only the village,
-//! the head's masked name and the public reason.
+//! what the village's and the township's boards show, and nothing more. A
+//! notice names the head of household in full, so that neighbours know whom
+//! it is about and can object; the public reaches no households, so the rows
+//! are read here directly and carry only the village and township, the
+//! head's name, the appraisal and the public reason: no ID number, phone,
+//! address, health, disability or bank detail.
 
 use std::collections::HashMap;
 
+use async_graphql::Enum;
 use async_graphql::{Context, ID, Object};
 use chrono::{Duration, NaiveDate, Utc};
 use entity::enums::{ProposalKind, ProposalStage, Relation};
@@ -15,10 +19,9 @@ use super::super::relay::{Conn, NodeKind, PageArgs, global_id, page_cost, pagina
 use super::{NEWEST_PROPOSAL_FIRST, households_in_region};
 use crate::domain::calendar;
 use crate::domain::lifecycle::OPEN_STAGES;
-use crate::domain::proposal::notice_open;
+use crate::domain::proposal::{current_notice, notice_open};
 use crate::error::ApiResult;
 use crate::graphql::context::{db, page};
-use crate::permissions::Mask;
 
 /// How long an approval stays announced.
 const ANNOUNCED_DAYS: i64 = 30;
@@ -27,7 +30,17 @@ const ANNOUNCED_DAYS: i64 = 30;
 pub struct PublicNotice {
     proposal: proposal::Model,
     village: Option<String>,
+    township: Option<String>,
     head: Option<String>,
+}
+
+/// Where a notice is posted: the first in the village, the second in the township (公示层级).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum NoticeLevel {
+    /// The first notice, in the village, after the democratic appraisal (村级公示).
+    Village,
+    /// The second notice, in the township, after its check (乡镇公示).
+    Township,
 }
 
 /// A notice's village and head are read for the whole page by `publicNotices` itself.
@@ -54,21 +67,38 @@ impl PublicNotice {
     async fn village_name(&self) -> Option<&str> {
         self.village.as_deref()
     }
-    /// The head of household's name, masked: the surname only (户主姓名).
-    async fn head_name(&self) -> Option<String> {
-        self.head.as_deref().map(|name| Mask::Name.apply(name))
+    /// The township of the household (所属乡镇).
+    async fn township_name(&self) -> Option<&str> {
+        self.township.as_deref()
+    }
+    /// The head of household's name, in full, as the notice board names the
+    /// household so that neighbours can object (户主姓名).
+    async fn head_name(&self) -> Option<&str> {
+        self.head.as_deref()
     }
     /// Why (申请理由).
     async fn reason(&self) -> &str {
         &self.proposal.reason
     }
-    /// First day of the notice (公示开始日期).
-    async fn notice_starts_on(&self) -> NaiveDate {
-        self.proposal.notice_starts_on
+    /// The democratic appraisal that passed it, for proposals that recorded one (民主评议).
+    async fn appraisal(&self) -> Option<super::Appraisal> {
+        super::appraisal_of(&self.proposal)
     }
-    /// Last day of the notice (公示截止日期).
+    /// Which notice is up: the village's, then the township's; null for an
+    /// announcement (公示层级).
+    async fn notice_level(&self) -> Option<NoticeLevel> {
+        current_notice(&self.proposal).map(|_| match self.proposal.stage {
+            ProposalStage::Notice => NoticeLevel::Village,
+            _ => NoticeLevel::Township,
+        })
+    }
+    /// First day of the notice up, or for an announcement of the village's (公示开始日期).
+    async fn notice_starts_on(&self) -> NaiveDate {
+        current_notice(&self.proposal).map_or(self.proposal.notice_starts_on, |(starts, _)| starts)
+    }
+    /// Last day of the notice up, or for an announcement of the village's (公示截止日期).
     async fn notice_ends_on(&self) -> NaiveDate {
-        self.proposal.notice_ends_on
+        current_notice(&self.proposal).map_or(self.proposal.notice_ends_on, |(_, ends)| ends)
     }
     /// Whether objections may still be made (公示期内).
     async fn notice_open(&self) -> bool {
@@ -120,11 +150,12 @@ impl PublicNoticeQuery {
             PublicNotice {
                 proposal,
                 village: None,
+                township: None,
                 head: None,
             }
         })
         .await?;
-        // One statement each for the page's villages and heads.
+        // A few statements for the whole page's villages, townships and heads.
         let household_ids: Vec<i64> = connection
             .edges
             .iter()
@@ -140,11 +171,24 @@ impl PublicNoticeQuery {
             .await?
             .into_iter()
             .collect();
-        let village_names: HashMap<i64, String> = region::Entity::find()
+        // The villages and their townships, in one statement.
+        let villages: HashMap<i64, (String, Option<i64>)> = region::Entity::find()
             .select_only()
             .column(region::Column::Id)
             .column(region::Column::Name)
+            .column(region::Column::ParentId)
             .filter(region::Column::Id.is_in(villages_of.values().copied()))
+            .into_tuple::<(i64, String, Option<i64>)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(id, name, parent)| (id, (name, parent)))
+            .collect();
+        let township_names: HashMap<i64, String> = region::Entity::find()
+            .select_only()
+            .column(region::Column::Id)
+            .column(region::Column::Name)
+            .filter(region::Column::Id.is_in(villages.values().filter_map(|(_, p)| *p)))
             .into_tuple::<(i64, String)>()
             .all(db)
             .await?
@@ -164,9 +208,11 @@ impl PublicNoticeQuery {
             .collect();
         for edge in &mut connection.edges {
             let household_id = edge.node.proposal.household_id;
-            edge.node.village = villages_of
-                .get(&household_id)
-                .and_then(|v| village_names.get(v))
+            let village = villages_of.get(&household_id).and_then(|v| villages.get(v));
+            edge.node.village = village.map(|(name, _)| name.clone());
+            edge.node.township = village
+                .and_then(|(_, township)| township.as_ref())
+                .and_then(|t| township_names.get(t))
                 .cloned();
             edge.node.head = heads.get(&household_id).cloned();
         }
