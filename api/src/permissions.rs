@@ -463,6 +463,8 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "setPovertyLine", LINE_SETTERS),
     rule("Mutation", "addVillage", ADMIN),
     rule("Mutation", "updateVillage", ADMIN),
+    rule("Mutation", "mergeVillages", ADMIN),
+    rule("Mutation", "retireVillage", ADMIN),
     rule("Mutation", "addMeasure", ASSISTANCE),
     rule("Mutation", "updateMeasure", ASSISTANCE),
     rule("Mutation", "setMeasureStatus", ASSISTANCE),
@@ -1286,8 +1288,11 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "enterprises",
             "projects",
             "version",
+            "retiredOn",
+            "mergedInto",
         ],
     ),
+    ("VillageMerge", &["village", "householdsMoved"]),
     (
         "Webhook",
         &[

@@ -27,6 +27,11 @@ pub struct Model {
     /// Village only: collective economy income (村集体经济收入) in fen, for `collective_income_year`.
     pub collective_income_fen: Option<i64>,
     pub collective_income_year: Option<i32>,
+    /// Village only: the day it was retired (撤销), merged into another or emptied;
+    /// it keeps its history and takes no more households.
+    pub retired_on: Option<Date>,
+    /// Village only: the village it was merged into (并入村), if it was.
+    pub merged_into_id: Option<i64>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

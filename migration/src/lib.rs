@@ -26,6 +26,7 @@ mod m20261206_000019_returns_in_tally;
 mod m20261207_000020_audit_lz4;
 mod m20261208_000021_closed_years;
 mod m20261209_000022_two_notices;
+mod m20261210_000023_retired_villages;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_audit_lz4::Migration),
             Box::new(m20261208_000021_closed_years::Migration),
             Box::new(m20261209_000022_two_notices::Migration),
+            Box::new(m20261210_000023_retired_villages::Migration),
         ]
     }
 }

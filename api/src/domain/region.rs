@@ -5,15 +5,18 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use entity::enums::RegionLevel;
-use entity::region;
+use entity::{household, region};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::write;
+use super::household::change::move_to_village;
+use super::node::global_id;
+use super::text::free_text;
+use super::{calendar, write};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
 use crate::error::{ApiError, ApiResult};
@@ -91,6 +94,8 @@ pub struct DivisionsReport {
     pub rejections: Vec<DivisionRejection>,
 }
 
+/// Longest reason for merging or retiring a village, in characters.
+const MAX_REASON_CHARS: usize = 500;
 /// Longest name of a division, in characters.
 const MAX_NAME_CHARS: usize = 60;
 /// Years a poverty village may have exited in.
@@ -124,6 +129,8 @@ fn division_snapshot(r: &region::Model) -> Value {
         "name": r.name,
         "isPovertyVillage": r.is_poverty_village,
         "exitYear": r.exit_year,
+        "retiredOn": r.retired_on,
+        "mergedInto": r.merged_into_id.map(|id| global_id("Village", id)),
     })
 }
 
@@ -449,4 +456,156 @@ pub async fn update_village(
     let after = change_division(&txn, actor, &before, &division).await?;
     txn.commit().await?;
     Ok(after)
+}
+
+/// Refuses to file or move a household into a retired village.
+pub fn takes_households(village: &region::Model, field: &str) -> ApiResult<()> {
+    match village.retired_on {
+        None => Ok(()),
+        Some(day) => Err(ApiError::bad_input(
+            field,
+            match village.merged_into_id {
+                Some(_) => format!(
+                    "village {} was merged into another on {day}: its households are filed there",
+                    village.code
+                ),
+                None => format!("village {} was retired on {day}", village.code),
+            },
+        )),
+    }
+}
+
+/// A village to retire, locked, at the version the caller read, not retired yet.
+async fn village_to_retire(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    id: i64,
+    version: i32,
+    field: &str,
+) -> ApiResult<region::Model> {
+    let village = write::one_locked(txn, region::Entity::find_by_id(id))
+        .await?
+        .filter(|r| r.level == RegionLevel::Village)
+        .ok_or_else(|| ApiError::not_found("Village"))?;
+    write::check_version("village", version, village.version, || {
+        permissions::redact(viewer, "Village", division_snapshot(&village))
+    })?;
+    takes_households(&village, field)?;
+    Ok(village)
+}
+
+/// Writes a retired village and its audit entry, with the reason.
+async fn save_retired(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    action: &str,
+    before: &region::Model,
+    mut row: region::ActiveModel,
+    reason: &str,
+) -> ApiResult<region::Model> {
+    row.retired_on = Set(Some(calendar::today()));
+    row.version = Set(before.version + 1);
+    row.updated_at = Set(Utc::now());
+    let after = row.update(txn).await?;
+    let mut snapshot = division_snapshot(&after);
+    if let Some(fields) = snapshot.as_object_mut() {
+        fields.insert("reason".into(), reason.into());
+    }
+    let change = Change {
+        action,
+        entity_type: "Village",
+        entity_id: after.id,
+        before: Some(division_snapshot(before)),
+        after: Some(snapshot),
+    };
+    audit::record(txn, actor, change).await?;
+    Ok(after)
+}
+
+/// Merges village `from` (at the version the caller read) into village
+/// `into` (撤并): every household of `from` moves to `into` with the reason,
+/// keeping its number; `into` takes on `from`'s rural population; `from` is
+/// retired, merged into `into`. One transaction, every step audited.
+/// Returns the retired village and the households moved.
+pub async fn merge_villages(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    actor: &Actor,
+    (from_id, from_version): (i64, i32),
+    into_id: i64,
+    reason: &str,
+) -> ApiResult<(region::Model, u64)> {
+    let reason = free_text("reason", reason, MAX_REASON_CHARS)?;
+    if from_id == into_id {
+        return Err(ApiError::bad_input(
+            "intoVillageId",
+            "a village is not merged into itself",
+        ));
+    }
+    let txn = write::begin(db).await?;
+    let from = village_to_retire(&txn, viewer, from_id, from_version, "villageId").await?;
+    let into = write::one_locked(&txn, region::Entity::find_by_id(into_id))
+        .await?
+        .filter(|r| r.level == RegionLevel::Village)
+        .ok_or_else(|| ApiError::not_found("Village"))?;
+    takes_households(&into, "intoVillageId")?;
+    let households = household::Entity::find()
+        .filter(household::Column::VillageId.eq(from.id))
+        .order_by_asc(household::Column::Id)
+        .all(&txn)
+        .await?;
+    let moved = households.len() as u64;
+    for home in households {
+        move_to_village(&txn, actor, home, into.id, &reason).await?;
+    }
+    if let Some(people) = from.rural_population {
+        let mut grown: region::ActiveModel = into.clone().into();
+        grown.rural_population = Set(Some(into.rural_population.unwrap_or(0) + people));
+        grown.version = Set(into.version + 1);
+        grown.updated_at = Set(Utc::now());
+        let after = grown.update(&txn).await?;
+        let change = Change {
+            action: "region.update",
+            entity_type: "Village",
+            entity_id: after.id,
+            before: Some(division_snapshot(&into)),
+            after: Some(division_snapshot(&after)),
+        };
+        audit::record(&txn, actor, change).await?;
+    }
+    let mut row: region::ActiveModel = from.clone().into();
+    row.merged_into_id = Set(Some(into.id));
+    row.rural_population = Set(None);
+    let retired = save_retired(&txn, actor, "region.merge", &from, row, &reason).await?;
+    txn.commit().await?;
+    Ok((retired, moved))
+}
+
+/// Retires an empty village (撤销): one with households is merged instead.
+pub async fn retire_village(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    actor: &Actor,
+    (id, version): (i64, i32),
+    reason: &str,
+) -> ApiResult<region::Model> {
+    let reason = free_text("reason", reason, MAX_REASON_CHARS)?;
+    let txn = write::begin(db).await?;
+    let village = village_to_retire(&txn, viewer, id, version, "villageId").await?;
+    let households = household::Entity::find()
+        .filter(household::Column::VillageId.eq(village.id))
+        .count(&txn)
+        .await?;
+    if households > 0 {
+        return Err(ApiError::bad_input(
+            "villageId",
+            format!(
+                "the village has {households} households: merge it into another, and they move with it"
+            ),
+        ));
+    }
+    let row: region::ActiveModel = village.clone().into();
+    let retired = save_retired(&txn, actor, "region.retire", &village, row, &reason).await?;
+    txn.commit().await?;
+    Ok(retired)
 }

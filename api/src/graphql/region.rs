@@ -252,6 +252,21 @@ impl Village {
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// The day it was retired (撤销日期), merged into another or emptied: it
+    /// keeps its history and takes no more households.
+    async fn retired_on(&self) -> Option<chrono::NaiveDate> {
+        self.0.retired_on
+    }
+    /// The village it was merged into (并入村), if it was.
+    async fn merged_into(&self, ctx: &Context<'_>) -> ApiResult<Option<Village>> {
+        let Some(id) = self.0.merged_into_id else {
+            return Ok(None);
+        };
+        Ok(fetch(&loaders(ctx)?.regions, [id])
+            .await?
+            .remove(&id)
+            .map(Village))
+    }
     /// Rural registered population (农村户籍人口).
     async fn rural_population(&self) -> Option<i32> {
         self.0.rural_population
@@ -514,4 +529,56 @@ impl RegionMutation {
         .await?;
         Ok(Village(village))
     }
+
+    /// Merges a village into another (撤并): its households move there with
+    /// the reason, keeping their numbers; the other takes on its rural
+    /// population; it is retired. Returns the retired village.
+    async fn merge_villages(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The village merged (被撤并村).")] village_id: ID,
+        #[graphql(desc = "The version of that village read (版本号).")] version: i32,
+        #[graphql(desc = "The village it is merged into (并入村).")] into_village_id: ID,
+        #[graphql(desc = "Why, e.g. the decision behind it (撤并原因).")] reason: String,
+    ) -> ApiResult<VillageMerge> {
+        let (_, from) = decode_id_of(&village_id, "villageId", &[NodeKind::Village])?;
+        let (_, into) = decode_id_of(&into_village_id, "intoVillageId", &[NodeKind::Village])?;
+        let (retired, moved) = divisions::merge_villages(
+            db(ctx)?,
+            viewer(ctx)?,
+            &actor(ctx)?,
+            (from, version),
+            into,
+            &reason,
+        )
+        .await?;
+        Ok(VillageMerge {
+            village: Village(retired),
+            households_moved: moved,
+        })
+    }
+
+    /// Retires a village without households (撤销行政村); one with households is merged.
+    async fn retire_village(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The village (行政村).")] village_id: ID,
+        #[graphql(desc = "The version of the village read (版本号).")] version: i32,
+        #[graphql(desc = "Why (撤销原因).")] reason: String,
+    ) -> ApiResult<Village> {
+        let (_, id) = decode_id_of(&village_id, "villageId", &[NodeKind::Village])?;
+        let village =
+            divisions::retire_village(db(ctx)?, viewer(ctx)?, &actor(ctx)?, (id, version), &reason)
+                .await?;
+        Ok(Village(village))
+    }
+}
+
+/// A merge of villages done (撤并结果).
+#[derive(SimpleObject)]
+pub struct VillageMerge {
+    /// The village merged, now retired (被撤并村).
+    village: Village,
+    /// Households that moved (迁移户数).
+    households_moved: u64,
 }

@@ -433,6 +433,8 @@ impl RegionPlan {
             longitude: None,
             collective_income_fen: None,
             collective_income_year: None,
+            retired_on: None,
+            merged_into_id: None,
             version: 1,
             created_at: now,
             updated_at: now,

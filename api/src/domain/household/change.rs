@@ -24,6 +24,7 @@ use crate::audit::{self, Actor, Change};
 use crate::codes::check_id_number;
 use crate::domain::calendar;
 use crate::domain::card::{self, household_snapshot, income_snapshot, member_snapshot};
+use crate::domain::region as region_rules;
 use crate::domain::text::{free_text, phone};
 use crate::domain::write::{self, Created};
 use crate::error::{ApiError, ApiResult};
@@ -170,6 +171,7 @@ async fn file_in(
         .await?
         .filter(|v| access::reaches_village(viewer, v))
         .ok_or_else(|| ApiError::not_found("Village"))?;
+    region_rules::takes_households(&village, "villageId")?;
     let mut active: household::ActiveModel = household::Model {
         number: next_number(txn, &village).await?,
         village_id: village.id,
@@ -317,6 +319,42 @@ async fn save_household(
         },
     )
     .await?;
+    Ok(saved)
+}
+
+/// Moves a household to another village (its village merged into that one),
+/// with the reason on its audit entry and a card revision before and after;
+/// it keeps its number. Call inside the merge's transaction.
+pub(crate) async fn move_to_village(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    before: household::Model,
+    village_id: i64,
+    reason: &str,
+) -> ApiResult<household::Model> {
+    card::keep_before_change(txn, before.id).await?;
+    let mut after = before.clone();
+    after.village_id = village_id;
+    after.version = before.version + 1;
+    after.updated_at = Utc::now();
+    let saved = after.into_active_model().reset_all().update(txn).await?;
+    let mut snapshot = household_snapshot(&saved);
+    if let Some(fields) = snapshot.as_object_mut() {
+        fields.insert("reason".into(), reason.into());
+    }
+    audit::record(
+        txn,
+        actor,
+        Change {
+            action: "household.move",
+            entity_type: "Household",
+            entity_id: saved.id,
+            before: Some(household_snapshot(&before)),
+            after: Some(snapshot),
+        },
+    )
+    .await?;
+    card::record_change(txn, saved.id).await?;
     Ok(saved)
 }
 

@@ -15,6 +15,7 @@ use crate::domain::household::{
 };
 use crate::domain::lifecycle::{self, Standing};
 use crate::domain::plan::{MAX_RESPONSIBLE_CHARS, MAX_TASK_CHARS, check_deadline};
+use crate::domain::region as region_rules;
 use crate::domain::text::free_text;
 use crate::error::{ApiError, ApiResult};
 
@@ -47,6 +48,10 @@ pub fn check(
             format!("no village {} in your reach", record.village),
         )
     })?;
+    // A household already there stays on file; none is filed or moved in.
+    if existing.is_none_or(|h| h.village_id != village.id) {
+        region_rules::takes_households(village, "village")?;
+    }
     let number = record.number.trim();
     // A household keeps its number when it moves; a new one is numbered in its village.
     if existing.is_none()
