@@ -6,7 +6,7 @@ use entity::enums::{PolicyStatus, RegionLevel, Role};
 use entity::{
     app_user, assessment_indicator, assessment_result, audit_entry, benefit_link, complaint,
     enterprise, field_check, fund_entry, fund_source, helper_pairing, helper_unit, household,
-    household_cause, household_income, measure, member, monitoring_case, monitoring_line,
+    household_cause, household_income, loan, measure, member, monitoring_case, monitoring_line,
     monitoring_risk, objection, policy, policy_read, policy_region, policy_role, poverty_line,
     project, project_beneficiary, project_stage_change, project_village, proposal, refresh_token,
     region, reveal, status_change, unit_pairing, village_staff, visit, visit_help,
@@ -467,6 +467,12 @@ impl Scoped for monitoring_risk::Entity {
 impl Scoped for measure::Entity {
     fn scope(viewer: &Viewer) -> Condition {
         through_household(viewer, measure::Column::HouseholdId)
+    }
+}
+
+impl Scoped for loan::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        through_household(viewer, loan::Column::HouseholdId)
     }
 }
 

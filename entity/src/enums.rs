@@ -357,6 +357,18 @@ db_enum! {
 }
 
 db_enum! {
+    /// A household's credit rating for microcredit (信用评级).
+    CreditRating {
+        /// Excellent (优秀).
+        Excellent = "excellent",
+        /// Good (较好).
+        Good = "good",
+        /// Fair (一般).
+        Fair = "fair",
+    }
+}
+
+db_enum! {
     /// How a proposal came (申请来源).
     ProposalOrigin {
         /// The household applied (农户申请).

@@ -24,6 +24,8 @@ pub mod household;
 pub mod household_cause;
 pub mod household_income;
 pub mod idempotency_key;
+pub mod loan;
+pub mod loan_repayment;
 pub mod login_attempt;
 pub mod measure;
 pub mod member;

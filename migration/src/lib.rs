@@ -27,6 +27,7 @@ mod m20261207_000020_audit_lz4;
 mod m20261208_000021_closed_years;
 mod m20261209_000022_two_notices;
 mod m20261210_000023_retired_villages;
+mod m20261211_000024_create_microcredit;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000021_closed_years::Migration),
             Box::new(m20261209_000022_two_notices::Migration),
             Box::new(m20261210_000023_retired_villages::Migration),
+            Box::new(m20261211_000024_create_microcredit::Migration),
         ]
     }
 }

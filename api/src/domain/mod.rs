@@ -18,6 +18,7 @@ pub mod funds;
 pub mod household;
 pub mod income_line;
 pub mod lifecycle;
+pub mod microcredit;
 pub mod money;
 pub mod monitoring;
 pub mod node;

@@ -56,6 +56,7 @@ const PRICED: &[(&str, &str, usize)] = &[
     ("Query", "planCompletion", REGION_FIGURES),
     ("Query", "fundUtilisation", REGION_FIGURES),
     ("Query", "enterpriseRanking", REGION_FIGURES),
+    ("Query", "microcredit", REGION_FIGURES),
     ("Enterprise", "benefit", ENTERPRISE_FIGURES),
     ("Household", "cardAsOf", CARD_AS_OF),
     ("Household", "booklet", BOOKLET),

@@ -12,10 +12,10 @@ use std::time::Duration;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     app_user, benefit_link, complaint, enterprise, fund_entry, fund_source, helper_pairing,
-    helper_unit, household, household_cause, household_income, measure, member, monitoring_case,
-    monitoring_risk, objection, policy, poverty_line, project, project_beneficiary,
-    project_stage_change, project_village, proposal, region, status_change, unit_pairing,
-    village_staff, visit, visit_help,
+    helper_unit, household, household_cause, household_income, loan, measure, member,
+    monitoring_case, monitoring_risk, objection, policy, poverty_line, project,
+    project_beneficiary, project_stage_change, project_village, proposal, region, status_change,
+    unit_pairing, village_staff, visit, visit_help,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
@@ -72,7 +72,8 @@ keyed!(
     policy,
     complaint,
     helper_pairing,
-    unit_pairing
+    unit_pairing,
+    loan
 );
 
 impl Child for member::Entity {
@@ -183,6 +184,18 @@ impl Child for monitoring_risk::Entity {
     }
     fn order_column() -> Self::Column {
         monitoring_risk::Column::Risk
+    }
+}
+
+impl Child for loan::Entity {
+    fn parent_column() -> Self::Column {
+        loan::Column::HouseholdId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.household_id
+    }
+    fn order_column() -> Self::Column {
+        loan::Column::DisbursedOn
     }
 }
 
@@ -664,6 +677,8 @@ pub struct Loaders {
     pub helper_units: Cached<ById<helper_unit::Entity>>,
     pub village_staff: Cached<ById<village_staff::Entity>>,
     pub household_measures: Cached<ByParent<measure::Entity>>,
+    pub loans: Cached<ById<loan::Entity>>,
+    pub household_loans: Cached<ByParent<loan::Entity>>,
     pub household_visits: Cached<ByParent<visit::Entity>>,
     pub visit_helps: Cached<ByParent<visit_help::Entity>>,
     pub village_serving_staff: Cached<ByParent<village_staff::Entity>>,
@@ -733,6 +748,8 @@ impl Loaders {
             helper_units: cached(ById::new(db, viewer), delay),
             village_staff: cached(ById::new(db, viewer), delay),
             household_measures: cached(ByParent::new(db, viewer), delay),
+            loans: cached(ById::new(db, viewer), delay),
+            household_loans: cached(ByParent::new(db, viewer), delay),
             household_visits: cached(ByParent::new(db, viewer), delay),
             visit_helps: cached(ByParent::new(db, viewer), delay),
             village_serving_staff: cached(ByParent::new(db, viewer), delay),

@@ -14,6 +14,7 @@ pub mod household;
 mod introspection;
 pub mod lifecycle;
 pub mod loader;
+pub mod microcredit;
 pub mod money;
 pub mod node;
 pub mod notice;
@@ -55,6 +56,7 @@ pub struct Query(
     pairing::unit::UnitQuery,
     funds::FundQuery,
     funds::FundUtilisationQuery,
+    microcredit::MicrocreditQuery,
     statistics::StatisticsQuery,
     assessment::AssessmentQuery,
     publicity::PolicyQuery,
@@ -78,6 +80,7 @@ pub struct Mutation(
     pairing::unit::UnitMutation,
     pairing::visit::VisitMutation,
     funds::FundMutation,
+    microcredit::MicrocreditMutation,
     assessment::AssessmentMutation,
     project::ProjectEditMutation,
     project::ProjectLifecycleMutation,

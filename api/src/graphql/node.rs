@@ -7,6 +7,7 @@ use super::enterprise::link::BenefitLink;
 use super::funds::{FundEntry, FundSource};
 use super::household::{self, Household, Member};
 use super::lifecycle::{MonitoringCase, Objection, Proposal};
+use super::microcredit::Loan;
 use super::pairing::Pairing;
 use super::pairing::unit::{HelperUnit, UnitPairing, VillageStaff};
 use super::pairing::visit::Visit;
@@ -48,6 +49,7 @@ pub enum Node {
     Complaint(Complaint),
     Pairing(Pairing),
     UnitPairing(UnitPairing),
+    Loan(Loan),
 }
 
 #[derive(Default)]
@@ -150,6 +152,7 @@ impl NodeQuery {
                 .load_one(raw)
                 .await?
                 .map(|m| UnitPairing(m).into()),
+            NodeKind::Loan => loaders.loans.load_one(raw).await?.map(|m| Loan(m).into()),
             // A change is read from the feed (`changes`), not as a node.
             NodeKind::Change => None,
         };

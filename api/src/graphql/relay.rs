@@ -46,13 +46,14 @@ pub enum NodeKind {
     Complaint,
     Pairing,
     UnitPairing,
+    Loan,
     /// A change of the register (the change feed's entries, webhook events):
     /// read from the feed, not through `node`.
     Change,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 22] = [
+    const ALL: [NodeKind; 23] = [
         NodeKind::County,
         NodeKind::Township,
         NodeKind::Village,
@@ -74,6 +75,7 @@ impl NodeKind {
         NodeKind::Complaint,
         NodeKind::Pairing,
         NodeKind::UnitPairing,
+        NodeKind::Loan,
         NodeKind::Change,
     ];
 
@@ -100,6 +102,7 @@ impl NodeKind {
             NodeKind::Complaint => "Complaint",
             NodeKind::Pairing => "Pairing",
             NodeKind::UnitPairing => "UnitPairing",
+            NodeKind::Loan => "Loan",
             NodeKind::Change => "Change",
         }
     }

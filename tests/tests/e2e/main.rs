@@ -24,6 +24,7 @@ mod introspection;
 mod lifecycle;
 mod limits;
 mod lockout;
+mod microcredit;
 mod oracles;
 mod oversight;
 mod pairing;

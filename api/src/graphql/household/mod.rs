@@ -23,6 +23,7 @@ pub use filter::{HouseholdFilter, HouseholdOrder};
 use super::context::{db, loaders, page, paginate_nested, viewer};
 use super::enterprise::link::{self, BenefitLink};
 use super::lifecycle::{self, MonitoringCase, Proposal, StatusChange};
+use super::microcredit::{self, Loan};
 use super::money::Money;
 use super::pairing::Pairing;
 use super::pairing::visit::{self, Visit};
@@ -325,6 +326,10 @@ impl Household {
         Ok(crate::domain::card::card_as_of(db(ctx)?, &self.0, date)
             .await?
             .map(CardAsOf))
+    }
+    /// Microcredit loans of the household, disbursed first first (扶贫小额信贷).
+    async fn loans(&self, ctx: &Context<'_>) -> ApiResult<Vec<Loan>> {
+        microcredit::loans_of(ctx, self.0.id).await
     }
     /// The household's booklet as of today: its policies, measures, helpers,
     /// visits, incomes against the line and benefit links (扶贫手册). A page to
