@@ -33,6 +33,9 @@ use super::tally::{self, Tallied};
 use crate::access;
 use crate::error::{ApiError, ApiResult};
 
+/// Held while this replica rebuilds a year.
+static CLOSING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Households rebuilt at a time: a page's history and revisions are read in
 /// a few statements, whatever the county's size.
 const PAGE: u64 = 2_000;
@@ -129,11 +132,13 @@ where
     if !is_over(year) {
         return Err(ApiError::Internal(format!("{year} is not over")));
     }
-    if closed_year::Entity::find_by_id(year)
-        .one(db)
-        .await?
-        .is_some()
-    {
+    if is_closed(db, year).await? {
+        return Ok(false);
+    }
+    // One rebuild at a time in a replica: many first readers of a year wait
+    // for one closing and then read it, instead of each rebuilding the county.
+    let _closing = CLOSING.lock().await;
+    if is_closed(db, year).await? {
         return Ok(false);
     }
     // Rebuilt before the transaction: it reads only what was recorded before
@@ -175,6 +180,13 @@ where
     txn.commit().await?;
     tracing::info!(year, "closed the year's statistics");
     Ok(true)
+}
+
+async fn is_closed(db: &impl ConnectionTrait, year: i32) -> ApiResult<bool> {
+    Ok(closed_year::Entity::find_by_id(year)
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// The last day of `year`.

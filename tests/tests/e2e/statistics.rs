@@ -32,7 +32,7 @@ on_both_backends!(
     a_member_change_racing_a_status_change_is_counted_once,
     what_is_withheld_and_kept_follows_each_change,
     a_year_over_reads_as_the_register_stood_when_it_ended,
-    two_first_readers_of_a_year_over_close_it_once,
+    first_readers_of_a_year_over_close_it_once,
 );
 
 const STATISTICS: &str = "query($r: ID!, $y: Int!) { statistics(regionId: $r, year: $y) {
@@ -1037,16 +1037,33 @@ async fn a_year_over_reads_as_the_register_stood_when_it_ended(backend: Backend)
     assert_eq!(register_figures(&app, 2020).await, in_2020);
 }
 
-/// Replicas asked for a year over at the same moment each rebuild it; one
-/// closes it, and all answer the same.
-async fn two_first_readers_of_a_year_over_close_it_once(backend: Backend) {
+/// Readers asking at once for a year not closed yet: the year is rebuilt
+/// once, not once for each of them (a replica closes one year at a time,
+/// the others wait and read it), it is closed once, and all answer the same.
+async fn first_readers_of_a_year_over_close_it_once(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, 40).await;
-    let (one, two) = tokio::join!(register_figures(&app, 2019), register_figures(&app, 2019));
-    assert_eq!(one, two);
+    // What closing a year costs, and what reading a closed one does.
+    let start = app.statements();
+    let alone = register_figures(&app, 2018).await;
+    let closing_and_reading = app.statements() - start;
+    let start = app.statements();
+    assert_eq!(register_figures(&app, 2018).await, alone);
+    let reading = app.statements() - start;
+    let closing = closing_and_reading - reading;
+
+    let start = app.statements();
+    let answers = futures::future::join_all((0..6).map(|_| register_figures(&app, 2019))).await;
+    let spent = app.statements() - start;
+    assert!(answers.iter().all(|a| *a == answers[0]));
+    assert!(
+        spent < 6 * reading + 2 * closing,
+        "six first readers rebuilt the year more than once: {spent} statements, \
+         a read costs {reading} and a closing {closing}"
+    );
     let closed = entity::closed_year::Entity::find()
         .count(&app.db)
         .await
         .expect("closed years");
-    assert_eq!(closed, 1);
-    assert_eq!(register_figures(&app, 2019).await, one);
+    assert_eq!(closed, 2);
+    assert_eq!(register_figures(&app, 2019).await, answers[0]);
 }
