@@ -3,8 +3,9 @@
 //! that last year's poor population and incidence (what the county reported
 //! and was assessed on) read the same whatever the register says since.
 //!
-//! A year closes when first asked for after its end, or when the compaction
-//! loop finds it over (every replica runs one, seconds after midnight): its
+//! A year closes when first asked for after its end, or, for last year,
+//! when every replica's background loop finds it over (seconds after
+//! midnight, if the register was in use then): its
 //! figures are rebuilt village by village from the status history (where
 //! each household stood, its exit and returns) and the card revisions (its
 //! village, members, cause, attribute and the year's income), then written
@@ -29,7 +30,7 @@ use sea_orm::{
 
 use super::calendar;
 use super::card::Card;
-use super::tally::{self, Tallied};
+use super::tally::{self, REGISTERED, Tallied};
 use crate::access;
 use crate::error::{ApiError, ApiResult};
 
@@ -41,13 +42,6 @@ static CLOSING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const PAGE: u64 = 2_000;
 /// Figures written a statement.
 const WRITE_BATCH: usize = 1_000;
-
-/// The statuses whose households count for causes, attributes and income.
-const REGISTERED: [HouseholdStatus; 3] = [
-    HouseholdStatus::Enrolled,
-    HouseholdStatus::LiftedOut,
-    HouseholdStatus::Returned,
-];
 
 /// Whether `year` is over in the county: its figures are then closed ones.
 pub fn is_over(year: i32) -> bool {

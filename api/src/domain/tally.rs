@@ -25,6 +25,14 @@ use sea_orm::{
 use crate::access;
 use crate::error::{ApiError, ApiResult};
 
+/// Households still registered as poor or lifted out: those the figures of
+/// causes, attributes, income, plans and pairing are about.
+pub const REGISTERED: [HouseholdStatus; 3] = [
+    HouseholdStatus::Enrolled,
+    HouseholdStatus::LiftedOut,
+    HouseholdStatus::Returned,
+];
+
 /// A figure the tally keeps, with its item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Figure {

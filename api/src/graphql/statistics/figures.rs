@@ -24,15 +24,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::funds::Coverage;
 
 use crate::domain::closed_year;
+pub use crate::domain::tally::REGISTERED;
 use crate::domain::tally::{self, Figure as Tallied};
-
-/// Households still registered as poor or lifted out: those the figures of
-/// causes, attributes, income, plans and pairing are about.
-pub const REGISTERED: [HouseholdStatus; 3] = [
-    HouseholdStatus::Enrolled,
-    HouseholdStatus::LiftedOut,
-    HouseholdStatus::Returned,
-];
 
 /// Households counted as poor for the poverty incidence: not yet lifted out, or returned.
 pub const POOR: [HouseholdStatus; 2] = [HouseholdStatus::Enrolled, HouseholdStatus::Returned];
