@@ -239,6 +239,51 @@ async fn a_merged_village_takes_its_households_along_and_no_more(backend: Backen
         )
         .await;
     assert!(error_says(&filed, "merged into another"), "{filed}");
+    // Nor by the provincial exchange: a household of the register moved back
+    // into it by file is refused, and stays where it is.
+    let exported = app
+        .client
+        .get(app.url(&format!(
+            "/exchange/households?format=ndjson&region={}",
+            into.code
+        )))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("the file");
+    let mut record: Value =
+        serde_json::from_str(exported.lines().next().expect("a household")).expect("a record");
+    let number = record["number"].clone();
+    record["village"] = json!(from.code);
+    let report: Value = app
+        .client
+        .post(app.url("/exchange/households?format=ndjson"))
+        .bearer_auth(&app.admin_token)
+        .body(record.to_string())
+        .send()
+        .await
+        .expect("import")
+        .json()
+        .await
+        .expect("a report");
+    assert_eq!(report["rejected"], 1, "{report}");
+    assert_eq!(report["rejections"][0]["field"], "village", "{report}");
+    assert!(
+        report["rejections"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("merged into another")),
+        "{report}"
+    );
+    let stayed = household::Entity::find()
+        .filter(household::Column::Number.eq(number.as_str().expect("a number")))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("the household");
+    assert_eq!(stayed.village_id, into.id);
     let into_retired = app
         .graphql(
             MERGE,
