@@ -555,22 +555,31 @@ pub async fn resolve_objection(
     Ok(after)
 }
 
-/// The township's check of a proposal noticed in the village: rejected, or
-/// passed and noticed in the township (`township_notice`, which a pass needs),
-/// starting after the village's notice has ended.
-#[allow(clippy::too_many_arguments)]
+/// The township's check of a proposal, as given.
+pub struct TownshipCheck {
+    pub passed: bool,
+    pub opinion: String,
+    /// The township's notice, which a pass needs (乡镇公示).
+    pub township_notice: Option<notice::NoticeDays>,
+}
+
+/// The township's check of a proposal noticed in the village, from the
+/// version read: rejected, or passed and noticed in the township, starting
+/// after the village's notice has ended.
 pub async fn check(
     db: &DatabaseConnection,
     viewer: &Viewer,
     actor: &Actor,
-    proposal_id: i64,
-    version: i32,
-    passed: bool,
-    opinion: &str,
-    township_notice: Option<notice::NoticeDays>,
+    (proposal_id, version): (i64, i32),
+    verdict: TownshipCheck,
 ) -> ApiResult<proposal::Model> {
     let user_id = viewer.user()?.id;
-    let opinion = free_text("opinion", opinion, MAX_TEXT)?;
+    let TownshipCheck {
+        passed,
+        opinion,
+        township_notice,
+    } = verdict;
+    let opinion = free_text("opinion", &opinion, MAX_TEXT)?;
     let today = calendar::today();
     let township_notice = match (passed, township_notice) {
         (true, None) => {

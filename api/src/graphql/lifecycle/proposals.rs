@@ -191,17 +191,12 @@ impl ProposalMutation {
         let township_notice = township_notice
             .map(|n| n.parse("townshipNotice"))
             .transpose()?;
-        let after = proposal::check(
-            db(ctx)?,
-            viewer(ctx)?,
-            &actor,
-            id,
-            version,
+        let verdict = proposal::TownshipCheck {
             passed,
-            &opinion,
+            opinion,
             township_notice,
-        )
-        .await?;
+        };
+        let after = proposal::check(db(ctx)?, viewer(ctx)?, &actor, (id, version), verdict).await?;
         Ok(Proposal(after))
     }
 
