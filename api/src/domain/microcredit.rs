@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, Months, NaiveDate, Utc};
-use entity::enums::{CreditRating, HouseholdStatus};
+use entity::enums::CreditRating;
 use entity::{household, loan, loan_repayment};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use super::calendar;
 use super::household::change::lock_household;
 use super::money::Money;
+use super::tally::REGISTERED;
 use super::text::free_text;
 use super::write::{self, Created};
 use crate::access::{self, Viewer};
@@ -36,12 +37,6 @@ const MAX_TERM_MONTHS: u32 = 36;
 const MAX_EXTENSION_MONTHS: u32 = 12;
 const MAX_LENDER_CHARS: usize = 200;
 const MAX_PURPOSE_CHARS: usize = 200;
-/// The statuses of households that may borrow: registered ones.
-const BORROWERS: [HouseholdStatus; 3] = [
-    HouseholdStatus::Enrolled,
-    HouseholdStatus::LiftedOut,
-    HouseholdStatus::Returned,
-];
 
 /// Where a loan stands (贷款状态).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,16 +60,32 @@ pub fn standing(loan: &loan::Model, owed_fen: i64, today: NaiveDate) -> Standing
     }
 }
 
-/// What the repayments of a loan add up to, in fen.
-pub async fn repaid_fen(db: &impl ConnectionTrait, loan_id: i64) -> ApiResult<i64> {
-    let sum: Option<Option<i64>> = loan_repayment::Entity::find()
+/// What the repayments of each of `loans` add up to, in fen, in one
+/// statement; a loan without repayments is not in it.
+pub async fn repaid_by_loan(
+    db: &impl ConnectionTrait,
+    loans: impl IntoIterator<Item = i64>,
+) -> ApiResult<HashMap<i64, i64>> {
+    Ok(loan_repayment::Entity::find()
         .select_only()
-        .expr(Expr::cust("CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT)"))
-        .filter(loan_repayment::Column::LoanId.eq(loan_id))
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(sum.flatten().unwrap_or(0))
+        .column(loan_repayment::Column::LoanId)
+        .expr(Expr::cust("CAST(SUM(amount_fen) AS BIGINT)"))
+        .filter(loan_repayment::Column::LoanId.is_in(loans))
+        .group_by(loan_repayment::Column::LoanId)
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// What the repayments of a loan add up to, in fen.
+async fn repaid_fen(db: &impl ConnectionTrait, loan_id: i64) -> ApiResult<i64> {
+    Ok(repaid_by_loan(db, [loan_id])
+        .await?
+        .get(&loan_id)
+        .copied()
+        .unwrap_or(0))
 }
 
 /// A loan as given.
@@ -141,7 +152,8 @@ pub async fn record_loan(
     write::create::<loan::Entity, _>(db, actor, key, "recordLoan", &input, async |txn| {
         // The household is locked: two loans recorded at once are counted together.
         let home = lock_household(txn, viewer, input.household_id).await?;
-        if !BORROWERS.contains(&home.status) {
+        // Those who may borrow are the registered households.
+        if !REGISTERED.contains(&home.status) {
             return Err(ApiError::bad_input(
                 "householdId",
                 "microcredit is for registered households (enrolled, lifted out or returned)",
@@ -192,11 +204,11 @@ async fn owed_by_household(txn: &DatabaseTransaction, household_id: i64) -> ApiR
         .filter(loan::Column::HouseholdId.eq(household_id))
         .all(txn)
         .await?;
-    let mut owed = 0;
-    for l in loans {
-        owed += l.amount_fen - repaid_fen(txn, l.id).await?;
-    }
-    Ok(owed)
+    let repaid = repaid_by_loan(txn, loans.iter().map(|l| l.id)).await?;
+    Ok(loans
+        .iter()
+        .map(|l| l.amount_fen - repaid.get(&l.id).copied().unwrap_or(0))
+        .sum())
 }
 
 /// A loan the caller reaches, locked.
@@ -356,17 +368,7 @@ pub async fn figures(
         .filter(loan::Column::HouseholdId.in_subquery(households))
         .all(db)
         .await?;
-    let repaid: HashMap<i64, i64> = loan_repayment::Entity::find()
-        .select_only()
-        .column(loan_repayment::Column::LoanId)
-        .expr(Expr::cust("CAST(SUM(amount_fen) AS BIGINT)"))
-        .filter(loan_repayment::Column::LoanId.is_in(loans.iter().map(|l| l.id)))
-        .group_by(loan_repayment::Column::LoanId)
-        .into_tuple::<(i64, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let repaid = repaid_by_loan(db, loans.iter().map(|l| l.id)).await?;
     let mut figures = Figures::default();
     let mut borrowers = HashSet::new();
     for l in &loans {

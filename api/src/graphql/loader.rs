@@ -25,6 +25,7 @@ use sea_orm::{
 use super::relay::{self, NestedPage};
 use crate::access::{self, Scoped, Viewer};
 use crate::domain::funds::{self, Totals};
+use crate::domain::microcredit;
 use crate::error::ApiError;
 
 /// An entity with an `i64` primary key `id`.
@@ -573,6 +574,24 @@ impl Loader<i64> for CurrentUnitPairings {
     }
 }
 
+/// What each loan's repayments add up to, in fen (0 for none).
+pub struct RepaidByLoan {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for RepaidByLoan {
+    type Value = i64;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, i64>, ApiError> {
+        let mut repaid = microcredit::repaid_by_loan(&self.db, keys.iter().copied()).await?;
+        for key in keys {
+            repaid.entry(*key).or_insert(0);
+        }
+        Ok(repaid)
+    }
+}
+
 /// The poverty line of each year.
 pub struct PovertyLineByYear {
     db: DatabaseConnection,
@@ -679,6 +698,8 @@ pub struct Loaders {
     pub household_measures: Cached<ByParent<measure::Entity>>,
     pub loans: Cached<ById<loan::Entity>>,
     pub household_loans: Cached<ByParent<loan::Entity>>,
+    /// Keyed by loans the reader reached through `loans` or `household_loans`.
+    pub loan_repaid: Cached<RepaidByLoan>,
     pub household_visits: Cached<ByParent<visit::Entity>>,
     pub visit_helps: Cached<ByParent<visit_help::Entity>>,
     pub village_serving_staff: Cached<ByParent<village_staff::Entity>>,
@@ -750,6 +771,7 @@ impl Loaders {
             household_measures: cached(ByParent::new(db, viewer), delay),
             loans: cached(ById::new(db, viewer), delay),
             household_loans: cached(ByParent::new(db, viewer), delay),
+            loan_repaid: cached(RepaidByLoan { db: db.clone() }, delay),
             household_visits: cached(ByParent::new(db, viewer), delay),
             visit_helps: cached(ByParent::new(db, viewer), delay),
             village_serving_staff: cached(ByParent::new(db, viewer), delay),

@@ -36,8 +36,10 @@ pub enum LoanStatus {
 }
 
 impl Loan {
+    /// One statement for the loans of a request, however many fields ask.
     async fn repaid_fen(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        microcredit::repaid_fen(db(ctx)?, self.0.id).await
+        let repaid = loaders(ctx)?.loan_repaid.load_one(self.0.id).await?;
+        Ok(repaid.unwrap_or(0))
     }
 }
 
