@@ -303,10 +303,15 @@ async fn save_household(
     action: &str,
     before: &household::Model,
     mut after: household::Model,
+    reason: Option<&str>,
 ) -> ApiResult<household::Model> {
     after.version = before.version + 1;
     after.updated_at = Utc::now();
     let saved = after.into_active_model().reset_all().update(txn).await?;
+    let mut snapshot = household_snapshot(&saved);
+    if let (Some(reason), Some(fields)) = (reason, snapshot.as_object_mut()) {
+        fields.insert("reason".into(), reason.into());
+    }
     audit::record(
         txn,
         actor,
@@ -315,7 +320,7 @@ async fn save_household(
             entity_type: "Household",
             entity_id: saved.id,
             before: Some(household_snapshot(before)),
-            after: Some(household_snapshot(&saved)),
+            after: Some(snapshot),
         },
     )
     .await?;
@@ -335,25 +340,7 @@ pub(crate) async fn move_to_village(
     card::keep_before_change(txn, before.id).await?;
     let mut after = before.clone();
     after.village_id = village_id;
-    after.version = before.version + 1;
-    after.updated_at = Utc::now();
-    let saved = after.into_active_model().reset_all().update(txn).await?;
-    let mut snapshot = household_snapshot(&saved);
-    if let Some(fields) = snapshot.as_object_mut() {
-        fields.insert("reason".into(), reason.into());
-    }
-    audit::record(
-        txn,
-        actor,
-        Change {
-            action: "household.move",
-            entity_type: "Household",
-            entity_id: saved.id,
-            before: Some(household_snapshot(&before)),
-            after: Some(snapshot),
-        },
-    )
-    .await?;
+    let saved = save_household(txn, actor, "household.move", &before, after, Some(reason)).await?;
     card::record_change(txn, saved.id).await?;
     Ok(saved)
 }
@@ -444,7 +431,7 @@ pub async fn change_card(
         };
         replace_causes(&txn, before.id, after.main_cause, &others).await?;
     }
-    let saved = save_household(&txn, actor, "household.update", &before, after).await?;
+    let saved = save_household(&txn, actor, "household.update", &before, after, None).await?;
     card::record_change(&txn, saved.id).await?;
     txn.commit().await?;
     Ok(saved)
@@ -716,7 +703,15 @@ pub async fn change_head(
     let mut promoted = new_head.clone();
     promoted.relation = Relation::Head;
     save_member(&txn, actor, "member.update", &new_head, promoted, None).await?;
-    let saved = save_household(&txn, actor, "household.change_head", &home, home.clone()).await?;
+    let saved = save_household(
+        &txn,
+        actor,
+        "household.change_head",
+        &home,
+        home.clone(),
+        None,
+    )
+    .await?;
     card::record_change(&txn, home.id).await?;
     txn.commit().await?;
     Ok(saved)

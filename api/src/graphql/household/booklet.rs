@@ -74,15 +74,7 @@ impl Booklet {
     }
     /// Incomes year by year, oldest first, each against its year's line (收入情况).
     async fn incomes(&self, ctx: &Context<'_>) -> ApiResult<Vec<HouseholdIncome>> {
-        let incomes = loaders(ctx)?
-            .household_incomes
-            .load_one(self.household.id)
-            .await?;
-        Ok(incomes
-            .unwrap_or_default()
-            .into_iter()
-            .map(HouseholdIncome)
-            .collect())
+        super::incomes_of(ctx, self.household.id).await
     }
     /// Benefit links open on the day, earliest first (利益联结).
     async fn benefit_links(&self, ctx: &Context<'_>) -> ApiResult<Vec<BenefitLink>> {

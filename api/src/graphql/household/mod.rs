@@ -262,14 +262,7 @@ impl Household {
     }
     /// Income by year, oldest first (年度收入).
     async fn incomes(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<HouseholdIncome>>> {
-        let incomes = loaders(ctx)?.household_incomes.load_one(self.0.id).await?;
-        Ok(Some(
-            incomes
-                .unwrap_or_default()
-                .into_iter()
-                .map(HouseholdIncome)
-                .collect(),
-        ))
+        Ok(Some(incomes_of(ctx, self.0.id).await?))
     }
     /// Income of one year (某年收入), if recorded.
     async fn income(&self, ctx: &Context<'_>, year: i32) -> ApiResult<Option<HouseholdIncome>> {
@@ -386,6 +379,19 @@ pub struct Guarantees {
     safe_drinking_water: bool,
     /// All of the above are met, as exit requires (全部达标).
     all_met: bool,
+}
+
+/// A household's incomes by year, oldest first.
+pub async fn incomes_of(ctx: &Context<'_>, household_id: i64) -> ApiResult<Vec<HouseholdIncome>> {
+    let incomes = loaders(ctx)?
+        .household_incomes
+        .load_one(household_id)
+        .await?;
+    Ok(incomes
+        .unwrap_or_default()
+        .into_iter()
+        .map(HouseholdIncome)
+        .collect())
 }
 
 pub struct HouseholdIncome(pub household_income::Model);
