@@ -4,12 +4,13 @@
 
 use entity::enums::{PolicyStatus, RegionLevel, Role};
 use entity::{
-    app_user, assessment_indicator, assessment_result, audit_entry, benefit_link, complaint,
-    enterprise, field_check, fund_entry, fund_source, helper_pairing, helper_unit, household,
-    household_cause, household_income, loan, measure, member, monitoring_case, monitoring_line,
-    monitoring_risk, objection, policy, policy_read, policy_region, policy_role, poverty_line,
-    project, project_beneficiary, project_stage_change, project_village, proposal, refresh_token,
-    region, reveal, status_change, unit_pairing, village_staff, visit, visit_help,
+    app_user, assessment_indicator, assessment_result, asset_income, audit_entry, benefit_link,
+    complaint, enterprise, field_check, fund_entry, fund_source, helper_pairing, helper_unit,
+    household, household_cause, household_income, loan, measure, member, monitoring_case,
+    monitoring_line, monitoring_risk, objection, policy, policy_read, policy_region, policy_role,
+    poverty_line, project, project_asset, project_beneficiary, project_stage_change,
+    project_village, proposal, refresh_token, region, reveal, status_change, unit_pairing,
+    village_exit, village_staff, visit, visit_help,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
@@ -476,6 +477,38 @@ impl Scoped for loan::Entity {
     }
 }
 
+/// Project assets (扶贫项目资产): those of village collectives are public money
+/// ("funds run in the sun"), seen by everyone; a household's own only by
+/// those who reach the household.
+impl Scoped for project_asset::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        if households_reached(viewer).is_none() {
+            return Condition::all();
+        }
+        Condition::any()
+            .add(project_asset::Column::OwnerHouseholdId.is_null())
+            .add(through_household(
+                viewer,
+                project_asset::Column::OwnerHouseholdId,
+            ))
+    }
+}
+
+/// An asset's income: for those who see the asset.
+impl Scoped for asset_income::Entity {
+    fn scope(viewer: &Viewer) -> Condition {
+        if households_reached(viewer).is_none() {
+            return Condition::all();
+        }
+        let assets = Query::select()
+            .column(project_asset::Column::Id)
+            .from(project_asset::Entity)
+            .cond_where(project_asset::Entity::scope(viewer))
+            .to_owned();
+        Condition::all().add(asset_income::Column::AssetId.in_subquery(assets))
+    }
+}
+
 /// Benefit links: an enterprise sees its own, everyone else those of the households they reach.
 impl Scoped for benefit_link::Entity {
     fn scope(viewer: &Viewer) -> Condition {
@@ -648,7 +681,8 @@ public!(
     assessment_indicator,
     helper_unit,
     unit_pairing,
-    village_staff
+    village_staff,
+    village_exit
 );
 
 /// Policies (政策): published ones are public; drafts and withdrawn ones only

@@ -272,7 +272,8 @@ async fn main() -> anyhow::Result<()> {
             };
             db::migrate(&db).await.context("migrations failed")?;
             if demo {
-                if seed::is_empty(&db).await? {
+                let fresh = seed::is_empty(&db).await?;
+                if fresh {
                     tracing::info!(
                         households = seed::DEMO_HOUSEHOLDS,
                         "loading the demo county"
@@ -290,6 +291,11 @@ async fn main() -> anyhow::Result<()> {
                 let password = seed::demo_users(&db)
                     .await
                     .map_err(|e| anyhow::anyhow!("demo users: {e:?}"))?;
+                if fresh {
+                    seed::demo_assistance(&db)
+                        .await
+                        .context("laying the demo's assistance failed")?;
+                }
                 // The operator needs this to try the demo; it is demo data only.
                 println!(
                     "demo users {} have the password: {password}",

@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use chrono::Datelike;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use tests::{Backend, TestDatabase, on_both_backends};
@@ -142,6 +143,7 @@ async fn serve_demo_loads_and_serves_the_demo_county_once(backend: Backend) {
     }
     let public = server.query("{ households { totalCount } }", None).await;
     assert_eq!(public["data"]["households"]["totalCount"], 0);
+    demo_dashboards_show_assistance(&server, &admin).await;
     let first_password = server.demo_password.clone();
     drop(server);
     // A second start finds the county there, loads nothing more, and gives the
@@ -156,6 +158,64 @@ async fn serve_demo_loads_and_serves_the_demo_county_once(backend: Backend) {
         body["data"]["households"]["totalCount"],
         api::seed::DEMO_HOUSEHOLDS
     );
+}
+
+/// Every part of assistance shows on the demo's dashboards, as the county
+/// office and the demo helper cadre open them.
+async fn demo_dashboards_show_assistance(server: &Server, admin: &str) {
+    let county = "Q291bnR5OjE";
+    let body = server
+        .query(
+            &format!(
+                "{{ planCompletion(regionId: \"{county}\") {{ overall {{ measures done overdue }} }}
+                   statistics(regionId: \"{county}\", year: {year}) {{ pairing {{ paired notVisitedIn90Days households }} }}
+                   microcredit(regionId: \"{county}\") {{ loans repaid overdueLoans }}
+                   enterpriseRanking(year: {year}) {{ householdsLinked }}
+                   helperUnits {{ totalCount }}
+                   projectAssets(regionId: \"{county}\", year: {last_year}) {{ assets income distributed }}
+                   villages(filter: {{ isPovertyVillage: true }}) {{ nodes {{ firstSecretary {{ name }} helperUnits {{ name }} }} }} }}",
+                year = api::domain::calendar::today().year(),
+                last_year = api::domain::calendar::today().year() - 1,
+            ),
+            Some(admin),
+        )
+        .await;
+    let data = &body["data"];
+    let overall = &data["planCompletion"]["overall"];
+    assert!(overall["measures"].as_i64() > Some(0), "{body}");
+    assert!(overall["done"].as_i64() > Some(0), "{body}");
+    assert!(overall["overdue"].as_i64() > Some(0), "{body}");
+    let pairing = &data["statistics"]["pairing"];
+    assert!(pairing["paired"].as_i64() > Some(0), "{body}");
+    assert!(
+        pairing["paired"].as_i64() < pairing["households"].as_i64(),
+        "{body}"
+    );
+    let loans = &data["microcredit"];
+    assert!(loans["loans"].as_i64() > Some(0), "{body}");
+    assert_ne!(loans["repaid"], "0.00", "{body}");
+    assert!(
+        data["enterpriseRanking"][0]["householdsLinked"].as_i64() > Some(0),
+        "{body}"
+    );
+    assert_eq!(data["helperUnits"]["totalCount"], 4);
+    let assets = &data["projectAssets"];
+    assert!(assets["assets"].as_i64() > Some(0), "{body}");
+    assert_ne!(assets["distributed"], "0.00", "{body}");
+    for village in data["villages"]["nodes"].as_array().expect("villages") {
+        assert!(village["firstSecretary"]["name"].is_string(), "{village}");
+        assert_eq!(village["helperUnits"].as_array().map(Vec::len), Some(1));
+    }
+    // The demo helper cadre finds its households and their visits.
+    let helper = server.login("helper").await;
+    let mine = server
+        .query(
+            "{ households(first: 20) { totalCount nodes { lastVisitedOn } } }",
+            Some(&helper),
+        )
+        .await;
+    assert_eq!(mine["data"]["households"]["totalCount"], 10, "{mine}");
+    assert!(mine["data"]["households"]["nodes"][0]["lastVisitedOn"].is_string());
 }
 
 async fn serve_without_demo_never_seeds(backend: Backend) {

@@ -741,3 +741,39 @@ db_enum! {
         Returns = "returns",
     }
 }
+
+db_enum! {
+    /// Where a poverty village's exit (贫困村出列) stands.
+    VillageExitStage {
+        /// Proposed by the township and noticed there (公示中).
+        Notice = "notice",
+        /// Decided by the county and announced: the village has exited (已出列).
+        Approved = "approved",
+        /// Refused by the county (未通过).
+        Rejected = "rejected",
+    }
+}
+
+db_enum! {
+    /// Kind of a project asset (扶贫项目资产类型): who owns it follows from it.
+    AssetKind {
+        /// Productive (经营性): workshops, greenhouses, shares in an enterprise; owned by a village collective.
+        Productive = "productive",
+        /// Public welfare (公益性): roads, water works; owned by a village collective.
+        Public = "public",
+        /// For a household (到户类): livestock, housing; owned by the household.
+        Household = "household",
+    }
+}
+
+db_enum! {
+    /// Where a project asset stands (资产状态).
+    AssetStatus {
+        /// In use (在用).
+        InUse = "in_use",
+        /// Standing idle (闲置).
+        Idle = "idle",
+        /// Disposed of: sold, scrapped or written off; final (已处置).
+        Disposed = "disposed",
+    }
+}

@@ -32,6 +32,21 @@ pub struct Model {
     pub retired_on: Option<Date>,
     /// Village only: the village it was merged into (并入村), if it was.
     pub merged_into_id: Option<i64>,
+    /// Village only, as last surveyed (村情), each unknown until recorded:
+    /// a hardened road to the village (通硬化路),
+    pub hardened_road: Option<bool>,
+    /// safe drinking water for all (饮水安全),
+    pub safe_drinking_water: Option<bool>,
+    /// grid power for living and production (通动力电),
+    pub grid_power: Option<bool>,
+    /// a standard clinic with a qualified doctor (标准化卫生室),
+    pub standard_clinic: Option<bool>,
+    /// a school within reach for compulsory education (义务教育就学有保障),
+    pub school_within_reach: Option<bool>,
+    /// broadband (通宽带),
+    pub broadband: Option<bool>,
+    /// and the day of that survey.
+    pub surveyed_on: Option<Date>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

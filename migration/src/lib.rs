@@ -28,6 +28,8 @@ mod m20261208_000021_closed_years;
 mod m20261209_000022_two_notices;
 mod m20261210_000023_retired_villages;
 mod m20261211_000024_create_microcredit;
+mod m20261212_000025_village_exit;
+mod m20261213_000026_create_project_assets;
 
 pub struct Migrator;
 
@@ -59,6 +61,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000022_two_notices::Migration),
             Box::new(m20261210_000023_retired_villages::Migration),
             Box::new(m20261211_000024_create_microcredit::Migration),
+            Box::new(m20261212_000025_village_exit::Migration),
+            Box::new(m20261213_000026_create_project_assets::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@
 //! `permissions::redact`, which shapes it by the GraphQL schema.
 
 pub mod assessment;
+pub mod asset;
 pub mod calendar;
 pub mod card;
 pub mod closed_year;
@@ -33,4 +34,5 @@ pub mod reveal;
 pub mod supervision;
 pub mod tally;
 pub mod text;
+pub mod village_exit;
 pub mod write;

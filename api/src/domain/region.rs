@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::household::change::move_to_village;
 use super::node::global_id;
 use super::text::free_text;
-use super::{calendar, write};
+use super::{calendar, village_exit, write};
 use crate::access::{self, Viewer};
 use crate::audit::{self, Actor, Change};
 use crate::error::{ApiError, ApiResult};
@@ -406,6 +406,7 @@ pub async fn add_village(
         exit_year: fields.exit_year,
     };
     checked(&division)?;
+    village_exit::check_recorded_exit(None, division.exit_year, calendar::today())?;
     let txn = write::begin(db).await?;
     let township = region::Entity::find_by_id(township_id)
         .one(&txn)
@@ -453,6 +454,7 @@ pub async fn update_village(
         exit_year: fields.exit_year,
     };
     checked(&division)?;
+    village_exit::check_recorded_exit(before.exit_year, division.exit_year, calendar::today())?;
     let after = change_division(&txn, actor, &before, &division).await?;
     txn.commit().await?;
     Ok(after)

@@ -33,6 +33,9 @@ pub const REGISTERED: [HouseholdStatus; 3] = [
     HouseholdStatus::Returned,
 ];
 
+/// Households counted as poor for the poverty incidence: not yet lifted out, or returned.
+pub const POOR: [HouseholdStatus; 2] = [HouseholdStatus::Enrolled, HouseholdStatus::Returned];
+
 /// A figure the tally keeps, with its item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Figure {

@@ -30,8 +30,9 @@ pub const STATISTICS: usize = 1_500;
 pub const DATA_QUALITY: usize = 2_000;
 /// `verifyAuditChain`: reads and hashes every entry of the audit trail.
 pub const AUDIT_CHAIN: usize = 5_000;
-/// `planCompletion`, `fundUtilisation`, `enterpriseRanking`: one grouped
-/// statement over the region's measures, projects or links.
+/// `planCompletion`, `fundUtilisation`, `enterpriseRanking`, `microcredit`,
+/// `projectAssets`: one grouped statement or two over the region's measures,
+/// projects, links, loans or assets.
 pub const REGION_FIGURES: usize = 500;
 /// `Enterprise.benefit`: the links and donations of one enterprise in a year.
 pub const ENTERPRISE_FIGURES: usize = 20;
@@ -39,6 +40,8 @@ pub const ENTERPRISE_FIGURES: usize = 20;
 pub const CARD_AS_OF: usize = 10;
 /// `Household.booklet`: the policies of the household's fields and regions.
 pub const BOOKLET: usize = 10;
+/// `Village.exitCheck`: the members of the village's poor households.
+pub const EXIT_CHECK: usize = 10;
 /// Rows a `totalCount` counts for a point. A count is priced by what it
 /// counted, after the fact: it costs the same whether a list's counts come
 /// from one statement per page or a page's worth of items.
@@ -57,9 +60,11 @@ const PRICED: &[(&str, &str, usize)] = &[
     ("Query", "fundUtilisation", REGION_FIGURES),
     ("Query", "enterpriseRanking", REGION_FIGURES),
     ("Query", "microcredit", REGION_FIGURES),
+    ("Query", "projectAssets", REGION_FIGURES),
     ("Enterprise", "benefit", ENTERPRISE_FIGURES),
     ("Household", "cardAsOf", CARD_AS_OF),
     ("Household", "booklet", BOOKLET),
+    ("Village", "exitCheck", EXIT_CHECK),
     ("Mutation", "login", CREDENTIALS),
     ("Mutation", "refresh", CREDENTIALS),
     ("Mutation", "clientCredentials", CREDENTIALS),
@@ -71,6 +76,7 @@ const PRICED: &[(&str, &str, usize)] = &[
 /// deadlock.
 const UNBATCHED: &[(&str, &str)] = &[
     ("Household", "cardAsOf"),
+    ("Village", "exitCheck"),
     ("DataQualityCheck", "count"),
     ("PolicyReadership", "overall"),
 ];

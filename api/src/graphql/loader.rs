@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    app_user, benefit_link, complaint, enterprise, fund_entry, fund_source, helper_pairing,
-    helper_unit, household, household_cause, household_income, loan, measure, member,
-    monitoring_case, monitoring_risk, objection, policy, poverty_line, project,
-    project_beneficiary, project_stage_change, project_village, proposal, region, status_change,
-    unit_pairing, village_staff, visit, visit_help,
+    app_user, asset_income, benefit_link, complaint, enterprise, fund_entry, fund_source,
+    helper_pairing, helper_unit, household, household_cause, household_income, loan, measure,
+    member, monitoring_case, monitoring_risk, objection, policy, poverty_line, project,
+    project_asset, project_beneficiary, project_stage_change, project_village, proposal, region,
+    status_change, unit_pairing, village_staff, visit, visit_help,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
@@ -275,6 +275,32 @@ impl Child for benefit_link::Entity {
     }
     fn order_column() -> Self::Column {
         benefit_link::Column::StartedOn
+    }
+}
+
+/// A project's assets, as far as the viewer sees them, in registration order.
+impl Child for project_asset::Entity {
+    fn parent_column() -> Self::Column {
+        project_asset::Column::ProjectId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.project_id
+    }
+    fn order_column() -> Self::Column {
+        project_asset::Column::Id
+    }
+}
+
+/// An asset's incomes, in recording order.
+impl Child for asset_income::Entity {
+    fn parent_column() -> Self::Column {
+        asset_income::Column::AssetId
+    }
+    fn parent_of(model: &Self::Model) -> i64 {
+        model.asset_id
+    }
+    fn order_column() -> Self::Column {
+        asset_income::Column::Id
     }
 }
 
@@ -712,6 +738,8 @@ pub struct Loaders {
     pub project_villages: Cached<VillagesByProject>,
     pub project_history: Cached<ByParent<project_stage_change::Entity>>,
     pub project_beneficiary_counts: Cached<BeneficiaryCounts>,
+    pub project_assets: Cached<ByParent<project_asset::Entity>>,
+    pub asset_incomes: Cached<ByParent<asset_income::Entity>>,
     pub poverty_lines: Cached<PovertyLineByYear>,
     pub region_pages: Cached<PagesByParent<region::Entity>>,
     pub region_counts: Cached<CountsByParent<region::Entity>>,
@@ -804,6 +832,8 @@ impl Loaders {
             ),
             project_history: cached(ByParent::new(db, viewer), delay),
             project_beneficiary_counts: cached(BeneficiaryCounts { db: db.clone() }, delay),
+            project_assets: cached(ByParent::new(db, viewer), delay),
+            asset_incomes: cached(ByParent::new(db, viewer), delay),
             region_pages: cached(PagesByParent::new(db), delay),
             region_counts: cached(CountsByParent::new(db), delay),
             household_pages: cached(PagesByParent::new(db), delay),

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod assessment;
+pub mod asset;
 pub mod client_app;
 pub mod context;
 pub mod cost;
@@ -30,6 +31,7 @@ pub mod relay;
 pub mod shape;
 pub mod statistics;
 pub mod supervision;
+pub mod village_exit;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
@@ -54,15 +56,26 @@ pub struct Query(
     quality::QualityQuery,
     plan::PlanQuery,
     pairing::unit::UnitQuery,
-    funds::FundQuery,
-    funds::FundUtilisationQuery,
-    microcredit::MicrocreditQuery,
+    LedgerQuery,
     statistics::StatisticsQuery,
     assessment::AssessmentQuery,
     publicity::PolicyQuery,
     supervision::SupervisionQuery,
     crate::exchange::ExchangeQuery,
     crate::exchange::WebhookQuery,
+);
+
+/// The county office's ledgers (funds, microcredit, project assets, village
+/// exits), merged into the root query as
+/// one part: async-graphql's merge nests one type per part, and a flat list of
+/// every area overflows the compiler's query depth.
+#[derive(MergedObject, Default)]
+pub struct LedgerQuery(
+    funds::FundQuery,
+    funds::FundUtilisationQuery,
+    microcredit::MicrocreditQuery,
+    asset::AssetQuery,
+    village_exit::VillageExitQuery,
 );
 
 /// The root mutation: one part per domain area.
@@ -79,8 +92,7 @@ pub struct Mutation(
     plan::PlanMutation,
     pairing::unit::UnitMutation,
     pairing::visit::VisitMutation,
-    funds::FundMutation,
-    microcredit::MicrocreditMutation,
+    LedgerMutation,
     assessment::AssessmentMutation,
     project::ProjectEditMutation,
     project::ProjectLifecycleMutation,
@@ -88,6 +100,15 @@ pub struct Mutation(
     publicity::PolicyMutation,
     supervision::SupervisionMutation,
     crate::exchange::WebhookMutation,
+);
+
+/// The mutations of the county office's ledgers, as [`LedgerQuery`].
+#[derive(MergedObject, Default)]
+pub struct LedgerMutation(
+    funds::FundMutation,
+    microcredit::MicrocreditMutation,
+    asset::AssetMutation,
+    village_exit::VillageExitMutation,
 );
 
 pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
+use super::asset::ProjectAsset;
 use super::enterprise::Enterprise;
 use super::enterprise::link::BenefitLink;
 use super::funds::{FundEntry, FundSource};
@@ -17,6 +18,7 @@ use super::publicity::Policy;
 use super::region::{County, Township, Village, node_kind, region_node};
 use super::relay::{NodeKind, decode_id};
 use super::supervision::Complaint;
+use super::village_exit::VillageExit;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::loaders;
 
@@ -50,6 +52,8 @@ pub enum Node {
     Pairing(Pairing),
     UnitPairing(UnitPairing),
     Loan(Loan),
+    VillageExit(VillageExit),
+    ProjectAsset(ProjectAsset),
 }
 
 #[derive(Default)]
@@ -153,6 +157,8 @@ impl NodeQuery {
                 .await?
                 .map(|m| UnitPairing(m).into()),
             NodeKind::Loan => loaders.loans.load_one(raw).await?.map(|m| Loan(m).into()),
+            NodeKind::VillageExit => VillageExit::find(ctx, raw).await?.map(Into::into),
+            NodeKind::ProjectAsset => ProjectAsset::find(ctx, raw).await?.map(Into::into),
             // A change is read from the feed (`changes`), not as a node.
             NodeKind::Change => None,
         };

@@ -18,6 +18,7 @@ use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, ParentColumn, SortKey, decode_id_of, global_id, page_cost,
     paginate,
 };
+use super::village_exit::{self, VillageExit, VillageExitCheck, VillageSurvey};
 use crate::access;
 use crate::domain::region::{self as divisions, VillageFields};
 use crate::error::{ApiError, ApiResult};
@@ -277,6 +278,21 @@ impl Village {
             latitude: self.0.latitude?,
             longitude: self.0.longitude?,
         })
+    }
+    /// Its facilities as last surveyed (村情).
+    async fn survey(&self) -> VillageSurvey {
+        VillageSurvey::of(&self.0)
+    }
+    /// Where it stands on the exit criteria today (出列标准核查).
+    #[graphql(
+        complexity = "crate::graphql::cost::priced(crate::graphql::cost::EXIT_CHECK, child_complexity)"
+    )]
+    async fn exit_check(&self, ctx: &Context<'_>) -> ApiResult<VillageExitCheck> {
+        village_exit::exit_check_of(ctx, &self.0).await
+    }
+    /// Its exits, proposed and decided, newest first (出列记录).
+    async fn exits(&self, ctx: &Context<'_>) -> ApiResult<Vec<VillageExit>> {
+        village_exit::exits_of(ctx, &self.0).await
     }
     /// Latest recorded collective economy income (村集体经济收入).
     async fn collective_income(&self) -> Option<CollectiveIncome> {

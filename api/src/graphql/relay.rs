@@ -47,13 +47,15 @@ pub enum NodeKind {
     Pairing,
     UnitPairing,
     Loan,
+    VillageExit,
+    ProjectAsset,
     /// A change of the register (the change feed's entries, webhook events):
     /// read from the feed, not through `node`.
     Change,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 23] = [
+    const ALL: [NodeKind; 25] = [
         NodeKind::County,
         NodeKind::Township,
         NodeKind::Village,
@@ -76,6 +78,8 @@ impl NodeKind {
         NodeKind::Pairing,
         NodeKind::UnitPairing,
         NodeKind::Loan,
+        NodeKind::VillageExit,
+        NodeKind::ProjectAsset,
         NodeKind::Change,
     ];
 
@@ -103,6 +107,8 @@ impl NodeKind {
             NodeKind::Pairing => "Pairing",
             NodeKind::UnitPairing => "UnitPairing",
             NodeKind::Loan => "Loan",
+            NodeKind::VillageExit => "VillageExit",
+            NodeKind::ProjectAsset => "ProjectAsset",
             NodeKind::Change => "Change",
         }
     }

@@ -1,6 +1,7 @@
 //! The demo county: a realistic, deterministic register generated from a seed,
 //! written in batches so that a million households load in minutes.
 
+mod assistance;
 mod names;
 
 use std::collections::HashMap;
@@ -157,6 +158,13 @@ pub struct SeedReport {
     /// end: the seed is linear when the second is no longer than the first.
     pub first_half_seconds: f64,
     pub second_half_seconds: f64,
+}
+
+/// Lays the demo's assistance (helper units, first secretaries, plans,
+/// pairings, visits, benefit links, loans, project assets) over a demo county
+/// just loaded, once its demo users exist.
+pub async fn demo_assistance(db: &DatabaseConnection) -> Result<(), DbErr> {
+    assistance::run(db, DEMO_SEED).await
 }
 
 /// Whether the register has any region yet.
@@ -435,6 +443,13 @@ impl RegionPlan {
             collective_income_year: None,
             retired_on: None,
             merged_into_id: None,
+            hardened_road: None,
+            safe_drinking_water: None,
+            grid_power: None,
+            standard_clinic: None,
+            school_within_reach: None,
+            broadband: None,
+            surveyed_on: None,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -488,6 +503,15 @@ impl RegionPlan {
             model.longitude = Some(107.5 + rng.random_range(-0.4..0.4));
             model.collective_income_year = Some(REFERENCE_YEAR);
             model.collective_income_fen = Some(yuan(rng.random_range(20_000.0..500_000.0)));
+            // Most villages have most facilities; which lack one follows from
+            // its place in the county, not the random stream the rest is drawn from.
+            model.hardened_road = Some(v % 11 != 3);
+            model.safe_drinking_water = Some(v % 13 != 5);
+            model.grid_power = Some(true);
+            model.standard_clinic = Some(v % 7 != 2);
+            model.school_within_reach = Some(v % 17 != 8);
+            model.broadband = Some(v % 5 != 4);
+            model.surveyed_on = Some(now.date_naive());
             let count = households / village_count + u32::from(v < households % village_count);
             // Poverty incidence of roughly 5% to 30% of the rural population.
             let people = f64::from(count) * 3.6;

@@ -2,6 +2,7 @@
 //! one module per area, each driving the real server over HTTP or the real schema.
 
 mod assessment;
+mod assets;
 mod audit;
 mod booklet;
 mod browser;
@@ -43,5 +44,6 @@ mod small_cells;
 mod statistics;
 mod supervision;
 mod tokens;
+mod village_exit;
 mod visits;
 mod webhooks;

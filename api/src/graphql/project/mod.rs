@@ -20,6 +20,7 @@ use sea_orm::{
 pub use edit::ProjectEditMutation;
 pub use lifecycle::ProjectLifecycleMutation;
 
+use super::asset::{ProjectAsset, assets_of};
 use super::context::{loaders, page, paginate_nested, viewer};
 use super::enterprise::Enterprise;
 use super::funds::{ProjectFunds, project_funds};
@@ -296,6 +297,12 @@ impl Project {
             .into_iter()
             .map(ProjectStageChange)
             .collect())
+    }
+    /// The assets it left once accepted, in registration order: those of
+    /// village collectives for everyone, a household's for those who reach
+    /// the household (项目资产).
+    async fn assets(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProjectAsset>> {
+        assets_of(ctx, self.0.id).await
     }
     /// Version of the record, for detecting concurrent edits (版本号).
     async fn version(&self) -> i32 {

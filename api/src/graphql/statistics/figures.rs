@@ -24,11 +24,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::funds::Coverage;
 
 use crate::domain::closed_year;
-pub use crate::domain::tally::REGISTERED;
 use crate::domain::tally::{self, Figure as Tallied};
-
-/// Households counted as poor for the poverty incidence: not yet lifted out, or returned.
-pub const POOR: [HouseholdStatus; 2] = [HouseholdStatus::Enrolled, HouseholdStatus::Returned];
+pub use crate::domain::tally::{POOR, REGISTERED};
 
 /// Days after which a household without a visit counts as not visited.
 pub const VISIT_DAYS: u64 = 90;

@@ -28,19 +28,11 @@ use super::region::{find_region, region_node};
 use super::relay::NodeKind;
 use crate::access;
 use crate::domain::region::{child_level, child_part_len};
-use crate::domain::{calendar, closed_year};
+use crate::domain::{calendar, closed_year, village_exit};
 use crate::error::{ApiError, ApiResult};
 
 /// Targeted poverty alleviation began in 2014.
 const FIRST_YEAR: i32 = 2014;
-/// Poverty incidence under which a village or county may exit: 3% in the
-/// western provinces (this county's is one), 2% elsewhere.
-const EXIT_THRESHOLD_WEST: f64 = 0.03;
-const EXIT_THRESHOLD: f64 = 0.02;
-/// Province codes of the western region (西部地区).
-const WESTERN_PROVINCES: [&str; 12] = [
-    "15", "45", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
-];
 
 /// The statistics of one region.
 pub struct Statistics {
@@ -83,11 +75,7 @@ impl Statistics {
     }
 
     fn threshold(&self) -> f64 {
-        if WESTERN_PROVINCES.contains(&&self.region.code[..2.min(self.region.code.len())]) {
-            EXIT_THRESHOLD_WEST
-        } else {
-            EXIT_THRESHOLD
-        }
+        village_exit::threshold(&self.region.code)
     }
 
     fn per_capita(&self, fen: i64) -> Option<Money> {
