@@ -9,8 +9,8 @@ use entity::{
     household, household_cause, household_income, loan, measure, member, monitoring_case,
     monitoring_line, monitoring_risk, objection, policy, policy_read, policy_region, policy_role,
     poverty_line, project, project_asset, project_beneficiary, project_stage_change,
-    project_village, proposal, refresh_token, region, reveal, status_change, unit_pairing,
-    village_exit, village_staff, visit, visit_help,
+    project_village, proposal, provincial_poverty_line, refresh_token, region, reveal,
+    status_change, unit_pairing, village_exit, village_staff, visit, visit_help,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
@@ -671,6 +671,7 @@ macro_rules! public {
 public!(
     region,
     poverty_line,
+    provincial_poverty_line,
     monitoring_line,
     enterprise,
     project,

@@ -479,6 +479,7 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "eliminateRisk", ORGANISERS),
     rule("Mutation", "setMonitoringLine", LINE_SETTERS),
     rule("Mutation", "setPovertyLine", LINE_SETTERS),
+    rule("Mutation", "setProvincialPovertyLine", LINE_SETTERS),
     rule("Mutation", "addVillage", ADMIN),
     rule("Mutation", "updateVillage", ADMIN),
     rule("Mutation", "mergeVillages", ADMIN),
@@ -1182,6 +1183,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
     ("PolicyReadReceipt", &["policy", "readAt"]),
     ("PolicyReadership", &["overall", "byRegion"]),
     ("PovertyLine", &["year", "annual"]),
+    ("ProvincialPovertyLine", &["provinceCode", "year", "annual"]),
     (
         "Project",
         &[
@@ -1296,6 +1298,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "households",
             "household",
             "povertyLines",
+            "provincialPovertyLines",
             "enterprises",
             "enterprise",
             "projects",

@@ -46,6 +46,7 @@ pub mod project_beneficiary;
 pub mod project_stage_change;
 pub mod project_village;
 pub mod proposal;
+pub mod provincial_poverty_line;
 pub mod refresh_token;
 pub mod region;
 pub mod reveal;

@@ -30,6 +30,7 @@ mod m20261210_000023_retired_villages;
 mod m20261211_000024_create_microcredit;
 mod m20261212_000025_village_exit;
 mod m20261213_000026_create_project_assets;
+mod m20261214_000027_provincial_poverty_lines;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000024_create_microcredit::Migration),
             Box::new(m20261212_000025_village_exit::Migration),
             Box::new(m20261213_000026_create_project_assets::Migration),
+            Box::new(m20261214_000027_provincial_poverty_lines::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@
 
 use chrono::{Datelike, NaiveDate, Utc};
 use entity::enums::{ProposalKind, ProposalOrigin, ProposalStage};
-use entity::{household, household_income, objection, poverty_line, proposal};
+use entity::{household, household_income, objection, proposal};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, QueryFilter, Set,
@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::calendar;
 use super::household::change::lock_household;
+use super::income_line;
 use super::lifecycle::{
     self, Action, OPEN_STAGES, StatusChangeOf, change_status, next_state, open_proposal, stage_name,
 };
@@ -192,14 +193,15 @@ async fn exit_refusal(
             "the household has no income recorded for {year}, the exit year"
         )));
     };
-    let Some(line) = poverty_line::Entity::find_by_id(year).one(db).await? else {
+    let Some((line, provincial)) = income_line::exit_line(db, home, year).await? else {
         return Ok(Some(format!("there is no poverty line for {year}")));
     };
-    if income.per_capita_net_fen <= line.annual_fen {
+    if income.per_capita_net_fen <= line {
         return Ok(Some(format!(
-            "per-capita net income in {year} is {} yuan, not above that year's poverty line of {} yuan",
+            "per-capita net income in {year} is {} yuan, not above that year's {}poverty line of {} yuan",
             Money(income.per_capita_net_fen),
-            Money(line.annual_fen)
+            if provincial { "provincial " } else { "" },
+            Money(line)
         )));
     }
     Ok(None)

@@ -4,7 +4,8 @@
 
 use chrono::{Datelike, Duration, Months, Utc};
 use entity::enums::{
-    HouseholdStatus, LabourAbility, MeasureCategory, MeasureStatus, RegionLevel, Relation, Role,
+    HouseholdStatus, IdentificationStandard, LabourAbility, MeasureCategory, MeasureStatus,
+    RegionLevel, Relation, Role,
 };
 use entity::{
     household, household_income, measure, member, monitoring_case, project_stage_change, proposal,
@@ -22,6 +23,7 @@ on_both_backends!(
     an_exit_needs_income_above_the_line_and_every_guarantee,
     an_exit_year_before_the_enrolment_year_is_refused,
     an_exit_after_2020_is_measured_against_the_line_the_county_sets,
+    a_household_of_the_provincial_standard_exits_against_the_province_s_line,
     public_notices_name_the_head_and_nothing_personal,
     monitoring_ends_only_when_the_risk_is_eliminated,
     a_stale_version_is_a_conflict,
@@ -554,6 +556,77 @@ async fn an_exit_year_before_the_enrolment_year_is_refused(backend: Backend) {
 /// The seed's poverty lines end in 2020: an exit of a later year waits for the
 /// county office (or the province) to set that year's line, is measured
 /// against the line as last set, and every setting is audited.
+/// A province may raise the line: a household identified under the
+/// provincial standard exits only above it; one of the national standard, on
+/// the same income, exits above the national line. The provincial line is
+/// never set below the national one, and only by those who set lines.
+async fn a_household_of_the_provincial_standard_exits_against_the_province_s_line(
+    backend: Backend,
+) {
+    const SET_LINE: &str = "mutation($p: String!, $y: Int!, $a: Money!) { setProvincialPovertyLine(provinceCode: $p, year: $y, annual: $a) { provinceCode year annual } }";
+    let (app, _) = TestApp::seeded(&backend, 60).await;
+    let homes = households_of_first_village(&app).await;
+    let province = first_region(&app.db, RegionLevel::County).await.code[..2].to_owned();
+    let mut exits = Vec::new();
+    for (home, standard) in [
+        (&homes[0], IdentificationStandard::Provincial),
+        (&homes[1], IdentificationStandard::National),
+    ] {
+        let home = set_status(&app, home.id, HouseholdStatus::Enrolled).await;
+        let mut filed = home.into_active_model();
+        filed.created_at = Set(Utc::now() - Duration::days(30));
+        filed.standard = Set(standard);
+        let home = filed.update(&app.db).await.expect("update");
+        set_income(&app, home.id, 2020, 4_500).await;
+        exits.push(propose_input(home.id, "EXIT", Some(2020), -10, -1));
+    }
+
+    let line = json!({ "p": province, "y": 2020, "a": "5000" });
+    let (_, cadre) = app.user_for(Role::VillageCadre).await;
+    let by_cadre = app.graphql_as(Some(&cadre), SET_LINE, line.clone()).await;
+    assert_eq!(TestApp::error_codes(&by_cadre), ["FORBIDDEN"]);
+    for (bad, field) in [
+        (json!({ "p": province, "y": 2020, "a": "3999" }), "annual"),
+        (json!({ "p": "5", "y": 2020, "a": "5000" }), "provinceCode"),
+    ] {
+        let refused = app.graphql(SET_LINE, bad).await;
+        assert_eq!(
+            refused["errors"][0]["extensions"]["field"], field,
+            "{refused}"
+        );
+    }
+    let set = app.query(SET_LINE, line).await;
+    assert_eq!(
+        set["setProvincialPovertyLine"],
+        json!({ "provinceCode": province, "year": 2020, "annual": "5000.00" })
+    );
+    let entry = 2020 + 10_000 * province.parse::<i64>().expect("digits");
+    assert_eq!(
+        app.audit_actions("ProvincialPovertyLine", entry).await,
+        ["provincialPovertyLine.set"]
+    );
+    let public = app
+        .graphql_as(
+            None,
+            "{ provincialPovertyLines { provinceCode year annual } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        public["data"]["provincialPovertyLines"],
+        json!([{ "provinceCode": province, "year": 2020, "annual": "5000.00" }])
+    );
+
+    let refused = app.graphql(PROPOSE, exits[0].clone()).await;
+    assert_refused(
+        &refused,
+        "BAD_USER_INPUT",
+        "provincial poverty line of 5000.00",
+    );
+    let national = app.graphql(PROPOSE, exits[1].clone()).await;
+    assert!(national.get("errors").is_none(), "{national}");
+}
+
 async fn an_exit_after_2020_is_measured_against_the_line_the_county_sets(backend: Backend) {
     const SET_LINE: &str =
         "mutation($y: Int!, $a: Money!) { setPovertyLine(year: $y, annual: $a) { year annual } }";

@@ -12,7 +12,9 @@ use entity::enums::{
     IdentificationStandard, LabourAbility, MigrantWork, MonitoringCategory, PovertyCause, Relation,
     StudentStatus,
 };
-use entity::{ethnicity, household, household_income, member, poverty_line, region};
+use entity::{
+    ethnicity, household, household_income, member, poverty_line, provincial_poverty_line, region,
+};
 use sea_orm::{QueryFilter, QueryOrder};
 
 pub use booklet::Booklet;
@@ -450,12 +452,14 @@ impl HouseholdIncome {
     async fn per_capita_net(&self) -> Money {
         Money(self.0.per_capita_net_fen)
     }
-    /// That year's poverty line (当年贫困标准), if recorded.
+    /// That year's national poverty line (当年国家贫困标准), if recorded; a
+    /// household identified under the provincial standard exits against its
+    /// province's line (`provincialPovertyLines`) where one is set.
     async fn poverty_line(&self, ctx: &Context<'_>) -> ApiResult<Option<Money>> {
         let line = loaders(ctx)?.poverty_lines.load_one(self.0.year).await?;
         Ok(line.map(|l| Money(l.annual_fen)))
     }
-    /// Whether per-capita net income is above that year's line (是否超过贫困标准).
+    /// Whether per-capita net income is above that year's national line (是否超过贫困标准).
     async fn above_poverty_line(&self, ctx: &Context<'_>) -> ApiResult<Option<bool>> {
         let line = loaders(ctx)?.poverty_lines.load_one(self.0.year).await?;
         Ok(line.map(|l| self.0.per_capita_net_fen > l.annual_fen))
@@ -582,6 +586,26 @@ impl PovertyLine {
     }
 }
 
+pub struct ProvincialPovertyLine(pub provincial_poverty_line::Model);
+
+/// A province's own poverty line of one year (省定贫困标准).
+#[Object]
+impl ProvincialPovertyLine {
+    /// Two-digit province code (省级区划代码).
+    async fn province_code(&self) -> &str {
+        &self.0.province_code
+    }
+    /// The year (年度).
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+    /// Annual per-capita net income below which a person is poor by the
+    /// province's standard, in current yuan (元/人·年).
+    async fn annual(&self) -> Money {
+        Money(self.0.annual_fen)
+    }
+}
+
 #[derive(Default)]
 pub struct HouseholdQuery;
 
@@ -625,5 +649,18 @@ impl HouseholdQuery {
             .all(db(ctx)?)
             .await?;
         Ok(lines.into_iter().map(PovertyLine).collect())
+    }
+
+    /// The provinces' own poverty lines, by province and year (历年省定贫困标准).
+    async fn provincial_poverty_lines(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<ProvincialPovertyLine>> {
+        let lines = access::select::<provincial_poverty_line::Entity>(viewer(ctx)?)
+            .order_by_asc(provincial_poverty_line::Column::ProvinceCode)
+            .order_by_asc(provincial_poverty_line::Column::Year)
+            .all(db(ctx)?)
+            .await?;
+        Ok(lines.into_iter().map(ProvincialPovertyLine).collect())
     }
 }

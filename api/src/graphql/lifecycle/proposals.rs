@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::NaiveDate;
 use entity::enums::{ProposalKind, ProposalOrigin};
 
-use super::super::household::{Household, PovertyLine};
+use super::super::household::{Household, PovertyLine, ProvincialPovertyLine};
 use super::super::money::Money;
 use super::super::relay::{NodeKind, decode_id_of};
 use super::{Objection, Proposal};
@@ -102,6 +102,28 @@ impl ProposalMutation {
         let actor = actor(ctx)?;
         let line = income_line::set_poverty_line(db(ctx)?, &actor, year, annual).await?;
         Ok(PovertyLine(line))
+    }
+
+    /// Sets a province's own poverty line of a year (设定省定贫困标准), at least
+    /// the national one, replacing any earlier one: households identified
+    /// under the provincial standard exit against it.
+    async fn set_provincial_poverty_line(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Two-digit province code (省级区划代码).")] province_code: String,
+        #[graphql(desc = "The year (年度).")] year: i32,
+        #[graphql(desc = "Annual per-capita net income, in yuan (元/人·年).")] annual: Money,
+    ) -> ApiResult<ProvincialPovertyLine> {
+        let actor = actor(ctx)?;
+        let line = income_line::set_provincial_poverty_line(
+            db(ctx)?,
+            &actor,
+            &province_code,
+            year,
+            annual,
+        )
+        .await?;
+        Ok(ProvincialPovertyLine(line))
     }
 
     /// Proposes to identify or exit a household and starts its public notice (提出识别/退出申请并公示).
