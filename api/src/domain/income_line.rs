@@ -8,7 +8,9 @@
 
 use entity::enums::IdentificationStandard;
 use entity::{household, monitoring_line, poverty_line, provincial_poverty_line, region};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Set,
+};
 use serde_json::json;
 
 use super::money::Money;
@@ -81,9 +83,25 @@ fn province(code: &str) -> ApiResult<&str> {
     Ok(code)
 }
 
-/// The audit entry ID of a line keyed by (province, year): it reads as both, e.g. 522024.
-fn province_year_id(code: &str, year: i32) -> i64 {
-    i64::from(year) + 10_000 * code.parse::<i64>().unwrap_or_default()
+/// Audits the setting of a line keyed by (province, year), given its amount
+/// before and after in fen; the entry's ID reads as both, e.g. 522024.
+async fn record_province_line(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    (action, entity_type): (&str, &str),
+    (code, year): (&str, i32),
+    (before, after): (Option<i64>, i64),
+) -> ApiResult<()> {
+    let snapshot =
+        |fen: i64| json!({ "provinceCode": code, "year": year, "annual": Money(fen).to_string() });
+    let change = Change {
+        action,
+        entity_type,
+        entity_id: i64::from(year) + 10_000 * code.parse::<i64>().unwrap_or_default(),
+        before: before.map(snapshot),
+        after: Some(snapshot(after)),
+    };
+    audit::record(txn, actor, change).await
 }
 
 /// Sets a province's own poverty line for a year, replacing any earlier one.
@@ -121,15 +139,14 @@ pub async fn set_provincial_poverty_line(
         Some(_) => line.update(&txn).await?,
         None => line.insert(&txn).await?,
     };
-    let snapshot = |l: &provincial_poverty_line::Model| json!({ "provinceCode": l.province_code, "year": l.year, "annual": Money(l.annual_fen).to_string() });
-    let change = Change {
-        action: "provincialPovertyLine.set",
-        entity_type: "ProvincialPovertyLine",
-        entity_id: province_year_id(code, year),
-        before: before.as_ref().map(snapshot),
-        after: Some(snapshot(&after)),
-    };
-    audit::record(&txn, actor, change).await?;
+    record_province_line(
+        &txn,
+        actor,
+        ("provincialPovertyLine.set", "ProvincialPovertyLine"),
+        (code, year),
+        (before.map(|l| l.annual_fen), after.annual_fen),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -183,15 +200,14 @@ pub async fn set_monitoring_line(
         Some(_) => line.update(&txn).await?,
         None => line.insert(&txn).await?,
     };
-    let snapshot = |l: &monitoring_line::Model| json!({ "provinceCode": l.province_code, "year": l.year, "annual": Money(l.annual_fen).to_string() });
-    let change = Change {
-        action: "monitoringLine.set",
-        entity_type: "MonitoringLine",
-        entity_id: province_year_id(code, year),
-        before: before.as_ref().map(snapshot),
-        after: Some(snapshot(&after)),
-    };
-    audit::record(&txn, actor, change).await?;
+    record_province_line(
+        &txn,
+        actor,
+        ("monitoringLine.set", "MonitoringLine"),
+        (code, year),
+        (before.map(|l| l.annual_fen), after.annual_fen),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -475,6 +475,12 @@ pub async fn decide(
     row.updated_at = Set(Utc::now());
     if approved {
         let village = village_to_change(&txn, viewer, before.village_id, None).await?;
+        if village.retired_on.is_some() {
+            return Err(ApiError::bad_input(
+                "approved",
+                "the village was retired or merged during the notice: it no longer exits",
+            ));
+        }
         if let Some(unmet) = check(&txn, &village, today).await?.unmet() {
             return Err(ApiError::bad_input(
                 "approved",

@@ -269,6 +269,22 @@ async fn two_proposals_at_once_open_one_exit(backend: Backend) {
         )
         .await;
     assert_eq!(listed["village"]["exits"], json!([{ "stage": "NOTICE" }]));
+
+    // A village retired during its notice does not exit.
+    let exit = &taken[0]["data"]["proposeVillageExit"]["id"];
+    notice_over(&app, exit).await;
+    app.query(
+        "mutation($v: ID!) { retireVillage(villageId: $v, version: 2, reason: \"撤并建制村\") { retiredOn } }",
+        json!({ "v": v }),
+    )
+    .await;
+    let refused = app
+        .graphql(
+            DECIDE,
+            json!({ "e": exit, "n": 1, "a": true, "o": "同意出列" }),
+        )
+        .await;
+    assert_refused(&refused, "BAD_USER_INPUT", "retired");
 }
 
 async fn the_incidence_counts_the_people_of_the_village_s_poor_households(backend: Backend) {
