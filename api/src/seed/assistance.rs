@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{names, pick};
-use crate::access::{User, Viewer};
+use crate::access::{self, Viewer};
 use crate::account::{self, NewUser};
 use crate::audit::Actor;
 use crate::domain::asset::{self, NewAsset, NewIncome};
@@ -71,18 +71,6 @@ fn failed(what: &str) -> impl Fn(ApiError) -> DbErr + '_ {
     move |e| DbErr::Custom(format!("demo assistance, {what}: {e:?}"))
 }
 
-/// The viewer an account acts as.
-fn acting_as(user: &app_user::Model, region_prefix: Option<String>) -> Viewer {
-    Viewer::User(User {
-        id: user.id,
-        username: user.username.clone(),
-        role: user.role,
-        region_prefix,
-        enterprise_id: user.enterprise_id,
-        app: None,
-    })
-}
-
 async fn account(db: &DatabaseConnection, username: &str) -> Result<app_user::Model, DbErr> {
     app_user::Entity::find()
         .filter(app_user::Column::Username.eq(username))
@@ -102,7 +90,9 @@ pub async fn run(db: &DatabaseConnection, seed: u64) -> Result<(), DbErr> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let today = calendar::today();
     let admin = account(db, "admin").await?;
-    let county = acting_as(&admin, None);
+    let county = access::viewer_of(db, &admin)
+        .await
+        .map_err(failed("county office"))?;
     let actor = Actor::system("demo");
 
     let villages = region::Entity::find()
@@ -171,23 +161,24 @@ pub async fn run(db: &DatabaseConnection, seed: u64) -> Result<(), DbErr> {
     for (group, households) in homes.chunks(HOUSEHOLDS_PER_HELPER).enumerate() {
         // The demo's own helper takes the first households; the others are
         // accounts nobody signs in to.
-        let username = match group {
-            0 => "helper".to_owned(),
-            n => format!("helper{:03}", n + 1),
+        let helper = match group {
+            0 => account(db, "helper").await?,
+            n => {
+                let new = NewUser {
+                    username: format!("helper{:03}", n + 1),
+                    password: password.clone(),
+                    role: Role::HelperCadre,
+                    region_code: None,
+                    enterprise_credit_code: None,
+                };
+                account::create_user(db, &actor, new)
+                    .await
+                    .map_err(failed("helper cadre"))?
+            }
         };
-        if group > 0 {
-            let new = NewUser {
-                username: username.clone(),
-                password: password.clone(),
-                role: Role::HelperCadre,
-                region_code: None,
-                enterprise_credit_code: None,
-            };
-            account::create_user(db, &actor, new)
-                .await
-                .map_err(failed("helper cadre"))?;
-        }
-        let helper = acting_as(&account(db, &username).await?, None);
+        let helper = access::viewer_of(db, &helper)
+            .await
+            .map_err(failed("helper cadre"))?;
         let unit = &units[group % units.len()];
         for home in households {
             assist(
@@ -280,10 +271,7 @@ async fn assist(
 ) -> Result<(), DbErr> {
     let today = calendar::today();
     let pairing = NewPairing {
-        helper_username: match helper {
-            Viewer::User(user) => user.username.clone(),
-            Viewer::Public => String::new(),
-        },
+        helper_username: helper.user().map_err(failed("helper"))?.username.clone(),
         household_id: home.id,
         unit: Some(unit.to_owned()),
     };
