@@ -113,11 +113,25 @@ pub async fn viewer_from_token(
     config: &AuthConfig,
     token: &str,
 ) -> ApiResult<Viewer> {
-    let claims = match auth::identify(config, token)? {
+    session_from_token(db, config, token)
+        .await
+        .map(|(viewer, _)| viewer)
+}
+
+/// [`viewer_from_token`], with the time the token expires: what a long-lived
+/// connection (a subscription) needs to end with its token.
+pub async fn session_from_token(
+    db: &DatabaseConnection,
+    config: &AuthConfig,
+    token: &str,
+) -> ApiResult<(Viewer, i64)> {
+    let identity = auth::identify(config, token)?;
+    let expires = identity.expires();
+    let claims = match identity {
         Identity::Local(claims) => claims,
         Identity::External(identity) => {
             let user = crate::account::external_user(db, &identity).await?;
-            return viewer_of(db, &user).await;
+            return Ok((viewer_of(db, &user).await?, expires));
         }
     };
     let id: i64 = claims.sub.parse().map_err(|_| ApiError::Unauthenticated)?;
@@ -173,7 +187,7 @@ pub async fn viewer_from_token(
     if let Viewer::User(user) = &mut viewer {
         user.app = claims.app;
     }
-    Ok(viewer)
+    Ok((viewer, expires))
 }
 
 /// A token's user with what its viewer needs besides: the code and level of

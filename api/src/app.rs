@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
@@ -15,6 +15,7 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -27,6 +28,7 @@ use crate::domain::{closed_year, tally};
 use crate::exchange;
 use crate::graphql::{self, FupinSchema};
 use crate::http::{self, REQUEST_ID};
+use crate::live::{self, Hub};
 use crate::pages;
 use crate::persisted;
 
@@ -49,6 +51,8 @@ pub struct AppState {
     pub budgets: Arc<Budgets>,
     /// Persisted documents, with this replica's cache of them.
     pub documents: persisted::Store,
+    /// The audit entries this replica's subscriptions hear of.
+    pub hub: Hub,
 }
 
 impl AppState {
@@ -61,8 +65,14 @@ impl AppState {
 }
 
 /// The routes and their state; refuses budgets it cannot read.
-pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Result<Router, String> {
+pub fn router(
+    db: DatabaseConnection,
+    limits: Limits,
+    auth: AuthConfig,
+    hub: Hub,
+) -> Result<Router, String> {
     let budgets = Arc::new(Budgets::new(&limits.budgets, limits.replicas)?);
+    let cors_origins = limits.cors_origins.clone();
     let schema = graphql::schema(Some(db.clone()), &limits, Some(auth.clone()));
     let anonymous_schema = if limits.public_introspection {
         schema.clone()
@@ -77,6 +87,7 @@ pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Resul
         limits,
         auth,
         budgets,
+        hub,
     };
     let turns = Arc::new(Semaphore::new(
         state.limits.max_concurrent_requests as usize,
@@ -112,7 +123,59 @@ pub fn router(db: DatabaseConnection, limits: Limits, auth: AuthConfig) -> Resul
             tracing::info_span!("request", id, correlation, method = %request.method(), path = %request.uri().path(), source = tracing::field::Empty)
         }))
         .layer(middleware::from_fn(request_ids));
+    let router = match cors(&cors_origins)? {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
     Ok(security_headers(router))
+}
+
+/// Lets pages of the listed origins call the API from a browser: preflights
+/// are answered, and the answer to a listed origin says it may read the
+/// response. An origin not listed gets no CORS header at all, so its pages
+/// cannot read what a user's token fetched. No cookie carries credentials
+/// (tokens travel in `Authorization`), so `Access-Control-Allow-Credentials`
+/// is never sent either.
+fn cors(origins: &[String]) -> Result<Option<CorsLayer>, String> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let origins = origins
+        .iter()
+        .map(|origin| {
+            HeaderValue::from_str(origin).map_err(|_| format!("`{origin}` is not an origin"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let ours = |names: &[&'static str]| {
+        names
+            .iter()
+            .map(|n| HeaderName::from_static(n))
+            .collect::<Vec<_>>()
+    };
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers(
+                [header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT]
+                    .into_iter()
+                    .chain(ours(&[REQUEST_ID]))
+                    .collect::<Vec<_>>(),
+            )
+            .expose_headers(
+                [header::RETRY_AFTER]
+                    .into_iter()
+                    .chain(ours(&[
+                        REQUEST_ID,
+                        CORRELATION_ID,
+                        http::RATE_LIMIT,
+                        http::RATE_REMAINING,
+                        http::RATE_RESET,
+                    ]))
+                    .collect::<Vec<_>>(),
+            )
+            .max_age(Duration::from_secs(600)),
+    ))
 }
 
 /// A client's own request ID, kept when it is safe to log and echo.
@@ -183,8 +246,9 @@ fn security_headers(router: Router) -> Router {
 
 /// Serves on `listener` until `shutdown` resolves, then drains in-flight
 /// requests. Meanwhile keeps the village tally compact, closes last year's
-/// statistics once it is over, delivers webhook events (every replica does
-/// all three; they do not step on each other) and logs the audit chain head.
+/// statistics once it is over, delivers webhook events, reads the audit trail
+/// for its subscriptions and announces overdue measures (every replica does
+/// all of these; they do not step on each other) and logs the audit chain head.
 pub async fn serve(
     listener: TcpListener,
     db: DatabaseConnection,
@@ -193,7 +257,8 @@ pub async fn serve(
     background: Background,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = router(db.clone(), limits, auth)
+    let hub = Hub::default();
+    let router = router(db.clone(), limits, auth, hub.clone())
         .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
     let _background = Tasks(vec![
         tokio::spawn(tally::keep_compacting(
@@ -207,6 +272,11 @@ pub async fn serve(
         tokio::spawn(audit::keep_logging_head(
             db.clone(),
             background.audit_head_every(),
+        )),
+        tokio::spawn(live::keep_reading(db.clone(), hub, background.alert_poll())),
+        tokio::spawn(live::keep_announcing_overdue(
+            db.clone(),
+            background.overdue_sweep(),
         )),
         tokio::spawn(exchange::delivery::keep_delivering(db.clone(), background)),
     ]);

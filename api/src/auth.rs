@@ -156,6 +156,7 @@ impl ExternalIssuer {
             role,
             region_code: text(&self.region_claim),
             enterprise_credit_code: text(&self.enterprise_claim),
+            expires: claims.get("exp")?.as_i64()?,
         })
     }
 }
@@ -168,6 +169,8 @@ pub struct ExternalIdentity {
     pub role: Role,
     pub region_code: Option<String>,
     pub enterprise_credit_code: Option<String>,
+    /// When the token expires (its `exp`, seconds since the epoch).
+    pub expires: i64,
 }
 
 /// What a bearer token proves.
@@ -176,6 +179,16 @@ pub enum Identity {
     Local(Claims),
     /// A token of a configured identity provider.
     External(ExternalIdentity),
+}
+
+impl Identity {
+    /// When the token expires (its `exp`, seconds since the epoch).
+    pub fn expires(&self) -> i64 {
+        match self {
+            Identity::Local(claims) => claims.exp,
+            Identity::External(identity) => identity.expires,
+        }
+    }
 }
 
 /// Checks a bearer token: HS256 tokens against our secret, RS256 and ES256

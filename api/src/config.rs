@@ -76,6 +76,11 @@ pub struct Limits {
     /// separated by commas: only their `X-Forwarded-For` is believed.
     #[arg(long, env = "FUPIN_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
     pub trusted_proxies: Vec<IpNet>,
+    /// Origins (`https://portal.example.gov.cn`) whose pages may call the API
+    /// from a browser (CORS), separated by commas; none by default, so only
+    /// pages the service serves itself may.
+    #[arg(long, env = "FUPIN_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
     /// Let callers without a token introspect the schema (`__schema`, `__type`)
     /// and get "Did you mean ...?" suggestions; signed-in callers always may.
     #[arg(long, env = "FUPIN_PUBLIC_INTROSPECTION")]
@@ -112,6 +117,44 @@ fn parse_network(text: &str) -> Result<IpNet, String> {
     text.parse::<IpNet>()
         .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
         .map_err(|_| format!("`{text}` is neither an IP address nor a CIDR range"))
+}
+
+/// An origin as a browser sends it: `http` or `https`, a host and perhaps a
+/// port, nothing else (no path, no trailing slash, no wildcard).
+fn parse_origin(text: &str) -> Result<String, String> {
+    // Browsers send the scheme and host in lower case.
+    let text = text.trim().to_ascii_lowercase();
+    let text = text.as_str();
+    let refuse = || {
+        format!(
+            "`{text}` is not an origin such as `https://portal.example.gov.cn` or `http://10.0.0.5:8080`"
+        )
+    };
+    let (scheme, rest) = text.split_once("://").ok_or_else(refuse)?;
+    // An IPv6 host is bracketed: `[::1]:8080`.
+    let (host, port) = match rest.strip_prefix('[') {
+        Some(bracketed) => {
+            let (host, after) = bracketed.split_once(']').ok_or_else(refuse)?;
+            let port = match after {
+                "" => None,
+                _ => Some(after.strip_prefix(':').ok_or_else(refuse)?),
+            };
+            (host, port)
+        }
+        None => match rest.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        },
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b));
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+    if !matches!(scheme, "http" | "https") || !host_ok || !port_ok {
+        return Err(refuse());
+    }
+    Ok(text.to_owned())
 }
 
 /// How failed logins are throttled: per account and source together, so that
@@ -192,7 +235,8 @@ impl Default for Limits {
 }
 
 /// The work every replica does beside answering requests: delivering webhook
-/// events, folding the village tally and logging the audit chain head.
+/// events, folding the village tally, logging the audit chain head, reading
+/// the trail for live alerts and announcing overdue measures.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Background {
     /// How often each replica looks for events to deliver, in milliseconds.
@@ -216,6 +260,16 @@ pub struct Background {
     #[arg(long, env = "FUPIN_AUDIT_HEAD_LOG_MS", default_value_t = 600_000,
         value_parser = clap::value_parser!(u64).range(1..))]
     pub audit_head_log_ms: u64,
+    /// How often each replica reads the audit trail for live alerts
+    /// (subscriptions), in milliseconds.
+    #[arg(long, env = "FUPIN_ALERT_POLL_MS", default_value_t = 1_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub alert_poll_ms: u64,
+    /// How often each replica looks for measures newly past their time node,
+    /// to announce them, in milliseconds.
+    #[arg(long, env = "FUPIN_OVERDUE_SWEEP_MS", default_value_t = 60_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub overdue_sweep_ms: u64,
 }
 
 impl Background {
@@ -229,6 +283,14 @@ impl Background {
 
     pub fn poll(&self) -> Duration {
         Duration::from_millis(self.webhook_poll_ms)
+    }
+
+    pub fn alert_poll(&self) -> Duration {
+        Duration::from_millis(self.alert_poll_ms)
+    }
+
+    pub fn overdue_sweep(&self) -> Duration {
+        Duration::from_millis(self.overdue_sweep_ms)
     }
 
     pub fn timeout(&self) -> Duration {
@@ -255,5 +317,42 @@ impl Default for Background {
             background: Background,
         }
         Defaults::parse_from(["fupin"]).background
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_origin;
+
+    #[test]
+    fn an_origin_is_a_scheme_a_host_and_perhaps_a_port() {
+        for origin in [
+            "https://portal.example.gov.cn",
+            "http://10.0.0.5:8080",
+            "http://[::1]:8080",
+            "HTTPS://Portal.Example.gov.cn",
+        ] {
+            assert!(parse_origin(origin).is_ok(), "{origin}");
+        }
+        assert_eq!(
+            parse_origin("HTTPS://Portal.Example.gov.cn").as_deref(),
+            Ok("https://portal.example.gov.cn")
+        );
+        // A path, a trailing slash, a wildcard or another scheme would never
+        // equal what a browser sends, or would let in more than one site.
+        for origin in [
+            "https://portal.example.gov.cn/",
+            "https://portal.example.gov.cn/app",
+            "*",
+            "https://*.example.gov.cn",
+            "portal.example.gov.cn",
+            "ftp://portal.example.gov.cn",
+            "http://host:0",
+            "http://host:99999",
+            "http://[::1",
+            "null",
+        ] {
+            assert!(parse_origin(origin).is_err(), "{origin}");
+        }
     }
 }

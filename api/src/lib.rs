@@ -15,6 +15,7 @@ pub mod error;
 pub mod exchange;
 pub mod graphql;
 pub mod http;
+pub mod live;
 pub mod lockout;
 pub mod pages;
 pub mod permissions;

@@ -519,6 +519,8 @@ pub const POLICY: &[Rule] = &[
     rule("Mutation", "enableUser", ADMIN),
     rule("Mutation", "resetUserPassword", ADMIN),
     rule("Query", "me", SIGNED_IN),
+    // Alerts are of rows the subscriber reads (`domain::alert`).
+    rule("Subscription", "alerts", SIGNED_IN),
     rule("Query", "planCompletion", PROGRESS),
     rule("Query", "reveals", OVERSIGHT),
     rule("Query", "users", OVERSIGHT),
@@ -931,6 +933,17 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "owed",
             "overdueLoans",
             "overdueOwed",
+        ],
+    ),
+    (
+        "Alert",
+        &[
+            "kind",
+            "at",
+            "summary",
+            "subjectId",
+            "householdId",
+            "cursor",
         ],
     ),
     (

@@ -21,6 +21,9 @@ pub struct Model {
     pub funds_fen: i64,
     pub status: MeasureStatus,
     pub completed_on: Option<Date>,
+    /// The time node whose passing was last announced as overdue (`measure.overdue`
+    /// in the audit trail), so that each replica's sweep announces it once.
+    pub overdue_alerted_for: Option<Date>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -31,6 +31,7 @@ mod m20261211_000024_create_microcredit;
 mod m20261212_000025_village_exit;
 mod m20261213_000026_create_project_assets;
 mod m20261214_000027_provincial_poverty_lines;
+mod m20261215_000028_measure_overdue_alerts;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000025_village_exit::Migration),
             Box::new(m20261213_000026_create_project_assets::Migration),
             Box::new(m20261214_000027_provincial_poverty_lines::Migration),
+            Box::new(m20261215_000028_measure_overdue_alerts::Migration),
         ]
     }
 }

@@ -2,6 +2,8 @@
 //! database (a temporary SQLite file, or a new PostgreSQL database when
 //! `TEST_POSTGRES_URL` is set) and talks GraphQL to it over HTTP.
 
+pub mod ws;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -84,6 +86,18 @@ async fn start(
         .expect("server");
     });
     (addr, server)
+}
+
+/// A second server on a test's database (see [`TestApp::replica`]).
+pub struct Replica {
+    pub addr: std::net::SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
 }
 
 /// Where a test's database lives.
@@ -367,6 +381,8 @@ impl TestApp {
             webhook_poll_ms: 3_600_000,
             tally_compact_ms: 3_600_000,
             audit_head_log_ms: 3_600_000,
+            alert_poll_ms: 3_600_000,
+            overdue_sweep_ms: 3_600_000,
             ..Background::default()
         };
         Self::spawn_full(backend, limits, auth, quiet).await
@@ -418,6 +434,18 @@ impl TestApp {
             start(&self._database.url, &self.settings, self.statements.clone()).await;
         self.addr = addr;
         self.server = server;
+    }
+
+    /// Another replica of the service on the same database, with the same
+    /// settings: it stops when dropped.
+    pub async fn replica(&self) -> Replica {
+        let (addr, server) = start(
+            &self._database.url,
+            &self.settings,
+            Arc::new(AtomicUsize::new(0)),
+        )
+        .await;
+        Replica { addr, server }
     }
 
     /// Stops the server; requests fail until [`restart`](Self::restart).

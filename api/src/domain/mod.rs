@@ -7,6 +7,7 @@
 //! leads up indirectly: a stale edit's `current` goes through
 //! `permissions::redact`, which shapes it by the GraphQL schema.
 
+pub mod alert;
 pub mod assessment;
 pub mod asset;
 pub mod calendar;

@@ -153,6 +153,14 @@ impl Meter {
         }
     }
 
+    /// A subscription's meter: its document is weighed against the query
+    /// limit once, as any query's; what its events resolve is not summed, for
+    /// a subscription lives for hours and each event resolves only the few
+    /// fields its document names.
+    pub fn for_subscription(max_cost: usize, parallel_fields: usize) -> Meter {
+        Meter::new(usize::MAX, max_cost, parallel_fields)
+    }
+
     /// The cost computed before execution; 0 when the request never got that far.
     pub fn requested(&self) -> usize {
         self.requested.load(Ordering::Relaxed)

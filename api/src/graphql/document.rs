@@ -337,12 +337,20 @@ fn credential_fields_in<'d>(
 
 /// Whether the operation a request selects is a mutation.
 pub fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    operation_type(document, operation_name) == Some(OperationType::Mutation)
+}
+
+/// The type of the operation a request runs, if its name selects one.
+pub fn operation_type(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<OperationType> {
     let selected = match (&document.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
         (DocumentOperations::Multiple(ops), None) => ops.values().next().filter(|_| ops.len() == 1),
     };
-    selected.is_some_and(|op| op.node.ty == OperationType::Mutation)
+    selected.map(|op| op.node.ty)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! they run under; `context` holds what resolvers reach through a request.
 
 pub mod account;
+pub mod alert;
 pub mod assessment;
 pub mod asset;
 pub mod client_app;
@@ -33,7 +34,7 @@ pub mod statistics;
 pub mod supervision;
 pub mod village_exit;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::AuthConfig;
@@ -111,7 +112,7 @@ pub struct LedgerMutation(
     village_exit::VillageExitMutation,
 );
 
-pub type FupinSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type FupinSchema = Schema<Query, Mutation, alert::Subscription>;
 
 /// Builds the schema. Without a database it still describes itself, which is
 /// all `export-schema` and the SDL test need.
@@ -120,7 +121,7 @@ pub fn schema(
     limits: &Limits,
     auth: Option<AuthConfig>,
 ) -> FupinSchema {
-    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
+    let builder = Schema::build(Query::default(), Mutation::default(), alert::Subscription);
     configure(builder, db, limits, auth)
 }
 
@@ -133,7 +134,7 @@ pub fn closed_schema(
     auth: Option<AuthConfig>,
 ) -> FupinSchema {
     // The refusal comes first so that it wraps the other extensions and keeps its own code.
-    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let builder = Schema::build(Query::default(), Mutation::default(), alert::Subscription)
         .extension(introspection::RefuseIntrospection)
         .disable_introspection()
         .disable_suggestions();
@@ -141,7 +142,7 @@ pub fn closed_schema(
 }
 
 fn configure(
-    builder: SchemaBuilder<Query, Mutation, EmptySubscription>,
+    builder: SchemaBuilder<Query, Mutation, alert::Subscription>,
     db: Option<DatabaseConnection>,
     limits: &Limits,
     auth: Option<AuthConfig>,

@@ -93,9 +93,9 @@ pub(super) fn with_standing(
     response
 }
 
-const RATE_LIMIT: &str = "x-ratelimit-limit";
-const RATE_REMAINING: &str = "x-ratelimit-remaining";
-const RATE_RESET: &str = "x-ratelimit-reset";
+pub(crate) const RATE_LIMIT: &str = "x-ratelimit-limit";
+pub(crate) const RATE_REMAINING: &str = "x-ratelimit-remaining";
+pub(crate) const RATE_RESET: &str = "x-ratelimit-reset";
 
 pub(super) fn set_retry_after(response: &mut axum::response::Response, wait: std::time::Duration) {
     // Whole seconds, rounded up, and never 0: a client retrying at once would be refused again.

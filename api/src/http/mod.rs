@@ -11,21 +11,23 @@
 mod admission;
 mod documents;
 mod source;
+mod subscription;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, Value};
+use async_graphql::{BatchRequest, Request, Response, ServerError, Value};
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 
-pub(crate) use admission::admit;
 use admission::{Admitted, cost_extension, set_retry_after, with_standing};
+pub(crate) use admission::{RATE_LIMIT, RATE_REMAINING, RATE_RESET, admit};
 use documents::{resolve_document, resolve_documents};
 pub use source::client_source;
 pub(crate) use source::request_source;
+pub use subscription::MAX_SUBSCRIPTIONS;
 
 use crate::access::{self, Viewer};
 use crate::app::AppState;
@@ -66,14 +68,25 @@ impl Media {
     }
 }
 
-/// `GET /graphql`: GraphiQL for a browser, or a query in the URL.
+/// `GET /graphql`: GraphiQL for a browser, a query in the URL, or a
+/// websocket for subscriptions.
 pub async fn get(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    request: axum::extract::Request,
 ) -> axum::response::Response {
-    let source = request_source(&state, &headers, peer);
+    let (parts, _) = request.into_parts();
+    let source = request_source(&state, &parts.headers, peer);
+    let wants_websocket = parts
+        .headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if wants_websocket {
+        return subscription::upgrade(state, parts, source).await;
+    }
+    let headers = parts.headers;
+    let raw = parts.uri.query().map(str::to_owned);
     let Some(raw) = raw.filter(|q| !q.is_empty()) else {
         return crate::pages::graphiql::page();
     };
@@ -363,26 +376,27 @@ async fn execute(
         let cost = cost_extension(meter, state.limits.max_complexity, &standing, cost_left);
         response.extensions.insert("cost".to_owned(), cost);
     }
-    let mut response = match responses.pop() {
-        Some(only) if single => BatchResponse::Single(only),
-        last => BatchResponse::Batch(responses.into_iter().chain(last).collect()),
-    };
+    let mut bodies: Vec<(serde_json::Value, bool)> = responses
+        .iter_mut()
+        .map(|response| {
+            let request_error = finish(response, &request_id);
+            (body_of(response, request_error), request_error)
+        })
+        .collect();
     // A batch is answered 200: its operations succeed or fail one by one.
-    let request_error = match &mut response {
-        BatchResponse::Single(single) => finish(single, &request_id),
-        BatchResponse::Batch(all) => {
-            all.iter_mut().for_each(|r| {
-                finish(r, &request_id);
-            });
-            false
-        }
+    let (body, request_error) = match bodies.pop() {
+        Some(only) if single => only,
+        last => (
+            serde_json::Value::Array(bodies.into_iter().chain(last).map(|(b, _)| b).collect()),
+            false,
+        ),
     };
     let status = match (over_budget, media) {
         (Some(_), _) => StatusCode::TOO_MANY_REQUESTS,
         (None, Media::GraphqlResponse) if request_error => StatusCode::BAD_REQUEST,
         (None, _) => StatusCode::OK,
     };
-    let mut answer = with_standing(json(status, media, &response), &standing);
+    let mut answer = with_standing(json(status, media, &body), &standing);
     if let Some(requested) = over_budget {
         let wait = state
             .budgets
@@ -409,9 +423,14 @@ fn method_not_allowed(media: Media) -> axum::response::Response {
 const MAX_ERRORS: usize = 50;
 
 /// Gives every error a code, and internal ones the request ID; reports whether
-/// the response is a request error (the operation never ran).
+/// the response is a request error: the operation never ran (its document did
+/// not parse, validate or pass a limit), so no error has a path. An operation
+/// that ran and lost its root to an error in a field (a refused `login`) is no
+/// request error: it keeps `"data": null` and is answered 200.
 fn finish(response: &mut Response, request_id: &str) -> bool {
-    let not_executed = response.data == Value::Null && !response.errors.is_empty();
+    let not_executed = response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty());
     if not_executed && response.errors.len() > MAX_ERRORS {
         // Thousands of copies of one mistake help nobody and cost bandwidth;
         // errors of an execution are bounded by its cost already.
@@ -447,6 +466,16 @@ fn finish(response: &mut Response, request_id: &str) -> bool {
             .set("code", error_code);
     }
     not_executed
+}
+
+/// A response as JSON; a request error has no `data` entry at all, as the
+/// GraphQL specification says of errors raised before execution.
+fn body_of(response: &Response, request_error: bool) -> serde_json::Value {
+    let mut body = serde_json::to_value(response).unwrap_or_default();
+    if request_error && let Some(fields) = body.as_object_mut() {
+        fields.remove("data");
+    }
+    body
 }
 
 /// Codes for errors async-graphql raises itself: limits, parsing and validation.
@@ -509,7 +538,7 @@ pub(crate) fn request_error(
     message: String,
 ) -> axum::response::Response {
     let response = Response::from_errors(vec![coded_error(message, error_code)]);
-    json(status, media, &response)
+    json(status, media, &body_of(&response, true))
 }
 
 fn json(
@@ -551,5 +580,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str)
 pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     tracing::error!("a request handler panicked");
     let response = Response::from_errors(vec![coded_error("internal error", code::INTERNAL)]);
-    json(StatusCode::INTERNAL_SERVER_ERROR, Media::Json, &response)
+    json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Media::Json,
+        &body_of(&response, true),
+    )
 }

@@ -14,6 +14,9 @@ on_both_backends!(
     a_client_request_id_never_comes_back_as_the_request_id,
     a_safe_client_request_id_comes_back_as_the_correlation_id,
     an_unsafe_or_long_client_request_id_is_dropped,
+    a_listed_origin_may_call_the_api_from_a_browser,
+    an_unlisted_origin_gets_no_cors_header,
+    without_listed_origins_no_page_elsewhere_may_call,
 );
 
 /// The restrictive policy of everything that is not the GraphiQL page.
@@ -219,4 +222,141 @@ async fn an_unsafe_or_long_client_request_id_is_dropped(backend: Backend) {
             "{sent:?} came back"
         );
     }
+}
+
+const PORTAL: &str = "https://portal.example.gov.cn";
+
+async fn with_portal_listed(backend: &Backend) -> TestApp {
+    let limits = Limits {
+        cors_origins: vec![PORTAL.to_owned(), "http://10.0.0.5:8080".to_owned()],
+        ..Limits::default()
+    };
+    TestApp::spawn_with(backend, limits).await
+}
+
+/// A browser's preflight of a POST with a token, from `origin`.
+async fn preflight(app: &TestApp, origin: &str) -> Response {
+    app.client
+        .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .expect("preflight")
+}
+
+/// A POST from a page of `origin`, with a signed-in user's token.
+async fn signed_in_post(app: &TestApp, origin: &str) -> Response {
+    let token = app.token_for(entity::enums::Role::CountyAdmin).await;
+    app.client
+        .post(app.url("/graphql"))
+        .header("origin", origin)
+        .bearer_auth(token)
+        .json(&json!({ "query": "{ me { username } }" }))
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn a_listed_origin_may_call_the_api_from_a_browser(backend: Backend) {
+    let app = with_portal_listed(&backend).await;
+    let response = preflight(&app, PORTAL).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(header(&response, "access-control-allow-origin"), PORTAL);
+    let methods = header(&response, "access-control-allow-methods").to_ascii_lowercase();
+    assert!(
+        methods.contains("post") && methods.contains("get"),
+        "{methods}"
+    );
+    let allowed = header(&response, "access-control-allow-headers").to_ascii_lowercase();
+    assert!(
+        allowed.contains("authorization") && allowed.contains("content-type"),
+        "{allowed}"
+    );
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+
+    let response = signed_in_post(&app, PORTAL).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "access-control-allow-origin"), PORTAL);
+    assert!(
+        header(&response, "vary")
+            .to_ascii_lowercase()
+            .contains("origin")
+    );
+    let exposed = header(&response, "access-control-expose-headers").to_ascii_lowercase();
+    assert!(
+        exposed.contains("x-request-id") && exposed.contains("retry-after"),
+        "{exposed}"
+    );
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+    let body: Value = response.json().await.expect("JSON");
+    assert!(body["data"]["me"]["username"].is_string(), "{body}");
+}
+
+async fn an_unlisted_origin_gets_no_cors_header(backend: Backend) {
+    let app = with_portal_listed(&backend).await;
+    // Another site, a listed origin's other scheme or port, and a look-alike
+    // whose name only begins with a listed one: none is let in.
+    for origin in [
+        "https://evil.example.com",
+        "http://portal.example.gov.cn",
+        "https://portal.example.gov.cn:8443",
+        "https://portal.example.gov.cn.evil.example.com",
+        "null",
+    ] {
+        let response = preflight(&app, origin).await;
+        assert!(
+            response
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
+            "{origin}"
+        );
+        let response = signed_in_post(&app, origin).await;
+        assert!(
+            response
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
+            "{origin}"
+        );
+        assert!(
+            response
+                .headers()
+                .get("access-control-allow-credentials")
+                .is_none()
+        );
+    }
+}
+
+async fn without_listed_origins_no_page_elsewhere_may_call(backend: Backend) {
+    let app = TestApp::spawn(&backend).await;
+    let response = preflight(&app, PORTAL).await;
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let response = signed_in_post(&app, PORTAL).await;
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
 }

@@ -16,6 +16,7 @@ on_both_backends!(
     batches_are_refused_unless_configured,
     configured_batches_run_up_to_their_cap,
     graphql_response_media_type_gets_400_for_request_errors,
+    a_refused_login_is_an_error_of_the_operation_not_of_the_request,
     health_and_readiness_answer,
     every_response_carries_a_request_id,
     an_internal_error_shows_only_a_code_and_the_request_id,
@@ -216,6 +217,8 @@ async fn graphql_response_media_type_gets_400_for_request_errors(backend: Backen
     );
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(TestApp::error_codes(&body), ["GRAPHQL_VALIDATION_FAILED"]);
+    // An operation that never ran has no `data` entry at all, not `"data": null`.
+    assert!(body.get("data").is_none(), "{body}");
 
     let response = send("application/graphql-response+json", "{ county {")
         .await
@@ -223,6 +226,7 @@ async fn graphql_response_media_type_gets_400_for_request_errors(backend: Backen
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(TestApp::error_codes(&body), ["GRAPHQL_PARSE_FAILED"]);
+    assert!(body.get("data").is_none(), "{body}");
 
     let response = send("application/json", "{ noSuchField }")
         .await
@@ -234,6 +238,43 @@ async fn graphql_response_media_type_gets_400_for_request_errors(backend: Backen
             .unwrap_or_default()
             .starts_with("application/json")
     );
+    let body: Value = response.json().await.expect("JSON");
+    assert!(body.get("data").is_none(), "{body}");
+}
+
+/// A wrong password is the `login` operation's answer, not a refused request:
+/// HTTP 200 with `UNAUTHENTICATED` and `"data": null` under either media type.
+/// HTTP 401 is kept for a bad token in the `Authorization` header.
+async fn a_refused_login_is_an_error_of_the_operation_not_of_the_request(backend: Backend) {
+    let app = TestApp::spawn(&backend).await;
+    let (user, _) = app.user_for(entity::enums::Role::CountyAdmin).await;
+    for accept in ["application/json", "application/graphql-response+json"] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header("accept", accept)
+            .json(&json!({
+                "query": "mutation($u: String!) { login(username: $u, password: \"not the password\") { accessToken } }",
+                "variables": { "u": user.username },
+            }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "{accept}");
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(TestApp::error_codes(&body), ["UNAUTHENTICATED"], "{accept}");
+        assert_eq!(body.get("data"), Some(&Value::Null), "{accept}: {body}");
+    }
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("authorization", "Bearer not-a-token")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
 }
 
 async fn health_and_readiness_answer(backend: Backend) {

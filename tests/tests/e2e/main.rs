@@ -42,6 +42,7 @@ mod schema;
 mod seed;
 mod small_cells;
 mod statistics;
+mod subscriptions;
 mod supervision;
 mod tokens;
 mod village_exit;

@@ -170,6 +170,7 @@ async fn add_measure(
         funds_fen: Set(0),
         status: Set(status),
         completed_on: Set((status == MeasureStatus::Done).then_some(deadline)),
+        overdue_alerted_for: Set(None),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
