@@ -8,6 +8,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::csv::unreadable;
 use crate::domain::region::{Division, DivisionRejection};
 
 /// The divisions file's header.
@@ -38,27 +39,30 @@ fn flag<'de, D: serde::Deserializer<'de>>(cells: D) -> Result<bool, D::Error> {
 }
 
 /// The divisions a file lists, each with its line (the header is line 1), and
-/// the rows that could not be read.
+/// the rows that could not be read; an error if the header is not the
+/// divisions file's.
 pub async fn read(
     source: impl AsyncRead + Unpin + Send,
-) -> anyhow::Result<(Vec<(u64, Division)>, Vec<DivisionRejection>)> {
+) -> Result<(Vec<(u64, Division)>, Vec<DivisionRejection>), String> {
     let mut reader = AsyncReaderBuilder::new()
         .trim(Trim::All)
         .create_deserializer(source);
-    let headers = reader.headers().await?.clone();
+    let headers = reader.headers().await.cloned().map_err(|err| {
+        let (_, reason) = unreadable(&err, &csv_async::StringRecord::new());
+        format!("line 1, the header: {reason}")
+    })?;
     for wanted in ["code", "name"] {
         if !headers.iter().any(|h| h == wanted) {
-            anyhow::bail!(
-                "the divisions file has no `{wanted}` column: its header is `{}`",
+            return Err(format!(
+                "line 1, the header: no `{wanted}` column (a divisions file begins `{}`)",
                 HEADER.join(",")
-            );
+            ));
         }
     }
-    let mut rows = reader.deserialize::<Row>();
+    let mut rows = reader.deserialize_with_pos::<Row>();
     let (mut divisions, mut unread) = (Vec::new(), Vec::new());
-    let mut line = 1;
-    while let Some(row) = rows.next().await {
-        line += 1;
+    while let Some((row, position)) = rows.next().await {
+        let line = position.line();
         match row {
             Ok(row) => divisions.push((
                 line,
@@ -69,11 +73,14 @@ pub async fn read(
                     exit_year: row.exit_year,
                 },
             )),
-            Err(err) => unread.push(DivisionRejection {
-                line,
-                field: None,
-                reason: format!("unreadable row: {err}"),
-            }),
+            Err(err) => {
+                let (column, reason) = unreadable(&err, &headers);
+                unread.push(DivisionRejection {
+                    line: err.position().map_or(line, |p| p.line()),
+                    field: column.and_then(|c| HEADER.into_iter().find(|h| *h == c)),
+                    reason: format!("unreadable row: {reason}"),
+                });
+            }
         }
     }
     Ok((divisions, unread))
