@@ -281,6 +281,10 @@ fn about_user(username: &str, verb: &str, err: ApiError) -> anyhow::Error {
         ApiError::Conflict(_) => {
             anyhow::anyhow!("cannot {verb} user `{username}`: the username is taken")
         }
+        // The field is the API's argument name; the message says what is wrong.
+        ApiError::BadUserInput { message, .. } => {
+            anyhow::anyhow!("cannot {verb} user `{username}`: {message}")
+        }
         other => anyhow::anyhow!("cannot {verb} user `{username}`: {}", other.sentence()),
     }
 }
