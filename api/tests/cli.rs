@@ -808,11 +808,21 @@ async fn import_errors_name_the_file_the_line_and_the_column() {
         "{sentence}"
     );
 
-    // Divisions: the header is line 1.
+    // A blank line counts.
+    let after_blank = files.write("blank.csv", &format!("{header}\n\n{}\n", row.join(",")));
+    let ((_, sentence), _) = run_failing(&["import", &after_blank]);
+    assert!(
+        sentence.contains("the first on line 3, `enrolledYear`: "),
+        "{sentence}"
+    );
+
+    // Divisions: the header is line 1, a blank line counts.
     let county = "522699000000";
     let divisions = files.write(
         "divisions.csv",
-        &format!("code,name,povertyVillage,exitYear\n{county},县,false,soon\n{county},县,maybe,\n"),
+        &format!(
+            "code,name,povertyVillage,exitYear\n{county},县,false,soon\n\n{county},县,maybe,\n"
+        ),
     );
     for args in [
         &["regions", "import", &divisions][..],
@@ -830,7 +840,7 @@ async fn import_errors_name_the_file_the_line_and_the_column() {
     }
     let (_, report) = run_failing(&["regions", "import", &divisions]);
     let report: Value = serde_json::from_str(&report).expect("a report");
-    assert_eq!(report["rejections"][1]["line"], 3, "{report}");
+    assert_eq!(report["rejections"][1]["line"], 4, "{report}");
     assert!(
         report["rejections"][1]["reason"]
             .as_str()

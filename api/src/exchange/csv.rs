@@ -285,3 +285,20 @@ pub fn unreadable(
         _ => (None, err.to_string()),
     }
 }
+
+/// Numbers `row`, just read, by the line it begins on, where the reader
+/// numbers a row that follows blank lines by the first of them; `after` is
+/// the reader's position past the row.
+pub fn number_row(row: &mut csv_async::StringRecord, after: &csv_async::Position) {
+    let Some(mut position) = row.position().cloned() else {
+        return;
+    };
+    let inside: u64 = row
+        .iter()
+        .map(|field| field.matches('\n').count() as u64)
+        .sum();
+    // The row ends with its line's newline, unless it is the file's last line without one.
+    let first = after.line().saturating_sub(1 + inside).max(position.line());
+    position.set_line(first);
+    row.set_position(Some(position));
+}

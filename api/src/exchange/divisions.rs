@@ -4,11 +4,10 @@
 //! rules are `domain::region::import_divisions`.
 
 use csv_async::{AsyncReaderBuilder, AsyncWriter, Trim};
-use futures::StreamExt;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::csv::unreadable;
+use super::csv::{number_row, unreadable};
 use crate::domain::region::{Division, DivisionRejection};
 
 /// The divisions file's header.
@@ -59,27 +58,40 @@ pub async fn read(
             ));
         }
     }
-    let mut rows = reader.deserialize_with_pos::<Row>();
     let (mut divisions, mut unread) = (Vec::new(), Vec::new());
-    while let Some((row, position)) = rows.next().await {
-        let line = position.line();
-        match row {
-            Ok(row) => divisions.push((
+    let mut row = csv_async::StringRecord::new();
+    loop {
+        let unreadable_row = |line: u64, err: &csv_async::Error| {
+            let (column, reason) = unreadable(err, &headers);
+            DivisionRejection {
                 line,
-                Division {
-                    code: row.code,
-                    name: row.name,
-                    poverty_village: row.poverty_village,
-                    exit_year: row.exit_year,
-                },
-            )),
+                field: column.and_then(|c| HEADER.into_iter().find(|h| *h == c)),
+                reason: format!("unreadable row: {reason}"),
+            }
+        };
+        match reader.read_record(&mut row).await {
+            Ok(false) => break,
+            Ok(true) => {
+                number_row(&mut row, reader.position());
+                let line = row.position().map_or(0, |p| p.line());
+                match row.deserialize::<Row>(Some(&headers)) {
+                    Ok(read) => divisions.push((
+                        line,
+                        Division {
+                            code: read.code,
+                            name: read.name,
+                            poverty_village: read.poverty_village,
+                            exit_year: read.exit_year,
+                        },
+                    )),
+                    Err(err) => unread.push(unreadable_row(line, &err)),
+                }
+            }
             Err(err) => {
-                let (column, reason) = unreadable(&err, &headers);
-                unread.push(DivisionRejection {
-                    line: err.position().map_or(line, |p| p.line()),
-                    field: column.and_then(|c| HEADER.into_iter().find(|h| *h == c)),
-                    reason: format!("unreadable row: {reason}"),
-                });
+                unread.push(unreadable_row(err.position().map_or(0, |p| p.line()), &err));
+                if matches!(err.kind(), csv_async::ErrorKind::Io(_)) {
+                    break;
+                }
             }
         }
     }

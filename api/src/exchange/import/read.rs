@@ -10,7 +10,7 @@ use super::Rejection;
 use crate::domain::household::record::HouseholdRecord;
 use crate::error::{ApiError, ApiResult, Shown};
 use crate::exchange::Format;
-use crate::exchange::csv::{CellError, KIND_COLUMN, KINDS, Layout, Row, unreadable};
+use crate::exchange::csv::{CellError, KIND_COLUMN, KINDS, Layout, Row, number_row, unreadable};
 
 /// The longest NDJSON line read; a longer one is rejected unread.
 const MAX_LINE_BYTES: u64 = 1 << 20;
@@ -314,7 +314,10 @@ async fn read_row<R: AsyncRead + Unpin + Send>(
         return RowRead::End;
     }
     match rows.read_record(row).await {
-        Ok(true) => RowRead::Row,
+        Ok(true) => {
+            number_row(row, rows.position());
+            RowRead::Row
+        }
         Ok(false) => RowRead::End,
         Err(err) => {
             *broken = true;
