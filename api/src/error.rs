@@ -86,6 +86,20 @@ impl ApiError {
         Self::NotFound(what.into())
     }
 
+    /// The error as the operator reads it on the command line: the message a
+    /// client is shown, after the field at fault; an internal error's detail,
+    /// which the operator, unlike a client, may see.
+    pub fn sentence(&self) -> String {
+        if let ApiError::Internal(detail) = self {
+            return detail.clone();
+        }
+        let shown = Shown::from(self.clone());
+        match (self, shown.field) {
+            (ApiError::InvalidFields(_), _) | (_, None) => shown.message,
+            (_, Some(field)) => format!("`{field}`: {}", shown.message),
+        }
+    }
+
     /// The errors of checks that do not depend on each other, as one: none
     /// is `Ok`; bad fields come back together; anything else comes first.
     pub fn gather(errors: impl IntoIterator<Item = ApiError>) -> ApiResult<()> {

@@ -1,18 +1,21 @@
 //! `fupin`: serve the API, seed a demo county, migrate, export the schema.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use api::account::{self, NewUser};
 use api::audit::Actor;
 use api::auth::{AuthConfig, ExternalIssuer};
 use api::config::{Background, DEFAULT_BIND, DEFAULT_DATABASE_URL, ImportPace, Limits};
+use api::error::ApiError;
+use api::exchange::command::Source;
 use api::exchange::{self, Format, import::Mode};
 use api::seed::{self, SeedOptions};
 use api::{app, db, graphql, telemetry};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use entity::enums::Role;
-use migration::sea_orm::{ActiveEnum, Iterable};
+use migration::sea_orm::{ActiveEnum, DatabaseConnection, DbErr, Iterable};
 use migration::{Migrator, MigratorTrait};
 
 /// mimalloc hands memory freed after a load back to the system within
@@ -29,7 +32,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 )]
 struct Cli {
     /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true,
+          hide_env_values = true)]
     database_url: String,
     #[command(subcommand)]
     command: Command,
@@ -135,17 +139,6 @@ enum Command {
     },
 }
 
-/// Fails if any division of `report` was rejected (then nothing was written).
-fn refuse_rejected(report: &api::domain::region::DivisionsReport) -> anyhow::Result<()> {
-    if !report.rejections.is_empty() {
-        anyhow::bail!(
-            "{} divisions rejected: nothing was written",
-            report.rejections.len()
-        );
-    }
-    Ok(())
-}
-
 fn parse_format(text: &str) -> Result<Format, String> {
     Format::named(text).ok_or_else(|| format!("`{text}` is not ndjson or csv"))
 }
@@ -190,7 +183,7 @@ fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin()
         .read_line(&mut line)
-        .context("reading the password from standard input")?;
+        .context("cannot read the password from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
@@ -228,17 +221,81 @@ enum MigrateAction {
     Status,
 }
 
+/// Exit codes: 0 done; 1 failed, rejected rows included (one sentence on
+/// standard error says why); 2 the command line is wrong (clap's usage errors,
+/// and a file whose format its name does not tell).
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => match err.downcast::<clap::Error>() {
+            Ok(usage) => usage.exit(),
+            Err(err) => {
+                eprintln!("error: {}", explain(&err));
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// The one place a failure becomes what the operator reads: a sentence
+/// naming what failed, then each cause after a colon; database and file
+/// errors in words, never a Rust debug value.
+fn explain(err: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    for cause in err.chain() {
+        if let Some(err) = cause.downcast_ref::<DbErr>() {
+            parts.push(db::describe(err));
+            break;
+        }
+        if let Some(err) = cause.downcast_ref::<std::io::Error>() {
+            parts.push(db::io_reason(err));
+            break;
+        }
+        parts.push(cause.to_string());
+    }
+    parts.join(": ")
+}
+
+/// A mistake on the command line, told as clap tells its own (exit code 2).
+fn usage(message: String) -> anyhow::Error {
+    Cli::command()
+        .error(clap::error::ErrorKind::ValueValidation, message)
+        .into()
+}
+
+/// The database of `url`, its migrations applied.
+async fn migrated(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let db = db::connect(url).await?;
+    db::migrate(&db)
+        .await
+        .context("cannot apply the migrations")?;
+    Ok(db)
+}
+
+/// An error of a command on the user `username`, naming them.
+fn about_user(username: &str, verb: &str, err: ApiError) -> anyhow::Error {
+    match err {
+        ApiError::NotFound(_) => anyhow::anyhow!("there is no user `{username}`"),
+        ApiError::Conflict(_) => {
+            anyhow::anyhow!("cannot {verb} user `{username}`: the username is taken")
+        }
+        // The field is the API's argument name; the message says what is wrong.
+        ApiError::BadUserInput { message, .. } => {
+            anyhow::anyhow!("cannot {verb} user `{username}`: {message}")
+        }
+        other => anyhow::anyhow!("cannot {verb} user `{username}`: {}", other.sentence()),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let url = cli.database_url;
     if let Command::ExportSchema = cli.command {
         print!("{}", graphql::sdl());
         return Ok(());
     }
     telemetry::init();
-    let db = db::connect(&cli.database_url)
-        .await
-        .with_context(|| "cannot connect to the database named by DATABASE_URL")?;
     match cli.command {
         Command::Serve {
             bind,
@@ -270,7 +327,7 @@ async fn main() -> anyhow::Result<()> {
                 ),
                 None => auth,
             };
-            db::migrate(&db).await.context("migrations failed")?;
+            let db = migrated(&url).await?;
             if demo {
                 let fresh = seed::is_empty(&db).await?;
                 if fresh {
@@ -286,15 +343,15 @@ async fn main() -> anyhow::Result<()> {
                     };
                     seed::run(&db, &options)
                         .await
-                        .context("loading the demo county failed")?;
+                        .context("cannot load the demo county")?;
                 }
-                let password = seed::demo_users(&db)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("demo users: {e:?}"))?;
+                let password = seed::demo_users(&db).await.map_err(|e| {
+                    anyhow::anyhow!("cannot give the demo users a password: {}", e.sentence())
+                })?;
                 if fresh {
                     seed::demo_assistance(&db)
                         .await
-                        .context("laying the demo's assistance failed")?;
+                        .context("cannot lay the demo's assistance")?;
                 }
                 // The operator needs this to try the demo; it is demo data only.
                 println!(
@@ -314,14 +371,15 @@ async fn main() -> anyhow::Result<()> {
                 background,
                 app::shutdown_signal(),
             )
-            .await?;
+            .await
+            .context("cannot serve")?;
         }
         Command::Seed {
             households,
             seed: seed_value,
             without_households,
         } => {
-            db::migrate(&db).await.context("migrations failed")?;
+            let db = migrated(&url).await?;
             let started = std::time::Instant::now();
             let options = SeedOptions {
                 households,
@@ -329,11 +387,13 @@ async fn main() -> anyhow::Result<()> {
                 progress: true,
                 without_households,
             };
-            let report = seed::run(&db, &options).await.context("seeding failed")?;
+            let report = seed::run(&db, &options)
+                .await
+                .context("cannot seed the database")?;
             tracing::info!(?report, seconds = started.elapsed().as_secs_f64(), "seeded");
         }
         Command::User { action } => {
-            db::migrate(&db).await.context("migrations failed")?;
+            let db = migrated(&url).await?;
             let cli = Actor::system("cli");
             let user = match action {
                 UserAction::Create {
@@ -344,23 +404,26 @@ async fn main() -> anyhow::Result<()> {
                 } => {
                     let password = read_password()?;
                     let new = NewUser {
-                        username,
+                        username: username.clone(),
                         password,
                         role,
                         region_code: region,
                         enterprise_credit_code: enterprise,
                     };
-                    account::create_user(&db, &cli, new).await
+                    account::create_user(&db, &cli, new)
+                        .await
+                        .map_err(|e| about_user(&username, "create", e))?
                 }
-                UserAction::Disable { username } => {
-                    account::disable_user(&db, &cli, &username).await
-                }
+                UserAction::Disable { username } => account::disable_user(&db, &cli, &username)
+                    .await
+                    .map_err(|e| about_user(&username, "disable", e))?,
                 UserAction::ResetPassword { username } => {
                     let password = read_password()?;
-                    account::reset_password(&db, &cli, &username, &password).await
+                    account::reset_password(&db, &cli, &username, &password)
+                        .await
+                        .map_err(|e| about_user(&username, "reset the password of", e))?
                 }
-            }
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            };
             println!(
                 "{}\t{}\t{}",
                 user.username,
@@ -368,22 +431,32 @@ async fn main() -> anyhow::Result<()> {
                 if user.is_active { "active" } else { "disabled" }
             );
         }
-        Command::Migrate { action } => match action {
-            MigrateAction::Up => Migrator::up(&db, None).await?,
-            MigrateAction::Down { steps } => Migrator::down(&db, Some(steps)).await?,
-            MigrateAction::Status => {
-                for migration in Migrator::get_migration_with_status(&db).await? {
-                    println!("{}\t{}", migration.name(), migration.status());
+        Command::Migrate { action } => {
+            let db = db::connect(&url).await?;
+            match action {
+                MigrateAction::Up => Migrator::up(&db, None)
+                    .await
+                    .context("cannot apply the migrations")?,
+                MigrateAction::Down { steps } => Migrator::down(&db, Some(steps))
+                    .await
+                    .context("cannot roll the migrations back")?,
+                MigrateAction::Status => {
+                    for migration in Migrator::get_migration_with_status(&db)
+                        .await
+                        .context("cannot list the migrations")?
+                    {
+                        println!("{}\t{}", migration.name(), migration.status());
+                    }
                 }
             }
-        },
+        }
         Command::Export {
             region,
             format,
             output,
             divisions,
         } => {
-            db::migrate(&db).await.context("migrations failed")?;
+            let db = migrated(&url).await?;
             if let Some(path) = divisions {
                 let count = exchange::command::export_divisions_to(&db, Some(&path)).await?;
                 tracing::info!(count, "divisions exported");
@@ -393,21 +466,21 @@ async fn main() -> anyhow::Result<()> {
                     .await?;
             tracing::info!(households, "exported");
         }
-        Command::Regions { action } => {
-            db::migrate(&db).await.context("migrations failed")?;
-            match action {
-                RegionsAction::Import { file, dry_run } => {
-                    let report =
-                        exchange::command::import_divisions_from(&db, &file, !dry_run).await?;
-                    println!("{}", serde_json::to_string_pretty(&report)?);
-                    refuse_rejected(&report)?;
-                }
-                RegionsAction::Export { output } => {
-                    let count =
-                        exchange::command::export_divisions_to(&db, output.as_deref()).await?;
-                    tracing::info!(count, "divisions exported");
-                }
-            }
+        Command::Regions {
+            action: RegionsAction::Import { file, dry_run },
+        } => {
+            let source = Source::open(&file)?;
+            let db = migrated(&url).await?;
+            let report = exchange::command::import_divisions_from(&db, source, !dry_run).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            exchange::command::refuse_rejected_divisions(&file, &report)?;
+        }
+        Command::Regions {
+            action: RegionsAction::Export { output },
+        } => {
+            let db = migrated(&url).await?;
+            let count = exchange::command::export_divisions_to(&db, output.as_deref()).await?;
+            tracing::info!(count, "divisions exported");
         }
         Command::Import {
             file,
@@ -417,31 +490,36 @@ async fn main() -> anyhow::Result<()> {
             divisions,
             pace,
         } => {
-            db::migrate(&db).await.context("migrations failed")?;
-            if let Some(divisions) = divisions {
-                // Standard output keeps the households' report alone.
-                let report =
-                    exchange::command::import_divisions_from(&db, &divisions, true).await?;
-                eprintln!("{}", serde_json::to_string_pretty(&report)?);
-                refuse_rejected(&report)?;
-            }
             let by_extension = file
                 .extension()
                 .and_then(|e| e.to_str())
                 .and_then(Format::named);
-            let format = format.or(by_extension).context(
-                "cannot tell the format from the file's name: give --format ndjson or csv",
-            )?;
+            let Some(format) = format.or(by_extension) else {
+                return Err(usage(format!(
+                    "cannot tell the format of {} from its name: give --format ndjson or csv",
+                    file.display()
+                )));
+            };
+            let source = Source::open(&file)?;
+            let divisions = match divisions {
+                Some(path) => Some((Source::open(&path)?, path)),
+                None => None,
+            };
+            let db = migrated(&url).await?;
+            if let Some((divisions, path)) = divisions {
+                // Standard output keeps the households' report alone.
+                let report = exchange::command::import_divisions_from(&db, divisions, true).await?;
+                eprintln!("{}", serde_json::to_string_pretty(&report)?);
+                exchange::command::refuse_rejected_divisions(&path, &report)?;
+            }
             let mode = match (dry_run, atomic) {
                 (true, _) => Mode::DryRun,
                 (_, true) => Mode::Atomic,
                 _ => Mode::Apply,
             };
-            let report = exchange::command::import_from(&db, &file, format, mode, &pace).await?;
+            let report = exchange::command::import_from(&db, source, format, mode, &pace).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
-            if report.rejected > 0 {
-                anyhow::bail!("{} households rejected", report.rejected);
-            }
+            exchange::command::refuse_rejected_households(&file, &report)?;
         }
         Command::ExportSchema => unreachable!("handled before connecting"),
     }

@@ -631,3 +631,337 @@ async fn a_whole_register_moves_into_an_empty_database_with_its_divisions(backen
     );
     std::fs::remove_dir_all(&files).ok();
 }
+
+/// What a failed `fupin` run tells a person: its exit code and its one
+/// `error: ` line, after checking that no Rust debug value shows anywhere on
+/// standard error.
+fn failure(output: &std::process::Output) -> (Option<i32>, String) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for debug in [
+        "{ field:",
+        "Some(",
+        "NotFound(",
+        "BadUserInput",
+        "Custom(",
+        "Conn(",
+    ] {
+        assert!(!stderr.contains(debug), "Rust debug output: {stderr}");
+    }
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "one sentence: {stderr}");
+    (output.status.code(), errors[0].to_owned())
+}
+
+/// A directory of its own for a test's files, removed at the end.
+struct Files(std::path::PathBuf);
+
+impl Files {
+    fn new() -> Files {
+        let dir = std::env::temp_dir().join(format!("fupin-cli-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("a directory");
+        Files(dir)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.path(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+#[test]
+fn a_file_that_cannot_be_read_is_named_before_any_database_is_made() {
+    let files = Files::new();
+    // The default kind of database: an SQLite file whose folder `connect` creates.
+    let database = files.path("data/fupin.db");
+    let url = format!("sqlite://{database}?mode=rwc");
+    let register = files.write("register.ndjson", "");
+    let divisions = files.write("divisions.csv", "code,name,povertyVillage,exitYear\n");
+    let (missing_ndjson, missing_csv) = (files.path("nope.ndjson"), files.path("nope.csv"));
+    let folder = files.path("folder.ndjson");
+    std::fs::create_dir(&folder).expect("a directory");
+    let cases: [(&[&str], String); 5] = [
+        (
+            &["import", &missing_ndjson],
+            format!("error: cannot read {missing_ndjson}: no such file or directory"),
+        ),
+        (
+            &["regions", "import", &missing_csv],
+            format!("error: cannot read {missing_csv}: no such file or directory"),
+        ),
+        (
+            &["import", &register, "--divisions", &missing_csv],
+            format!("error: cannot read {missing_csv}: no such file or directory"),
+        ),
+        (
+            &["import", &missing_ndjson, "--divisions", &divisions],
+            format!("error: cannot read {missing_ndjson}: no such file or directory"),
+        ),
+        (
+            &["import", &folder],
+            format!("error: cannot read {folder}: it is a directory"),
+        ),
+    ];
+    for (args, sentence) in cases {
+        let output = fupin(&url).args(args).output().expect("run fupin");
+        assert_eq!(failure(&output), (Some(1), sentence), "{args:?}");
+    }
+    // A name that tells no format is a mistake on the command line.
+    let unnamed = files.write("register.txt", "");
+    let output = fupin(&url)
+        .args(["import", &unnamed])
+        .output()
+        .expect("run fupin");
+    let (code, sentence) = failure(&output);
+    assert_eq!(code, Some(2), "{sentence}");
+    assert!(
+        sentence.contains(&unnamed) && sentence.contains("--format ndjson or csv"),
+        "{sentence}"
+    );
+    assert!(
+        !std::path::Path::new(&files.path("data")).exists(),
+        "no database was created"
+    );
+}
+
+#[test]
+fn a_mistyped_command_line_exits_with_2() {
+    let output = fupin("sqlite::memory:")
+        .args(["import", "--no-such-flag", "x.ndjson"])
+        .output()
+        .expect("run fupin");
+    let (code, sentence) = failure(&output);
+    assert_eq!(code, Some(2));
+    assert!(sentence.contains("--no-such-flag"), "{sentence}");
+}
+
+/// Lines are counted from 1; in CSV the header is line 1, so the first data
+/// row is line 2. Each error names the file, the line and the column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_errors_name_the_file_the_line_and_the_column() {
+    let database = TestDatabase::create(&Backend::Sqlite).await;
+    let files = Files::new();
+    let (ok, header) = run(&database.url, &["export", "--format", "csv"]);
+    assert!(ok);
+    let header = header.trim_end();
+    let run_failing = |args: &[&str]| {
+        let output = fupin(&database.url).args(args).output().expect("run fupin");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        (failure(&output), stdout)
+    };
+
+    let unknown = files.write("unknown.csv", &format!("{header},foo\n"));
+    let ((code, sentence), _) = run_failing(&["import", &unknown]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        sentence,
+        format!("error: {unknown}: line 1, the header: unknown column `foo`")
+    );
+
+    // An unfinished record on the first line is on line 1, not 2.
+    let unfinished = files.write("unfinished.ndjson", "{\"number\": \"1\"\n");
+    let ((code, sentence), report) = run_failing(&["import", &unfinished]);
+    assert_eq!(code, Some(1));
+    let report: Value = serde_json::from_str(&report).expect("a report");
+    assert_eq!(report["rejections"][0]["line"], 1, "{report}");
+    let reason = report["rejections"][0]["reason"].as_str().expect("reason");
+    assert!(!reason.contains("line"), "{reason}");
+    assert_eq!(
+        sentence,
+        format!(
+            "error: 1 household rejected in {unfinished}, nothing was written; \
+             the first on line 1: {reason}"
+        )
+    );
+
+    // The first data row of a CSV file is line 2.
+    let columns: Vec<&str> = header.split(',').collect();
+    let row: Vec<&str> = columns
+        .iter()
+        .map(|column| match *column {
+            "record" => "household",
+            "enrolledYear" => "soon",
+            _ => "",
+        })
+        .collect();
+    let bad_year = files.write("year.csv", &format!("{header}\n{}\n", row.join(",")));
+    let ((code, sentence), _) = run_failing(&["import", "--atomic", &bad_year]);
+    assert_eq!(code, Some(1));
+    assert!(
+        sentence.starts_with(&format!(
+            "error: 1 household rejected in {bad_year}, nothing was written; \
+             the first on line 2, `enrolledYear`: "
+        )),
+        "{sentence}"
+    );
+
+    // A blank line counts.
+    let after_blank = files.write("blank.csv", &format!("{header}\n\n{}\n", row.join(",")));
+    let ((_, sentence), _) = run_failing(&["import", &after_blank]);
+    assert!(
+        sentence.contains("the first on line 3, `enrolledYear`: "),
+        "{sentence}"
+    );
+
+    // Divisions: the header is line 1, a blank line counts.
+    let county = "522699000000";
+    let divisions = files.write(
+        "divisions.csv",
+        &format!(
+            "code,name,povertyVillage,exitYear\n{county},县,false,soon\n\n{county},县,maybe,\n"
+        ),
+    );
+    for args in [
+        &["regions", "import", &divisions][..],
+        &["import", &unfinished, "--divisions", &divisions][..],
+    ] {
+        let ((code, sentence), _) = run_failing(args);
+        assert_eq!(code, Some(1));
+        assert!(
+            sentence.starts_with(&format!(
+                "error: 2 divisions rejected in {divisions}, nothing was written; \
+                 the first on line 2, `exitYear`: "
+            )),
+            "{sentence}"
+        );
+    }
+    let (_, report) = run_failing(&["regions", "import", &divisions]);
+    let report: Value = serde_json::from_str(&report).expect("a report");
+    assert_eq!(report["rejections"][1]["line"], 4, "{report}");
+    assert!(
+        report["rejections"][1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.ends_with("`maybe` is not true or false")),
+        "{report}"
+    );
+    let headless = files.write("headless.csv", &format!("{county},县,false,\n"));
+    let ((_, sentence), _) = run_failing(&["regions", "import", &headless]);
+    assert!(
+        sentence.starts_with(&format!(
+            "error: {headless}: line 1, the header: no `code` column"
+        )),
+        "{sentence}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_errors_name_the_user() {
+    let database = TestDatabase::create(&Backend::Sqlite).await;
+    let output = fupin(&database.url)
+        .args(["user", "disable", "--username", "nobody"])
+        .output()
+        .expect("run fupin");
+    assert_eq!(
+        failure(&output),
+        (Some(1), "error: there is no user `nobody`".to_owned())
+    );
+    let mut child = fupin(&database.url)
+        .args(["user", "create", "--username", "weak", "--role", "auditor"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run fupin");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"short\n").expect("write");
+    let (code, sentence) = failure(&child.wait_with_output().expect("output"));
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        sentence,
+        "error: cannot create user `weak`: a password needs at least 10 characters"
+    );
+}
+
+/// A database that cannot be reached is told within 5 s: where, and why;
+/// never with the URL's password.
+#[test]
+fn a_refused_postgres_connection_is_told_within_five_seconds() {
+    let url = "postgres://fupin:a-secret-password@127.0.0.1:1/fupin";
+    for args in [
+        &["migrate", "status"][..],
+        &["serve", "--bind", "127.0.0.1:0"],
+    ] {
+        let started = std::time::Instant::now();
+        let output = fupin(url)
+            .env("FUPIN_JWT_SECRET", "a-secret-for-the-cli-tests-0123456789")
+            .args(args)
+            .output()
+            .expect("run fupin");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            failure(&output),
+            (
+                Some(1),
+                "error: could not connect to PostgreSQL at 127.0.0.1:1: connection refused"
+                    .to_owned()
+            ),
+            "{args:?}"
+        );
+        assert!(!String::from_utf8_lossy(&output.stderr).contains("a-secret-password"));
+    }
+    let help = fupin(url).arg("--help").output().expect("run fupin");
+    assert!(help.status.success());
+    assert!(!String::from_utf8_lossy(&help.stdout).contains("a-secret-password"));
+}
+
+#[test]
+fn an_sqlite_file_that_cannot_be_opened_is_named() {
+    let files = Files::new();
+    let missing = files.path("missing.db");
+    let output = fupin(&format!("sqlite://{missing}"))
+        .args(["migrate", "status"])
+        .output()
+        .expect("run fupin");
+    assert_eq!(
+        failure(&output),
+        (
+            Some(1),
+            format!(
+                "error: could not open SQLite file {missing}: it does not exist \
+                 (end the URL with `?mode=rwc` to create it)"
+            )
+        )
+    );
+}
+
+#[test]
+fn a_postgres_database_that_does_not_exist_is_named() {
+    let Some(Backend::Postgres(server)) = Backend::postgres() else {
+        eprintln!("TEST_POSTGRES_URL is not set: skipped");
+        return;
+    };
+    let name = format!("fupin_missing_{}", uuid::Uuid::new_v4().simple());
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(base, _)| base);
+    let output = fupin(&format!("{base}/{name}"))
+        .args(["migrate", "status"])
+        .output()
+        .expect("run fupin");
+    let (code, sentence) = failure(&output);
+    assert_eq!(code, Some(1));
+    assert!(
+        sentence.starts_with("error: could not connect to PostgreSQL at "),
+        "{sentence}"
+    );
+    assert!(
+        sentence.ends_with(&format!(": the database `{name}` does not exist")),
+        "{sentence}"
+    );
+}

@@ -257,3 +257,48 @@ fn parse(cell: Cell, raw: &str) -> Option<Value> {
         ),
     })
 }
+
+/// Why the CSV reader could not read a row, without its own numbering of
+/// records (the caller names the line, counted from 1 with the header as
+/// line 1), and the column at fault when the reader knows it.
+pub fn unreadable(
+    err: &csv_async::Error,
+    header: &csv_async::StringRecord,
+) -> (Option<String>, String) {
+    let column = |index: Option<usize>| index.and_then(|i| header.get(i)).map(str::to_owned);
+    match err.kind() {
+        csv_async::ErrorKind::Utf8 { err, .. } => (
+            column(Some(err.field())),
+            "the text is not UTF-8".to_owned(),
+        ),
+        csv_async::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => (
+            None,
+            format!("the row has {len} cells, the header {expected_len}"),
+        ),
+        csv_async::ErrorKind::Deserialize { err, .. } => (
+            column(err.field().and_then(|i| usize::try_from(i).ok())),
+            err.kind().to_string(),
+        ),
+        csv_async::ErrorKind::Io(err) => (None, err.to_string()),
+        _ => (None, err.to_string()),
+    }
+}
+
+/// Numbers `row`, just read, by the line it begins on, where the reader
+/// numbers a row that follows blank lines by the first of them; `after` is
+/// the reader's position past the row.
+pub fn number_row(row: &mut csv_async::StringRecord, after: &csv_async::Position) {
+    let Some(mut position) = row.position().cloned() else {
+        return;
+    };
+    let inside: u64 = row
+        .iter()
+        .map(|field| field.matches('\n').count() as u64)
+        .sum();
+    // The row ends with its line's newline, unless it is the file's last line without one.
+    let first = after.line().saturating_sub(1 + inside).max(position.line());
+    position.set_line(first);
+    row.set_position(Some(position));
+}

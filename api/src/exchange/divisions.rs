@@ -4,10 +4,10 @@
 //! rules are `domain::region::import_divisions`.
 
 use csv_async::{AsyncReaderBuilder, AsyncWriter, Trim};
-use futures::StreamExt;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::csv::{number_row, unreadable};
 use crate::domain::region::{Division, DivisionRejection};
 
 /// The divisions file's header.
@@ -38,42 +38,61 @@ fn flag<'de, D: serde::Deserializer<'de>>(cells: D) -> Result<bool, D::Error> {
 }
 
 /// The divisions a file lists, each with its line (the header is line 1), and
-/// the rows that could not be read.
+/// the rows that could not be read; an error if the header is not the
+/// divisions file's.
 pub async fn read(
     source: impl AsyncRead + Unpin + Send,
-) -> anyhow::Result<(Vec<(u64, Division)>, Vec<DivisionRejection>)> {
+) -> Result<(Vec<(u64, Division)>, Vec<DivisionRejection>), String> {
     let mut reader = AsyncReaderBuilder::new()
         .trim(Trim::All)
         .create_deserializer(source);
-    let headers = reader.headers().await?.clone();
+    let headers = reader.headers().await.cloned().map_err(|err| {
+        let (_, reason) = unreadable(&err, &csv_async::StringRecord::new());
+        format!("line 1, the header: {reason}")
+    })?;
     for wanted in ["code", "name"] {
         if !headers.iter().any(|h| h == wanted) {
-            anyhow::bail!(
-                "the divisions file has no `{wanted}` column: its header is `{}`",
+            return Err(format!(
+                "line 1, the header: no `{wanted}` column (a divisions file begins `{}`)",
                 HEADER.join(",")
-            );
+            ));
         }
     }
-    let mut rows = reader.deserialize::<Row>();
     let (mut divisions, mut unread) = (Vec::new(), Vec::new());
-    let mut line = 1;
-    while let Some(row) = rows.next().await {
-        line += 1;
-        match row {
-            Ok(row) => divisions.push((
+    let mut row = csv_async::StringRecord::new();
+    loop {
+        let unreadable_row = |line: u64, err: &csv_async::Error| {
+            let (column, reason) = unreadable(err, &headers);
+            DivisionRejection {
                 line,
-                Division {
-                    code: row.code,
-                    name: row.name,
-                    poverty_village: row.poverty_village,
-                    exit_year: row.exit_year,
-                },
-            )),
-            Err(err) => unread.push(DivisionRejection {
-                line,
-                field: None,
-                reason: format!("unreadable row: {err}"),
-            }),
+                field: column.and_then(|c| HEADER.into_iter().find(|h| *h == c)),
+                reason: format!("unreadable row: {reason}"),
+            }
+        };
+        match reader.read_record(&mut row).await {
+            Ok(false) => break,
+            Ok(true) => {
+                number_row(&mut row, reader.position());
+                let line = row.position().map_or(0, |p| p.line());
+                match row.deserialize::<Row>(Some(&headers)) {
+                    Ok(read) => divisions.push((
+                        line,
+                        Division {
+                            code: read.code,
+                            name: read.name,
+                            poverty_village: read.poverty_village,
+                            exit_year: read.exit_year,
+                        },
+                    )),
+                    Err(err) => unread.push(unreadable_row(line, &err)),
+                }
+            }
+            Err(err) => {
+                unread.push(unreadable_row(err.position().map_or(0, |p| p.line()), &err));
+                if matches!(err.kind(), csv_async::ErrorKind::Io(_)) {
+                    break;
+                }
+            }
         }
     }
     Ok((divisions, unread))

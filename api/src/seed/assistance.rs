@@ -68,7 +68,7 @@ const MEASURES: [(MeasureCategory, &str, &str); 6] = [
 ];
 
 fn failed(what: &str) -> impl Fn(ApiError) -> DbErr + '_ {
-    move |e| DbErr::Custom(format!("demo assistance, {what}: {e:?}"))
+    move |e| DbErr::Custom(format!("demo assistance, {what}: {}", e.sentence()))
 }
 
 async fn account(db: &DatabaseConnection, username: &str) -> Result<app_user::Model, DbErr> {

@@ -291,7 +291,7 @@ pub async fn run(db: &DatabaseConnection, options: &SeedOptions) -> Result<SeedR
     // The triggers kept each village's figures; fold them in once, now.
     tally::compact(db)
         .await
-        .map_err(|e| DbErr::Custom(format!("village tally: {e:?}")))?;
+        .map_err(|e| DbErr::Custom(format!("village tally: {}", e.sentence())))?;
     finish_postgres(db).await?;
     let seconds = started.elapsed().as_secs_f64();
     report.first_half_seconds = progress.first_half_seconds.unwrap_or(seconds);
@@ -1556,7 +1556,7 @@ impl People {
 
 /// A generated record the register's own checks refuse: a defect of the generator.
 fn refusal(name: &str, refused: ApiError) -> DbErr {
-    DbErr::Custom(format!("{name}: {refused:?}"))
+    DbErr::Custom(format!("{name}: {}", refused.sentence()))
 }
 
 /// The people of one household: a head, usually a spouse, children, sometimes

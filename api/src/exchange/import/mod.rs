@@ -404,7 +404,10 @@ impl Import<'_> {
             }
             Err(failed) => {
                 savepoint.rollback().await?;
-                tracing::debug!(?failed, "new households written one by one");
+                tracing::debug!(
+                    reason = failed.sentence(),
+                    "new households written one by one"
+                );
                 for (lines, record) in passed {
                     self.upsert(txn, lines, record, ids, report, rejections)
                         .await?;

@@ -10,7 +10,7 @@ use super::Rejection;
 use crate::domain::household::record::HouseholdRecord;
 use crate::error::{ApiError, ApiResult, Shown};
 use crate::exchange::Format;
-use crate::exchange::csv::{CellError, KIND_COLUMN, KINDS, Layout, Row};
+use crate::exchange::csv::{CellError, KIND_COLUMN, KINDS, Layout, Row, number_row, unreadable};
 
 /// The longest NDJSON line read; a longer one is rejected unread.
 const MAX_LINE_BYTES: u64 = 1 << 20;
@@ -64,19 +64,27 @@ pub(super) struct Parsed {
 }
 
 /// A record from its fields, with the path of the field at fault if it is not one.
-fn record_of<'de, D: serde::Deserializer<'de>>(
+fn record_of<'de, D: serde::Deserializer<'de, Error = serde_json::Error>>(
     lines: &Lines,
     input: D,
-) -> Result<HouseholdRecord, Rejection>
-where
-    D::Error: std::fmt::Display,
-{
+) -> Result<HouseholdRecord, Rejection> {
     serde_path_to_error::deserialize(input).map_err(|err| {
         let path = err.path().to_string();
         // `.` is the record itself, `?` a place the syntax never reached.
         let field = (path != "." && path != "?").then_some(path);
-        lines.at(field, err.inner().to_string())
+        lines.at(field, reason_of(err.inner()))
     })
+}
+
+/// serde_json's message; where in an NDJSON record's one line it went
+/// wrong as a column, since the rejection names the line of the file.
+fn reason_of(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    let position = format!(" at line {} column {}", err.line(), err.column());
+    match text.strip_suffix(&position) {
+        Some(message) if err.line() > 0 => format!("{message} at column {}", err.column()),
+        _ => text,
+    }
 }
 
 pub(super) enum Reader<R> {
@@ -86,6 +94,7 @@ pub(super) enum Reader<R> {
     },
     Csv {
         rows: csv_async::AsyncReader<R>,
+        header: csv_async::StringRecord,
         layout: Layout,
         /// The household row that ended the previous household's rows.
         next: Option<csv_async::StringRecord>,
@@ -105,13 +114,16 @@ impl<R: AsyncRead + Unpin + Send> Reader<R> {
                 let mut rows = csv_async::AsyncReaderBuilder::new()
                     .flexible(true)
                     .create_reader(source);
-                let header = rows.headers().await.map_err(|err| {
-                    ApiError::bad_input("file", format!("cannot read the CSV header: {err}"))
+                let header = rows.headers().await.cloned().map_err(|err| {
+                    let (_, reason) = unreadable(&err, &csv_async::StringRecord::new());
+                    ApiError::bad_input("file", format!("line 1, the header: {reason}"))
                 })?;
-                let layout =
-                    Layout::of(header).map_err(|reason| ApiError::bad_input("file", reason))?;
+                let layout = Layout::of(&header).map_err(|reason| {
+                    ApiError::bad_input("file", format!("line 1, the header: {reason}"))
+                })?;
                 Reader::Csv {
                     rows,
+                    header,
                     layout,
                     next: None,
                     broken: false,
@@ -125,10 +137,11 @@ impl<R: AsyncRead + Unpin + Send> Reader<R> {
             Reader::Ndjson { lines, line } => next_line(lines, line).await,
             Reader::Csv {
                 rows,
+                header,
                 layout,
                 next,
                 broken,
-            } => next_rows(rows, layout, next, broken).await,
+            } => next_rows(rows, header, layout, next, broken).await,
         }
     }
 }
@@ -164,7 +177,9 @@ async fn next_line<R: AsyncRead + Unpin>(
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let record = record_of(&at, &mut serde_json::Deserializer::from_slice(&bytes));
+        // The record alone: serde_json would place an unfinished one on the next line.
+        let record = bytes.trim_ascii_end();
+        let record = record_of(&at, &mut serde_json::Deserializer::from_slice(record));
         return Ok(Some(Parsed { lines: at, record }));
     }
 }
@@ -175,6 +190,7 @@ fn read_error(err: std::io::Error) -> ApiError {
 
 async fn next_rows<R: AsyncRead + Unpin + Send>(
     rows: &mut csv_async::AsyncReader<R>,
+    header: &csv_async::StringRecord,
     layout: &Layout,
     next: &mut Option<csv_async::StringRecord>,
     broken: &mut bool,
@@ -183,7 +199,7 @@ async fn next_rows<R: AsyncRead + Unpin + Send>(
         Some(row) => row,
         None => {
             let mut row = csv_async::StringRecord::new();
-            match read_row(rows, &mut row, broken).await {
+            match read_row(rows, header, &mut row, broken).await {
                 RowRead::Row => row,
                 RowRead::End => return Ok(None),
                 RowRead::Broken(rejection) => {
@@ -215,7 +231,7 @@ async fn next_rows<R: AsyncRead + Unpin + Send>(
     }
     loop {
         let mut row = csv_async::StringRecord::new();
-        match read_row(rows, &mut row, broken).await {
+        match read_row(rows, header, &mut row, broken).await {
             RowRead::Row => {}
             RowRead::End => break,
             RowRead::Broken(rejection) => {
@@ -290,6 +306,7 @@ enum RowRead {
 /// Reads a row; a file that stops being CSV ends the import at that line.
 async fn read_row<R: AsyncRead + Unpin + Send>(
     rows: &mut csv_async::AsyncReader<R>,
+    header: &csv_async::StringRecord,
     row: &mut csv_async::StringRecord,
     broken: &mut bool,
 ) -> RowRead {
@@ -297,15 +314,19 @@ async fn read_row<R: AsyncRead + Unpin + Send>(
         return RowRead::End;
     }
     match rows.read_record(row).await {
-        Ok(true) => RowRead::Row,
+        Ok(true) => {
+            number_row(row, rows.position());
+            RowRead::Row
+        }
         Ok(false) => RowRead::End,
         Err(err) => {
             *broken = true;
             let line = err.position().map_or(0, |p| p.line());
+            let (field, reason) = unreadable(&err, header);
             RowRead::Broken(Rejection {
                 line,
-                field: None,
-                reason: format!("the file cannot be read from here on: {err}"),
+                field,
+                reason: format!("the file cannot be read from here on: {reason}"),
             })
         }
     }
