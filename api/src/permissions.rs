@@ -840,7 +840,7 @@ pub fn may_filter(
 pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
     (
         "Account",
-        &["username", "role", "region", "enterprise", "isActive"],
+        &["id", "username", "role", "region", "enterprise", "isActive"],
     ),
     (
         "Appraisal",
@@ -895,6 +895,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
     (
         "AuditEntry",
         &[
+            "id",
             "sequence",
             "at",
             "actor",
@@ -1086,7 +1087,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
     (
         "LoginAlert",
         &[
-            "sequence", "at", "account", "reason", "source", "failures", "sources", "since",
+            "id", "sequence", "at", "account", "reason", "source", "failures", "sources", "since",
         ],
     ),
     (
@@ -1273,6 +1274,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
         "PublicNotice",
         &[
             "id",
+            "proposalId",
             "kind",
             "stage",
             "villageName",
@@ -1290,6 +1292,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
         "Query",
         &[
             "node",
+            "nodes",
             "county",
             "townships",
             "township",
@@ -1307,7 +1310,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
         ],
     ),
     ("ReadCounts", &["region", "addressed", "read", "rate"]),
-    ("Reveal", &["reader", "targetId", "field", "at"]),
+    ("Reveal", &["id", "reader", "targetId", "field", "at"]),
     (
         "Statistics",
         &[
