@@ -842,7 +842,7 @@ pub fn may_filter(
 pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
     (
         "Account",
-        &["username", "role", "region", "enterprise", "isActive"],
+        &["id", "username", "role", "region", "enterprise", "isActive"],
     ),
     (
         "Appraisal",
@@ -897,6 +897,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
     (
         "AuditEntry",
         &[
+            "id",
             "sequence",
             "at",
             "actor",
@@ -1099,7 +1100,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
     (
         "LoginAlert",
         &[
-            "sequence", "at", "account", "reason", "source", "failures", "sources", "since",
+            "id", "sequence", "at", "account", "reason", "source", "failures", "sources", "since",
         ],
     ),
     (
@@ -1286,6 +1287,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
         "PublicNotice",
         &[
             "id",
+            "proposalId",
             "kind",
             "stage",
             "villageName",
@@ -1303,6 +1305,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
         "Query",
         &[
             "node",
+            "nodes",
             "county",
             "townships",
             "township",
@@ -1320,7 +1323,7 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
         ],
     ),
     ("ReadCounts", &["region", "addressed", "read", "rate"]),
-    ("Reveal", &["reader", "targetId", "field", "at"]),
+    ("Reveal", &["id", "reader", "targetId", "field", "at"]),
     (
         "Statistics",
         &[

@@ -8,7 +8,7 @@
 //! carries a head of the audit chain, so that a consumer that keeps the last
 //! one it saw can ask later whether the trail still holds it.
 
-use async_graphql::{Context, ID, Json, Object, SimpleObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -19,6 +19,7 @@ use crate::access::Viewer;
 use crate::audit::{self, ChainHead};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{db, viewer};
+use crate::graphql::json::Json;
 use crate::graphql::oversight::AuditChainHead;
 use crate::graphql::relay::{NodeKind, global_id};
 use crate::permissions;
@@ -120,7 +121,7 @@ impl Change {
     /// The record's new state, keyed by its GraphQL fields and in their form
     /// (enum names, global IDs), with the fields the caller may not read left
     /// out or masked; null for a removal.
-    async fn state(&self, ctx: &Context<'_>) -> ApiResult<Option<Json<serde_json::Value>>> {
+    async fn state(&self, ctx: &Context<'_>) -> ApiResult<Option<Json>> {
         Ok(state_of(&self.0, viewer(ctx)?).map(Json))
     }
 

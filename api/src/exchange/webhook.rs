@@ -219,7 +219,7 @@ impl WebhookMutation {
     async fn register_webhook(
         &self,
         ctx: &Context<'_>,
-        input: RegisterWebhookInput,
+        #[graphql(desc = "Where and what to deliver (订阅).")] input: RegisterWebhookInput,
     ) -> ApiResult<WebhookRegistration> {
         let viewer = viewer(ctx)?;
         let actor = actor(ctx)?;

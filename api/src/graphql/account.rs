@@ -1,7 +1,7 @@
 //! Signing in and out (登录): login, client credentials, refresh, logout,
 //! change password, and `me`.
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::app_user;
 use entity::enums::Role;
 
@@ -9,6 +9,7 @@ use super::context::{RequestData, actor, data, db, loaders, viewer};
 use super::enterprise::Enterprise;
 use super::node::Node;
 use super::region::region_node;
+use super::relay::{NodeKind, global_id};
 use crate::account::{self, Credentials, Origin, Tokens};
 use crate::auth::AuthConfig;
 use crate::client_app;
@@ -54,6 +55,10 @@ impl crate::graphql::prefetch::Prefetch for Account {
 /// A user account (用户账号).
 #[Object]
 impl Account {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Account, self.0.id)
+    }
     /// Login name, or a service account's client ID (用户名).
     async fn username(&self) -> &str {
         &self.0.username
@@ -127,8 +132,8 @@ impl AccountMutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
-        username: String,
-        password: String,
+        #[graphql(desc = "Login name (用户名).")] username: String,
+        #[graphql(desc = "Password (密码).")] password: String,
         #[graphql(
             desc = "The `clientId` of the registered app signing in (接入应用): its tokens, refreshed ones too, may be held to the app's registered documents."
         )]
@@ -159,8 +164,8 @@ impl AccountMutation {
     async fn client_credentials(
         &self,
         ctx: &Context<'_>,
-        client_id: String,
-        client_secret: String,
+        #[graphql(desc = "The provincial system's client ID (客户端标识).")] client_id: String,
+        #[graphql(desc = "Its client secret (客户端密钥).")] client_secret: String,
     ) -> ApiResult<TokenPayload> {
         account::login(
             db(ctx)?,
@@ -179,14 +184,24 @@ impl AccountMutation {
     #[graphql(
         complexity = "crate::graphql::cost::priced(crate::graphql::cost::CREDENTIALS, child_complexity)"
     )]
-    async fn refresh(&self, ctx: &Context<'_>, refresh_token: String) -> ApiResult<TokenPayload> {
+    async fn refresh(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The refresh token of the latest tokens; each works once (刷新令牌).")]
+        refresh_token: String,
+    ) -> ApiResult<TokenPayload> {
         account::refresh(db(ctx)?, auth(ctx)?, &refresh_token)
             .await
             .map(TokenPayload::from)
     }
 
     /// Ends the session a refresh token belongs to (退出登录).
-    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> ApiResult<bool> {
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A refresh token of the session to end (刷新令牌).")]
+        refresh_token: String,
+    ) -> ApiResult<bool> {
         account::logout(db(ctx)?, &refresh_token)
             .await
             .map(|()| true)
@@ -197,7 +212,8 @@ impl AccountMutation {
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        current_password: String,
+        #[graphql(desc = "The caller's password now (原密码).")] current_password: String,
+        #[graphql(desc = "The new password: at least 10 characters (新密码).")]
         new_password: String,
     ) -> ApiResult<TokenPayload> {
         let actor = actor(ctx)?;

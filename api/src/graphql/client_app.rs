@@ -91,7 +91,11 @@ pub struct ClientAppMutation;
 impl ClientAppMutation {
     /// Registers a third-party app (登记接入应用); its users sign in with the
     /// answer's `clientId`. It runs any document until held to its registered ones.
-    async fn register_client_app(&self, ctx: &Context<'_>, name: String) -> ApiResult<ClientApp> {
+    async fn register_client_app(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The app's name, 1 to 100 characters (应用名称).")] name: String,
+    ) -> ApiResult<ClientApp> {
         let app = apps::register(db(ctx)?, &actor(ctx)?, &name).await?;
         Ok(ClientApp {
             app,

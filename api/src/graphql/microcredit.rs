@@ -232,7 +232,11 @@ pub struct MicrocreditMutation;
 #[Object]
 impl MicrocreditMutation {
     /// Records a microcredit loan to a registered household (登记扶贫小额信贷).
-    async fn record_loan(&self, ctx: &Context<'_>, input: RecordLoanInput) -> ApiResult<Loan> {
+    async fn record_loan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The loan (贷款信息).")] input: RecordLoanInput,
+    ) -> ApiResult<Loan> {
         let new = microcredit::NewLoan {
             household_id: decode_id_of(&input.household_id, "householdId", &[NodeKind::Household])?
                 .1,

@@ -14,6 +14,7 @@ pub mod funds;
 mod guard;
 pub mod household;
 mod introspection;
+pub mod json;
 pub mod lifecycle;
 pub mod loader;
 pub mod microcredit;
@@ -34,7 +35,7 @@ pub mod statistics;
 pub mod supervision;
 pub mod village_exit;
 
-use async_graphql::{MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::AuthConfig;
@@ -141,13 +142,54 @@ pub fn closed_schema(
     configure(builder, db, limits, auth)
 }
 
+/// Relay's connection types carry no description of their own: each list's gets one.
+macro_rules! describe_connections {
+    ($builder:expr, $($node:ident => $path:ty),+ $(,)?) => {
+        $builder$(.override_output_type_description::<relay::Conn<$path>>(concat!(
+            "A page of `", stringify!($node), "` objects, in Relay's connection form: ",
+            "`edges` with their cursors, or `nodes` alone, and `pageInfo`; ",
+            "`totalCount` counts the whole list when asked for (分页列表)."
+        )))+
+    };
+}
+
+/// The descriptions async-graphql gives chrono's scalars name no format; these do.
+const DATE_TIME: &str = "An instant, as an RFC 3339 date-time string: `2026-03-01T08:30:00+08:00` \
+    or with `Z`. Answers are in UTC (`+00:00`), with fractions of a second when there are any. \
+    See docs/scalars.md.";
+const NAIVE_DATE: &str = "A calendar day without a time zone, as an RFC 3339 `full-date` \
+    (ISO 8601 extended calendar date) string: `2026-03-01`. Days of the county are its own \
+    (UTC+8). See docs/scalars.md.";
+
 fn configure(
     builder: SchemaBuilder<Query, Mutation, alert::Subscription>,
     db: Option<DatabaseConnection>,
     limits: &Limits,
     auth: Option<AuthConfig>,
 ) -> FupinSchema {
+    let builder = describe_connections!(
+        builder,
+        Account => account::Account,
+        AuditEntry => oversight::AuditEntry,
+        BenefitLink => enterprise::link::BenefitLink,
+        Complaint => supervision::Complaint,
+        Enterprise => enterprise::Enterprise,
+        FundEntry => funds::FundEntry,
+        FundSource => funds::FundSource,
+        HelperUnit => pairing::unit::HelperUnit,
+        Household => household::Household,
+        LoginAlert => oversight::LoginAlert,
+        Policy => publicity::Policy,
+        Project => project::Project,
+        Proposal => lifecycle::Proposal,
+        PublicNotice => lifecycle::PublicNotice,
+        Reveal => oversight::Reveal,
+        Township => region::Township,
+        Village => region::Village,
+    );
     let mut builder = builder
+        .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATE_TIME)
+        .override_output_type_description::<chrono::NaiveDate>(NAIVE_DATE)
         .limit_depth(limits.max_depth)
         .extension(cost::Cost {
             max_cost: limits.max_complexity,
@@ -165,7 +207,9 @@ fn configure(
     builder.finish()
 }
 
-/// The SDL of the schema, as checked in at `schema.graphql`.
+/// The SDL of the schema, as checked in at `schema.graphql`, with the
+/// `@specifiedBy` of each scalar that has a specification.
 pub fn sdl() -> String {
-    schema(None, &Limits::default(), None).sdl()
+    schema(None, &Limits::default(), None)
+        .sdl_with_options(SDLExportOptions::new().include_specified_by())
 }

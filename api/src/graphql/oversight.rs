@@ -2,7 +2,7 @@
 //! reveals, the audit trail with the login alerts in it, and the county
 //! administrator's management of users.
 
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::enums::Role;
 use entity::{app_user, audit_entry, reveal};
@@ -10,6 +10,7 @@ use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::account::Account;
 use super::context::{actor, db, loaders, page, viewer};
+use super::json::Json;
 use super::relay::{
     Conn, KeyType, NodeKind, PageArgs, SortKey, decode_id, global_id, page_cost, paginate,
 };
@@ -45,9 +46,24 @@ impl crate::graphql::prefetch::Prefetch for Reveal {
     type Row = entity::reveal::Model;
 }
 
+impl Reveal {
+    /// The reveal of this ID, if the viewer may list reveals.
+    pub async fn find(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Self>> {
+        let found = access::select::<reveal::Entity>(viewer(ctx)?)
+            .filter(reveal::Column::Id.eq(id))
+            .one(db(ctx)?)
+            .await?;
+        Ok(found.map(Self))
+    }
+}
+
 /// One masked value a reader saw in full, and why (查看记录).
 #[Object]
 impl Reveal {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Reveal, self.0.id)
+    }
     /// Who looked (查看人).
     async fn reader(&self, ctx: &Context<'_>) -> ApiResult<Option<Account>> {
         Ok(loaders(ctx)?
@@ -111,13 +127,18 @@ impl crate::graphql::prefetch::Prefetch for AuditEntry {
 }
 
 impl AuditEntry {
+    /// The entry of this sequence, if the viewer may read the trail.
+    pub async fn find(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Self>> {
+        let found = access::select::<audit_entry::Entity>(viewer(ctx)?)
+            .filter(audit_entry::Column::Id.eq(id))
+            .one(db(ctx)?)
+            .await?;
+        Ok(found.map(Self))
+    }
+
     /// A stored snapshot as the reader may see it: the same masks and omissions
     /// as reading the fields of the entry's type.
-    fn snapshot(
-        &self,
-        ctx: &Context<'_>,
-        text: Option<&str>,
-    ) -> ApiResult<Option<Json<serde_json::Value>>> {
+    fn snapshot(&self, ctx: &Context<'_>, text: Option<&str>) -> ApiResult<Option<Json>> {
         let viewer = viewer(ctx)?;
         Ok(text
             .and_then(|text| serde_json::from_str(text).ok())
@@ -128,6 +149,10 @@ impl AuditEntry {
 /// One change, as the audit trail keeps it (审计记录). Entries are never edited.
 #[Object]
 impl AuditEntry {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::AuditEntry, self.0.id)
+    }
     /// Position in the trail.
     async fn sequence(&self) -> i64 {
         self.0.id
@@ -158,11 +183,11 @@ impl AuditEntry {
     }
     /// The audited fields before the change, as the field policy lets the reader
     /// see that type's fields (变更前).
-    async fn before(&self, ctx: &Context<'_>) -> ApiResult<Option<Json<serde_json::Value>>> {
+    async fn before(&self, ctx: &Context<'_>) -> ApiResult<Option<Json>> {
         self.snapshot(ctx, self.0.before.as_deref())
     }
     /// The audited fields after the change, shaped by the field policy like `before` (变更后).
-    async fn after(&self, ctx: &Context<'_>) -> ApiResult<Option<Json<serde_json::Value>>> {
+    async fn after(&self, ctx: &Context<'_>) -> ApiResult<Option<Json>> {
         self.snapshot(ctx, self.0.after.as_deref())
     }
     /// The `x-request-id` of the request that made the change (请求编号).
@@ -270,6 +295,18 @@ impl crate::graphql::prefetch::Prefetch for LoginAlert {
     type Row = audit_entry::Model;
 }
 
+impl LoginAlert {
+    /// The alert of this sequence, if the viewer may list alerts.
+    pub async fn find(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Self>> {
+        let found = access::select::<audit_entry::Entity>(viewer(ctx)?)
+            .filter(audit_entry::Column::Action.eq(lockout::ALERT_ACTION))
+            .filter(audit_entry::Column::Id.eq(id))
+            .one(db(ctx)?)
+            .await?;
+        Ok(found.map(Self::from))
+    }
+}
+
 impl From<audit_entry::Model> for LoginAlert {
     fn from(entry: audit_entry::Model) -> Self {
         let details = entry
@@ -284,6 +321,10 @@ impl From<audit_entry::Model> for LoginAlert {
 /// An alert that an account is under attack (登录告警).
 #[Object]
 impl LoginAlert {
+    /// Global ID.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::LoginAlert, self.entry.id)
+    }
     /// Position in the audit trail (审计序号).
     async fn sequence(&self) -> i64 {
         self.entry.id
@@ -336,9 +377,19 @@ impl OversightQuery {
     async fn reveals(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Reveal>> {
         let select = access::select::<reveal::Entity>(viewer(ctx)?);
@@ -352,10 +403,22 @@ impl OversightQuery {
     async fn audit_entries(
         &self,
         ctx: &Context<'_>,
-        filter: Option<AuditFilter>,
+        #[graphql(desc = "Which entries; the whole trail if not given (筛选条件).")] filter: Option<
+            AuditFilter,
+        >,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<AuditEntry>> {
         use audit_entry::Column as A;
@@ -403,9 +466,19 @@ impl OversightQuery {
     async fn login_alerts(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<LoginAlert>> {
         let select = access::select::<audit_entry::Entity>(viewer(ctx)?)
@@ -452,9 +525,19 @@ impl OversightQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Account>> {
         let select = access::select::<app_user::Entity>(viewer(ctx)?);
@@ -473,8 +556,11 @@ impl OversightMutation {
     async fn reveal(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        field: String,
+        #[graphql(desc = "Global ID of the household or member (对象).")] id: ID,
+        #[graphql(desc = "The masked field to show, e.g. `idNumber` (字段).")] field: String,
+        #[graphql(
+            desc = "Why, at least 4 characters, kept with the reveal; no ID or phone numbers in it (查看事由)."
+        )]
         purpose: String,
     ) -> ApiResult<String> {
         let (kind, raw) = decode_id(&id, "id")?;
@@ -483,7 +569,11 @@ impl OversightMutation {
     }
 
     /// Creates a user (新建用户): the county office only.
-    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> ApiResult<Account> {
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new account (新用户).")] input: CreateUserInput,
+    ) -> ApiResult<Account> {
         let new = NewUser {
             username: input.username,
             password: input.password,
@@ -497,14 +587,22 @@ impl OversightMutation {
     }
 
     /// Disables a user and ends all their sessions (停用用户): the county office only.
-    async fn disable_user(&self, ctx: &Context<'_>, username: String) -> ApiResult<Account> {
+    async fn disable_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's username (用户名).")] username: String,
+    ) -> ApiResult<Account> {
         account::disable_user(db(ctx)?, &actor(ctx)?, &username)
             .await
             .map(Account)
     }
 
     /// Enables a disabled or locked user again (启用用户): the county office only.
-    async fn enable_user(&self, ctx: &Context<'_>, username: String) -> ApiResult<Account> {
+    async fn enable_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's username (用户名).")] username: String,
+    ) -> ApiResult<Account> {
         account::enable_user(db(ctx)?, &actor(ctx)?, &username)
             .await
             .map(Account)
@@ -515,7 +613,8 @@ impl OversightMutation {
     async fn reset_user_password(
         &self,
         ctx: &Context<'_>,
-        username: String,
+        #[graphql(desc = "The account's username (用户名).")] username: String,
+        #[graphql(desc = "The new password: at least 10 characters (新密码).")]
         new_password: String,
     ) -> ApiResult<Account> {
         account::reset_password(db(ctx)?, &actor(ctx)?, &username, &new_password)

@@ -188,7 +188,11 @@ pub struct PlanMutation;
 #[Object]
 impl PlanMutation {
     /// Adds a measure to the plan of a household the caller helps (新增帮扶措施).
-    async fn add_measure(&self, ctx: &Context<'_>, input: AddMeasureInput) -> ApiResult<Measure> {
+    async fn add_measure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The measure (帮扶措施).")] input: AddMeasureInput,
+    ) -> ApiResult<Measure> {
         let actor = actor(ctx)?;
         let (_, household_id) =
             decode_id_of(&input.household_id, "householdId", &[NodeKind::Household])?;
@@ -210,7 +214,7 @@ impl PlanMutation {
     async fn update_measure(
         &self,
         ctx: &Context<'_>,
-        input: UpdateMeasureInput,
+        #[graphql(desc = "The measure and what changes (帮扶措施变更).")] input: UpdateMeasureInput,
     ) -> ApiResult<Measure> {
         let actor = actor(ctx)?;
         let (_, id) = decode_id_of(&input.id, "id", &[NodeKind::Measure])?;

@@ -99,9 +99,19 @@ impl County {
     async fn townships(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Township>> {
         let select = access::select::<region::Entity>(viewer(ctx)?);
@@ -167,9 +177,19 @@ impl Township {
     async fn villages(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Village>> {
         let select = access::select::<region::Entity>(viewer(ctx)?);
@@ -322,11 +342,24 @@ impl Village {
     async fn households(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which households; all that the caller reaches if not given (筛选条件).")]
         filter: Option<HouseholdFilter>,
-        order_by: Option<HouseholdOrder>,
+        #[graphql(desc = "The order; by ID, ascending, if not given (排序).")] order_by: Option<
+            HouseholdOrder,
+        >,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Household>> {
         super::household::list(
@@ -343,10 +376,22 @@ impl Village {
     async fn enterprises(
         &self,
         ctx: &Context<'_>,
-        filter: Option<EnterpriseFilter>,
+        #[graphql(desc = "Which enterprises; all if not given (筛选条件).")] filter: Option<
+            EnterpriseFilter,
+        >,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Enterprise>> {
         super::enterprise::list(
@@ -362,10 +407,22 @@ impl Village {
     async fn projects(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ProjectFilter>,
+        #[graphql(desc = "Which projects; all if not given (筛选条件).")] filter: Option<
+            ProjectFilter,
+        >,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Project>> {
         super::project::list(
@@ -411,9 +468,19 @@ impl RegionQuery {
     async fn townships(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Township>> {
         let select = access::select::<region::Entity>(viewer(ctx)?)
@@ -423,7 +490,11 @@ impl RegionQuery {
     }
 
     /// One township by ID.
-    async fn township(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Township> {
+    async fn township(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the township (乡镇).")] id: ID,
+    ) -> ApiResult<Township> {
         find_region(ctx, &id, "id", &[NodeKind::Township])
             .await
             .map(Township)
@@ -434,10 +505,22 @@ impl RegionQuery {
     async fn villages(
         &self,
         ctx: &Context<'_>,
-        filter: Option<VillageFilter>,
+        #[graphql(desc = "Which villages; all if not given (筛选条件).")] filter: Option<
+            VillageFilter,
+        >,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Village>> {
         let filter = filter.unwrap_or_default();
@@ -476,7 +559,11 @@ impl RegionQuery {
     }
 
     /// One village by ID.
-    async fn village(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Village> {
+    async fn village(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the village (行政村).")] id: ID,
+    ) -> ApiResult<Village> {
         find_region(ctx, &id, "id", &[NodeKind::Village])
             .await
             .map(Village)
@@ -516,7 +603,7 @@ impl RegionMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The township (所属乡镇).")] township_id: ID,
         #[graphql(desc = "12-digit statistical division code (统计用区划代码).")] code: String,
-        input: VillageInput,
+        #[graphql(desc = "The new village (新增行政村).")] input: VillageInput,
     ) -> ApiResult<Village> {
         let (_, township) = decode_id_of(&township_id, "townshipId", &[NodeKind::Township])?;
         let village =
@@ -531,6 +618,7 @@ impl RegionMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The village (行政村).")] village_id: ID,
         #[graphql(desc = "The version of the village read (版本号).")] version: i32,
+        #[graphql(desc = "The village's new name and poverty-village status (行政村信息).")]
         input: VillageInput,
     ) -> ApiResult<Village> {
         let (_, id) = decode_id_of(&village_id, "villageId", &[NodeKind::Village])?;

@@ -49,13 +49,18 @@ pub enum NodeKind {
     Loan,
     VillageExit,
     ProjectAsset,
+    Account,
+    AuditEntry,
+    LoginAlert,
+    Reveal,
+    PublicNotice,
     /// A change of the register (the change feed's entries, webhook events):
     /// read from the feed, not through `node`.
     Change,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 25] = [
+    const ALL: [NodeKind; 30] = [
         NodeKind::County,
         NodeKind::Township,
         NodeKind::Village,
@@ -80,6 +85,11 @@ impl NodeKind {
         NodeKind::Loan,
         NodeKind::VillageExit,
         NodeKind::ProjectAsset,
+        NodeKind::Account,
+        NodeKind::AuditEntry,
+        NodeKind::LoginAlert,
+        NodeKind::Reveal,
+        NodeKind::PublicNotice,
         NodeKind::Change,
     ];
 
@@ -109,6 +119,11 @@ impl NodeKind {
             NodeKind::Loan => "Loan",
             NodeKind::VillageExit => "VillageExit",
             NodeKind::ProjectAsset => "ProjectAsset",
+            NodeKind::Account => "Account",
+            NodeKind::AuditEntry => "AuditEntry",
+            NodeKind::LoginAlert => "LoginAlert",
+            NodeKind::Reveal => "Reveal",
+            NodeKind::PublicNotice => "PublicNotice",
             NodeKind::Change => "Change",
         }
     }

@@ -296,7 +296,7 @@ impl VillageExitMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The village (行政村).")] village_id: ID,
         #[graphql(desc = "The version of the village read (版本号).")] version: i32,
-        input: VillageSurveyInput,
+        #[graphql(desc = "The survey's figures (村级调查).")] input: VillageSurveyInput,
     ) -> ApiResult<Village> {
         let survey = rules::Survey {
             rural_population: input.rural_population,

@@ -118,13 +118,13 @@ async fn an_announcement_is_dated_on_the_county_day(backend: Backend) {
     let body = app
         .graphql_as(
             None,
-            "{ publicNotices(first: 100) { nodes { id stage announcedOn } } }",
+            "{ publicNotices(first: 100) { nodes { proposalId stage announcedOn } } }",
             json!({}),
         )
         .await;
     let notice = body["data"]["publicNotices"]["nodes"]
         .as_array()
-        .and_then(|nodes| nodes.iter().find(|n| n["id"] == announced.as_str()))
+        .and_then(|nodes| nodes.iter().find(|n| n["proposalId"] == announced.as_str()))
         .unwrap_or_else(|| panic!("the announcement is listed: {body}"));
     assert_eq!(notice["stage"], "APPROVED", "{body}");
     assert_eq!(

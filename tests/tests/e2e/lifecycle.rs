@@ -724,7 +724,7 @@ async fn public_notices_name_the_head_and_nothing_personal(backend: Backend) {
     let body = app
         .graphql_as(
             None,
-            "{ publicNotices(first: 20) { totalCount nodes { id kind stage villageName townshipName headName reason noticeLevel noticeStartsOn noticeEndsOn noticeOpen announcedOn appraisal { heldOn attendance votesFor votesAgainst } } } }",
+            "{ publicNotices(first: 20) { totalCount nodes { id proposalId kind stage villageName townshipName headName reason noticeLevel noticeStartsOn noticeEndsOn noticeOpen announcedOn appraisal { heldOn attendance votesFor votesAgainst } } } }",
             json!({}),
         )
         .await;
@@ -732,7 +732,7 @@ async fn public_notices_name_the_head_and_nothing_personal(backend: Backend) {
     let notices = &body["data"]["publicNotices"];
     assert_eq!(notices["totalCount"], 1);
     let notice = &notices["nodes"][0];
-    assert_eq!(notice["id"], p.as_str());
+    assert_eq!(notice["proposalId"], p.as_str());
     assert_eq!(notice["stage"], "NOTICE");
     assert_eq!(notice["noticeOpen"], true);
     assert!(notice["announcedOn"].is_null());
@@ -776,6 +776,41 @@ async fn public_notices_name_the_head_and_nothing_personal(backend: Backend) {
     }
     assert!(!text.contains(&home.address), "the address shown");
     assert!(!text.contains("health") && !text.contains("HEALTHY"));
+
+    // The notice is a node for anyone while it is up; the proposal behind it is not.
+    let fetched = app
+        .graphql_as(
+            None,
+            "query($n: ID!, $p: ID!) { node(id: $n) { id ... on PublicNotice { proposalId headName } } nodes(ids: [$n, $p]) { id } }",
+            json!({ "n": notice["id"], "p": p }),
+        )
+        .await;
+    assert!(fetched.get("errors").is_none(), "{fetched}");
+    assert_eq!(
+        fetched["data"]["node"],
+        json!({ "id": notice["id"], "proposalId": p, "headName": head.name })
+    );
+    assert_eq!(
+        fetched["data"]["nodes"],
+        json!([{ "id": notice["id"] }, null])
+    );
+    // Withdrawn, it leaves the boards, and its ID finds nothing any more.
+    let withdrawn = app
+        .query_as(
+            Some(&cadre),
+            "mutation($p: ID!, $v: Int!) { withdrawProposal(proposalId: $p, version: $v, reason: \"申请有误\") { stage } }",
+            json!({ "p": p, "v": proposed["propose"]["version"] }),
+        )
+        .await;
+    assert_eq!(withdrawn["withdrawProposal"]["stage"], "WITHDRAWN");
+    let gone = app
+        .graphql_as(
+            None,
+            "query($n: ID!) { node(id: $n) { id } }",
+            json!({ "n": notice["id"] }),
+        )
+        .await;
+    assert_eq!(TestApp::error_codes(&gone), ["NOT_FOUND"]);
 
     // Personal fields are not even in the type.
     let probe = app
@@ -1123,7 +1158,7 @@ async fn a_notice_entered_late_needs_its_paper_evidence(backend: Backend) {
     );
 }
 
-const NOTICES: &str = "{ publicNotices(first: 20) { nodes { id stage noticeLevel noticeStartsOn noticeEndsOn noticeOpen announcedOn headName } } }";
+const NOTICES: &str = "{ publicNotices(first: 20) { nodes { proposalId stage noticeLevel noticeStartsOn noticeEndsOn noticeOpen announcedOn headName } } }";
 
 /// The public notice of proposal `p`, as anyone reads it.
 async fn public_notice(app: &TestApp, p: &str) -> Value {
@@ -1132,7 +1167,7 @@ async fn public_notice(app: &TestApp, p: &str) -> Value {
         .as_array()
         .expect("notices")
         .iter()
-        .find(|n| n["id"] == p)
+        .find(|n| n["proposalId"] == p)
         .cloned()
         .unwrap_or(Value::Null)
 }

@@ -178,7 +178,7 @@ async fn many_unknown_addresses_are_refused_while_a_known_one_signs_in(backend: 
     );
 }
 
-const ALERTS: &str = "{ loginAlerts(first: 10) { nodes { account { username } reason source failures sources since } } }";
+const ALERTS: &str = "{ loginAlerts(first: 10) { nodes { id account { username } reason source failures sources since } } }";
 
 async fn the_county_office_is_alerted_once_and_a_village_cadre_may_not_look(backend: Backend) {
     let app = TestApp::spawn_with(&backend, behind_proxy(prompt())).await;
@@ -231,6 +231,24 @@ async fn the_county_office_is_alerted_once_and_a_village_cadre_may_not_look(back
     let cadre = app.token_for(Role::VillageCadre).await;
     let refused = app.graphql_as(Some(&cadre), ALERTS, json!({})).await;
     assert_eq!(TestApp::error_codes(&refused), ["FORBIDDEN"]);
+
+    // By ID too: an alert is a node for those who list alerts, and for no one else.
+    let ids = json!([alerts[0]["id"], alerts[1]["id"]]);
+    let by_id = "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on LoginAlert { reason } } }";
+    let fetched = app
+        .query_as(Some(&auditor), by_id, json!({ "ids": ids }))
+        .await;
+    assert_eq!(
+        fetched["nodes"],
+        json!([
+            { "id": ids[0], "reason": "MANY_SOURCES" },
+            { "id": ids[1], "reason": "SOURCE_LOCKED" },
+        ])
+    );
+    let hidden = app
+        .query_as(Some(&cadre), by_id, json!({ "ids": ids }))
+        .await;
+    assert_eq!(hidden["nodes"], json!([null, null]));
 }
 
 async fn forwarded_for_from_an_untrusted_peer_is_ignored(backend: Backend) {

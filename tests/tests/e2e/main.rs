@@ -26,6 +26,7 @@ mod lifecycle;
 mod limits;
 mod lockout;
 mod microcredit;
+mod nodes;
 mod oracles;
 mod oversight;
 mod pairing;

@@ -298,7 +298,7 @@ impl AssessmentMutation {
     async fn record_field_check(
         &self,
         ctx: &Context<'_>,
-        input: RecordFieldCheckInput,
+        #[graphql(desc = "The check's findings (实地核查).")] input: RecordFieldCheckInput,
     ) -> ApiResult<FieldCheck> {
         let (_, township_id) =
             decode_id_of(&input.township_id, "townshipId", &[NodeKind::Township])?;

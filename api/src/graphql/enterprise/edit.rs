@@ -74,7 +74,7 @@ impl EditMutation {
     async fn create_enterprise(
         &self,
         ctx: &Context<'_>,
-        input: CreateEnterpriseInput,
+        #[graphql(desc = "The enterprise (企业信息).")] input: CreateEnterpriseInput,
     ) -> ApiResult<Enterprise> {
         let actor = actor(ctx)?;
         let new = NewEnterprise {
@@ -98,6 +98,7 @@ impl EditMutation {
     async fn update_enterprise(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The enterprise and what changes (企业信息变更).")]
         input: UpdateEnterpriseInput,
     ) -> ApiResult<Enterprise> {
         let actor = actor(ctx)?;

@@ -180,6 +180,7 @@ impl LinkMutation {
     async fn record_benefit_link(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The link between the enterprise and the household (利益联结).")]
         input: RecordBenefitLinkInput,
     ) -> ApiResult<BenefitLink> {
         let actor = actor(ctx)?;
@@ -208,6 +209,7 @@ impl LinkMutation {
     async fn update_benefit_link(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The link and what changes (利益联结变更).")]
         input: UpdateBenefitLinkInput,
     ) -> ApiResult<BenefitLink> {
         let actor = actor(ctx)?;

@@ -151,9 +151,19 @@ impl Enterprise {
         #[graphql(desc = "Only links open today (true) or not (false) (是否有效).")] active: Option<
             bool,
         >,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<BenefitLink>> {
         let args = PageArgs::new(first, after, last, before);
@@ -176,10 +186,22 @@ impl Enterprise {
     async fn projects(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ProjectFilter>,
+        #[graphql(desc = "Which projects; all if not given (筛选条件).")] filter: Option<
+            ProjectFilter,
+        >,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Project>> {
         super::project::list(
@@ -210,17 +232,33 @@ impl ListQuery {
     async fn enterprises(
         &self,
         ctx: &Context<'_>,
-        filter: Option<EnterpriseFilter>,
+        #[graphql(desc = "Which enterprises; all if not given (筛选条件).")] filter: Option<
+            EnterpriseFilter,
+        >,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Enterprise>> {
         list(ctx, None, filter, PageArgs::new(first, after, last, before)).await
     }
 
     /// One enterprise by ID.
-    async fn enterprise(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Enterprise> {
+    async fn enterprise(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the enterprise (企业).")] id: ID,
+    ) -> ApiResult<Enterprise> {
         let (_, raw) = decode_id_of(&id, "id", &[NodeKind::Enterprise])?;
         loaders(ctx)?
             .enterprises

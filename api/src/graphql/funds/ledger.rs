@@ -112,7 +112,7 @@ impl FundMutation {
     async fn create_fund_source(
         &self,
         ctx: &Context<'_>,
-        input: CreateFundSourceInput,
+        #[graphql(desc = "The source (资金来源).")] input: CreateFundSourceInput,
     ) -> ApiResult<FundSource> {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
@@ -140,6 +140,7 @@ impl FundMutation {
     async fn update_fund_source(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The source and what changes (资金来源变更).")]
         input: UpdateFundSourceInput,
     ) -> ApiResult<FundSource> {
         let actor = actor(ctx)?;
@@ -161,7 +162,7 @@ impl FundMutation {
     async fn allocate_funds(
         &self,
         ctx: &Context<'_>,
-        input: AllocateFundsInput,
+        #[graphql(desc = "The allocation to a project (资金安排).")] input: AllocateFundsInput,
     ) -> ApiResult<FundEntry> {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
@@ -184,6 +185,7 @@ impl FundMutation {
     async fn disburse_funds(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The payment out of a project's allocation (资金拨付).")]
         input: DisburseFundsInput,
     ) -> ApiResult<FundEntry> {
         let actor = actor(ctx)?;
@@ -211,7 +213,7 @@ impl FundMutation {
     async fn reverse_fund_entry(
         &self,
         ctx: &Context<'_>,
-        input: ReverseFundEntryInput,
+        #[graphql(desc = "The entry to reverse and why (冲销).")] input: ReverseFundEntryInput,
     ) -> ApiResult<FundEntry> {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;

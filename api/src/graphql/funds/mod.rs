@@ -340,10 +340,22 @@ impl FundQuery {
     async fn fund_sources(
         &self,
         ctx: &Context<'_>,
-        filter: Option<FundSourceFilter>,
+        #[graphql(desc = "Which sources; all if not given (筛选条件).")] filter: Option<
+            FundSourceFilter,
+        >,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<FundSource>> {
         use fund_source::Column as S;
@@ -356,7 +368,11 @@ impl FundQuery {
     }
 
     /// One fund source by ID.
-    async fn fund_source(&self, ctx: &Context<'_>, id: ID) -> ApiResult<FundSource> {
+    async fn fund_source(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the fund source (资金来源).")] id: ID,
+    ) -> ApiResult<FundSource> {
         let (_, raw) = decode_id_of(&id, "id", &[NodeKind::FundSource])?;
         loaders(ctx)?
             .fund_sources
@@ -371,10 +387,21 @@ impl FundQuery {
     async fn fund_ledger(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which entries; the whole ledger if not given (筛选条件).")]
         filter: Option<FundLedgerFilter>,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<FundEntry>> {
         use fund_entry::Column as F;
@@ -398,7 +425,11 @@ impl FundQuery {
     }
 
     /// One ledger entry by ID.
-    async fn fund_entry(&self, ctx: &Context<'_>, id: ID) -> ApiResult<FundEntry> {
+    async fn fund_entry(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the ledger entry (资金台账记录).")] id: ID,
+    ) -> ApiResult<FundEntry> {
         let (_, raw) = decode_id_of(&id, "id", &[NodeKind::FundEntry])?;
         loaders(ctx)?
             .fund_entries

@@ -274,6 +274,7 @@ impl HouseholdMutation {
     async fn create_household(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The household's card and members (建档立卡).")]
         input: CreateHouseholdInput,
     ) -> ApiResult<Household> {
         let (_, village_id) = decode_id_of(&input.village_id, "villageId", &[NodeKind::Village])?;
@@ -304,7 +305,7 @@ impl HouseholdMutation {
     async fn update_household(
         &self,
         ctx: &Context<'_>,
-        input: HouseholdPatch,
+        #[graphql(desc = "The household and what changes (户信息变更).")] input: HouseholdPatch,
     ) -> ApiResult<Household> {
         let (_, id) = decode_id_of(&input.id, "id", &[NodeKind::Household])?;
         let changes = CardChanges {
@@ -327,8 +328,8 @@ impl HouseholdMutation {
     async fn add_member(
         &self,
         ctx: &Context<'_>,
-        household_id: ID,
-        member: MemberInput,
+        #[graphql(desc = "The household (贫困户).")] household_id: ID,
+        #[graphql(desc = "The new member (新增成员).")] member: MemberInput,
         #[graphql(desc = "The client's key for this request (幂等键).")] idempotency_key: Option<
             String,
         >,
@@ -354,7 +355,11 @@ impl HouseholdMutation {
     }
 
     /// Changes a member's record (修改成员信息); stale versions get CONFLICT.
-    async fn update_member(&self, ctx: &Context<'_>, input: MemberPatch) -> ApiResult<Member> {
+    async fn update_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member and what changes (成员信息变更).")] input: MemberPatch,
+    ) -> ApiResult<Member> {
         let changes = MemberChanges {
             id: member_id(&input.id)?,
             version: input.version,
@@ -384,8 +389,8 @@ impl HouseholdMutation {
     async fn move_member(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        version: i32,
+        #[graphql(desc = "The member (成员).")] id: ID,
+        #[graphql(desc = "The member's version read (版本号).")] version: i32,
         #[graphql(desc = "The household they join (迁入户).")] to_household_id: ID,
         #[graphql(desc = "Their relation to the new household's head (与新户主关系).")]
         relation: Relation,
@@ -403,8 +408,8 @@ impl HouseholdMutation {
     async fn remove_member(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        version: i32,
+        #[graphql(desc = "The member (成员).")] id: ID,
+        #[graphql(desc = "The member's version read (版本号).")] version: i32,
         #[graphql(desc = "Why they left (减少原因).")] reason: String,
     ) -> ApiResult<Member> {
         let id = member_id(&id)?;
@@ -418,7 +423,7 @@ impl HouseholdMutation {
     async fn change_head(
         &self,
         ctx: &Context<'_>,
-        household_id: ID,
+        #[graphql(desc = "The household (贫困户).")] household_id: ID,
         #[graphql(desc = "The household's version, read with its members (户版本号).")]
         version: i32,
         #[graphql(desc = "The new head, a member of the household (新户主).")] new_head_id: ID,
@@ -445,7 +450,7 @@ impl HouseholdMutation {
     async fn set_income(
         &self,
         ctx: &Context<'_>,
-        input: IncomeInput,
+        #[graphql(desc = "The household's income of a year (年度收入).")] input: IncomeInput,
     ) -> ApiResult<HouseholdIncome> {
         let (_, household_id) =
             decode_id_of(&input.household_id, "householdId", &[NodeKind::Household])?;

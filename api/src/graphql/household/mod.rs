@@ -267,7 +267,11 @@ impl Household {
         Ok(Some(incomes_of(ctx, self.0.id).await?))
     }
     /// Income of one year (某年收入), if recorded.
-    async fn income(&self, ctx: &Context<'_>, year: i32) -> ApiResult<Option<HouseholdIncome>> {
+    async fn income(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The year (年度).")] year: i32,
+    ) -> ApiResult<Option<HouseholdIncome>> {
         let incomes = loaders(ctx)?.household_incomes.load_one(self.0.id).await?;
         Ok(incomes
             .unwrap_or_default()
@@ -317,7 +321,11 @@ impl Household {
     #[graphql(
         complexity = "crate::graphql::cost::priced(crate::graphql::cost::CARD_AS_OF, child_complexity)"
     )]
-    async fn card_as_of(&self, ctx: &Context<'_>, date: NaiveDate) -> ApiResult<Option<CardAsOf>> {
+    async fn card_as_of(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day, in the county's time (UTC+8) (日期).")] date: NaiveDate,
+    ) -> ApiResult<Option<CardAsOf>> {
         Ok(crate::domain::card::card_as_of(db(ctx)?, &self.0, date)
             .await?
             .map(CardAsOf))
@@ -617,11 +625,24 @@ impl HouseholdQuery {
     async fn households(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which households; all that the caller reaches if not given (筛选条件).")]
         filter: Option<HouseholdFilter>,
-        order_by: Option<HouseholdOrder>,
+        #[graphql(desc = "The order; by ID, ascending, if not given (排序).")] order_by: Option<
+            HouseholdOrder,
+        >,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Household>> {
         list(
@@ -635,7 +656,11 @@ impl HouseholdQuery {
     }
 
     /// One household by ID.
-    async fn household(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Household> {
+    async fn household(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the household (贫困户).")] id: ID,
+    ) -> ApiResult<Household> {
         let (_, raw) = decode_id_of(&id, "id", &[NodeKind::Household])?;
         one(ctx, &ctx.look_ahead(), raw)
             .await?

@@ -22,7 +22,7 @@ use sea_orm::{ColumnTrait, QueryFilter};
 
 pub use monitoring::{MonitoringMutation, MonitoringQuery};
 pub use proposals::ProposalMutation;
-pub use public::PublicNoticeQuery;
+pub use public::{PublicNotice, PublicNoticeQuery};
 
 use super::context::{db, loaders, page, viewer};
 use super::household::Household;
@@ -464,9 +464,19 @@ impl LifecycleQuery {
         #[graphql(desc = "Only proposals of this kind (申请事项).")] kind: Option<ProposalKind>,
         #[graphql(desc = "Only households under this county, township or village (所属区域).")]
         region_id: Option<ID>,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Proposal>> {
         let mut select = access::select::<proposal::Entity>(viewer(ctx)?);

@@ -51,6 +51,7 @@ impl MonitoringMutation {
     async fn start_monitoring(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The household and the risks found (监测对象).")]
         input: StartMonitoringInput,
     ) -> ApiResult<MonitoringCase> {
         let actor = actor(ctx)?;

@@ -127,7 +127,11 @@ impl ProposalMutation {
     }
 
     /// Proposes to identify or exit a household and starts its public notice (提出识别/退出申请并公示).
-    async fn propose(&self, ctx: &Context<'_>, input: ProposeInput) -> ApiResult<Proposal> {
+    async fn propose(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The household and what is proposed (申请).")] input: ProposeInput,
+    ) -> ApiResult<Proposal> {
         let actor = actor(ctx)?;
         let new = proposal::NewProposal {
             household_id: household_row(&input.household_id)?,
@@ -156,6 +160,7 @@ impl ProposalMutation {
     async fn record_objection(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The objection raised during the notice (异议).")]
         input: RecordObjectionInput,
     ) -> ApiResult<Objection> {
         let actor = actor(ctx)?;

@@ -13,7 +13,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::{Duration, NaiveDate, Utc};
 use entity::enums::{ProposalKind, ProposalStage, Relation};
 use entity::{household, member, proposal, region};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use super::super::relay::{Conn, NodeKind, PageArgs, global_id, page_cost, paginate};
 use super::{NEWEST_PROPOSAL_FIRST, households_in_region};
@@ -34,6 +34,106 @@ pub struct PublicNotice {
     head: Option<String>,
 }
 
+/// The proposals on the boards: under notice, or approved in the last 30 days.
+fn shown() -> Condition {
+    let announced_since = Utc::now() - Duration::days(ANNOUNCED_DAYS);
+    Condition::any()
+        .add(proposal::Column::Stage.is_in(OPEN_STAGES))
+        .add(
+            Condition::all()
+                .add(proposal::Column::Stage.eq(ProposalStage::Approved))
+                .add(proposal::Column::DecidedAt.gte(announced_since)),
+        )
+}
+
+impl PublicNotice {
+    fn new(proposal: proposal::Model) -> Self {
+        PublicNotice {
+            proposal,
+            village: None,
+            township: None,
+            head: None,
+        }
+    }
+
+    /// The notice of this proposal while it is on the boards, for anyone.
+    pub async fn find(ctx: &Context<'_>, proposal_id: i64) -> ApiResult<Option<Self>> {
+        let db = db(ctx)?;
+        let Some(proposal) = proposal::Entity::find()
+            .filter(shown())
+            .filter(proposal::Column::Id.eq(proposal_id))
+            .one(db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut notice = PublicNotice::new(proposal);
+        PublicNotice::fill(db, vec![&mut notice]).await?;
+        Ok(Some(notice))
+    }
+
+    /// Reads the villages, townships and heads of `notices` in a few statements.
+    async fn fill(db: &DatabaseConnection, mut notices: Vec<&mut PublicNotice>) -> ApiResult<()> {
+        let household_ids: Vec<i64> = notices.iter().map(|n| n.proposal.household_id).collect();
+        let villages_of: HashMap<i64, i64> = household::Entity::find()
+            .select_only()
+            .column(household::Column::Id)
+            .column(household::Column::VillageId)
+            .filter(household::Column::Id.is_in(household_ids.clone()))
+            .into_tuple::<(i64, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        // The villages and their townships, in one statement.
+        let villages: HashMap<i64, (String, Option<i64>)> = region::Entity::find()
+            .select_only()
+            .column(region::Column::Id)
+            .column(region::Column::Name)
+            .column(region::Column::ParentId)
+            .filter(region::Column::Id.is_in(villages_of.values().copied()))
+            .into_tuple::<(i64, String, Option<i64>)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(id, name, parent)| (id, (name, parent)))
+            .collect();
+        let township_names: HashMap<i64, String> = region::Entity::find()
+            .select_only()
+            .column(region::Column::Id)
+            .column(region::Column::Name)
+            .filter(region::Column::Id.is_in(villages.values().filter_map(|(_, p)| *p)))
+            .into_tuple::<(i64, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let heads: HashMap<i64, String> = member::Entity::find()
+            .select_only()
+            .column(member::Column::HouseholdId)
+            .column(member::Column::Name)
+            .filter(member::Column::HouseholdId.is_in(household_ids))
+            .filter(member::Column::Relation.eq(Relation::Head))
+            .filter(member::Column::IsActive.eq(true))
+            .into_tuple::<(i64, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        for notice in &mut notices {
+            let household_id = notice.proposal.household_id;
+            let village = villages_of.get(&household_id).and_then(|v| villages.get(v));
+            notice.village = village.map(|(name, _)| name.clone());
+            notice.township = village
+                .and_then(|(_, township)| township.as_ref())
+                .and_then(|t| township_names.get(t))
+                .cloned();
+            notice.head = heads.get(&household_id).cloned();
+        }
+        Ok(())
+    }
+}
+
 /// Where a notice is posted: the first in the village, the second in the township (公示层级).
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum NoticeLevel {
@@ -51,8 +151,12 @@ impl crate::graphql::prefetch::Prefetch for PublicNotice {
 /// A public notice of a proposal, or the announcement of its approval (公示公告).
 #[Object]
 impl PublicNotice {
-    /// The ID of the proposal noticed.
-    async fn id(&self) -> ID {
+    /// Global ID of the notice, fetchable with `node(id:)` while it is on the boards.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::PublicNotice, self.proposal.id)
+    }
+    /// Global ID of the proposal noticed, for `recordObjection` (申请).
+    async fn proposal_id(&self) -> ID {
         global_id(NodeKind::Proposal, self.proposal.id)
     }
     /// What is proposed (申请事项).
@@ -126,96 +230,38 @@ impl PublicNoticeQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Only households under this county, township or village (所属区域).")]
         region_id: Option<ID>,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<PublicNotice>> {
-        let announced_since = Utc::now() - Duration::days(ANNOUNCED_DAYS);
-        let shown = Condition::any()
-            .add(proposal::Column::Stage.is_in(OPEN_STAGES))
-            .add(
-                Condition::all()
-                    .add(proposal::Column::Stage.eq(ProposalStage::Approved))
-                    .add(proposal::Column::DecidedAt.gte(announced_since)),
-            );
-        let mut select = proposal::Entity::find().filter(shown);
+        let mut select = proposal::Entity::find().filter(shown());
         if let Some(region_id) = region_id {
             let households = households_in_region(ctx, &region_id).await?;
             select = select.filter(proposal::Column::HouseholdId.in_subquery(households));
         }
-        let db = db(ctx)?;
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
-        let mut connection = paginate(ctx, select, &NEWEST_PROPOSAL_FIRST, page, |proposal| {
-            PublicNotice {
-                proposal,
-                village: None,
-                township: None,
-                head: None,
-            }
-        })
+        let mut connection =
+            paginate(ctx, select, &NEWEST_PROPOSAL_FIRST, page, PublicNotice::new).await?;
+        PublicNotice::fill(
+            db(ctx)?,
+            connection
+                .edges
+                .iter_mut()
+                .map(|edge| &mut edge.node)
+                .collect(),
+        )
         .await?;
-        // A few statements for the whole page's villages, townships and heads.
-        let household_ids: Vec<i64> = connection
-            .edges
-            .iter()
-            .map(|e| e.node.proposal.household_id)
-            .collect();
-        let villages_of: HashMap<i64, i64> = household::Entity::find()
-            .select_only()
-            .column(household::Column::Id)
-            .column(household::Column::VillageId)
-            .filter(household::Column::Id.is_in(household_ids.clone()))
-            .into_tuple::<(i64, i64)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        // The villages and their townships, in one statement.
-        let villages: HashMap<i64, (String, Option<i64>)> = region::Entity::find()
-            .select_only()
-            .column(region::Column::Id)
-            .column(region::Column::Name)
-            .column(region::Column::ParentId)
-            .filter(region::Column::Id.is_in(villages_of.values().copied()))
-            .into_tuple::<(i64, String, Option<i64>)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|(id, name, parent)| (id, (name, parent)))
-            .collect();
-        let township_names: HashMap<i64, String> = region::Entity::find()
-            .select_only()
-            .column(region::Column::Id)
-            .column(region::Column::Name)
-            .filter(region::Column::Id.is_in(villages.values().filter_map(|(_, p)| *p)))
-            .into_tuple::<(i64, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        let heads: HashMap<i64, String> = member::Entity::find()
-            .select_only()
-            .column(member::Column::HouseholdId)
-            .column(member::Column::Name)
-            .filter(member::Column::HouseholdId.is_in(household_ids))
-            .filter(member::Column::Relation.eq(Relation::Head))
-            .filter(member::Column::IsActive.eq(true))
-            .into_tuple::<(i64, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        for edge in &mut connection.edges {
-            let household_id = edge.node.proposal.household_id;
-            let village = villages_of.get(&household_id).and_then(|v| villages.get(v));
-            edge.node.village = village.map(|(name, _)| name.clone());
-            edge.node.township = village
-                .and_then(|(_, township)| township.as_ref())
-                .and_then(|t| township_names.get(t))
-                .cloned();
-            edge.node.head = heads.get(&household_id).cloned();
-        }
         Ok(connection)
     }
 }

@@ -70,8 +70,9 @@ impl PairingMutation {
     async fn pair_helper(
         &self,
         ctx: &Context<'_>,
-        helper_username: String,
-        household_id: ID,
+        #[graphql(desc = "Username of the helper cadre (帮扶责任人).")] helper_username: String,
+        #[graphql(desc = "The household (贫困户).")] household_id: ID,
+        #[graphql(desc = "The helper's work unit, at most 100 characters (帮扶单位).")]
         unit: Option<String>,
         #[graphql(
             desc = "Client-chosen key: a retried request returns the first pairing (幂等键)."
@@ -93,8 +94,8 @@ impl PairingMutation {
     async fn end_pairing(
         &self,
         ctx: &Context<'_>,
-        helper_username: String,
-        household_id: ID,
+        #[graphql(desc = "Username of the helper cadre (帮扶责任人).")] helper_username: String,
+        #[graphql(desc = "The household (贫困户).")] household_id: ID,
     ) -> ApiResult<Pairing> {
         let actor = actor(ctx)?;
         let household = decode_household(&household_id)?;

@@ -284,7 +284,7 @@ impl UnitMutation {
     async fn appoint_village_staff(
         &self,
         ctx: &Context<'_>,
-        input: AppointVillageStaffInput,
+        #[graphql(desc = "The posting (驻村干部).")] input: AppointVillageStaffInput,
     ) -> ApiResult<VillageStaff> {
         let actor = actor(ctx)?;
         let posting = NewPosting {
@@ -334,9 +334,19 @@ impl UnitQuery {
     async fn helper_units(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<HelperUnit>> {
         let select = access::select::<helper_unit::Entity>(viewer(ctx)?);

@@ -133,7 +133,11 @@ pub struct VisitMutation;
 impl VisitMutation {
     /// Records a visit to a household the caller helps, as its visitor (记录走访).
     /// The same idempotency key returns the first visit; with another input it is a CONFLICT.
-    async fn record_visit(&self, ctx: &Context<'_>, input: RecordVisitInput) -> ApiResult<Visit> {
+    async fn record_visit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The visit (走访记录).")] input: RecordVisitInput,
+    ) -> ApiResult<Visit> {
         let actor = actor(ctx)?;
         let (_, household_id) =
             decode_id_of(&input.household_id, "householdId", &[NodeKind::Household])?;

@@ -118,7 +118,7 @@ impl ProjectEditMutation {
     async fn create_project(
         &self,
         ctx: &Context<'_>,
-        input: CreateProjectInput,
+        #[graphql(desc = "The project (扶贫项目).")] input: CreateProjectInput,
     ) -> ApiResult<Project> {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;
@@ -157,7 +157,7 @@ impl ProjectEditMutation {
     async fn update_project(
         &self,
         ctx: &Context<'_>,
-        input: UpdateProjectInput,
+        #[graphql(desc = "The project and what changes (项目变更).")] input: UpdateProjectInput,
     ) -> ApiResult<Project> {
         let actor = actor(ctx)?;
         let viewer = viewer(ctx)?;

@@ -270,9 +270,19 @@ impl Project {
     async fn beneficiaries(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Household>> {
         let benefiting: RelationDef = project_beneficiary::Entity::belongs_to(household::Entity)
@@ -352,17 +362,33 @@ impl ProjectQuery {
     async fn projects(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ProjectFilter>,
+        #[graphql(desc = "Which projects; all if not given (筛选条件).")] filter: Option<
+            ProjectFilter,
+        >,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Project>> {
         list(ctx, None, filter, PageArgs::new(first, after, last, before)).await
     }
 
     /// One project by ID.
-    async fn project(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Project> {
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the project (扶贫项目).")] id: ID,
+    ) -> ApiResult<Project> {
         let (_, raw) = decode_id_of(&id, "id", &[NodeKind::Project])?;
         loaders(ctx)?
             .projects

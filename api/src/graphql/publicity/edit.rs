@@ -92,7 +92,7 @@ impl PolicyMutation {
     async fn create_policy(
         &self,
         ctx: &Context<'_>,
-        input: CreatePolicyInput,
+        #[graphql(desc = "The policy, as a draft (政策).")] input: CreatePolicyInput,
     ) -> ApiResult<Policy> {
         let new = NewPolicy {
             title: input.title,
@@ -114,7 +114,7 @@ impl PolicyMutation {
     async fn update_policy(
         &self,
         ctx: &Context<'_>,
-        input: UpdatePolicyInput,
+        #[graphql(desc = "The policy and what changes (政策变更).")] input: UpdatePolicyInput,
     ) -> ApiResult<Policy> {
         let (_, id) = decode_id_of(&input.id, "id", &[NodeKind::Policy])?;
         let change = PolicyChange {

@@ -136,7 +136,7 @@ impl SupervisionMutation {
     async fn submit_complaint(
         &self,
         ctx: &Context<'_>,
-        input: SubmitComplaintInput,
+        #[graphql(desc = "The complaint (投诉举报).")] input: SubmitComplaintInput,
     ) -> ApiResult<SubmitComplaintPayload> {
         let actor = submitter(ctx)?;
         let village_id = match &input.village_id {
@@ -165,6 +165,7 @@ impl SupervisionMutation {
     async fn assign_complaint(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The complaint and who handles it by when (交办).")]
         input: AssignComplaintInput,
     ) -> ApiResult<Complaint> {
         let assignment = Assignment {
@@ -189,7 +190,7 @@ impl SupervisionMutation {
     async fn answer_complaint(
         &self,
         ctx: &Context<'_>,
-        input: AnswerComplaintInput,
+        #[graphql(desc = "The complaint and the answer (答复).")] input: AnswerComplaintInput,
     ) -> ApiResult<Complaint> {
         let id = complaint_id(&input.id)?;
         supervision::answer(
@@ -209,7 +210,7 @@ impl SupervisionMutation {
     async fn close_complaint(
         &self,
         ctx: &Context<'_>,
-        input: CloseComplaintInput,
+        #[graphql(desc = "The complaint and how it ended (办结).")] input: CloseComplaintInput,
     ) -> ApiResult<Complaint> {
         let id = complaint_id(&input.id)?;
         supervision::close(

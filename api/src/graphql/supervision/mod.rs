@@ -258,10 +258,23 @@ impl SupervisionQuery {
     async fn complaints(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Which complaints; all the caller handles or oversees if not given (筛选条件)."
+        )]
         filter: Option<ComplaintFilter>,
+        #[graphql(
+            desc = "Items from the start of the list, or after `after`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); 20 when neither `first` nor `last` is given (每页条数)."
+        )]
         first: Option<i32>,
+        #[graphql(desc = "Cursor of an edge of this list: the page starts after it (游标).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Items from the end of the list, or before `before`: 0 to the maximum page size (100 unless the server sets `--max-page-size`); not with `first` (每页条数)."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor of an edge of this list: the page ends before it, paging backwards; with `last`, not with `after` (游标)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Conn<Complaint>> {
         use complaint::Column as C;
