@@ -14,6 +14,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use tests::{
     Backend, TEST_PASSWORD, TestApp, create_user, first_region, global_id, on_both_backends,
+    token_of,
 };
 
 use super::webdriver::Browser;
@@ -437,8 +438,16 @@ async fn a_complaint_is_filed_and_followed_by_its_tracking_number(backend: Backe
 
 async fn a_village_cadre_sees_its_village_and_no_other(backend: Backend) {
     let (app, _) = TestApp::seeded(&backend, HOUSEHOLDS).await;
-    let (cadre, token) = app.user_for(Role::VillageCadre).await;
     let village = first_region(&app.db, RegionLevel::Village).await;
+    let cadre = create_user(
+        &app.db,
+        "village",
+        Role::VillageCadre,
+        Some(village.code.clone()),
+        None,
+    )
+    .await;
+    let token = token_of(&cadre);
     let own = app
         .query_as(
             Some(&token),
