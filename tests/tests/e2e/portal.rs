@@ -561,6 +561,40 @@ async fn a_village_cadre_sees_its_village_and_no_other(backend: Backend) {
         .expect("href")
         .expect("a link");
     assert_eq!(booklet, format!("/booklet#household={}", form_encoded(id)));
+    // Members as the cadre may read them: ID numbers masked, birth dates
+    // refused by the API and shown as refused.
+    let card = app
+        .graphql_as(
+            Some(&token),
+            "query($id: ID!) { household(id: $id) { members { name idNumber birthDate } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(
+        TestApp::error_codes(&card).contains(&"FORBIDDEN".to_owned()),
+        "{card}"
+    );
+    let members: Vec<Vec<String>> = card["data"]["household"]["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| {
+            let masked = m["idNumber"].as_str().expect("a masked ID number");
+            assert!(masked.contains('*'), "{masked}");
+            vec![
+                m["name"].as_str().expect("name").to_owned(),
+                masked.to_owned(),
+                "无权查看".to_owned(),
+            ]
+        })
+        .collect();
+    let shown: Vec<Vec<String>> = rows(&browser, "main table tbody tr")
+        .await
+        .into_iter()
+        .take(members.len())
+        .map(|row| vec![row[0].clone(), row[3].clone(), row[4].clone()])
+        .collect();
+    assert_eq!(shown, members);
     if shoots(&backend) {
         browser.screenshot("household", 1800).await;
     }
@@ -577,6 +611,31 @@ async fn a_county_officer_sees_the_county(backend: Backend) {
     let browser = Browser::start().await;
 
     sign_in(&browser, &app, &officer.username).await;
+    // The tab keeps the refresh token only: the access token stays in the
+    // page's memory, nothing goes to localStorage or cookies.
+    let stored = |script: &'static str| {
+        let client = browser.client.clone();
+        async move {
+            client
+                .execute(script, vec![])
+                .await
+                .expect("read the storage")
+        }
+    };
+    let kept = "return [Object.keys(sessionStorage), Object.keys(localStorage), document.cookie, sessionStorage.getItem('fupin.refresh')]";
+    let first = stored(kept).await;
+    assert_eq!(first[0], json!(["fupin.refresh"]));
+    assert_eq!(first[1], json!([]));
+    assert_eq!(first[2], "");
+    let refresh = first[3].as_str().expect("a refresh token").to_owned();
+    assert!(!refresh.starts_with("eyJ"), "not a JWT: {refresh}");
+    // A reload resumes the session with the refresh token, which is spent
+    // and replaced.
+    browser.client.refresh().await.expect("reload");
+    browser.shown("#/households").await;
+    let second = stored(kept).await;
+    let renewed = second[3].as_str().expect("a new refresh token").to_owned();
+    assert_ne!(renewed, refresh);
     let total = browser
         .element("#household-total")
         .await
@@ -623,9 +682,20 @@ async fn a_county_officer_sees_the_county(backend: Backend) {
     }
     assert!(!text.contains("部分内容无法读取"), "{text}");
 
-    // Signing out ends the session: the households ask for a sign-in again.
+    // Signing out ends the session on the server (its refresh token is
+    // refused from then on) and in the tab: the households ask for a
+    // sign-in again.
     browser.click("#nav button").await;
     browser.shown("#/statistics").await;
+    assert_eq!(stored(kept).await[0], json!([]));
+    let refused = app
+        .graphql_as(
+            None,
+            "mutation($t: String!) { refresh(refreshToken: $t) { accessToken } }",
+            json!({ "t": renewed }),
+        )
+        .await;
+    assert_eq!(TestApp::error_codes(&refused), ["UNAUTHENTICATED"]);
     browser
         .client
         .goto(&app.url("/#/households"))
