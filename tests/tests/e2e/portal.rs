@@ -599,6 +599,40 @@ async fn a_village_cadre_sees_its_village_and_no_other(backend: Backend) {
         browser.screenshot("household", 1800).await;
     }
 
+    // The booklet opens in a tab of its own with the reader's token, which
+    // it drops from its address at once.
+    browser.click("#booklet-link").await;
+    let card_window = browser.client.window().await.expect("this window");
+    let booklet_window = browser
+        .client
+        .windows()
+        .await
+        .expect("the windows")
+        .into_iter()
+        .find(|w| *w != card_window)
+        .expect("the booklet's window");
+    browser
+        .client
+        .switch_to_window(booklet_window)
+        .await
+        .expect("switch to the booklet");
+    browser.element("#booklet h1").await;
+    let printed = browser
+        .element("#booklet")
+        .await
+        .text()
+        .await
+        .expect("the booklet");
+    assert!(
+        printed.contains(home["number"].as_str().expect("number")),
+        "{printed}"
+    );
+    let address = browser.client.current_url().await.expect("its address");
+    assert_eq!(
+        address.fragment(),
+        Some(format!("household={}", form_encoded(id)).as_str())
+    );
+
     browser.close().await;
 }
 
