@@ -1,6 +1,7 @@
 // Chinese names of the API's enum values, as schema.graphql describes them
 // (the Chinese in each value's description). The public cannot introspect
 // the schema, so the portal carries them; an unknown value shows as itself.
+// A test (tests/tests/e2e/portal.rs) holds each enum here to the schema's.
 
 export const LABELS = {
   HouseholdStatus: {

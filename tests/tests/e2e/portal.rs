@@ -166,6 +166,70 @@ async fn the_portal_is_served_whole_from_the_binary(backend: Backend) {
     assert_eq!(missing.status(), 404);
 }
 
+/// The portal names enum values in Chinese without asking the schema (the
+/// public may not introspect it): its names are those of the schema's
+/// descriptions, for every value of every enum it names.
+#[test]
+fn the_portal_names_enum_values_as_the_schema_does() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let labels =
+        std::fs::read_to_string(format!("{root}/api/assets/portal/labels.js")).expect("labels.js");
+    let schema = std::fs::read_to_string(format!("{root}/schema.graphql")).expect("the schema");
+    let body = labels
+        .split_once("export const LABELS = {")
+        .and_then(|(_, rest)| rest.split_once("\n};"))
+        .expect("the LABELS object")
+        .0;
+    let mut enums = 0;
+    for block in body.split("\n  },").filter(|b| b.contains(": {")) {
+        let (name, values) = block.split_once(": {").expect("an enum");
+        let portal: Vec<(String, String)> = values
+            .lines()
+            .filter_map(|line| line.trim().trim_end_matches(',').split_once(": "))
+            .map(|(value, label)| (value.to_owned(), label.trim_matches('"').to_owned()))
+            .collect();
+        assert_eq!(portal, chinese_names(&schema, name.trim()), "enum {name}");
+        enums += 1;
+    }
+    assert!(enums > 20, "{enums} enums");
+}
+
+/// Each value of the schema's enum `name` with the Chinese its description
+/// ends with, in order.
+fn chinese_names(schema: &str, name: &str) -> Vec<(String, String)> {
+    let block = schema
+        .split(&format!("\nenum {name} {{\n"))
+        .nth(1)
+        .and_then(|rest| rest.split_once("\n}"))
+        .unwrap_or_else(|| panic!("no enum {name} in the schema"))
+        .0;
+    let mut names = Vec::new();
+    let mut description = String::new();
+    let mut inside = false;
+    for line in block.lines().map(str::trim) {
+        if line == "\"\"\"" {
+            if !inside {
+                description.clear();
+            }
+            inside = !inside;
+        } else if inside {
+            description.push_str(line);
+        } else if !line.is_empty() {
+            let chinese = description
+                .split('(')
+                .filter_map(|part| part.split_once(')').map(|(inner, _)| inner))
+                .rfind(|inner| {
+                    inner
+                        .chars()
+                        .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+                })
+                .unwrap_or(line);
+            names.push((line.to_owned(), chinese.to_owned()));
+        }
+    }
+    names
+}
+
 fn shoots(backend: &Backend) -> bool {
     matches!(backend, Backend::Sqlite)
 }
