@@ -104,6 +104,8 @@ pub fn router(
             }
         }));
     let router = Router::new()
+        .route("/", get(pages::portal::page))
+        .route("/portal/{file}", get(pages::portal::asset))
         .route("/graphql", graphql)
         .route("/graphiql/{file}", get(pages::graphiql::asset))
         .route("/booklet", get(pages::booklet::page))

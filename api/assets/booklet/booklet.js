@@ -4,10 +4,11 @@
 // Content-Security-Policy allows no inline script; text goes in as text, never
 // as markup.
 //
-// The page is opened as /booklet#household=<household ID>. The token is the
-// portal's (sessionStorage "fupin.token"), or a `token=` in the fragment,
-// which is dropped from the address once read: a fragment never reaches a
-// server, and a printed or bookmarked address then carries no token.
+// The page is opened as /booklet#household=<household ID>&token=<access
+// token>, as the portal's household card opens it (the portal keeps its
+// token in memory only). The token is dropped from the address once read: a
+// fragment never reaches a server, and a printed or bookmarked address then
+// carries no token.
 "use strict";
 
 (function () {
@@ -69,11 +70,6 @@ ${Object.entries(LABELLED)
     const fragment = new URLSearchParams(window.location.hash.slice(1));
     const household = fragment.get("household");
     let token = null;
-    try {
-      token = window.sessionStorage.getItem("fupin.token");
-    } catch (_) {
-      token = null;
-    }
     if (fragment.has("token")) {
       token = fragment.get("token");
       fragment.delete("token");

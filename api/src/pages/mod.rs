@@ -1,9 +1,11 @@
 //! Pages served from the binary, so that they work on a county network without
-//! the internet: GraphiQL and the household's booklet. Each is one HTML page
-//! and its files under `/<page>/<file>`, all under one Content-Security-Policy.
+//! the internet: the county portal, GraphiQL and the household's booklet. Each
+//! is one HTML page and its files under `/<page>/<file>`, all under one
+//! Content-Security-Policy.
 
 pub mod booklet;
 pub mod graphiql;
+pub mod portal;
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
