@@ -3,7 +3,8 @@
 //! there what the API tells the public; files a complaint and follows it by
 //! its tracking number; and signs in as a village cadre, who sees its own
 //! village's households and no other, even by searching, and as a county
-//! officer, who sees the county.
+//! officer, who sees the county; and a cadre's page hears of its village's
+//! news live, over the websocket.
 
 use chrono::{Datelike, Days};
 use entity::enums::{HouseholdStatus, RegionLevel, Role};
@@ -25,6 +26,7 @@ on_both_backends!(
     a_complaint_is_filed_and_followed_by_its_tracking_number,
     a_village_cadre_sees_its_village_and_no_other,
     a_county_officer_sees_the_county,
+    a_village_cadre_hears_of_its_village_live,
 );
 
 /// Households of the seeded county: enough for every township to have some.
@@ -902,4 +904,96 @@ async fn propose_in_the_first_village(app: &TestApp) -> String {
         .as_str()
         .expect("a head")
         .to_owned()
+}
+
+/// Signed in, a village cadre's page holds a live connection: a household of
+/// its village taken into monitoring shows at the top, as it happens.
+async fn a_village_cadre_hears_of_its_village_live(backend: Backend) {
+    let background = api::config::Background {
+        webhook_poll_ms: 3_600_000,
+        tally_compact_ms: 3_600_000,
+        audit_head_log_ms: 3_600_000,
+        alert_poll_ms: 100,
+        ..api::config::Background::default()
+    };
+    let app = TestApp::spawn_with_background(&backend, background).await;
+    app.seed(HOUSEHOLDS, 7).await;
+    let village = first_region(&app.db, RegionLevel::Village).await;
+    let cadre = create_user(
+        &app.db,
+        "live-cadre",
+        Role::VillageCadre,
+        Some(village.code),
+        None,
+    )
+    .await;
+    let home = household::Entity::find()
+        .filter(household::Column::VillageId.eq(village.id))
+        .order_by_asc(household::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a household");
+    let mut row = home.into_active_model();
+    row.status = Set(HouseholdStatus::NotPoor);
+    row.enrolled_year = Set(None);
+    row.lifted_out_year = Set(None);
+    row.monitoring = Set(None);
+    let home = row
+        .update(&app.db)
+        .await
+        .expect("make the household not poor");
+
+    let browser = Browser::start().await;
+    sign_in(&browser, &app, &cadre.username).await;
+    let mut waited = 0;
+    while !browser
+        .texts("#live .live-state")
+        .await
+        .concat()
+        .contains("实时提醒已连接")
+    {
+        assert!(
+            waited < 100,
+            "the live panel never connected: {:?}",
+            browser.texts("#live").await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    // Let the subscription settle behind the connection's ack.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let started = app
+        .query(
+            "mutation($i: StartMonitoringInput!) { startMonitoring(input: $i) { id } }",
+            json!({ "i": {
+                "householdId": global_id("Household", home.id), "version": home.version,
+                "category": "MARGINAL", "risks": ["ILLNESS"], "foundBy": "CADRE_VISIT",
+                "startedOn": api::domain::calendar::today(), "reason": "户主患病，收入骤减",
+            }}),
+        )
+        .await;
+    assert!(started["startMonitoring"]["id"].is_string());
+    let mut heard = Vec::new();
+    for _ in 0..100 {
+        heard = browser.texts("#live .alerts li").await;
+        if !heard.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert!(heard[0].contains("新纳入防返贫监测"), "{heard:?}");
+    let link = browser
+        .element("#live .alerts li a")
+        .await
+        .attr("href")
+        .await
+        .expect("the link")
+        .expect("an address");
+    assert!(
+        link.ends_with(&format!("#/households/{}", global_id("Household", home.id))),
+        "{link}"
+    );
+    browser.close().await;
 }
