@@ -121,10 +121,12 @@ pub async fn for_viewer(
                 }),
             None => None,
         },
+        // No free text (the task) here: the field policy masks what such text
+        // may carry for some readers, and the subject is there to be read.
         AlertKind::MeasureOverdue => read::<measure::Entity>(db, viewer, id).await?.map(|m| {
             (
                 Some(m.household_id),
-                format!("帮扶措施逾期：{}（时间节点 {}）", m.task, m.deadline),
+                format!("帮扶措施逾期（时间节点 {}）", m.deadline),
             )
         }),
         AlertKind::MonitoringCaseOpened => read::<monitoring_case::Entity>(db, viewer, id)

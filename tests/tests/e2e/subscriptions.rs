@@ -16,6 +16,7 @@ use tests::{Backend, TestApp, create_user, first_region, global_id, on_both_back
 on_both_backends!(
     alerts_reach_whoever_reads_the_household_on_every_replica_and_no_one_else,
     an_overdue_measure_is_announced_once_whichever_replicas_sweep,
+    proposals_objections_and_complaints_reach_those_who_handle_them,
     a_subscription_ends_with_its_token_or_its_session,
     a_socket_without_a_valid_token_or_from_a_page_elsewhere_is_refused,
     the_socket_carries_a_few_subscriptions_and_nothing_else,
@@ -42,8 +43,7 @@ async fn live_app(backend: &Backend, sweep: bool) -> TestApp {
 }
 
 /// The first village's first household and another village of its township
-/// with its first household, both made not poor and unmonitored, so that
-/// each can be taken into monitoring as a marginal household.
+/// with its first household, both made not poor (see [`make_not_poor`]).
 async fn two_households(app: &TestApp) -> ((region::Model, i64), (region::Model, i64)) {
     let first = first_region(&app.db, RegionLevel::Village).await;
     let second = region::Entity::find()
@@ -63,21 +63,27 @@ async fn two_households(app: &TestApp) -> ((region::Model, i64), (region::Model,
             .await
             .expect("query")
             .expect("a household in the village");
-        household::Entity::update_many()
-            .col_expr(household::Column::Status, HouseholdStatus::NotPoor.into())
-            .col_expr(household::Column::EnrolledYear, Option::<i32>::None.into())
-            .col_expr(household::Column::LiftedOutYear, Option::<i32>::None.into())
-            .col_expr(
-                household::Column::Monitoring,
-                Option::<entity::enums::MonitoringCategory>::None.into(),
-            )
-            .filter(household::Column::Id.eq(home.id))
-            .exec(&app.db)
-            .await
-            .expect("make the household not poor");
+        make_not_poor(app, home.id).await;
         homes.push(home.id);
     }
     ((first, homes[0]), (second, homes[1]))
+}
+
+/// Makes household `id` not poor and unmonitored, so that it can be taken
+/// into monitoring as a marginal household.
+async fn make_not_poor(app: &TestApp, id: i64) {
+    household::Entity::update_many()
+        .col_expr(household::Column::Status, HouseholdStatus::NotPoor.into())
+        .col_expr(household::Column::EnrolledYear, Option::<i32>::None.into())
+        .col_expr(household::Column::LiftedOutYear, Option::<i32>::None.into())
+        .col_expr(
+            household::Column::Monitoring,
+            Option::<entity::enums::MonitoringCategory>::None.into(),
+        )
+        .filter(household::Column::Id.eq(id))
+        .exec(&app.db)
+        .await
+        .expect("make the household not poor");
 }
 
 /// Takes household `id` into monitoring as `token`'s user.
@@ -193,7 +199,7 @@ async fn alerts_reach_whoever_reads_the_household_on_every_replica_and_no_one_el
     );
     // Nor does the first village's cadre hear of the other village: the next
     // alert it hears is a later one of its own village.
-    let objection_free = household::Entity::find()
+    let third = household::Entity::find()
         .filter(household::Column::VillageId.eq(first.id))
         .filter(household::Column::Id.ne(home))
         .order_by_asc(household::Column::Id)
@@ -201,19 +207,8 @@ async fn alerts_reach_whoever_reads_the_household_on_every_replica_and_no_one_el
         .await
         .expect("query")
         .expect("a second household");
-    household::Entity::update_many()
-        .col_expr(household::Column::Status, HouseholdStatus::NotPoor.into())
-        .col_expr(household::Column::EnrolledYear, Option::<i32>::None.into())
-        .col_expr(household::Column::LiftedOutYear, Option::<i32>::None.into())
-        .col_expr(
-            household::Column::Monitoring,
-            Option::<entity::enums::MonitoringCategory>::None.into(),
-        )
-        .filter(household::Column::Id.eq(objection_free.id))
-        .exec(&app.db)
-        .await
-        .expect("make the household not poor");
-    let last = start_monitoring(&app, &app.admin_token, objection_free.id).await;
+    make_not_poor(&app, third.id).await;
+    let last = start_monitoring(&app, &app.admin_token, third.id).await;
     let last = last["startMonitoring"]["id"]
         .as_str()
         .expect("a case")
@@ -262,11 +257,10 @@ async fn an_overdue_measure_is_announced_once_whichever_replicas_sweep(backend: 
         heard["householdId"],
         global_id("Household", home.id).as_str()
     );
-    assert!(
-        heard["summary"]
-            .as_str()
-            .expect("summary")
-            .contains("购买基础母牛2头")
+    // The summary carries the time node, never the measure's free text.
+    assert_eq!(
+        heard["summary"],
+        format!("帮扶措施逾期（时间节点 {}）", today - chrono::Days::new(1)).as_str()
     );
 
     // Three replicas sweep every 200 ms: the announcement is made once.
@@ -436,4 +430,94 @@ async fn the_socket_carries_a_few_subscriptions_and_nothing_else(backend: Backen
     }
     client.subscribe("one-too-many", ALERTS).await;
     assert_eq!(refusal(&mut client, "one-too-many").await, "BAD_REQUEST");
+}
+
+async fn proposals_objections_and_complaints_reach_those_who_handle_them(backend: Backend) {
+    let app = live_app(&backend, false).await;
+    let ((_, home), _) = two_households(&app).await;
+    let township = app.token_for(Role::TownshipOfficer).await;
+    let cadre = app.token_for(Role::VillageCadre).await;
+    let mut officer = WsClient::connect(app.addr, &township).await;
+    let mut village = WsClient::connect(app.addr, &cadre).await;
+    officer.subscribe("1", ALERTS).await;
+    village.subscribe("1", ALERTS).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // A complaint about a household of the village, assigned by the county:
+    // the township handles it, the village's cadre is not told.
+    let submitted = app
+        .query_as(
+            None,
+            "mutation($i: SubmitComplaintInput!) { submitComplaint(input: $i) { trackingNumber } }",
+            json!({ "i": {
+                "subjectKind": "HOUSEHOLD_TREATMENT", "subjectId": global_id("Household", home),
+                "content": "评定贫困户时优亲厚友。",
+            }}),
+        )
+        .await;
+    let number = submitted["submitComplaint"]["trackingNumber"]
+        .as_str()
+        .expect("a number");
+    let complaint = global_id("Complaint", complaint_id(&app, number).await);
+    app.query(
+        "mutation($i: AssignComplaintInput!) { assignComplaint(input: $i) { status } }",
+        json!({ "i": { "id": complaint, "version": 1, "unit": "县乡村振兴局",
+                       "deadline": api::domain::calendar::today() + chrono::Days::new(15) } }),
+    )
+    .await;
+    let heard = alert(&mut officer, "the township officer").await;
+    assert_eq!(heard["kind"], "COMPLAINT_ASSIGNED");
+    assert!(
+        heard["summary"].as_str().expect("summary").contains(number),
+        "{heard}"
+    );
+
+    // The cadre proposes the household: the township hears of the notice.
+    let today = api::domain::calendar::today();
+    let proposed = app
+        .query_as(
+            Some(&cadre),
+            "mutation($i: ProposeInput!) { propose(input: $i) { id } }",
+            json!({ "i": {
+                "householdId": global_id("Household", home), "kind": "IDENTIFICATION",
+                "reason": "家庭人均纯收入低于标准，经村民代表评议", "evidence": ["收入核查表.pdf"],
+                "origin": "APPLICATION",
+                "appraisal": { "heldOn": today - chrono::Days::new(1), "attendance": 31,
+                               "votesFor": 27, "votesAgainst": 2, "minutesReference": "村民代表会议记录第3号" },
+                "noticeStartsOn": today, "noticeEndsOn": today + chrono::Days::new(6),
+            }}),
+        )
+        .await;
+    let proposal = proposed["propose"]["id"]
+        .as_str()
+        .expect("a proposal")
+        .to_owned();
+    let heard = alert(&mut officer, "the township officer").await;
+    assert_eq!(heard["kind"], "PROPOSAL_IN_NOTICE");
+    assert_eq!(heard["subjectId"], proposal.as_str());
+
+    // An objection recorded by the township: the cadre hears of it, and of
+    // nothing before it (neither the complaint nor its own proposal).
+    let objection = app
+        .query_as(
+            Some(&township),
+            "mutation($p: ID!) { recordObjection(input: { proposalId: $p, content: \"该户有经商收入\" }) { id } }",
+            json!({ "p": proposal }),
+        )
+        .await;
+    let heard = alert(&mut village, "the village's cadre").await;
+    assert_eq!(heard["kind"], "OBJECTION_RECORDED", "{heard}");
+    assert_eq!(heard["subjectId"], objection["recordObjection"]["id"]);
+    assert_eq!(heard["householdId"], global_id("Household", home).as_str());
+}
+
+/// A complaint's database ID, by its tracking number.
+async fn complaint_id(app: &TestApp, number: &str) -> i64 {
+    entity::complaint::Entity::find()
+        .filter(entity::complaint::Column::TrackingNumber.eq(number))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("the complaint")
+        .id
 }
