@@ -58,9 +58,10 @@ const VALUE_TYPES = [
   "PovertyLine",
   "ProvincialPovertyLine",
   // The audit chain's head, a page of the change feed, a registration's answer,
-  // a live alert (it names its subject's ID).
+  // a live alert (it names its subject's ID), a page of a field app's sync.
   "Alert",
   "AuditChainHead",
+  "SyncPage",
   "ChangePage",
   "WebhookRegistration",
 ];

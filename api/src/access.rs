@@ -258,6 +258,50 @@ fn reach(viewer: &Viewer) -> Reach<'_> {
     }
 }
 
+/// Whether `viewer` reached household `id` before the changes `entries`
+/// made (a sync's page), though it no longer does: the household was in one
+/// of its villages before a change moved it, or it was paired with the
+/// helper, or linked with the enterprise, before that ended. Only then is a
+/// field app told it is gone: others never held it, and are told nothing.
+pub async fn reached_before(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    entries: &[audit_entry::Model],
+) -> ApiResult<bool> {
+    Ok(match reach(viewer) {
+        Reach::All | Reach::Nothing => false,
+        Reach::Under(prefix) => {
+            let villages: Vec<i64> = entries
+                .iter()
+                .filter(|entry| entry.entity_type == "Household" && entry.entity_id == id)
+                .filter_map(|entry| entry.before.as_deref())
+                .filter_map(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+                .filter_map(|before| before.get("village")?.as_i64())
+                .collect();
+            !villages.is_empty()
+                && region::Entity::find()
+                    .filter(region::Column::Id.is_in(villages))
+                    .filter(code_under(prefix))
+                    .one(db)
+                    .await?
+                    .is_some()
+        }
+        Reach::Paired(helper) => helper_pairing::Entity::find()
+            .filter(helper_pairing::Column::HelperId.eq(helper))
+            .filter(helper_pairing::Column::HouseholdId.eq(id))
+            .one(db)
+            .await?
+            .is_some(),
+        Reach::Linked(enterprise) => benefit_link::Entity::find()
+            .filter(benefit_link::Column::EnterpriseId.eq(enterprise))
+            .filter(benefit_link::Column::HouseholdId.eq(id))
+            .one(db)
+            .await?
+            .is_some(),
+    })
+}
+
 /// Whether a viewer's reach takes in the households of a village (to file one there).
 pub fn reaches_village(viewer: &Viewer, village: &region::Model) -> bool {
     match reach(viewer) {

@@ -521,6 +521,8 @@ pub const POLICY: &[Rule] = &[
     rule("Query", "me", SIGNED_IN),
     // Alerts are of rows the subscriber reads (`domain::alert`).
     rule("Subscription", "alerts", SIGNED_IN),
+    // Households of the reader's scope (`domain::sync`), shaped as anywhere.
+    rule("Query", "sync", SIGNED_IN),
     rule("Query", "planCompletion", PROGRESS),
     rule("Query", "reveals", OVERSIGHT),
     rule("Query", "users", OVERSIGHT),
@@ -935,6 +937,10 @@ pub const OPEN_FIELDS: &[(&str, &[&str])] = &[
             "overdueLoans",
             "overdueOwed",
         ],
+    ),
+    (
+        "SyncPage",
+        &["households", "removed", "endCursor", "hasMore"],
     ),
     (
         "Alert",

@@ -33,6 +33,7 @@ pub mod publicity;
 pub mod region;
 pub mod reveal;
 pub mod supervision;
+pub mod sync;
 pub mod tally;
 pub mod text;
 pub mod village_exit;

@@ -10,3 +10,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 pub fn global_id(type_name: &str, id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
 }
+
+/// The row number a global ID names, if it names a row of `type_name`.
+pub fn number_of(global: &str, type_name: &str) -> Option<i64> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(global).ok()?).ok()?;
+    text.strip_prefix(type_name)?
+        .strip_prefix(':')?
+        .parse()
+        .ok()
+}

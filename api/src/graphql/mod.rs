@@ -33,6 +33,7 @@ pub mod relay;
 pub mod shape;
 pub mod statistics;
 pub mod supervision;
+pub mod sync;
 pub mod village_exit;
 
 use async_graphql::{MergedObject, SDLExportOptions, Schema, SchemaBuilder};
@@ -62,6 +63,7 @@ pub struct Query(
     statistics::StatisticsQuery,
     assessment::AssessmentQuery,
     publicity::PolicyQuery,
+    sync::SyncQuery,
     supervision::SupervisionQuery,
     crate::exchange::ExchangeQuery,
     crate::exchange::WebhookQuery,

@@ -46,6 +46,7 @@ mod small_cells;
 mod statistics;
 mod subscriptions;
 mod supervision;
+mod sync;
 mod tokens;
 mod village_exit;
 mod visits;
