@@ -18,13 +18,14 @@ use crate::audit;
 use crate::error::ApiResult;
 
 /// The records whose changes touch a household a field app keeps.
-pub const SYNC_TYPES: [&str; 8] = [
+pub const SYNC_TYPES: [&str; 9] = [
     "Household",
     "HouseholdIncome",
     "Member",
     "Measure",
     "Visit",
     "Pairing",
+    "BenefitLink",
     "MonitoringCase",
     "Proposal",
 ];
