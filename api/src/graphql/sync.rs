@@ -30,26 +30,19 @@ fn decode(cursor: &str) -> ApiResult<SyncCursor> {
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .unwrap_or_default();
-    let numbers: Vec<i64> = text
-        .strip_prefix("sync:")
-        .map(|rest| {
-            rest.split(':')
-                .skip(1)
-                .filter_map(|n| n.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    match (text.split(':').nth(1), numbers.as_slice()) {
-        (Some("first"), [since, after_id]) => Ok(SyncCursor::First {
-            since: *since,
-            after_id: *after_id,
-        }),
-        (Some("since"), [since]) => Ok(SyncCursor::Since(*since)),
-        _ => Err(ApiError::bad_input(
-            "after",
-            format!("`{cursor}` is not a cursor of `sync`"),
-        )),
-    }
+    let parts: Vec<&str> = text.split(':').collect();
+    let decoded = match parts.as_slice() {
+        ["sync", "first", since, after_id] => since
+            .parse()
+            .ok()
+            .zip(after_id.parse().ok())
+            .map(|(since, after_id)| SyncCursor::First { since, after_id }),
+        ["sync", "since", since] => since.parse().ok().map(SyncCursor::Since),
+        _ => None,
+    };
+    decoded.ok_or_else(|| {
+        ApiError::bad_input("after", format!("`{cursor}` is not a cursor of `sync`"))
+    })
 }
 
 /// A page of a field app's sync (同步页).

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Data, Executor, Request, Response};
+use async_graphql::{Data, Executor, Request, Response, ServerError};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::{FromRequestParts, WebSocketUpgrade};
 use axum::http::request::Parts;
@@ -162,19 +162,18 @@ impl Drop for Opened {
     }
 }
 
-impl Subscriptions {
-    fn refuse(&self, message: &str, error_code: &str) -> BoxStream<'static, Response> {
-        let response = Response::from_errors(vec![coded_error(message, error_code)]);
-        futures::stream::once(async move { response }).boxed()
-    }
+/// What a subscription refused before it runs answers: one response, its errors.
+fn refused(error: ServerError) -> BoxStream<'static, Response> {
+    let response = Response::from_errors(vec![error]);
+    futures::stream::once(async move { response }).boxed()
 }
+
+const SUBSCRIPTIONS_ONLY: &str =
+    "send queries and mutations over HTTP; the websocket carries subscriptions";
 
 impl Executor for Subscriptions {
     async fn execute(&self, _: Request) -> Response {
-        Response::from_errors(vec![coded_error(
-            "send queries and mutations over HTTP; the websocket carries subscriptions",
-            code::BAD_REQUEST,
-        )])
+        Response::from_errors(vec![coded_error(SUBSCRIPTIONS_ONLY, code::BAD_REQUEST)])
     }
 
     fn execute_stream(
@@ -187,32 +186,30 @@ impl Executor for Subscriptions {
                 .downcast_ref::<Session>()
         });
         let Some(session) = session else {
-            return self.refuse("authentication required", code::UNAUTHENTICATED);
+            return refused(coded_error(
+                "authentication required",
+                code::UNAUTHENTICATED,
+            ));
         };
         let limits = &self.state.limits;
         let parsed = match document::admit(&request.query, limits) {
             Ok(parsed) => parsed,
-            Err(refused) => {
-                let response = Response::from_errors(vec![refused]);
-                return futures::stream::once(async move { response }).boxed();
-            }
+            Err(error) => return refused(error),
         };
         if document::operation_type(&parsed, request.operation_name.as_deref())
             != Some(OperationType::Subscription)
         {
-            return self.refuse(
-                "send queries and mutations over HTTP; the websocket carries subscriptions",
-                code::BAD_REQUEST,
-            );
+            return refused(coded_error(SUBSCRIPTIONS_ONLY, code::BAD_REQUEST));
         }
-        if self.open.fetch_add(1, Ordering::Relaxed) >= MAX_SUBSCRIPTIONS {
-            self.open.fetch_sub(1, Ordering::Relaxed);
-            return self.refuse(
-                &format!("a connection may hold at most {MAX_SUBSCRIPTIONS} subscriptions"),
-                code::BAD_REQUEST,
-            );
-        }
+        // Counted at once, and uncounted when `opened` drops, refused or ended.
+        let already = self.open.fetch_add(1, Ordering::Relaxed);
         let opened = Opened(self.open.clone());
+        if already >= MAX_SUBSCRIPTIONS {
+            return refused(coded_error(
+                format!("a connection may hold at most {MAX_SUBSCRIPTIONS} subscriptions"),
+                code::BAD_REQUEST,
+            ));
+        }
         request.set_parsed_query(parsed);
         let meter = Arc::new(Meter::for_subscription(
             limits.max_complexity,
