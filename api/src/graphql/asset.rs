@@ -2,8 +2,9 @@
 //! runs each, its status and the income it brings, and a region's figures.
 //! The rules are `domain::asset`.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use entity::enums::{AssetKind, AssetStatus};
 use entity::{asset_income, project_asset};
 use sea_orm::{ColumnTrait, QueryFilter};
@@ -77,8 +78,8 @@ impl ProjectAsset {
         &self.0.operator
     }
     /// The day it was handed over to its owner (移交日期).
-    async fn handed_over_on(&self) -> NaiveDate {
-        self.0.handed_over_on
+    async fn handed_over_on(&self) -> Day {
+        Day(self.0.handed_over_on)
     }
     /// Where it stands: in use, idle or disposed of (资产状态).
     async fn status(&self) -> AssetStatus {
@@ -249,7 +250,7 @@ pub struct RegisterAssetInput {
     operator: String,
     /// The day it was handed over: not before the project was accepted, not
     /// in the future (移交日期).
-    handed_over_on: NaiveDate,
+    handed_over_on: Day,
     /// Makes a retried request return the first asset instead of a second (幂等键).
     idempotency_key: Option<String>,
 }
@@ -291,7 +292,7 @@ impl AssetMutation {
                 &[NodeKind::Household],
             )?,
             operator: input.operator,
-            handed_over_on: input.handed_over_on,
+            handed_over_on: input.handed_over_on.0,
         };
         let key = input.idempotency_key.as_deref();
         let created = rules::register(db(ctx)?, viewer(ctx)?, &actor(ctx)?, key, new).await?;

@@ -2,8 +2,9 @@
 //! repayments and extension, and a region's figures. The rules are
 //! `domain::microcredit`.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::enums::CreditRating;
 use entity::{loan, loan_repayment};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -75,16 +76,16 @@ impl Loan {
         self.0.credit_rating
     }
     /// The day it was disbursed (放款日期).
-    async fn disbursed_on(&self) -> NaiveDate {
-        self.0.disbursed_on
+    async fn disbursed_on(&self) -> Day {
+        Day(self.0.disbursed_on)
     }
     /// The day it falls due, later once extended (到期日).
-    async fn due_on(&self) -> NaiveDate {
-        self.0.due_on
+    async fn due_on(&self) -> Day {
+        Day(self.0.due_on)
     }
     /// The day it first fell due, once extended (展期前到期日).
-    async fn extended_from(&self) -> Option<NaiveDate> {
-        self.0.extended_from
+    async fn extended_from(&self) -> Option<Day> {
+        self.0.extended_from.map(Day)
     }
     /// What has been repaid, in yuan (已还金额).
     async fn repaid(&self, ctx: &Context<'_>) -> ApiResult<Money> {
@@ -131,8 +132,8 @@ impl LoanRepayment {
         Money(self.0.amount_fen)
     }
     /// The day it was repaid (还款日期).
-    async fn repaid_on(&self) -> NaiveDate {
-        self.0.repaid_on
+    async fn repaid_on(&self) -> Day {
+        Day(self.0.repaid_on)
     }
     /// When it reached the register (录入时间).
     async fn created_at(&self) -> DateTime<Utc> {
@@ -215,9 +216,9 @@ pub struct RecordLoanInput {
     /// The household's credit rating (信用评级).
     credit_rating: CreditRating,
     /// The day it was disbursed, not in the future (放款日期).
-    disbursed_on: NaiveDate,
+    disbursed_on: Day,
     /// The day it falls due: within three years (到期日).
-    due_on: NaiveDate,
+    due_on: Day,
     /// Makes a retried request return the first loan instead of a second (幂等键).
     idempotency_key: Option<String>,
 }
@@ -244,8 +245,8 @@ impl MicrocreditMutation {
             amount: input.amount,
             purpose: input.purpose,
             credit_rating: input.credit_rating,
-            disbursed_on: input.disbursed_on,
-            due_on: input.due_on,
+            disbursed_on: input.disbursed_on.0,
+            due_on: input.due_on.0,
         };
         let key = input.idempotency_key.as_deref();
         let created =
@@ -259,11 +260,18 @@ impl MicrocreditMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The loan (贷款).")] loan_id: ID,
         #[graphql(desc = "The amount repaid, in yuan (还款金额).")] amount: Money,
-        #[graphql(desc = "The day it was repaid (还款日期).")] repaid_on: NaiveDate,
+        #[graphql(desc = "The day it was repaid (还款日期).")] repaid_on: Day,
     ) -> ApiResult<Loan> {
         let id = loan_row(&loan_id)?;
-        let after =
-            microcredit::repay(db(ctx)?, viewer(ctx)?, &actor(ctx)?, id, amount, repaid_on).await?;
+        let after = microcredit::repay(
+            db(ctx)?,
+            viewer(ctx)?,
+            &actor(ctx)?,
+            id,
+            amount,
+            repaid_on.0,
+        )
+        .await?;
         Ok(Loan(after))
     }
 
@@ -273,12 +281,17 @@ impl MicrocreditMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The loan (贷款).")] loan_id: ID,
         #[graphql(desc = "The version read (版本号).")] version: i32,
-        #[graphql(desc = "The new due day (展期后到期日).")] due_on: NaiveDate,
+        #[graphql(desc = "The new due day (展期后到期日).")] due_on: Day,
     ) -> ApiResult<Loan> {
         let id = loan_row(&loan_id)?;
-        let after =
-            microcredit::extend(db(ctx)?, viewer(ctx)?, &actor(ctx)?, (id, version), due_on)
-                .await?;
+        let after = microcredit::extend(
+            db(ctx)?,
+            viewer(ctx)?,
+            &actor(ctx)?,
+            (id, version),
+            due_on.0,
+        )
+        .await?;
         Ok(Loan(after))
     }
 }

@@ -8,6 +8,7 @@ pub mod asset;
 pub mod client_app;
 pub mod context;
 pub mod cost;
+pub mod date;
 pub mod document;
 pub mod enterprise;
 pub mod funds;
@@ -159,10 +160,6 @@ macro_rules! describe_connections {
 const DATE_TIME: &str = "An instant, as an RFC 3339 date-time string: `2026-03-01T08:30:00+08:00` \
     or with `Z`. Answers are in UTC (`+00:00`), with fractions of a second when there are any. \
     See docs/scalars.md.";
-const NAIVE_DATE: &str = "A calendar day without a time zone, as an RFC 3339 `full-date` \
-    (ISO 8601 extended calendar date) string: `2026-03-01`. Days of the county are its own \
-    (UTC+8). See docs/scalars.md.";
-
 fn configure(
     builder: SchemaBuilder<Query, Mutation, alert::Subscription>,
     db: Option<DatabaseConnection>,
@@ -191,7 +188,6 @@ fn configure(
     );
     let mut builder = builder
         .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATE_TIME)
-        .override_output_type_description::<chrono::NaiveDate>(NAIVE_DATE)
         .limit_depth(limits.max_depth)
         .extension(cost::Cost {
             max_cost: limits.max_complexity,

@@ -1,8 +1,8 @@
 //! The evidence of a public notice posted on paper before it was entered here,
 //! as proposals and projects take and show it.
 
+use crate::graphql::date::Day;
 use async_graphql::{InputObject, SimpleObject};
-use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::domain::notice;
@@ -31,9 +31,9 @@ impl PaperNoticeInput {
 #[derive(InputObject, Serialize)]
 pub struct NoticeInput {
     /// First day; today if not given, at most 30 days back (公示开始日期).
-    starts_on: Option<NaiveDate>,
+    starts_on: Option<Day>,
     /// Last day: a notice is up at least 5 days, its first and last included (公示截止日期).
-    ends_on: NaiveDate,
+    ends_on: Day,
     /// For a notice that started before today: the paper notice it was first
     /// posted as, with its evidence (纸质公示佐证).
     paper_notice: Option<PaperNoticeInput>,
@@ -47,8 +47,8 @@ impl NoticeInput {
                 self.paper_notice.as_ref(),
                 &format!("{field}.paperNotice"),
             )?,
-            starts_on: self.starts_on,
-            ends_on: self.ends_on,
+            starts_on: self.starts_on.map(Into::into),
+            ends_on: self.ends_on.0,
         })
     }
 }

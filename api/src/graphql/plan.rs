@@ -1,6 +1,7 @@
 //! One household, one plan (一户一策): the measures planned for each household,
 //! their progress, and how far the plans of a region are completed.
 
+use crate::graphql::date::Day;
 use std::collections::HashMap;
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
@@ -55,8 +56,8 @@ impl Measure {
         &self.0.responsible
     }
     /// The time node by which it is due (时间节点).
-    async fn deadline(&self) -> NaiveDate {
-        self.0.deadline
+    async fn deadline(&self) -> Day {
+        Day(self.0.deadline)
     }
     /// Funds planned, in yuan (资金).
     async fn funds(&self) -> Money {
@@ -67,8 +68,8 @@ impl Measure {
         self.0.status
     }
     /// The day it was done (完成日期), while done.
-    async fn completed_on(&self) -> Option<NaiveDate> {
-        self.0.completed_on
+    async fn completed_on(&self) -> Option<Day> {
+        self.0.completed_on.map(Day)
     }
     /// Past its time node and neither done nor cancelled, in the county's today (是否逾期).
     async fn overdue(&self) -> bool {
@@ -154,7 +155,7 @@ pub struct AddMeasureInput {
     /// The person responsible, at most 100 characters (责任人).
     responsible: String,
     /// The time node (时间节点).
-    deadline: NaiveDate,
+    deadline: Day,
     /// Funds planned, in yuan, not negative (资金).
     funds: Money,
     /// Client-chosen key: a retried request returns the first measure (幂等键).
@@ -177,7 +178,7 @@ pub struct UpdateMeasureInput {
     /// New person responsible (责任人).
     responsible: Option<String>,
     /// New time node (时间节点).
-    deadline: Option<NaiveDate>,
+    deadline: Option<Day>,
     /// New funds, in yuan (资金).
     funds: Option<Money>,
 }
@@ -202,7 +203,7 @@ impl PlanMutation {
             task: input.task,
             standard: input.standard,
             responsible: input.responsible,
-            deadline: input.deadline,
+            deadline: input.deadline.0,
             funds: input.funds,
         };
         let key = input.idempotency_key.as_deref();
@@ -223,7 +224,7 @@ impl PlanMutation {
             task: input.task,
             standard: input.standard,
             responsible: input.responsible,
-            deadline: input.deadline,
+            deadline: input.deadline.map(Into::into),
             funds: input.funds,
         };
         let after =

@@ -2,6 +2,7 @@
 //! county office's edits of villages, and the region filters other areas use
 //! (a subtree is a division-code prefix).
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, Lookahead, Object, SimpleObject};
 use entity::enums::RegionLevel;
 use entity::region;
@@ -275,8 +276,8 @@ impl Village {
     }
     /// The day it was retired (撤销日期), merged into another or emptied: it
     /// keeps its history and takes no more households.
-    async fn retired_on(&self) -> Option<chrono::NaiveDate> {
-        self.0.retired_on
+    async fn retired_on(&self) -> Option<Day> {
+        self.0.retired_on.map(Day)
     }
     /// The village it was merged into (并入村), if it was.
     async fn merged_into(&self, ctx: &Context<'_>) -> ApiResult<Option<Village>> {

@@ -2,8 +2,9 @@
 //! the township's proposal and notice, the county's decision and announcement.
 //! The rules are `domain::village_exit`.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::enums::VillageExitStage;
 use entity::{region, village_exit};
 use sea_orm::{ColumnTrait, QueryFilter};
@@ -118,7 +119,7 @@ pub struct VillageSurvey {
     /// Broadband (通宽带).
     broadband: Option<bool>,
     /// The day of the survey (调查日期).
-    surveyed_on: Option<NaiveDate>,
+    surveyed_on: Option<Day>,
 }
 
 impl VillageSurvey {
@@ -130,7 +131,7 @@ impl VillageSurvey {
             standard_clinic: v.standard_clinic,
             school_within_reach: v.school_within_reach,
             broadband: v.broadband,
-            surveyed_on: v.surveyed_on,
+            surveyed_on: v.surveyed_on.map(Day),
         }
     }
 }
@@ -189,12 +190,12 @@ impl VillageExit {
         Ok(rules::proposed_on(&self.0)?.into())
     }
     /// First day of the township's notice (乡镇公示开始).
-    async fn notice_starts_on(&self) -> NaiveDate {
-        self.0.notice_starts_on
+    async fn notice_starts_on(&self) -> Day {
+        Day(self.0.notice_starts_on)
     }
     /// Last day of the township's notice (乡镇公示截止).
-    async fn notice_ends_on(&self) -> NaiveDate {
-        self.0.notice_ends_on
+    async fn notice_ends_on(&self) -> Day {
+        Day(self.0.notice_ends_on)
     }
     /// Whether the notice is up today (公示中).
     async fn notice_open(&self) -> bool {
@@ -207,8 +208,8 @@ impl VillageExit {
         rules::paper_notice(&self.0).map(Into::into)
     }
     /// The day the county decided it (县级审定日期).
-    async fn decided_on(&self) -> Option<NaiveDate> {
-        self.0.decided_on
+    async fn decided_on(&self) -> Option<Day> {
+        self.0.decided_on.map(Day)
     }
     /// The year the village exited, once approved and announced (出列年度).
     async fn exit_year(&self) -> Option<i32> {

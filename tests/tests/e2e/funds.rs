@@ -298,6 +298,33 @@ async fn sources_allocations_and_disbursements_trace_every_yuan(backend: Backend
             .await;
         assert!(refused.is_err(), "the ledger is append-only");
     }
+
+    // Days are `YYYY-MM-DD` and nothing else (docs/scalars.md): the ledger
+    // filtered from today holds the day's entries, and a day in another form
+    // is refused, not read as something else.
+    let ledger_from = |day: &str| {
+        app.graphql(
+            "query($from: NaiveDate!) { fundLedger(first: 100, filter: { from: $from }) { totalCount } }",
+            json!({ "from": day }),
+        )
+    };
+    let count_from = |days: u64| {
+        let day = days_ago(days).format("%Y-%m-%d").to_string();
+        async move { ledger_from(&day).await["data"]["fundLedger"]["totalCount"].as_i64() }
+    };
+    let (payments, everything) = (count_from(7).await, count_from(11).await);
+    assert!(
+        Some(0) < payments && payments < everything,
+        "{payments:?} {everything:?}"
+    );
+    for malformed in ["2026-3-1", "2026-02-30", "2026-03-01T00:00:00Z", "20260301"] {
+        let refused = ledger_from(malformed).await;
+        assert_eq!(
+            TestApp::error_codes(&refused),
+            ["BAD_USER_INPUT"],
+            "{malformed}: {refused}"
+        );
+    }
 }
 
 async fn reversals_correct_the_ledger_without_editing_it(backend: Backend) {

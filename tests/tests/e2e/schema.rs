@@ -111,7 +111,7 @@ async fn every_custom_scalar_names_its_format() {
             "DateTime": "https://datatracker.ietf.org/doc/html/rfc3339",
             "JSON": "https://www.rfc-editor.org/rfc/rfc8259",
             "Money": null,
-            "NaiveDate": null,
+            "NaiveDate": "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6",
         })
     );
     let sdl = api::graphql::sdl();

@@ -4,8 +4,9 @@
 //! statistics; results are stored and never recomputed, so a past year's
 //! ranking stays as it was. A township's cadres see their own result.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use entity::enums::{CheckKind, IndicatorKind};
 use entity::{assessment_indicator, assessment_result, field_check};
 use sea_orm::{ColumnTrait, DatabaseTransaction, QueryFilter, QueryOrder};
@@ -148,7 +149,7 @@ pub struct RecordFieldCheckInput {
     /// Of them, those found as the kind says (发现数).
     found: i32,
     /// The day of the check, not in the future (核查日期).
-    checked_on: NaiveDate,
+    checked_on: Day,
     /// Remarks, at most 500 characters (备注).
     note: Option<String>,
     /// Client-chosen key: a retried request records nothing more (幂等键).
@@ -169,7 +170,7 @@ pub struct FieldCheck {
     /// Found (发现数).
     found: i32,
     /// The day of the check (核查日期).
-    checked_on: NaiveDate,
+    checked_on: Day,
 }
 
 impl From<field_check::Model> for FieldCheck {
@@ -180,7 +181,7 @@ impl From<field_check::Model> for FieldCheck {
             kind: m.kind,
             sampled: m.sampled,
             found: m.found,
-            checked_on: m.checked_on,
+            checked_on: Day(m.checked_on),
         }
     }
 }
@@ -308,7 +309,7 @@ impl AssessmentMutation {
             kind: input.kind,
             sampled: input.sampled,
             found: input.found,
-            checked_on: input.checked_on,
+            checked_on: input.checked_on.0,
             note: input.note,
         };
         let key = input.idempotency_key.as_deref();

@@ -3,6 +3,7 @@
 //! them for the households they reach; an enterprise sees its own links, and
 //! through an open link the household, with names masked.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::NaiveDate;
 use entity::benefit_link;
@@ -66,12 +67,12 @@ impl BenefitLink {
         self.0.mode
     }
     /// First day of the link (开始日期).
-    async fn started_on(&self) -> NaiveDate {
-        self.0.started_on
+    async fn started_on(&self) -> Day {
+        Day(self.0.started_on)
     }
     /// Last day of the link, once ended or agreed (结束日期).
-    async fn ended_on(&self) -> Option<NaiveDate> {
-        self.0.ended_on
+    async fn ended_on(&self) -> Option<Day> {
+        self.0.ended_on.map(Day)
     }
     /// Income the link brings the household per year, in yuan (户年增收).
     async fn annual_income(&self) -> Money {
@@ -141,9 +142,9 @@ pub struct RecordBenefitLinkInput {
     /// How the household benefits (联结方式).
     mode: BenefitMode,
     /// First day: in 2014 or later, at most a year ahead (开始日期).
-    started_on: NaiveDate,
+    started_on: Day,
     /// Last day, if agreed: not before the first (结束日期).
-    ended_on: Option<NaiveDate>,
+    ended_on: Option<Day>,
     /// Income brought to the household per year, in yuan, not negative (户年增收).
     annual_income: Money,
     /// Remarks, at most 500 characters (备注).
@@ -162,7 +163,7 @@ pub struct UpdateBenefitLinkInput {
     /// New mode (联结方式).
     mode: Option<BenefitMode>,
     /// New last day: not before the first (结束日期).
-    ended_on: Option<NaiveDate>,
+    ended_on: Option<Day>,
     /// New income per year, in yuan (户年增收).
     annual_income: Option<Money>,
     /// New remarks; an empty string clears them (备注).
@@ -195,8 +196,8 @@ impl LinkMutation {
             enterprise_id,
             household_id,
             mode: input.mode,
-            started_on: input.started_on,
-            ended_on: input.ended_on,
+            started_on: input.started_on.0,
+            ended_on: input.ended_on.map(Into::into),
             annual_income: input.annual_income,
             note: input.note,
         };
@@ -218,7 +219,7 @@ impl LinkMutation {
             id,
             version: input.version,
             mode: input.mode,
-            ended_on: input.ended_on,
+            ended_on: input.ended_on.map(Into::into),
             annual_income: input.annual_income,
             note: input.note,
         };
@@ -234,11 +235,12 @@ impl LinkMutation {
         #[graphql(desc = "The link (利益联结).")] id: ID,
         #[graphql(desc = "The version the change was made from (版本号).")] version: i32,
         #[graphql(desc = "The last day of the link: not before its first (结束日期).")]
-        ended_on: NaiveDate,
+        ended_on: Day,
     ) -> ApiResult<BenefitLink> {
         let actor = actor(ctx)?;
         let (_, id) = decode_id_of(&id, "id", &[NodeKind::BenefitLink])?;
-        let ended = firms::end_link(db(ctx)?, viewer(ctx)?, &actor, id, version, ended_on).await?;
+        let ended =
+            firms::end_link(db(ctx)?, viewer(ctx)?, &actor, id, version, ended_on.0).await?;
         Ok(BenefitLink(ended))
     }
 }

@@ -1,8 +1,8 @@
 //! The fund mutations: sources are created and corrected; the ledger only
 //! grows. The rules and the writes are in `domain::funds`.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::NaiveDate;
 use entity::enums::{FundSourceKind, PayeeKind};
 
 use super::{FundEntry, FundSource};
@@ -58,7 +58,7 @@ pub struct AllocateFundsInput {
     /// Amount, more than 0 (金额).
     amount: Money,
     /// The day of the allocation, not in the future (记账日期).
-    entry_date: NaiveDate,
+    entry_date: Day,
     /// What it is for, at most 500 characters (摘要).
     note: Option<String>,
     /// Client-chosen key: a retried request records nothing more (幂等键).
@@ -75,7 +75,7 @@ pub struct DisburseFundsInput {
     /// Amount, more than 0 (金额).
     amount: Money,
     /// The day of payment, not in the future (拨付日期).
-    entry_date: NaiveDate,
+    entry_date: Day,
     /// Voucher number, at most 100 characters (凭证号).
     voucher_number: String,
     /// Who is paid, at most 200 characters (收款方).
@@ -94,7 +94,7 @@ pub struct ReverseFundEntryInput {
     /// The entry to reverse (原分录).
     id: ID,
     /// The day of the reversal, not before the entry's (冲销日期).
-    entry_date: NaiveDate,
+    entry_date: Day,
     /// Why, at most 500 characters (冲销原因).
     reason: String,
     /// The reversal's own voucher number; the entry's when left out (冲销凭证号).
@@ -172,7 +172,7 @@ impl FundMutation {
             source_id,
             project_id,
             amount: input.amount,
-            entry_date: input.entry_date,
+            entry_date: input.entry_date.0,
             note: input.note,
         };
         let key = input.idempotency_key.as_deref();
@@ -196,7 +196,7 @@ impl FundMutation {
             project_id,
             source_id,
             amount: input.amount,
-            entry_date: input.entry_date,
+            entry_date: input.entry_date.0,
             voucher_number: input.voucher_number,
             payee: input.payee,
             payee_kind: input.payee_kind,
@@ -220,7 +220,7 @@ impl FundMutation {
         let (_, entry_id) = decode_id_of(&input.id, "id", &[NodeKind::FundEntry])?;
         let reversal = Reversal {
             entry_id,
-            entry_date: input.entry_date,
+            entry_date: input.entry_date.0,
             reason: input.reason,
             voucher_number: input.voucher_number,
         };

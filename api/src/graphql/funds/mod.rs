@@ -7,8 +7,9 @@
 mod ledger;
 mod utilisation;
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::enums::{FundEntryKind, FundSourceKind, PayeeKind};
 use entity::{fund_entry, fund_source};
 use sea_orm::{ColumnTrait, QueryFilter, QueryTrait};
@@ -165,8 +166,8 @@ impl FundEntry {
         Money(self.0.amount_fen)
     }
     /// The day of the entry (记账日期).
-    async fn entry_date(&self) -> NaiveDate {
-        self.0.entry_date
+    async fn entry_date(&self) -> Day {
+        Day(self.0.entry_date)
     }
     /// Voucher number of a disbursement (凭证号).
     async fn voucher_number(&self) -> Option<&str> {
@@ -325,9 +326,9 @@ pub struct FundLedgerFilter {
     /// Only allocations or only disbursements (台账类型).
     kind: Option<FundEntryKind>,
     /// Only entries on or after this day (起始日期).
-    from: Option<NaiveDate>,
+    from: Option<Day>,
     /// Only entries on or before this day (截止日期).
-    to: Option<NaiveDate>,
+    to: Option<Day>,
 }
 
 #[derive(Default)]
@@ -418,8 +419,8 @@ impl FundQuery {
             .apply_if(project, |q, (_, id)| q.filter(F::ProjectId.eq(id)))
             .apply_if(source, |q, (_, id)| q.filter(F::SourceId.eq(id)))
             .apply_if(filter.kind, |q, kind| q.filter(F::Kind.eq(kind)))
-            .apply_if(filter.from, |q, from| q.filter(F::EntryDate.gte(from)))
-            .apply_if(filter.to, |q, to| q.filter(F::EntryDate.lte(to)));
+            .apply_if(filter.from, |q, from| q.filter(F::EntryDate.gte(from.0)))
+            .apply_if(filter.to, |q, to| q.filter(F::EntryDate.lte(to.0)));
         let page = page(ctx, PageArgs::new(first, after, last, before))?;
         paginate(ctx, select, &ENTRIES_BY_ID, page, FundEntry).await
     }

@@ -2,6 +2,7 @@
 //! what it is owed, and what inspectors check help against. Each part is read
 //! as the household's own fields are, under the same rules for each row.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, Object};
 use chrono::NaiveDate;
 use entity::household;
@@ -35,8 +36,8 @@ impl Booklet {
 #[Object]
 impl Booklet {
     /// The day it is drawn up, in the county (填发日期).
-    async fn issued_on(&self) -> NaiveDate {
-        self.issued_on
+    async fn issued_on(&self) -> Day {
+        Day(self.issued_on)
     }
     /// Policies the household enjoys, oldest in force first: published, in
     /// force, addressed to the whole county or to its township or village, in

@@ -1,8 +1,9 @@
 //! `Household.cardAsOf`: what a filing card said on a given day, rebuilt by
 //! `domain::card` from its revisions.
 
+use crate::graphql::date::Day;
 use async_graphql::Object;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::enums::{HouseholdStatus, MonitoringCategory, Relation};
 
 use super::{HouseholdIncome, Member};
@@ -15,8 +16,8 @@ pub struct CardAsOf(pub card::CardAsOf);
 #[Object]
 impl CardAsOf {
     /// The day asked about (查询日期).
-    async fn date(&self) -> NaiveDate {
-        self.0.date
+    async fn date(&self) -> Day {
+        Day(self.0.date)
     }
     /// When the card last changed before the end of that day (本版本生效时间).
     async fn since(&self) -> DateTime<Utc> {

@@ -5,6 +5,7 @@ mod card;
 mod edit;
 mod filter;
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, Lookahead, Object, SimpleObject};
 use chrono::NaiveDate;
 use entity::enums::{
@@ -313,8 +314,8 @@ impl Household {
         link::links_of_household(ctx, self.0.id).await
     }
     /// The day of the latest visit (最近走访日期), if any.
-    async fn last_visited_on(&self, ctx: &Context<'_>) -> ApiResult<Option<NaiveDate>> {
-        visit::last_visited_on(ctx, self.0.id).await
+    async fn last_visited_on(&self, ctx: &Context<'_>) -> ApiResult<Option<Day>> {
+        Ok(visit::last_visited_on(ctx, self.0.id).await?.map(Day))
     }
     /// What the card said at the end of a day (the county's, UTC+8), rebuilt from its
     /// revisions; null if the household was not on file yet (某日档案).
@@ -324,9 +325,9 @@ impl Household {
     async fn card_as_of(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The day, in the county's time (UTC+8) (日期).")] date: NaiveDate,
+        #[graphql(desc = "The day, in the county's time (UTC+8) (日期).")] date: Day,
     ) -> ApiResult<Option<CardAsOf>> {
-        Ok(crate::domain::card::card_as_of(db(ctx)?, &self.0, date)
+        Ok(crate::domain::card::card_as_of(db(ctx)?, &self.0, date.0)
             .await?
             .map(CardAsOf))
     }
@@ -513,8 +514,10 @@ impl Member {
         Some(&self.0.id_number)
     }
     /// Date of birth, from the ID number (出生日期).
-    async fn birth_date(&self) -> Option<NaiveDate> {
-        NaiveDate::parse_from_str(self.0.id_number.get(6..14)?, "%Y%m%d").ok()
+    async fn birth_date(&self) -> Option<Day> {
+        NaiveDate::parse_from_str(self.0.id_number.get(6..14)?, "%Y%m%d")
+            .ok()
+            .map(Day)
     }
     /// Relation to the head of household (与户主关系).
     async fn relation(&self) -> Relation {

@@ -8,8 +8,9 @@ mod monitoring;
 mod proposals;
 mod public;
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::enums::{
     FoundBy, HouseholdStatus, MonitoringCategory, ProposalKind, ProposalOrigin, ProposalStage,
     RiskType, StatusAction,
@@ -91,12 +92,12 @@ impl Proposal {
         self.0.exit_year
     }
     /// First day of the first public notice, in the village (村级公示开始日期).
-    async fn notice_starts_on(&self) -> NaiveDate {
-        self.0.notice_starts_on
+    async fn notice_starts_on(&self) -> Day {
+        Day(self.0.notice_starts_on)
     }
     /// Last day of the first public notice, in the village (村级公示截止日期).
-    async fn notice_ends_on(&self) -> NaiveDate {
-        self.0.notice_ends_on
+    async fn notice_ends_on(&self) -> Day {
+        Day(self.0.notice_ends_on)
     }
     /// The paper notice the village's notice was first posted as, for a notice
     /// entered after its first day (纸质公示佐证).
@@ -139,12 +140,12 @@ impl Proposal {
     }
     /// First day of the second public notice, in the township, once it passed
     /// the check (乡镇公示开始日期).
-    async fn township_notice_starts_on(&self) -> Option<NaiveDate> {
-        self.0.township_notice_starts_on
+    async fn township_notice_starts_on(&self) -> Option<Day> {
+        self.0.township_notice_starts_on.map(Day)
     }
     /// Last day of the township's notice (乡镇公示截止日期).
-    async fn township_notice_ends_on(&self) -> Option<NaiveDate> {
-        self.0.township_notice_ends_on
+    async fn township_notice_ends_on(&self) -> Option<Day> {
+        self.0.township_notice_ends_on.map(Day)
     }
     /// The paper notice the township's notice was first posted as, for a
     /// notice entered after its first day (乡镇纸质公示佐证).
@@ -174,7 +175,7 @@ impl Proposal {
 #[derive(SimpleObject)]
 pub struct Appraisal {
     /// The day it was held (评议日期).
-    held_on: NaiveDate,
+    held_on: Day,
     /// How many attended (参会人数).
     attendance: i32,
     /// Votes for the proposal (赞成票).
@@ -188,7 +189,7 @@ pub struct Appraisal {
 /// The appraisal a proposal recorded, if it did.
 fn appraisal_of(p: &proposal::Model) -> Option<Appraisal> {
     Some(Appraisal {
-        held_on: p.appraised_on?,
+        held_on: Day(p.appraised_on?),
         attendance: p.appraisal_attendance?,
         votes_for: p.appraisal_votes_for?,
         votes_against: p.appraisal_votes_against?,
@@ -222,8 +223,8 @@ impl Objection {
         &self.0.content
     }
     /// The day it was received (受理日期).
-    async fn received_on(&self) -> NaiveDate {
-        self.0.received_on
+    async fn received_on(&self) -> Day {
+        Day(self.0.received_on)
     }
     /// Whether it still awaits resolution (待处理).
     async fn open(&self) -> bool {
@@ -338,12 +339,12 @@ impl MonitoringCase {
             .collect())
     }
     /// The day the risk was found (识别监测日期).
-    async fn started_on(&self) -> NaiveDate {
-        self.0.started_on
+    async fn started_on(&self) -> Day {
+        Day(self.0.started_on)
     }
     /// The day the risk was marked eliminated (风险消除日期), once it was.
-    async fn eliminated_on(&self) -> Option<NaiveDate> {
-        self.0.eliminated_on
+    async fn eliminated_on(&self) -> Option<Day> {
+        self.0.eliminated_on.map(Day)
     }
     /// Why the case was closed (风险消除说明).
     async fn elimination_note(&self) -> Option<&str> {

@@ -2,8 +2,8 @@
 //! household in, let it go, and set the provinces' monitoring lines; the rules
 //! are `domain::monitoring` and `domain::income_line`.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::NaiveDate;
 use entity::enums::{FoundBy, MonitoringCategory, RiskType};
 use entity::monitoring_line;
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
@@ -30,7 +30,7 @@ pub struct StartMonitoringInput {
     /// How the risk was found (发现方式).
     found_by: FoundBy,
     /// The day it was found: today if not given, at most 366 days back (识别监测日期).
-    started_on: Option<NaiveDate>,
+    started_on: Option<Day>,
     /// What was found (纳入原因).
     reason: String,
     /// Makes a retried request return the first case instead of a second (幂等键).
@@ -61,7 +61,7 @@ impl MonitoringMutation {
             category: input.category,
             risks: input.risks,
             found_by: input.found_by,
-            started_on: input.started_on,
+            started_on: input.started_on.map(Into::into),
             reason: input.reason,
         };
         let key = input.idempotency_key.as_deref();

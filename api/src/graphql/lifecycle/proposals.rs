@@ -2,8 +2,8 @@
 //! proposal, its objections, and the status changes taken without one. The
 //! procedure itself is `domain::proposal` and `domain::lifecycle`.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::NaiveDate;
 use entity::enums::{ProposalKind, ProposalOrigin};
 
 use super::super::household::{Household, PovertyLine, ProvincialPovertyLine};
@@ -33,10 +33,10 @@ pub struct ProposeInput {
     /// For an exit, the year certified lifted out; not for an identification (脱贫年度).
     exit_year: Option<i32>,
     /// First day of the notice; today if not given, at most 30 days back (公示开始日期).
-    notice_starts_on: Option<NaiveDate>,
+    notice_starts_on: Option<Day>,
     /// Last day of the notice: a notice is up at least 5 days, its first and
     /// last included (公示截止日期).
-    notice_ends_on: NaiveDate,
+    notice_ends_on: Day,
     /// For a notice that started before today: the paper notice it was first
     /// posted as, with its evidence (纸质公示佐证).
     paper_notice: Option<PaperNoticeInput>,
@@ -50,7 +50,7 @@ pub struct ProposeInput {
 #[derive(InputObject)]
 pub struct AppraisalInput {
     /// The day it was held: not after the notice's first day, at most 60 days before (评议日期).
-    held_on: NaiveDate,
+    held_on: Day,
     /// How many attended (参会人数).
     attendance: i32,
     /// Votes for the proposal (赞成票).
@@ -71,7 +71,7 @@ pub struct RecordObjectionInput {
     /// What the objection says (异议内容).
     content: String,
     /// The day it was received; today if not given (受理日期).
-    received_on: Option<NaiveDate>,
+    received_on: Option<Day>,
     /// Makes a retried request return the first objection instead of a second (幂等键).
     idempotency_key: Option<String>,
 }
@@ -138,7 +138,7 @@ impl ProposalMutation {
             kind: input.kind,
             origin: input.origin,
             appraisal: proposal::Appraisal {
-                held_on: input.appraisal.held_on,
+                held_on: input.appraisal.held_on.0,
                 attendance: input.appraisal.attendance,
                 votes_for: input.appraisal.votes_for,
                 votes_against: input.appraisal.votes_against,
@@ -147,8 +147,8 @@ impl ProposalMutation {
             reason: input.reason,
             evidence: input.evidence,
             exit_year: input.exit_year,
-            notice_starts_on: input.notice_starts_on,
-            notice_ends_on: input.notice_ends_on,
+            notice_starts_on: input.notice_starts_on.map(Into::into),
+            notice_ends_on: input.notice_ends_on.0,
             paper_notice: PaperNoticeInput::parse(input.paper_notice.as_ref(), "paperNotice")?,
         };
         let key = input.idempotency_key.as_deref();
@@ -168,7 +168,7 @@ impl ProposalMutation {
             proposal_id: proposal_row(&input.proposal_id)?,
             objector: input.objector,
             content: input.content,
-            received_on: input.received_on,
+            received_on: input.received_on.map(Into::into),
         };
         let key = input.idempotency_key.as_deref();
         let created = proposal::record_objection(db(ctx)?, viewer(ctx)?, &actor, key, new).await?;

@@ -6,11 +6,12 @@
 //! head's name, the appraisal and the public reason: no ID number, phone,
 //! address, health, disability or bank detail.
 
+use crate::graphql::date::Day;
 use std::collections::HashMap;
 
 use async_graphql::Enum;
 use async_graphql::{Context, ID, Object};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, Utc};
 use entity::enums::{ProposalKind, ProposalStage, Relation};
 use entity::{household, member, proposal, region};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
@@ -197,23 +198,25 @@ impl PublicNotice {
         })
     }
     /// First day of the notice up, or for an announcement of the village's (公示开始日期).
-    async fn notice_starts_on(&self) -> NaiveDate {
-        current_notice(&self.proposal).map_or(self.proposal.notice_starts_on, |(starts, _)| starts)
+    async fn notice_starts_on(&self) -> Day {
+        Day(current_notice(&self.proposal)
+            .map_or(self.proposal.notice_starts_on, |(starts, _)| starts))
     }
     /// Last day of the notice up, or for an announcement of the village's (公示截止日期).
-    async fn notice_ends_on(&self) -> NaiveDate {
-        current_notice(&self.proposal).map_or(self.proposal.notice_ends_on, |(_, ends)| ends)
+    async fn notice_ends_on(&self) -> Day {
+        Day(current_notice(&self.proposal).map_or(self.proposal.notice_ends_on, |(_, ends)| ends))
     }
     /// Whether objections may still be made (公示期内).
     async fn notice_open(&self) -> bool {
         notice_open(&self.proposal, calendar::today())
     }
     /// The day an approval was announced (公告日期).
-    async fn announced_on(&self) -> Option<NaiveDate> {
+    async fn announced_on(&self) -> Option<Day> {
         (self.proposal.stage == ProposalStage::Approved)
             .then_some(self.proposal.decided_at)
             .flatten()
             .map(calendar::day_of)
+            .map(Day)
     }
 }
 

@@ -5,8 +5,8 @@
 pub mod unit;
 pub mod visit;
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, Object};
-use chrono::NaiveDate;
 use entity::helper_pairing;
 
 use super::account::Account;
@@ -46,12 +46,12 @@ impl Pairing {
             .map(Household))
     }
     /// First day of the pairing (结对日期).
-    async fn started_on(&self) -> NaiveDate {
-        self.0.started_on
+    async fn started_on(&self) -> Day {
+        Day(self.0.started_on)
     }
     /// Last day, once ended (解除日期).
-    async fn ended_on(&self) -> Option<NaiveDate> {
-        self.0.ended_on
+    async fn ended_on(&self) -> Option<Day> {
+        self.0.ended_on.map(Day)
     }
 }
 

@@ -2,8 +2,8 @@
 //! and the first secretary and resident working team posted there (驻村力量).
 //! Both are posted on village boards, so names are public; staff phones are not.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::NaiveDate;
 use entity::enums::{HelperUnitKind, VillageStaffRole};
 use entity::{helper_unit, region, unit_pairing, village_staff};
 
@@ -92,12 +92,12 @@ impl UnitPairing {
             .map(Village))
     }
     /// First day of the pairing (结对日期).
-    async fn started_on(&self) -> NaiveDate {
-        self.0.started_on
+    async fn started_on(&self) -> Day {
+        Day(self.0.started_on)
     }
     /// Last day, once ended (解除日期).
-    async fn ended_on(&self) -> Option<NaiveDate> {
-        self.0.ended_on
+    async fn ended_on(&self) -> Option<Day> {
+        self.0.ended_on.map(Day)
     }
 }
 
@@ -149,12 +149,12 @@ impl VillageStaff {
         self.0.phone.as_deref()
     }
     /// First day of the posting (到岗日期).
-    async fn started_on(&self) -> NaiveDate {
-        self.0.started_on
+    async fn started_on(&self) -> Day {
+        Day(self.0.started_on)
     }
     /// Last day of the posting, once ended (离岗日期).
-    async fn ended_on(&self) -> Option<NaiveDate> {
-        self.0.ended_on
+    async fn ended_on(&self) -> Option<Day> {
+        self.0.ended_on.map(Day)
     }
     /// Version of the record, for detecting concurrent edits (版本号).
     async fn version(&self) -> i32 {
@@ -217,7 +217,7 @@ pub struct AppointVillageStaffInput {
     /// Contact phone number (联系电话).
     phone: Option<String>,
     /// First day of the posting; today if left out (到岗日期).
-    started_on: Option<NaiveDate>,
+    started_on: Option<Day>,
     /// Client-chosen key: a retried request returns the first posting (幂等键).
     idempotency_key: Option<String>,
 }
@@ -298,7 +298,7 @@ impl UnitMutation {
                 .map(|id| decode_unit(id, "unitId"))
                 .transpose()?,
             phone: input.phone,
-            started_on: input.started_on,
+            started_on: input.started_on.map(Into::into),
         };
         let key = input.idempotency_key.as_deref();
         let staff =
@@ -313,13 +313,19 @@ impl UnitMutation {
         #[graphql(desc = "The posting (驻村干部).")] id: ID,
         #[graphql(desc = "The version the change was made from (版本号).")] version: i32,
         #[graphql(desc = "Last day of the posting; today if left out (离岗日期).")]
-        ended_on: Option<NaiveDate>,
+        ended_on: Option<Day>,
     ) -> ApiResult<VillageStaff> {
         let actor = actor(ctx)?;
         let (_, id) = decode_id_of(&id, "id", &[NodeKind::VillageStaff])?;
-        let staff =
-            pairings::end_village_staff(db(ctx)?, viewer(ctx)?, &actor, id, version, ended_on)
-                .await?;
+        let staff = pairings::end_village_staff(
+            db(ctx)?,
+            viewer(ctx)?,
+            &actor,
+            id,
+            version,
+            ended_on.map(Into::into),
+        )
+        .await?;
         Ok(VillageStaff(staff))
     }
 }

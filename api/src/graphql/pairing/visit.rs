@@ -3,6 +3,7 @@
 //! created under the client's idempotency key: a retry returns the first visit.
 //! Visits are records of fact: appended, never edited.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::HelpKind;
@@ -41,8 +42,8 @@ impl Visit {
             .map(Account))
     }
     /// The day of the visit (走访日期).
-    async fn visited_on(&self) -> NaiveDate {
-        self.0.visited_on
+    async fn visited_on(&self) -> Day {
+        Day(self.0.visited_on)
     }
     /// What the visit did (帮扶内容).
     async fn help(&self, ctx: &Context<'_>) -> ApiResult<Vec<HelpKind>> {
@@ -110,7 +111,7 @@ pub struct RecordVisitInput {
     /// The household visited (走访对象).
     household_id: ID,
     /// The day of the visit: not in the future, at most 366 days ago (走访日期).
-    visited_on: NaiveDate,
+    visited_on: Day,
     /// What the visit did: at least one kind, each once (帮扶内容).
     help: Vec<HelpKind>,
     /// What the visitor noted, at most 2000 characters (走访记录).
@@ -143,7 +144,7 @@ impl VisitMutation {
             decode_id_of(&input.household_id, "householdId", &[NodeKind::Household])?;
         let new = NewVisit {
             household_id,
-            visited_on: input.visited_on,
+            visited_on: input.visited_on.0,
             help: input.help,
             notes: input.notes,
             latitude: input.latitude,

@@ -2,8 +2,8 @@
 //! (项目入库), edit them while they are there, and name the households they
 //! benefit. The rules and the writes are in `domain::project`.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
-use chrono::NaiveDate;
 use entity::enums::ProjectKind;
 
 use super::super::money::Money;
@@ -34,9 +34,9 @@ pub struct CreateProjectInput {
     /// Budget in yuan, more than zero (预算资金).
     budget: Money,
     /// Planned start date (计划开工日期).
-    planned_start: Option<NaiveDate>,
+    planned_start: Option<Day>,
     /// Planned completion date, not before the planned start (计划完工日期).
-    planned_end: Option<NaiveDate>,
+    planned_end: Option<Day>,
     /// Performance targets; required: a project enters the library only with them (绩效目标).
     performance_targets: Option<String>,
     /// How it benefits poor households; required: a project enters the library
@@ -72,9 +72,9 @@ pub struct UpdateProjectInput {
     /// New budget in yuan, more than zero (预算资金).
     budget: Option<Money>,
     /// New planned start date; null for none (计划开工日期).
-    planned_start: MaybeUndefined<NaiveDate>,
+    planned_start: MaybeUndefined<Day>,
     /// New planned completion date; null for none (计划完工日期).
-    planned_end: MaybeUndefined<NaiveDate>,
+    planned_end: MaybeUndefined<Day>,
     /// New performance targets, not empty (绩效目标).
     performance_targets: Option<String>,
     /// New poverty-reduction mechanism, not empty (带贫减贫机制).
@@ -134,8 +134,8 @@ impl ProjectEditMutation {
                 .map(enterprise_id)
                 .transpose()?,
             budget: input.budget,
-            planned_start: input.planned_start,
-            planned_end: input.planned_end,
+            planned_start: input.planned_start.map(Into::into),
+            planned_end: input.planned_end.map(Into::into),
             performance_targets: input.performance_targets,
             benefit_mechanism: input.benefit_mechanism,
             beneficiary_household_ids: raw_ids(
@@ -179,8 +179,8 @@ impl ProjectEditMutation {
                 .map(|id| id.as_ref().map(enterprise_id).transpose())
                 .transpose()?,
             budget: input.budget,
-            planned_start: given(input.planned_start),
-            planned_end: given(input.planned_end),
+            planned_start: given(input.planned_start.map_value(Into::into)),
+            planned_end: given(input.planned_end.map_value(Into::into)),
             performance_targets: input.performance_targets,
             benefit_mechanism: input.benefit_mechanism,
         };

@@ -2,8 +2,8 @@
 //! library to the announcement of its acceptance. The table of steps and the
 //! rules of each are in `domain::project`.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, Object};
-use chrono::NaiveDate;
 
 use super::super::relay::{NodeKind, decode_id_of};
 use super::Project;
@@ -33,11 +33,11 @@ impl ProjectLifecycleMutation {
         #[graphql(desc = "The project (项目).")] id: ID,
         #[graphql(desc = "The version the change was made from (版本号).")] version: i32,
         #[graphql(desc = "First day of the notice, not in the future (公示开始日期).")]
-        starts_on: NaiveDate,
+        starts_on: Day,
         #[graphql(
             desc = "Last day of the notice, at least four days after the first (公示截止日期)."
         )]
-        ends_on: NaiveDate,
+        ends_on: Day,
         #[graphql(
             desc = "For a notice that started before today: the paper notice it was first posted as (纸质公示佐证)."
         )]
@@ -46,9 +46,16 @@ impl ProjectLifecycleMutation {
         let paper = PaperNoticeInput::parse(paper_notice.as_ref(), "paperNotice")?;
         let (actor, viewer) = (actor(ctx)?, viewer(ctx)?);
         let project = project_version(&id, version)?;
-        let after =
-            project::publish_notice(db(ctx)?, &actor, viewer, project, starts_on, ends_on, paper)
-                .await?;
+        let after = project::publish_notice(
+            db(ctx)?,
+            &actor,
+            viewer,
+            project,
+            starts_on.0,
+            ends_on.0,
+            paper,
+        )
+        .await?;
         Ok(Project(after))
     }
 
@@ -58,14 +65,13 @@ impl ProjectLifecycleMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The project (项目).")] id: ID,
         #[graphql(desc = "The version the change was made from (版本号).")] version: i32,
-        #[graphql(desc = "The day of approval; today if not given (批复日期).")] on: Option<
-            NaiveDate,
-        >,
+        #[graphql(desc = "The day of approval; today if not given (批复日期).")] on: Option<Day>,
         #[graphql(desc = "The approval document or a note (批复文号或说明).")] note: Option<String>,
     ) -> ApiResult<Project> {
         let (actor, viewer) = (actor(ctx)?, viewer(ctx)?);
         let project = project_version(&id, version)?;
-        let after = project::approve(db(ctx)?, &actor, viewer, project, on, note).await?;
+        let after =
+            project::approve(db(ctx)?, &actor, viewer, project, on.map(Into::into), note).await?;
         Ok(Project(after))
     }
 
@@ -76,12 +82,12 @@ impl ProjectLifecycleMutation {
         #[graphql(desc = "The project (项目).")] id: ID,
         #[graphql(desc = "The version the change was made from (版本号).")] version: i32,
         #[graphql(desc = "The day work started; today if not given (实际开工日期).")] on: Option<
-            NaiveDate,
+            Day,
         >,
     ) -> ApiResult<Project> {
         let (actor, viewer) = (actor(ctx)?, viewer(ctx)?);
         let project = project_version(&id, version)?;
-        let after = project::start(db(ctx)?, &actor, viewer, project, on).await?;
+        let after = project::start(db(ctx)?, &actor, viewer, project, on.map(Into::into)).await?;
         Ok(Project(after))
     }
 
@@ -110,11 +116,12 @@ impl ProjectLifecycleMutation {
         #[graphql(desc = "The project (项目).")] id: ID,
         #[graphql(desc = "The version the change was made from (版本号).")] version: i32,
         #[graphql(desc = "The day work was completed; today if not given (实际完工日期).")]
-        on: Option<NaiveDate>,
+        on: Option<Day>,
     ) -> ApiResult<Project> {
         let (actor, viewer) = (actor(ctx)?, viewer(ctx)?);
         let project = project_version(&id, version)?;
-        let after = project::complete(db(ctx)?, &actor, viewer, project, on).await?;
+        let after =
+            project::complete(db(ctx)?, &actor, viewer, project, on.map(Into::into)).await?;
         Ok(Project(after))
     }
 
@@ -125,14 +132,13 @@ impl ProjectLifecycleMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The project (项目).")] id: ID,
         #[graphql(desc = "The version the change was made from (版本号).")] version: i32,
-        #[graphql(desc = "The day of acceptance; today if not given (验收日期).")] on: Option<
-            NaiveDate,
-        >,
+        #[graphql(desc = "The day of acceptance; today if not given (验收日期).")] on: Option<Day>,
         #[graphql(desc = "The inspection's findings (验收意见).")] note: Option<String>,
     ) -> ApiResult<Project> {
         let (actor, viewer) = (actor(ctx)?, viewer(ctx)?);
         let project = project_version(&id, version)?;
-        let after = project::accept(db(ctx)?, &actor, viewer, project, on, note).await?;
+        let after =
+            project::accept(db(ctx)?, &actor, viewer, project, on.map(Into::into), note).await?;
         Ok(Project(after))
     }
 
@@ -145,11 +151,12 @@ impl ProjectLifecycleMutation {
         #[graphql(
             desc = "The day it was announced, not before acceptance; today if not given (公告日期)."
         )]
-        on: Option<NaiveDate>,
+        on: Option<Day>,
     ) -> ApiResult<Project> {
         let (actor, viewer) = (actor(ctx)?, viewer(ctx)?);
         let project = project_version(&id, version)?;
-        let after = project::announce(db(ctx)?, &actor, viewer, project, on).await?;
+        let after =
+            project::announce(db(ctx)?, &actor, viewer, project, on.map(Into::into)).await?;
         Ok(Project(after))
     }
 }

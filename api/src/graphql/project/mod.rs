@@ -7,8 +7,9 @@
 mod edit;
 mod lifecycle;
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::enums::{ProjectKind, ProjectStatus};
 use entity::{household, project, project_beneficiary, project_stage_change, project_village};
 use sea_orm::sea_query::Query;
@@ -182,12 +183,12 @@ impl Project {
         project_funds(ctx, self.0.id).await
     }
     /// Planned start date (计划开工日期).
-    async fn planned_start_date(&self) -> Option<NaiveDate> {
-        self.0.start_date
+    async fn planned_start_date(&self) -> Option<Day> {
+        self.0.start_date.map(Day)
     }
     /// Planned completion date (计划完工日期).
-    async fn planned_end_date(&self) -> Option<NaiveDate> {
-        self.0.end_date
+    async fn planned_end_date(&self) -> Option<Day> {
+        self.0.end_date.map(Day)
     }
     /// Performance targets, stated when it entered the library (绩效目标).
     async fn performance_targets(&self) -> Option<&str> {
@@ -208,41 +209,41 @@ impl Project {
         .map(PaperNotice::from)
     }
     /// First day of the public notice before approval (批复前公示开始日期).
-    async fn notice_starts_on(&self) -> Option<NaiveDate> {
-        self.0.notice_starts_on
+    async fn notice_starts_on(&self) -> Option<Day> {
+        self.0.notice_starts_on.map(Day)
     }
     /// Last day of the public notice before approval (批复前公示截止日期).
-    async fn notice_ends_on(&self) -> Option<NaiveDate> {
-        self.0.notice_ends_on
+    async fn notice_ends_on(&self) -> Option<Day> {
+        self.0.notice_ends_on.map(Day)
     }
     /// The day the county approved it (批复日期).
-    async fn approved_on(&self) -> Option<NaiveDate> {
-        self.0.approved_on
+    async fn approved_on(&self) -> Option<Day> {
+        self.0.approved_on.map(Day)
     }
     /// The day work actually started (实际开工日期).
-    async fn actual_start_date(&self) -> Option<NaiveDate> {
-        self.0.actual_start_date
+    async fn actual_start_date(&self) -> Option<Day> {
+        self.0.actual_start_date.map(Day)
     }
     /// The day work was actually completed (实际完工日期).
-    async fn actual_end_date(&self) -> Option<NaiveDate> {
-        self.0.actual_end_date
+    async fn actual_end_date(&self) -> Option<Day> {
+        self.0.actual_end_date.map(Day)
     }
     /// Progress in percent, 0 to 100, as last reported (实施进度).
     async fn progress_percent(&self) -> i32 {
         self.0.progress_percent
     }
     /// The day the county accepted it after inspection (验收日期).
-    async fn accepted_on(&self) -> Option<NaiveDate> {
-        self.0.accepted_on
+    async fn accepted_on(&self) -> Option<Day> {
+        self.0.accepted_on.map(Day)
     }
     /// The day the acceptance result was announced (验收结果公告日期).
-    async fn announced_on(&self) -> Option<NaiveDate> {
-        self.0.announced_on
+    async fn announced_on(&self) -> Option<Day> {
+        self.0.announced_on.map(Day)
     }
     /// The last day to announce the acceptance result: 20 working days
     /// (Monday to Friday; public holidays are not counted out) after acceptance (公告截止日期).
-    async fn announcement_due_on(&self) -> Option<NaiveDate> {
-        self.0.accepted_on.map(announcement_due_on)
+    async fn announcement_due_on(&self) -> Option<Day> {
+        self.0.accepted_on.map(announcement_due_on).map(Day)
     }
     /// Accepted, not announced, and past the day the announcement was due (公告逾期).
     async fn announcement_overdue(&self) -> bool {
@@ -335,8 +336,8 @@ impl ProjectStageChange {
         self.0.to_status
     }
     /// The day the step took effect, in the county (生效日期).
-    async fn effective_on(&self) -> NaiveDate {
-        self.0.effective_on
+    async fn effective_on(&self) -> Day {
+        Day(self.0.effective_on)
     }
     /// What was noted with the step (说明).
     async fn note(&self) -> &str {

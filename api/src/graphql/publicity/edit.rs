@@ -1,8 +1,9 @@
 //! Changes to policies, by the county office: drafts are created and edited,
 //! then published and perhaps withdrawn (`domain::publicity`); read receipts.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::enums::{PolicyCategory, Role};
 
 use super::Policy;
@@ -41,7 +42,7 @@ pub struct CreatePolicyInput {
     /// The body that issued it, at most 200 characters (发文单位).
     issuing_body: String,
     /// The day it takes effect (生效日期).
-    effective_on: NaiveDate,
+    effective_on: Day,
     /// The roles it addresses, at least one (受众角色).
     audience_roles: Vec<Role>,
     /// The townships and villages it addresses; none for the whole county (受众地区).
@@ -67,7 +68,7 @@ pub struct UpdatePolicyInput {
     /// New issuing body (发文单位).
     issuing_body: Option<String>,
     /// New day it takes effect (生效日期).
-    effective_on: Option<NaiveDate>,
+    effective_on: Option<Day>,
     /// New roles it addresses, at least one (受众角色).
     audience_roles: Option<Vec<Role>>,
     /// New townships and villages it addresses; empty for the whole county (受众地区).
@@ -99,7 +100,7 @@ impl PolicyMutation {
             body: input.body,
             category: input.category,
             issuing_body: input.issuing_body,
-            effective_on: input.effective_on,
+            effective_on: input.effective_on.0,
             audience_roles: input.audience_roles,
             audience_regions: audience_regions(&input.audience_region_ids)?,
         };
@@ -124,7 +125,7 @@ impl PolicyMutation {
             body: input.body,
             category: input.category,
             issuing_body: input.issuing_body,
-            effective_on: input.effective_on,
+            effective_on: input.effective_on.map(Into::into),
             audience_roles: input.audience_roles,
             audience_regions: input
                 .audience_region_ids

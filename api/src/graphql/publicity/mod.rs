@@ -12,11 +12,12 @@
 
 mod edit;
 
+use crate::graphql::date::Day;
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::enums::{PolicyCategory, PolicyStatus, RegionLevel, Role};
 use entity::{app_user, policy, policy_read, region};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
@@ -133,8 +134,8 @@ impl Policy {
         &self.0.issuing_body
     }
     /// The day it takes effect (生效日期).
-    async fn effective_on(&self) -> NaiveDate {
-        self.0.effective_on
+    async fn effective_on(&self) -> Day {
+        Day(self.0.effective_on)
     }
     /// The roles it addresses (受众角色).
     async fn audience_roles(&self, ctx: &Context<'_>) -> ApiResult<Vec<Role>> {

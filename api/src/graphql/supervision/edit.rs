@@ -2,8 +2,8 @@
 //! submits; the county office handles any complaint, a township officer those
 //! concerning the villages of its township.
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::NaiveDate;
 use entity::complaint;
 use entity::enums::{ComplaintConclusion, ComplaintSubject};
 
@@ -97,7 +97,7 @@ pub struct AssignComplaintInput {
     /// The responsible unit, at most 200 characters (承办单位).
     unit: String,
     /// The day by which the unit answers, after today (办理期限).
-    deadline: NaiveDate,
+    deadline: Day,
     /// Instructions to the unit, at most 2000 characters; never shown to the complainant (交办意见).
     note: Option<String>,
 }
@@ -170,7 +170,7 @@ impl SupervisionMutation {
     ) -> ApiResult<Complaint> {
         let assignment = Assignment {
             unit: input.unit,
-            deadline: input.deadline,
+            deadline: input.deadline.0,
             note: input.note,
         };
         let id = complaint_id(&input.id)?;

@@ -9,6 +9,7 @@
 
 mod edit;
 
+use crate::graphql::date::Day;
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::complaint;
@@ -140,12 +141,12 @@ impl Complaint {
         self.0.assignment_note.as_deref()
     }
     /// The day it was assigned (交办日期).
-    async fn assigned_on(&self) -> Option<NaiveDate> {
-        self.0.assigned_on
+    async fn assigned_on(&self) -> Option<Day> {
+        self.0.assigned_on.map(Day)
     }
     /// The day by which the unit answers (办理期限).
-    async fn deadline(&self) -> Option<NaiveDate> {
-        self.0.deadline
+    async fn deadline(&self) -> Option<Day> {
+        self.0.deadline.map(Day)
     }
     /// Assigned and not answered by its deadline, in the county's today (是否逾期).
     async fn overdue(&self) -> bool {
@@ -160,16 +161,16 @@ impl Complaint {
         self.0.rectification.as_deref()
     }
     /// The day it was answered (答复日期).
-    async fn answered_on(&self) -> Option<NaiveDate> {
-        self.0.answered_on
+    async fn answered_on(&self) -> Option<Day> {
+        self.0.answered_on.map(Day)
     }
     /// What the handling found, once closed (核查结论).
     async fn conclusion(&self) -> Option<ComplaintConclusion> {
         self.0.conclusion
     }
     /// The day it was closed (办结日期).
-    async fn closed_on(&self) -> Option<NaiveDate> {
-        self.0.closed_on
+    async fn closed_on(&self) -> Option<Day> {
+        self.0.closed_on.map(Day)
     }
     /// Version of the record, for detecting concurrent edits (版本号).
     async fn version(&self) -> i32 {
@@ -205,12 +206,12 @@ impl ComplaintProgress {
         self.0.assigned_unit.as_deref()
     }
     /// The day it was assigned (交办日期).
-    async fn assigned_on(&self) -> Option<NaiveDate> {
-        self.0.assigned_on
+    async fn assigned_on(&self) -> Option<Day> {
+        self.0.assigned_on.map(Day)
     }
     /// The day by which the unit answers (办理期限).
-    async fn deadline(&self) -> Option<NaiveDate> {
-        self.0.deadline
+    async fn deadline(&self) -> Option<Day> {
+        self.0.deadline.map(Day)
     }
     /// The unit's answer (答复意见).
     async fn answer(&self) -> Option<&str> {
@@ -221,16 +222,16 @@ impl ComplaintProgress {
         self.0.rectification.as_deref()
     }
     /// The day it was answered (答复日期).
-    async fn answered_on(&self) -> Option<NaiveDate> {
-        self.0.answered_on
+    async fn answered_on(&self) -> Option<Day> {
+        self.0.answered_on.map(Day)
     }
     /// What the handling found, once closed (核查结论).
     async fn conclusion(&self) -> Option<ComplaintConclusion> {
         self.0.conclusion
     }
     /// The day it was closed (办结日期).
-    async fn closed_on(&self) -> Option<NaiveDate> {
-        self.0.closed_on
+    async fn closed_on(&self) -> Option<Day> {
+        self.0.closed_on.map(Day)
     }
 }
 
