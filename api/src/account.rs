@@ -19,6 +19,7 @@ use crate::auth::{self, AuthConfig, ExternalIdentity};
 use crate::config::LoginLimits;
 use crate::error::{ApiError, ApiResult};
 use crate::lockout::{Attempt, Failure};
+use crate::telemetry::metrics::Metrics;
 
 /// The tokens a successful login or refresh hands out.
 #[derive(Debug, Clone)]
@@ -418,6 +419,8 @@ pub struct Origin<'a> {
     pub request_id: &'a str,
     /// The thresholds and periods of the lockout.
     pub limits: &'a LoginLimits,
+    /// Where refused sign-ins are counted.
+    pub metrics: &'a Metrics,
 }
 
 /// Checks a username and password (or client ID and secret) and opens a
@@ -464,13 +467,19 @@ pub async fn login(
                 txn.commit().await?;
                 return Ok(tokens);
             }
-            Some(_) => attempt.fail(db, &reservation, Failure::Disabled).await?,
+            Some(_) => {
+                origin.metrics.login_failure("disabled");
+                attempt.fail(db, &reservation, Failure::Disabled).await?;
+            }
             None => {
+                origin.metrics.login_failure("bad_credentials");
                 attempt
                     .fail(db, &reservation, Failure::BadCredentials)
-                    .await?
+                    .await?;
             }
         }
+    } else {
+        origin.metrics.login_failure("locked");
     }
     tokio::time::sleep(reservation.wait()).await;
     Err(ApiError::LoginRefused)

@@ -3,10 +3,11 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -14,6 +15,7 @@ use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -23,7 +25,7 @@ use crate::access::Viewer;
 use crate::audit;
 use crate::auth::AuthConfig;
 use crate::budget::Budgets;
-use crate::config::{Background, Limits};
+use crate::config::{Background, Limits, Operations};
 use crate::domain::{closed_year, tally};
 use crate::exchange;
 use crate::graphql::{self, FupinSchema};
@@ -31,6 +33,8 @@ use crate::http::{self, REQUEST_ID};
 use crate::live::{self, Hub};
 use crate::pages;
 use crate::persisted;
+use crate::telemetry::access;
+use crate::telemetry::metrics::Metrics;
 
 /// The response header echoing a client's own, safe, `x-request-id`.
 pub const CORRELATION_ID: &str = "x-correlation-id";
@@ -53,6 +57,11 @@ pub struct AppState {
     pub documents: persisted::Store,
     /// The audit entries this replica's subscriptions hear of.
     pub hub: Hub,
+    pub metrics: Metrics,
+    /// What opens `/metrics` on the service's own address, if anything does.
+    pub metrics_token: Option<Arc<str>>,
+    /// Set once the server is stopping: `/readyz` says no from then on.
+    pub draining: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -64,12 +73,23 @@ impl AppState {
     }
 }
 
+/// What a server runs with.
+pub struct Settings {
+    pub limits: Limits,
+    pub auth: AuthConfig,
+    pub background: Background,
+    pub operations: Operations,
+}
+
 /// The routes and their state; refuses budgets it cannot read.
 pub fn router(
     db: DatabaseConnection,
     limits: Limits,
     auth: AuthConfig,
     hub: Hub,
+    metrics_token: Option<&str>,
+    metrics: Metrics,
+    stopping: &Stopping,
 ) -> Result<Router, String> {
     let budgets = Arc::new(Budgets::new(&limits.budgets, limits.replicas)?);
     let cors_origins = limits.cors_origins.clone();
@@ -88,6 +108,9 @@ pub fn router(
         auth,
         budgets,
         hub,
+        metrics: metrics.clone(),
+        metrics_token: metrics_token.map(Arc::from),
+        draining: stopping.draining.clone(),
     };
     let turns = Arc::new(Semaphore::new(
         state.limits.max_concurrent_requests as usize,
@@ -116,8 +139,14 @@ pub fn router(
         )
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
+        .route("/metrics", get(http::metrics))
         .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            stopping.cancelled.clone(),
+            cancel_on_stop,
+        ))
         .layer(CatchPanicLayer::custom(http::panic_response))
+        .layer(middleware::from_fn_with_state(metrics, access::observe))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
             let correlation = request.extensions().get::<Correlation>().map(Correlation::as_str);
@@ -130,6 +159,29 @@ pub fn router(
         None => router,
     };
     Ok(security_headers(router))
+}
+
+/// How a server stops: first no longer ready, then, once the grace period is
+/// over, every request still running cancelled.
+#[derive(Clone, Default)]
+pub struct Stopping {
+    draining: Arc<AtomicBool>,
+    cancelled: CancellationToken,
+}
+
+/// Runs a request until it is answered, or until the stop cancels it: its
+/// future is dropped, and with it any transaction it had open, which rolls
+/// back. (Dropping the server would not do: each connection runs in a task of
+/// its own.)
+async fn cancel_on_stop(
+    State(cancelled): State<CancellationToken>,
+    request: Request,
+    next: Next,
+) -> Response {
+    tokio::select! {
+        response = next.run(request) => response,
+        () = cancelled.cancelled() => http::cancelled_by_stop(),
+    }
 }
 
 /// Lets pages of the listed origins call the API from a browser: preflights
@@ -246,22 +298,47 @@ fn security_headers(router: Router) -> Router {
         ))
 }
 
-/// Serves on `listener` until `shutdown` resolves, then drains in-flight
-/// requests. Meanwhile keeps the village tally compact, closes last year's
-/// statistics once it is over, delivers webhook events, reads the audit trail
-/// for its subscriptions and announces overdue measures (every replica does
-/// all of these; they do not step on each other) and logs the audit chain head.
+/// Where a server listens: the API, and perhaps a private address for
+/// `/metrics` alone.
+pub struct Listeners {
+    pub api: TcpListener,
+    pub metrics: Option<TcpListener>,
+}
+
+/// Serves until `shutdown` resolves, then says it is not ready, then stops
+/// taking connections and lets requests in flight finish until the grace
+/// period ends, and cancels the rest (their transactions roll back).
+/// Meanwhile keeps the village tally compact, closes last year's statistics
+/// once it is over, delivers webhook events, reads the audit trail for its
+/// subscriptions and announces overdue measures (every replica does all of
+/// these; they do not step on each other) and logs the audit chain head.
 pub async fn serve(
-    listener: TcpListener,
-    db: DatabaseConnection,
-    limits: Limits,
-    auth: AuthConfig,
-    background: Background,
+    listeners: Listeners,
+    mut db: DatabaseConnection,
+    settings: Settings,
+    metrics: Metrics,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let Settings {
+        limits,
+        auth,
+        background,
+        operations,
+    } = settings;
+    let counted = metrics.clone();
+    db.set_metric_callback(move |info| counted.statement(info.elapsed, info.failed));
     let hub = Hub::default();
-    let router = router(db.clone(), limits, auth, hub.clone())
-        .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
+    let stopping = Stopping::default();
+    let router = router(
+        db.clone(),
+        limits,
+        auth,
+        hub.clone(),
+        operations.metrics_token.as_deref(),
+        metrics.clone(),
+        &stopping,
+    )
+    .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
     let _background = Tasks(vec![
         tokio::spawn(tally::keep_compacting(
             db.clone(),
@@ -280,15 +357,68 @@ pub async fn serve(
             db.clone(),
             background.overdue_sweep(),
         )),
-        tokio::spawn(exchange::delivery::keep_delivering(db.clone(), background)),
+        tokio::spawn(exchange::delivery::keep_delivering(
+            db.clone(),
+            background,
+            metrics.clone(),
+        )),
     ]);
+    let _metrics_server = listeners
+        .metrics
+        .map(|listener| Tasks(vec![tokio::spawn(serve_metrics(listener, db, metrics))]));
+    let draining_started = Arc::new(tokio::sync::Notify::new());
+    let stop_taking = {
+        let draining_started = draining_started.clone();
+        let draining = stopping.draining.clone();
+        let notice = operations.shutdown_notice();
+        async move {
+            shutdown.await;
+            draining.store(true, Ordering::SeqCst);
+            tracing::info!(notice_ms = notice.as_millis() as u64, "stopping: not ready");
+            tokio::time::sleep(notice).await;
+            tracing::info!("stopping: no new connections, draining requests in flight");
+            draining_started.notify_one();
+        }
+    };
     // The peer's address identifies callers without a token, for their budget.
-    axum::serve(
-        listener,
+    let serving = axum::serve(
+        listeners.api,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
+    .with_graceful_shutdown(stop_taking)
+    .into_future();
+    tokio::pin!(serving);
+    let grace = operations.shutdown_grace();
+    tokio::select! {
+        served = &mut serving => return served,
+        () = async {
+            draining_started.notified().await;
+            tokio::time::sleep(grace).await;
+        } => {}
+    }
+    tracing::warn!(
+        grace_ms = grace.as_millis() as u64,
+        "stopping: grace period over, cancelling requests in flight"
+    );
+    stopping.cancelled.cancel();
+    // The cancelled requests answer at once and their connections close; a
+    // connection that does not is left behind.
+    tokio::time::timeout(CLOSING, serving)
+        .await
+        .unwrap_or(Ok(()))
+}
+
+/// How long connections have to close once their requests are cancelled.
+const CLOSING: Duration = Duration::from_secs(5);
+
+/// `/metrics` alone, without a token, on a listener of its own.
+async fn serve_metrics(listener: TcpListener, db: DatabaseConnection, metrics: Metrics) {
+    let router = Router::new()
+        .route("/metrics", get(http::open_metrics))
+        .with_state((db, metrics));
+    if let Err(err) = axum::serve(listener, router).await {
+        tracing::error!(error = %err, "the metrics listener stopped");
+    }
 }
 
 /// Tasks that live as long as the server: stopped when it ends, or when its
@@ -330,6 +460,4 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
-    // Give the load balancer a moment to notice before connections close.
-    tokio::time::sleep(Duration::from_millis(100)).await;
 }

@@ -307,6 +307,57 @@ impl Background {
     }
 }
 
+/// What operators reach besides the API: the metrics, and how a server stops.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Operations {
+    /// Address of a second listener that serves only `/metrics`, without a
+    /// token, for Prometheus on a private network (e.g. `10.0.0.5:9464`).
+    #[arg(long, env = "FUPIN_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+    /// A bearer token that opens `/metrics` on the service's own address, at
+    /// least 16 characters; without one, `/metrics` there answers 404.
+    #[arg(long, env = "FUPIN_METRICS_TOKEN", value_parser = parse_metrics_token)]
+    pub metrics_token: Option<String>,
+    /// After a stop signal, how long `/readyz` answers 503 while requests are
+    /// still served, so that the load balancer stops sending, in milliseconds.
+    #[arg(long, env = "FUPIN_SHUTDOWN_NOTICE_MS", default_value_t = 1_000)]
+    pub shutdown_notice_ms: u64,
+    /// Then how long requests in flight have to finish, in milliseconds: the
+    /// ones still running are cancelled, their transactions rolled back.
+    #[arg(long, env = "FUPIN_SHUTDOWN_GRACE_MS", default_value_t = 30_000)]
+    pub shutdown_grace_ms: u64,
+}
+
+impl Operations {
+    pub fn shutdown_notice(&self) -> Duration {
+        Duration::from_millis(self.shutdown_notice_ms)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+}
+
+impl Default for Operations {
+    /// The flag defaults, with any `FUPIN_*` environment overrides applied.
+    fn default() -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            operations: Operations,
+        }
+        Defaults::parse_from(["fupin"]).operations
+    }
+}
+
+fn parse_metrics_token(text: &str) -> Result<String, String> {
+    if text.chars().count() < 16 {
+        return Err("the metrics token must be at least 16 characters".into());
+    }
+    Ok(text.to_owned())
+}
+
 impl Default for Background {
     /// The flag defaults, with any `FUPIN_*` environment overrides applied.
     fn default() -> Self {

@@ -14,6 +14,9 @@ pub mod code {
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const INTERNAL: &str = "INTERNAL";
     pub const TIMEOUT: &str = "TIMEOUT";
+    /// The server stopped before the request finished: nothing of it was
+    /// kept, and another replica will take it.
+    pub const SHUTTING_DOWN: &str = "SHUTTING_DOWN";
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";

@@ -7,11 +7,12 @@ use anyhow::Context;
 use api::account::{self, NewUser};
 use api::audit::Actor;
 use api::auth::{AuthConfig, ExternalIssuer};
-use api::config::{Background, DEFAULT_BIND, DEFAULT_DATABASE_URL, ImportPace, Limits};
+use api::config::{Background, DEFAULT_BIND, DEFAULT_DATABASE_URL, ImportPace, Limits, Operations};
 use api::error::ApiError;
 use api::exchange::command::Source;
 use api::exchange::{self, Format, import::Mode};
 use api::seed::{self, SeedOptions};
+use api::telemetry::metrics::Metrics;
 use api::{app, db, graphql, telemetry};
 use clap::{CommandFactory, Parser, Subcommand};
 use entity::enums::Role;
@@ -68,6 +69,8 @@ enum Command {
         limits: Box<Limits>,
         #[command(flatten)]
         background: Background,
+        #[command(flatten)]
+        operations: Operations,
     },
     /// Manage users: bootstrap the first county administrator.
     User {
@@ -306,6 +309,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             external_issuers,
             limits,
             background,
+            operations,
         } => {
             let auth = match jwt_secret {
                 Some(secret) => AuthConfig::new(secret.as_bytes(), &jwt_issuer, &jwt_audience)
@@ -362,13 +366,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(&bind)
                 .await
                 .with_context(|| format!("cannot listen on {bind}"))?;
+            let metrics_listener = match &operations.metrics_bind {
+                Some(address) => {
+                    let listener = tokio::net::TcpListener::bind(address)
+                        .await
+                        .with_context(|| format!("cannot listen on {address} for /metrics"))?;
+                    tracing::info!(address = %listener.local_addr()?, "serving metrics at /metrics");
+                    Some(listener)
+                }
+                None => None,
+            };
             tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
-            app::serve(
-                listener,
-                db,
-                *limits,
+            let listeners = app::Listeners {
+                api: listener,
+                metrics: metrics_listener,
+            };
+            let settings = app::Settings {
+                limits: *limits,
                 auth,
                 background,
+                operations,
+            };
+            app::serve(
+                listeners,
+                db,
+                settings,
+                Metrics::new(),
                 app::shutdown_signal(),
             )
             .await

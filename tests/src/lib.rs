@@ -6,11 +6,11 @@ pub mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use api::auth::AuthConfig;
-use api::config::{Background, Limits};
+use api::config::{Background, Limits, Operations};
 use api::seed::{SeedOptions, SeedReport};
+use api::telemetry::metrics::Metrics;
 use entity::enums::{RegionLevel, Role};
 use entity::{app_user, enterprise, region};
 use sea_orm::{
@@ -18,6 +18,7 @@ use sea_orm::{
     QueryFilter, QueryOrder,
 };
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 
 /// Runs each named test function once per database backend. A function takes a
 /// [`Backend`]; the PostgreSQL run is skipped when `TEST_POSTGRES_URL` is unset.
@@ -51,37 +52,37 @@ struct Settings {
     limits: Limits,
     auth: AuthConfig,
     background: Background,
+    operations: Operations,
 }
 
-/// Migrates the database and serves it on a free port, counting statements.
+/// Migrates the database and serves it on a free port, with `metrics`, until
+/// `stop` is notified.
 async fn start(
     url: &str,
     settings: &Settings,
-    statements: Arc<AtomicUsize>,
+    metrics: Metrics,
+    stop: Arc<Notify>,
 ) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    let mut server_db = api::db::connect(url).await.expect("connect");
-    server_db.set_metric_callback(move |_| {
-        statements.fetch_add(1, Ordering::SeqCst);
-    });
+    let server_db = api::db::connect(url).await.expect("connect");
     api::db::migrate(&server_db).await.expect("migrate");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("local address");
-    let (limits, auth, background) = (
-        settings.limits.clone(),
-        settings.auth.clone(),
-        settings.background.clone(),
-    );
+    let settings = api::app::Settings {
+        limits: settings.limits.clone(),
+        auth: settings.auth.clone(),
+        background: settings.background.clone(),
+        operations: settings.operations.clone(),
+    };
+    let listeners = api::app::Listeners {
+        api: listener,
+        metrics: None,
+    };
     let server = tokio::spawn(async move {
-        api::app::serve(
-            listener,
-            server_db,
-            limits,
-            auth,
-            background,
-            std::future::pending(),
-        )
+        api::app::serve(listeners, server_db, settings, metrics, async move {
+            stop.notified().await;
+        })
         .await
         .expect("server");
     });
@@ -348,6 +349,19 @@ pub fn test_auth() -> AuthConfig {
     AuthConfig::new(TEST_JWT_SECRET, "fupin", "fupin-api").expect("test secret")
 }
 
+/// Background work that keeps quiet, so that the statements counted are the
+/// requests' own; webhook tests ask for prompt delivery instead.
+fn quiet() -> Background {
+    Background {
+        webhook_poll_ms: 3_600_000,
+        tally_compact_ms: 3_600_000,
+        audit_head_log_ms: 3_600_000,
+        alert_poll_ms: 3_600_000,
+        overdue_sweep_ms: 3_600_000,
+        ..Background::default()
+    }
+}
+
 /// A running server and a client for it.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -356,7 +370,10 @@ pub struct TestApp {
     pub admin_token: String,
     /// A connection of the test's own, for setting up and checking data.
     pub db: DatabaseConnection,
-    statements: Arc<AtomicUsize>,
+    /// The server's own metrics, which count its statements.
+    pub metrics: Metrics,
+    /// Notified to stop the server as a stop signal would.
+    stop: Arc<Notify>,
     server: tokio::task::JoinHandle<()>,
     settings: Settings,
     _database: TestDatabase,
@@ -375,22 +392,28 @@ impl TestApp {
 
     /// A server with the given limits and token configuration.
     pub async fn spawn_with_auth(backend: &Backend, limits: Limits, auth: AuthConfig) -> TestApp {
-        // Webhook tests ask for prompt delivery; elsewhere the background work
-        // keeps quiet, so that the statements counted are the requests' own.
-        let quiet = Background {
-            webhook_poll_ms: 3_600_000,
-            tally_compact_ms: 3_600_000,
-            audit_head_log_ms: 3_600_000,
-            alert_poll_ms: 3_600_000,
-            overdue_sweep_ms: 3_600_000,
-            ..Background::default()
-        };
-        Self::spawn_full(backend, limits, auth, quiet).await
+        Self::spawn_full(backend, limits, auth, quiet(), Operations::default()).await
+    }
+
+    /// A server with the given limits, metrics and shutdown settings.
+    pub async fn spawn_with_operations(
+        backend: &Backend,
+        limits: Limits,
+        operations: Operations,
+    ) -> TestApp {
+        Self::spawn_full(backend, limits, test_auth(), quiet(), operations).await
     }
 
     /// A server that delivers webhooks with the given timings.
     pub async fn spawn_with_background(backend: &Backend, background: Background) -> TestApp {
-        Self::spawn_full(backend, Limits::default(), test_auth(), background).await
+        Self::spawn_full(
+            backend,
+            Limits::default(),
+            test_auth(),
+            background,
+            Operations::default(),
+        )
+        .await
     }
 
     async fn spawn_full(
@@ -398,6 +421,7 @@ impl TestApp {
         limits: Limits,
         auth: AuthConfig,
         background: Background,
+        operations: Operations,
     ) -> TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt()
@@ -410,9 +434,10 @@ impl TestApp {
             limits,
             auth,
             background,
+            operations,
         };
-        let statements = Arc::new(AtomicUsize::new(0));
-        let (addr, server) = start(&database.url, &settings, statements.clone()).await;
+        let (metrics, stop) = (Metrics::new(), Arc::new(Notify::new()));
+        let (addr, server) = start(&database.url, &settings, metrics.clone(), stop.clone()).await;
         let db = api::db::connect(&database.url).await.expect("connect");
         let admin = create_user(&db, "admin", Role::CountyAdmin, None, None).await;
         TestApp {
@@ -420,7 +445,8 @@ impl TestApp {
             client: reqwest::Client::new(),
             admin_token: token_of(&admin),
             db,
-            statements,
+            metrics,
+            stop,
             server,
             settings,
             _database: database,
@@ -430,8 +456,14 @@ impl TestApp {
     /// Stops the server, as a crash would, and starts another on the same database.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let (addr, server) =
-            start(&self._database.url, &self.settings, self.statements.clone()).await;
+        self.stop = Arc::new(Notify::new());
+        let (addr, server) = start(
+            &self._database.url,
+            &self.settings,
+            self.metrics.clone(),
+            self.stop.clone(),
+        )
+        .await;
         self.addr = addr;
         self.server = server;
     }
@@ -442,10 +474,24 @@ impl TestApp {
         let (addr, server) = start(
             &self._database.url,
             &self.settings,
-            Arc::new(AtomicUsize::new(0)),
+            Metrics::new(),
+            Arc::new(Notify::new()),
         )
         .await;
         Replica { addr, server }
+    }
+
+    /// Tells the server to stop, as SIGTERM would: it stops being ready,
+    /// drains, and ends (see [`stopped`](Self::stopped)).
+    pub fn signal_stop(&self) {
+        self.stop.notify_one();
+    }
+
+    /// Waits for the server to end after [`signal_stop`](Self::signal_stop).
+    pub async fn stopped(&mut self) {
+        (&mut self.server)
+            .await
+            .expect("the server ends without panicking");
     }
 
     /// Stops the server; requests fail until [`restart`](Self::restart).
@@ -503,7 +549,7 @@ impl TestApp {
 
     /// SQL statements the server has run so far.
     pub fn statements(&self) -> usize {
-        self.statements.load(Ordering::SeqCst)
+        usize::try_from(self.metrics.statements()).unwrap_or(usize::MAX)
     }
 
     /// POSTs a GraphQL request as the county administrator and returns the whole

@@ -25,6 +25,7 @@ use super::feed::{self, FEED_TYPES};
 use crate::access::{self, Viewer};
 use crate::config::Background;
 use crate::error::ApiResult;
+use crate::telemetry::metrics::Metrics;
 
 /// Events read at a time.
 const EVENTS_PER_PAGE: u64 = 100;
@@ -67,7 +68,7 @@ pub fn wanted_types(hook: &webhook::Model) -> Vec<String> {
 }
 
 /// Polls for due webhooks until the process ends.
-pub async fn keep_delivering(db: DatabaseConnection, config: Background) {
+pub async fn keep_delivering(db: DatabaseConnection, config: Background, metrics: Metrics) {
     let client = match reqwest::Client::builder().timeout(config.timeout()).build() {
         Ok(client) => client,
         Err(err) => {
@@ -79,17 +80,18 @@ pub async fn keep_delivering(db: DatabaseConnection, config: Background) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if let Err(err) = deliver_due(&db, &client, &config).await {
+        if let Err(err) = deliver_due(&db, &client, &config, &metrics).await {
             tracing::warn!(error = ?err, "webhook delivery round failed");
         }
     }
 }
 
 /// One round: every active webhook that is due and not leased elsewhere.
-pub async fn deliver_due(
+async fn deliver_due(
     db: &DatabaseConnection,
     client: &reqwest::Client,
     config: &Background,
+    metrics: &Metrics,
 ) -> ApiResult<()> {
     let now = Utc::now();
     let due = webhook::Entity::find()
@@ -106,7 +108,7 @@ pub async fn deliver_due(
         if !lease(db, &hook).await? {
             continue;
         }
-        let delivered = deliver(db, client, config, &hook).await;
+        let delivered = deliver(db, client, config, &hook, metrics).await;
         webhook::Entity::update_many()
             .col_expr(webhook::Column::LeasedUntil, Expr::value(NO_TIME))
             .filter(webhook::Column::Id.eq(hook.id))
@@ -140,6 +142,7 @@ async fn deliver(
     client: &reqwest::Client,
     config: &Background,
     leased: &webhook::Model,
+    metrics: &Metrics,
 ) -> ApiResult<()> {
     // Read again under the lease: another replica may have moved it on.
     let hook = webhook::Entity::find_by_id(leased.id).one(db).await?;
@@ -212,6 +215,7 @@ async fn deliver(
                 continue;
             };
             failures += 1;
+            metrics.webhook_failure();
             let next = Utc::now()
                 + chrono::Duration::from_std(config.backoff(failures))
                     .unwrap_or(chrono::Duration::hours(1));

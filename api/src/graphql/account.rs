@@ -102,6 +102,7 @@ fn origin<'a>(ctx: &Context<'a>) -> ApiResult<Origin<'a>> {
         source: request.source,
         request_id: &request.request_id,
         limits: &data::<Limits>(ctx)?.logins,
+        metrics: &request.metrics,
     })
 }
 

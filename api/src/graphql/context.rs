@@ -13,6 +13,7 @@ use super::relay::{self, Conn, NestedPage, Page, PageArgs, ParentColumn, SortKey
 use crate::access::Viewer;
 use crate::config::Limits;
 use crate::error::{ApiError, ApiResult};
+use crate::telemetry::metrics::Metrics;
 
 /// What one request carries into resolvers.
 pub struct RequestData {
@@ -24,6 +25,7 @@ pub struct RequestData {
     pub cost: Arc<cost::Meter>,
     /// Where the request comes from, as `http::client_source` tells it.
     pub source: IpAddr,
+    pub metrics: Metrics,
 }
 
 impl RequestData {
@@ -34,14 +36,16 @@ impl RequestData {
         request_id: &str,
         cost: Arc<cost::Meter>,
         source: IpAddr,
+        metrics: Metrics,
     ) -> Self {
-        let loaders = Arc::new(Loaders::new(db, &viewer, limits.loader_delay()));
+        let loaders = Arc::new(Loaders::new(db, &viewer, limits.loader_delay(), &metrics));
         Self {
             viewer,
             loaders,
             request_id: request_id.to_owned(),
             cost,
             source,
+            metrics,
         }
     }
 }

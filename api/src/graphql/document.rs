@@ -340,6 +340,22 @@ pub fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) 
     operation_type(document, operation_name) == Some(OperationType::Mutation)
 }
 
+/// The name of the operation a request runs, as its document spells it:
+/// `None` for an anonymous one, or a name that selects nothing.
+pub fn operation_name(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<String> {
+    let DocumentOperations::Multiple(ops) = &document.operations else {
+        return None;
+    };
+    let selected = match operation_name {
+        Some(name) => ops.get_key_value(name),
+        None => ops.iter().next().filter(|_| ops.len() == 1),
+    };
+    selected.map(|(name, _)| name.to_string())
+}
+
 /// The type of the operation a request runs, if its name selects one.
 pub fn operation_type(
     document: &ExecutableDocument,

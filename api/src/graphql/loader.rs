@@ -27,6 +27,7 @@ use crate::access::{self, Scoped, Viewer};
 use crate::domain::funds::{self, Totals};
 use crate::domain::microcredit;
 use crate::error::ApiError;
+use crate::telemetry::metrics::{Metrics, spawn_in_request};
 
 /// An entity with an `i64` primary key `id`.
 pub trait Keyed: Scoped {
@@ -699,7 +700,63 @@ impl Loader<i64> for TotalsOfProject {
     }
 }
 
-pub type Cached<L> = DataLoader<L, HashMapCache>;
+pub type Cached<L> = DataLoader<Measured<L>, HashMapCache>;
+
+/// A loader whose batches are counted in the metrics, by the loader's type.
+pub struct Measured<L> {
+    loader: L,
+    metrics: Metrics,
+}
+
+impl<K, L> Loader<K> for Measured<L>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    L: Loader<K>,
+{
+    type Value = L::Value;
+    type Error = L::Error;
+
+    async fn load(&self, keys: &[K]) -> Result<HashMap<K, L::Value>, L::Error> {
+        self.metrics
+            .loader_batch(loader_name(std::any::type_name::<L>()), keys.len());
+        self.loader.load(keys).await
+    }
+}
+
+fn measured<K, L>(metrics: &Metrics, loader: L, delay: Duration) -> Cached<L>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    L: Loader<K>,
+{
+    let loader = Measured {
+        loader,
+        metrics: metrics.clone(),
+    };
+    DataLoader::with_cache(loader, spawn_in_request, HashMapCache::default()).delay(delay)
+}
+
+/// `ById<household>` for `api::graphql::loader::ById<entity::household::Entity>`.
+fn loader_name(type_name: &str) -> String {
+    let mut name = String::new();
+    let mut path = String::new();
+    for c in type_name.chars().chain(std::iter::once(' ')) {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            path.push(c);
+            continue;
+        }
+        let mut segments = path.rsplit("::");
+        let last = segments.next().unwrap_or_default();
+        name.push_str(match last {
+            "Entity" => segments.next().unwrap_or(last),
+            _ => last,
+        });
+        path.clear();
+        if c != ' ' {
+            name.push(c);
+        }
+    }
+    name
+}
 
 /// All loaders of one request.
 pub struct Loaders {
@@ -769,41 +826,40 @@ pub struct Loaders {
 
 impl Loaders {
     /// Loaders that gather keys for `delay` before each query.
-    pub fn new(db: &DatabaseConnection, viewer: &Viewer, delay: Duration) -> Self {
-        fn cached<K, L>(loader: L, delay: Duration) -> Cached<L>
-        where
-            K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-            L: Loader<K>,
-        {
-            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(delay)
-        }
+    pub fn new(
+        db: &DatabaseConnection,
+        viewer: &Viewer,
+        delay: Duration,
+        metrics: &Metrics,
+    ) -> Self {
         Self {
-            regions: cached(ById::new(db, viewer), delay),
-            households: cached(ById::new(db, viewer), delay),
-            members: cached(ById::new(db, viewer), delay),
-            enterprises: cached(ById::new(db, viewer), delay),
-            projects: cached(ById::new(db, viewer), delay),
-            users: cached(ById::new(db, viewer), delay),
-            proposals: cached(ById::new(db, viewer), delay),
-            objections: cached(ById::new(db, viewer), delay),
-            monitoring_cases: cached(ById::new(db, viewer), delay),
-            household_proposals: cached(ByParent::new(db, viewer), delay),
-            household_status_changes: cached(ByParent::new(db, viewer), delay),
-            household_monitoring_cases: cached(ByParent::new(db, viewer), delay),
-            proposal_objections: cached(ByParent::new(db, viewer), delay),
-            case_risks: cached(ByParent::new(db, viewer), delay),
-            measures: cached(ById::new(db, viewer), delay),
-            visits: cached(ById::new(db, viewer), delay),
-            helper_units: cached(ById::new(db, viewer), delay),
-            village_staff: cached(ById::new(db, viewer), delay),
-            household_measures: cached(ByParent::new(db, viewer), delay),
-            loans: cached(ById::new(db, viewer), delay),
-            household_loans: cached(ByParent::new(db, viewer), delay),
-            loan_repaid: cached(RepaidByLoan { db: db.clone() }, delay),
-            household_visits: cached(ByParent::new(db, viewer), delay),
-            visit_helps: cached(ByParent::new(db, viewer), delay),
-            village_serving_staff: cached(ByParent::new(db, viewer), delay),
-            unit_pairings_by_unit: cached(
+            regions: measured(metrics, ById::new(db, viewer), delay),
+            households: measured(metrics, ById::new(db, viewer), delay),
+            members: measured(metrics, ById::new(db, viewer), delay),
+            enterprises: measured(metrics, ById::new(db, viewer), delay),
+            projects: measured(metrics, ById::new(db, viewer), delay),
+            users: measured(metrics, ById::new(db, viewer), delay),
+            proposals: measured(metrics, ById::new(db, viewer), delay),
+            objections: measured(metrics, ById::new(db, viewer), delay),
+            monitoring_cases: measured(metrics, ById::new(db, viewer), delay),
+            household_proposals: measured(metrics, ByParent::new(db, viewer), delay),
+            household_status_changes: measured(metrics, ByParent::new(db, viewer), delay),
+            household_monitoring_cases: measured(metrics, ByParent::new(db, viewer), delay),
+            proposal_objections: measured(metrics, ByParent::new(db, viewer), delay),
+            case_risks: measured(metrics, ByParent::new(db, viewer), delay),
+            measures: measured(metrics, ById::new(db, viewer), delay),
+            visits: measured(metrics, ById::new(db, viewer), delay),
+            helper_units: measured(metrics, ById::new(db, viewer), delay),
+            village_staff: measured(metrics, ById::new(db, viewer), delay),
+            household_measures: measured(metrics, ByParent::new(db, viewer), delay),
+            loans: measured(metrics, ById::new(db, viewer), delay),
+            household_loans: measured(metrics, ByParent::new(db, viewer), delay),
+            loan_repaid: measured(metrics, RepaidByLoan { db: db.clone() }, delay),
+            household_visits: measured(metrics, ByParent::new(db, viewer), delay),
+            visit_helps: measured(metrics, ByParent::new(db, viewer), delay),
+            village_serving_staff: measured(metrics, ByParent::new(db, viewer), delay),
+            unit_pairings_by_unit: measured(
+                metrics,
                 CurrentUnitPairings {
                     db: db.clone(),
                     viewer: viewer.clone(),
@@ -811,7 +867,8 @@ impl Loaders {
                 },
                 delay,
             ),
-            unit_pairings_by_village: cached(
+            unit_pairings_by_village: measured(
+                metrics,
                 CurrentUnitPairings {
                     db: db.clone(),
                     viewer: viewer.clone(),
@@ -819,67 +876,77 @@ impl Loaders {
                 },
                 delay,
             ),
-            household_members: cached(ByParent::new(db, viewer), delay),
-            household_causes: cached(ByParent::new(db, viewer), delay),
-            household_pairings: cached(ByParent::new(db, viewer), delay),
-            household_incomes: cached(ByParent::new(db, viewer), delay),
-            project_villages: cached(
+            household_members: measured(metrics, ByParent::new(db, viewer), delay),
+            household_causes: measured(metrics, ByParent::new(db, viewer), delay),
+            household_pairings: measured(metrics, ByParent::new(db, viewer), delay),
+            household_incomes: measured(metrics, ByParent::new(db, viewer), delay),
+            project_villages: measured(
+                metrics,
                 VillagesByProject {
                     db: db.clone(),
                     viewer: viewer.clone(),
                 },
                 delay,
             ),
-            project_history: cached(ByParent::new(db, viewer), delay),
-            project_beneficiary_counts: cached(BeneficiaryCounts { db: db.clone() }, delay),
-            project_assets: cached(ByParent::new(db, viewer), delay),
-            asset_incomes: cached(ByParent::new(db, viewer), delay),
-            region_pages: cached(PagesByParent::new(db), delay),
-            region_counts: cached(CountsByParent::new(db), delay),
-            household_pages: cached(PagesByParent::new(db), delay),
-            household_counts: cached(CountsByParent::new(db), delay),
-            enterprise_pages: cached(PagesByParent::new(db), delay),
-            enterprise_counts: cached(CountsByParent::new(db), delay),
-            project_pages: cached(PagesByParent::new(db), delay),
-            project_counts: cached(CountsByParent::new(db), delay),
-            fund_sources: cached(ById::new(db, viewer), delay),
-            fund_entries: cached(ById::new(db, viewer), delay),
-            fund_reversals: cached(
+            project_history: measured(metrics, ByParent::new(db, viewer), delay),
+            project_beneficiary_counts: measured(
+                metrics,
+                BeneficiaryCounts { db: db.clone() },
+                delay,
+            ),
+            project_assets: measured(metrics, ByParent::new(db, viewer), delay),
+            asset_incomes: measured(metrics, ByParent::new(db, viewer), delay),
+            region_pages: measured(metrics, PagesByParent::new(db), delay),
+            region_counts: measured(metrics, CountsByParent::new(db), delay),
+            household_pages: measured(metrics, PagesByParent::new(db), delay),
+            household_counts: measured(metrics, CountsByParent::new(db), delay),
+            enterprise_pages: measured(metrics, PagesByParent::new(db), delay),
+            enterprise_counts: measured(metrics, CountsByParent::new(db), delay),
+            project_pages: measured(metrics, PagesByParent::new(db), delay),
+            project_counts: measured(metrics, CountsByParent::new(db), delay),
+            fund_sources: measured(metrics, ById::new(db, viewer), delay),
+            fund_entries: measured(metrics, ById::new(db, viewer), delay),
+            fund_reversals: measured(
+                metrics,
                 ReversalOf {
                     db: db.clone(),
                     viewer: viewer.clone(),
                 },
                 delay,
             ),
-            source_totals: cached(TotalsOfSource { db: db.clone() }, delay),
-            project_fund_totals: cached(TotalsOfProject { db: db.clone() }, delay),
-            benefit_links: cached(ById::new(db, viewer), delay),
-            household_benefit_links: cached(ByParent::new(db, viewer), delay),
-            benefit_link_pages: cached(PagesByParent::new(db), delay),
-            benefit_link_counts: cached(CountsByParent::new(db), delay),
-            enterprise_benefits: cached(
+            source_totals: measured(metrics, TotalsOfSource { db: db.clone() }, delay),
+            project_fund_totals: measured(metrics, TotalsOfProject { db: db.clone() }, delay),
+            benefit_links: measured(metrics, ById::new(db, viewer), delay),
+            household_benefit_links: measured(metrics, ByParent::new(db, viewer), delay),
+            benefit_link_pages: measured(metrics, PagesByParent::new(db), delay),
+            benefit_link_counts: measured(metrics, CountsByParent::new(db), delay),
+            enterprise_benefits: measured(
+                metrics,
                 crate::graphql::enterprise::figures::BenefitByYear::new(db),
                 delay,
             ),
-            policies: cached(ById::new(db, viewer), delay),
-            policy_audiences: cached(
+            policies: measured(metrics, ById::new(db, viewer), delay),
+            policy_audiences: measured(
+                metrics,
                 crate::graphql::publicity::AudienceByPolicy::new(db, viewer),
                 delay,
             ),
-            policy_reads: cached(
+            policy_reads: measured(
+                metrics,
                 crate::graphql::publicity::ReadAtByPolicy::new(db, viewer),
                 delay,
             ),
-            poverty_lines: cached(
+            poverty_lines: measured(
+                metrics,
                 PovertyLineByYear {
                     db: db.clone(),
                     viewer: viewer.clone(),
                 },
                 delay,
             ),
-            complaints: cached(ById::new(db, viewer), delay),
-            helper_pairings: cached(ById::new(db, viewer), delay),
-            unit_pairings: cached(ById::new(db, viewer), delay),
+            complaints: measured(metrics, ById::new(db, viewer), delay),
+            helper_pairings: measured(metrics, ById::new(db, viewer), delay),
+            unit_pairings: measured(metrics, ById::new(db, viewer), delay),
         }
     }
 }

@@ -21,6 +21,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
+use sha2::Digest;
 
 use admission::{Admitted, cost_extension, set_retry_after, with_standing};
 pub(crate) use admission::{RATE_LIMIT, RATE_REMAINING, RATE_RESET, admit};
@@ -35,6 +36,8 @@ use crate::error::{ApiError, code};
 use crate::graphql::context::{RequestData, coded_error};
 use crate::graphql::cost::{self, Meter};
 use crate::graphql::document;
+use crate::telemetry::access::{Operation, Outcome};
+use crate::telemetry::metrics::{self, Metrics};
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -301,6 +304,7 @@ async fn execute(
     };
     let mut meters = Vec::with_capacity(requests.len());
     let mut runs = Vec::with_capacity(requests.len());
+    let mut names = Vec::with_capacity(requests.len());
     for mut request in requests {
         let meter = Arc::new(Meter::new(
             state.limits.max_complexity,
@@ -310,10 +314,21 @@ async fn execute(
         meters.push(meter.clone());
         // Analysed here, before async-graphql walks the document.
         match document::admit(&request.query, &state.limits) {
-            Err(refused) => runs.push(Err(Response::from_errors(vec![refused]))),
+            Err(refused) => {
+                names.push(None);
+                runs.push(Err(Response::from_errors(vec![refused])));
+            }
             Ok(parsed) => {
+                names.push(document::operation_name(
+                    &parsed,
+                    request.operation_name.as_deref(),
+                ));
                 if by_get && document::is_mutation(&parsed, request.operation_name.as_deref()) {
-                    return with_standing(method_not_allowed(media), &standing);
+                    return observed(
+                        with_standing(method_not_allowed(media), &standing),
+                        &viewer,
+                        refused(names, &meters, code::METHOD_NOT_ALLOWED),
+                    );
                 }
                 request.set_parsed_query(parsed);
                 let data = RequestData::new(
@@ -323,6 +338,7 @@ async fn execute(
                     &request_id,
                     meter,
                     source,
+                    state.metrics.clone(),
                 );
                 runs.push(Ok(request.data(data)));
             }
@@ -350,7 +366,11 @@ async fn execute(
             Media::GraphqlResponse => StatusCode::BAD_REQUEST,
             Media::Json => StatusCode::OK,
         };
-        return with_standing(json(status, media, &response), &standing);
+        return observed(
+            with_standing(json(status, media, &response), &standing),
+            &viewer,
+            refused(names, &meters, code::QUERY_TOO_COMPLEX),
+        );
     };
     let Ok(mut responses) = outcome else {
         tracing::warn!(
@@ -366,7 +386,11 @@ async fn execute(
                 state.limits.request_timeout_ms
             ),
         );
-        return with_standing(refusal, &standing);
+        return observed(
+            with_standing(refusal, &standing),
+            &viewer,
+            refused(names, &meters, code::TIMEOUT),
+        );
     };
     let mut over_budget = None;
     for (response, meter) in responses.iter_mut().zip(&meters) {
@@ -381,6 +405,16 @@ async fn execute(
         .map(|response| {
             let request_error = finish(response, &request_id);
             (body_of(response, request_error), request_error)
+        })
+        .collect();
+    let operations = names
+        .into_iter()
+        .zip(&responses)
+        .zip(&meters)
+        .map(|((name, response), meter)| Operation {
+            name,
+            code: response.errors.first().and_then(error_code),
+            cost: meter.actual(),
         })
         .collect();
     // A batch is answered 200: its operations succeed or fail one by one.
@@ -403,7 +437,47 @@ async fn execute(
             .wait_for_cost(client, viewer.role(), requested);
         set_retry_after(&mut answer, wait);
     }
-    answer
+    let outcome = Outcome {
+        operations,
+        ..Outcome::default()
+    };
+    observed(answer, &viewer, outcome)
+}
+
+/// The operations of a request that was stopped as a whole, with `code`.
+fn refused(names: Vec<Option<String>>, meters: &[Arc<Meter>], code: &str) -> Outcome {
+    let operations = names
+        .into_iter()
+        .zip(meters)
+        .map(|(name, meter)| Operation {
+            name,
+            code: Some(code.to_owned()),
+            cost: meter.actual(),
+        })
+        .collect();
+    Outcome {
+        operations,
+        ..Outcome::default()
+    }
+}
+
+/// The response, carrying what the access log says of it.
+fn observed(
+    mut response: axum::response::Response,
+    viewer: &Viewer,
+    mut outcome: Outcome,
+) -> axum::response::Response {
+    outcome.user = viewer.user().ok().map(|user| user.id);
+    response.extensions_mut().insert(outcome);
+    response
+}
+
+/// The code an error was given (see [`finish`]).
+fn error_code(error: &ServerError) -> Option<String> {
+    match error.extensions.as_ref()?.get("code")? {
+        Value::String(code) => Some(code.clone()),
+        _ => None,
+    }
 }
 
 fn method_not_allowed(media: Media) -> axum::response::Response {
@@ -538,7 +612,12 @@ pub(crate) fn request_error(
     message: String,
 ) -> axum::response::Response {
     let response = Response::from_errors(vec![coded_error(message, error_code)]);
-    json(status, media, &body_of(&response, true))
+    let mut answer = json(status, media, &body_of(&response, true));
+    answer.extensions_mut().insert(Outcome {
+        refused: Some(error_code.to_owned()),
+        ..Outcome::default()
+    });
+    answer
 }
 
 fn json(
@@ -565,8 +644,11 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `GET /readyz`: the database answers.
+/// `GET /readyz`: the server is not stopping and the database answers.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "stopping");
+    }
     match state.db.ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(err) => {
@@ -574,6 +656,64 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str)
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
     }
+}
+
+/// `GET /metrics` on the service's address: for the bearer of the metrics
+/// token only, and not there at all without one configured.
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    let Some(expected) = state.metrics_token.as_deref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    // Digests compared, so that the time taken tells nothing of the token.
+    let digest = |token: &str| sha2::Sha256::digest(token.as_bytes());
+    let presented = bearer_token(&headers).ok().flatten();
+    if presented.is_none_or(|token| digest(token) != digest(expected)) {
+        let mut refusal = StatusCode::UNAUTHORIZED.into_response();
+        refusal
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return refusal;
+    }
+    render_metrics(&state.db, &state.metrics).await
+}
+
+/// `GET /metrics` on the private metrics listener.
+pub async fn open_metrics(
+    State((db, metrics)): State<(sea_orm::DatabaseConnection, Metrics)>,
+) -> axum::response::Response {
+    render_metrics(&db, &metrics).await
+}
+
+async fn render_metrics(
+    db: &sea_orm::DatabaseConnection,
+    metrics: &Metrics,
+) -> axum::response::Response {
+    match metrics.render(db).await {
+        Ok(text) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "metrics could not be read");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// Answers a request that the server's stop cancelled: whatever it had
+/// begun was dropped, and its transaction rolled back.
+pub fn cancelled_by_stop() -> axum::response::Response {
+    let mut response = request_error(
+        Media::Json,
+        StatusCode::SERVICE_UNAVAILABLE,
+        code::SHUTTING_DOWN,
+        "the server stopped before the request finished; nothing of it was kept: send it again"
+            .into(),
+    );
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Body of a response to a panic: a code and nothing else.

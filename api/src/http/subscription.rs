@@ -222,6 +222,7 @@ impl Executor for Subscriptions {
             &self.request_id,
             meter,
             self.source,
+            self.state.metrics.clone(),
         );
         let live = Live {
             hub: self.state.hub.clone(),

@@ -27,6 +27,7 @@ mod limits;
 mod lockout;
 mod microcredit;
 mod nodes;
+mod operations;
 mod oracles;
 mod oversight;
 mod pairing;

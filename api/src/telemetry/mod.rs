@@ -1,4 +1,9 @@
-//! Logging: human-readable lines, or JSON with `FUPIN_LOG_FORMAT=json`; levels from `RUST_LOG`.
+//! What an operator sees of the service: logs (human-readable lines, or JSON
+//! with `FUPIN_LOG_FORMAT=json`; levels from `RUST_LOG`), the access log and
+//! the metrics.
+
+pub mod access;
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 
