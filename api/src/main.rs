@@ -36,6 +36,10 @@ struct Cli {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true,
           hide_env_values = true)]
     database_url: String,
+    /// Base URL of an OpenTelemetry collector (`http://collector:4318`) to
+    /// send traces to over OTLP/HTTP; none are sent without it.
+    #[arg(long, env = "FUPIN_OTLP_ENDPOINT", global = true)]
+    otlp_endpoint: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -298,7 +302,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{}", graphql::sdl());
         return Ok(());
     }
-    telemetry::init();
+    let _tracing = telemetry::init(cli.otlp_endpoint.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
     match cli.command {
         Command::Serve {
             bind,

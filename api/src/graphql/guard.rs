@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
 };
@@ -31,70 +33,86 @@ impl ExtensionFactory for PolicyGuard {
 
 #[async_trait::async_trait]
 impl Extension for PolicyGuard {
+    /// Each root field is a span of the request's trace, with the statements
+    /// it runs under it.
     async fn resolve(
         &self,
         ctx: &ExtensionContext<'_>,
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        let _permit = meter_field(ctx, &info).await?;
-        let viewer = ctx
-            .data_opt::<RequestData>()
-            .map_or(&Viewer::Public, |d| &d.viewer);
-        let Some(rule) = rule_of(info.parent_type, info.name) else {
-            // Introspection, the items of a list and the rows a connection carries
-            // answer to their own rules; any other field without a rule is read by no one.
-            let structural = info.name.starts_with("__")
-                || info.parent_type.starts_with("__")
-                || info.parent_type.starts_with('[')
-                || (is_connection(info.parent_type) && CONNECTION_FIELDS.contains(&info.name));
-            if structural {
-                return next.run(ctx, info).await;
-            }
-            return Err(field_error(
+        if info.path_node.parent.is_some() {
+            return guarded(ctx, info, next).await;
+        }
+        let span = tracing::info_span!(
+            "graphql.field",
+            otel.name = format!("{}.{}", info.parent_type, info.name),
+            graphql.field = info.name,
+        );
+        guarded(ctx, info, next).instrument(span).await
+    }
+}
+
+async fn guarded(
+    ctx: &ExtensionContext<'_>,
+    info: ResolveInfo<'_>,
+    next: NextResolve<'_>,
+) -> ServerResult<Option<Value>> {
+    let _permit = meter_field(ctx, &info).await?;
+    let viewer = ctx
+        .data_opt::<RequestData>()
+        .map_or(&Viewer::Public, |d| &d.viewer);
+    let Some(rule) = rule_of(info.parent_type, info.name) else {
+        // Introspection, the items of a list and the rows a connection carries
+        // answer to their own rules; any other field without a rule is read by no one.
+        let structural = info.name.starts_with("__")
+            || info.parent_type.starts_with("__")
+            || info.parent_type.starts_with('[')
+            || (is_connection(info.parent_type) && CONNECTION_FIELDS.contains(&info.name));
+        if structural {
+            return next.run(ctx, info).await;
+        }
+        return Err(field_error(
+            info.path_node,
+            info.field,
+            format!(
+                "`{}.{}` has no rule in the field policy",
+                info.parent_type, info.name
+            ),
+            code::FORBIDDEN,
+        ));
+    };
+    // Formatted only for an error: this runs on every field of every row.
+    let field = || format!("{}.{}", rule.type_name, rule.field);
+    match access_of(viewer, rule) {
+        Access::Full => next.run(ctx, info).await,
+        Access::Hidden => {
+            let error_code = if viewer.role().is_none() {
+                code::UNAUTHENTICATED
+            } else {
+                code::FORBIDDEN
+            };
+            Err(field_error(
                 info.path_node,
                 info.field,
-                format!(
-                    "`{}.{}` has no rule in the field policy",
-                    info.parent_type, info.name
-                ),
-                code::FORBIDDEN,
-            ));
-        };
-        // Formatted only for an error: this runs on every field of every row.
-        let field = || format!("{}.{}", rule.type_name, rule.field);
-        match access_of(viewer, rule) {
-            Access::Full => next.run(ctx, info).await,
-            Access::Hidden => {
-                let error_code = if viewer.role().is_none() {
-                    code::UNAUTHENTICATED
-                } else {
-                    code::FORBIDDEN
-                };
-                Err(field_error(
-                    info.path_node,
-                    info.field,
-                    format!("your role may not read `{}`", field()),
-                    error_code,
-                ))
-            }
-            Access::Masked => {
-                let (path_node, at) = (info.path_node, info.field);
-                let unmaskable = || {
-                    field_error(
-                        path_node,
-                        at,
-                        format!("`{}` cannot be shown masked", field()),
-                        code::FORBIDDEN,
-                    )
-                };
-                match (next.run(ctx, info).await?, rule.mask) {
-                    (None, _) => Ok(None),
-                    (Some(value), Some(mask)) => {
-                        masked(mask, value).map(Some).ok_or_else(unmaskable)
-                    }
-                    (Some(_), None) => Err(unmaskable()),
-                }
+                format!("your role may not read `{}`", field()),
+                error_code,
+            ))
+        }
+        Access::Masked => {
+            let (path_node, at) = (info.path_node, info.field);
+            let unmaskable = || {
+                field_error(
+                    path_node,
+                    at,
+                    format!("`{}` cannot be shown masked", field()),
+                    code::FORBIDDEN,
+                )
+            };
+            match (next.run(ctx, info).await?, rule.mask) {
+                (None, _) => Ok(None),
+                (Some(value), Some(mask)) => masked(mask, value).map(Some).ok_or_else(unmaskable),
+                (Some(_), None) => Err(unmaskable()),
             }
         }
     }

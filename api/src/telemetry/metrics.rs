@@ -21,6 +21,7 @@ use sea_orm::{
     ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect,
 };
+use tracing::Instrument;
 
 pub use prometheus_text::CONTENT_TYPE;
 
@@ -445,12 +446,14 @@ pub async fn counting_statements<F: Future>(work: F) -> (F::Output, u32) {
 }
 
 /// Spawns `work` as part of the current request, if there is one: a
-/// DataLoader's statements are the request's that asked for its keys.
+/// DataLoader's statements are the request's that asked for its keys, in its
+/// counts and in its trace.
 pub fn spawn_in_request<F>(work: F) -> tokio::task::JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    let work = work.instrument(tracing::Span::current());
     match STATEMENTS.try_with(Arc::clone) {
         Ok(count) => tokio::spawn(STATEMENTS.scope(count, work)),
         Err(_) => tokio::spawn(work),
