@@ -130,6 +130,15 @@ enum Cleanup {
 }
 
 impl TestDatabase {
+    /// The file of an SQLite database (which may not exist yet): where a
+    /// backup can be written, to be opened with [`TestApp::open`].
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        match &self.cleanup {
+            Cleanup::File(path) => Some(path),
+            Cleanup::Postgres { .. } => None,
+        }
+    }
+
     /// An empty database, as a fresh installation finds it.
     pub async fn create(backend: &Backend) -> TestDatabase {
         Self::copy_of(backend, None).await
@@ -341,16 +350,8 @@ impl Drop for TestDatabase {
     }
 }
 
-/// The secret test servers sign tokens with.
-pub const TEST_JWT_SECRET: &[u8] = b"test-secret-that-is-long-enough-for-hs256";
-
-/// The signing configuration of test servers.
-pub fn test_auth() -> AuthConfig {
-    AuthConfig::new(TEST_JWT_SECRET, "fupin", "fupin-api").expect("test secret")
-}
-
 /// Background work that keeps quiet, so that the statements counted are the
-/// requests' own; webhook tests ask for prompt delivery instead.
+/// requests' own (webhook tests ask for prompt delivery instead).
 fn quiet() -> Background {
     Background {
         webhook_poll_ms: 3_600_000,
@@ -360,6 +361,14 @@ fn quiet() -> Background {
         overdue_sweep_ms: 3_600_000,
         ..Background::default()
     }
+}
+
+/// The secret test servers sign tokens with.
+pub const TEST_JWT_SECRET: &[u8] = b"test-secret-that-is-long-enough-for-hs256";
+
+/// The signing configuration of test servers.
+pub fn test_auth() -> AuthConfig {
+    AuthConfig::new(TEST_JWT_SECRET, "fupin", "fupin-api").expect("test secret")
 }
 
 /// A running server and a client for it.
@@ -423,23 +432,48 @@ impl TestApp {
         background: Background,
         operations: Operations,
     ) -> TestApp {
-        if std::env::var("TEST_LOG").is_ok() {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(std::env::var("TEST_LOG").unwrap_or_default())
-                .with_test_writer()
-                .try_init();
-        }
-        let database = TestDatabase::migrated(backend).await;
         let settings = Settings {
             limits,
             auth,
             background,
             operations,
         };
+        Self::serve(TestDatabase::migrated(backend).await, settings).await
+    }
+
+    /// A server, with the settings of [`spawn`](Self::spawn), on a database
+    /// that already holds a register, such as a restored backup: pending
+    /// migrations are applied as `fupin serve` would, and the administrator
+    /// is its user `admin`, which a copy of a test's database has.
+    pub async fn open(database: TestDatabase) -> TestApp {
+        let settings = Settings {
+            limits: Limits::default(),
+            auth: test_auth(),
+            background: quiet(),
+            operations: Operations::default(),
+        };
+        Self::serve(database, settings).await
+    }
+
+    async fn serve(database: TestDatabase, settings: Settings) -> TestApp {
+        if std::env::var("TEST_LOG").is_ok() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(std::env::var("TEST_LOG").unwrap_or_default())
+                .with_test_writer()
+                .try_init();
+        }
         let (metrics, stop) = (Metrics::new(), Arc::new(Notify::new()));
         let (addr, server) = start(&database.url, &settings, metrics.clone(), stop.clone()).await;
         let db = api::db::connect(&database.url).await.expect("connect");
-        let admin = create_user(&db, "admin", Role::CountyAdmin, None, None).await;
+        let existing = app_user::Entity::find()
+            .filter(app_user::Column::Username.eq("admin"))
+            .one(&db)
+            .await
+            .expect("users");
+        let admin = match existing {
+            Some(admin) => admin,
+            None => create_user(&db, "admin", Role::CountyAdmin, None, None).await,
+        };
         TestApp {
             addr,
             client: reqwest::Client::new(),
@@ -541,6 +575,11 @@ impl TestApp {
                 .await
                 .expect("drop a trigger");
         }
+    }
+
+    /// The URL of the database the server runs on.
+    pub fn database_url(&self) -> &str {
+        &self._database.url
     }
 
     pub fn url(&self, path: &str) -> String {

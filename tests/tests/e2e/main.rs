@@ -4,6 +4,7 @@
 mod assessment;
 mod assets;
 mod audit;
+mod backup;
 mod booklet;
 mod browser;
 mod bulk;

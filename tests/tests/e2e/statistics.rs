@@ -655,8 +655,9 @@ fn assert_counts<K: Eq + std::hash::Hash + serde::de::DeserializeOwned + std::fm
 }
 
 /// The county's statistics, and each township's, against a recount from the
-/// rows; returns the households that returned this year.
-async fn agrees_with_a_recount(app: &TestApp, when: &str) -> usize {
+/// rows; returns the households that returned this year. Needs incomes of
+/// this year (`incomes_recorded_again`). Backups are checked with it too.
+pub(crate) async fn agrees_with_a_recount(app: &TestApp, when: &str) -> usize {
     let county = first_region(&app.db, RegionLevel::County).await;
     let s = app
         .query(
