@@ -33,6 +33,7 @@ use crate::http::{self, REQUEST_ID};
 use crate::live::{self, Hub};
 use crate::pages;
 use crate::persisted;
+use crate::replicas::Replicas;
 use crate::telemetry::access;
 use crate::telemetry::metrics::Metrics;
 
@@ -62,6 +63,8 @@ pub struct AppState {
     pub metrics_token: Option<Arc<str>>,
     /// Set once the server is stopping: `/readyz` says no from then on.
     pub draining: Arc<AtomicBool>,
+    /// Where queries may be read instead of the primary.
+    pub replicas: Replicas,
 }
 
 impl AppState {
@@ -86,11 +89,15 @@ pub fn router(
     db: DatabaseConnection,
     limits: Limits,
     auth: AuthConfig,
-    hub: Hub,
+    shared: &Shared,
     metrics_token: Option<&str>,
-    metrics: Metrics,
-    stopping: &Stopping,
 ) -> Result<Router, String> {
+    let Shared {
+        hub,
+        metrics,
+        replicas,
+        stopping,
+    } = shared.clone();
     let budgets = Arc::new(Budgets::new(&limits.budgets, limits.replicas)?);
     let cors_origins = limits.cors_origins.clone();
     let schema = graphql::schema(Some(db.clone()), &limits, Some(auth.clone()));
@@ -111,6 +118,7 @@ pub fn router(
         metrics: metrics.clone(),
         metrics_token: metrics_token.map(Arc::from),
         draining: stopping.draining.clone(),
+        replicas,
     };
     let turns = Arc::new(Semaphore::new(
         state.limits.max_concurrent_requests as usize,
@@ -159,6 +167,16 @@ pub fn router(
         None => router,
     };
     Ok(security_headers(router))
+}
+
+/// What a server's requests share with its background work.
+#[derive(Clone, Default)]
+pub struct Shared {
+    /// The audit entries the subscriptions hear of.
+    pub hub: Hub,
+    pub metrics: Metrics,
+    pub replicas: Replicas,
+    pub stopping: Stopping,
 }
 
 /// How a server stops: first no longer ready, then, once the grace period is
@@ -327,18 +345,32 @@ pub async fn serve(
     } = settings;
     let counted = metrics.clone();
     db.set_metric_callback(move |info| counted.statement(info.elapsed, info.failed));
-    let hub = Hub::default();
-    let stopping = Stopping::default();
+    let invalid = |message: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, message);
+    if !operations.read_database_urls.is_empty()
+        && db.get_database_backend() != sea_orm::DbBackend::Postgres
+    {
+        return Err(invalid(
+            "read replicas (FUPIN_READ_DATABASE_URL) need a PostgreSQL primary".into(),
+        ));
+    }
+    let replicas = Replicas::connect(&operations.read_database_urls, operations.read_max_lag())
+        .await
+        .map_err(|err| invalid(err.to_string()))?;
+    let shared = Shared {
+        hub: Hub::default(),
+        metrics: metrics.clone(),
+        replicas: replicas.clone(),
+        stopping: Stopping::default(),
+    };
     let router = router(
         db.clone(),
         limits,
         auth,
-        hub.clone(),
+        &shared,
         operations.metrics_token.as_deref(),
-        metrics.clone(),
-        &stopping,
     )
-    .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
+    .map_err(invalid)?;
+    let Shared { hub, stopping, .. } = shared;
     let _background = Tasks(vec![
         tokio::spawn(tally::keep_compacting(
             db.clone(),
@@ -360,6 +392,11 @@ pub async fn serve(
         tokio::spawn(exchange::delivery::keep_delivering(
             db.clone(),
             background,
+            metrics.clone(),
+        )),
+        tokio::spawn(replicas.keep_checking(
+            db.clone(),
+            operations.read_max_lag() / 4,
             metrics.clone(),
         )),
     ]);

@@ -326,6 +326,20 @@ pub struct Operations {
     /// ones still running are cancelled, their transactions rolled back.
     #[arg(long, env = "FUPIN_SHUTDOWN_GRACE_MS", default_value_t = 30_000)]
     pub shutdown_grace_ms: u64,
+    /// PostgreSQL read replicas (streaming standbys of the primary), as URLs
+    /// separated by commas: queries are read from them.
+    #[arg(
+        long,
+        env = "FUPIN_READ_DATABASE_URL",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub read_database_urls: Vec<String>,
+    /// Most a read replica may be behind the primary to be read from, in
+    /// milliseconds; it is checked four times as often.
+    #[arg(long, env = "FUPIN_READ_MAX_LAG_MS", default_value_t = 2_000,
+          value_parser = clap::value_parser!(u64).range(100..))]
+    pub read_max_lag_ms: u64,
 }
 
 impl Operations {
@@ -335,6 +349,10 @@ impl Operations {
 
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_millis(self.shutdown_grace_ms)
+    }
+
+    pub fn read_max_lag(&self) -> Duration {
+        Duration::from_millis(self.read_max_lag_ms)
     }
 }
 

@@ -112,6 +112,41 @@ impl Target {
     }
 }
 
+/// A pool on a PostgreSQL read replica, and its name for logs and metrics
+/// (`host:port/database`, never the URL, which may hold a password). It
+/// connects when first used: a replica that is down when the service starts
+/// is read from once it answers.
+pub async fn connect_replica(url: &str) -> Result<(DatabaseConnection, String), ConnectError> {
+    let Target::Postgres(target) = Target::of(url)? else {
+        return Err(ConnectError::new(
+            "read FUPIN_READ_DATABASE_URL",
+            "read replicas are PostgreSQL standbys: the URL must be `postgres:`",
+        ));
+    };
+    let name = format!(
+        "{}:{}/{}",
+        target.get_host(),
+        target.get_port(),
+        target.get_database().unwrap_or(target.get_username())
+    );
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(20)
+        .min_connections(0)
+        .connect_timeout(REPLICA_TIMEOUT)
+        .acquire_timeout(REPLICA_TIMEOUT)
+        .connect_lazy(true)
+        .sqlx_logging(false);
+    let db = Database::connect(options).await.map_err(|e| {
+        ConnectError::new(format!("connect to the read replica {name}"), describe(&e))
+    })?;
+    Ok((db, name))
+}
+
+/// The longest a request waits for a read replica's connection: one that is
+/// slower is taken for down, and the request read from the primary.
+const REPLICA_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Connects to `url`; for an SQLite file, creates its folder first. Fails
 /// within `CONNECT_TIMEOUT`, saying which database and why.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, ConnectError> {

@@ -20,5 +20,6 @@ pub mod lockout;
 pub mod pages;
 pub mod permissions;
 pub mod persisted;
+pub mod replicas;
 pub mod seed;
 pub mod telemetry;

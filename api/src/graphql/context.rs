@@ -17,6 +17,9 @@ use crate::telemetry::metrics::Metrics;
 
 /// What one request carries into resolvers.
 pub struct RequestData {
+    /// Where the request reads and writes: the primary, or for a query a
+    /// read replica (see `replicas`).
+    pub db: DatabaseConnection,
     pub viewer: Viewer,
     pub loaders: Arc<Loaders>,
     /// The `x-request-id` of the HTTP request, for the audit trail.
@@ -30,7 +33,7 @@ pub struct RequestData {
 
 impl RequestData {
     pub fn new(
-        db: &DatabaseConnection,
+        db: DatabaseConnection,
         viewer: Viewer,
         limits: &Limits,
         request_id: &str,
@@ -38,8 +41,9 @@ impl RequestData {
         source: IpAddr,
         metrics: Metrics,
     ) -> Self {
-        let loaders = Arc::new(Loaders::new(db, &viewer, limits.loader_delay(), &metrics));
+        let loaders = Arc::new(Loaders::new(&db, &viewer, limits.loader_delay(), &metrics));
         Self {
+            db,
             viewer,
             loaders,
             request_id: request_id.to_owned(),
@@ -54,7 +58,17 @@ pub(crate) fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> ApiResult
     ctx.data::<T>().map_err(|e| ApiError::Internal(e.message))
 }
 
+/// Where the request reads and writes: for a query, perhaps a read replica.
 pub(crate) fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
+    match ctx.data_opt::<RequestData>() {
+        Some(request) => Ok(&request.db),
+        None => primary(ctx),
+    }
+}
+
+/// The primary database, for what a query must write (closing a year) or
+/// read as just written.
+pub(crate) fn primary<'a>(ctx: &Context<'a>) -> ApiResult<&'a DatabaseConnection> {
     data::<DatabaseConnection>(ctx)
 }
 

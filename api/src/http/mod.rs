@@ -323,7 +323,8 @@ async fn execute(
                     &parsed,
                     request.operation_name.as_deref(),
                 ));
-                if by_get && document::is_mutation(&parsed, request.operation_name.as_deref()) {
+                let mutation = document::is_mutation(&parsed, request.operation_name.as_deref());
+                if by_get && mutation {
                     return observed(
                         with_standing(method_not_allowed(media), &standing),
                         &viewer,
@@ -331,8 +332,14 @@ async fn execute(
                     );
                 }
                 request.set_parsed_query(parsed);
+                // Changes, and reads that may follow them, on the primary.
+                let reader = if mutation || state.replicas.is_empty() {
+                    state.db.clone()
+                } else {
+                    state.replicas.reader_for(&state.db, &viewer).await
+                };
                 let data = RequestData::new(
-                    &state.db,
+                    reader,
                     viewer.clone(),
                     &state.limits,
                     &request_id,

@@ -216,7 +216,7 @@ impl Executor for Subscriptions {
             limits.max_parallel_fields,
         ));
         let data = RequestData::new(
-            &self.state.db,
+            self.state.db.clone(),
             session.viewer.clone(),
             limits,
             &self.request_id,

@@ -75,6 +75,11 @@ struct Reason {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReplicaName {
+    replica: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolState {
     state: &'static str,
 }
@@ -125,6 +130,7 @@ struct Families {
     webhook_lag: Gauge,
     webhooks_failing: Gauge,
     tally_pending: Gauge,
+    replica_lag: Family<ReplicaName, Gauge<f64, AtomicU64>>,
 }
 
 impl Default for Metrics {
@@ -157,6 +163,7 @@ impl Metrics {
             webhook_lag: Gauge::default(),
             webhooks_failing: Gauge::default(),
             tally_pending: Gauge::default(),
+            replica_lag: Family::default(),
         };
         families.registry.register(
             "graphql_operations",
@@ -252,6 +259,11 @@ impl Metrics {
             "tally_pending_changes",
             "Changes to the village tally not yet compacted, when scraped",
             families.tally_pending.clone(),
+        );
+        families.registry.register(
+            "db_replica_lag_seconds",
+            "How far behind the primary each read replica may be, as of its last check (+Inf until it first catches up); one past FUPIN_READ_MAX_LAG_MS is not read from",
+            families.replica_lag.clone(),
         );
         Metrics(Arc::new(families))
     }
@@ -351,6 +363,15 @@ impl Metrics {
             .login_failures
             .get_or_create(&Reason { reason })
             .inc();
+    }
+
+    pub fn replica_lag(&self, replica: &str, lag: Option<Duration>) {
+        self.0
+            .replica_lag
+            .get_or_create(&ReplicaName {
+                replica: replica.to_owned(),
+            })
+            .set(lag.map_or(f64::INFINITY, |lag| lag.as_secs_f64()));
     }
 
     pub fn webhook_failure(&self) {

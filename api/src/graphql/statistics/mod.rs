@@ -21,7 +21,7 @@ use sea_orm::{ColumnTrait, Iterable, QueryFilter, QueryOrder};
 use self::figures::{Figures, Gathered, POOR, REGISTERED};
 pub use self::public::Solved;
 use self::public::{Figure, Region, Withheld};
-use super::context::{data, db, folded, viewer};
+use super::context::{data, db, folded, primary, viewer};
 use super::money::Money;
 use super::node::Node;
 use super::region::{find_region, region_node};
@@ -376,10 +376,15 @@ impl StatisticsQuery {
         let region = find_region(ctx, &region_id, "regionId", &kinds).await?;
         let viewer = viewer(ctx)?;
         let prefix = access::code_prefix(&region).to_owned();
-        let db = db(ctx)?;
-        if closed_year::is_over(year) {
-            closed_year::close_detached(db, year).await?;
-        }
+        // A year that is over is closed on the primary when first asked, and
+        // read there: a replica may not hold its closing yet.
+        let db = if closed_year::is_over(year) {
+            let primary = primary(ctx)?;
+            closed_year::close_detached(primary, year).await?;
+            primary
+        } else {
+            db(ctx)?
+        };
         let mut children = Vec::new();
         if let Some(level) = child_level(region.level) {
             children = access::select::<region::Entity>(viewer)
