@@ -88,32 +88,49 @@ impl Replicas {
     }
 
     /// A replica fresh enough to read from, taking turns among them.
-    fn fresh(&self) -> Option<&Reader> {
+    fn fresh(&self) -> Option<(usize, &Reader)> {
         let readers = &self.0.readers;
         let start = self.0.next.fetch_add(1, Ordering::Relaxed);
         (0..readers.len())
-            .map(|offset| &readers[(start + offset) % readers.len()])
-            .find(|reader| reader.lag().is_some_and(|lag| lag <= self.0.max_lag))
+            .map(|offset| (start + offset) % readers.len())
+            .map(|index| (index, &readers[index]))
+            .find(|(_, reader)| reader.lag().is_some_and(|lag| lag <= self.0.max_lag))
     }
 
-    /// Where a query of `viewer` reads: a fresh replica that holds the
-    /// viewer's own last change, else the primary. A replica that fails to
-    /// answer sends the query to the primary too.
+    /// The replica a query of `viewer` reads from, with its index: a fresh
+    /// one that holds the viewer's own last change. `None` sends the query to
+    /// the primary.
     pub async fn reader_for(
         &self,
         primary: &DatabaseConnection,
         viewer: &Viewer,
-    ) -> DatabaseConnection {
-        let Some(reader) = self.fresh() else {
-            return primary.clone();
-        };
+    ) -> Option<(usize, DatabaseConnection)> {
+        let (index, reader) = self.fresh()?;
         match holds_own_writes(primary, &reader.db, viewer).await {
-            Ok(true) => reader.db.clone(),
-            Ok(false) => primary.clone(),
-            Err(err) => {
-                tracing::warn!(replica = reader.name, error = ?err, "read replica unusable: reading from the primary");
-                primary.clone()
+            Ok(true) => Some((index, reader.db.clone())),
+            Ok(false) => None,
+            Err(_) => {
+                self.mark_down(index);
+                None
             }
+        }
+    }
+
+    /// The replica's name, `host:port/database`.
+    pub fn name(&self, index: usize) -> &str {
+        self.0.readers.get(index).map_or("", |reader| &reader.name)
+    }
+
+    /// Stops reading from a replica that failed to answer, until a lag check
+    /// finds it caught up again.
+    pub fn mark_down(&self, index: usize) {
+        if let Some(reader) = self.0.readers.get(index)
+            && reader.caught_up_at.swap(0, Ordering::AcqRel) != 0
+        {
+            tracing::warn!(
+                replica = reader.name,
+                "read replica failed to answer: reading from the primary until it is caught up"
+            );
         }
     }
 

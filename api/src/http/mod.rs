@@ -331,30 +331,58 @@ async fn execute(
                         refused(names, &meters, code::METHOD_NOT_ALLOWED),
                     );
                 }
-                request.set_parsed_query(parsed);
                 // Changes, and reads that may follow them, on the primary.
-                let reader = if mutation || state.replicas.is_empty() {
-                    state.db.clone()
+                let replica = if mutation || state.replicas.is_empty() {
+                    None
                 } else {
                     state.replicas.reader_for(&state.db, &viewer).await
                 };
-                let data = RequestData::new(
-                    reader,
-                    viewer.clone(),
-                    &state.limits,
-                    &request_id,
-                    meter,
-                    source,
-                    state.metrics.clone(),
-                );
-                runs.push(Ok(request.data(data)));
+                if !mutation {
+                    let read_from = replica
+                        .as_ref()
+                        .map_or("primary", |(index, _)| state.replicas.name(*index));
+                    state.metrics.query_read_from(read_from);
+                }
+                let data = |db| {
+                    RequestData::new(
+                        db,
+                        viewer.clone(),
+                        &state.limits,
+                        &request_id,
+                        meter.clone(),
+                        source,
+                        state.metrics.clone(),
+                    )
+                };
+                // What a replica failed to answer, the primary answers again.
+                let again = replica.as_ref().map(|(index, _)| {
+                    let mut again =
+                        Request::new(request.query.clone()).variables(request.variables.clone());
+                    again.operation_name = request.operation_name.clone();
+                    again.extensions = request.extensions.clone();
+                    again.set_parsed_query(parsed.clone());
+                    (*index, again.data(data(state.db.clone())))
+                });
+                request.set_parsed_query(parsed);
+                let reader = replica.map_or_else(|| state.db.clone(), |(_, db)| db);
+                runs.push(Ok((request.data(data(reader)), again)));
             }
         }
     }
     let schema = state.schema_for(&viewer);
+    let replicas = &state.replicas;
     let work = futures::future::join_all(runs.into_iter().map(|run| async move {
         match run {
-            Ok(request) => schema.execute(request).await,
+            Ok((request, again)) => {
+                let response = schema.execute(request).await;
+                match again {
+                    Some((replica, again)) if failed_internally(&response) => {
+                        replicas.mark_down(replica);
+                        schema.execute(again).await
+                    }
+                    _ => response,
+                }
+            }
             Err(refused) => refused,
         }
     }));
@@ -477,6 +505,15 @@ fn observed(
     outcome.user = viewer.user().ok().map(|user| user.id);
     response.extensions_mut().insert(outcome);
     response
+}
+
+/// Whether a response has an error of the server's own (a database that
+/// failed to answer, say), rather than one of the caller's.
+fn failed_internally(response: &Response) -> bool {
+    response
+        .errors
+        .iter()
+        .any(|error| error_code(error).as_deref() == Some(code::INTERNAL))
 }
 
 /// The code an error was given (see [`finish`]).

@@ -80,6 +80,11 @@ struct ReplicaName {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DatabaseName {
+    database: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolState {
     state: &'static str,
 }
@@ -131,6 +136,7 @@ struct Families {
     webhooks_failing: Gauge,
     tally_pending: Gauge,
     replica_lag: Family<ReplicaName, Gauge<f64, AtomicU64>>,
+    queries_read: Family<DatabaseName, Counter>,
 }
 
 impl Default for Metrics {
@@ -164,6 +170,7 @@ impl Metrics {
             webhooks_failing: Gauge::default(),
             tally_pending: Gauge::default(),
             replica_lag: Family::default(),
+            queries_read: Family::default(),
         };
         families.registry.register(
             "graphql_operations",
@@ -264,6 +271,11 @@ impl Metrics {
             "db_replica_lag_seconds",
             "How far behind the primary each read replica may be, as of its last check (+Inf until it first catches up); one past FUPIN_READ_MAX_LAG_MS is not read from",
             families.replica_lag.clone(),
+        );
+        families.registry.register(
+            "graphql_queries_read",
+            "GraphQL queries by where they were read: `primary`, or a read replica's `host:port/database`",
+            families.queries_read.clone(),
         );
         Metrics(Arc::new(families))
     }
@@ -372,6 +384,15 @@ impl Metrics {
                 replica: replica.to_owned(),
             })
             .set(lag.map_or(f64::INFINITY, |lag| lag.as_secs_f64()));
+    }
+
+    pub fn query_read_from(&self, database: &str) {
+        self.0
+            .queries_read
+            .get_or_create(&DatabaseName {
+                database: database.to_owned(),
+            })
+            .inc();
     }
 
     pub fn webhook_failure(&self) {
