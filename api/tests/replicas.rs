@@ -71,6 +71,15 @@ impl Service {
     /// A county of `households` households served by two replicas; none
     /// without `TEST_POSTGRES_URL`.
     async fn start(households: u32) -> Option<Service> {
+        Self::start_with(households, &[]).await
+    }
+
+    /// Like [`start`](Self::start), with `settings` besides (or instead of)
+    /// [`REPLICA_SETTINGS`].
+    async fn start_with(
+        households: u32,
+        settings: &'static [(&'static str, &'static str)],
+    ) -> Option<Service> {
         let Some(backend) = Backend::postgres() else {
             eprintln!("TEST_POSTGRES_URL is not set: the replicas' tests are skipped");
             return None;
@@ -93,7 +102,7 @@ impl Service {
                         "FUPIN_JWT_SECRET",
                         std::str::from_utf8(TEST_JWT_SECRET).expect("text"),
                     )
-                    .envs(REPLICA_SETTINGS.iter().copied());
+                    .envs(REPLICA_SETTINGS.iter().chain(settings).copied());
                 Server::start(command, false)
             })
         };
@@ -446,10 +455,11 @@ async fn one_version_edited_on_both_replicas_at_once_has_one_winner() {
     assert_eq!(updates, 1, "one change, one entry");
 }
 
-/// A webhook's endpoint: takes every event a little slowly, keeping the IDs
-/// in the order they came and how many posts it held at once at most.
+/// A webhook's endpoint: takes each event after `delay`, keeping the IDs in
+/// the order they came and how many posts it held at once at most.
 #[derive(Default)]
 struct Receiver {
+    delay: Duration,
     taken: Mutex<Vec<String>>,
     in_hand: AtomicUsize,
     most_in_hand: AtomicUsize,
@@ -464,8 +474,7 @@ impl Receiver {
 async fn receive(State(receiver): State<Arc<Receiver>>, headers: HeaderMap) -> StatusCode {
     let now = receiver.in_hand.fetch_add(1, Ordering::SeqCst) + 1;
     receiver.most_in_hand.fetch_max(now, Ordering::SeqCst);
-    // Slow enough that the other replica polls while a delivery is under way.
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    tokio::time::sleep(receiver.delay).await;
     let event_id = headers
         .get(EVENT_ID_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -480,8 +489,11 @@ async fn receive(State(receiver): State<Arc<Receiver>>, headers: HeaderMap) -> S
     StatusCode::NO_CONTENT
 }
 
-async fn start_receiver() -> (Arc<Receiver>, String) {
-    let receiver = Arc::new(Receiver::default());
+async fn start_receiver(delay: Duration) -> (Arc<Receiver>, String) {
+    let receiver = Arc::new(Receiver {
+        delay,
+        ..Receiver::default()
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -500,7 +512,30 @@ async fn every_event_reaches_a_webhook_once_though_both_replicas_deliver() {
     let Some(service) = Service::start(30).await else {
         return;
     };
-    let (receiver, url) = start_receiver().await;
+    // Slow enough that the other replica polls while a delivery is under
+    // way; the events written in two waves, so that they keep coming.
+    delivered_once(&service, Duration::from_millis(5), 2).await;
+}
+
+/// A receiver that takes half a timeout over each event, with a backlog
+/// longer than a lease (the timeout and five seconds): the replica
+/// delivering keeps the lease with every event, and the other never posts
+/// the same events beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_receiver_with_a_long_backlog_is_posted_to_by_one_replica_at_a_time() {
+    let Some(service) = Service::start_with(40, &[("FUPIN_WEBHOOK_TIMEOUT_MS", "400")]).await
+    else {
+        return;
+    };
+    delivered_once(&service, Duration::from_millis(200), 1).await;
+}
+
+/// Registers a webhook with a receiver that takes each event after `delay`,
+/// sets an income of every household through both replicas at once in
+/// `waves`, and checks that every event reached the receiver once, in
+/// commit order, from one replica at a time.
+async fn delivered_once(service: &Service, delay: Duration, waves: usize) {
+    let (receiver, url) = start_receiver(delay).await;
     let province = service.user("province", Role::ProvincialSystem, None).await;
     let registered = service
         .a
@@ -516,14 +551,12 @@ async fn every_event_reaches_a_webhook_once_though_both_replicas_deliver() {
         .expect("a webhook's ID");
     let since = trail_head(&service.db).await;
 
-    // Incomes set through both replicas at once, in two waves, so that
-    // events keep coming while deliveries are under way.
     let homes = household::Entity::find()
         .order_by_asc(household::Column::Id)
         .all(&service.db)
         .await
         .expect("households");
-    for wave in homes.chunks(homes.len() / 2) {
+    for wave in homes.chunks(homes.len().div_ceil(waves)) {
         let writes = wave.iter().enumerate().map(|(n, home)| {
             let server = if n % 2 == 0 { &service.a } else { &service.b };
             server.query_as(
