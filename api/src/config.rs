@@ -249,7 +249,9 @@ pub struct Background {
     /// Longest wait between retries, in milliseconds.
     #[arg(long, env = "FUPIN_WEBHOOK_MAX_RETRY_MS", default_value_t = 3_600_000)]
     pub webhook_max_retry_ms: u64,
-    /// How long a receiver has to answer, in milliseconds.
+    /// How long a receiver has to answer, in milliseconds. A replica holds
+    /// a webhook for this and five seconds more from each attempt on: a
+    /// replica that stops is taken over after that long.
     #[arg(long, env = "FUPIN_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,
     /// How often each replica folds the village tally's pending changes, in milliseconds.

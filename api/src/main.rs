@@ -74,7 +74,7 @@ enum Command {
         #[command(flatten)]
         background: Background,
         #[command(flatten)]
-        operations: Operations,
+        operations: Box<Operations>,
     },
     /// Manage users: bootstrap the first county administrator.
     User {
@@ -389,7 +389,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 limits: *limits,
                 auth,
                 background,
-                operations,
+                operations: *operations,
             };
             app::serve(
                 listeners,

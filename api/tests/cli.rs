@@ -1,12 +1,12 @@
 //! The `fupin` binary as an operator runs it: serve (with and without the demo
 //! county), migrate, export-schema, export and import, regions.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use chrono::Datelike;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
+use tests::process::{self, Server};
 use tests::{Backend, TestDatabase, on_both_backends};
 
 on_both_backends!(
@@ -20,108 +20,22 @@ on_both_backends!(
 );
 
 fn fupin(database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_fupin"));
-    command
-        .env("DATABASE_URL", database_url)
-        .env("FUPIN_LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .env_remove("FUPIN_JWT_SECRET");
-    command
+    process::fupin(env!("CARGO_BIN_EXE_fupin"), database_url)
 }
 
-/// A running `fupin serve`, killed when dropped.
-struct Server {
-    child: Child,
-    address: String,
-    /// The demo users' password, when started with `--demo`.
-    demo_password: Option<String>,
-}
-
-impl Server {
-    fn start(database_url: &str, demo: bool) -> Server {
-        let mut command = fupin(database_url);
-        command.args(["serve", "--bind", "127.0.0.1:0"]);
-        if demo {
-            command.arg("--demo");
-        } else {
-            command.env("FUPIN_JWT_SECRET", "a-secret-for-the-cli-tests-0123456789");
-        }
-        let mut child = command
-            .stderr(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start fupin");
-        let demo_password = demo.then(|| {
-            let stdout = child.stdout.take().expect("stdout");
-            let line = BufReader::new(stdout)
-                .lines()
-                .next()
-                .expect("a line")
-                .expect("text");
-            line.rsplit_once(": ")
-                .expect("the password is printed")
-                .1
-                .to_owned()
-        });
-        let stderr = child.stderr.take().expect("stderr");
-        let mut address = None;
-        for line in BufReader::new(stderr).lines() {
-            let line = line.expect("log line");
-            let Ok(event) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            if event["fields"]["message"] == "serving GraphQL at /graphql" {
-                address = event["fields"]["address"].as_str().map(str::to_owned);
-                break;
-            }
-        }
-        Server {
-            child,
-            address: address.expect("the server logs its address"),
-            demo_password,
-        }
+/// `fupin serve` on `database_url`: with the demo county and its random
+/// secret when `demo`, else with a secret of the tests.
+fn serve(database_url: &str, demo: bool) -> Server {
+    let mut command = fupin(database_url);
+    if !demo {
+        command.env("FUPIN_JWT_SECRET", "a-secret-for-the-cli-tests-0123456789");
     }
-
-    async fn query(&self, query: &str, token: Option<&str>) -> Value {
-        let mut request = reqwest::Client::new()
-            .post(format!("http://{}/graphql", self.address))
-            .json(&json!({ "query": query }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request
-            .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("JSON")
-    }
-
-    /// Logs in as a demo user.
-    async fn login(&self, username: &str) -> String {
-        let password = self.demo_password.as_deref().expect("a demo server");
-        let mutation = format!(
-            r#"mutation {{ login(username: "{username}", password: "{password}") {{ accessToken }} }}"#
-        );
-        let body = self.query(&mutation, None).await;
-        body["data"]["login"]["accessToken"]
-            .as_str()
-            .expect("a token")
-            .to_owned()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
+    Server::start(command, demo)
 }
 
 async fn serve_demo_loads_and_serves_the_demo_county_once(backend: Backend) {
     let database = TestDatabase::create(&backend).await;
-    let server = Server::start(&database.url, true);
+    let server = serve(&database.url, true);
     let admin = server.login("admin").await;
     let body = server
         .query(
@@ -148,7 +62,7 @@ async fn serve_demo_loads_and_serves_the_demo_county_once(backend: Backend) {
     drop(server);
     // A second start finds the county there, loads nothing more, and gives the
     // demo users a new password.
-    let server = Server::start(&database.url, true);
+    let server = serve(&database.url, true);
     assert_ne!(server.demo_password, first_password);
     let admin = server.login("admin").await;
     let body = server
@@ -220,7 +134,7 @@ async fn demo_dashboards_show_assistance(server: &Server, admin: &str) {
 
 async fn serve_without_demo_never_seeds(backend: Backend) {
     let database = TestDatabase::create(&backend).await;
-    let server = Server::start(&database.url, false);
+    let server = serve(&database.url, false);
     let body = server.query("{ villages { totalCount } }", None).await;
     assert_eq!(body["data"]["villages"]["totalCount"], 0);
     drop(server);
@@ -313,7 +227,7 @@ async fn the_first_administrator_is_made_on_the_command_line(backend: Backend) {
     );
     assert!(!scoped.status.success(), "a village cadre needs a village");
 
-    let server = Server::start(&database.url, false);
+    let server = serve(&database.url, false);
     let login = |password: &str| {
         format!(
             r#"mutation {{ login(username: "chief", password: "{password}") {{ accessToken account {{ role }} }} }}"#

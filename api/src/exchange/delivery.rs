@@ -5,13 +5,15 @@
 //! a webhook that is due, posts its events one at a time in the trail's order
 //! (so in order per entity), and moves the position on after each success. A
 //! failure is logged and retried with doubling waits, holding back the events
-//! behind it. A replica that stops mid-delivery loses its lease, and the next
-//! one posts again from the position: delivery is at least once, and the
-//! receiver drops repeats by event ID.
+//! behind it. The lease is renewed with every attempt, and outlasts one, so
+//! that a slow receiver keeps one replica posting to it; a replica that stops
+//! mid-delivery loses its lease, and the next one posts again from the
+//! position: delivery is at least once, and the receiver drops repeats by
+//! event ID.
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use entity::{app_user, audit_entry, webhook, webhook_delivery};
 use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, Query};
@@ -33,8 +35,9 @@ const EVENTS_PER_PAGE: u64 = 100;
 const EVENTS_PER_ROUND: u64 = 10_000;
 /// A timestamp column set to NULL.
 const NO_TIME: Option<chrono::DateTime<Utc>> = None;
-/// How long a replica holds a webhook while delivering to it.
-const LEASE: Duration = Duration::from_secs(60);
+/// A lease lasts an attempt's timeout and this margin, for the attempt's two
+/// writes; each attempt renews it.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// The longest error text kept in the log.
 const MAX_ERROR_CHARS: usize = 500;
 
@@ -105,13 +108,14 @@ async fn deliver_due(
         .all(db)
         .await?;
     for hook in due {
-        if !lease(db, &hook).await? {
+        let Some(mut lease) = Lease::take(db, config, hook.id).await? else {
             continue;
-        }
-        let delivered = deliver(db, client, config, &hook, metrics).await;
+        };
+        let delivered = deliver(db, client, config, &mut lease, metrics).await;
+        // Only a lease still ours: another replica may hold it by now.
         webhook::Entity::update_many()
             .col_expr(webhook::Column::LeasedUntil, Expr::value(NO_TIME))
-            .filter(webhook::Column::Id.eq(hook.id))
+            .filter(lease.held())
             .exec(db)
             .await?;
         delivered?;
@@ -119,21 +123,75 @@ async fn deliver_due(
     Ok(())
 }
 
-/// Takes the webhook for this replica, unless another holds it.
-async fn lease(db: &DatabaseConnection, hook: &webhook::Model) -> ApiResult<bool> {
-    let now = Utc::now();
-    let until = now + LEASE;
-    let taken = webhook::Entity::update_many()
-        .col_expr(webhook::Column::LeasedUntil, Expr::value(until))
-        .filter(webhook::Column::Id.eq(hook.id))
-        .filter(
-            Condition::any()
-                .add(webhook::Column::LeasedUntil.is_null())
-                .add(webhook::Column::LeasedUntil.lt(now)),
-        )
-        .exec(db)
-        .await?;
-    Ok(taken.rows_affected == 1)
+/// A replica's hold on a webhook. Its end time is its token: a replica that
+/// finds another end time there has lost it, and writes nothing more.
+struct Lease {
+    webhook: i64,
+    until: chrono::DateTime<Utc>,
+    length: chrono::Duration,
+}
+
+impl Lease {
+    /// Takes the webhook for this replica, unless another holds it.
+    async fn take(
+        db: &DatabaseConnection,
+        config: &Background,
+        webhook: i64,
+    ) -> ApiResult<Option<Lease>> {
+        let length = chrono::Duration::from_std(config.timeout() + LEASE_MARGIN)
+            .unwrap_or(chrono::Duration::hours(1));
+        let now = Utc::now();
+        let lease = Lease {
+            webhook,
+            until: Self::end(now, length),
+            length,
+        };
+        let taken = webhook::Entity::update_many()
+            .col_expr(webhook::Column::LeasedUntil, Expr::value(lease.until))
+            .filter(webhook::Column::Id.eq(webhook))
+            .filter(
+                Condition::any()
+                    .add(webhook::Column::LeasedUntil.is_null())
+                    .add(webhook::Column::LeasedUntil.lt(now)),
+            )
+            .exec(db)
+            .await?;
+        Ok((taken.rows_affected == 1).then_some(lease))
+    }
+
+    /// Microseconds, as the database keeps them, so that the token reads back equal.
+    fn end(from: chrono::DateTime<Utc>, length: chrono::Duration) -> chrono::DateTime<Utc> {
+        (from + length).trunc_subsecs(6)
+    }
+
+    /// The webhook, while this lease holds it.
+    fn held(&self) -> Condition {
+        Condition::all()
+            .add(webhook::Column::Id.eq(self.webhook))
+            .add(webhook::Column::LeasedUntil.eq(self.until))
+    }
+
+    /// Writes `update` to the webhook with the lease renewed, if it is still
+    /// ours (and the webhook active, when `while_active`); false when not.
+    async fn renew_with(
+        &mut self,
+        db: &DatabaseConnection,
+        update: sea_orm::UpdateMany<webhook::Entity>,
+        while_active: bool,
+    ) -> ApiResult<bool> {
+        let until = Self::end(Utc::now(), self.length);
+        let mut update = update
+            .col_expr(webhook::Column::LeasedUntil, Expr::value(until))
+            .filter(self.held());
+        if while_active {
+            update = update.filter(webhook::Column::Active.eq(true));
+        }
+        let renewed = update.exec(db).await?.rows_affected == 1;
+        if renewed {
+            self.until = until;
+        }
+        Ok(renewed)
+    }
 }
 
 /// Posts the webhook's next events, stopping at the first failure.
@@ -141,11 +199,11 @@ async fn deliver(
     db: &DatabaseConnection,
     client: &reqwest::Client,
     config: &Background,
-    leased: &webhook::Model,
+    lease: &mut Lease,
     metrics: &Metrics,
 ) -> ApiResult<()> {
     // Read again under the lease: another replica may have moved it on.
-    let hook = webhook::Entity::find_by_id(leased.id).one(db).await?;
+    let hook = webhook::Entity::find_by_id(lease.webhook).one(db).await?;
     let Some(hook) = hook.filter(|h| h.active) else {
         return Ok(());
     };
@@ -201,17 +259,23 @@ async fn deliver(
             }
             .insert(db)
             .await?;
-            let update = webhook::Entity::update_many().filter(webhook::Column::Id.eq(hook.id));
+            let update = webhook::Entity::update_many();
             let Some(error) = attempt.error else {
                 failures = 0;
                 position = entry.id;
-                update
+                let moved = update
                     .col_expr(webhook::Column::Position, Expr::value(entry.id))
                     .col_expr(webhook::Column::Failures, Expr::value(0))
                     .col_expr(webhook::Column::NextAttemptAt, Expr::value(NO_TIME))
-                    .col_expr(webhook::Column::LastError, Expr::value(None::<String>))
-                    .exec(db)
-                    .await?;
+                    .col_expr(webhook::Column::LastError, Expr::value(None::<String>));
+                if !lease.renew_with(db, moved, false).await? {
+                    tracing::warn!(
+                        webhook = hook.id,
+                        event = entry.id,
+                        "webhook lease lost mid-delivery"
+                    );
+                    return Ok(());
+                }
                 continue;
             };
             failures += 1;
@@ -220,25 +284,16 @@ async fn deliver(
                 + chrono::Duration::from_std(config.backoff(failures))
                     .unwrap_or(chrono::Duration::hours(1));
             tracing::info!(webhook = hook.id, event = entry.id, failures, %error, "webhook delivery failed");
-            update
+            let failed = update
                 .col_expr(webhook::Column::Failures, Expr::value(failures))
                 .col_expr(webhook::Column::NextAttemptAt, Expr::value(next))
-                .col_expr(webhook::Column::LastError, Expr::value(error))
-                .exec(db)
-                .await?;
+                .col_expr(webhook::Column::LastError, Expr::value(error));
+            lease.renew_with(db, failed, false).await?;
             return Ok(());
         }
-        // A long backlog: keep the lease, unless the webhook was paused meanwhile.
-        let renewed = webhook::Entity::update_many()
-            .col_expr(
-                webhook::Column::LeasedUntil,
-                Expr::value(Utc::now() + LEASE),
-            )
-            .filter(webhook::Column::Id.eq(hook.id))
-            .filter(webhook::Column::Active.eq(true))
-            .exec(db)
-            .await?;
-        if renewed.rows_affected == 0 {
+        // A long backlog: go on, unless the webhook was paused meanwhile.
+        let unchanged = webhook::Entity::update_many();
+        if !lease.renew_with(db, unchanged, true).await? {
             break;
         }
     }
