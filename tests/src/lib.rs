@@ -2,6 +2,7 @@
 //! database (a temporary SQLite file, or a new PostgreSQL database when
 //! `TEST_POSTGRES_URL` is set) and talks GraphQL to it over HTTP.
 
+pub mod standby;
 pub mod ws;
 
 use std::net::SocketAddr;
