@@ -3,6 +3,7 @@
 //! `TEST_POSTGRES_URL` is set) and talks GraphQL to it over HTTP.
 
 pub mod process;
+pub mod standby;
 pub mod ws;
 
 use std::net::SocketAddr;

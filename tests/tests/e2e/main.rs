@@ -45,6 +45,7 @@ mod register;
 mod schema;
 mod seed;
 mod small_cells;
+mod standby;
 mod statistics;
 mod subscriptions;
 mod supervision;
