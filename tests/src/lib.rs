@@ -141,6 +141,15 @@ impl TestDatabase {
         }
     }
 
+    /// The name of a PostgreSQL database: the same on the primary and on
+    /// its standbys.
+    pub fn postgres_name(&self) -> Option<&str> {
+        match &self.cleanup {
+            Cleanup::Postgres { name, .. } => Some(name),
+            Cleanup::File(_) => None,
+        }
+    }
+
     /// An empty database, as a fresh installation finds it.
     pub async fn create(backend: &Backend) -> TestDatabase {
         Self::copy_of(backend, None).await
@@ -457,6 +466,25 @@ impl TestApp {
         Self::serve(database, settings).await
     }
 
+    /// A server on a new migrated PostgreSQL database that reads queries
+    /// from the same database on `standby`, with `operations`' other settings.
+    pub async fn spawn_reading_from(
+        backend: &Backend,
+        standby: &standby::Standby,
+        mut operations: Operations,
+    ) -> TestApp {
+        let database = TestDatabase::migrated(backend).await;
+        let name = database.postgres_name().expect("a PostgreSQL database");
+        operations.read_database_urls = vec![standby.database_url(name)];
+        let settings = Settings {
+            limits: Limits::default(),
+            auth: test_auth(),
+            background: quiet(),
+            operations,
+        };
+        Self::serve(database, settings).await
+    }
+
     async fn serve(database: TestDatabase, settings: Settings) -> TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt()
@@ -586,6 +614,34 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// The samples of `/metrics`, opened with `token`: `name{labels}` to value.
+    pub async fn metrics_samples(&self, token: &str) -> Vec<(String, f64)> {
+        let response = self
+            .client
+            .get(self.url("/metrics"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET /metrics");
+        assert_eq!(response.status(), 200);
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .expect("text")
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/plain; version=0.0.4"),
+            "{content_type}"
+        );
+        let text = response.text().await.expect("text");
+        text.lines()
+            .filter(|line| !line.starts_with('#') && !line.is_empty())
+            .map(|line| {
+                let (series, value) = line.rsplit_once(' ').expect("a sample");
+                (series.to_owned(), value.parse().expect("a number"))
+            })
+            .collect()
     }
 
     /// SQL statements the server has run so far.
@@ -732,6 +788,15 @@ pub async fn create_user(
         Ok(user) => user,
         Err(err) => panic!("creating {username}: {err:?}"),
     }
+}
+
+/// The value of one series of a scrape ([`TestApp::metrics_samples`]); 0
+/// when it is not there.
+pub fn sample(samples: &[(String, f64)], series: &str) -> f64 {
+    samples
+        .iter()
+        .find(|(name, _)| name == series)
+        .map_or(0.0, |(_, value)| *value)
 }
 
 /// The password of users made by [`create_user`].

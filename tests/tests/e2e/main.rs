@@ -40,6 +40,7 @@ mod portal;
 mod projects;
 mod publicity;
 mod quality;
+mod read_replicas;
 mod readme;
 mod register;
 mod schema;

@@ -17,7 +17,9 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde_json::{Value, json};
-use tests::{Backend, TestApp, first_region, global_id, household_input, on_both_backends, person};
+use tests::{
+    Backend, TestApp, first_region, global_id, household_input, on_both_backends, person, sample,
+};
 
 on_both_backends!(
     metrics_are_for_the_token_holder_and_count_what_happened,
@@ -42,30 +44,9 @@ async fn scrape_as(app: &TestApp, authorization: Option<&str>) -> reqwest::Respo
     request.send().await.expect("GET /metrics")
 }
 
-/// The samples of a scrape: `name{labels}` to value.
+/// The samples of a scrape with the token.
 async fn scrape(app: &TestApp) -> Vec<(String, f64)> {
-    let response = scrape_as(app, Some(&format!("Bearer {TOKEN}"))).await;
-    assert_eq!(response.status(), 200);
-    let content_type = response.headers()["content-type"].to_str().expect("text");
-    assert!(
-        content_type.starts_with("text/plain; version=0.0.4"),
-        "{content_type}"
-    );
-    let text = response.text().await.expect("text");
-    text.lines()
-        .filter(|line| !line.starts_with('#') && !line.is_empty())
-        .map(|line| {
-            let (series, value) = line.rsplit_once(' ').expect("a sample");
-            (series.to_owned(), value.parse().expect("a number"))
-        })
-        .collect()
-}
-
-fn sample(samples: &[(String, f64)], series: &str) -> f64 {
-    samples
-        .iter()
-        .find(|(name, _)| name == series)
-        .map_or(0.0, |(_, value)| *value)
+    app.metrics_samples(TOKEN).await
 }
 
 async fn post(app: &TestApp, token: Option<&str>, body: Value) -> Value {

@@ -24,7 +24,7 @@ on_both_backends!(
 
 const ALERTS: &str = "subscription { alerts { kind summary subjectId householdId cursor } }";
 /// Long enough for several polls of the audit trail, on a slow machine.
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = Duration::from_secs(20);
 
 /// A server whose replicas read the trail every 100 ms, and sweep for
 /// overdue measures every 200 ms when `sweep`; a county of 60 households.
