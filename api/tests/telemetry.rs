@@ -3,8 +3,6 @@
 //! and a trace per request sent over OTLP to a collector, with the request's
 //! ID, its GraphQL root fields and its SQL statements.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +15,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use serde_json::{Value, json};
+use tests::process::{Server, fupin};
 use tests::{Backend, TEST_JWT_SECRET, TestDatabase, create_user, on_both_backends, token_of};
 
 on_both_backends!(a_request_leaves_an_access_line_and_a_trace);
@@ -70,85 +69,13 @@ fn attribute<'a>(span: &'a Span, key: &str) -> Option<&'a str> {
     }
 }
 
-/// `fupin serve` logging JSON, with its stderr read line by line.
-struct Served {
-    child: Child,
-    address: String,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Served {
-    fn start(database_url: &str, collector: &str) -> Served {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fupin"))
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .env("DATABASE_URL", database_url)
-            .env("FUPIN_LOG_FORMAT", "json")
-            .env_remove("RUST_LOG")
-            .env(
-                "FUPIN_JWT_SECRET",
-                std::str::from_utf8(TEST_JWT_SECRET).expect("text"),
-            )
-            .env("FUPIN_OTLP_ENDPOINT", collector)
-            .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start fupin");
-        let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let mut address = None;
-        for line in stderr.by_ref() {
-            let line = line.expect("log line");
-            let event: Value = serde_json::from_str(&line).unwrap_or_default();
-            if event["fields"]["message"] == "serving GraphQL at /graphql" {
-                address = event["fields"]["address"].as_str().map(str::to_owned);
-                break;
-            }
-        }
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let kept = lines.clone();
-        std::thread::spawn(move || {
-            for line in stderr.map_while(Result::ok) {
-                kept.lock().expect("lines").push(line);
-            }
-        });
-        Served {
-            child,
-            address: address.expect("the server logs its address"),
-            lines,
-        }
-    }
-
-    async fn post(&self, token: Option<&str>, body: Value) -> reqwest::Response {
-        let mut request = reqwest::Client::new()
-            .post(format!("http://{}/graphql", self.address))
-            .json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.expect("request")
-    }
-
-    /// The access lines logged so far, as JSON.
-    fn access_lines(&self) -> Vec<Value> {
-        self.lines
-            .lock()
-            .expect("lines")
-            .iter()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|event| event["target"] == "fupin::access")
-            .collect()
-    }
-
-    fn log(&self) -> String {
-        self.lines.lock().expect("lines").join("\n")
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
+/// The events of one target in the server's log.
+fn events_of(server: &Server, target: &str) -> Vec<Value> {
+    server
+        .events()
+        .into_iter()
+        .filter(|event| event["target"] == target)
+        .collect()
 }
 
 /// Polls `check` until it gives something, for up to ten seconds.
@@ -167,38 +94,43 @@ async fn a_request_leaves_an_access_line_and_a_trace(backend: Backend) {
     let db = api::db::connect(&database.url).await.expect("connect");
     let admin = create_user(&db, "chief", Role::CountyAdmin, None, None).await;
     let collector = Collector::default();
-    let served = Served::start(&database.url, &collector.start().await);
+    let mut command = fupin(env!("CARGO_BIN_EXE_fupin"), &database.url);
+    command
+        .env(
+            "FUPIN_JWT_SECRET",
+            std::str::from_utf8(TEST_JWT_SECRET).expect("text"),
+        )
+        .env("FUPIN_OTLP_ENDPOINT", collector.start().await)
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .env("FUPIN_METRICS_BIND", "127.0.0.1:0");
+    let served = Server::start(command, false);
 
-    let refused = served
-        .post(
+    let (status, _, _) = served
+        .post_graphql(
             None,
-            json!({
+            &json!({
                 "query": "mutation SignIn($password: String!) { login(username: \"chief\", password: $password) { accessToken } }",
                 "variables": { "password": SECRET_PASSWORD },
             }),
         )
         .await;
-    assert_eq!(refused.status(), 200);
-    let lookup = served
-        .post(
+    assert_eq!(status, 200);
+    let (status, headers, answer) = served
+        .post_graphql(
             Some(&token_of(&admin)),
-            json!({
+            &json!({
                 "query": "query Lookup($search: String) { households(first: 5, filter: { search: $search }) { totalCount nodes { number } } }",
                 "variables": { "search": SECRET_ID_NUMBER },
             }),
         )
         .await;
-    assert_eq!(lookup.status(), 200);
-    let request_id = lookup.headers()["x-request-id"]
-        .to_str()
-        .expect("text")
-        .to_owned();
-    let answer: Value = lookup.json().await.expect("JSON");
+    assert_eq!(status, 200);
+    let request_id = headers["x-request-id"].to_str().expect("text").to_owned();
     assert!(answer["errors"].is_null(), "{answer}");
 
     // One access line for each request, with who, what and how long.
     let lines = eventually("two access lines", || {
-        let lines = served.access_lines();
+        let lines = events_of(&served, "fupin::access");
         (lines.len() >= 2).then_some(lines)
     })
     .await;
@@ -260,8 +192,37 @@ async fn a_request_leaves_an_access_line_and_a_trace(backend: Backend) {
         "the statements are named by their SQL"
     );
 
+    // The metrics, on their own private address without a token; not on the
+    // service's address, which has no token configured.
+    let metrics_at = served
+        .events()
+        .into_iter()
+        .find(|event| event["fields"]["message"] == "serving metrics at /metrics")
+        .and_then(|event| event["fields"]["address"].as_str().map(str::to_owned))
+        .expect("the metrics address is logged");
+    let client = reqwest::Client::new();
+    let metrics = client
+        .get(format!("http://{metrics_at}/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics");
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.expect("text");
+    assert!(
+        text.contains(
+            r#"fupin_graphql_operations_total{operation="Lookup",outcome="ok",code=""} 1"#
+        ),
+        "{text}"
+    );
+    let closed = client
+        .get(served.url("/metrics"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(closed.status(), 404);
+
     // Nothing the caller sent reached the log or the trace.
-    let log = served.log();
+    let log = format!("{:?}", served.events());
     let traced = format!("{:?}", collector.spans());
     for secret in [SECRET_ID_NUMBER, SECRET_PASSWORD] {
         assert!(!log.contains(secret), "the log carries {secret}");

@@ -335,30 +335,53 @@ impl Drop for TestDatabase {
             }
             Cleanup::Postgres { admin_url, name } => {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
-                // Drop runs inside the test's runtime: use a thread with its own.
-                std::thread::spawn(move || {
-                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    else {
-                        return;
-                    };
-                    runtime.block_on(async {
-                        if let Ok(admin) = Database::connect(admin_url.as_str()).await {
-                            admin
-                                .execute_unprepared(&format!(
-                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                                ))
-                                .await
-                                .ok();
-                        }
-                    });
-                })
-                .join()
-                .ok();
+                block_on_in_drop(async move {
+                    if let Ok(admin) = Database::connect(admin_url.as_str()).await {
+                        admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await
+                            .ok();
+                    }
+                });
             }
         }
     }
+}
+
+/// Runs `cleanup` to its end from a `Drop`, which runs inside the test's
+/// runtime: on a thread with a runtime of its own.
+pub(crate) fn block_on_in_drop(cleanup: impl Future<Output = ()> + Send + 'static) {
+    std::thread::spawn(move || {
+        if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            runtime.block_on(cleanup);
+        }
+    })
+    .join()
+    .ok();
+}
+
+/// POSTs a GraphQL request body to `url` with a token or as the public;
+/// returns the status, headers and JSON body, whatever the status.
+pub(crate) async fn post_graphql_to(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: &Value,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut request = client.post(url).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.json().await.expect("JSON response");
+    (status, headers, body)
 }
 
 /// Background work that keeps quiet, so that the statements counted are the
@@ -672,15 +695,7 @@ impl TestApp {
         token: Option<&str>,
         body: &Value,
     ) -> (u16, reqwest::header::HeaderMap, Value) {
-        let mut request = self.client.post(self.url("/graphql")).json(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.json().await.expect("JSON response");
-        (status, headers, body)
+        post_graphql_to(&self.client, self.url("/graphql"), token, body).await
     }
 
     /// Like [`graphql`](Self::graphql), and asserts there were no errors; returns `data`.

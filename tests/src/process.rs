@@ -29,8 +29,8 @@ pub struct Server {
     /// The demo users' password, when started with `--demo`.
     pub demo_password: Option<String>,
     client: reqwest::Client,
-    /// The log events written since it began serving, read as they come so
-    /// that the process never blocks on a full pipe.
+    /// The log events it has written, read as they come so that the process
+    /// never blocks on a full pipe.
     log: Arc<Mutex<Vec<Value>>>,
 }
 
@@ -61,19 +61,24 @@ impl Server {
         });
         let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
         let mut addr = None;
+        let mut before = Vec::new();
         for line in lines.by_ref() {
             let line = line.expect("log line");
             let Ok(event) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
-            if event["fields"]["message"] == "serving GraphQL at /graphql" {
+            let serving = event["fields"]["message"] == "serving GraphQL at /graphql";
+            if serving {
                 addr = event["fields"]["address"]
                     .as_str()
                     .and_then(|a| a.parse().ok());
+            }
+            before.push(event);
+            if serving {
                 break;
             }
         }
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::new(Mutex::new(before));
         let kept = log.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
@@ -95,15 +100,17 @@ impl Server {
         format!("http://{}{path}", self.addr)
     }
 
-    /// The events it has logged at `level` (`WARN`...) since it began serving.
+    /// The events it has logged at `level` (`WARN`...).
     pub fn logged(&self, level: &str) -> Vec<Value> {
-        self.log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
+        self.events()
+            .into_iter()
             .filter(|event| event["level"] == level)
-            .cloned()
             .collect()
+    }
+
+    /// Every event it has logged so far.
+    pub fn events(&self) -> Vec<Value> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// POSTs a GraphQL request body with a token or as the public; returns
@@ -113,15 +120,7 @@ impl Server {
         token: Option<&str>,
         body: &Value,
     ) -> (u16, reqwest::header::HeaderMap, Value) {
-        let mut request = self.client.post(self.url("/graphql")).json(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.json().await.expect("JSON response");
-        (status, headers, body)
+        crate::post_graphql_to(&self.client, self.url("/graphql"), token, body).await
     }
 
     /// The whole JSON answer to a query without variables, whatever its status.

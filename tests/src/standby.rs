@@ -414,23 +414,12 @@ impl Drop for Standby {
         stop.status().ok();
         std::fs::remove_dir_all(&self.dir).ok();
         let (primary_url, slot) = (self.primary_url.clone(), self.slot.clone());
-        // Drop runs inside the test's runtime: use a thread with its own.
-        std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async {
-                if let Ok(primary) = connect(&primary_url).await {
-                    drop_slot(&primary, &slot).await;
-                    primary.close().await.ok();
-                }
-            });
-        })
-        .join()
-        .ok();
+        crate::block_on_in_drop(async move {
+            if let Ok(primary) = connect(&primary_url).await {
+                drop_slot(&primary, &slot).await;
+                primary.close().await.ok();
+            }
+        });
     }
 }
 
