@@ -61,8 +61,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// What opens `/metrics` on the service's own address, if anything does.
     pub metrics_token: Option<Arc<str>>,
-    /// Set once the server is stopping: `/readyz` says no from then on.
-    pub draining: Arc<AtomicBool>,
+    /// How far the server is in stopping: `/readyz` says no once it began.
+    pub stopping: Stopping,
     /// Where queries may be read instead of the primary.
     pub replicas: Replicas,
 }
@@ -117,7 +117,7 @@ pub fn router(
         hub,
         metrics: metrics.clone(),
         metrics_token: metrics_token.map(Arc::from),
-        draining: stopping.draining.clone(),
+        stopping: stopping.clone(),
         replicas,
     };
     let turns = Arc::new(Semaphore::new(
@@ -179,12 +179,26 @@ pub struct Shared {
     pub stopping: Stopping,
 }
 
-/// How a server stops: first no longer ready, then, once the grace period is
-/// over, every request still running cancelled.
+/// How a server stops: first no longer ready; then draining, when it takes
+/// no more connections and closes its websockets; then, once the grace period
+/// is over, every request still running cancelled.
 #[derive(Clone, Default)]
 pub struct Stopping {
-    draining: Arc<AtomicBool>,
+    not_ready: Arc<AtomicBool>,
+    draining: CancellationToken,
     cancelled: CancellationToken,
+}
+
+impl Stopping {
+    /// Whether the stop has begun: the balancer should send no more.
+    pub fn is_stopping(&self) -> bool {
+        self.not_ready.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once the server drains.
+    pub async fn draining(&self) {
+        self.draining.cancelled().await;
+    }
 }
 
 /// Runs a request until it is answered, or until the stop cancels it: its
@@ -403,18 +417,18 @@ pub async fn serve(
     let _metrics_server = listeners
         .metrics
         .map(|listener| Tasks(vec![tokio::spawn(serve_metrics(listener, db, metrics))]));
-    let draining_started = Arc::new(tokio::sync::Notify::new());
     let stop_taking = {
-        let draining_started = draining_started.clone();
-        let draining = stopping.draining.clone();
+        let stopping = stopping.clone();
         let notice = operations.shutdown_notice();
         async move {
             shutdown.await;
-            draining.store(true, Ordering::SeqCst);
+            stopping.not_ready.store(true, Ordering::SeqCst);
             tracing::info!(notice_ms = notice.as_millis() as u64, "stopping: not ready");
             tokio::time::sleep(notice).await;
-            tracing::info!("stopping: no new connections, draining requests in flight");
-            draining_started.notify_one();
+            tracing::info!(
+                "stopping: no new connections, websockets closed, draining requests in flight"
+            );
+            stopping.draining.cancel();
         }
     };
     // The peer's address identifies callers without a token, for their budget.
@@ -429,7 +443,7 @@ pub async fn serve(
     tokio::select! {
         served = &mut serving => return served,
         () = async {
-            draining_started.notified().await;
+            stopping.draining().await;
             tokio::time::sleep(grace).await;
         } => {}
     }

@@ -690,7 +690,7 @@ pub async fn healthz() -> &'static str {
 
 /// `GET /readyz`: the server is not stopping and the database answers.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+    if state.stopping.is_stopping() {
         return (StatusCode::SERVICE_UNAVAILABLE, "stopping");
     }
     match state.db.ping().await {

@@ -81,12 +81,19 @@ pub(super) async fn upgrade(
         request_id: request_id_of(&parts.headers),
         open: Arc::new(AtomicUsize::new(0)),
     };
+    let stopping = state.stopping.clone();
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, executor, protocol)
+        .on_upgrade(move |socket| async move {
+            let serving = GraphQLWebSocket::new(socket, executor, protocol)
                 .on_connection_init(move |payload| connect(state, payload))
-                .serve()
+                .serve();
+            // A stopping server closes its websockets when it drains: their
+            // apps reconnect to another replica rather than hold this one up.
+            tokio::select! {
+                () = serving => {}
+                () = stopping.draining() => {}
+            }
         })
 }
 

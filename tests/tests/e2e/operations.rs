@@ -6,7 +6,7 @@
 //! and telling its client to send it again.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use api::config::{Limits, Operations};
 use api::telemetry::metrics::{MAX_OPERATION_NAMES, OTHER_OPERATIONS};
@@ -17,6 +17,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde_json::{Value, json};
+use tests::ws::WsClient;
 use tests::{
     Backend, TestApp, first_region, global_id, household_input, on_both_backends, person, sample,
 };
@@ -287,7 +288,12 @@ async fn a_stop_says_not_ready_first_then_cancels_and_rolls_back(backend: Backen
             }));
         tokio::spawn(async move { request.send().await })
     };
+    let mut listener = WsClient::connect(app.addr, &cadre).await;
+    listener
+        .subscribe("alerts", "subscription { alerts { kind } }")
+        .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let signalled = Instant::now();
     app.signal_stop();
     tokio::time::sleep(Duration::from_millis(50)).await;
 
@@ -307,6 +313,19 @@ async fn a_stop_says_not_ready_first_then_cancels_and_rolls_back(backend: Backen
         .await
         .expect("healthz");
     assert_eq!(still.status(), 200);
+
+    // Its websockets are closed when it drains, after the notice: their apps
+    // reconnect elsewhere rather than hold it up.
+    let closed = listener.next(Duration::from_secs(10)).await;
+    assert!(
+        closed.is_none() || closed.as_ref().is_some_and(|m| m["type"] == "close"),
+        "{closed:?}"
+    );
+    let took = signalled.elapsed();
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_secs(3),
+        "closed after {took:?}"
+    );
 
     tokio::time::timeout(Duration::from_secs(10), app.stopped())
         .await
