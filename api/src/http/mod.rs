@@ -302,6 +302,17 @@ async fn execute(
         BatchRequest::Single(request) => (true, vec![request]),
         BatchRequest::Batch(requests) => (false, requests),
     };
+    let data = |db: sea_orm::DatabaseConnection, meter: Arc<Meter>| {
+        RequestData::new(
+            db,
+            viewer.clone(),
+            &state.limits,
+            &request_id,
+            meter,
+            source,
+            state.metrics.clone(),
+        )
+    };
     let mut meters = Vec::with_capacity(requests.len());
     let mut runs = Vec::with_capacity(requests.len());
     let mut names = Vec::with_capacity(requests.len());
@@ -343,42 +354,34 @@ async fn execute(
                         .map_or("primary", |(index, _)| state.replicas.name(*index));
                     state.metrics.query_read_from(read_from);
                 }
-                let data = |db| {
-                    RequestData::new(
-                        db,
-                        viewer.clone(),
-                        &state.limits,
-                        &request_id,
-                        meter.clone(),
-                        source,
-                        state.metrics.clone(),
-                    )
-                };
-                // What a replica failed to answer, the primary answers again.
+                // What a replica failed to answer, the primary answers again;
+                // its request data is made only then.
                 let again = replica.as_ref().map(|(index, _)| {
                     let mut again =
                         Request::new(request.query.clone()).variables(request.variables.clone());
                     again.operation_name = request.operation_name.clone();
                     again.extensions = request.extensions.clone();
                     again.set_parsed_query(parsed.clone());
-                    (*index, again.data(data(state.db.clone())))
+                    (*index, again, meter.clone())
                 });
                 request.set_parsed_query(parsed);
                 let reader = replica.map_or_else(|| state.db.clone(), |(_, db)| db);
-                runs.push(Ok((request.data(data(reader)), again)));
+                runs.push(Ok((request.data(data(reader, meter)), again)));
             }
         }
     }
     let schema = state.schema_for(&viewer);
-    let replicas = &state.replicas;
+    let (replicas, data) = (&state.replicas, &data);
     let work = futures::future::join_all(runs.into_iter().map(|run| async move {
         match run {
             Ok((request, again)) => {
                 let response = schema.execute(request).await;
                 match again {
-                    Some((replica, again)) if failed_internally(&response) => {
+                    Some((replica, again, meter)) if failed_internally(&response) => {
                         replicas.mark_down(replica);
-                        schema.execute(again).await
+                        schema
+                            .execute(again.data(data(state.db.clone(), meter)))
+                            .await
                     }
                     _ => response,
                 }

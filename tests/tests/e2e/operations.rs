@@ -50,18 +50,9 @@ async fn scrape(app: &TestApp) -> Vec<(String, f64)> {
     app.metrics_samples(TOKEN).await
 }
 
+/// The JSON body of a GraphQL POST, whatever its status.
 async fn post(app: &TestApp, token: Option<&str>, body: Value) -> Value {
-    let mut request = app.client.post(app.url("/graphql")).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("JSON")
+    app.post_graphql(token, &body).await.2
 }
 
 async fn metrics_are_for_the_token_holder_and_count_what_happened(backend: Backend) {
@@ -122,14 +113,10 @@ async fn metrics_are_for_the_token_holder_and_count_what_happened(backend: Backe
     // The public may make five requests a minute here: the login was one.
     let mut refused = 0;
     for _ in 0..6 {
-        let response = app
-            .client
-            .post(app.url("/graphql"))
-            .json(&json!({ "query": "{ __typename }" }))
-            .send()
-            .await
-            .expect("request");
-        refused += usize::from(response.status() == 429);
+        let (status, _, _) = app
+            .post_graphql(None, &json!({ "query": "{ __typename }" }))
+            .await;
+        refused += usize::from(status == 429);
     }
     assert_eq!(refused, 2);
 
